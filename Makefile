@@ -1,0 +1,32 @@
+# One-command set-up: `make test` and `make demo` create .venv first when needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test lint demo bench clean-reports
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+lint: setup
+	$(PY) -m ruff check workbench tests
+	$(PY) -m ruff format --check workbench tests
+	$(PY) -m mypy workbench
+
+test: lint
+	$(PY) -m pytest -n 2 -q
+
+demo: setup
+	$(PY) -m workbench demo
+
+bench: setup
+	$(PY) -m workbench.bench all
+
+clean-reports:
+	rm -rf reports/20*
