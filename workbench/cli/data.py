@@ -1,0 +1,22 @@
+"""``workbench data ...``: dataset commands (synth, info, ingest).
+
+Each sub-command lives in its own module exposing ``register(subparsers)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from typing import Any
+
+DATA_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "data", help="create, ingest and inspect datasets"
+    )
+    sub = parser.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
+    sub.required = True
+    for name in DATA_COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
