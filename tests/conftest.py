@@ -1,0 +1,47 @@
+"""Shared test configuration.
+
+Real-data tests are marked ``realdata`` and read ``$WORKBENCH_REAL_DATA`` (the folder of
+``../shared/data/real``). Without the variable they skip with a visible reason. ``.ci/run`` sets
+``WORKBENCH_REQUIRE_REAL_DATA=1`` when the folder exists; then a skipped real-data test fails
+the session instead of passing silently.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+def real_data_dir() -> Path:
+    """The real-data folder, or a skip (fail under CI) when it is not configured."""
+    value = os.environ.get("WORKBENCH_REAL_DATA")
+    if not value:
+        pytest.skip("real-data test: WORKBENCH_REAL_DATA is not set")
+    path = Path(value)
+    if not path.is_dir():
+        pytest.fail(f"WORKBENCH_REAL_DATA={value} is not a folder")
+    return path
+
+
+@pytest.fixture
+def real_data() -> Path:
+    return real_data_dir()
+
+
+_skipped_realdata: list[str] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and item.get_closest_marker("realdata") is not None:
+        _skipped_realdata.append(item.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("WORKBENCH_REQUIRE_REAL_DATA") == "1" and _skipped_realdata:
+        print(f"\nreal-data tests were skipped although the data is present: {_skipped_realdata}")
+        session.exitstatus = 1
