@@ -1,0 +1,207 @@
+"""Named, versioned strategy templates (``templates/strategies/*.toml``).
+
+A template names a strategy class and its parameters::
+
+    name = "short-straddle"
+    version = 1
+    strategy = "workbench.strategies.short_straddle:ShortStraddle"
+    description = "Intraday ATM short straddle with a combined stop loss."
+    tags = ["intraday", "short-vol"]
+
+    [params]
+    entry = "09:20"
+    stop_loss = 0.25
+
+Templates are immutable once a report references them: every report records the template's
+name, version and content hash in ``<reports>/template-refs.json``; loading a template whose
+file changed while its version stayed the same raises :class:`TemplateVersionError`. Bump the
+version to change a referenced template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import tempfile
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "strategies"
+REFS_FILE = "template-refs.json"
+
+
+class TemplateError(ValueError):
+    """A template file is missing, unreadable or invalid; the message names the file and field."""
+
+
+class TemplateVersionError(TemplateError):
+    """A referenced template changed without a version bump."""
+
+
+class StrategyTemplate(BaseModel):
+    """One template file, validated."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$", description="slug, unique in the folder")
+    version: int = Field(ge=1)
+    strategy: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", description="module:Class")
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    params: dict[str, Any] = Field(default_factory=dict)
+    path: Path | None = Field(default=None, exclude=True)
+    sha256: str = Field(default="", exclude=True)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def strategy_class(self) -> type:
+        """Import the strategy class named by ``strategy``."""
+        module_name, _, class_name = self.strategy.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise TemplateError(
+                f"{self.path}: strategy module {module_name!r} cannot be imported: {exc}"
+            ) from exc
+        try:
+            return getattr(module, class_name)  # type: ignore[no-any-return]
+        except AttributeError:
+            raise TemplateError(
+                f"{self.path}: module {module_name!r} has no class {class_name!r}"
+            ) from None
+
+    def resolved_params(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Template parameters with ``overrides`` applied (unknown override keys are an error)."""
+        params = dict(self.params)
+        for key, value in (overrides or {}).items():
+            params[key] = value
+        return params
+
+    def validate_params(self, overrides: dict[str, Any] | None = None) -> Any:
+        """Validate parameters against the strategy's ``Config``; returns the Config instance."""
+        cls = self.strategy_class()
+        config_cls = getattr(cls, "Config", None)
+        if config_cls is None:
+            raise TemplateError(f"{self.path}: {self.strategy} has no Config class")
+        try:
+            return config_cls(**self.resolved_params(overrides))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(config)'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise TemplateError(
+                f"{self.path}: params do not fit {self.strategy}.Config: {problems}"
+            ) from None
+
+
+def load_template_file(path: Path) -> StrategyTemplate:
+    """Parse and validate one template file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot read template: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        template = StrategyTemplate(**data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise TemplateError(f"{path}: invalid template: {problems}") from None
+    if path.stem != template.name:
+        raise TemplateError(f"{path}: file name must be the template name ({template.name}.toml)")
+    return template.model_copy(update={"path": path, "sha256": hashlib.sha256(raw).hexdigest()})
+
+
+class TemplateRepository:
+    """The templates in a folder, checked against the references recorded by reports.
+
+    Parameters
+    ----------
+    root
+        Folder of ``*.toml`` templates (default: the repository's ``templates/strategies``).
+    refs_dir
+        Folder holding ``template-refs.json`` (the reports folder); ``None`` disables the
+        immutability check.
+    """
+
+    def __init__(
+        self, root: Path | str | None = None, *, refs_dir: Path | str | None = None
+    ) -> None:
+        self.root = Path(root) if root is not None else DEFAULT_TEMPLATES_DIR
+        if not self.root.is_dir():
+            raise TemplateError(f"templates folder {self.root} does not exist")
+        self.refs_path = Path(refs_dir) / REFS_FILE if refs_dir is not None else None
+
+    def __iter__(self) -> Iterator[StrategyTemplate]:
+        return iter(self.list())
+
+    def list(self) -> list[StrategyTemplate]:
+        """All templates, sorted by name; duplicates and invalid files raise."""
+        templates: dict[str, StrategyTemplate] = {}
+        for path in sorted(self.root.glob("*.toml")):
+            template = load_template_file(path)
+            templates[template.name] = template
+        for template in templates.values():
+            self._check_refs(template)
+        return [templates[name] for name in sorted(templates)]
+
+    def get(self, name: str) -> StrategyTemplate:
+        """The template called ``name`` (its file is ``<root>/<name>.toml``)."""
+        path = self.root / f"{name}.toml"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in self.root.glob("*.toml"))) or "none"
+            raise TemplateError(f"unknown template {name!r} (no {path}); known: {known}")
+        template = load_template_file(path)
+        self._check_refs(template)
+        return template
+
+    # -- immutability ---------------------------------------------------------------------
+    def _refs(self) -> dict[str, str]:
+        if self.refs_path is None or not self.refs_path.exists():
+            return {}
+        try:
+            data = json.loads(self.refs_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise TemplateError(
+                f"{self.refs_path}: unreadable template references: {exc}"
+            ) from None
+        if not isinstance(data, dict):
+            raise TemplateError(f"{self.refs_path}: expected a JSON object of name@version -> hash")
+        return {str(k): str(v) for k, v in data.items()}
+
+    def _check_refs(self, template: StrategyTemplate) -> None:
+        recorded = self._refs().get(template.ref)
+        if recorded is not None and recorded != template.sha256:
+            raise TemplateVersionError(
+                f"{template.path}: template {template.ref} changed after a report referenced it "
+                f"(recorded hash {recorded[:12]}, file hash {template.sha256[:12]}); bump `version`"
+            )
+
+    def record_reference(self, template: StrategyTemplate) -> None:
+        """Record that a report used ``template`` (atomic update of the references file)."""
+        if self.refs_path is None:
+            return
+        self._check_refs(template)
+        refs = self._refs()
+        refs[template.ref] = template.sha256
+        self.refs_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.refs_path.parent, prefix=".refs-", suffix=".tmp")
+        with os.fdopen(fd, "w") as handle:
+            json.dump(dict(sorted(refs.items())), handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.refs_path)
