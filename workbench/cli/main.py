@@ -14,13 +14,15 @@ import sys
 from collections.abc import Sequence
 
 #: Command modules, each with ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("workbench.cli.data",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "workbench.cli.data",
+    "workbench.cli.templates",
+    "workbench.cli.grid",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="workbench", description="Options research workbench."
-    )
+    parser = argparse.ArgumentParser(prog="workbench", description="Options research workbench.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:

@@ -1,0 +1,49 @@
+"""``workbench grid GRID.toml``: run a parameter grid of backtest notebooks into dated reports."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from workbench.research.grid import load_grid, run_grid
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "grid", help="run a template over a parameter grid (papermill, in parallel)"
+    )
+    parser.add_argument("grid", help="grid file (TOML)")
+    parser.add_argument("--reports", default="reports", help="reports root (default: reports)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="parallel notebooks (default: cores)"
+    )
+    parser.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask distributed scheduler instead",
+    )
+    parser.set_defaults(handler=_handle)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    spec = load_grid(args.grid)
+    if args.workers is not None:
+        spec = spec.model_copy(update={"workers": args.workers})
+    executor = None
+    client = None
+    if args.dask:
+        from dask.distributed import Client
+
+        client = Client(args.dask)
+        executor = client.get_executor()
+    try:
+        result = run_grid(spec, reports_root=args.reports, executor=executor)
+    finally:
+        if client is not None:
+            client.close()
+    ok = len(result.runs) - len(result.failed)
+    print(f"{ok} of {len(result.runs)} runs completed; index: {result.index}")
+    for run in result.failed:
+        print(f"  failed {run.run_id} {run.params}: {run.error}")
+    return 0 if not result.failed else 1

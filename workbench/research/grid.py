@@ -1,0 +1,319 @@
+"""Parameter grids: one papermill-executed backtest notebook per combination.
+
+A grid file names a template, the data and lists of parameter values::
+
+    template = "short-straddle"
+    data = "data/nifty-demo"
+    start = "2024-01-01"
+    end = "2024-03-29"
+    fees = "india"
+
+    [grid]
+    stop_loss = [0.25, 0.5]
+    entry = ["09:20", "10:00"]
+
+    [heatmap]
+    x = "stop_loss"
+    y = "entry"
+    metric = "sharpe"
+
+Each combination runs ``notebooks/backtest.ipynb`` through papermill in a process pool into
+``reports/<YYYY-MM-DD>/<run-id>/``; a failing combination is recorded with its error and the
+others complete. The day's ``index.html`` is then rewritten from every run folder of that day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import tempfile
+import tomllib
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from tqdm.auto import tqdm
+
+from workbench.research.templates import TemplateRepository
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BACKTEST_NOTEBOOK = REPO_ROOT / "notebooks" / "backtest.ipynb"
+
+
+class GridError(ValueError):
+    """A grid file is invalid; the message names the file and field."""
+
+
+class HeatmapSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    x: str
+    y: str
+    metric: str = "sharpe"
+
+
+class GridSpec(BaseModel):
+    """A validated grid file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    template: str
+    data: str
+    start: date | None = None
+    end: date | None = None
+    fill: str | None = None
+    fees: str | None = None
+    capital: float | None = Field(default=None, gt=0)
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    heatmap: HeatmapSpec | None = None
+    workers: int | None = Field(default=None, ge=1)
+    name: str | None = None
+
+    @field_validator("grid")
+    @classmethod
+    def _non_empty_lists(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in value.items():
+            if not isinstance(values, list) or not values:
+                raise ValueError(f"grid.{key} must be a non-empty list of values")
+        return value
+
+    def combinations(self) -> list[dict[str, Any]]:
+        """Every combination of the grid's values, in file order (the last key varies fastest)."""
+        keys = list(self.grid)
+        return [
+            dict(zip(keys, values)) for values in itertools.product(*(self.grid[k] for k in keys))
+        ]
+
+
+def load_grid(path: str | Path) -> GridSpec:
+    """Read and validate a grid file; relative ``data`` paths are taken from the current folder."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise GridError(f"{path}: cannot read grid file: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise GridError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        spec = GridSpec(**data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise GridError(f"{path}: invalid grid: {problems}") from None
+    if spec.heatmap is not None:
+        for axis in (spec.heatmap.x, spec.heatmap.y):
+            if axis not in spec.grid:
+                raise GridError(
+                    f"{path}: heatmap axis {axis!r} is not a grid parameter ({', '.join(spec.grid)})"
+                )
+    return spec if spec.name else spec.model_copy(update={"name": path.stem})
+
+
+def run_id_for(template_ref: str, params: dict[str, Any], spec: GridSpec) -> str:
+    """Stable run id: the template name plus a hash of everything that defines the run."""
+    identity = {
+        "template": template_ref,
+        "params": params,
+        "data": str(Path(spec.data).resolve()),
+        "start": str(spec.start),
+        "end": str(spec.end),
+        "fill": spec.fill,
+        "fees": spec.fees,
+        "capital": spec.capital,
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{template_ref.replace('@', '-v')}-{digest[:10]}"
+
+
+@dataclass
+class GridRun:
+    run_id: str
+    params: dict[str, Any]
+    folder: Path
+    ok: bool
+    error: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GridResult:
+    spec: GridSpec
+    day_folder: Path
+    index: Path
+    runs: list[GridRun]
+
+    @property
+    def failed(self) -> list[GridRun]:
+        return [r for r in self.runs if not r.ok]
+
+
+def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
+    """Worker: execute the backtest notebook for one combination into a temp folder, then rename."""
+    import papermill
+
+    final = Path(job["folder"])
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
+    run_out = tmp / "run"
+    notebook_out = tmp / "backtest.ipynb"
+    error: str | None = None
+    try:
+        papermill.execute_notebook(
+            str(job["notebook"]),
+            str(notebook_out),
+            parameters={
+                "template": job["template"],
+                "overrides": job["overrides"],
+                "data": job["data"],
+                "start": job["start"],
+                "end": job["end"],
+                "fill": job["fill"],
+                "fees": job["fees"],
+                "capital": job["capital"],
+                "out": str(run_out),
+                "refs_dir": job["refs_dir"],
+            },
+            kernel_name=job.get("kernel", "python3"),
+            progress_bar=False,
+            cwd=str(job["cwd"]),
+        )
+    except Exception as exc:  # a failing combination is recorded, not raised
+        error = _short_error(exc)
+    # assemble the run folder: the run's files plus the executed notebook
+    assembled = tmp / "assembled"
+    if run_out.is_dir():
+        run_out.rename(assembled)
+    else:
+        assembled.mkdir()
+    if notebook_out.exists():
+        notebook_out.rename(assembled / "backtest.ipynb")
+    if error is not None:
+        (assembled / "error.txt").write_text(error)
+    if final.exists():
+        shutil.rmtree(final)
+    assembled.rename(final)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return {"folder": str(final), "error": error}
+
+
+def _short_error(exc: BaseException) -> str:
+    name = type(exc).__name__
+    ename = getattr(exc, "ename", None)
+    evalue = getattr(exc, "evalue", None)
+    if ename:
+        return f"{ename}: {evalue}"
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return text or name
+
+
+def run_grid(
+    spec: GridSpec,
+    *,
+    reports_root: str | Path = "reports",
+    day: date | None = None,
+    executor: Executor | None = None,
+    templates_dir: str | Path | None = None,
+    notebook: str | Path = BACKTEST_NOTEBOOK,
+    progress: bool = True,
+    on_done: Callable[[GridRun], None] | None = None,
+) -> GridResult:
+    """Run every combination of ``spec`` and rewrite the day's index.
+
+    ``executor`` defaults to a local process pool with ``spec.workers`` (or all cores) workers;
+    any :class:`concurrent.futures.Executor` works (e.g. ``dask.distributed.Client.get_executor()``).
+    """
+    from workbench.research.index import write_index
+
+    reports_root = Path(reports_root).resolve()
+    day = day or date.today()
+    day_folder = reports_root / day.isoformat()
+    day_folder.mkdir(parents=True, exist_ok=True)
+    repo = TemplateRepository(templates_dir, refs_dir=reports_root)
+    template = repo.get(spec.template)
+    combos = spec.combinations() or [{}]
+    for combo in combos:  # validate every combination before running anything
+        template.validate_params({**spec.overrides, **combo})
+    jobs: list[dict[str, Any]] = []
+    for combo in combos:
+        overrides = {**spec.overrides, **combo}
+        run_id = run_id_for(template.ref, template.resolved_params(overrides), spec)
+        jobs.append(
+            {
+                "run_id": run_id,
+                "params": combo,
+                "folder": str(day_folder / run_id),
+                "notebook": str(Path(notebook).resolve()),
+                "template": spec.template,
+                "overrides": overrides,
+                "data": str(Path(spec.data).resolve()),
+                "start": None if spec.start is None else spec.start.isoformat(),
+                "end": None if spec.end is None else spec.end.isoformat(),
+                "fill": spec.fill,
+                "fees": spec.fees,
+                "capital": spec.capital,
+                "refs_dir": str(reports_root),
+                "cwd": str(REPO_ROOT),
+            }
+        )
+    own_executor = executor is None
+    pool: Executor = executor or ProcessPoolExecutor(
+        max_workers=min(len(jobs), spec.workers or os.cpu_count() or 1)
+    )
+    runs: list[GridRun] = []
+    try:
+        futures = {pool.submit(_execute_one, job): job for job in jobs}
+        bar: Iterable[Any] = as_completed(futures)
+        if progress:
+            bar = tqdm(
+                bar, total=len(futures), desc=f"grid {spec.name or spec.template}", unit="run"
+            )
+        for future in bar:
+            job = futures[future]
+            try:
+                outcome = future.result()
+                error = outcome["error"]
+            except Exception as exc:  # the worker itself died
+                error = _short_error(exc)
+            folder = Path(job["folder"])
+            metrics = _read_json(folder / "metrics.json")
+            run = GridRun(job["run_id"], job["params"], folder, error is None, error, metrics)
+            runs.append(run)
+            if on_done is not None:
+                on_done(run)
+    finally:
+        if own_executor:
+            pool.shutdown()
+    runs.sort(key=lambda r: [str(r.params.get(k)) for k in spec.grid] + [r.run_id])
+    grid_record = {
+        "name": spec.name,
+        "template": template.ref,
+        "grid": spec.grid,
+        "heatmap": None if spec.heatmap is None else spec.heatmap.model_dump(),
+        "runs": [r.run_id for r in runs],
+    }
+    _write_json_atomic(day_folder / f"grid-{spec.name or spec.template}.json", grid_record)
+    index = write_index(day_folder)
+    return GridResult(spec=spec, day_folder=day_folder, index=index, runs=runs)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2, default=str)
+    os.replace(tmp, path)

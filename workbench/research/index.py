@@ -1,0 +1,181 @@
+"""The day's report index: ``reports/<YYYY-MM-DD>/index.html``.
+
+Rebuilt from the run folders on disk (so several grids on one day share one index): a sortable
+table of runs with their parameters, key metrics and links, failed runs with their error, and a
+heatmap of a chosen metric over two grid parameters for each grid that asked for one. The page is
+self-contained (heatmaps embedded as PNG, no external URL); a few lines of inline script make
+the table sortable, and it reads fine without them.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
+INDEX_TEMPLATE = "grid_index.html.j2"
+
+#: Metrics shown first, when present in the runs' metrics.json.
+PREFERRED_METRICS = (
+    "total_pnl",
+    "cagr",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "max_drawdown_pct",
+    "win_rate",
+    "profit_factor",
+    "trades",
+)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
+    """One record per run folder under ``day_folder`` (folders starting with '.' are in progress)."""
+    runs = []
+    for folder in sorted(
+        p for p in day_folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+    ):
+        manifest = _read_json(folder / "manifest.json")
+        metrics = _read_json(folder / "metrics.json")
+        error_file = folder / "error.txt"
+        if not manifest and not error_file.exists():
+            continue
+        template = manifest.get("template") or {}
+        runs.append(
+            {
+                "run_id": folder.name,
+                "folder": folder,
+                "ok": not error_file.exists(),
+                "error": error_file.read_text().strip() if error_file.exists() else None,
+                "template": f"{template.get('name', '?')}@{template.get('version', '?')}"
+                if template
+                else "",
+                "params": template.get("overrides") or manifest.get("params") or {},
+                "metrics": metrics,
+                "has_tearsheet": (folder / "tearsheet.html").exists(),
+                "has_notebook": (folder / "backtest.ipynb").exists(),
+            }
+        )
+    return runs
+
+
+def _format(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def _heatmap_png(runs: list[dict[str, Any]], grid: dict[str, Any]) -> str | None:
+    """Base64 PNG of ``metric`` over two grid parameters (mean over the other parameters)."""
+    spec = grid.get("heatmap")
+    if not spec:
+        return None
+    wanted = set(grid.get("runs", []))
+    rows = []
+    for run in runs:
+        if run["run_id"] not in wanted or not run["ok"]:
+            continue
+        value = run["metrics"].get(spec["metric"])
+        if value is None:
+            continue
+        params = run["params"]
+        rows.append(
+            {"x": str(params.get(spec["x"])), "y": str(params.get(spec["y"])), "v": float(value)}
+        )
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    frame = pd.DataFrame(rows)
+    order_x = [str(v) for v in grid["grid"][spec["x"]]]
+    order_y = [str(v) for v in grid["grid"][spec["y"]]]
+    table = frame.pivot_table(index="y", columns="x", values="v", aggfunc="mean").reindex(
+        index=order_y, columns=order_x
+    )
+    fig, ax = plt.subplots(figsize=(1.2 * len(order_x) + 3, 0.8 * len(order_y) + 2))
+    finite = table.to_numpy(dtype=float)
+    center = 0.0 if np.nanmin(finite) < 0 < np.nanmax(finite) else None
+    sns.heatmap(
+        table,
+        annot=True,
+        fmt=".3g",
+        cmap="RdYlGn",
+        center=center,
+        ax=ax,
+        cbar_kws={"label": spec["metric"]},
+    )
+    ax.set_xlabel(spec["x"])
+    ax.set_ylabel(spec["y"])
+    others = [k for k in grid["grid"] if k not in (spec["x"], spec["y"])]
+    note = f" (mean over {', '.join(others)})" if others else ""
+    ax.set_title(f"{grid.get('name')}: {spec['metric']}{note}")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def write_index(day_folder: str | Path) -> Path:
+    """Rebuild ``index.html`` for one day folder; returns its path (written atomically)."""
+    day_folder = Path(day_folder)
+    runs = collect_runs(day_folder)
+    metric_keys = [k for k in PREFERRED_METRICS if any(k in r["metrics"] for r in runs)]
+    param_keys = sorted({k for r in runs for k in r["params"]})
+    grids = []
+    for path in sorted(day_folder.glob("grid-*.json")):
+        grid = _read_json(path)
+        if grid:
+            grids.append(
+                {
+                    "name": grid.get("name"),
+                    "template": grid.get("template"),
+                    "png": _heatmap_png(runs, grid),
+                }
+            )
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["fmt"] = _format
+    html = env.get_template(INDEX_TEMPLATE).render(
+        day=day_folder.name,
+        runs=runs,
+        metric_keys=metric_keys,
+        param_keys=param_keys,
+        grids=grids,
+        failed=sum(1 for r in runs if not r["ok"]),
+    )
+    index = day_folder / "index.html"
+    fd, tmp = tempfile.mkstemp(dir=day_folder, prefix=".index-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(html)
+    os.replace(tmp, index)
+    return index

@@ -1,0 +1,105 @@
+"""One backtest run of a template, saved as a report folder.
+
+:func:`run_template` is what ``notebooks/backtest.ipynb`` calls: it resolves the template, runs
+the backtest, writes the run folder (``tradebook.parquet``, ``daily.csv``, ``days.csv``,
+``metrics.json``, ``manifest.json``, ``tearsheet.html``) and records the template reference so
+the template cannot change under a report without a version bump.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench.research.templates import TemplateRepository
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Where a run was written and its headline figures."""
+
+    out: Path
+    metrics: dict[str, Any]
+    manifest: dict[str, Any]
+
+    @property
+    def tearsheet(self) -> Path:
+        return self.out / "tearsheet.html"
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """Headline metrics as a one-column table for notebooks."""
+        return pd.DataFrame({"value": pd.Series(self.metrics, dtype=object)})
+
+
+def run_template(
+    template: str,
+    *,
+    data: str | Path,
+    out: str | Path,
+    overrides: dict[str, Any] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    fill: str | None = None,
+    fees: str | None = None,
+    capital: float | None = None,
+    templates_dir: str | Path | None = None,
+    refs_dir: str | Path | None = None,
+    executor: Any = None,
+    progress: bool = False,
+) -> RunSummary:
+    """Run ``template`` (a name in the templates folder) on ``data`` and write the report folder.
+
+    Parameters
+    ----------
+    template
+        Template name (``templates/strategies/<name>.toml``).
+    data
+        Dataset folder.
+    out
+        Run folder to write (created; replaced atomically if it exists).
+    overrides
+        Parameter overrides on top of the template's ``params``.
+    start, end
+        Inclusive date range (``YYYY-MM-DD``); default: the dataset's range.
+    fill, fees
+        Fill and fee model specs (see :mod:`workbench.execution`); default: the engine's.
+    capital
+        Capital base for returns (money); default: the engine's.
+    refs_dir
+        Where template references are recorded (the reports folder); default: ``out``'s
+        grandparent (``reports/<date>/<run-id>`` -> ``reports``).
+    """
+    from workbench.analytics.tearsheet import render_tearsheet
+    from workbench.engine import run_backtest
+
+    out = Path(out)
+    refs = Path(refs_dir) if refs_dir is not None else out.resolve().parent.parent
+    repo = TemplateRepository(templates_dir, refs_dir=refs)
+    spec = repo.get(template)
+    params = spec.resolved_params(overrides)
+    spec.validate_params(overrides)
+    result = run_backtest(
+        spec.strategy,
+        data=str(data),
+        start=start,
+        end=end,
+        params=params,
+        fill=fill,
+        fees=fees,
+        capital=capital,
+        executor=executor,
+        progress=progress,
+    )
+    result.manifest["template"] = {
+        "name": spec.name,
+        "version": spec.version,
+        "sha256": spec.sha256,
+        "overrides": dict(overrides or {}),
+    }
+    result.save(out)
+    render_tearsheet(result, out / "tearsheet.html", capital=capital)
+    repo.record_reference(spec)
+    return RunSummary(out=out, metrics=dict(result.metrics), manifest=dict(result.manifest))
