@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.research.basket import BasketError, combine, resolve_runs
+
+
+def _run(folder: Path, dates: list[str], pnl: list[float], margin: list[float]) -> Path:
+    folder.mkdir(parents=True)
+    equity = np.cumsum(pnl)
+    pd.DataFrame(
+        {
+            "date": dates,
+            "pnl": pnl,
+            "fees": [1.0] * len(dates),
+            "equity": equity,
+            "margin": margin,
+            "open_legs": 0,
+        }
+    ).to_csv(folder / "daily.csv", index=False)
+    pd.DataFrame(
+        {
+            "ts": pd.to_datetime([f"{d} 10:00" for d in dates]),
+            "qty": [1] * len(dates),
+            "cash": [10.0] * len(dates),
+            "fees": [1.0] * len(dates),
+        }
+    ).to_parquet(folder / "tradebook.parquet")
+    (folder / "manifest.json").write_text(json.dumps({"run_id": folder.name}))
+    return folder
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> list[Path]:
+    a = _run(
+        tmp_path / "a",
+        ["2024-01-01", "2024-01-02", "2024-01-03"],
+        [10.0, -5.0, 20.0],
+        [100, 100, 100],
+    )
+    b = _run(
+        tmp_path / "b", ["2024-01-02", "2024-01-03", "2024-01-04"], [-4.0, 6.0, 2.0], [50, 60, 70]
+    )
+    return [a, b]
+
+
+def test_combined_path_is_the_weighted_sum(runs: list[Path]) -> None:
+    basket = combine(runs, weights={"a": 2.0, "b": 0.5})
+    daily = basket.daily.set_index("date")
+    # by hand: day1 2*10, day2 2*-5 + .5*-4, day3 2*20 + .5*6, day4 .5*2
+    assert daily["pnl"].tolist() == [20.0, -12.0, 43.0, 1.0]
+    assert daily["equity"].tolist() == [20.0, 8.0, 51.0, 52.0]
+    # margin: a carries 100 forward after its last day; b is 0 before its first
+    assert daily["margin"].tolist() == [200.0, 225.0, 230.0, 235.0]
+    assert basket.metrics["total_pnl"] == 52.0
+    assert basket.metrics["max_drawdown"] == -12.0
+    contribution = basket.contribution
+    assert contribution.loc["a", "pnl"] == 50.0 and contribution.loc["b", "pnl"] == 2.0
+    assert contribution["share"].sum() == pytest.approx(1.0)
+    # tradebook scaled by weight, tagged by sleeve, in time order
+    assert basket.tradebook["cash"].sum() == pytest.approx(3 * 20.0 + 3 * 5.0)
+    assert list(basket.tradebook["sleeve"][:2]) == ["a", "a"]
+
+
+def test_correlation_matrix(runs: list[Path]) -> None:
+    basket = combine(runs)
+    corr = basket.correlation
+    expected = np.corrcoef([10.0, -5.0, 20.0, 0.0], [0.0, -4.0, 6.0, 2.0])[0, 1]
+    assert corr.loc["a", "b"] == pytest.approx(expected)
+    assert corr.loc["a", "a"] == pytest.approx(1.0)
+
+
+def test_glob_and_errors(runs: list[Path], tmp_path: Path) -> None:
+    assert resolve_runs(str(tmp_path / "*")) == runs
+    with pytest.raises(BasketError, match="unknown sleeves"):
+        combine(runs, weights={"zzz": 1.0})
+    with pytest.raises(BasketError, match="2 sleeves"):
+        combine(runs, weights=[1.0])
+    with pytest.raises(BasketError, match="no run folders match"):
+        resolve_runs(str(tmp_path / "nothing*"))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "manifest.json").write_text("{}")
+    with pytest.raises(BasketError, match=r"missing tradebook\.parquet"):
+        combine([tmp_path / "broken"])

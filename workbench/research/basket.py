@@ -1,0 +1,230 @@
+"""Baskets: several runs' tradebooks combined into one portfolio.
+
+A basket aligns the sleeves' daily paths on the union of their dates (a sleeve contributes 0 on
+a day it did not run), scales each by a weight (or a lot multiplier: the same thing applied to
+quantities and cash), and derives the combined tradebook, daily path, drawdown, correlation
+matrix of daily PnL, contribution by sleeve and combined margin. Every combined number comes
+from the sleeves' saved results; nothing is re-simulated.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Daily columns that scale linearly with position size and are summed across sleeves.
+ADDITIVE_DAILY = (
+    "pnl",
+    "realized",
+    "unrealized",
+    "fees",
+    "cash",
+    "mtm",
+    "equity",
+    "delta",
+    "gamma",
+    "vega",
+    "theta",
+    "margin",
+)
+#: Tradebook columns that scale with the weight.
+SCALED_TRADEBOOK = ("qty", "units", "signed_units", "fees", "cash")
+
+
+class BasketError(ValueError):
+    """A basket input is invalid; the message names the run folder or parameter."""
+
+
+@dataclass(frozen=True)
+class Sleeve:
+    """One saved run folder."""
+
+    name: str
+    folder: Path
+    tradebook: pd.DataFrame
+    daily: pd.DataFrame
+    manifest: dict[str, Any]
+
+
+def load_sleeve(folder: str | Path, name: str | None = None) -> Sleeve:
+    """Read a saved run folder (``tradebook.parquet``, ``daily.csv``, ``manifest.json``)."""
+    folder = Path(folder)
+    missing = [
+        f for f in ("tradebook.parquet", "daily.csv", "manifest.json") if not (folder / f).is_file()
+    ]
+    if missing:
+        raise BasketError(f"{folder}: not a saved run folder (missing {', '.join(missing)})")
+    try:
+        tradebook = pd.read_parquet(folder / "tradebook.parquet")
+        daily = pd.read_csv(folder / "daily.csv", parse_dates=["date"])
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise BasketError(f"{folder}: unreadable run folder: {exc}") from None
+    if "pnl" not in daily.columns:
+        raise BasketError(f"{folder}/daily.csv: column 'pnl' is missing")
+    return Sleeve(name or folder.name, folder, tradebook, daily, manifest)
+
+
+def resolve_runs(runs: str | Path | list[str | Path]) -> list[Path]:
+    """Run folders from a list of folders and/or glob patterns, sorted and de-duplicated."""
+    items = [runs] if isinstance(runs, (str, Path)) else list(runs)
+    found: list[Path] = []
+    for item in items:
+        text = str(item)
+        matches = sorted(glob.glob(text)) if any(ch in text for ch in "*?[") else [text]
+        if not matches:
+            raise BasketError(f"no run folders match {text!r}")
+        for match in matches:
+            path = Path(match)
+            if path.is_dir() and (path / "manifest.json").is_file() and path not in found:
+                found.append(path)
+    if not found:
+        raise BasketError(f"no saved run folders in {items}")
+    return found
+
+
+@dataclass
+class Basket:
+    sleeves: list[Sleeve]
+    weights: dict[str, float]
+    sleeve_pnl: pd.DataFrame  # date x sleeve, weighted daily PnL
+    daily: pd.DataFrame  # combined daily path (schema of a run's daily.csv)
+    tradebook: pd.DataFrame  # combined, with a `sleeve` column, quantities and cash scaled
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def correlation(self) -> pd.DataFrame:
+        """Correlation of the sleeves' daily PnL (days where every sleeve ran)."""
+        return self.sleeve_pnl.corr()
+
+    @property
+    def contribution(self) -> pd.DataFrame:
+        """Total weighted PnL per sleeve and its share of the basket's PnL."""
+        total = self.sleeve_pnl.sum()
+        grand = float(total.sum())
+        share = total / grand if grand != 0 else total * np.nan
+        return pd.DataFrame({"weight": pd.Series(self.weights), "pnl": total, "share": share})
+
+    @property
+    def drawdown(self) -> pd.Series:
+        equity = self.daily.set_index("date")["equity"]
+        return equity - equity.cummax()
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        pnl = self.daily["pnl"].to_numpy(dtype=float)
+        std = pnl.std(ddof=1) if len(pnl) > 1 else float("nan")
+        return {
+            "total_pnl": float(pnl.sum()),
+            "sharpe": float(pnl.mean() / std * np.sqrt(252))
+            if std and np.isfinite(std) and std > 0
+            else None,
+            "max_drawdown": float(self.drawdown.min()) if len(pnl) else 0.0,
+            "max_margin": float(self.daily["margin"].max())
+            if "margin" in self.daily and len(pnl)
+            else None,
+            "sleeves": len(self.sleeves),
+        }
+
+
+def combine(
+    runs: str | Path | list[str | Path] | list[Sleeve],
+    weights: dict[str, float] | list[float] | None = None,
+) -> Basket:
+    """Combine saved runs into one portfolio.
+
+    Parameters
+    ----------
+    runs
+        Run folders, glob patterns, or loaded :class:`Sleeve` objects.
+    weights
+        Per sleeve (by folder name, or a list in the order of ``runs``); a weight multiplies
+        the sleeve's quantities, cash flows, PnL, Greeks and margin (an integer weight is a lot
+        multiplier). Default 1 for every sleeve.
+    """
+    if isinstance(runs, list) and runs and all(isinstance(r, Sleeve) for r in runs):
+        sleeves = [r for r in runs if isinstance(r, Sleeve)]
+    else:
+        sleeves = [load_sleeve(p) for p in resolve_runs(runs)]  # type: ignore[arg-type]
+    names = [s.name for s in sleeves]
+    if len(set(names)) != len(names):
+        raise BasketError(f"sleeve names must be unique: {names}")
+    if weights is None:
+        w = {n: 1.0 for n in names}
+    elif isinstance(weights, dict):
+        unknown = set(weights) - set(names)
+        if unknown:
+            raise BasketError(f"weights name unknown sleeves {sorted(unknown)}; sleeves: {names}")
+        w = {n: float(weights.get(n, 1.0)) for n in names}
+    else:
+        if len(weights) != len(names):
+            raise BasketError(f"{len(weights)} weights for {len(names)} sleeves")
+        w = {n: float(x) for n, x in zip(names, weights)}
+    for name, value in w.items():
+        if not np.isfinite(value):
+            raise BasketError(f"weight for {name} must be finite, got {value}")
+
+    dates = sorted(set().union(*(set(s.daily["date"]) for s in sleeves)))
+    index = pd.DatetimeIndex(dates, name="date")
+    columns = {}
+    combined = pd.DataFrame(index=index)
+    for sleeve in sleeves:
+        daily = sleeve.daily.set_index("date").reindex(index)
+        columns[sleeve.name] = daily["pnl"].fillna(0.0) * w[sleeve.name]
+        for col in ADDITIVE_DAILY:
+            if col not in daily.columns:
+                continue
+            values = daily[col].astype(float)
+            # stock-like columns carry forward over days a sleeve did not run; flows are 0
+            if col in (
+                "cash",
+                "mtm",
+                "equity",
+                "margin",
+                "delta",
+                "gamma",
+                "vega",
+                "theta",
+                "unrealized",
+            ):
+                values = values.ffill().fillna(0.0)
+            else:
+                values = values.fillna(0.0)
+            combined[col] = combined.get(col, 0.0) + values * w[sleeve.name]
+        if "open_legs" in daily.columns:
+            combined["open_legs"] = combined.get("open_legs", 0) + daily[
+                "open_legs"
+            ].ffill().fillna(0).astype(int)
+    sleeve_pnl = pd.DataFrame(columns, index=index)
+    combined = combined.reset_index()
+
+    books = []
+    for sleeve in sleeves:
+        book = sleeve.tradebook.copy()
+        for col in SCALED_TRADEBOOK:
+            if col in book.columns:
+                book[col] = book[col].astype(float) * w[sleeve.name]
+        book.insert(0, "sleeve", sleeve.name)
+        books.append(book)
+    tradebook = pd.concat(books, ignore_index=True) if books else pd.DataFrame()
+    if "ts" in tradebook.columns and len(tradebook):
+        tradebook = tradebook.sort_values(["ts", "sleeve"], kind="stable").reset_index(drop=True)
+    manifest = {
+        "kind": "basket",
+        "sleeves": [
+            {
+                "name": s.name,
+                "folder": str(s.folder),
+                "weight": w[s.name],
+                "run_id": s.manifest.get("run_id"),
+            }
+            for s in sleeves
+        ],
+    }
+    return Basket(sleeves, w, sleeve_pnl, combined, tradebook, manifest)
