@@ -1,0 +1,64 @@
+"""Time to expiry in years: ACT/365 (fixed) on exact timestamps, never negative.
+
+``year_fraction(valuation_ts, expiry_ts) = max(expiry_ts - valuation_ts, 0) / 365 days``, to the
+nanosecond: one calendar day is 1/365, one minute 1/525,600, whatever the weekday or holiday
+(calendar time, the convention of theta "per year" in :mod:`workbench.pricing`). Timestamps are
+exchange-local and naive, as everywhere in the workbench; time-zone-aware values are refused
+rather than silently converted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SECONDS_PER_YEAR = 365.0 * 86_400.0
+NS_PER_YEAR = SECONDS_PER_YEAR * 1e9
+
+
+def to_naive_ns(value: Any, name: str) -> np.ndarray:
+    """Timestamps (scalar, array, Series, dates) as int64 ns since the epoch; NaT stays NaT.
+
+    Raises ``ValueError`` naming ``name`` for time-zone-aware or unparseable values.
+    """
+    try:
+        if np.ndim(value) == 0 and not isinstance(value, np.ndarray):
+            stamps = pd.DatetimeIndex([pd.Timestamp(value)])
+        else:
+            stamps = pd.DatetimeIndex(pd.to_datetime(np.asarray(value).reshape(-1)))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: cannot read {value!r:.80} as timestamps ({exc})") from exc
+    if stamps.tz is not None:
+        raise ValueError(
+            f"{name}: time-zone-aware timestamps are not accepted; pass exchange-local naive "
+            f"timestamps (got zone {stamps.tz})"
+        )
+    return stamps.as_unit("ns").asi8
+
+
+def year_fraction(valuation_ts: Any, expiry_ts: Any) -> Any:
+    """Years from ``valuation_ts`` to ``expiry_ts`` (ACT/365 on exact timestamps), floored at 0.
+
+    Accepts ``datetime``/``pd.Timestamp``/``np.datetime64`` scalars or arrays (broadcast against
+    each other). Returns a float for two scalars, else a float64 array of the broadcast shape.
+    NaT gives NaN.
+    """
+    scalar = np.ndim(valuation_ts) == 0 and np.ndim(expiry_ts) == 0
+    val = to_naive_ns(valuation_ts, "valuation_ts")
+    exp = to_naive_ns(expiry_ts, "expiry_ts")
+    val_shape = np.shape(valuation_ts) if np.ndim(valuation_ts) else ()
+    exp_shape = np.shape(expiry_ts) if np.ndim(expiry_ts) else ()
+    try:
+        val_b, exp_b = np.broadcast_arrays(val.reshape(val_shape), exp.reshape(exp_shape))
+    except ValueError:
+        raise ValueError(
+            f"valuation_ts shape {val_shape} and expiry_ts shape {exp_shape} do not broadcast"
+        ) from None
+    nat = np.iinfo(np.int64).min
+    missing = (val_b == nat) | (exp_b == nat)
+    years = np.where(missing, np.nan, np.maximum(exp_b - val_b, 0) / NS_PER_YEAR)
+    if scalar:
+        return float(years.reshape(()))
+    return years

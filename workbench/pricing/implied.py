@@ -1,0 +1,53 @@
+"""Implied volatility for Black-Scholes-Merton (spot) and Black-76 (forward) prices.
+
+``sigma`` per sqrt(year), ``T`` in years, ``r``/``q`` continuous per year, prices in the units of
+``S``/``F``. Inputs broadcast like NumPy ufuncs (scalars in give a NumPy float out).
+
+NaN is returned, element by element, where no volatility reproduces the price: a price below
+the intrinsic value of the forward (``max(F - K, 0) exp(-rT)`` for a call), at or above the upper
+bound (``S exp(-qT)`` / ``F exp(-rT)`` for a call, ``K exp(-rT)`` for a put), ``T <= 0``,
+``S``/``F``/``K <= 0``, or any NaN/infinite input. A price exactly at the intrinsic value gives 0.
+In-the-money options are solved through their out-of-the-money twin (put-call parity), so their
+accuracy is bounded by the rounding of their time value. See
+:mod:`workbench.pricing.iv_kernels` for the method.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from workbench.pricing import iv_kernels
+from workbench.pricing.inputs import PARALLEL_MIN_SIZE_IV, prepare, shaped
+
+
+def _implied(
+    price: Any, S: Any, K: Any, T: Any, r: Any, q: Any, is_call: Any, spot_name: str
+) -> Any:
+    prep = prepare(price=price, **{spot_name: S}, K=K, T=T, r=r, q=q, is_call=is_call)
+    out = np.empty(prep.size, dtype=np.float64)
+    kernel: Any = (
+        iv_kernels.implied_parallel
+        if prep.size >= PARALLEL_MIN_SIZE_IV
+        else iv_kernels.implied_serial
+    )
+    kernel(*prep.arrays, out)
+    return shaped(out, prep.shape)
+
+
+def implied_vol(price: Any, S: Any, K: Any, T: Any, r: Any, is_call: Any, q: Any = 0.0) -> Any:
+    """Black-Scholes-Merton implied volatility of European option prices on spot ``S``.
+
+    Returns volatility per sqrt(year); NaN where no volatility reproduces the price (module
+    docstring).
+    """
+    return _implied(price, S, K, T, r, q, is_call, "S")
+
+
+def black76_implied_vol(price: Any, F: Any, K: Any, T: Any, r: Any, is_call: Any) -> Any:
+    """Black-76 implied volatility of European options on a forward/futures price ``F``.
+
+    Prices are discounted at ``r``; returns volatility per sqrt(year), NaN where none exists.
+    """
+    return _implied(price, F, K, T, r, r, is_call, "F")
