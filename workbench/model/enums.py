@@ -21,7 +21,9 @@ class Right(StrEnum):
             return cls.CALL
         if text in ("P", "PE", "PUT"):
             return cls.PUT
-        raise ValueError(f"right {value!r} is not an option right (expected C/P, CE/PE or call/put)")
+        raise ValueError(
+            f"right {value!r} is not an option right (expected C/P, CE/PE or call/put)"
+        )
 
     @property
     def is_call(self) -> bool:

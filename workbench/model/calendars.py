@@ -1,0 +1,436 @@
+"""Trading calendars, sessions and expiry calendars per underlying.
+
+Trading days come from ``exchange_calendars``: ``XNYS`` for US venues, ``XBOM`` (BSE, whose
+holidays are NSE's) for Indian ones, including MCX (an approximation: MCX keeps its evening
+session on some equity holidays). Calendars are built once per process and turned into plain
+Python sets and sorted lists, so every function here is cheap after the first call.
+
+Calendar coverage: ``XNYS`` is rule-based and built for 2005-01-01 .. 2035-12-31. ``XBOM``'s
+holidays are an explicit list that ends at the calendar's last session (2026-12-31 in
+exchange_calendars 4.13). Outside a calendar's coverage :func:`is_trading_day` and friends
+raise :class:`CalendarRangeError`, except expiry generation, which treats every weekday as a
+trading day beyond the coverage (XBOM: except fixed-date national holidays) so that long-dated
+expiries (NIFTY half-yearlies to 2030) can still be listed; such far dates ignore holidays
+whose date moves from year to year.
+
+Expiry calendar: an underlying's expiries are generated from its dated
+:class:`~workbench.model.instruments.ExpiryRule` history: weekly expiries on the rule's
+weekdays (the rule in force on the Monday of each week), the monthly expiry of each month (the
+rule in force on the first day of the month) and, where the rule says so, the last trading
+day of each month. A nominal expiry that falls on a holiday moves to the previous trading day
+(2024-04-11 Eid -> NIFTY weekly 2024-04-10; 2025-04-18 Good Friday -> SPX monthly
+2025-04-17), except US Monday weeklies, which move to the next trading day (CBOE practice;
+2019-05-27 Memorial Day -> SPXW 2019-05-28).
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from typing import Any
+
+import exchange_calendars as xcals
+import pandas as pd
+
+from workbench.model.enums import ExpiryKind
+from workbench.model.instruments import (
+    HISTORY_START,
+    InstrumentSpec,
+    MonthlyRule,
+    get_instrument,
+)
+
+CALENDAR_START = date(2005, 1, 3)
+"""First session of every calendar built here."""
+_XNYS_END = date(2035, 12, 31)
+_EXPIRY_END = date(2035, 12, 31)
+"""Expiries are generated up to this date (weekday-only beyond a calendar's coverage)."""
+
+_lock = threading.Lock()
+
+# Fixed-date national holidays that Indian exchanges always close for (Republic Day,
+# Maharashtra Day, Independence Day, Gandhi Jayanti, Christmas). Used only beyond XBOM's
+# explicit holiday list, so that far expiries (NIFTY 2029-12-25 -> 2029-12-24) come out as
+# the exchange will list them; lunar-calendar holidays cannot be known that far ahead.
+_FIXED_HOLIDAYS: dict[str, frozenset[tuple[int, int]]] = {
+    "XBOM": frozenset({(1, 26), (5, 1), (8, 15), (10, 2), (12, 25)}),
+}
+
+
+class CalendarRangeError(ValueError):
+    """A date outside the trading calendar's coverage."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Sessions:
+    name: str
+    first: date
+    last: date
+    days: tuple[date, ...]
+    day_set: frozenset[date]
+    # exchange-local (open, close) for sessions whose hours differ from the regular ones
+    special_hours: dict[date, tuple[time, time]]
+    # (month, day) holidays assumed beyond the coverage (expiry generation only)
+    fixed_holidays: frozenset[tuple[int, int]] = frozenset()
+
+    def check(self, d: date, who: str) -> None:
+        if not self.first <= d <= self.last:
+            raise CalendarRangeError(
+                f"{who}: {d} is outside the {self.name} calendar ({self.first} .. {self.last})"
+            )
+
+    def is_session(self, d: date) -> bool:
+        """Trading day test; beyond the coverage every weekday counts (for expiry generation)."""
+        if self.first <= d <= self.last:
+            return d in self.day_set
+        return d.weekday() < 5 and (d.month, d.day) not in self.fixed_holidays
+
+
+def _as_date(value: Any, what: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise TypeError(f"{what} must be a date (or ISO 'YYYY-MM-DD' string), got {value!r}")
+
+
+@cache
+def _calendar(name: str) -> xcals.ExchangeCalendar:
+    with _lock:
+        if name == "XNYS":
+            return xcals.get_calendar(
+                name, start=CALENDAR_START.isoformat(), end=_XNYS_END.isoformat()
+            )
+        return xcals.get_calendar(name, start=CALENDAR_START.isoformat())
+
+
+@cache
+def _sessions(name: str) -> _Sessions:
+    cal = _calendar(name)
+    sched = cal.schedule
+    tz = cal.tz
+    opens = sched["open"].dt.tz_convert(tz).dt.tz_localize(None)
+    closes = sched["close"].dt.tz_convert(tz).dt.tz_localize(None)
+    days = tuple(ts.date() for ts in sched.index)
+    open_t = [ts.time() for ts in opens]
+    close_t = [ts.time() for ts in closes]
+    regular_open = pd.Series(open_t).mode().iloc[0]
+    regular_close = pd.Series(close_t).mode().iloc[0]
+    special = {
+        d: (o, c)
+        for d, o, c in zip(days, open_t, close_t)
+        if o != regular_open or c != regular_close
+    }
+    fixed = _FIXED_HOLIDAYS.get(name, frozenset())
+    return _Sessions(name, days[0], days[-1], days, frozenset(days), special, fixed)
+
+
+def trading_calendar(underlying: str) -> xcals.ExchangeCalendar:
+    """The ``exchange_calendars`` calendar of ``underlying`` (built once, then cached)."""
+    return _calendar(get_instrument(underlying).calendar)
+
+
+def _spec_sessions(underlying: str) -> tuple[InstrumentSpec, _Sessions]:
+    spec = get_instrument(underlying)
+    return spec, _sessions(spec.calendar)
+
+
+def is_trading_day(underlying: str, day: date) -> bool:
+    """Whether ``day`` is a trading day of ``underlying``'s venue calendar."""
+    spec, s = _spec_sessions(underlying)
+    d = _as_date(day, "day")
+    s.check(d, f"is_trading_day({spec.name!r})")
+    return d in s.day_set
+
+
+def trading_days(underlying: str, start: date, end: date) -> list[date]:
+    """Trading days from ``start`` to ``end``, both inclusive, ascending."""
+    spec, s = _spec_sessions(underlying)
+    a, b = _as_date(start, "start"), _as_date(end, "end")
+    if b < a:
+        raise ValueError(f"trading_days({spec.name!r}): end {b} is before start {a}")
+    s.check(a, f"trading_days({spec.name!r}) start")
+    s.check(b, f"trading_days({spec.name!r}) end")
+    return list(s.days[bisect.bisect_left(s.days, a) : bisect.bisect_right(s.days, b)])
+
+
+def previous_trading_day(underlying: str, day: date) -> date:
+    """The last trading day strictly before ``day``."""
+    spec, s = _spec_sessions(underlying)
+    d = _as_date(day, "day")
+    s.check(d, f"previous_trading_day({spec.name!r})")
+    i = bisect.bisect_left(s.days, d) - 1
+    if i < 0:
+        raise CalendarRangeError(f"previous_trading_day({spec.name!r}): nothing before {d}")
+    return s.days[i]
+
+
+def next_trading_day(underlying: str, day: date) -> date:
+    """The first trading day strictly after ``day``."""
+    spec, s = _spec_sessions(underlying)
+    d = _as_date(day, "day")
+    s.check(d, f"next_trading_day({spec.name!r})")
+    i = bisect.bisect_right(s.days, d)
+    if i >= len(s.days):
+        raise CalendarRangeError(f"next_trading_day({spec.name!r}): nothing after {d}")
+    return s.days[i]
+
+
+def session_bounds(underlying: str, day: date) -> tuple[datetime, datetime]:
+    """Exchange-local naive ``(open, close)`` of the data session on ``day``.
+
+    The spec's session hours (NSE/BSE 09:15-15:30 IST, MCX 09:00-23:30 IST, US 09:30-16:00
+    ET), with the calendar's early closes and late opens where it has them (XNYS 13:00 ET
+    half days). Raises ``ValueError`` if ``day`` is not a trading day.
+    """
+    spec, s = _spec_sessions(underlying)
+    d = _as_date(day, "day")
+    s.check(d, f"session_bounds({spec.name!r})")
+    if d not in s.day_set:
+        raise ValueError(f"session_bounds({spec.name!r}): {d} is not a {spec.calendar} trading day")
+    open_t, close_t = spec.session_open, spec.session_close
+    special = s.special_hours.get(d)
+    if special is not None and spec.calendar == "XNYS":
+        # XNYS early close / late open: follow the exchange (US venues keep the equity hours)
+        open_t, close_t = max(open_t, special[0]), min(close_t, special[1])
+    return datetime.combine(d, open_t), datetime.combine(d, close_t)
+
+
+# --------------------------------------------------------------------------------------------
+# Expiry calendar
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _ExpiryTable:
+    """Every expiry of one underlying from HISTORY/CALENDAR start to _EXPIRY_END."""
+
+    all_dates: tuple[date, ...]  # sorted, unique
+    weekly: tuple[date, ...]  # non-monthly expiries on the rule's last weekly weekday
+    dailies: tuple[date, ...]  # non-monthly expiries on the rule's other weekdays
+    monthly: tuple[date, ...]  # standard monthlies, sorted
+    month_ends: tuple[date, ...]  # end-of-month expiries
+    monthly_label: dict[date, tuple[int, int]]  # monthly expiry -> contract (year, month)
+    monthly_by_label: dict[tuple[int, int], date]
+
+
+def _shift_back(s: _Sessions, d: date) -> date:
+    while not s.is_session(d):
+        d -= timedelta(days=1)
+    return d
+
+
+def _shift_forward(s: _Sessions, d: date) -> date:
+    while not s.is_session(d):
+        d += timedelta(days=1)
+    return d
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def _last_weekday(year: int, month: int, weekday: int) -> date:
+    nxt = date(year + month // 12, month % 12 + 1, 1)
+    last = nxt - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _back_trading_days(s: _Sessions, d: date, n: int) -> date:
+    for _ in range(n):
+        d = _shift_back(s, d - timedelta(days=1))
+    return d
+
+
+def _monthly_for(spec: InstrumentSpec, s: _Sessions, year: int, month: int) -> date:
+    rule = spec.expiry_rule(date(year, month, 1))
+    if rule.monthly is MonthlyRule.LAST:
+        return _shift_back(s, _last_weekday(year, month, rule.monthly_weekday))
+    if rule.monthly is MonthlyRule.THIRD:
+        return _shift_back(s, _nth_weekday(year, month, rule.monthly_weekday, 3))
+    # MCX bullion: future expires on the 5th (previous trading day if a holiday); the tender
+    # period is the 5 trading days ending there; the option expires 3 trading days before it.
+    future_expiry = _shift_back(s, date(year, month, 5))
+    return _back_trading_days(s, future_expiry, 7)
+
+
+@cache
+def _expiry_table(name: str) -> _ExpiryTable:
+    spec = get_instrument(name)
+    s = _sessions(spec.calendar)
+    start = max(HISTORY_START, CALENDAR_START)
+    monthly_by_label: dict[tuple[int, int], date] = {}
+    for year in range(start.year, _EXPIRY_END.year + 1):
+        for month in range(1, 13):
+            monthly_by_label[(year, month)] = _monthly_for(spec, s, year, month)
+    monthly_label = {d: label for label, d in monthly_by_label.items()}
+    monthly_set = set(monthly_label)
+
+    weekly: set[date] = set()
+    dailies: set[date] = set()
+    monday = start - timedelta(days=start.weekday())
+    while monday <= _EXPIRY_END:
+        rule = spec.expiry_rule(monday)
+        for wd in rule.weekly_weekdays:
+            nominal = monday + timedelta(days=wd)
+            if wd == 0 and rule.monday_holiday_next:
+                d = _shift_forward(s, nominal)
+            else:
+                d = _shift_back(s, nominal)
+            if d not in monthly_set:
+                (weekly if wd == rule.weekly_weekdays[-1] else dailies).add(d)
+        monday += timedelta(days=7)
+
+    month_ends: set[date] = set()
+    for year in range(start.year, _EXPIRY_END.year + 1):
+        for month in range(1, 13):
+            first = date(year, month, 1)
+            if spec.expiry_rule(first).end_of_month:
+                nxt = date(year + month // 12, month % 12 + 1, 1)
+                month_ends.add(_shift_back(s, nxt - timedelta(days=1)))
+
+    dailies -= weekly
+    all_dates = tuple(sorted(weekly | dailies | monthly_set | month_ends))
+    return _ExpiryTable(
+        all_dates=all_dates,
+        weekly=tuple(sorted(weekly - month_ends)),
+        dailies=tuple(sorted(dailies - month_ends)),
+        monthly=tuple(sorted(monthly_set)),
+        month_ends=tuple(sorted(month_ends - monthly_set)),
+        monthly_label=monthly_label,
+        monthly_by_label=monthly_by_label,
+    )
+
+
+def monthly_expiry(underlying: str, year: int, month: int) -> date:
+    """The standard monthly expiry of ``underlying`` for contract month ``year``-``month``.
+
+    NSE/BSE: last expiry weekday of the month; US: third Friday; both moved to the previous
+    trading day on a holiday. MCX GOLDM: see :class:`~workbench.model.instruments.MonthlyRule`
+    (the option labelled FEB expires in late January).
+    """
+    spec = get_instrument(underlying)
+    if not isinstance(month, int) or not 1 <= month <= 12:
+        raise ValueError(f"monthly_expiry({spec.name!r}): month must be 1..12, got {month!r}")
+    table = _expiry_table(spec.name)
+    try:
+        return table.monthly_by_label[(year, month)]
+    except KeyError:
+        raise CalendarRangeError(
+            f"monthly_expiry({spec.name!r}): {year}-{month:02d} is outside "
+            f"{CALENDAR_START.year}..{_EXPIRY_END.year}"
+        ) from None
+
+
+def monthly_label(underlying: str, expiry: date) -> tuple[int, int] | None:
+    """Contract ``(year, month)`` if ``expiry`` is a standard monthly expiry, else ``None``."""
+    spec = get_instrument(underlying)
+    return _expiry_table(spec.name).monthly_label.get(_as_date(expiry, "expiry"))
+
+
+def expiry_kind(underlying: str, expiry: date) -> ExpiryKind:
+    """``MONTHLY`` if ``expiry`` is the standard monthly expiry of its contract month, else
+    ``WEEKLY`` (weeklies, US dailies and end-of-month expiries alike)."""
+    spec = get_instrument(underlying)
+    d = _as_date(expiry, "expiry")
+    if d in _expiry_table(spec.name).monthly_label:
+        return ExpiryKind.MONTHLY
+    return ExpiryKind.WEEKLY
+
+
+def is_expiry(underlying: str, day: date) -> bool:
+    """Whether ``day`` is one of ``underlying``'s expiry dates (any kind)."""
+    spec = get_instrument(underlying)
+    table = _expiry_table(spec.name)
+    d = _as_date(day, "day")
+    i = bisect.bisect_left(table.all_dates, d)
+    return i < len(table.all_dates) and table.all_dates[i] == d
+
+
+def expiries_between(underlying: str, start: date, end: date) -> list[date]:
+    """Every expiry date of ``underlying`` from ``start`` to ``end`` (inclusive), ascending."""
+    spec = get_instrument(underlying)
+    table = _expiry_table(spec.name)
+    a, b = _as_date(start, "start"), _as_date(end, "end")
+    return list(
+        table.all_dates[
+            bisect.bisect_left(table.all_dates, a) : bisect.bisect_right(table.all_dates, b)
+        ]
+    )
+
+
+def _next_n(seq: tuple[date, ...], on: date, n: int) -> list[date]:
+    i = bisect.bisect_left(seq, on)
+    return list(seq[i : i + n])
+
+
+@cache
+def _listed_cached(name: str, on: date) -> tuple[date, ...]:
+    spec = get_instrument(name)
+    table = _expiry_table(name)
+    rule = spec.expiry_rule(on)
+    listed: set[date] = set(_next_n(table.weekly, on, rule.listed_weeklies))
+    listed.update(_next_n(table.dailies, on, rule.listed_dailies))
+    listed.update(_next_n(table.month_ends, on, rule.listed_month_ends))
+    i = bisect.bisect_left(table.monthly, on)
+    monthlies = table.monthly[i:]
+    serial = list(monthlies[: rule.listed_monthlies])
+    listed.update(serial)
+    rest = monthlies[len(serial) :]
+    for months, count in (
+        ((3, 6, 9, 12), rule.listed_quarterlies),
+        ((6, 12), rule.listed_half_yearlies),
+        ((12,), rule.listed_decembers),
+    ):
+        taken = 0
+        j = 0
+        while taken < count and j < len(rest):
+            if table.monthly_label[rest[j]][1] in months:
+                listed.add(rest[j])
+                taken += 1
+            j += 1
+        rest = rest[j:]
+    return tuple(sorted(listed))
+
+
+def listed_expiries(underlying: str, on: date, horizon_days: int | None = None) -> list[date]:
+    """Expiries a trader sees listed on ``on`` (``on`` itself included if it is an expiry).
+
+    What is listed follows the rule in force on ``on`` (:class:`ExpiryRule` listing depth):
+
+    - NSE/BSE indices: the next 4 weekly expiries (none once weeklies were discontinued),
+      the next 3 monthlies, then 3 quarterlies (Mar/Jun/Sep/Dec); NIFTY also 8 half-yearlies
+      (Jun/Dec). This reproduces the real NSE chains of 2025-08-29.
+    - MCX GOLDM: the next 3 monthlies.
+    - US: 6 serial third-Friday monthlies, 3 quarterlies and 2 December LEAPS beyond them;
+      7 Friday weeklies, the other weekdays' dailies for about four weeks, and end-of-month
+      expiries (SPXW 6, NDXP/ETFs 3) where the product has them. Calibrated on the real
+      2019-05-03 SPXW chain; the real schedule also lists quarter-end EOMs further out.
+
+    ``horizon_days`` keeps only expiries at most that many calendar days after ``on``
+    (``None``: no limit). Ascending. Results are cached per (underlying, day).
+    """
+    spec = get_instrument(underlying)
+    d = _as_date(on, "on")
+    if horizon_days is not None and horizon_days < 0:
+        raise ValueError(
+            f"listed_expiries({spec.name!r}): horizon_days must be >= 0, got {horizon_days}"
+        )
+    if not CALENDAR_START <= d <= _EXPIRY_END:
+        raise CalendarRangeError(
+            f"listed_expiries({spec.name!r}): {d} is outside {CALENDAR_START} .. {_EXPIRY_END}"
+        )
+    out = _listed_cached(spec.name, d)
+    if horizon_days is None:
+        return list(out)
+    limit = d + timedelta(days=horizon_days)
+    return [e for e in out if e <= limit]
