@@ -241,6 +241,7 @@ def run_grid(
     combos = spec.combinations() or [{}]
     for combo in combos:  # validate every combination before running anything
         template.validate_params({**spec.overrides, **combo})
+    repo.record_reference(template)
     jobs: list[dict[str, Any]] = []
     for combo in combos:
         overrides = {**spec.overrides, **combo}

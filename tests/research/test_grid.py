@@ -1,0 +1,118 @@
+"""Grid mechanics with a stand-in notebook (the real backtest notebook is exercised in
+tests/research/test_notebooks.py): papermill in a process pool, failing combinations recorded,
+dated folders, the day's index and heatmap."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from workbench.research.grid import GridError, load_grid, run_grid
+
+FAKE_NOTEBOOK = Path(__file__).parent / "fixtures" / "fake_backtest.ipynb"
+
+
+class FakeStrategy:
+    class Config(BaseModel):
+        model_config = ConfigDict(frozen=True, extra="forbid")
+        stop_loss: float = 0.25
+        lots: int = 1
+
+
+TEMPLATE = """
+name = "fake"
+version = 1
+strategy = "test_grid:FakeStrategy"
+[params]
+stop_loss = 0.25
+"""
+
+GRID = """
+template = "fake"
+data = "{data}"
+[grid]
+stop_loss = [0.25, 0.5, 0.9]
+lots = [1, 2]
+[heatmap]
+x = "stop_loss"
+y = "lots"
+metric = "sharpe"
+"""
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Path, Path, Path]:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "fake.toml").write_text(TEMPLATE)
+    grid = tmp_path / "demo.toml"
+    grid.write_text(GRID.format(data=tmp_path))
+    return templates, grid, tmp_path / "reports"
+
+
+def test_grid_runs_every_combination_and_reports_failures(setup: tuple[Path, Path, Path]) -> None:
+    templates, grid_file, reports = setup
+    spec = load_grid(grid_file)
+    assert len(spec.combinations()) == 6
+    result = run_grid(
+        spec,
+        reports_root=reports,
+        day=date(2026, 1, 2),
+        templates_dir=templates,
+        notebook=FAKE_NOTEBOOK,
+        progress=False,
+    )
+    assert result.day_folder == reports.resolve() / "2026-01-02"
+    assert len(result.runs) == 6
+    failed = result.failed
+    assert len(failed) == 2 and all(r.params["stop_loss"] == 0.9 for r in failed)
+    assert all("boom for stop_loss 0.9" in (r.error or "") for r in failed)
+    for run in result.runs:
+        assert (run.folder / "backtest.ipynb").exists(), "executed notebook kept for every run"
+        if run.ok:
+            assert run.metrics["sharpe"] == pytest.approx(
+                run.params["stop_loss"] * 10 + run.params["lots"]
+            )
+    # no temporary folders left behind
+    assert not [p for p in result.day_folder.iterdir() if p.name.startswith(".")]
+    html = result.index.read_text()
+    assert html.count("<tr") == 7  # header + 6 runs
+    assert "boom for stop_loss 0.9" in html
+    assert "data:image/png;base64," in html  # heatmap embedded
+    assert not re.search(r"(src|href)=\"https?://", html)
+    # the template reference is recorded for immutability
+    refs = json.loads((reports / "template-refs.json").read_text())
+    assert "fake@1" in refs
+
+
+def test_grid_file_errors_name_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('template = "fake"\ndata = "x"\n[grid]\nstop_loss = []\n')
+    with pytest.raises(GridError, match=r"grid\.stop_loss"):
+        load_grid(bad)
+    bad.write_text('template = "fake"\ndata = "x"\n[grid]\na = [1]\n[heatmap]\nx = "a"\ny = "b"\n')
+    with pytest.raises(GridError, match="heatmap axis 'b'"):
+        load_grid(bad)
+    bad.write_text('template = "fake"\n')
+    with pytest.raises(GridError, match="data"):
+        load_grid(bad)
+    with pytest.raises(GridError, match="cannot read"):
+        load_grid(tmp_path / "missing.toml")
+
+
+def test_grid_rejects_bad_parameter_before_running(setup: tuple[Path, Path, Path]) -> None:
+    templates, grid_file, reports = setup
+    grid_file.write_text(grid_file.read_text().replace("lots = [1, 2]", "lots = [1, 'many']"))
+    with pytest.raises(ValueError, match="lots"):
+        run_grid(
+            load_grid(grid_file),
+            reports_root=reports,
+            templates_dir=templates,
+            notebook=FAKE_NOTEBOOK,
+        )
+    assert not list((reports).glob("*/*"))
