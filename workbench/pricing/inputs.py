@@ -53,8 +53,11 @@ def _as_is_call(value: Any) -> np.ndarray:
         puts = np.isin(text, ("P", "PE", "PUT"))
         bad = ~(calls | puts)
         if bad.any():
-            first = arr.reshape(-1)[int(np.flatnonzero(bad.reshape(-1))[0])]
-            raise ValueError(f"parameter 'is_call': {first!r} is not an option right (C/P)")
+            index = int(np.flatnonzero(bad.reshape(-1))[0])
+            first = str(arr.reshape(-1)[index])
+            raise ValueError(
+                f"parameter 'is_call': {first!r} (element {index}) is not an option right (C/P)"
+            )
         return calls
     raise ValueError(
         f"parameter 'is_call' must be boolean (or 0/1, or 'C'/'P'); got dtype {arr.dtype}"
