@@ -21,8 +21,9 @@ The spread models follow ORATS' convention (seed 003, section 6.4.1): with sprea
 * buy  = ``bid + s * (ask - bid)``
 * sell = ``ask - s * (ask - bid)``
 
-so ``s = 0.5`` is the mid, ``s = 1`` crosses the whole spread, and a buy never fills below a
-sell on the same quote. ORATS uses ``s`` by the number of legs of the order: 75% (1 leg), 66% (2),
+so ``s = 0.5`` is the mid and ``s = 1`` crosses the whole spread; for ``s >= 0.5`` a buy never
+fills below a sell on the same quote. ``s < 0.5`` assumes price improvement past the mid (a
+patient order); it is allowed but then a buy prices below a sell by ``(1 - 2s) x width``. ORATS uses ``s`` by the number of legs of the order: 75% (1 leg), 66% (2),
 56% (3), 53% (4 or more).
 """
 
@@ -170,8 +171,10 @@ def _from_close(quote: QuoteLike, fallback: QuoteFallback, why: str) -> FillPric
 
 
 def _spread_price(side: Side, bid: float, ask: float, s: float) -> float:
+    # sell = ask - s*width written as bid + (1 - s)*width: the same number, but both sides then
+    # share one monotone formula, so buy >= sell holds exactly in floating point for s >= 0.5.
     width = ask - bid
-    return bid + s * width if side is Side.BUY else ask - s * width
+    return bid + (s if side is Side.BUY else 1.0 - s) * width
 
 
 def _fmt(x: float) -> str:
