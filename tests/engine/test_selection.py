@@ -174,6 +174,17 @@ def test_pct_spot_nearest_and_put_tie_breaks() -> None:
     )
 
 
+def test_strike_method_targets_a_price_with_side_ties() -> None:
+    snap = chain()
+    assert select_contract(snap, right="C", method="strike", value=21600.0) == 21600.0
+    assert select_contract(snap, right="C", method="strike", value=21610.0) == 21600.0
+    # 21625 is half-way: a bought call wing takes the lower strike, a sold call the higher
+    assert select_contract(snap, right="C", method="strike", value=21625.0, side="BUY") == 21600.0
+    assert select_contract(snap, right="C", method="strike", value=21625.0, side="SELL") == 21650.0
+    assert select_contract(snap, right="P", method="strike", value=21425.0, side="BUY") == 21450.0
+    assert select_contract(snap, right="P", method="strike", value=21425.0, side="SELL") == 21400.0
+
+
 def test_pct_spot_beyond_the_chain_takes_the_edge_strike() -> None:
     assert select_contract(chain(), right="P", method="pct_spot", value=0.5) == 21400.0
 
@@ -380,6 +391,7 @@ def test_filters_removing_everything_return_none_with_the_reason() -> None:
         ({"method": "delta", "value": 1.5}, "value"),
         ({"method": "delta"}, "value"),
         ({"method": "premium", "value": -1.0}, "value"),
+        ({"method": "strike", "value": 0.0}, "value"),
         ({"method": "otm_steps", "value": 1.5}, "value"),
         ({"method": "atm", "value": 3.0}, "value"),
         ({"method": "pct_spot", "value": float("nan")}, "value"),

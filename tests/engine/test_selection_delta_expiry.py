@@ -145,6 +145,13 @@ def test_expiry_by_kind() -> None:
         select_expiry(LISTED, ON, kind="monthly")
 
 
+def test_expiry_kind_from_the_real_nse_calendar() -> None:
+    # NIFTY, January 2024: weekly Thursdays; the monthly is the last Thursday, 25 January
+    listed = [date(2024, 1, 18), date(2024, 1, 25), date(2024, 2, 1), date(2024, 2, 29)]
+    assert select_expiry(listed, ON, kind="monthly", underlying="NIFTY") == date(2024, 1, 25)
+    assert select_expiry(listed, ON, kind="weekly", index=1, underlying="NIFTY") == date(2024, 2, 1)
+
+
 def test_expiry_by_dte_nearest_ties_to_the_earlier() -> None:
     # DTEs on 18 Jan: 0, 7, 14, 21, 42, 70
     assert select_expiry(LISTED, ON, dte=30) == date(2024, 2, 8)  # 21 is 9 away, 42 is 12

@@ -23,6 +23,7 @@ Strike methods (``Selection.method``) and their targets
 ``otm_steps``    target = ATM target + ``value`` grid steps out of the money (up for calls, down
                  for puts); negative ``value`` goes in the money. Needs a strike grid.
 ``pct_spot``     target = ``value`` x spot (``0.95`` = 95 % of spot).
+``strike``       target = ``value`` itself, a strike price (a wing at short strike + width).
 ``premium``      the option whose price (``Selection.price`` basis) is nearest ``value``, or the
                  cheapest at or above it / dearest at or below it (``bound``).
 ``delta``        the option whose |delta| is nearest ``value``, or the smallest at or above /
@@ -87,7 +88,7 @@ __all__ = [
     "years_to_expiry",
 ]
 
-Method = Literal["atm", "otm_steps", "pct_spot", "premium", "delta", "min_straddle"]
+Method = Literal["atm", "otm_steps", "pct_spot", "strike", "premium", "delta", "min_straddle"]
 Bound = Literal["nearest", "at_or_above", "at_or_below"]
 PriceBasis = Literal["mid", "close", "bid", "ask"]
 DteBound = Literal["nearest", "at_least", "at_most"]
@@ -421,6 +422,7 @@ class ExpiryRule(_Frozen):
 _VALUE_NEEDED: dict[str, str] = {
     "otm_steps": "a whole number of strike steps",
     "pct_spot": "a fraction of spot > 0 (0.95 = 95 %)",
+    "strike": "a strike price > 0",
     "premium": "a price > 0",
     "delta": "an absolute delta in (0, 1)",
 }
@@ -455,7 +457,7 @@ class Selection(_Frozen):
                 raise ValueError(f"value: method {m!r} needs {_VALUE_NEEDED[m]}, got {v!r}")
             if m == "otm_steps" and v != round(v):
                 raise ValueError(f"value: method 'otm_steps' needs {_VALUE_NEEDED[m]}, got {v!r}")
-            if m in ("pct_spot", "premium") and v <= 0:
+            if m in ("pct_spot", "strike", "premium") and v <= 0:
                 raise ValueError(f"value: method {m!r} needs {_VALUE_NEEDED[m]}, got {v!r}")
             if m == "delta" and not 0 < v < 1:
                 raise ValueError(f"value: method 'delta' needs {_VALUE_NEEDED[m]}, got {v!r}")
@@ -709,6 +711,10 @@ def resolve_strike(snapshot: ChainSnapshot, right: Right | str, rule: Selection)
         target = value * snapshot.spot
         i = _nearest(rows, strikes[rows], target, conservative)
         return done(i, f"pct_spot={value:g}: nearest eligible {rname} strike to {_fmt(target)}")
+
+    if method == "strike":
+        i = _nearest(rows, strikes[rows], value, conservative)
+        return done(i, f"strike={value:g}: nearest eligible {rname} strike")
 
     if method == "premium":
         return _by_metric(
