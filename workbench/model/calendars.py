@@ -17,7 +17,7 @@ Expiry calendar: an underlying's expiries are generated from its dated
 :class:`~workbench.model.instruments.ExpiryRule` history: weekly expiries on the rule's
 weekdays (the rule in force on the Monday of each week), the monthly expiry of each month (the
 rule in force on the first day of the month) and, where the rule says so, the last trading
-day of each month. A nominal expiry that falls on a holiday moves to the previous trading day
+day of each month. NSE/BSE weeklies skip the week of the monthly expiry. A nominal expiry that falls on a holiday moves to the previous trading day
 (2024-04-11 Eid -> NIFTY weekly 2024-04-10; 2025-04-18 Good Friday -> SPX monthly
 2025-04-17), except US Monday weeklies, which move to the next trading day (CBOE practice;
 2019-05-27 Memorial Day -> SPXW 2019-05-28).
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -104,12 +105,14 @@ def _as_date(value: Any, what: str) -> date:
 
 @cache
 def _calendar(name: str) -> xcals.ExchangeCalendar:
-    with _lock:
-        if name == "XNYS":
-            return xcals.get_calendar(
-                name, start=CALENDAR_START.isoformat(), end=_XNYS_END.isoformat()
-            )
-        return xcals.get_calendar(name, start=CALENDAR_START.isoformat())
+    end = _XNYS_END.isoformat() if name == "XNYS" else None
+    with _lock, warnings.catch_warnings():
+        # exchange_calendars 4.13 reads Series.values on tz-aware data, which pandas 3
+        # deprecates; the warning is the library's, not ours.
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        if end is None:
+            return xcals.get_calendar(name, start=CALENDAR_START.isoformat())
+        return xcals.get_calendar(name, start=CALENDAR_START.isoformat(), end=end)
 
 
 @cache
@@ -274,13 +277,17 @@ def _expiry_table(name: str) -> _ExpiryTable:
             monthly_by_label[(year, month)] = _monthly_for(spec, s, year, month)
     monthly_label = {d: label for label, d in monthly_by_label.items()}
     monthly_set = set(monthly_label)
+    monthly_weeks = {m - timedelta(days=m.weekday()) for m in monthly_set}
 
     weekly: set[date] = set()
     dailies: set[date] = set()
     monday = start - timedelta(days=start.weekday())
     while monday <= _EXPIRY_END:
         rule = spec.expiry_rule(monday)
-        for wd in rule.weekly_weekdays:
+        weekdays = (
+            () if rule.skip_monthly_week and monday in monthly_weeks else rule.weekly_weekdays
+        )
+        for wd in weekdays:
             nominal = monday + timedelta(days=wd)
             if wd == 0 and rule.monday_holiday_next:
                 d = _shift_forward(s, nominal)

@@ -94,6 +94,10 @@ class ExpiryRule:
     monday_holiday_next
         CBOE practice: a Monday weekly whose Monday is a holiday expires on the next trading
         day (2019-05-27 Memorial Day -> SPXW 2019-05-28) instead of the previous one.
+    skip_monthly_week
+        NSE/BSE practice: no weekly expiry in the week (Monday-Sunday) of the monthly expiry;
+        the monthly contract serves that week (BANKNIFTY 2023-09..2024-02: Wednesday weeklies,
+        Thursday monthly, no Wednesday weekly in the monthly week).
     listed_weeklies, listed_dailies, listed_monthlies, listed_quarterlies,
     listed_half_yearlies, listed_decembers, listed_month_ends
         Listing depth used by :func:`workbench.model.calendars.listed_expiries`: the next
@@ -110,6 +114,7 @@ class ExpiryRule:
     monthly_weekday: int = THURSDAY
     end_of_month: bool = False
     monday_holiday_next: bool = False
+    skip_monthly_week: bool = False
     listed_weeklies: int = 0
     listed_dailies: int = 0
     listed_monthlies: int = 3
@@ -263,6 +268,7 @@ def _nse_listing(
         weekly_weekdays=weekly,
         monthly=MonthlyRule.LAST,
         monthly_weekday=monthly_weekday,
+        skip_monthly_week=True,
         listed_weeklies=4 if weekly else 0,
         listed_monthlies=3,
         listed_quarterlies=3,
