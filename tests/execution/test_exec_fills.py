@@ -154,11 +154,11 @@ def test_zero_bid_is_a_real_quote():
         (lambda: SpreadFraction(1.5), "fraction"),
         (lambda: SpreadFraction(-0.1), "fraction"),
         (lambda: OratsSlippage((0.75, 0.66, 1.2, 0.5)), "fractions[2]"),
-        (lambda: OratsSlippage((0.75, 0.66)), "fractions must hold 4"),
+        (lambda: OratsSlippage((0.75, 0.66)), "fractions must hold 4"),  # type: ignore[arg-type]
         (lambda: PercentSlippage(1.0), "pct"),
         (lambda: PercentSlippage(-0.01), "pct"),
-        (lambda: Mid(fallback="mid"), "fallback"),
-        (lambda: BarClose(fallback="close"), "fallback"),
+        (lambda: Mid(fallback="mid"), "fallback"),  # type: ignore[arg-type]
+        (lambda: BarClose(fallback="close"), "fallback"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_parameters_name_the_parameter(factory, param):
