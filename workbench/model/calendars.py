@@ -28,13 +28,11 @@ from __future__ import annotations
 import bisect
 import threading
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import Any
-
-import exchange_calendars as xcals
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from workbench.model.enums import ExpiryKind
 from workbench.model.instruments import (
@@ -43,6 +41,9 @@ from workbench.model.instruments import (
     MonthlyRule,
     get_instrument,
 )
+
+if TYPE_CHECKING:  # exchange_calendars (and pandas) load on first calendar use, not on import
+    import exchange_calendars as xcals
 
 CALENDAR_START = date(2005, 1, 3)
 """First session of every calendar built here."""
@@ -105,6 +106,8 @@ def _as_date(value: Any, what: str) -> date:
 
 @cache
 def _calendar(name: str) -> xcals.ExchangeCalendar:
+    import exchange_calendars as xcals
+
     end = _XNYS_END.isoformat() if name == "XNYS" else None
     with _lock, warnings.catch_warnings():
         # exchange_calendars 4.13 reads Series.values on tz-aware data, which pandas 3
@@ -125,8 +128,8 @@ def _sessions(name: str) -> _Sessions:
     days = tuple(ts.date() for ts in sched.index)
     open_t = [ts.time() for ts in opens]
     close_t = [ts.time() for ts in closes]
-    regular_open = pd.Series(open_t).mode().iloc[0]
-    regular_close = pd.Series(close_t).mode().iloc[0]
+    regular_open = Counter(open_t).most_common(1)[0][0]
+    regular_close = Counter(close_t).most_common(1)[0][0]
     special = {
         d: (o, c)
         for d, o, c in zip(days, open_t, close_t)
