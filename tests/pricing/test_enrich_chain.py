@@ -55,7 +55,7 @@ def test_settlement_clock_sources() -> None:
     assert settlement_clock("NIFTY") == time(15, 30)
     with pytest.raises(KeyError, match="NOPE"):
         settlement_clock("NOPE")
-    with pytest.raises(ValueError, match="settlement_time must be a datetime.time"):
+    with pytest.raises(ValueError, match=r"settlement_time must be a datetime\.time"):
         settlement_clock(None, "15:30")  # type: ignore[arg-type]
 
 
@@ -121,7 +121,7 @@ def test_settlement_time_moves_time_to_expiry() -> None:
 
 
 def test_expired_rows_are_worth_intrinsic_with_payoff_greeks() -> None:
-    frame, m = _chain()
+    frame, _ = _chain()
     after = datetime(2024, 1, 10, 16, 5)
     T = time_to_settlement(frame, after)
     expired = frame["expiry"].to_numpy() == date(2024, 1, 10)
@@ -175,7 +175,7 @@ def test_bad_input_is_named() -> None:
     with pytest.raises(ValueError, match="no column 'mark'"):
         enrich_chain(frame, spot=4790.0, valuation_ts=m["ts"], price_column="mark")
     bad_right = frame.assign(right=["C", "X"] * (len(frame) // 2))
-    with pytest.raises(ValueError, match="column 'right'.*'X'"):
+    with pytest.raises(ValueError, match=r"column 'right'.*'X'"):
         enrich_chain(bad_right, spot=4790.0, valuation_ts=m["ts"])
     with pytest.raises(ValueError, match=r"spot has shape \(3,\)"):
         enrich_chain(frame, spot=[1.0, 2.0, 3.0], valuation_ts=m["ts"])
