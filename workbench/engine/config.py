@@ -1,0 +1,79 @@
+"""Strategy configuration: a frozen, validated, hashable pydantic model.
+
+Every strategy declares ``class Config(StrategyConfig)`` with its parameters as typed fields.
+A config is immutable (``frozen``), rejects unknown parameters (``extra="forbid"``) and has a
+stable content hash (:meth:`StrategyConfig.config_hash`, SHA-256 over the canonical JSON of its
+fields) that is part of the run id: the same parameters always give the same hash, in any
+process.
+
+The base class carries the engine-facing parameters every strategy has:
+
+``underlying``
+    The underlying traded (``None``: the dataset's only underlying).
+``max_cycles``
+    How many entry/exit cycles a strategy may run per day (intraday) or per run (positional).
+``max_fill_lag``
+    The staleness tolerated at a fill, in clock ticks: ``0`` (default) needs a bar at the fill
+    tick itself; ``n`` accepts the last bar up to ``n`` ticks old.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from workbench.engine.errors import ConfigError
+
+
+class StrategyConfig(BaseModel):
+    """Base of every strategy's ``Config`` (frozen, ``extra="forbid"``, hashable)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    underlying: str | None = Field(
+        default=None, description="underlying name; None = the dataset's only one"
+    )
+    max_cycles: int = Field(
+        default=1, ge=1, description="entry/exit cycles allowed per day (intraday) or per run"
+    )
+    max_fill_lag: int = Field(
+        default=0, ge=0, description="max staleness of a fill price, in clock ticks"
+    )
+
+    def canonical_json(self) -> str:
+        """The parameters as canonical JSON (sorted keys, no whitespace): the hashed text."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def config_hash(self) -> str:
+        """SHA-256 hex digest of :meth:`canonical_json` (stable across processes and runs)."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__qualname__, self.canonical_json()))
+
+
+def build_config(config_cls: type[StrategyConfig], params: dict[str, Any] | None) -> StrategyConfig:
+    """Validate ``params`` into ``config_cls``; errors name every parameter at fault.
+
+    Raises :class:`ConfigError` (a ``ValueError``) such as
+    ``parameter 'stop_loss': Input should be a valid number (got 'abc')``.
+    """
+    if params is not None and not isinstance(params, dict):
+        raise ConfigError(
+            f"params must be a dict of parameter name -> value, got {type(params).__name__}"
+        )
+    try:
+        return config_cls(**(params or {}))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "<config>"
+            if err["type"] == "extra_forbidden":
+                known = ", ".join(sorted(config_cls.model_fields))
+                problems.append(f"parameter {name!r}: unknown parameter (known: {known})")
+            else:
+                problems.append(f"parameter {name!r}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError(f"{config_cls.__qualname__}: " + "; ".join(problems)) from None

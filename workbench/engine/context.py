@@ -1,0 +1,255 @@
+"""What a strategy sees: :class:`DayStartContext` before the first tick, :class:`BarContext` per tick.
+
+Both are thin, read-only views over the engine's per-day market (:class:`~workbench.engine.market.DayMarket`).
+The market holds the whole day's aligned arrays, so the views are the guard against look-ahead:
+
+* every :class:`BarContext` accessor reads the current tick's index only (``price``, ``quote``,
+  ``chain``, ``atm``, ``select``, ``spot``, ``pnl``, ``greeks``); the chain snapshot is built from
+  the rows visible at this tick;
+* the market and the tick index live in name-mangled ``__slots__`` (``_BarContext__market``); the
+  context has no ``__dict__``, no public attribute and no method that returns the market, the raw
+  :class:`~workbench.data.cache.DayCache` or a future row.
+
+Python cannot make this impossible -- code that deliberately reads ``_BarContext__market`` can
+see the future -- but no public path exists, and the look-ahead test (prices after ``t``
+multiplied; everything before ``t`` unchanged) checks the engine itself.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from workbench.engine.ticks import NO_LAG
+from workbench.model.contracts import OptionContract
+from workbench.model.enums import Right
+from workbench.model.trades import Leg, Quote
+
+if TYPE_CHECKING:
+    from workbench.engine.market import DayMarket
+    from workbench.engine.selection import ChainSnapshot, Selection
+    from workbench.engine.simulator import Simulator
+    from workbench.engine.trade import Trade
+
+ExpiryRef = int | date
+
+
+def _contract_of(item: OptionContract | Leg | Trade) -> OptionContract:
+    if isinstance(item, OptionContract):
+        return item
+    contract = getattr(item, "contract", None)
+    if isinstance(contract, OptionContract):
+        return contract
+    raise TypeError(f"expected an OptionContract, Leg or option Trade, got {item!r}")
+
+
+class DayStartContext:
+    """The restricted view passed to ``on_day_start``: date, opening spot, ATM, expiries, prefetch.
+
+    ``spot`` is the open of the day's first spot bar (underlying price units). ``expiries`` are
+    the expiries listed that day (with data), ascending; ``expiry=0`` everywhere means the
+    nearest. Nothing here reads an option price.
+    """
+
+    __slots__ = ("__market",)
+
+    def __init__(self, market: DayMarket) -> None:
+        self.__market = market
+
+    @property
+    def date(self) -> _dt.date:
+        return self.__market.day
+
+    @property
+    def underlying(self) -> str:
+        return self.__market.underlying
+
+    @property
+    def spot(self) -> float:
+        """Opening price of the session (first spot bar's open; its close if the open is missing)."""
+        return self.__market.open_spot
+
+    @property
+    def expiries(self) -> list[_dt.date]:
+        return list(self.__market.expiries)
+
+    @property
+    def strike_step(self) -> float:
+        return self.__market.strike_step
+
+    @property
+    def lot_size(self) -> int:
+        return self.__market.lot_size
+
+    def expiry(self, expiry: ExpiryRef = 0) -> _dt.date:
+        """The listed expiry for an index (0 = nearest) or a date (checked to be listed)."""
+        return self.__market.resolve_expiry(expiry)
+
+    def atm(self, expiry: ExpiryRef = 0) -> float:
+        """ATM strike at the open: the opening spot rounded to the strike grid (half up)."""
+        self.__market.resolve_expiry(expiry)
+        return self.__market.atm_strike(self.__market.open_spot)
+
+    def atm_window(self, n: int, expiry: ExpiryRef = 0) -> list[float]:
+        """The ``2n + 1`` grid strikes centred on :meth:`atm` (ascending)."""
+        if n < 0:
+            raise ValueError(f"atm_window: n must be >= 0, got {n}")
+        centre = self.atm(expiry)
+        step = self.__market.strike_step
+        return [centre + k * step for k in range(-n, n + 1)]
+
+    def prefetch(
+        self,
+        expiry: ExpiryRef = 0,
+        strikes: Iterable[float] = (),
+        rights: Sequence[Right | str] = ("C", "P"),
+    ) -> None:
+        """Hint: fetch these instruments' full days now (one query). The cache fetches lazily anyway
+        if this is skipped; results are identical either way."""
+        self.__market.prefetch(self.__market.resolve_expiry(expiry), strikes, rights)
+
+    def __repr__(self) -> str:
+        return f"DayStartContext({self.date}, spot={self.spot:g})"
+
+
+class BarContext:
+    """The per-tick view passed to ``on_bar``/``adjust``/``exit_check``/``on_exit``.
+
+    Created once per day and advanced by the engine; every accessor is bound to the current tick.
+    Prices are per unit of underlying; ``lag`` counts clock ticks since the bar (``0`` = a bar at
+    this tick, ``None`` = none yet today).
+    """
+
+    __slots__ = ("__i", "__market", "__sim", "__time", "__ts")
+
+    def __init__(self, market: DayMarket, sim: Simulator) -> None:
+        self.__market = market
+        self.__sim = sim
+        self.__i = -1
+        self.__ts: datetime | None = None
+        self.__time: time | None = None
+
+    # -- time --------------------------------------------------------------------------------
+    @property
+    def ts(self) -> datetime:
+        """The current tick's timestamp (exchange-local, naive)."""
+        assert self.__ts is not None
+        return self.__ts
+
+    @property
+    def time(self) -> _dt.time:
+        assert self.__time is not None
+        return self.__time
+
+    @property
+    def date(self) -> _dt.date:
+        return self.__market.day
+
+    @property
+    def tick(self) -> int:
+        """Index of the current tick in today's clock (0-based)."""
+        return self.__i
+
+    @property
+    def is_last(self) -> bool:
+        """True on the session's last tick (intraday: the force-close tick)."""
+        return self.__i == self.__market.n_ticks - 1
+
+    @property
+    def underlying(self) -> str:
+        return self.__market.underlying
+
+    @property
+    def expiries(self) -> list[_dt.date]:
+        return list(self.__market.expiries)
+
+    @property
+    def lot_size(self) -> int:
+        return self.__market.lot_size
+
+    # -- prices ------------------------------------------------------------------------------
+    @property
+    def spot(self) -> float:
+        """Spot close of the last spot bar at or before this tick."""
+        return self.__market.spot_ticks.close[self.__i]
+
+    def price(self, contract: OptionContract | Leg | Trade) -> tuple[float, int | None]:
+        """``(close, lag)`` of the last bar with a close at or before this tick; ``(nan, None)``
+        when the instrument has none yet today."""
+        ticks = self.__market.ticks(_contract_of(contract))
+        if ticks is None:
+            return (math.nan, None)
+        lag = ticks.close_lag[self.__i]
+        return (ticks.close[self.__i], None if lag == NO_LAG else lag)
+
+    def mark(self, contract: OptionContract | Leg | Trade) -> tuple[float, int | None]:
+        """``(mark, lag)``: the engine's mark-to-market price (see :mod:`workbench.engine.ticks`)."""
+        ticks = self.__market.ticks(_contract_of(contract))
+        if ticks is None:
+            return (math.nan, None)
+        lag = ticks.mark_lag[self.__i]
+        return (ticks.mark[self.__i], None if lag == NO_LAG else lag)
+
+    def quote(self, contract: OptionContract | Leg | Trade) -> Quote:
+        """``Quote(bid, ask, last, lag)`` of the bar visible at this tick (``mid`` is a property)."""
+        return self.__market.quote(_contract_of(contract), self.__i)
+
+    def chain(self, expiry: ExpiryRef = 0) -> ChainSnapshot:
+        """Every strike of one expiry as visible at this tick (a :class:`ChainSnapshot`)."""
+        return self.__market.snapshot(self.__market.resolve_expiry(expiry), self.__i)
+
+    def atm(self, expiry: ExpiryRef = 0) -> float:
+        """ATM strike now: current spot rounded to the strike grid (half up)."""
+        self.__market.resolve_expiry(expiry)
+        return self.__market.atm_strike(self.spot)
+
+    def select(
+        self,
+        right: Right | str,
+        *,
+        expiry: ExpiryRef | Any = 0,
+        rule: Selection | None = None,
+        **params: Any,
+    ) -> OptionContract | None:
+        """The contract a selection rule picks now (see :mod:`workbench.engine.selection`).
+
+        ``expiry`` is an index, a date, or an :class:`~workbench.engine.selection.ExpiryRule`;
+        ``rule`` a :class:`~workbench.engine.selection.Selection` or its fields as keywords
+        (``method="delta", value=0.16, side="SELL"``). ``None`` when nothing qualifies; the
+        reason is then in :attr:`last_selection_reason`.
+        """
+        return self.__market.select(self.__i, right, expiry, rule, params)
+
+    @property
+    def last_selection_reason(self) -> str:
+        """Why the last :meth:`select` picked what it picked (or nothing)."""
+        return self.__market.last_selection_reason
+
+    # -- the strategy's book, valued now ------------------------------------------------------
+    @property
+    def pnl(self) -> float:
+        """Current cycle's PnL in money, net of fees, open legs at the mark."""
+        return self.__sim.cycle_pnl(self.__i)
+
+    @property
+    def greeks(self) -> dict[str, float]:
+        """Position Greeks now: ``delta`` and ``gamma`` in underlying units, ``vega`` money per
+        1.00 vol, ``theta`` money per year (Black-Scholes from the mark's implied vol)."""
+        return self.__sim.position_greeks(self.__i, self.__ts)
+
+    def positions(self) -> dict[str, Trade]:
+        """The strategy's open positions (a copy)."""
+        return dict(self.__sim.book.open)
+
+    def __repr__(self) -> str:
+        return f"BarContext({self.__ts}, tick {self.__i})"
+
+
+def advance(bar: BarContext, i: int, ts: datetime, tod: time) -> None:
+    """Move ``bar`` to tick ``i`` (engine only; a plain function so no method moves the clock)."""
+    bar._BarContext__i = i  # type: ignore[attr-defined]
+    bar._BarContext__ts = ts  # type: ignore[attr-defined]
+    bar._BarContext__time = tod  # type: ignore[attr-defined]

@@ -1,0 +1,74 @@
+"""Implied vol and Greeks of positions, from prices (Black-Scholes, :mod:`workbench.pricing`).
+
+Conventions: ``T`` is ACT/365 years from the tick to the contract's settlement instant (never
+negative); the risk-free rate ``rate`` and dividend yield are continuous per year (the engine's
+default rate is 0: index options are priced off spot without a funding assumption unless the run
+sets one). ``iv`` is a fraction (0.2 = 20 %); ``delta`` per unit of underlying signed by right;
+``gamma`` per unit squared; ``vega`` per 1.00 of vol; ``theta`` per year. At expiry (``T == 0``)
+the iv is NaN and the delta is the payoff's: 1 (call) / -1 (put) in the money, 0 out, half at the
+money; gamma, vega and theta are 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, time
+
+import numpy as np
+
+from workbench.engine.selection import years_to_expiry
+from workbench.model.contracts import OptionContract
+
+
+def _payoff_delta(contract: OptionContract, spot: float) -> float:
+    m = spot - contract.strike if contract.is_call else contract.strike - spot
+    d = 1.0 if m > 0 else (0.0 if m < 0 else 0.5)
+    return d if contract.is_call else -d
+
+
+def implied_greeks(
+    contracts: Sequence[OptionContract],
+    prices: Sequence[float],
+    spot: float,
+    ts: datetime,
+    settlement_clock: time,
+    rate: float = 0.0,
+) -> list[dict[str, float]]:
+    """Per contract: ``iv, delta, gamma, vega, theta`` implied by ``prices`` (per unit) at ``ts``."""
+    from workbench.pricing import bs_greeks, implied_vol
+
+    n = len(contracts)
+    out = [
+        {"iv": math.nan, "delta": math.nan, "gamma": math.nan, "vega": math.nan, "theta": math.nan}
+        for _ in range(n)
+    ]
+    if n == 0 or not (math.isfinite(spot) and spot > 0):
+        return out
+    tte = np.array([years_to_expiry(ts, c.expiry, settlement_clock) for c in contracts])
+    live = np.flatnonzero(tte > 0)
+    for j in np.flatnonzero(tte <= 0):
+        c = contracts[int(j)]
+        out[int(j)].update(delta=_payoff_delta(c, spot), gamma=0.0, vega=0.0, theta=0.0)
+    if live.size == 0:
+        return out
+    price = np.array([prices[int(j)] for j in live], dtype=np.float64)
+    strike = np.array([contracts[int(j)].strike for j in live])
+    is_call = np.array([contracts[int(j)].is_call for j in live])
+    s = np.full(live.size, float(spot))
+    r = np.full(live.size, float(rate))
+    with np.errstate(all="ignore"):
+        sigma = np.asarray(implied_vol(price, s, strike, tte[live], r, is_call), dtype=np.float64)
+    ok = np.isfinite(sigma) & (sigma > 0)
+    if ok.any():
+        g = bs_greeks(s[ok], strike[ok], tte[live][ok], r[ok], sigma[ok], is_call[ok])
+        vals = {k: np.asarray(g[k], dtype=np.float64) for k in ("delta", "gamma", "vega", "theta")}
+        for m, j in enumerate(live[ok]):
+            out[int(j)].update(
+                iv=float(sigma[ok][m]),
+                delta=float(vals["delta"][m]),
+                gamma=float(vals["gamma"][m]),
+                vega=float(vals["vega"][m]),
+                theta=float(vals["theta"][m]),
+            )
+    return out

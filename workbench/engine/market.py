@@ -1,0 +1,408 @@
+"""One trading day of one underlying as the engine reads it: clock, spot, instruments, chains.
+
+:class:`DayMarket` wraps the data layer's :class:`~workbench.data.cache.DayCache` (the engine's
+only access to market data) and turns what it returns into tick-aligned arrays
+(:class:`~workbench.engine.ticks.TickSeries`), reusing the process-wide LRU
+(:mod:`workbench.engine.pool`) so a warm run does not query DuckDB. Everything here is engine
+internal: strategies see it only through the contexts, which pass the current tick index.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from workbench.engine.pool import SeriesLRU, clock_fingerprint
+from workbench.engine.ticks import NO_LAG, TickSeries, align
+from workbench.model.contracts import OptionContract
+from workbench.model.enums import Right, Settlement, SettlementTime
+from workbench.model.trades import Quote
+
+if TYPE_CHECKING:
+    from workbench.data.cache import DayCache
+    from workbench.data.series import Series
+    from workbench.data.store import MarketStore
+    from workbench.engine.selection import ChainSnapshot, Selection
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentFacts:
+    """Contract terms of one underlying on one day (registry first, else the dataset catalog).
+
+    ``lot_size`` units of underlying per contract; ``strike_step`` price units;
+    ``settlement_clock`` exchange-local time the settlement price is fixed.
+    """
+
+    underlying: str
+    lot_size: int
+    strike_step: float
+    settlement: Settlement
+    settlement_time: SettlementTime
+    settlement_clock: time
+
+    @classmethod
+    def resolve(cls, store: MarketStore, underlying: str, day: date) -> InstrumentFacts:
+        from workbench.model.instruments import UnknownInstrumentError, get_instrument
+
+        try:
+            spec = get_instrument(underlying)
+        except UnknownInstrumentError:
+            spec = None
+        if spec is not None:
+            return cls(
+                underlying=underlying,
+                lot_size=int(spec.lot_size(day)),
+                strike_step=float(spec.strike_step_on(day)),
+                settlement=Settlement(spec.settlement),
+                settlement_time=SettlementTime(spec.settlement_time),
+                settlement_clock=spec.settlement_clock,
+            )
+        summary = store.catalog.underlyings.get(underlying)
+        if summary is None or summary.lot_size is None or summary.strike_step is None:
+            raise ValueError(
+                f"underlying {underlying!r}: not in the instrument registry and dataset "
+                f"{store.catalog.name!r} gives no lot_size/strike_step for it"
+            )
+        when = SettlementTime(summary.settlement_time or "PM")
+        return cls(
+            underlying=underlying,
+            lot_size=int(summary.lot_size),
+            strike_step=float(summary.strike_step),
+            settlement=Settlement(summary.settlement or "cash"),
+            settlement_time=when,
+            settlement_clock=time(0, 0) if when is SettlementTime.AM else time(23, 59, 59),
+        )
+
+
+def _clock_list(clock_ns: np.ndarray) -> list[datetime]:
+    return clock_ns.astype("datetime64[ns]").astype("datetime64[us]").astype(datetime).tolist()  # type: ignore[no-any-return]
+
+
+def ticks_from_series(series: Series, clock_ns: np.ndarray) -> TickSeries:
+    """Align a data-layer :class:`~workbench.data.series.Series` to ``clock_ns``."""
+    return align(
+        series.ts,
+        series.close,
+        clock_ns,
+        bid=series.bid,
+        ask=series.ask,
+        open_=series.open,
+        volume=series.volume,
+        oi=series.oi,
+    )
+
+
+@dataclass(slots=True)
+class _ChainTicks:
+    """One expiry's instruments laid onto the clock: ``rows[g, i]`` = global row at tick i."""
+
+    strike: np.ndarray
+    is_call: np.ndarray
+    rows: np.ndarray
+    lags: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    oi: np.ndarray
+    iv: np.ndarray
+    delta: np.ndarray
+    nbytes: int
+
+
+class DayMarket:
+    """Market data of ``underlying`` on ``day`` for one run (engine internal).
+
+    Parameters
+    ----------
+    store : the open dataset.
+    underlying : options underlying (``NIFTY``).
+    day : trading day.
+    lru : process-wide cache of aligned series (see :mod:`workbench.engine.pool`).
+    """
+
+    def __init__(self, store: MarketStore, underlying: str, day: date, lru: SeriesLRU) -> None:
+        from workbench.data.cache import DayCache
+
+        self.store = store
+        self.underlying = underlying
+        self.day = day
+        self.version = store.catalog.content_version
+        self._lru = lru
+        self._cache: DayCache = DayCache(store, underlying, day)
+        self.facts = InstrumentFacts.resolve(store, underlying, day)
+        self.lot_size = self.facts.lot_size
+        self.strike_step = self.facts.strike_step
+        self._ticks: dict[OptionContract, TickSeries | None] = {}
+        self._chains: dict[date, _ChainTicks] = {}
+        self.last_selection_reason = ""
+        self._expiries: list[date] | None = None
+        self.clock: list[datetime] = []
+        self.times: list[time] = []
+        self.clock_ns = np.zeros(0, dtype=np.int64)
+        self._fp = ""
+        self.n_ticks = 0
+        self.spot_ticks: TickSeries = self._default_spot()
+
+    # -- clock and spot -------------------------------------------------------------------
+    def _key(self, *parts: Any) -> tuple[Any, ...]:
+        return (self.version, self.underlying, self.day, *parts)
+
+    def _default_spot(self) -> TickSeries:
+        found, cached = self._lru.get(self._key("spot-default"))
+        if found and cached is not None:
+            clock_ns, clock, spot = cached
+        else:
+            clock_ns = np.asarray(self._cache.clock, dtype=np.int64)
+            clock = _clock_list(clock_ns)
+            spot = ticks_from_series(self._cache.spot, clock_ns)
+            size = spot.nbytes + clock_ns.nbytes + 64 * len(clock)
+            self._lru.put(self._key("spot-default"), (clock_ns, clock, spot), size)
+        self._set_clock(clock_ns, clock)
+        return spot
+
+    def _set_clock(self, clock_ns: np.ndarray, clock: list[datetime]) -> None:
+        self.clock_ns = clock_ns
+        self.clock = clock
+        self.times = [t.time() for t in clock]
+        self.n_ticks = len(clock)
+        self._fp = clock_fingerprint(clock_ns)
+
+    @property
+    def default_clock(self) -> list[datetime]:
+        """The day's spot bar timestamps (the clock unless the strategy gives its own)."""
+        return list(self.clock)
+
+    def use_clock(self, clock_ns: np.ndarray, clock: list[datetime]) -> None:
+        """Replace the default clock by a strategy's (already validated, strictly increasing)."""
+        from workbench.data.cache import DayCache
+
+        if np.array_equal(clock_ns, self.clock_ns):
+            return
+        self._cache = DayCache(self.store, self.underlying, self.day, clock=clock_ns)
+        self._ticks.clear()
+        self._chains.clear()
+        self._set_clock(clock_ns, clock)
+        self.spot_ticks = ticks_from_series(self._cache.spot, clock_ns)
+
+    @property
+    def open_spot(self) -> float:
+        """The session's opening price: the first spot bar's open (its close if no open)."""
+        first = self.spot_ticks.open_first
+        if math.isfinite(first):
+            return first
+        return float(self.spot_ticks.close[0]) if self.n_ticks else math.nan
+
+    @property
+    def close_spot(self) -> float:
+        """The last spot close at or before the last tick."""
+        return float(self.spot_ticks.close[-1]) if self.n_ticks else math.nan
+
+    # -- expiries ------------------------------------------------------------------------
+    @property
+    def expiries(self) -> list[date]:
+        """Expiries with data today that have not expired before today, ascending."""
+        if self._expiries is None:
+            found, cached = self._lru.get(self._key("expiries"))
+            if found and cached is not None:
+                listed = list(cached)
+            else:
+                listed = self._cache.expiries()
+                self._lru.put(self._key("expiries"), tuple(listed), 64 + 32 * len(listed))
+            self._expiries = [e for e in listed if e >= self.day]
+        return self._expiries
+
+    def resolve_expiry(self, expiry: int | date | Any) -> date:
+        """An index into today's expiries (0 = nearest) or a listed date -> the expiry date."""
+        listed = self.expiries
+        if isinstance(expiry, datetime):
+            expiry = expiry.date()
+        if isinstance(expiry, date):
+            if expiry not in listed:
+                raise ValueError(
+                    f"expiry {expiry} is not listed for {self.underlying} on {self.day} "
+                    f"(listed: {', '.join(str(e) for e in listed[:8]) or 'none'})"
+                )
+            return expiry
+        if isinstance(expiry, bool) or not isinstance(expiry, int | np.integer):
+            from workbench.engine.selection import ExpiryRule, resolve_expiry
+
+            if isinstance(expiry, ExpiryRule):
+                choice = resolve_expiry(listed, self.day, expiry, underlying=self.underlying)
+                if choice.expiry is None:
+                    raise ValueError(f"expiry rule {expiry!r} on {self.day}: {choice.reason}")
+                return choice.expiry
+            raise TypeError(f"expiry must be an index, a date or an ExpiryRule, got {expiry!r}")
+        index = int(expiry)
+        if index < 0 or index >= len(listed):
+            raise ValueError(
+                f"expiry index {index} out of range: {len(listed)} expiries listed for "
+                f"{self.underlying} on {self.day}"
+            )
+        return listed[index]
+
+    def atm_strike(self, spot: float) -> float:
+        from workbench.engine.selection import atm_target
+
+        return atm_target(spot, self.strike_step)
+
+    def contract(self, strike: float, right: Right | str, expiry: int | date) -> OptionContract:
+        return OptionContract(
+            self.underlying, self.resolve_expiry(expiry), strike, Right.parse(right)
+        )
+
+    # -- instruments ---------------------------------------------------------------------
+    def ticks(self, contract: OptionContract) -> TickSeries | None:
+        """The contract's aligned day (``None`` if it has no bars today); fetched at most once."""
+        try:
+            return self._ticks[contract]
+        except KeyError:
+            pass
+        key = self._key(contract, self._fp)
+        found, series = self._lru.get(key)
+        if not found:
+            raw = self._cache.series(contract)
+            series = None if raw is None else ticks_from_series(raw, self.clock_ns)
+            self._lru.put(key, series)
+        self._ticks[contract] = series
+        return series
+
+    def prefetch(
+        self, expiry: date, strikes: Iterable[float], rights: Sequence[Right | str]
+    ) -> None:
+        wanted = [
+            OptionContract(self.underlying, expiry, float(k), Right.parse(r))
+            for k in strikes
+            for r in rights
+        ]
+        missing = [
+            c
+            for c in wanted
+            if c not in self._ticks and not self._lru.get(self._key(c, self._fp))[0]
+        ]
+        if missing:
+            self._cache.prefetch(missing)
+
+    def quote(self, contract: OptionContract, i: int) -> Quote:
+        ticks = self.ticks(contract)
+        if ticks is None:
+            return Quote(math.nan, math.nan, math.nan, None)
+        bid, ask, last, _mid, lag = ticks.quote_at(i)
+        return Quote(_clean(bid), _clean(ask), _clean(last), None if lag == NO_LAG else lag)
+
+    @property
+    def fetch_count(self) -> int:
+        return int(self._cache.fetch_count)
+
+    # -- chains --------------------------------------------------------------------------
+    def _chain_ticks(self, expiry: date) -> _ChainTicks:
+        chain = self._chains.get(expiry)
+        if chain is not None:
+            return chain
+        key = self._key("chain", expiry, self._fp)
+        found, cached = self._lru.get(key)
+        if found and cached is not None:
+            chain = cached
+        else:
+            chain = self._build_chain(expiry)
+            self._lru.put(key, chain)
+        assert chain is not None
+        self._chains[expiry] = chain
+        return chain
+
+    def _build_chain(self, expiry: date) -> _ChainTicks:
+        members = list(self._cache.chain(expiry))
+        n = self.n_ticks
+        g = len(members)
+        rows = np.full((g, n), -1, dtype=np.int64)
+        lags = np.full((g, n), NO_LAG, dtype=np.int64)
+        offsets = 0
+        parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("bid", "ask", "close", "volume", "oi", "iv", "delta")
+        }
+        strikes = np.empty(g)
+        is_call = np.empty(g, dtype=np.bool_)
+        for j, s in enumerate(members):
+            c: OptionContract = s.key  # type: ignore[assignment]
+            strikes[j] = c.strike
+            is_call[j] = c.right is Right.CALL
+            r = np.asarray(s.row_by_tick, dtype=np.int64)
+            rows[j] = np.where(r >= 0, r + offsets, -1)
+            lags[j] = s.lag_by_tick
+            m = len(s)
+            parts["bid"].append(np.asarray(s.bid, dtype=np.float64))
+            parts["ask"].append(np.asarray(s.ask, dtype=np.float64))
+            parts["close"].append(np.asarray(s.close, dtype=np.float64))
+            parts["volume"].append(np.asarray(s.volume, dtype=np.float64))
+            parts["oi"].append(np.asarray(s.oi, dtype=np.float64))
+            for extra in ("iv", "delta"):
+                arr = s.extra.get(extra)
+                parts[extra].append(
+                    np.full(m, np.nan) if arr is None else np.asarray(arr, dtype=np.float64)
+                )
+            offsets += m
+        cat = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in parts.items()}
+        nbytes = rows.nbytes + lags.nbytes + sum(a.nbytes for a in cat.values()) + strikes.nbytes
+        return _ChainTicks(strikes, is_call, rows, lags, nbytes=nbytes, **cat)
+
+    def snapshot(self, expiry: date, i: int) -> ChainSnapshot:
+        """The chain of ``expiry`` as visible at tick ``i`` (instruments with a bar so far)."""
+        from workbench.engine.selection import ChainSnapshot, years_to_expiry
+
+        chain = self._chain_ticks(expiry)
+        r = chain.rows[:, i] if chain.rows.size else np.zeros(0, dtype=np.int64)
+        seen = r >= 0
+        idx = r[seen]
+        ts = self.clock[i]
+        spot = float(self.spot_ticks.close[i])
+        return ChainSnapshot(
+            underlying=self.underlying,
+            ts=ts,
+            spot=spot,
+            expiry=expiry,
+            tte=years_to_expiry(ts, expiry, self.facts.settlement_clock),
+            strike=chain.strike[seen],
+            is_call=chain.is_call[seen],
+            bid=chain.bid[idx],
+            ask=chain.ask[idx],
+            close=chain.close[idx],
+            volume=chain.volume[idx],
+            oi=chain.oi[idx],
+            iv=chain.iv[idx],
+            delta=chain.delta[idx],
+            lag=chain.lags[seen, i] if chain.lags.size else np.zeros(0, dtype=np.int64),
+            strike_step=self.strike_step,
+        )
+
+    def select(
+        self,
+        i: int,
+        right: Right | str,
+        expiry: Any,
+        rule: Selection | None,
+        params: dict[str, Any],
+    ) -> OptionContract | None:
+        from workbench.engine.selection import Selection, resolve_strike
+
+        if rule is not None and params:
+            raise ValueError(f"select: give a rule or rule fields, not both (got {sorted(params)})")
+        chosen = rule if rule is not None else Selection(**params)
+        if isinstance(expiry, int | date) and not isinstance(expiry, bool):
+            exp = self.resolve_expiry(expiry)
+        else:
+            exp = self.resolve_expiry(expiry if expiry is not None else chosen.expiry)
+        choice = resolve_strike(self.snapshot(exp, i), right, chosen)
+        self.last_selection_reason = choice.reason
+        if choice.strike is None:
+            return None
+        return OptionContract(self.underlying, exp, choice.strike, Right.parse(right))
+
+
+def _clean(x: float) -> float:
+    """NaN for missing and for negative prices (a negative price is not a quote)."""
+    return x if (x == x and x >= 0.0 and not math.isinf(x)) else math.nan

@@ -1,0 +1,178 @@
+"""``BacktestResult``: tradebook, daily path, per-day metadata, metrics and manifest; save/load.
+
+Files written by :meth:`BacktestResult.save` (docs/INTERFACES.md, engine section):
+
+``tradebook.parquet``  one row per fill (:data:`~workbench.engine.tradebook.TRADEBOOK_SCHEMA`)
+``daily.csv``          one row per trading day (:data:`DAILY_COLUMNS`)
+``days.csv``           per-day metadata (:data:`DAYS_COLUMNS`): status ok/skipped/failed and why,
+                       warnings and refused fills with their messages, cache fetches, traceback
+``metrics.json``       headline metrics (:mod:`workbench.engine.metrics`)
+``manifest.json``      what the run depends on (:mod:`workbench.engine.manifest`)
+
+The folder is written atomically: into a temporary sibling folder, then renamed into place (an
+existing folder is replaced only after the new one is complete).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from workbench.engine.tradebook import TRADEBOOK_SCHEMA, read_tradebook, write_tradebook
+
+DAILY_COLUMNS: tuple[str, ...] = (
+    "date",
+    "pnl",
+    "realized",
+    "unrealized",
+    "fees",
+    "cash",
+    "mtm",
+    "equity",
+    "open_legs",
+    "delta",
+    "gamma",
+    "vega",
+    "theta",
+    "margin",
+    "spot_close",
+    "fills",
+    "skipped",
+    "skip_reason",
+    "warnings",
+    "refused_fills",
+)
+DAYS_COLUMNS: tuple[str, ...] = (
+    "date",
+    "status",
+    "reason",
+    "ticks",
+    "fills",
+    "refused_fills",
+    "warnings",
+    "fetches",
+    "warning_messages",
+    "refusal_messages",
+    "error",
+)
+FILES = ("tradebook.parquet", "daily.csv", "days.csv", "metrics.json", "manifest.json")
+
+
+class BacktestResult:
+    """The outcome of :func:`~workbench.engine.runner.run_backtest`.
+
+    ``tradebook`` (pandas, one row per fill; ``tradebook_table`` is the Arrow table written to
+    Parquet), ``daily`` (pandas, :data:`DAILY_COLUMNS`), ``days`` (pandas, :data:`DAYS_COLUMNS`),
+    ``metrics`` and ``manifest`` (plain dicts). ``failed_days`` lists ``(date, traceback)`` of
+    days that raised (intraday runs complete the other days).
+    """
+
+    def __init__(
+        self,
+        tradebook: pa.Table | pd.DataFrame,
+        daily: pd.DataFrame,
+        days: pd.DataFrame,
+        metrics: dict[str, Any],
+        manifest: dict[str, Any],
+    ) -> None:
+        if isinstance(tradebook, pd.DataFrame):
+            tradebook = pa.Table.from_pandas(
+                tradebook, schema=TRADEBOOK_SCHEMA, preserve_index=False
+            )
+        self.tradebook_table: pa.Table = tradebook.replace_schema_metadata(None)
+        self.daily = daily
+        self.days = days
+        self.metrics = metrics
+        self.manifest = manifest
+        self._frame: pd.DataFrame | None = None
+
+    @property
+    def tradebook(self) -> pd.DataFrame:
+        """The tradebook as a DataFrame (``day``/``expiry`` as dates, ``ts``/``price_ts`` as datetimes)."""
+        if self._frame is None:
+            self._frame = self.tradebook_table.to_pandas()
+        return self._frame
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id", ""))
+
+    @property
+    def failed_days(self) -> list[tuple[str, str]]:
+        if self.days.empty:
+            return []
+        failed = self.days[self.days["status"] == "failed"]
+        return [(str(d), str(e)) for d, e in zip(failed["date"], failed["error"])]
+
+    def __repr__(self) -> str:
+        return (
+            f"BacktestResult(run {self.run_id}, {len(self.daily)} days, "
+            f"{self.tradebook_table.num_rows} fills, total_pnl={self.metrics.get('total_pnl')})"
+        )
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, out: str | Path) -> Path:
+        """Write the run folder ``out`` atomically (see the module docstring); returns ``out``."""
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        try:
+            write_tradebook(self.tradebook_table, tmp / "tradebook.parquet")
+            self.daily.to_csv(tmp / "daily.csv", index=False, lineterminator="\n")
+            self.days.to_csv(tmp / "days.csv", index=False, lineterminator="\n")
+            _write_json(tmp / "metrics.json", self.metrics)
+            _write_json(tmp / "manifest.json", self.manifest)
+            for name in FILES:
+                with open(tmp / name, "rb") as fh:
+                    os.fsync(fh.fileno())
+            if out.exists():
+                old = out.with_name(f".{out.name}.old-{os.getpid()}")
+                os.replace(out, old)
+                os.replace(tmp, out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+    @classmethod
+    def load(cls, folder: str | Path) -> BacktestResult:
+        """Read a folder written by :meth:`save`; a missing file raises naming it."""
+        folder = Path(folder)
+        for name in FILES:
+            if not (folder / name).is_file():
+                raise FileNotFoundError(f"{folder}: not a saved backtest result (missing {name})")
+        table = read_tradebook(folder / "tradebook.parquet")
+        daily = pd.read_csv(folder / "daily.csv", keep_default_na=True)
+        days = pd.read_csv(folder / "days.csv", keep_default_na=False, dtype={"error": str})
+        with open(folder / "metrics.json") as fh:
+            metrics = json.load(fh)
+        with open(folder / "manifest.json") as fh:
+            manifest = json.load(fh)
+        return cls(table, daily, days, metrics, manifest)
+
+
+def _clean_json(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_json(v) for v in value]
+    return value
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    with open(path, "w") as fh:
+        json.dump(_clean_json(data), fh, indent=2, sort_keys=True, default=str)
+        fh.write("\n")

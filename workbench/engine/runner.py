@@ -1,0 +1,535 @@
+"""``run_backtest``: resolve the strategy, data and models, simulate the days, assemble the result.
+
+Intraday mode: days are independent; each runs in a fresh strategy instance, through any
+``concurrent.futures.Executor`` (a local process pool by default, ``executor="serial"`` in this
+process), in chunks of consecutive days so each worker reuses its open store and series cache. A
+day that raises is recorded as ``failed`` with its date and traceback (``days.csv``,
+``BacktestResult.failed_days``) while the other days complete. Positional mode runs the days in
+order in this process (positions carry across days); a failing day raises
+:class:`~workbench.engine.errors.DayFailedError` naming the date.
+
+After the days: the tradebook is assembled in day order (``fill_id`` = row order), the daily
+path accumulates cash and equity, and the equity path is checked against realised plus
+unrealised PnL to the cent (:class:`~workbench.engine.errors.ReconciliationError` otherwise).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import importlib
+import math
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench.engine.book import CENT
+from workbench.engine.config import StrategyConfig, build_config
+from workbench.engine.errors import DayFailedError, ReconciliationError
+from workbench.engine.manifest import dependency_versions, git_commit, package_version, run_id
+from workbench.engine.metrics import headline
+from workbench.engine.pool import open_store, series_lru
+from workbench.engine.result import DAILY_COLUMNS, DAYS_COLUMNS, BacktestResult
+from workbench.engine.simulator import Costs, DayRecord, Simulator
+from workbench.engine.strategy import Strategy
+from workbench.engine.tradebook import build_table
+
+ENGINE_VERSION = "1"
+"""Bumped when the engine's accounting or fill semantics change (part of the run id)."""
+
+
+# -- resolving inputs -----------------------------------------------------------------------------
+def resolve_strategy(strategy: type[Strategy] | str) -> type[Strategy]:
+    """A :class:`Strategy` subclass, or ``"package.module:ClassName"``."""
+    if isinstance(strategy, str):
+        module_name, sep, attr = strategy.partition(":")
+        if not sep or not module_name or not attr:
+            raise ValueError(f"strategy {strategy!r}: expected 'module:ClassName'")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ValueError(
+                f"strategy {strategy!r}: cannot import module {module_name!r} ({exc})"
+            ) from None
+        found = getattr(module, attr, None)
+        if found is None:
+            raise ValueError(f"strategy {strategy!r}: module {module_name!r} has no {attr!r}")
+        strategy = found
+    if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
+        raise ValueError(
+            f"strategy must be a Strategy subclass or 'module:Class', got {strategy!r}"
+        )
+    return strategy
+
+
+def strategy_ref(cls: type[Strategy]) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def resolve_fills(fill: Any) -> Any:
+    """``None`` (ORATS both sides), a ``FillPolicy``, a fill model (both sides), a spec string
+    (both sides), ``"ENTRY/EXIT"`` specs, or a dict ``{"entry": ..., "exit": ...}``."""
+    from workbench.execution.fills import FillModel, FillPolicy, parse_fill
+
+    if fill is None:
+        return FillPolicy()
+    if isinstance(fill, FillPolicy):
+        return fill
+    if isinstance(fill, dict) and set(fill) <= {"entry", "exit"} and fill:
+        entry = fill.get("entry", fill.get("exit"))
+        exit_ = fill.get("exit", entry)
+        return FillPolicy(entry=_model(entry), exit=_model(exit_))
+    if isinstance(fill, str):
+        if "/" in fill and not fill.startswith("orats:"):
+            entry, _, exit_ = fill.partition("/")
+            return FillPolicy(entry=parse_fill(entry.strip()), exit=parse_fill(exit_.strip()))
+        return FillPolicy.parse(fill)
+    if isinstance(fill, FillModel):
+        return FillPolicy(entry=fill, exit=fill)
+    raise ValueError(f"fill: expected a FillPolicy, a fill model or a spec string, got {fill!r}")
+
+
+def _model(value: Any) -> Any:
+    from workbench.execution.fills import FillModel, parse_fill
+
+    if isinstance(value, FillModel):
+        return value
+    return parse_fill(value)
+
+
+def default_fees(venue: str) -> str:
+    """The default fee spec by venue: NSE/BSE Rs 20 per executed leg plus statutory charges;
+    elsewhere $0.65 per contract (minimum $1 per order)."""
+    if venue.upper() in ("NSE", "BSE"):
+        return "per-order:20,per_leg=true+india"
+    return "per-contract:0.65,min=1"
+
+
+def resolve_fees(fees: Any, venue: str) -> Any:
+    from workbench.execution.fees import FeeModel, parse_fees
+
+    if fees is None:
+        return parse_fees(default_fees(venue))
+    if isinstance(fees, str):
+        return parse_fees(fees)
+    if isinstance(fees, FeeModel):
+        return fees
+    raise ValueError(f"fees: expected a fee model or a spec string, got {fees!r}")
+
+
+def resolve_margin(margin: Any) -> Any:
+    from workbench.execution.margin import MarginModel, parse_margin
+
+    if margin is None or isinstance(margin, MarginModel):
+        return margin
+    if isinstance(margin, str):
+        return parse_margin(margin)
+    raise ValueError(f"margin: expected a margin model or a spec string, got {margin!r}")
+
+
+def _as_date(value: date | str | None, what: str) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{what}: expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+# -- running days -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DayTask:
+    """A chunk of consecutive days for one worker (picklable)."""
+
+    strategy: str
+    config: StrategyConfig
+    data: str
+    underlying: str
+    costs: Costs
+    days: tuple[tuple[int, date], ...]
+
+
+def _new_market(data: str, underlying: str, day: date) -> Any:
+    from workbench.engine.market import DayMarket
+
+    return DayMarket(open_store(data), underlying, day, series_lru())
+
+
+def _failed(day: date, exc: BaseException) -> DayRecord:
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return DayRecord(day=day, status="failed", reason=f"{type(exc).__name__}: {exc}", error=tb)
+
+
+def run_intraday_days(task: DayTask) -> list[DayRecord]:
+    """Simulate each day of ``task`` with a fresh strategy; failures become ``failed`` records."""
+    cls = resolve_strategy(task.strategy)
+    out: list[DayRecord] = []
+    for index, day in task.days:
+        try:
+            strategy = cls(task.config)
+            sim = Simulator(strategy, task.costs, mode="intraday")
+            out.append(sim.run_day(_new_market(task.data, task.underlying, day), index))
+        except Exception as exc:
+            out.append(_failed(day, exc))
+    return out
+
+
+def _chunks(days: Sequence[tuple[int, date]], workers: int) -> list[tuple[tuple[int, date], ...]]:
+    size = max(1, min(32, math.ceil(len(days) / max(1, workers * 4))))
+    return [tuple(days[i : i + size]) for i in range(0, len(days), size)]
+
+
+def _progress(total: int, enabled: bool, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total, disable=not enabled, desc=desc, unit="day", file=sys.stderr, leave=False
+    )
+
+
+def _run_intraday(
+    base: DayTask, days: Sequence[tuple[int, date]], executor: Any, progress: bool, desc: str
+) -> list[DayRecord]:
+    records: list[DayRecord] = []
+    bar = _progress(len(days), progress, desc)
+    try:
+        if executor == "serial":
+            for chunk in _chunks(days, 1):
+                done = run_intraday_days(_with_days(base, chunk))
+                records.extend(done)
+                bar.update(len(done))
+            return records
+        own = executor is None or executor == "process"
+        pool: cf.Executor
+        if own:
+            workers = max(1, min(os.cpu_count() or 1, len(days)))
+            pool = cf.ProcessPoolExecutor(max_workers=workers)
+        elif isinstance(executor, cf.Executor):
+            pool = executor
+            workers = getattr(executor, "_max_workers", os.cpu_count() or 1)
+        else:
+            raise ValueError(
+                f"executor must be None, 'serial', 'process' or a concurrent.futures.Executor, got {executor!r}"
+            )
+        try:
+            futures = [
+                pool.submit(run_intraday_days, _with_days(base, c)) for c in _chunks(days, workers)
+            ]
+            for fut in cf.as_completed(futures):
+                done = fut.result()
+                records.extend(done)
+                bar.update(len(done))
+        finally:
+            if own:
+                pool.shutdown(wait=True, cancel_futures=True)
+        return records
+    finally:
+        bar.close()
+
+
+def _with_days(base: DayTask, days: tuple[tuple[int, date], ...]) -> DayTask:
+    return DayTask(base.strategy, base.config, base.data, base.underlying, base.costs, days)
+
+
+def _run_positional(
+    cls: type[Strategy],
+    config: StrategyConfig,
+    data: str,
+    underlying: str,
+    costs: Costs,
+    days: Sequence[tuple[int, date]],
+    progress: bool,
+    desc: str,
+) -> list[DayRecord]:
+    sim = Simulator(cls(config), costs, mode="positional")
+    records = []
+    bar = _progress(len(days), progress, desc)
+    try:
+        for index, day in days:
+            try:
+                records.append(sim.run_day(_new_market(data, underlying, day), index))
+            except Exception as exc:
+                tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                raise DayFailedError(f"{day}: {type(exc).__name__}: {exc}\n{tb}") from exc
+            bar.update(1)
+    finally:
+        bar.close()
+    return records
+
+
+# -- assembling ------------------------------------------------------------------------------------
+def _daily_frame(records: Sequence[DayRecord]) -> pd.DataFrame:
+    rows = []
+    cash = 0.0
+    realized_cum = 0.0
+    prev_equity = 0.0
+    for r in records:
+        cash += r.cash
+        realized_cum += r.realized
+        equity = cash + r.mtm
+        if abs(equity - (realized_cum + r.unrealized)) > CENT:
+            raise ReconciliationError(
+                f"{r.day}: equity {equity:.6f} (cash + mark-to-market) != realised + unrealised "
+                f"{realized_cum + r.unrealized:.6f}"
+            )
+        skipped = r.status != "ok"
+        rows.append(
+            {
+                "date": r.day.isoformat(),
+                "pnl": equity - prev_equity,
+                "realized": r.realized,
+                "unrealized": r.unrealized,
+                "fees": r.fees,
+                "cash": cash,
+                "mtm": r.mtm,
+                "equity": equity,
+                "open_legs": r.open_legs,
+                "delta": r.delta,
+                "gamma": r.gamma,
+                "vega": r.vega,
+                "theta": r.theta,
+                "margin": r.margin,
+                "spot_close": r.spot_close,
+                "fills": r.fills,
+                "skipped": skipped,
+                "skip_reason": r.reason if skipped else "",
+                "warnings": len(r.warnings),
+                "refused_fills": len(r.refusals),
+            }
+        )
+        prev_equity = equity
+    return pd.DataFrame(rows, columns=list(DAILY_COLUMNS))
+
+
+def _days_frame(records: Sequence[DayRecord]) -> pd.DataFrame:
+    rows = [
+        {
+            "date": r.day.isoformat(),
+            "status": r.status,
+            "reason": r.reason,
+            "ticks": r.ticks,
+            "fills": r.fills,
+            "refused_fills": len(r.refusals),
+            "warnings": len(r.warnings),
+            "fetches": r.fetches,
+            "warning_messages": " | ".join(r.warnings),
+            "refusal_messages": " | ".join(r.refusals),
+            "error": r.error,
+        }
+        for r in records
+    ]
+    return pd.DataFrame(rows, columns=list(DAYS_COLUMNS))
+
+
+def _run_days(
+    store: Any, underlying: str, start: date | None, end: date | None
+) -> tuple[list[date], list[tuple[date, str]]]:
+    """Days to simulate (dataset days with spot data in range) and calendar days without data."""
+    have = [
+        d
+        for d in store.days(underlying)
+        if (start is None or d >= start) and (end is None or d <= end)
+    ]
+    lo = start or (have[0] if have else None)
+    hi = end or (have[-1] if have else None)
+    missing: list[tuple[date, str]] = []
+    if lo is not None and hi is not None:
+        try:
+            from workbench.model.calendars import trading_days
+
+            listed = trading_days(underlying, lo, hi)
+        except (KeyError, ValueError):
+            listed = []
+        have_set = set(have)
+        missing = [
+            (d, "no data in the dataset for this trading day") for d in listed if d not in have_set
+        ]
+    return have, missing
+
+
+def run_backtest(
+    strategy: type[Strategy] | str,
+    *,
+    data: str | Path,
+    start: date | str | None = None,
+    end: date | str | None = None,
+    params: dict[str, Any] | None = None,
+    fill: Any = None,
+    fees: Any = None,
+    executor: Any = None,
+    mode: str | None = None,
+    margin: Any = None,
+    capital: float | None = None,
+    progress: bool = True,
+    rate: float = 0.0,
+) -> BacktestResult:
+    """Run ``strategy`` on the dataset at ``data`` from ``start`` to ``end`` (inclusive).
+
+    Parameters
+    ----------
+    strategy
+        A :class:`Strategy` subclass or ``"module:ClassName"``.
+    data
+        Dataset folder (canonical layout).
+    start, end
+        Inclusive dates (``date`` or ``YYYY-MM-DD``); default: the dataset's range.
+    params
+        Parameters validated into the strategy's ``Config`` (:class:`ConfigError` names the
+        parameter at fault).
+    fill
+        Fill models: a ``FillPolicy``, a model (both sides), a spec (``"orats"``, ``"mid"``), or
+        ``"ENTRY/EXIT"`` specs (``"mid/cross"``). Default: ORATS slippage on both sides.
+    fees
+        A fee model or spec (``"india"``, ``"per-contract:0.65,min=1"``). Default by venue:
+        :func:`default_fees`.
+    executor
+        ``None``/``"process"`` (local process pool), ``"serial"``, or any
+        ``concurrent.futures.Executor`` (e.g. a Dask client's ``get_executor()``). Intraday only.
+    mode
+        ``"intraday"`` or ``"positional"``; default: the strategy's ``mode``.
+    margin
+        Margin model or spec for the daily ``margin`` column (default: none).
+    capital
+        Capital base for return metrics (money); recorded in the manifest.
+    progress
+        Show a tqdm progress bar.
+    rate
+        Risk-free rate (continuous, per year) for implied vol and Greeks.
+    """
+    cls = resolve_strategy(strategy)
+    config = build_config(cls.Config, params)
+    run_mode = mode or cls.mode
+    if run_mode not in ("intraday", "positional"):
+        raise ValueError(f"mode must be 'intraday' or 'positional', got {run_mode!r}")
+    if capital is not None and not (isinstance(capital, int | float) and capital > 0):
+        raise ValueError(f"capital must be a positive amount, got {capital!r}")
+    start_d, end_d = _as_date(start, "start"), _as_date(end, "end")
+    if start_d and end_d and end_d < start_d:
+        raise ValueError(f"end {end_d} is before start {start_d}")
+    data_path = str(Path(data).expanduser().resolve())
+    store = open_store(data_path)
+    catalog = store.catalog
+    underlyings = store.underlyings()
+    underlying = config.underlying.strip().upper() if config.underlying else None
+    if underlying is None:
+        if len(underlyings) != 1:
+            raise ValueError(
+                f"parameter 'underlying': dataset {catalog.name!r} holds {', '.join(underlyings)}; "
+                "name the one to trade"
+            )
+        underlying = underlyings[0]
+    elif underlying not in underlyings:
+        raise ValueError(
+            f"parameter 'underlying': {underlying!r} is not in dataset {catalog.name!r} "
+            f"(it holds: {', '.join(underlyings)})"
+        )
+    summary = catalog.underlyings.get(underlying)
+    venue = summary.venue if summary is not None else catalog.venue
+    costs = Costs(
+        fills=resolve_fills(fill),
+        fees=resolve_fees(fees, venue),
+        margin=resolve_margin(margin),
+        rate=float(rate),
+    )
+    days, missing = _run_days(store, underlying, start_d, end_d)
+    indexed = list(enumerate(days))
+    ref = strategy_ref(cls)
+    identity = {
+        "engine": ENGINE_VERSION,
+        "strategy": ref,
+        "strategy_version": cls.version,
+        "config_hash": config.config_hash(),
+        "dataset": catalog.content_version,
+        "underlying": underlying,
+        "start": (start_d or (days[0] if days else None)),
+        "end": (end_d or (days[-1] if days else None)),
+        "mode": run_mode,
+        "fill": costs.fills.describe(),
+        "fees": costs.fees.describe(),
+        "margin": None if costs.margin is None else costs.margin.describe(),
+        "rate": costs.rate,
+    }
+    rid = run_id(identity)
+    desc = f"{cls.strategy_name()} {rid[:8]}"
+    if run_mode == "intraday":
+        base = DayTask(ref, config, data_path, underlying, costs, ())
+        records = _run_intraday(base, indexed, executor, progress, desc)
+    else:
+        records = _run_positional(
+            cls, config, data_path, underlying, costs, indexed, progress, desc
+        )
+    records.extend(DayRecord(day=d, status="skipped", reason=why) for d, why in missing)
+    records.sort(key=lambda r: r.day)
+    rows = [row for r in records for row in r.rows]
+    table = build_table(rid, rows)
+    daily = _daily_frame(records)
+    days_frame = _days_frame(records)
+    tradebook = table.to_pandas()
+    metrics = headline(daily, tradebook, mode=run_mode, capital=capital)
+    failed = [r for r in records if r.status == "failed"]
+    metrics["days_failed"] = len(failed)
+    metrics["warnings"] = sum(len(r.warnings) for r in records)
+    metrics["refused_fills"] = sum(len(r.refusals) for r in records)
+    manifest = {
+        "run_id": rid,
+        "strategy": {
+            "name": cls.strategy_name(),
+            "ref": ref,
+            "version": cls.version,
+            "mode": run_mode,
+        },
+        "params": config.model_dump(mode="json"),
+        "params_hash": config.config_hash(),
+        "dataset": {
+            "name": catalog.name,
+            "path": data_path,
+            "content_version": catalog.content_version,
+            "source": catalog.source,
+            "bar_interval": catalog.bar_interval,
+            "timezone": catalog.timezone,
+        },
+        "underlying": underlying,
+        "start": identity["start"],
+        "end": identity["end"],
+        "days": len(records),
+        "models": {
+            "fill": costs.fills.describe(),
+            "fees": costs.fees.describe(),
+            "margin": identity["margin"],
+            "rate": costs.rate,
+        },
+        "capital": capital,
+        "engine_version": ENGINE_VERSION,
+        "package_version": package_version(),
+        "git": git_commit(),
+        "dependencies": dependency_versions(),
+        "seeds": _seeds(catalog, config),
+    }
+    if failed:
+        print(
+            f"run_backtest: {len(failed)} day(s) failed: "
+            + ", ".join(f"{r.day} ({r.reason})" for r in failed[:5]),
+            file=sys.stderr,
+        )
+    return BacktestResult(table, daily, days_frame, metrics, manifest)
+
+
+def _seeds(catalog: Any, config: StrategyConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    source = str(catalog.source)
+    if "seed" in source:
+        out["dataset_source"] = source
+    for name, value in config.model_dump().items():
+        if "seed" in name:
+            out[f"params.{name}"] = value
+    return out

@@ -1,0 +1,768 @@
+"""The simulator: runs one strategy over the ticks of a day, owns its state machine and books.
+
+One :class:`Simulator` serves one strategy instance: one day in intraday mode (a fresh strategy
+per day; days are independent), the whole run in positional mode (positions carry across days).
+Per day (:meth:`Simulator.run_day`):
+
+1. positional: settle positions whose expiry is AM-settled today (or passed unseen) at the
+   session's opening price; re-bind open positions to today's prices;
+2. ``on_day_start(day)``; ``False`` skips the day (positional: no ticks are delivered, but
+   settlement and marking still happen);
+3. the clock (``Strategy.clock``; default the spot bars' timestamps) is checked: an out-of-order
+   or repeated timestamp raises :class:`~workbench.engine.errors.ChronologyError`;
+4. per tick: when ACTIVE ``adjust`` -> ``exit_check`` -> exit; then ``on_bar``;
+5. intraday: the last tick force-closes every open leg (reason ``"eod"``; a leg without a live
+   price closes at its mark and a warning says so); positional: PM-settled expiries settle at
+   the session's last close;
+6. ``on_day_end(day)``; intraday: a position still open raises ``ChronologyError`` (open after
+   the stop time);
+7. reconciliation (:meth:`~workbench.engine.book.Book.reconcile`) and the day's record.
+
+Fills: a leg fills only from a live bar (lag 0, or up to ``Config.max_fill_lag`` ticks) through the
+run's fill model (entry model for opening fills, exit model for closing fills; a model's
+fallback is counted as a warning); fees come from the run's fee model per order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from workbench.engine.book import Book, FillInfo
+from workbench.engine.context import BarContext, DayStartContext, advance
+from workbench.engine.errors import ChronologyError, StrategyStateError
+from workbench.engine.greeks import implied_greeks
+from workbench.engine.strategy import Strategy
+from workbench.engine.ticks import NO_LAG, TickSeries, clock_to_ns, constant_ticks
+from workbench.engine.trade import Asset, StrategyState, Trade
+from workbench.model.contracts import OptionContract
+from workbench.model.enums import Settlement, SettlementTime, Side
+from workbench.model.trades import Leg
+
+if TYPE_CHECKING:
+    from workbench.engine.market import DayMarket
+    from workbench.execution.fees import FeeModel
+    from workbench.execution.fills import FillPolicy
+    from workbench.execution.margin import MarginModel
+
+_IDLE = StrategyState.IDLE
+_ACTIVE = StrategyState.ACTIVE
+_DONE = StrategyState.DONE
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """The run's execution models: fills (entry/exit), fees, margin (optional), rate for Greeks."""
+
+    fills: FillPolicy
+    fees: FeeModel
+    margin: MarginModel | None = None
+    rate: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A refused order: when, what it tried (``open``/``close``/``roll``), which leg, and why."""
+
+    ts: datetime
+    action: str
+    key: str
+    symbol: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.ts:%H:%M:%S} {self.action} {self.key} ({self.symbol}): {self.reason}"
+
+
+@dataclass(slots=True)
+class DayRecord:
+    """What one simulated day produced (money in the quote currency; Greeks as in greeks.py)."""
+
+    day: date
+    status: str = "ok"
+    reason: str = ""
+    ticks: int = 0
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    cash: float = 0.0
+    realized: float = 0.0
+    fees: float = 0.0
+    mtm: float = 0.0
+    unrealized: float = 0.0
+    open_legs: int = 0
+    delta: float = 0.0
+    gamma: float = 0.0
+    vega: float = 0.0
+    theta: float = 0.0
+    margin: float = math.nan
+    spot_close: float = math.nan
+    fills: int = 0
+    warnings: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    fetches: int = 0
+    error: str = ""
+
+
+@dataclass(slots=True)
+class _Priced:
+    key: str
+    trade: Trade | None
+    contract: OptionContract | None
+    side: Side
+    qty: int
+    lot: float
+    price: float
+    info: FillInfo
+
+
+class Simulator:
+    """Runs ``strategy`` day by day (see the module docstring)."""
+
+    def __init__(self, strategy: Strategy, costs: Costs, *, mode: str) -> None:
+        if mode not in ("intraday", "positional"):
+            raise ValueError(f"mode must be 'intraday' or 'positional', got {mode!r}")
+        self.strategy = strategy
+        strategy._sim = self
+        self.costs = costs
+        self.mode = mode
+        self.book = Book(trade_prefix="")
+        self.state = _IDLE
+        self.cycle = 0
+        self.cycle_cash = 0.0
+        self.entry_credit = 0.0
+        self.cycle_trades: list[Trade] = []
+        self.refusals: list[Refusal] = []
+        self.warnings: list[str] = []
+        self.tick = -1
+        self.day_index = 0
+        self._cycle_day = 0
+        self._pending_exit: str | None = None
+        self._series: dict[str, TickSeries] = {}  # open positions' prices (spot for stock)
+        self._last_marks: dict[str, float] = {}
+        self._su: dict[str, float] = {}
+        self._market: DayMarket | None = None
+        self._bar: BarContext | None = None
+        cfg = strategy.config
+        self.max_cycles: int = int(cfg.max_cycles)
+        self.max_lag: int = int(cfg.max_fill_lag)
+
+    # -- accessors used by the strategy and contexts ---------------------------------------
+    @property
+    def market(self) -> DayMarket:
+        if self._market is None:
+            raise StrategyStateError("no trading day is running")
+        return self._market
+
+    def _now(self) -> datetime:
+        return self.market.clock[self.tick]
+
+    def _mark(self, key: str, trade: Trade, i: int) -> tuple[float, int]:
+        series = self._series[key]
+        if trade.asset is Asset.UNDERLYING:
+            m, lag = series.close[i], series.close_lag[i]
+        else:
+            m, lag = series.mark[i], series.mark_lag[i]
+        if m != m:
+            return trade.entry_price, NO_LAG
+        return m, lag
+
+    def cycle_pnl(self, i: int) -> float:
+        """Current cycle's PnL, money, net of fees; open legs at the mark at tick ``i``."""
+        total = self.cycle_cash
+        su = self._su
+        for key, trade in self.book.open.items():
+            m = (
+                self._series[key].mark[i]
+                if trade.asset is Asset.OPTION
+                else self._series[key].close[i]
+            )
+            if m != m:
+                m = trade.entry_price
+            total += su[key] * m
+        return total
+
+    def marks(self, i: int) -> dict[str, float]:
+        return {k: self._mark(k, t, i)[0] for k, t in self.book.open.items()}
+
+    def position_greeks(self, i: int, ts: datetime | None) -> dict[str, float]:
+        market = self.market
+        out = {"delta": 0.0, "gamma": 0.0, "vega": 0.0, "theta": 0.0}
+        if i < 0 or not self.book.open:
+            return out
+        when = ts if ts is not None else market.clock[i]
+        spot = market.spot_ticks.close[i]
+        options = [(k, t) for k, t in self.book.open.items() if t.contract is not None]
+        for k, t in self.book.open.items():
+            if t.asset is Asset.UNDERLYING:
+                out["delta"] += self._su[k]
+        if options:
+            greeks = implied_greeks(
+                [t.contract for _, t in options],  # type: ignore[misc]
+                [self._mark(k, t, i)[0] for k, t in options],
+                spot,
+                when,
+                market.facts.settlement_clock,
+                self.costs.rate,
+            )
+            for (k, _), g in zip(options, greeks):
+                for name in out:
+                    value = g[name]
+                    if value == value:
+                        out[name] += self._su[k] * value
+        return out
+
+    def days_held(self) -> int:
+        return self.day_index - self._cycle_day if self.cycle_trades else 0
+
+    def min_dte(self) -> int | None:
+        today = self.market.day
+        dtes = [
+            (t.contract.expiry - today).days
+            for t in self.book.open.values()
+            if t.contract is not None
+        ]
+        return min(dtes) if dtes else None
+
+    # -- orders ------------------------------------------------------------------------------
+    def _check_tick(self, what: str) -> None:
+        if self.tick < 0:
+            raise StrategyStateError(
+                f"{what} needs a tick: call it from on_bar, adjust or exit_check"
+            )
+
+    def _price(
+        self,
+        key: str,
+        contract: OptionContract | None,
+        side: Side,
+        n_legs: int,
+        action: str,
+        trade: Trade | None,
+        force: bool,
+    ) -> tuple[float, FillInfo, str | None]:
+        """Price one leg at the current tick: ``(price, info, refusal)``; warnings recorded."""
+        market = self.market
+        i = self.tick
+        clock = market.clock
+        spot = market.spot_ticks.close[i]
+        if contract is None:  # the underlying itself
+            lag = market.spot_ticks.close_lag[i]
+            price = market.spot_ticks.close[i]
+            info = FillInfo(
+                clock[i - lag] if lag >= 0 else None,
+                None if lag < 0 else lag,
+                "spot/close",
+                math.nan,
+                spot,
+                math.nan,
+                math.nan,
+            )
+            if lag < 0 or price != price:
+                return math.nan, info, "no spot price yet today"
+            return price, info, None
+        ticks = market.ticks(contract)
+        quote = market.quote(contract, i)
+        qlag = quote.lag
+        refusal: str | None = None
+        if ticks is None:
+            refusal = "no bars today"
+        elif qlag is None:
+            refusal = "no bar yet today"
+        elif qlag > self.max_lag:
+            refusal = f"no live price: last bar {qlag} ticks old (max_fill_lag={self.max_lag})"
+        price = math.nan
+        info = FillInfo(None, qlag, "", quote.mid, spot, math.nan, math.nan)
+        if refusal is None:
+            assert qlag is not None
+            model = self.costs.fills.entry if action == "open" else self.costs.fills.exit
+            fp = model.fill(side, quote, legs=n_legs)
+            info.fill_model = f"{model.name}/{fp.basis}"
+            info.price_ts = clock[i - qlag]
+            if not fp.filled:
+                refusal = f"{model.name} fill refused: {fp.warning}"
+            else:
+                price = float(fp.price)
+                if fp.warning:
+                    self.warnings.append(
+                        f"{clock[i]:%H:%M:%S} {key} {contract.symbol}: {fp.warning}"
+                    )
+        if refusal is not None and force:
+            assert trade is not None
+            m, mlag = self._mark(key, trade, i)
+            self.warnings.append(
+                f"{clock[i]:%H:%M:%S} forced close of {key} ({contract.symbol}) at the mark "
+                f"{m:g}: {refusal}"
+            )
+            info = FillInfo(
+                clock[i - mlag] if mlag >= 0 else None,
+                None if mlag < 0 else mlag,
+                "force/mark",
+                quote.mid,
+                spot,
+                math.nan,
+                math.nan,
+            )
+            return m, info, None
+        return price, info, refusal
+
+    def _fees(self, priced: Sequence[_Priced], settlement: bool = False) -> list[float]:
+        from workbench.execution.fees import FillEvent
+
+        day = self.market.day
+        events: list[FillEvent] = []
+        where: list[int] = []
+        for j, p in enumerate(priced):
+            if p.contract is not None:
+                events.append(FillEvent(p.contract, p.side, p.qty, p.qty * p.lot, p.price, day))
+                where.append(j)
+        out = [0.0] * len(priced)
+        if events:
+            model = self.costs.fees
+            values = model.settlement_fees(events) if settlement else model.fees(events)
+            for j, v in zip(where, values):
+                out[j] = float(v)
+        return out
+
+    def _fill_greeks(self, priced: Sequence[_Priced]) -> None:
+        options = [p for p in priced if p.contract is not None]
+        if not options:
+            return
+        market = self.market
+        g = implied_greeks(
+            [p.contract for p in options],  # type: ignore[misc]
+            [p.price for p in options],
+            market.spot_ticks.close[self.tick],
+            market.clock[self.tick],
+            market.facts.settlement_clock,
+            self.costs.rate,
+        )
+        for p, values in zip(options, g):
+            p.info.iv = values["iv"]
+            p.info.delta = values["delta"]
+
+    def _refuse(self, action: str, key: str, symbol: str, reason: str) -> None:
+        self.refusals.append(Refusal(self._now(), action, key, symbol, reason))
+
+    def _start_cycle_if_idle(self) -> None:
+        if self.state is _IDLE:
+            self.state = _ACTIVE
+            self.cycle_cash = 0.0
+            self.entry_credit = 0.0
+            self.cycle_trades = []
+            self._cycle_day = self.day_index
+            self._pending_exit = None
+
+    def _record_open(
+        self, p: _Priced, fee: float, reason: str, asset: Asset = Asset.OPTION
+    ) -> Trade:
+        market = self.market
+        trade = self.book.open_position(
+            p.key,
+            asset=asset,
+            underlying=market.underlying,
+            contract=p.contract,
+            side=p.side,
+            qty=p.qty,
+            lot_size=p.lot,
+            cycle=self.cycle,
+            day=market.day,
+            ts=self._now(),
+            price=p.price,
+            fees=fee,
+            reason=reason,
+            info=p.info,
+        )
+        su = trade.signed_units
+        self._su[p.key] = su
+        ticks = market.spot_ticks if p.contract is None else market.ticks(p.contract)
+        assert ticks is not None  # a fill needs a live bar
+        self._series[p.key] = ticks
+        self.cycle_cash += -su * p.price - fee
+        self.entry_credit += -su * p.price
+        self.cycle_trades.append(trade)
+        return trade
+
+    def _record_close(self, p: _Priced, fee: float, reason: str, action: str = "close") -> Trade:
+        market = self.market
+        trade = self.book.close_position(
+            p.key,
+            day=market.day,
+            ts=self._now(),
+            price=p.price,
+            fees=fee,
+            reason=reason,
+            info=p.info,
+            action=action,
+        )
+        self.cycle_cash += self._su.pop(p.key) * p.price - fee
+        del self._series[p.key]
+        return trade
+
+    def try_fill(
+        self, legs: Sequence[Leg] | Mapping[str, Leg], reason: str
+    ) -> dict[str, Trade] | None:
+        self._check_tick("try_fill")
+        if self.state is _DONE:
+            raise StrategyStateError(
+                f"try_fill at {self._now()}: the strategy is DONE (max_cycles={self.max_cycles} reached)"
+            )
+        if isinstance(legs, Mapping):
+            keyed = [(str(k), leg) for k, leg in legs.items()]
+        else:
+            keyed = [(leg.contract.symbol if isinstance(leg, Leg) else "", leg) for leg in legs]
+        if not keyed:
+            raise ValueError("try_fill needs at least one leg")
+        seen: set[str] = set()
+        for key, leg in keyed:
+            if not isinstance(leg, Leg):
+                raise TypeError(
+                    f"try_fill: leg {key!r} must be a Leg (use Strategy.add), got {leg!r}"
+                )
+            if key in self.book.open:
+                raise ValueError(f"position key {key!r} is already open ({self.book.open[key]!r})")
+            if key in seen:
+                raise ValueError(f"position key {key!r} appears twice in one order")
+            seen.add(key)
+        n = len(keyed)
+        lot = float(self.market.lot_size)
+        priced: list[_Priced] = []
+        for key, leg in keyed:
+            price, info, refusal = self._price(key, leg.contract, leg.side, n, "open", None, False)
+            if refusal is not None:
+                self._refuse("open", key, leg.contract.symbol, refusal)
+                return None
+            priced.append(_Priced(key, None, leg.contract, leg.side, leg.qty, lot, price, info))
+        fees = self._fees(priced)
+        self._fill_greeks(priced)
+        self._start_cycle_if_idle()
+        return {p.key: self._record_open(p, fee, reason) for p, fee in zip(priced, fees)}
+
+    def _close_priced(self, keys: Sequence[str], n_legs: int, force: bool) -> list[_Priced] | None:
+        priced: list[_Priced] = []
+        for key in keys:
+            trade = self.book.open[key]
+            side = trade.side.opposite
+            price, info, refusal = self._price(
+                key, trade.contract, side, n_legs, "close", trade, force
+            )
+            if refusal is not None:
+                self._refuse("close", key, trade.symbol, refusal)
+                return None
+            priced.append(
+                _Priced(key, trade, trade.contract, side, trade.qty, trade.lot_size, price, info)
+            )
+        return priced
+
+    def close_keys(
+        self, keys: Sequence[str], reason: str, *, force: bool = False
+    ) -> list[Trade] | None:
+        self._check_tick("close")
+        for key in keys:
+            if key not in self.book.open:
+                raise KeyError(
+                    f"no open position {key!r} (open: {', '.join(self.book.open) or 'none'})"
+                )
+        if not keys:
+            return []
+        priced = self._close_priced(keys, len(keys), force)
+        if priced is None:
+            return None
+        fees = self._fees(priced)
+        self._fill_greeks(priced)
+        closed = [self._record_close(p, fee, reason) for p, fee in zip(priced, fees)]
+        self._after_close()
+        return closed
+
+    def roll(self, key: str, leg: Leg, reason: str) -> Trade | None:
+        self._check_tick("roll")
+        if key not in self.book.open:
+            raise KeyError(
+                f"roll: no open position {key!r} (open: {', '.join(self.book.open) or 'none'})"
+            )
+        if not isinstance(leg, Leg):
+            raise TypeError(f"roll: leg must be a Leg (use Strategy.add), got {leg!r}")
+        closing = self._close_priced([key], 2, False)
+        if closing is None:
+            return None
+        price, info, refusal = self._price(key, leg.contract, leg.side, 2, "open", None, False)
+        if refusal is not None:
+            self._refuse("roll", key, leg.contract.symbol, refusal)
+            return None
+        opening = _Priced(
+            key, None, leg.contract, leg.side, leg.qty, float(self.market.lot_size), price, info
+        )
+        both = [closing[0], opening]
+        fees = self._fees(both)
+        self._fill_greeks(both)
+        self._record_close(closing[0], fees[0], reason)
+        entry_credit = self.entry_credit
+        trade = self._record_open(opening, fees[1], reason)
+        self.entry_credit = entry_credit  # a roll does not change the cycle's entry credit
+        return trade
+
+    def _after_close(self) -> None:
+        if self.state is _ACTIVE and not self.book.open:
+            self._finish_cycle()
+
+    def _finish_cycle(self) -> None:
+        trades = list(self.cycle_trades)
+        self.cycle += 1
+        self.state = _IDLE if self.cycle < self.max_cycles else _DONE
+        self._pending_exit = None
+        assert self._bar is not None
+        self.strategy.on_exit(self._bar, trades)
+
+    # -- settlement (positional) ---------------------------------------------------------
+    def _settle(self, keys: list[str], spot: float, tick: int, reason: str) -> None:
+        if not keys:
+            return
+        market = self.market
+        self.tick = tick
+        physical = market.facts.settlement is Settlement.PHYSICAL
+        priced: list[_Priced] = []
+        for key in keys:
+            t = self.book.open[key]
+            assert t.contract is not None
+            value = t.contract.intrinsic(spot)
+            delta = 0.0 if value == 0 else (1.0 if t.contract.is_call else -1.0)
+            info = FillInfo(None, None, "settle/intrinsic", math.nan, spot, math.nan, delta)
+            priced.append(
+                _Priced(key, t, t.contract, t.side.opposite, t.qty, t.lot_size, value, info)
+            )
+        fees = self._fees(priced, settlement=True)
+        for p, fee in zip(priced, fees):
+            trade = p.trade
+            assert trade is not None and trade.contract is not None
+            self._record_close(p, fee, reason, action="settle")
+            if physical and p.price > 0:
+                long_stock = (trade.side is Side.BUY) == trade.contract.is_call
+                units = trade.qty * trade.lot_size
+                stock = _Priced(
+                    p.key,
+                    None,
+                    None,
+                    Side.BUY if long_stock else Side.SELL,
+                    round(units),
+                    1.0,
+                    spot,
+                    FillInfo(
+                        None,
+                        None,
+                        "settle/physical",
+                        math.nan,
+                        spot,
+                        math.nan,
+                        1.0 if long_stock else -1.0,
+                    ),
+                )
+                why = "exercise" if trade.side is Side.BUY else "assignment"
+                self._record_open(stock, 0.0, why, asset=Asset.UNDERLYING)
+        self._after_close()
+
+    def _expiring(self, pred: Any) -> list[str]:
+        return [
+            k
+            for k, t in self.book.open.items()
+            if t.contract is not None and pred(t.contract.expiry)
+        ]
+
+    # -- the day -----------------------------------------------------------------------------
+    def run_day(self, market: DayMarket, day_index: int) -> DayRecord:
+        """Simulate one trading day (see the module docstring)."""
+        strategy = self.strategy
+        self._market = market
+        self.day_index = day_index
+        self.tick = -1
+        self.warnings = []
+        self.refusals = []
+        day = market.day
+        record = DayRecord(day=day)
+        rows_before = len(self.book.rows)
+        cash0, realized0, fees0 = self.book.cash, self.book.realized, self.book.fees
+        self.book.set_prefix(day.strftime("%Y%m%d"))
+        bar = BarContext(market, self)
+        self._bar = bar
+        day_ctx = DayStartContext(market)
+        positional = self.mode == "positional"
+        if market.n_ticks == 0:
+            raise ChronologyError(f"{day}: the clock has no ticks (no spot bars)")
+        if positional:
+            self._bind_open()
+            advance(bar, 0, market.clock[0], market.times[0])
+            late = self._expiring(lambda e: e < day)
+            if late:
+                self.warnings.append(
+                    f"positions {late} expired before {day} without data; settled at today's open"
+                )
+            am = market.facts.settlement_time is SettlementTime.AM
+            self._settle(
+                late + (self._expiring(lambda e: e == day) if am else []),
+                market.open_spot,
+                0,
+                "expiry",
+            )
+            self.tick = -1
+        trading = strategy.on_day_start(day_ctx)
+        if trading is False:
+            record.status = "skipped"
+            record.reason = "on_day_start returned False"
+        if trading is not False:
+            default = market.default_clock
+            clock = strategy.clock(day_ctx, default)
+            if type(strategy).clock is not Strategy.clock or clock != market.clock:
+                clock_ns = _checked_clock(clock, day)
+                market.use_clock(clock_ns, [_as_datetime(t) for t in clock])
+                self._bind_open()
+            else:
+                _checked_clock(market.clock_ns, day)
+            self._loop(bar)
+        last = market.n_ticks - 1
+        if not positional:
+            if self.book.open:
+                self.tick = last
+                advance(bar, last, market.clock[last], market.times[last])
+                self.close_keys(list(self.book.open), "eod", force=True)
+        else:
+            self.tick = last
+            advance(bar, last, market.clock[last], market.times[last])
+            if market.facts.settlement_time is SettlementTime.PM:
+                self._settle(self._expiring(lambda e: e == day), market.close_spot, last, "expiry")
+        strategy.on_day_end(day_ctx)
+        if not positional and self.book.open:
+            raise ChronologyError(
+                f"{day}: position(s) {sorted(self.book.open)} open after the stop time "
+                f"{market.clock[last]:%H:%M:%S} (opened in on_day_end?)"
+            )
+        marks = self.marks(last)
+        self.book.reconcile(f"{day} day end", marks)
+        greeks = self.position_greeks(last, market.clock[last])
+        record.ticks = market.n_ticks if trading is not False else 0
+        record.rows = self.book.rows[rows_before:]
+        record.cash = self.book.cash - cash0
+        record.realized = self.book.realized - realized0
+        record.fees = self.book.fees - fees0
+        record.mtm = self.book.mtm(marks)
+        record.unrealized = self.book.unrealized(marks)
+        record.open_legs = len(self.book.open)
+        record.delta, record.gamma = greeks["delta"], greeks["gamma"]
+        record.vega, record.theta = greeks["vega"], greeks["theta"]
+        record.margin = self._margin(last, marks)
+        record.spot_close = market.close_spot
+        record.fills = len(record.rows)
+        record.warnings = list(self.warnings)
+        record.refusals = [str(r) for r in self.refusals]
+        record.fetches = market.fetch_count
+        if positional:
+            self._market_release()
+        return record
+
+    def _market_release(self) -> None:
+        """Positional: remember today's closing marks and drop today's market."""
+        last = self.market.n_ticks - 1
+        self._last_marks = {k: self._mark(k, t, last)[0] for k, t in self.book.open.items()}
+        self._bar = None
+
+    def _bind_open(self) -> None:
+        """Point open positions at today's prices; one with no bars today keeps its last mark."""
+        market = self.market
+        for key, trade in self.book.open.items():
+            if trade.contract is None:
+                self._series[key] = market.spot_ticks
+                continue
+            ticks = market.ticks(trade.contract)
+            if ticks is None:
+                last = self._last_marks.get(key, trade.entry_price)
+                ticks = constant_ticks(market.n_ticks, last)
+                self.warnings.append(
+                    f"{key} ({trade.symbol}) has no bars today: marked at {last:g}"
+                )
+            self._series[key] = ticks
+
+    def _margin(self, i: int, marks: dict[str, float]) -> float:
+        model = self.costs.margin
+        if model is None:
+            return 0.0 if not self.book.open else math.nan
+        if not self.book.open:
+            return 0.0
+        from workbench.engine.selection import years_to_expiry
+        from workbench.execution.margin import UndefinedRiskError
+        from workbench.execution.payoff import PositionLeg
+
+        market = self.market
+        options = [(k, t) for k, t in self.book.open.items() if t.contract is not None]
+        greeks = implied_greeks(
+            [t.contract for _, t in options],  # type: ignore[misc]
+            [marks[k] for k, _ in options],
+            market.spot_ticks.close[i],
+            market.clock[i],
+            market.facts.settlement_clock,
+            self.costs.rate,
+        )
+        legs = []
+        for (k, t), g in zip(options, greeks):
+            c = t.contract
+            assert c is not None
+            legs.append(
+                PositionLeg(
+                    strike=c.strike,
+                    is_call=c.is_call,
+                    units=self._su[k],
+                    price=marks[k],
+                    years=years_to_expiry(market.clock[i], c.expiry, market.facts.settlement_clock),
+                    sigma=g["iv"] if g["iv"] == g["iv"] and g["iv"] > 0 else math.nan,
+                )
+            )
+        try:
+            return float(model.margin(legs, market.spot_ticks.close[i]))
+        except UndefinedRiskError as exc:
+            self.warnings.append(f"margin: {exc}")
+            return math.nan
+
+    def _loop(self, bar: BarContext) -> None:
+        strategy = self.strategy
+        market = self.market
+        on_bar = strategy.on_bar
+        adjust = strategy.adjust if type(strategy).adjust is not Strategy.adjust else None
+        exit_check = strategy.exit_check
+        clock = market.clock
+        times = market.times
+        for i in range(market.n_ticks):
+            self.tick = i
+            advance(bar, i, clock[i], times[i])
+            if self.state is _ACTIVE:
+                if adjust is not None:
+                    adjust(bar)
+                if self.state is _ACTIVE:
+                    reason = self._pending_exit or exit_check(bar)
+                    if reason and self.close_keys(list(self.book.open), str(reason)) is None:
+                        self._pending_exit = str(reason)
+            on_bar(bar)
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return np.datetime64(value, "us").astype(datetime)  # type: ignore[no-any-return]
+
+
+def _checked_clock(clock: Any, day: date) -> np.ndarray:
+    """The clock as int64 ns, strictly increasing, all on ``day``; ``ChronologyError`` otherwise."""
+    try:
+        ns = clock_to_ns(list(clock) if not isinstance(clock, np.ndarray) else clock)
+    except (TypeError, ValueError) as exc:
+        raise ChronologyError(f"{day}: the clock must hold timestamps ({exc})") from None
+    if ns.size == 0:
+        raise ChronologyError(f"{day}: the clock is empty")
+    steps = np.diff(ns)
+    bad = np.flatnonzero(steps <= 0)
+    if bad.size:
+        j = int(bad[0]) + 1
+        a = np.datetime64(int(ns[j - 1]), "ns")
+        b = np.datetime64(int(ns[j]), "ns")
+        kind = "repeated" if ns[j] == ns[j - 1] else "out-of-order (stale)"
+        raise ChronologyError(f"{day}: {kind} timestamp at tick {j}: {b} after {a}")
+    return ns

@@ -1,0 +1,208 @@
+"""The strategy base class: a frozen ``Config`` plus lifecycle hooks; the engine owns the rest.
+
+A strategy author subclasses :class:`Strategy`, declares ``class Config(StrategyConfig)`` and
+overrides the hooks it needs::
+
+    class ShortStraddle(Strategy):
+        class Config(StrategyConfig):
+            entry: time = time(9, 20)
+            stop_loss: float = 0.25
+
+        def on_bar(self, bar):
+            if self.idle and bar.time >= self.config.entry:
+                atm = bar.atm(expiry=0)
+                self.try_fill([self.add(atm, "C", "SELL"), self.add(atm, "P", "SELL")])
+
+        def exit_check(self, bar):
+            return "stop_loss" if self.pnl(bar) < -self.config.stop_loss * self.entry_credit else None
+
+Lifecycle per day (DESIGN.md, Engine): ``on_day_start(day)`` (return ``False`` to skip the day),
+then per tick: when ACTIVE ``adjust(bar)`` -> ``exit_check(bar)`` -> exit of every open leg with
+the returned reason (``on_exit(bar, trades)``, then the cycle ends: IDLE again while cycles
+remain, else DONE); then ``on_bar(bar)`` (entries). Intraday: the last tick force-closes what is
+open (reason ``"eod"``), then ``on_day_end(day)``. A strategy instance is created per day in
+intraday mode (days are independent) and once per run in positional mode.
+
+The state machine IDLE -> ACTIVE -> DONE is the engine's: ``try_fill`` moves IDLE -> ACTIVE;
+closing every open leg ends the cycle; ``Config.max_cycles`` (default 1) bounds the cycles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from workbench.engine.config import StrategyConfig, build_config
+from workbench.engine.errors import StrategyStateError
+from workbench.engine.trade import StrategyState, Trade
+from workbench.model.enums import Right, Side
+from workbench.model.trades import Leg
+
+if TYPE_CHECKING:
+    from workbench.engine.context import BarContext, DayStartContext
+    from workbench.engine.simulator import Refusal, Simulator
+
+Mode = Literal["intraday", "positional"]
+
+
+class Strategy:
+    """Base of every strategy (see the module docstring).
+
+    Class attributes a subclass may set: ``Config`` (its parameters), ``name`` (default: the
+    class name), ``version`` (bump when behaviour changes; recorded in the manifest), ``mode``
+    (``"intraday"`` or ``"positional"``).
+    """
+
+    Config: ClassVar[type[StrategyConfig]] = StrategyConfig
+    name: ClassVar[str | None] = None
+    version: ClassVar[str] = "1"
+    mode: ClassVar[Mode] = "intraday"
+
+    def __init__(self, config: StrategyConfig | Mapping[str, Any] | None = None) -> None:
+        if config is None or isinstance(config, Mapping):
+            config = build_config(self.Config, dict(config or {}))
+        elif not isinstance(config, self.Config):
+            raise TypeError(
+                f"{type(self).__name__} needs a {self.Config.__qualname__}, got {type(config).__qualname__}"
+            )
+        self.config: Any = config
+        self._sim: Simulator | None = None
+
+    @classmethod
+    def strategy_name(cls) -> str:
+        return cls.name or cls.__name__
+
+    # -- hooks (override) ---------------------------------------------------------------------
+    def on_day_start(self, day: DayStartContext) -> bool:
+        """Before the first tick. Return ``False`` to skip the day (recorded with the reason)."""
+        return True
+
+    def clock(self, day: DayStartContext, ticks: list[datetime]) -> list[datetime]:
+        """The day's clock; default: the spot bars' timestamps. Must be strictly increasing."""
+        return ticks
+
+    def on_bar(self, bar: BarContext) -> None:
+        """Every tick, after the ACTIVE-state processing: decisions and entries."""
+
+    def adjust(self, bar: BarContext) -> None:
+        """Every tick while ACTIVE, first: adjustments (close/open legs, ``roll``)."""
+
+    def exit_check(self, bar: BarContext) -> str | None:
+        """Every tick while ACTIVE, after ``adjust``: an exit reason closes every open leg."""
+        return None
+
+    def on_exit(self, bar: BarContext, trades: list[Trade]) -> None:
+        """After a cycle's last leg closed; ``trades`` are the cycle's trades."""
+
+    def on_day_end(self, day: DayStartContext) -> None:
+        """After the last tick (intraday: after the force close)."""
+
+    # -- engine services ------------------------------------------------------------------------
+    @property
+    def _engine(self) -> Simulator:
+        if self._sim is None:
+            raise StrategyStateError(
+                f"{type(self).__name__}: not attached to a running engine (use run_backtest)"
+            )
+        return self._sim
+
+    @property
+    def state(self) -> StrategyState:
+        return self._engine.state
+
+    @property
+    def idle(self) -> bool:
+        return self._engine.state is StrategyState.IDLE
+
+    @property
+    def active(self) -> bool:
+        return self._engine.state is StrategyState.ACTIVE
+
+    @property
+    def done(self) -> bool:
+        return self._engine.state is StrategyState.DONE
+
+    @property
+    def cycle(self) -> int:
+        """Cycles completed so far (0 during the first)."""
+        return self._engine.cycle
+
+    @property
+    def positions(self) -> dict[str, Trade]:
+        """Open positions by key (a copy; the engine's books are not editable through it)."""
+        return dict(self._engine.book.open)
+
+    @property
+    def closed_trades(self) -> list[Trade]:
+        """Every closed trade, across cycles, in closing order (a copy)."""
+        return list(self._engine.book.closed)
+
+    @property
+    def cycle_trades(self) -> list[Trade]:
+        """Trades opened in the current cycle (open and closed)."""
+        return list(self._engine.cycle_trades)
+
+    @property
+    def entry_credit(self) -> float:
+        """Net premium of the current cycle's opening fills, money: > 0 received, < 0 paid."""
+        return self._engine.entry_credit
+
+    @property
+    def refusals(self) -> list[Refusal]:
+        """Fills refused so far (this day in intraday mode), each saying which leg and why."""
+        return list(self._engine.refusals)
+
+    @property
+    def last_refusal(self) -> Refusal | None:
+        refusals = self._engine.refusals
+        return refusals[-1] if refusals else None
+
+    def pnl(self, bar: BarContext | None = None) -> float:
+        """Current cycle's PnL in money, net of fees, open legs at the mark (now)."""
+        return self._engine.cycle_pnl(self._engine.tick)
+
+    def days_held(self, bar: BarContext | None = None) -> int:
+        """Trading days since the cycle's first fill (0 on the entry day)."""
+        return self._engine.days_held()
+
+    def dte(self, bar: BarContext | None = None) -> int | None:
+        """Calendar days to the nearest expiry among open option legs (``None`` without one)."""
+        return self._engine.min_dte()
+
+    def add(
+        self,
+        strike: float,
+        right: Right | str,
+        side: Side | str,
+        qty: int = 1,
+        expiry: int | date = 0,
+    ) -> Leg:
+        """A leg on today's chain: ``expiry`` an index into today's listed expiries (0 = nearest)
+        or a listed date; ``qty`` contracts (lots)."""
+        return Leg(self._engine.market.contract(strike, right, expiry), Side.parse(side), qty)
+
+    def try_fill(
+        self, legs: Sequence[Leg] | Mapping[str, Leg], *, reason: str = "entry"
+    ) -> dict[str, Trade] | None:
+        """Open every leg at this tick or none (all-or-nothing).
+
+        A list gets automatic keys (the contract's display symbol); a dict uses its keys. Returns
+        the new trades by key, or ``None`` when a leg had no live price (its bar's lag must be 0,
+        or at most ``Config.max_fill_lag``) or the fill model refused it; the refusal is recorded
+        (:attr:`refusals`). A key already open raises ``ValueError``.
+        """
+        return self._engine.try_fill(legs, reason)
+
+    def close(self, key: str, *, reason: str = "close") -> Trade | None:
+        """Close one position now (``None`` if refused: no live price)."""
+        closed = self._engine.close_keys([key], reason)
+        return None if closed is None else closed[0]
+
+    def close_all(self, *, reason: str = "close") -> list[Trade] | None:
+        """Close every open position now, all or none."""
+        return self._engine.close_keys(list(self._engine.book.open), reason)
+
+    def roll(self, key: str, leg: Leg, *, reason: str = "roll") -> Trade | None:
+        """Close ``key`` and open ``leg`` under the same key in one all-or-nothing order."""
+        return self._engine.roll(key, leg, reason)
