@@ -323,3 +323,20 @@ def test_fees_non_negative(events, rate):
         D("0.01"), rounding=ROUND_HALF_UP
     )
     assert total == expected
+
+
+def test_for_contract_takes_units_from_the_registry():
+    # NIFTY lot size was 25 from 2024-04-26 and 75 from 2024-11-20 (registry history)
+    nifty = fill().contract
+    assert FillEvent.for_contract(nifty, "SELL", 2, 100.0, date(2024, 10, 7)).units == 50.0
+    assert FillEvent.for_contract(nifty, "SELL", 2, 100.0, date(2024, 11, 20)).units == 150.0
+    spx = fill(underlying="SPX", strike=4800).contract
+    assert FillEvent.for_contract(spx, "BUY", 3, 1.5, date(2024, 1, 5)).units == 300.0
+
+
+def test_india_refuses_other_venues():
+    sensex = [fill(underlying="SENSEX", strike=80000)]
+    with pytest.raises(ValueError, match="trades on BSE"):
+        IndiaIndexOptions().fees(sensex)
+    with pytest.raises(ValueError, match="venue"):
+        IndiaIndexOptions(venue="")

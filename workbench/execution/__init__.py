@@ -10,6 +10,7 @@ Public names (see each module for conventions and units):
 * sizing: ``fixed_quantity``, ``percent_of_capital``, ``risk_based``, ``kelly_fraction``, ``kelly``
 * payoff: ``PositionLeg``, ``expiry_value``, ``expiry_pnl``, ``value_at``, ``pnl_at``,
   ``max_loss_at_expiry``, ``price_grid``
+* heat: ``portfolio_heat``, ``fits_risk_limits``
 * margin: ``MarginModel``, ``DefinedRisk``, ``RegTIndex``, ``SpanLike``, ``parse_margin``,
   ``UndefinedRiskError``
 * ``SpecError`` for every bad spec string.
@@ -38,6 +39,7 @@ from workbench.execution.fills import (
     SpreadFraction,
     parse_fill,
 )
+from workbench.execution.heat import fits_risk_limits, portfolio_heat
 from workbench.execution.limits import LimitFill
 from workbench.execution.margin import (
     DefinedRisk,
@@ -93,6 +95,7 @@ __all__ = [
     "UndefinedRiskError",
     "expiry_pnl",
     "expiry_value",
+    "fits_risk_limits",
     "fixed_quantity",
     "kelly",
     "kelly_fraction",
@@ -102,6 +105,7 @@ __all__ = [
     "parse_margin",
     "percent_of_capital",
     "pnl_at",
+    "portfolio_heat",
     "price_grid",
     "risk_based",
     "value_at",

@@ -35,6 +35,7 @@ from workbench.execution.money import CENT, UNIT, allocate, dec, round_money
 from workbench.execution.spec import ParsedSpec, SpecError, parse_spec
 from workbench.model.contracts import OptionContract
 from workbench.model.enums import Side
+from workbench.model.instruments import UnknownInstrumentError, get_instrument
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,15 @@ class FillEvent:
             raise ValueError(f"FillEvent.price must be a finite price >= 0, got {self.price!r}")
         if not isinstance(self.day, date):
             raise ValueError(f"FillEvent.day must be a date, got {self.day!r}")
+
+    @classmethod
+    def for_contract(
+        cls, contract: OptionContract, side: Side | str, qty: int, price: float, day: date
+    ) -> FillEvent:
+        """A fill of ``qty`` contracts, its units from the instrument registry's lot size
+        (``get_instrument(contract.underlying).lot_size(day)``: NSE lot, US multiplier 100)."""
+        lot = get_instrument(contract.underlying).lot_size(day)
+        return cls(contract, Side.parse(side), qty, float(qty * lot), price, day)
 
     @property
     def premium(self) -> Decimal:
@@ -255,6 +265,7 @@ class IndiaIndexOptions:
     brokerage: FeeModel = field(default_factory=NoFees)
     rates: IndiaRates = NSE_INDEX_OPTION_RATES
     stt_rounding: SttRounding = "paise"
+    venue: str = "NSE"
     name: ClassVar[str] = "india"
 
     def __post_init__(self) -> None:
@@ -268,6 +279,23 @@ class IndiaIndexOptions:
             raise ValueError(f"rates must be an IndiaRates, got {self.rates!r}")
         if self.stt_rounding not in ("paise", "rupee"):
             raise ValueError(f"stt_rounding must be 'paise' or 'rupee', got {self.stt_rounding!r}")
+        if not isinstance(self.venue, str) or not self.venue.strip():
+            raise ValueError(f"venue must be an exchange name such as 'NSE', got {self.venue!r}")
+
+    def _check_venue(self, items: list[FillEvent]) -> None:
+        """Refuse contracts the registry lists on another venue: the exchange transaction
+        charge differs (BSE charged Rs 3,250 per crore of premium on SENSEX/BANKEX options from
+        2024-10-01), so pass ``rates`` and ``venue`` for that exchange instead."""
+        for i, f in enumerate(items):
+            try:
+                venue = get_instrument(f.contract.underlying).venue
+            except UnknownInstrumentError:
+                continue
+            if venue != self.venue:
+                raise ValueError(
+                    f"fills[{i}] ({f.contract.underlying}) trades on {venue}, but these rates are "
+                    f"for {self.venue}; construct IndiaIndexOptions(rates=..., venue={venue!r})"
+                )
 
     def charges(self, fills: Sequence[FillEvent]) -> list[IndiaCharges]:
         """The charge breakdown of each fill of one order."""
@@ -279,6 +307,7 @@ class IndiaIndexOptions:
             raise ValueError(
                 f"fills of one order must share a trade date, got {sorted(d.isoformat() for d in days)}"
             )
+        self._check_venue(items)
         day = items[0].day
         rates = self.rates
         premium = [f.premium for f in items]
@@ -307,6 +336,7 @@ class IndiaIndexOptions:
 
     def settlement_fees(self, settlements: Sequence[FillEvent]) -> list[float]:
         items = _check_fills(settlements, "settlements")
+        self._check_venue(items)
         brokerage = self.brokerage.settlement_fees(items)
         out: list[float] = []
         for f, b in zip(items, brokerage):
@@ -321,6 +351,7 @@ class IndiaIndexOptions:
             "name": self.name,
             "brokerage": self.brokerage.describe(),
             "stt_rounding": self.stt_rounding,
+            "venue": self.venue,
             "rates": self.rates.describe(),
         }
 
@@ -430,6 +461,9 @@ def parse_fees(spec: str) -> FeeModel:
             return india[0]
         brokerage: FeeModel = others[0] if len(others) == 1 else CombinedFees(tuple(others))
         return IndiaIndexOptions(
-            brokerage=brokerage, rates=india[0].rates, stt_rounding=india[0].stt_rounding
+            brokerage=brokerage,
+            rates=india[0].rates,
+            stt_rounding=india[0].stt_rounding,
+            venue=india[0].venue,
         )
     return models[0] if len(models) == 1 else CombinedFees(tuple(models))
