@@ -14,7 +14,7 @@ import os
 import platform
 import sys
 
-BENCHMARKS: tuple[str, ...] = ()
+BENCHMARKS: tuple[str, ...] = ("store", "payoff_grid")
 
 
 def _print_table(result: dict) -> None:

@@ -1,0 +1,107 @@
+"""Where each file of a canonical dataset lives (DESIGN.md "Canonical dataset").
+
+Paths are computed directly from (underlying, day), never globbed::
+
+    <root>/catalog.json
+    <root>/spot/<UNDERLYING>/<YYYY>/<YYYY-MM-DD>.parquet
+    <root>/options/<UNDERLYING>/<YYYY>/<YYYY-MM-DD>.parquet
+    <root>/rejects/<source>.parquet
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from workbench.data.atomic import is_temporary
+
+CATALOG_FILE = "catalog.json"
+KINDS: tuple[str, ...] = ("spot", "options")
+Kind = Literal["spot", "options"]
+
+_UNDERLYING = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
+_SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def check_underlying(underlying: str) -> str:
+    """Return the canonical (upper-case) underlying name; raise ``ValueError`` if unusable.
+
+    Names become folder names, so only ``A-Z 0-9 . _ -`` are allowed (at most 32 characters).
+    """
+    if not isinstance(underlying, str):
+        raise ValueError(f"underlying must be a string, got {underlying!r}")
+    name = underlying.strip().upper()
+    if not _UNDERLYING.match(name):
+        raise ValueError(
+            f"underlying {underlying!r} is not a valid name (letters, digits, '.', '_', '-'; "
+            "at most 32 characters)"
+        )
+    return name
+
+
+def check_source_name(source: str) -> str:
+    """Validate a rejects source name (it becomes a file name)."""
+    if not isinstance(source, str) or not _SOURCE.match(source):
+        raise ValueError(
+            f"rejects source {source!r} is not a valid file name (letters, digits, '.', '_', '-')"
+        )
+    return source
+
+
+def catalog_path(root: Path) -> Path:
+    return Path(root) / CATALOG_FILE
+
+
+def data_path(root: Path, kind: Kind, underlying: str, day: date) -> Path:
+    """``<root>/<kind>/<UNDERLYING>/<YYYY>/<YYYY-MM-DD>.parquet``."""
+    return Path(root) / kind / underlying / f"{day.year:04d}" / f"{day.isoformat()}.parquet"
+
+
+def spot_path(root: Path, underlying: str, day: date) -> Path:
+    return data_path(root, "spot", underlying, day)
+
+
+def options_path(root: Path, underlying: str, day: date) -> Path:
+    return data_path(root, "options", underlying, day)
+
+
+def rejects_path(root: Path, source: str) -> Path:
+    return Path(root) / "rejects" / f"{check_source_name(source)}.parquet"
+
+
+def iter_data_files(root: Path) -> Iterator[tuple[str, str, date, Path]]:
+    """Yield ``(kind, underlying, day, path)`` for every spot/options file, sorted.
+
+    Temporary files left by a killed write and files whose names are not ``YYYY-MM-DD.parquet``
+    inside the matching year folder are skipped.
+    """
+    root = Path(root)
+    for kind in KINDS:
+        kind_dir = root / kind
+        if not kind_dir.is_dir():
+            continue
+        for u_dir in sorted(p for p in kind_dir.iterdir() if p.is_dir()):
+            for y_dir in sorted(p for p in u_dir.iterdir() if p.is_dir()):
+                for path in sorted(y_dir.glob("*.parquet")):
+                    if is_temporary(path):
+                        continue
+                    try:
+                        day = date.fromisoformat(path.stem)
+                    except ValueError:
+                        continue
+                    if f"{day.year:04d}" != y_dir.name:
+                        continue
+                    yield kind, u_dir.name, day, path
+
+
+def iter_reject_files(root: Path) -> Iterator[Path]:
+    """Every ``rejects/*.parquet`` file, sorted, temporaries skipped."""
+    folder = Path(root) / "rejects"
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.parquet")):
+        if not is_temporary(path):
+            yield path
