@@ -1,0 +1,26 @@
+"""Synthetic market: deterministic, realistic-enough option datasets to run everything on.
+
+``generate(profile, out, *, seed, start, days=None, years=None, progress=True) -> Catalog``
+writes a canonical dataset (DESIGN.md "Canonical dataset") through
+:class:`workbench.data.writer.DatasetWriter`. Profiles:
+
+``nifty-intraday``
+    1-minute NIFTY spot and option bars on NSE sessions and holidays (:mod:`.nifty`): weekly and
+    monthly expiries from the registry calendar, strikes on the registry grid around the money,
+    a skewed smile, stochastic volatility with jumps, bid/ask widening away from the money and
+    towards expiry, illiquid far strikes with missing minutes, volume and open interest.
+``spx-eod``
+    Daily SPX spot and SPX (AM monthly) / SPXW (PM weekly and daily) chains at the close on
+    XNYS days (:mod:`.spx`), about 100 strikes per expiry, with bid/ask, iv and Greeks.
+
+Same arguments, same bytes, same content version: every random draw comes from generators keyed
+by ``(seed, stream, day)`` (:mod:`.seeding`). Model: :mod:`.paths` (spot and volatility),
+:mod:`.surface` (implied volatility), :mod:`.quotes` (spreads, liquidity, volume), :mod:`.oi`.
+Quote semantics: ``bid``/``ask`` NaN means no quote on that side; traded prices are at least
+one tick.
+"""
+
+from workbench.data.synth.generate import generate, parse_start, select_days
+from workbench.data.synth.profiles import PROFILES, Profile, get_profile
+
+__all__ = ["PROFILES", "Profile", "generate", "get_profile", "parse_start", "select_days"]

@@ -1,0 +1,72 @@
+"""Where ``generate`` writes: a fresh folder built beside ``out`` and swapped in at the end.
+
+The dataset is written into a temporary sibling folder (``.<name>.synth-<random>``) and moved
+to ``out`` only when complete, so a crash or kill never leaves a half-written dataset at
+``out``. ``out`` may be absent, an empty folder, or a dataset this module wrote before (its
+catalog's source starts with :data:`SOURCE_PREFIX`), which is replaced. Anything else (a file,
+a folder with other content, a dataset from another source) is refused with a ``ValueError``
+naming ``out``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from workbench.data.catalog import Catalog
+from workbench.data.errors import DatasetError
+from workbench.data.layout import CATALOG_FILE
+
+SOURCE_PREFIX = "synthetic "
+
+
+def check_out(out: Path) -> None:
+    """Raise ``ValueError`` naming ``out`` unless it may receive a synthetic dataset."""
+    if not out.exists():
+        if out.parent.exists() and not out.parent.is_dir():
+            raise ValueError(f"out {str(out)!r}: parent {str(out.parent)!r} is not a folder")
+        return
+    if not out.is_dir():
+        raise ValueError(f"out {str(out)!r} exists and is not a folder")
+    entries = [p for p in out.iterdir()]
+    if not entries:
+        return
+    if not (out / CATALOG_FILE).is_file():
+        raise ValueError(
+            f"out {str(out)!r} is a non-empty folder that is not a dataset; "
+            "choose a new or empty folder"
+        )
+    try:
+        catalog = Catalog.load(out)
+    except (DatasetError, OSError, ValueError) as exc:
+        raise ValueError(f"out {str(out)!r}: cannot read its catalog ({exc})") from None
+    if not catalog.source.startswith(SOURCE_PREFIX):
+        raise ValueError(
+            f"out {str(out)!r} holds dataset {catalog.name!r} from source {catalog.source!r}, "
+            "not a synthetic one; refusing to replace it"
+        )
+
+
+@contextlib.contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder beside ``out``; on success it replaces ``out``."""
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.synth-", dir=out.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old: Path | None = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.rmdir(old)
+        os.replace(out, old)
+    os.replace(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

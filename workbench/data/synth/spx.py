@@ -1,0 +1,255 @@
+"""Profile ``spx-eod``: SPX index and SPX/SPXW option chains at the close, on XNYS days.
+
+What a day holds (timestamps exchange-local ET, naive):
+
+* spot ``SPX``: one daily bar ``open high low close`` (index points, 2 decimals), ``ts`` at the
+  session close (16:00 ET, 13:00 on half days), ``volume`` 0;
+* options ``SPX``: the AM-settled third-Friday monthlies listed by the registry within
+  :attr:`SpxParams.monthly_horizon_days` (settling at the 09:30 ET open of expiry day, so the
+  last chain is the day before);
+* options ``SPXW``: the PM-settled weeklies/dailies listed by the registry, every one within
+  :attr:`SpxParams.daily_horizon_days` and the Friday ones within
+  :attr:`SpxParams.weekly_horizon_days` (expiries after the day: a same-day expiry has no
+  end-of-day chain);
+* each expiry lists ``±half_width`` strikes around the close on a grid of the registry's 5-point
+  step widened for long maturities (5, 10, 25, 50, ... chosen on the first day the expiry is
+  kept, so about 2.5 standard deviations each side), the band growing with the path
+  (:mod:`.plan`); every strike has a row every day (``volume`` may be 0);
+* ``close`` the model mid at the close on the 0.05 tick (at least one tick), ``open`` the mid at
+  the session open, ``high``/``low`` from the spot's high and low; ``bid``/``ask`` at the close
+  (NaN = no quote); ``iv`` the surface volatility at the close (fraction), ``delta gamma theta
+  vega`` from :func:`workbench.pricing.bs_greeks` at that volatility (per unit of spot, per
+  unit squared, per year, per 1.00 of volatility); ``volume`` and ``oi`` in contracts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+
+from workbench.data.synth.oi import OpenInterestParams, oi_level
+from workbench.data.synth.paths import TRADING_DAYS_PER_YEAR, DaySkeleton, PathParams
+from workbench.data.synth.plan import ExpiryPlan, StrikeBands, nice_step
+from workbench.data.synth.quotes import (
+    QuoteParams,
+    bid_ask,
+    trade_probability,
+    traded_price,
+    volumes,
+)
+from workbench.data.synth.seeding import generator
+from workbench.data.synth.surface import SurfaceParams, smile_vol
+from workbench.model import calendars
+from workbench.model.enums import ExpiryKind
+from workbench.model.instruments import get_instrument
+from workbench.pricing import bs_greeks, bs_price, year_fraction
+
+SPOT = "SPX"
+OPTION_ROOTS = ("SPX", "SPXW")
+
+
+@dataclass(frozen=True, slots=True)
+class SpxParams:
+    """Parameters of the ``spx-eod`` profile (rates continuous per year)."""
+
+    rate: float = 0.03
+    dividend_yield: float = 0.015
+    monthly_horizon_days: int = 90
+    weekly_horizon_days: int = 45
+    daily_horizon_days: int = 7
+    half_width: int = 50  # strikes each side of the close
+    width_sd: float = 2.5  # band half-width in standard deviations at first listing
+    paths: PathParams = field(
+        default_factory=lambda: PathParams(
+            s0=2500.0, v0=0.2, theta=0.17, jump_rate=4.0, jump_mean=-0.015, jump_sd=0.025
+        )
+    )
+    surface: SurfaceParams = field(
+        default_factory=lambda: SurfaceParams(theta=0.18, kappa=4.0, skew=0.22, curvature=0.08)
+    )
+    quotes: QuoteParams = field(
+        default_factory=lambda: QuoteParams(
+            base_ticks=2.0, wing=0.8, near_expiry=0.5, rel=0.004, volume_atm=800.0
+        )
+    )
+    oi: OpenInterestParams = field(
+        default_factory=lambda: OpenInterestParams(peak=15_000.0, width=0.06)
+    )
+
+
+DEFAULT_PARAMS = SpxParams()
+
+
+@dataclass(frozen=True, slots=True)
+class SpxDay:
+    """One day's skeleton, session and kept expiries per option root."""
+
+    skeleton: DaySkeleton
+    session_open: datetime
+    session_close: datetime
+    expiries: dict[str, tuple[ExpiryPlan, ...]]
+
+
+def _kept(root: str, day: date, params: SpxParams) -> list[date]:
+    if root == "SPX":
+        listed = calendars.listed_expiries(root, day, horizon_days=params.monthly_horizon_days)
+        return [e for e in listed if e > day]
+    listed = calendars.listed_expiries(root, day, horizon_days=params.weekly_horizon_days)
+    daily_limit = day + timedelta(days=params.daily_horizon_days)
+    return [e for e in listed if e > day and (e <= daily_limit or e.weekday() == 4)]
+
+
+def plan_days(days: list[date], skeletons: list[DaySkeleton], params: SpxParams) -> list[SpxDay]:
+    """Sessions, kept expiries and strike bands of every day (serial: bands depend on the past)."""
+    bands = StrikeBands()
+    out: list[SpxDay] = []
+    previous: DaySkeleton | None = None
+    for day, skel in zip(days, skeletons, strict=True):
+        open_, close = calendars.session_bounds(SPOT, day)
+        per_root: dict[str, tuple[ExpiryPlan, ...]] = {}
+        for root in OPTION_ROOTS:
+            spec = get_instrument(root)
+            plans = []
+            for expiry in _kept(root, day, params):
+                settle = datetime.combine(expiry, spec.settlement_clock)
+                t = max((settle - close).total_seconds(), 0.0) / (365.0 * 86400.0)
+                raw = params.width_sd * skel.v_close * np.sqrt(t) * skel.close / params.half_width
+                step = nice_step(raw, spec.strike_step_on(day))
+                lo, hi, step, before = bands.band(
+                    root,
+                    expiry,
+                    day,
+                    skel.close,
+                    params.half_width,
+                    step,
+                    previous.day if previous else None,
+                )
+                plans.append(
+                    ExpiryPlan(
+                        expiry=expiry,
+                        settle=settle,
+                        monthly=calendars.expiry_kind(root, expiry) is ExpiryKind.MONTHLY,
+                        lo=lo,
+                        hi=hi,
+                        step=step,
+                        listed_before=before,
+                    )
+                )
+            per_root[root] = tuple(plans)
+        out.append(
+            SpxDay(
+                skeleton=skel,
+                session_open=open_,
+                session_close=close,
+                expiries=per_root,
+            )
+        )
+        previous = skel
+    return out
+
+
+def build_day(plan: SpxDay, seed: int, params: SpxParams) -> dict[str, dict[str, pa.Table]]:
+    """``{"spot": {"SPX": t}, "options": {"SPX": t, "SPXW": t}}`` for one day."""
+    skel = plan.skeleton
+    day = skel.day
+    rng = generator(seed, "spx-eod/day", day.toordinal())
+    sd = skel.v_open / params.paths.vrp / np.sqrt(TRADING_DAYS_PER_YEAR)  # daily log-return sd
+    excursion = np.abs(rng.standard_normal(2)) * 0.5 * sd
+    decimals = params.paths.price_decimals
+    high = round(max(skel.open, skel.close) * float(np.exp(excursion[0])), decimals)
+    low = round(min(skel.open, skel.close) * float(np.exp(-excursion[1])), decimals)
+    close_ts = np.datetime64(plan.session_close, "us")
+    spot = pa.table(
+        {
+            "ts": pa.array([close_ts], pa.timestamp("us")),
+            "open": [skel.open],
+            "high": [high],
+            "low": [low],
+            "close": [skel.close],
+            "volume": np.zeros(1, dtype=np.int64),
+        }
+    )
+    options: dict[str, pa.Table] = {}
+    for root in OPTION_ROOTS:
+        expiries = plan.expiries[root]
+        if expiries:
+            options[root] = _chain(root, expiries, plan, high, low, seed, params, rng)
+    return {"spot": {SPOT: spot}, "options": options}
+
+
+def _chain(
+    root: str,
+    expiries: tuple[ExpiryPlan, ...],
+    plan: SpxDay,
+    spot_high: float,
+    spot_low: float,
+    seed: int,
+    params: SpxParams,
+    rng: np.random.Generator,
+) -> pa.Table:
+    spec = get_instrument(root)
+    tick = float(spec.tick_size)
+    skel = plan.skeleton
+    strikes, calls, idx = [], [], []
+    for j, e in enumerate(expiries):
+        ks = e.strikes()
+        strikes.append(np.repeat(ks, 2))
+        calls.append(np.tile([True, False], len(ks)))
+        idx.append(np.full(2 * len(ks), j))
+    K = np.concatenate(strikes)
+    is_call = np.concatenate(calls)
+    exp_idx = np.concatenate(idx)
+    m = len(K)
+    settle = np.array([np.datetime64(e.settle, "us") for e in expiries])[exp_idx]
+    monthly = np.array([e.monthly for e in expiries])[exp_idx]
+    r, q = params.rate, params.dividend_yield
+    t_close = year_fraction(np.datetime64(plan.session_close, "us"), settle)
+    t_open = year_fraction(np.datetime64(plan.session_open, "us"), settle)
+
+    fwd = skel.close * np.exp((r - q) * t_close)
+    iv, x = smile_vol(params.surface, np.full(m, skel.v_close), np.log(K / fwd), t_close)
+    greeks = bs_greeks(skel.close, K, t_close, r, iv, is_call, q=q)
+    mid = greeks["price"]
+    p_high = bs_price(spot_high, K, t_close, r, iv, is_call, q=q)
+    p_low = bs_price(spot_low, K, t_close, r, iv, is_call, q=q)
+    fwd0 = skel.open * np.exp((r - q) * t_open)
+    iv0, _ = smile_vol(params.surface, np.full(m, skel.v_open), np.log(K / fwd0), t_open)
+    mid0 = bs_price(skel.open, K, t_open, r, iv0, is_call, q=q)
+
+    close = traded_price(mid, tick)
+    open_ = traded_price(mid0, tick)
+    hi_lo = [open_, close, traded_price(p_high, tick), traded_price(p_low, tick)]
+    high = np.maximum.reduce(hi_lo)
+    low = np.minimum.reduce(hi_lo)
+    bid, ask = bid_ask(params.quotes, mid, x, t_close * 365.0, tick, rng)
+    near = 1.0 + 2.0 / (1.0 + t_close * 365.0)
+    intensity = trade_probability(params.quotes, x) * near * np.where(monthly, 1.5, 1.0)
+    vol = volumes(params.quotes, intensity, rng, minimum=0)
+
+    e_ord = np.array([e.expiry.toordinal() for e in expiries])[exp_idx]
+    oi = oi_level(params.oi, seed, e_ord, K, is_call, skel.day.toordinal(), skel.close, monthly)
+    expiry_days = np.array([np.datetime64(e.expiry, "D") for e in expiries])[exp_idx]
+    return pa.table(
+        {
+            "ts": pa.array(np.full(m, np.datetime64(plan.session_close, "us")), pa.timestamp("us")),
+            "expiry": pa.array(expiry_days, pa.date32()),
+            "strike": K,
+            "right": pa.array(np.where(is_call, "C", "P"), pa.string()),
+            "open": open_,
+            "high": high,
+            "low": low,
+            "close": close,
+            "bid": bid,
+            "ask": ask,
+            "volume": vol,
+            "oi": oi.astype(np.int64),
+            "iv": iv,
+            "delta": greeks["delta"],
+            "gamma": greeks["gamma"],
+            "theta": greeks["theta"],
+            "vega": greeks["vega"],
+        }
+    )
