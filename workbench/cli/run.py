@@ -1,0 +1,106 @@
+"""``workbench run STRATEGY --data DIR --start D --end D [--set k=v ...] --out DIR``: one backtest.
+
+``STRATEGY`` is ``module:ClassName`` (e.g. ``workbench.strategies.straddle:ShortStraddle``).
+``--set key=value`` sets a parameter of the strategy's Config (values are read as JSON when they
+parse -- ``0.25``, ``true``, ``[1, 2]`` -- and as text otherwise -- ``09:20``). Prints where the
+run folder was written and the headline metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``; a malformed item raises naming it."""
+    params: dict[str, Any] = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise ValueError(f"--set {item!r}: expected key=value")
+        if key in params:
+            raise ValueError(f"--set {item!r}: parameter {key!r} given twice")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "run", help="run one backtest and write its result folder"
+    )
+    parser.add_argument("strategy", help="strategy as module:ClassName")
+    parser.add_argument("--data", required=True, help="dataset folder")
+    parser.add_argument(
+        "--start", default=None, help="first day YYYY-MM-DD (default: dataset start)"
+    )
+    parser.add_argument("--end", default=None, help="last day YYYY-MM-DD (default: dataset end)")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="strategy parameter (repeatable)",
+    )
+    parser.add_argument(
+        "--fill", default=None, help="fill spec, e.g. orats, mid, mid/cross (entry/exit)"
+    )
+    parser.add_argument(
+        "--fees", default=None, help="fee spec, e.g. india, per-contract:0.65,min=1"
+    )
+    parser.add_argument("--margin", default=None, help="margin spec for the daily margin column")
+    parser.add_argument("--mode", choices=("intraday", "positional"), default=None)
+    parser.add_argument("--capital", type=float, default=None, help="capital base for returns")
+    parser.add_argument(
+        "--executor",
+        choices=("process", "serial"),
+        default="process",
+        help="run days in a local process pool (default) or serially",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--out", required=True, help="run folder to write (replaced atomically)")
+    parser.set_defaults(handler=_handle)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    from workbench.engine.runner import run_backtest
+
+    result = run_backtest(
+        args.strategy,
+        data=args.data,
+        start=args.start,
+        end=args.end,
+        params=parse_sets(args.sets),
+        fill=args.fill,
+        fees=args.fees,
+        margin=args.margin,
+        mode=args.mode,
+        capital=args.capital,
+        executor=args.executor,
+        progress=not args.no_progress,
+    )
+    out = result.save(args.out)
+    m = result.metrics
+    print(f"wrote run {result.run_id} to {out}")
+    for key in (
+        "total_pnl",
+        "sharpe",
+        "max_drawdown",
+        "win_rate",
+        "trades",
+        "fees",
+        "days",
+        "days_failed",
+    ):
+        value = m.get(key)
+        shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
+        print(f"  {key:<14} {shown}")
+    for day, error in result.failed_days:
+        print(f"  failed day {day}: {error.strip().splitlines()[-1] if error.strip() else ''}")
+    return 1 if result.failed_days else 0
