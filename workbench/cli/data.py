@@ -9,7 +9,7 @@ import argparse
 import importlib
 from typing import Any
 
-DATA_COMMAND_MODULES: tuple[str, ...] = ("workbench.cli.data_synth",)
+DATA_COMMAND_MODULES: tuple[str, ...] = ("workbench.cli.data_synth", "workbench.cli.data_info")
 
 
 def register(subparsers: Any) -> None:
