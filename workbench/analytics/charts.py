@@ -1,0 +1,454 @@
+"""Registry of tearsheet charts: functions of a precomputed ``Analysis`` returning a Figure.
+
+Each chart is registered with ``@chart(name, title=..., section=...)`` and draws on a fresh
+``matplotlib.figure.Figure`` bound to the Agg canvas (no pyplot, no global state). A chart that
+does not apply to a run (no trades, no Greeks...) raises ``ChartUnavailable`` with the reason; the
+tearsheet shows that reason in place of the image. ``CHARTS`` keeps registration order, which is
+the order of the tearsheet.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from workbench.analytics.analysis import Analysis
+from workbench.analytics.breakdowns import MONTHS
+
+#: One palette for every chart.
+PALETTE = {
+    "main": "#1f4e79",
+    "second": "#c55a11",
+    "gain": "#2e7d32",
+    "loss": "#c62828",
+    "neutral": "#7f7f7f",
+    "fill": "#9dc3e6",
+    "band_outer": "#deebf7",
+    "band_inner": "#9ecae1",
+}
+WIDTH, HEIGHT = 10.0, 3.8
+ChartFn = Callable[[Analysis], Figure]
+
+
+class ChartUnavailable(Exception):
+    """The chart does not apply to this run; ``str(exc)`` says why."""
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    name: str
+    title: str
+    section: str
+    func: ChartFn
+
+
+CHARTS: dict[str, ChartSpec] = {}
+
+
+def chart(name: str, *, title: str, section: str) -> Callable[[ChartFn], ChartFn]:
+    """Register ``func`` under ``name``; a duplicate name raises ``ValueError``."""
+
+    def register(func: ChartFn) -> ChartFn:
+        if name in CHARTS:
+            raise ValueError(f"chart {name!r} is already registered")
+        CHARTS[name] = ChartSpec(name, title, section, func)
+        return func
+
+    return register
+
+
+def render(name: str, analysis: Analysis) -> Figure:
+    """Draw chart ``name`` (``KeyError`` naming the known charts if it is not registered)."""
+    if name not in CHARTS:
+        raise KeyError(f"unknown chart {name!r}; known: {', '.join(CHARTS)}")
+    return CHARTS[name].func(analysis)
+
+
+def figure_png_base64(fig: Figure, dpi: int = 90) -> str:
+    """The figure as a base64-encoded PNG (ASCII)."""
+    buf = io.BytesIO()
+    FigureCanvasAgg(fig)
+    fig.savefig(buf, format="png", dpi=dpi)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figure(
+    nrows: int = 1, ncols: int = 1, height: float = HEIGHT, **kw: object
+) -> tuple[Figure, np.ndarray]:
+    fig = Figure(figsize=(WIDTH, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)  # type: ignore[call-overload]
+    for ax in axes.flat:
+        ax.grid(True, alpha=0.3, linewidth=0.6)
+        ax.spines[["top", "right"]].set_visible(False)
+    return fig, axes
+
+
+def _currency(a: Analysis) -> str:
+    cur = a.manifest.get("currency") if isinstance(a.manifest, dict) else None
+    return str(cur) if cur else "money"
+
+
+def _money_axis(ax: object, label: str) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))  # type: ignore[attr-defined]
+    ax.set_ylabel(label)  # type: ignore[attr-defined]
+
+
+def _need_days(a: Analysis, n: int = 1) -> None:
+    if len(a.daily) < n:
+        raise ChartUnavailable(
+            f"needs at least {n} day(s) in the daily path, the run has {len(a.daily)}"
+        )
+
+
+def _closed(a: Analysis) -> pd.DataFrame:
+    closed = a.trades[a.trades["status"] == "closed"]
+    if closed.empty:
+        raise ChartUnavailable("no closed trades in this run")
+    return closed
+
+
+def _bars(ax: object, labels: list[str], values: np.ndarray) -> None:
+    colors = [PALETTE["gain"] if v >= 0 else PALETTE["loss"] for v in values]
+    ax.bar(labels, values, color=colors)  # type: ignore[attr-defined]
+    ax.axhline(0, color="black", linewidth=0.8)  # type: ignore[attr-defined]
+
+
+@chart("equity", title="Equity and underlying", section="Performance")
+def equity_chart(a: Analysis) -> Figure:
+    _need_days(a)
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    ax.plot(
+        a.equity.index,
+        a.equity.to_numpy(),
+        color=PALETTE["main"],
+        linewidth=1.6,
+        label="equity (cumulative PnL)",
+    )
+    ax.axhline(0, color="black", linewidth=0.6)
+    _money_axis(ax, f"cumulative PnL ({_currency(a)})")
+    spot = a.daily["spot_close"]
+    if spot.notna().any():
+        twin = ax.twinx()
+        twin.plot(
+            spot.index,
+            spot.to_numpy(),
+            color=PALETTE["second"],
+            linewidth=1.0,
+            alpha=0.8,
+            label="underlying close",
+        )
+        twin.set_ylabel("underlying close")
+        twin.spines[["top"]].set_visible(False)
+        lines = ax.get_lines()[:1] + twin.get_lines()
+        ax.legend(lines, [ln.get_label() for ln in lines], loc="upper left", frameon=False)
+    else:
+        ax.legend(loc="upper left", frameon=False)
+    ax.set_xlabel("date")
+    ax.set_title("Equity (cumulative PnL) with the underlying")
+    return fig
+
+
+@chart("underwater", title="Underwater (drawdown)", section="Performance")
+def underwater_chart(a: Analysis) -> Figure:
+    _need_days(a)
+    fig, axes = _figure(height=3.0)
+    ax = axes[0, 0]
+    dd = a.drawdown_pct
+    ax.fill_between(dd.index, dd.to_numpy(), 0, color=PALETTE["loss"], alpha=0.35, step="post")
+    ax.plot(dd.index, dd.to_numpy(), color=PALETTE["loss"], linewidth=0.9, drawstyle="steps-post")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set_ylabel(f"drawdown (% of {a.capital_base} base)")
+    ax.set_xlabel("date")
+    ax.set_title(
+        f"Underwater: drawdown from the running peak (max {a.metrics['max_drawdown_pct']:.2%})"
+    )
+    return fig
+
+
+@chart("monthly_heatmap", title="Monthly returns", section="Performance")
+def monthly_heatmap_chart(a: Analysis) -> Figure:
+    _need_days(a)
+    table = a.monthly_returns[list(MONTHS)]
+    data = table.to_numpy(dtype=float) * 100
+    fig, axes = _figure(height=max(1.6, 0.45 * len(table) + 1.2))
+    ax = axes[0, 0]
+    ax.grid(False)
+    finite = data[np.isfinite(data)]
+    span = max(float(np.abs(finite).max()) if finite.size else 1.0, 1e-6)
+    image = ax.imshow(
+        np.ma.masked_invalid(data),
+        cmap="RdYlGn",
+        norm=TwoSlopeNorm(0.0, -span, span),
+        aspect="auto",
+    )
+    ax.set_xticks(range(12), list(MONTHS))
+    ax.set_yticks(range(len(table)), [str(y) for y in table.index])
+    for (i, j), v in np.ndenumerate(data):
+        if np.isfinite(v):
+            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8)
+    fig.colorbar(image, ax=ax, label="return (%)", fraction=0.03)
+    ax.set_title("Monthly returns (%), compounded within each month")
+    return fig
+
+
+@chart("yearly", title="Yearly returns", section="Performance")
+def yearly_chart(a: Analysis) -> Figure:
+    _need_days(a)
+    fig, axes = _figure(height=3.0)
+    ax = axes[0, 0]
+    _bars(ax, [str(y) for y in a.yearly.index], a.yearly["return"].to_numpy(dtype=float))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.set_ylabel("return (%)")
+    ax.set_xlabel("year")
+    ax.set_title("Yearly returns")
+    return fig
+
+
+@chart("daily_pnl_histogram", title="Daily PnL distribution", section="Risk")
+def daily_hist_chart(a: Analysis) -> Figure:
+    _need_days(a, 2)
+    pnl = a.daily["pnl"].to_numpy(dtype=float)
+    fig, axes = _figure(height=3.2)
+    ax = axes[0, 0]
+    ax.hist(pnl, bins=min(60, max(10, len(pnl) // 3)), color=PALETTE["main"], alpha=0.8)
+    var, cvar = a.metrics["var_95_money"], a.metrics["cvar_95_money"]
+    if np.isfinite(var):
+        ax.axvline(var, color=PALETTE["second"], linestyle="--", label=f"VaR 95% {var:,.0f}")
+    if np.isfinite(cvar):
+        ax.axvline(cvar, color=PALETTE["loss"], linestyle=":", label=f"CVaR 95% {cvar:,.0f}")
+    ax.legend(frameon=False)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    ax.set_xlabel(f"daily PnL ({_currency(a)})")
+    ax.set_ylabel("days")
+    ax.set_title(
+        f"Daily PnL distribution (skew {a.metrics['skew']:.2f}, excess kurtosis {a.metrics['kurtosis']:.2f})"
+    )
+    return fig
+
+
+@chart("rolling_sharpe", title="Rolling Sharpe", section="Risk")
+def rolling_sharpe_chart(a: Analysis) -> Figure:
+    rs = a.rolling_sharpe.dropna()
+    if rs.empty:
+        raise ChartUnavailable("the run is shorter than the rolling window")
+    fig, axes = _figure(height=3.0)
+    ax = axes[0, 0]
+    ax.plot(rs.index, rs.to_numpy(), color=PALETTE["main"], linewidth=1.2)
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.axhline(
+        a.metrics["sharpe"],
+        color=PALETTE["second"],
+        linestyle="--",
+        linewidth=1,
+        label="full-period Sharpe",
+    )
+    ax.legend(frameon=False)
+    ax.set_ylabel("annualised Sharpe")
+    ax.set_xlabel("date")
+    window = len(a.returns) - len(a.rolling_sharpe.dropna()) + 1
+    ax.set_title(f"Rolling Sharpe ({window}-day window, annualised x sqrt({a.periods_per_year:g}))")
+    return fig
+
+
+@chart("weekday_expiry", title="PnL by weekday and expiry cycle", section="Decomposition")
+def weekday_expiry_chart(a: Analysis) -> Figure:
+    _need_days(a)
+    fig, axes = _figure(1, 3, height=3.2)
+    wd = a.breakdowns["weekday_days"]
+    _bars(axes[0, 0], [s[:3] for s in wd.index], wd["pnl"].to_numpy(dtype=float))
+    _money_axis(axes[0, 0], f"PnL ({_currency(a)})")
+    axes[0, 0].set_title("Daily PnL by weekday")
+    for ax, key, title in (
+        (axes[0, 1], "expiry_kind", "Trade PnL by expiry cycle"),
+        (axes[0, 2], "dte_at_entry", "Trade PnL by DTE at entry"),
+    ):
+        table = a.breakdowns[key]
+        if table.empty:
+            ax.text(0.5, 0.5, "no closed trades", ha="center", va="center", transform=ax.transAxes)
+        else:
+            _bars(ax, [str(s) for s in table.index], table["pnl"].to_numpy(dtype=float))
+        _money_axis(ax, "")
+        ax.set_title(title)
+    axes[0, 2].set_xlabel("calendar days to expiry")
+    return fig
+
+
+@chart("trade_pnl_distribution", title="Trade PnL distribution", section="Trades")
+def trade_hist_chart(a: Analysis) -> Figure:
+    closed = _closed(a)
+    pnl = closed["pnl"].to_numpy(dtype=float)
+    fig, axes = _figure(height=3.2)
+    ax = axes[0, 0]
+    bins = np.histogram_bin_edges(pnl, bins=min(40, max(5, len(pnl) // 2)))
+    ax.hist(pnl[pnl >= 0], bins=bins, color=PALETTE["gain"], alpha=0.85, label="winners")
+    ax.hist(pnl[pnl < 0], bins=bins, color=PALETTE["loss"], alpha=0.85, label="losers")
+    ax.axvline(
+        float(pnl.mean()),
+        color="black",
+        linestyle="--",
+        linewidth=1,
+        label=f"mean {pnl.mean():,.0f}",
+    )
+    ax.legend(frameon=False)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    ax.set_xlabel(f"trade PnL net of fees ({_currency(a)})")
+    ax.set_ylabel("trades")
+    ax.set_title(f"Trade PnL distribution ({len(pnl)} closed trades)")
+    return fig
+
+
+@chart("mae_mfe", title="MAE / MFE", section="Trades")
+def mae_mfe_chart(a: Analysis) -> Figure:
+    closed = _closed(a)
+    fig, axes = _figure(1, 2, height=3.4)
+    pnl = closed["pnl"].to_numpy(dtype=float)
+    colors = np.where(pnl >= 0, PALETTE["gain"], PALETTE["loss"])
+    for ax, col, label in (
+        (axes[0, 0], "mae", "MAE (most adverse excursion)"),
+        (axes[0, 1], "mfe", "MFE (most favourable excursion)"),
+    ):
+        ax.scatter(closed[col].to_numpy(dtype=float), pnl, c=colors, s=14, alpha=0.8)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xlabel(f"{label} ({_currency(a)})")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+        _money_axis(ax, "final trade PnL")
+    basis = ", ".join(sorted(set(closed["excursion_basis"])))
+    fig.suptitle(f"Excursions vs final PnL (path basis: {basis}; green win, red loss)")
+    return fig
+
+
+@chart("exit_reasons", title="Exit reasons", section="Trades")
+def exit_reason_chart(a: Analysis) -> Figure:
+    _closed(a)
+    table = a.breakdowns["exit_reason"]
+    fig, axes = _figure(1, 2, height=max(2.4, 0.4 * len(table) + 1.2))
+    labels = [str(s) for s in table.index]
+    axes[0, 0].barh(labels, table["count"].to_numpy(), color=PALETTE["main"])
+    axes[0, 0].set_xlabel("closed trades")
+    axes[0, 0].set_title("Exits by reason")
+    values = table["pnl"].to_numpy(dtype=float)
+    axes[0, 1].barh(
+        labels, values, color=[PALETTE["gain"] if v >= 0 else PALETTE["loss"] for v in values]
+    )
+    axes[0, 1].axvline(0, color="black", linewidth=0.8)
+    axes[0, 1].xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    axes[0, 1].set_xlabel(f"total PnL ({_currency(a)})")
+    axes[0, 1].set_title("PnL by exit reason")
+    return fig
+
+
+@chart("greeks", title="Greeks and margin over time", section="Exposure")
+def greeks_chart(a: Analysis) -> Figure:
+    _need_days(a)
+    cols = [
+        c
+        for c in ("delta", "gamma", "vega", "theta", "margin")
+        if c in a.greeks and a.greeks[c].notna().any()
+    ]
+    if not cols:
+        raise ChartUnavailable("the daily path has no Greeks or margin")
+    units = {
+        "delta": "underlying units",
+        "gamma": "per point",
+        "vega": "per 1.00 vol",
+        "theta": "per year",
+        "margin": _currency(a),
+    }
+    fig, axes = _figure(len(cols), 1, height=1.5 * len(cols) + 0.6, sharex=True)
+    for ax, col in zip(axes[:, 0], cols):
+        s = a.greeks[col]
+        ax.plot(
+            s.index,
+            s.to_numpy(dtype=float),
+            color=PALETTE["main"],
+            linewidth=1.1,
+            drawstyle="steps-post",
+        )
+        ax.axhline(0, color="black", linewidth=0.5)
+        ax.set_ylabel(f"{col}\n({units[col]})", fontsize=8)
+    axes[-1, 0].set_xlabel("date (position at the close)")
+    fig.suptitle("Position Greeks and margin at each close")
+    return fig
+
+
+@chart("monte_carlo", title="Monte Carlo", section="Monte Carlo")
+def monte_carlo_chart(a: Analysis) -> Figure:
+    mc = a.monte_carlo.get("daily_bootstrap") or a.monte_carlo.get("trades_bootstrap")
+    if mc is None:
+        raise ChartUnavailable("Monte Carlo needs at least 2 days or 2 closed trades")
+    fig, axes = _figure(1, 2, height=3.6, width_ratios=[2, 1])
+    ax = axes[0, 0]
+    x = np.arange(mc.realised.size)
+    ax.fill_between(
+        x, mc.fan[5.0], mc.fan[95.0], color=PALETTE["band_outer"], label="5-95th percentile"
+    )
+    ax.fill_between(
+        x, mc.fan[25.0], mc.fan[75.0], color=PALETTE["band_inner"], label="25-75th percentile"
+    )
+    ax.plot(x, mc.fan[50.0], color=PALETTE["main"], linestyle="--", linewidth=1, label="median")
+    ax.plot(x, mc.realised, color=PALETTE["second"], linewidth=1.4, label="realised")
+    ax.legend(frameon=False, loc="upper left", fontsize=8)
+    _money_axis(ax, f"cumulative PnL ({_currency(a)})")
+    ax.set_xlabel("days" if mc.source == "daily" else "trades")
+    ax.set_title(f"{mc.method.title()} of {mc.source} PnL: {mc.n_paths} paths, seed {mc.seed}")
+    ax2 = axes[0, 1]
+    ax2.hist(mc.max_drawdown, bins=40, color=PALETTE["loss"], alpha=0.8)
+    ax2.axvline(
+        float(mc.summary()["realised_max_drawdown"]),
+        color="black",
+        linestyle="--",
+        linewidth=1,
+        label="realised",
+    )
+    ax2.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    ax2.set_xlabel(f"max drawdown ({_currency(a)})")
+    ax2.set_ylabel("paths")
+    ax2.legend(frameon=False, fontsize=8)
+    ax2.set_title(f"P(ruin at -{mc.ruin_fraction:.0%} of capital) = {mc.prob_ruin:.2%}")
+    return fig
+
+
+@chart("cost_sensitivity", title="Cost sensitivity", section="Costs")
+def cost_chart(a: Analysis) -> Figure:
+    table = a.cost_sensitivity
+    fig, axes = _figure(height=3.0)
+    ax = axes[0, 0]
+    ax.plot(table["multiplier"], table["net_pnl"], marker="o", color=PALETTE["main"])
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.axvline(1.0, color=PALETTE["neutral"], linestyle=":", label="costs as paid")
+    _money_axis(ax, f"net PnL ({_currency(a)})")
+    ax.set_xlabel("cost multiplier (fees + slippage vs mid)")
+    ax.legend(frameon=False)
+    ax.set_title(f"Net PnL as costs scale (costs paid: {a.costs['total_costs']:,.0f})")
+    return fig
+
+
+@chart("vix_regime", title="PnL by volatility regime", section="Decomposition")
+def vix_chart(a: Analysis) -> Figure:
+    if a.vix is None:
+        raise ChartUnavailable("no VIX-like series was supplied")
+    fig, axes = _figure(1, 2, height=3.0)
+    for ax, key, title in (
+        (axes[0, 0], "vix_regime_days", "Daily PnL by VIX regime"),
+        (axes[0, 1], "vix_regime_trades", "Trade PnL by VIX regime at entry"),
+    ):
+        table = a.breakdowns[key]
+        if table.empty:
+            ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        else:
+            _bars(ax, [str(s) for s in table.index], table["pnl"].to_numpy(dtype=float))
+        _money_axis(ax, f"PnL ({_currency(a)})")
+        ax.set_xlabel("VIX level")
+        ax.set_title(title)
+    return fig

@@ -1,0 +1,331 @@
+"""Per-trade table built from the tradebook (one row per fill).
+
+Two levels:
+
+* **legs** (``leg_trades``): one row per ``trade_id`` (one engine position), all of its fills;
+* **trades** (``trade_table``): the legs entered together, grouped by (``run_id`` when present,
+  ``cycle``, timestamp of the leg's first opening fill). Legs filled by one all-or-nothing
+  ``try_fill`` share that timestamp, so a straddle is one trade; a leg added later by an
+  adjustment is its own trade.
+
+Money columns are in the account currency: ``pnl`` is the sum of the fills' ``cash`` (net of
+fees), ``gross_pnl`` is before fees, ``premium`` is ``-sum(signed_units * price)`` over opening
+fills (positive = credit received), ``slippage`` is ``sum(signed_units * (price - mid))`` (money
+lost to the fill versus the mid; 0 where no mid was recorded). A trade is ``closed`` when every
+leg's units net to zero; open trades keep ``pnl`` NaN.
+
+MAE / MFE (most adverse / favourable excursion, money, MAE <= 0 <= MFE) are taken from the best
+path available, named in ``excursion_basis``:
+
+``marks``  a per-leg mark series ``(trade_id, ts, pnl)`` supplied by the caller, where ``pnl`` is
+           that leg's open PnL before fees at ``ts``; legs are forward-filled onto their union.
+``daily``  the daily path (cumulative PnL at each close while the trade was open), used only when
+           no other trade was open during its life, so the book's PnL is the trade's.
+``fills``  only the entry and the exit are known: ``min(pnl, 0)`` and ``max(pnl, 0)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+TRADE_COLUMNS: tuple[str, ...] = (
+    "trade",
+    "legs",
+    "underlying",
+    "symbols",
+    "entry_ts",
+    "exit_ts",
+    "entry_day",
+    "exit_day",
+    "days_held",
+    "minutes_held",
+    "expiry",
+    "dte_at_entry",
+    "expiry_kind",
+    "entry_weekday",
+    "premium",
+    "fees",
+    "slippage",
+    "gross_pnl",
+    "pnl",
+    "pnl_pct_premium",
+    "exit_reason",
+    "status",
+    "spot_entry",
+    "spot_exit",
+    "delta_entry",
+    "mae",
+    "mfe",
+    "excursion_basis",
+)
+
+LEG_COLUMNS: tuple[str, ...] = (
+    "trade_id",
+    "group",
+    "underlying",
+    "symbol",
+    "entry_ts",
+    "exit_ts",
+    "expiry",
+    "net_units",
+    "premium",
+    "fees",
+    "slippage",
+    "cash",
+    "exit_reason",
+    "spot_entry",
+    "spot_exit",
+    "delta_entry",
+)
+
+ExpiryKindFn = Callable[[str, date], str]
+
+
+def leg_trades(tradebook: pd.DataFrame) -> pd.DataFrame:
+    """One row per ``trade_id``: entry/exit timestamps, net units, premium, fees, slippage, PnL,
+    exit reason (the reason of the last closing or settling fill) and the grouping key."""
+    cols = list(LEG_COLUMNS)
+    if tradebook.empty:
+        return pd.DataFrame(columns=cols)
+    tb = tradebook
+    is_open = (tb["action"] == "open").to_numpy()
+    signed = tb["signed_units"].to_numpy(dtype=float)
+    price = tb["price"].to_numpy(dtype=float)
+    mid = tb["mid"].to_numpy(dtype=float)
+    work = pd.DataFrame(
+        {
+            "trade_id": tb["trade_id"].to_numpy(),
+            "open_value": np.where(is_open, -signed * price, 0.0),
+            "slippage": np.where(np.isfinite(mid), signed * (price - np.nan_to_num(mid)), 0.0),
+            "delta_pos": np.where(is_open, tb["delta"].to_numpy(dtype=float) * signed, np.nan),
+            "signed_units": signed,
+            "units": tb["units"].to_numpy(dtype=float),
+            "fees": tb["fees"].to_numpy(dtype=float),
+            "cash": tb["cash"].to_numpy(dtype=float),
+        }
+    )
+    g = work.groupby("trade_id", sort=False)
+    sums = g[["open_value", "slippage", "signed_units", "fees", "cash"]].sum()
+    delta = g["delta_pos"].sum(min_count=1)
+    max_units = g["units"].max()
+    # first opening fill of each leg (or its first fill when the book starts mid-trade)
+    opens = tb[is_open].groupby("trade_id", sort=False).head(1).set_index("trade_id")
+    firsts = tb.groupby("trade_id", sort=False).head(1).set_index("trade_id")
+    first = opens.reindex(sums.index).combine_first(firsts.reindex(sums.index))
+    lasts = (
+        tb[~is_open]
+        .groupby("trade_id", sort=False)
+        .tail(1)
+        .set_index("trade_id")
+        .reindex(sums.index)
+    )
+    net = sums["signed_units"].to_numpy()
+    closed = (np.abs(net) < 1e-9 * np.maximum(1.0, max_units.to_numpy())) & lasts[
+        "ts"
+    ].notna().to_numpy()
+    run = (
+        first["run_id"].astype(str)
+        if "run_id" in first.columns
+        else pd.Series("", index=first.index)
+    )
+    if "symbol" in first.columns:
+        symbol = first["symbol"].astype(str)
+    else:
+        symbol = (
+            first["underlying"].astype(str)
+            + " "
+            + first["expiry"].dt.strftime("%Y-%m-%d")
+            + " "
+            + first["strike"].map("{:g}".format)
+            + first["right"].astype(str)
+        )
+    out = pd.DataFrame(
+        {
+            "trade_id": sums.index.to_numpy(),
+            "group": (
+                run + "|" + first["cycle"].astype(int).astype(str) + "|" + first["ts"].astype(str)
+            ).to_numpy(),
+            "underlying": first["underlying"].astype(str).to_numpy(),
+            "symbol": symbol.to_numpy(),
+            "entry_ts": pd.to_datetime(first["ts"]).to_numpy(),
+            "exit_ts": np.where(
+                closed, pd.to_datetime(lasts["ts"]).to_numpy(), np.datetime64("NaT")
+            ),
+            "expiry": pd.to_datetime(first["expiry"]).to_numpy(),
+            "net_units": np.where(closed, 0.0, net),
+            "premium": sums["open_value"].to_numpy(),
+            "fees": sums["fees"].to_numpy(),
+            "slippage": sums["slippage"].to_numpy(),
+            "cash": sums["cash"].to_numpy(),
+            "exit_reason": np.where(closed, lasts["reason"].astype(str).to_numpy(), ""),
+            "spot_entry": first["spot"].to_numpy(dtype=float),
+            "spot_exit": np.where(closed, lasts["spot"].to_numpy(dtype=float), np.nan),
+            "delta_entry": delta.to_numpy(),
+        }
+    )
+    out["exit_ts"] = pd.to_datetime(out["exit_ts"])
+    return out[cols]
+
+
+def _expiry_kind(underlying: str, expiry: pd.Timestamp, fn: ExpiryKindFn | None) -> str:
+    if fn is None:
+        return "unknown"
+    try:
+        return str(fn(underlying, expiry.date()))
+    except (KeyError, ValueError, LookupError):
+        return "unknown"
+
+
+def default_expiry_kind() -> ExpiryKindFn | None:
+    """``workbench.model.calendars.expiry_kind`` when the model layer provides it, else ``None``
+    (trades then carry ``expiry_kind == "unknown"``)."""
+    try:
+        from workbench.model import calendars  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    fn = getattr(calendars, "expiry_kind", None)
+    return fn if callable(fn) else None
+
+
+def trade_table(
+    tradebook: pd.DataFrame,
+    daily: pd.DataFrame | None = None,
+    *,
+    marks: pd.DataFrame | None = None,
+    expiry_kind: ExpiryKindFn | None = None,
+) -> pd.DataFrame:
+    """One row per trade (legs entered together), columns ``TRADE_COLUMNS``, ordered by entry.
+
+    Parameters
+    ----------
+    tradebook : validated tradebook (``inputs.validate_tradebook``).
+    daily : validated daily path, used for MAE/MFE when no marks are given (see module docstring).
+    marks : optional per-leg open-PnL path, columns ``trade_id, ts, pnl`` (money, before fees).
+    expiry_kind : ``f(underlying, expiry) -> "weekly" | "monthly"``; ``None`` labels "unknown".
+    """
+    legs = leg_trades(tradebook)
+    if legs.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in TRADE_COLUMNS})
+    if marks is not None:
+        missing = {"trade_id", "ts", "pnl"} - set(marks.columns)
+        if missing:
+            raise ValueError(
+                f"marks: missing column(s) {', '.join(sorted(missing))} (need trade_id, ts, pnl)"
+            )
+    legs = legs.sort_values(["exit_ts", "entry_ts"], kind="stable", na_position="first")
+    g = legs.groupby("group", sort=False)
+    closed = g["net_units"].agg(lambda u: bool((u == 0).all())).astype(bool)
+    last = g.tail(1).set_index("group").reindex(closed.index)
+    sums = g[["premium", "fees", "slippage", "cash"]].sum()
+    entry_ts = g["entry_ts"].min()
+    exit_ts = g["exit_ts"].max().where(closed)
+    expiry = g["expiry"].min()
+    first = g.head(1).set_index("group").reindex(closed.index)
+    entry_day = entry_ts.dt.normalize()
+    exit_day = exit_ts.dt.normalize()
+    pnl = sums["cash"].where(closed)
+    kinds: dict[tuple[str, pd.Timestamp], str] = {}
+    for key in zip(first["underlying"], expiry):
+        if key not in kinds:
+            kinds[key] = _expiry_kind(key[0], key[1], expiry_kind)
+    premium = sums["premium"]
+    rows = pd.DataFrame(
+        {
+            "trade": "",
+            "legs": g.size(),
+            "underlying": first["underlying"],
+            "symbols": g["symbol"].agg(" / ".join),
+            "entry_ts": entry_ts,
+            "exit_ts": exit_ts,
+            "entry_day": entry_day,
+            "exit_day": exit_day,
+            "days_held": (exit_day - entry_day).dt.days,
+            "minutes_held": (exit_ts - entry_ts).dt.total_seconds() / 60.0,
+            "expiry": expiry,
+            "dte_at_entry": (expiry - entry_day).dt.days,
+            "expiry_kind": [kinds[k] for k in zip(first["underlying"], expiry)],
+            "entry_weekday": entry_day.dt.day_name(),
+            "premium": premium,
+            "fees": sums["fees"],
+            "slippage": sums["slippage"],
+            "gross_pnl": pnl + sums["fees"],
+            "pnl": pnl,
+            "pnl_pct_premium": (pnl / premium).where(premium > 0),
+            "exit_reason": last["exit_reason"].where(closed, ""),
+            "status": np.where(closed, "closed", "open"),
+            "spot_entry": first["spot_entry"],
+            "spot_exit": last["spot_exit"].where(closed),
+            "delta_entry": g["delta_entry"].sum(min_count=1),
+            "leg_ids": g["trade_id"].agg(list),
+        }
+    )
+    table = rows.sort_values("entry_ts", kind="stable").reset_index(drop=True)
+    table["trade"] = [f"T{i + 1:04d}" for i in range(len(table))]
+    _add_excursions(table, daily, marks)
+    return table[list(TRADE_COLUMNS)].copy()
+
+
+def _add_excursions(
+    table: pd.DataFrame, daily: pd.DataFrame | None, marks: pd.DataFrame | None
+) -> None:
+    mae = np.full(len(table), np.nan)
+    mfe = np.full(len(table), np.nan)
+    basis = np.full(len(table), "", dtype=object)
+    by_leg = None
+    if marks is not None and not marks.empty:
+        m = marks.copy()
+        m["trade_id"] = m["trade_id"].astype(str)
+        m["ts"] = pd.to_datetime(m["ts"])
+        by_leg = {
+            k: v.set_index("ts")["pnl"].astype(float).sort_index() for k, v in m.groupby("trade_id")
+        }
+    starts = table["entry_day"].to_numpy(dtype="datetime64[ns]")
+    ends = table["exit_day"].fillna(pd.Timestamp.max).to_numpy(dtype="datetime64[ns]")
+    # trades whose [entry_day, exit_day) meets this one's: those starting before it ends minus
+    # those ending before it starts; 1 means it was alone (itself)
+    overlaps = np.searchsorted(np.sort(starts), ends, "left") - np.searchsorted(
+        np.sort(ends), starts, "left"
+    )
+    final_pnl = table["pnl"].to_numpy(dtype=float)
+    gross_pnl = table["gross_pnl"].to_numpy(dtype=float)
+    leg_ids: list[list[str]] = list(table["leg_ids"])
+    eq_dates = eq_values = None
+    if daily is not None and not daily.empty:
+        eq_dates = daily.index.to_numpy(dtype="datetime64[ns]")
+        eq_values = daily["equity"].to_numpy(dtype=float)
+    for i in range(len(table)):
+        ids = leg_ids[i]
+        if by_leg is not None and any(t in by_leg for t in ids):
+            frame = pd.concat({t: by_leg[t] for t in ids if t in by_leg}, axis=1)
+            path = frame.sort_index().ffill().fillna(0.0).sum(axis=1).to_numpy(dtype=float)
+            if np.isfinite(gross_pnl[i]):
+                path = np.append(path, gross_pnl[i])
+            mae[i], mfe[i], basis[i] = min(path.min(), 0.0), max(path.max(), 0.0), "marks"
+            continue
+        final = float(final_pnl[i])
+        if not np.isfinite(final):
+            basis[i] = "open"
+            continue
+        lo, hi = min(final, 0.0), max(final, 0.0)
+        basis[i] = "fills"
+        if (
+            eq_dates is not None
+            and eq_values is not None
+            and ends[i] > starts[i]
+            and overlaps[i] == 1
+        ):
+            base_idx = np.searchsorted(eq_dates, starts[i], "left") - 1
+            base = float(eq_values[base_idx]) if base_idx >= 0 else 0.0
+            inside = (eq_dates >= starts[i]) & (eq_dates < ends[i])
+            if inside.any():
+                during = eq_values[inside] - base
+                lo, hi = min(lo, float(during.min())), max(hi, float(during.max()))
+                basis[i] = "daily"
+        mae[i], mfe[i] = lo, hi
+    table["mae"] = mae
+    table["mfe"] = mfe
+    table["excursion_basis"] = basis
