@@ -116,6 +116,8 @@ def test_format_errors() -> None:
         format_symbol(OptionContract("NOSUCH", date(2024, 1, 19), 100, Right.CALL))
     with pytest.raises(SymbolError, match=r"multiple of 0\.001"):
         format_symbol(OptionContract("SPY", date(2024, 1, 19), 450.0005, Right.CALL))
+    with pytest.raises(SymbolError, match=r"2000\.\.2099"):
+        format_symbol(OptionContract("NIFTY", date(1999, 12, 30), 1000, Right.CALL))
     with pytest.raises(SymbolError, match="8-digit"):
         format_symbol(OptionContract("SPX", date(2024, 1, 19), 100_000, Right.CALL))
 

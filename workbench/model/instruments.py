@@ -329,6 +329,8 @@ _NIFTY = _nse_index(
     venue="NSE",
     strike_step=50.0,
     lot_sizes=(
+        # 75 from the Nov 2015 revision; earlier lots were smaller (25 in 2014-15, 50
+        # before, from memory) and are NOT modelled: lot sizes before 2015-11 are wrong here.
         (HISTORY_START, 75),
         # approximate: NIFTY lot 75 -> 50 with the July 2021 revision (month not verified)
         (_d("2021-07-30"), 50),
@@ -353,6 +355,8 @@ _BANKNIFTY = _nse_index(
     venue="NSE",
     strike_step=100.0,
     lot_sizes=(
+        # 25 from 2020; earlier lots varied (40 around 2016-18, 20 around 2018-20, from
+        # memory) and are NOT modelled: lot sizes before 2020 are wrong here.
         (HISTORY_START, 25),
         # approximate: 25 -> 15 from the July 2023 series
         (_d("2023-07-01"), 15),
@@ -573,11 +577,14 @@ _SPXW = _us_spec(
     exercise_style=ExerciseStyle.EUROPEAN,
     options_close=_US_INDEX_OPTIONS_CLOSE,
     expiry_rules=(
-        # Friday weeklies (2005), Wednesday added 2016-02-23, Monday 2016-08-15 (first
-        # expiry 2016-08-22), Tuesday 2022-04-18, Thursday 2022-05-11. EOM PM expiries.
+        # Friday weeklies (2005); Wednesdays listed from 2016-02-23, Mondays from 2016-08-15,
+        # Tuesdays from 2022-04-18, Thursdays from 2022-05-11 (CBOE launch dates). The rule
+        # changes below are week starts; whether the launch week itself had an expiry on the
+        # new weekday is approximate (Monday: first expiry taken as 2016-08-22).
+        # EOM: PM end-of-month expiries.
         (HISTORY_START, _us_rule((FRIDAY,), eom=True, month_ends=6)),
         (_d("2016-02-22"), _us_rule((WEDNESDAY, FRIDAY), eom=True, month_ends=6)),
-        (_d("2016-08-15"), _us_rule(_MWF, eom=True, month_ends=6)),
+        (_d("2016-08-22"), _us_rule(_MWF, eom=True, month_ends=6)),
         (_d("2022-04-18"), _us_rule((MONDAY, TUESDAY, WEDNESDAY, FRIDAY), eom=True, month_ends=6)),
         (_d("2022-05-09"), _us_rule(_DAILY, eom=True, month_ends=6)),
     ),
@@ -628,7 +635,7 @@ _SPY = _etf(
     (
         (HISTORY_START, _us_rule((FRIDAY,), eom=True, month_ends=3)),
         (_d("2016-02-22"), _us_rule((WEDNESDAY, FRIDAY), eom=True, month_ends=3)),
-        (_d("2016-08-15"), _us_rule(_MWF, eom=True, month_ends=3)),
+        (_d("2016-08-22"), _us_rule(_MWF, eom=True, month_ends=3)),
         (_d("2022-11-14"), _us_rule(_DAILY, eom=True, month_ends=3)),
     ),
 )

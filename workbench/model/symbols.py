@@ -57,6 +57,10 @@ def format_symbol(contract: OptionContract) -> str:
     except UnknownInstrumentError as exc:
         raise SymbolError(f"cannot format a symbol for {contract!r}: {exc}") from None
     expiry = contract.expiry
+    if not 2000 <= expiry.year <= 2099:
+        raise SymbolError(
+            f"cannot format a symbol for {contract!r}: two-digit years cover 2000..2099 only"
+        )
     if spec.symbol_style == "nse":
         strike = _nse_strike(contract.strike)
         right = "CE" if contract.right is Right.CALL else "PE"
