@@ -16,6 +16,9 @@ import pandas as pd
 
 from workbench.research.templates import TemplateRepository
 
+#: Capital base used when a run declares none, by the dataset's currency (money units).
+DEFAULT_CAPITAL = {"INR": 1_000_000.0, "USD": 100_000.0}
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -32,6 +35,24 @@ class RunSummary:
     def metrics_frame(self) -> pd.DataFrame:
         """Headline metrics as a one-column table for notebooks."""
         return pd.DataFrame({"value": pd.Series(self.metrics, dtype=object)})
+
+    def show_charts(
+        self, names: tuple[str, ...] = ("equity", "underwater", "monthly_heatmap")
+    ) -> None:
+        """Display a few tearsheet charts inline (notebooks); the full set is in the tearsheet."""
+        from IPython.display import display
+
+        from workbench.analytics.analysis import analyse
+        from workbench.analytics.charts import CHARTS, ChartUnavailable, render
+
+        analysis = analyse(self.out, capital=float(self.manifest["capital"]))
+        for name in names:
+            if name not in CHARTS:
+                continue
+            try:
+                display(render(name, analysis))
+            except ChartUnavailable as reason:
+                print(f"{name}: {reason}")
 
 
 def run_template(
@@ -67,7 +88,8 @@ def run_template(
     fill, fees
         Fill and fee model specs (see :mod:`workbench.execution`); default: the engine's.
     capital
-        Capital base for returns (money); default: the engine's.
+        Capital base for returns (money); default :data:`DEFAULT_CAPITAL` for the dataset's
+        currency. Recorded in the manifest.
     refs_dir
         Where template references are recorded (the reports folder); default: ``out``'s
         grandparent (``reports/<date>/<run-id>`` -> ``reports``).
@@ -81,6 +103,8 @@ def run_template(
     spec = repo.get(template)
     params = spec.resolved_params(overrides)
     spec.validate_params(overrides)
+    if capital is None:
+        capital = _default_capital(Path(data))
     result = run_backtest(
         spec.strategy,
         data=str(data),
@@ -99,7 +123,17 @@ def run_template(
         "sha256": spec.sha256,
         "overrides": dict(overrides or {}),
     }
+    result.manifest["capital"] = capital
     result.save(out)
     render_tearsheet(result, out / "tearsheet.html", capital=capital)
     repo.record_reference(spec)
     return RunSummary(out=out, metrics=dict(result.metrics), manifest=dict(result.manifest))
+
+
+def _default_capital(data: Path) -> float:
+    from workbench.data.catalog import Catalog
+
+    catalog = Catalog.load(data)
+    currencies = {spec.currency for spec in catalog.underlyings.values()}
+    currency = currencies.pop() if len(currencies) == 1 else ""
+    return DEFAULT_CAPITAL.get(currency, 100_000.0)
