@@ -315,3 +315,23 @@ def test_max_loss_is_the_grid_minimum(legs):
     else:
         assert loss == pytest.approx(worst_on_grid, abs=1e-6)
         assert RegTIndex().margin(legs, 120.0) >= 0.0
+
+
+@given(
+    legs=st.lists(
+        st.builds(
+            PositionLeg,
+            strike=st.floats(1, 500),
+            is_call=st.booleans(),
+            units=st.floats(-100, 100),
+            price=st.floats(0, 50),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    grid=st.lists(st.floats(0, 2000), min_size=1, max_size=30),
+)
+def test_expiry_pnl_equals_per_leg_sum_anywhere(legs, grid):
+    expected = [sum(hand_leg_pnl(leg, s) for leg in legs) for s in grid]
+    scale = 1 + sum(abs(leg.units) * (2000 + leg.price) for leg in legs)
+    np.testing.assert_allclose(expiry_pnl(legs, grid), expected, rtol=0, atol=1e-11 * scale)
