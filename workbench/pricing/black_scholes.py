@@ -26,12 +26,19 @@ from typing import Any
 import numpy as np
 
 from workbench.pricing import kernels
-from workbench.pricing.inputs import PARALLEL_MIN_SIZE, prepare, shaped
+from workbench.pricing.inputs import PARALLEL_MIN_SIZE, prepare, scalar_args, scalar_is_call, shaped
 
 GREEK_NAMES: tuple[str, ...] = ("price", "delta", "gamma", "vega", "theta", "rho")
 
+# Numba dispatchers, typed loosely: mypy cannot see their compiled signatures.
+_PRICE_ONE: Any = kernels.price_one
+_GREEKS_ONE: Any = kernels.greeks_one
+
 
 def _price(S: Any, K: Any, T: Any, r: Any, q: Any, sigma: Any, is_call: Any, spot_name: str) -> Any:
+    numbers, call = scalar_args(S, K, T, r, q, sigma), scalar_is_call(is_call)
+    if numbers is not None and call is not None:
+        return np.float64(_PRICE_ONE(*numbers, call))
     prep = prepare(**{spot_name: S}, K=K, T=T, r=r, q=q, sigma=sigma, is_call=is_call)
     out = np.empty(prep.size, dtype=np.float64)
     kernel: Any = kernels.price_parallel if prep.size >= PARALLEL_MIN_SIZE else kernels.price_serial
@@ -50,6 +57,10 @@ def _greeks(
     spot_name: str,
     forward_rho: bool,
 ) -> dict[str, Any]:
+    numbers, call = scalar_args(S, K, T, r, q, sigma), scalar_is_call(is_call)
+    if numbers is not None and call is not None:
+        values = _GREEKS_ONE(*numbers, call, forward_rho)
+        return {name: np.float64(v) for name, v in zip(GREEK_NAMES, values)}
     prep = prepare(**{spot_name: S}, K=K, T=T, r=r, q=q, sigma=sigma, is_call=is_call)
     out = kernels.empty_greeks(prep.size)
     kernel: Any = (

@@ -19,12 +19,24 @@ from typing import Any
 import numpy as np
 
 from workbench.pricing import iv_kernels
-from workbench.pricing.inputs import PARALLEL_MIN_SIZE_IV, prepare, shaped
+from workbench.pricing.inputs import (
+    PARALLEL_MIN_SIZE_IV,
+    prepare,
+    scalar_args,
+    scalar_is_call,
+    shaped,
+)
+
+# A Numba dispatcher, typed loosely: mypy cannot see its compiled signature.
+_IMPLIED_ONE: Any = iv_kernels.implied_one
 
 
 def _implied(
     price: Any, S: Any, K: Any, T: Any, r: Any, q: Any, is_call: Any, spot_name: str
 ) -> Any:
+    numbers, call = scalar_args(price, S, K, T, r, q), scalar_is_call(is_call)
+    if numbers is not None and call is not None:
+        return np.float64(_IMPLIED_ONE(*numbers, call))
     prep = prepare(price=price, **{spot_name: S}, K=K, T=T, r=r, q=q, is_call=is_call)
     out = np.empty(prep.size, dtype=np.float64)
     kernel: Any = (
