@@ -112,7 +112,7 @@ def _cast_column(col: pa.ChunkedArray, field: pa.Field, where: str) -> pa.Chunke
     target = field.type
     name = field.name
     src = col.type
-    if src == target:
+    if src == target and name != "right":
         out = col
     elif name == "ts":
         if pa.types.is_timestamp(src):

@@ -1,0 +1,253 @@
+"""MarketStore: reads, direct paths, bound parameters, row-group pruning, clear errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from data_builders import (
+    DAY,
+    DAY2,
+    EXPIRY,
+    EXPIRY2,
+    UNDERLYING,
+    build_dataset,
+    option_close,
+    option_table,
+    writer,
+)
+
+from workbench.data.errors import (
+    CorruptFileError,
+    DatasetNotFoundError,
+    MissingDayError,
+    SchemaError,
+    UnknownUnderlyingError,
+)
+from workbench.data.schema import OPTIONS_SCHEMA, ROW_GROUP_ROWS, SPOT_SCHEMA
+from workbench.data.store import MarketStore
+from workbench.model.contracts import OptionContract
+
+INSTRUMENTS = [
+    (EXPIRY, 100.0, "C", [0, 1, 5]),
+    (EXPIRY, 100.0, "P", range(10)),
+    (EXPIRY, 150.0, "C", [2, 3]),
+    (EXPIRY2, 150.0, "C", [3]),
+]
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    build_dataset(tmp_path / "ds", days=(DAY, DAY2), instruments=INSTRUMENTS)
+    return tmp_path / "ds"
+
+
+def test_contents_and_paths(dataset: Path) -> None:
+    with MarketStore(dataset) as store:
+        assert store.underlyings() == [UNDERLYING]
+        assert store.days(UNDERLYING) == [DAY, DAY2]
+        assert store.has_day(UNDERLYING, DAY) and not store.has_day(UNDERLYING, date(2024, 1, 5))
+        assert store.has_day(UNDERLYING, "2024-01-03")
+        assert (
+            store.options_path(UNDERLYING, DAY)
+            == dataset / "options" / UNDERLYING / "2024" / "2024-01-02.parquet"
+        )
+        assert (
+            store.spot_path(UNDERLYING, DAY2)
+            == dataset / "spot" / UNDERLYING / "2024" / "2024-01-03.parquet"
+        )
+        assert store.expiries(UNDERLYING, DAY) == [EXPIRY, EXPIRY2]
+
+
+def test_reads(dataset: Path) -> None:
+    with MarketStore(dataset) as store:
+        spot = store.read_spot(UNDERLYING, DAY)
+        assert spot.schema.equals(SPOT_SCHEMA)
+        assert spot.column("close").to_pylist() == [100.0 + m for m in range(10)]
+        one = store.read_instrument(OptionContract(UNDERLYING, EXPIRY, 100, "C"), DAY)
+        assert one.schema.equals(OPTIONS_SCHEMA)
+        assert one.column("close").to_pylist() == [option_close(100, "C", m) for m in (0, 1, 5)]
+        none = store.read_instrument(OptionContract(UNDERLYING, EXPIRY, 999, "C"), DAY)
+        assert none.num_rows == 0 and none.schema.equals(OPTIONS_SCHEMA)
+        chain = store.read_chain(UNDERLYING, DAY)
+        assert chain.num_rows == 3 + 10 + 2 + 1
+        keys = list(
+            zip(
+                chain.column("expiry").to_pylist(),
+                chain.column("strike").to_pylist(),
+                chain.column("right").to_pylist(),
+            )
+        )
+        assert keys == sorted(keys)
+        assert store.read_chain(UNDERLYING, DAY, EXPIRY2).num_rows == 1
+        arrays = store.instruments_arrays(UNDERLYING, DAY, EXPIRY, [(100.0, "P"), (150.0, "C")])
+        assert len(arrays["ts"]) == 12
+        rest = store.expiry_arrays(UNDERLYING, DAY, EXPIRY, [(100.0, "P")])
+        assert sorted(set(zip(rest["strike"].tolist(), rest["right"].tolist()))) == [
+            (100.0, "C"),
+            (150.0, "C"),
+        ]
+
+
+def test_path_with_quote_is_bound_not_formatted(tmp_path: Path) -> None:
+    # a path that would break (or inject into) SQL built by string formatting
+    root = tmp_path / 'it\'s a "dataset"; DROP'
+    build_dataset(root)
+    with MarketStore(root) as store:
+        assert store.read_spot(UNDERLYING, DAY).num_rows == 10
+        assert (
+            store.read_instrument(OptionContract(UNDERLYING, EXPIRY, 100, "P"), DAY).num_rows == 10
+        )
+
+
+def test_one_persistent_connection(dataset: Path) -> None:
+    store = MarketStore(dataset)
+    con = store._con
+    store.read_spot(UNDERLYING, DAY)
+    store.read_instrument(OptionContract(UNDERLYING, EXPIRY, 100, "C"), DAY2)
+    assert store._con is con and store.query_count == 2
+    store.close()
+
+
+def test_missing_dataset_and_folder_without_catalog(tmp_path: Path) -> None:
+    with pytest.raises(DatasetNotFoundError, match="does not exist"):
+        MarketStore(tmp_path / "nothing")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(DatasetNotFoundError, match=r"has no catalog\.json"):
+        MarketStore(tmp_path / "plain")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DatasetNotFoundError, match="is not a folder"):
+        MarketStore(tmp_path / "file")
+
+
+def test_missing_day_names_underlying_day_and_path(dataset: Path) -> None:
+    with MarketStore(dataset) as store:
+        path = store.options_path(UNDERLYING, date(2024, 1, 5))
+        with pytest.raises(MissingDayError) as info:
+            store.read_instrument(OptionContract(UNDERLYING, EXPIRY, 100, "C"), date(2024, 1, 5))
+        message = str(info.value)
+        assert UNDERLYING in message and "2024-01-05" in message and str(path) in message
+
+
+def test_unknown_underlying(dataset: Path) -> None:
+    with MarketStore(dataset) as store:
+        with pytest.raises(
+            UnknownUnderlyingError, match=rf"'NOPE' is not in dataset 'tiny'.*holds: {UNDERLYING}"
+        ):
+            store.read_spot("NOPE", DAY)
+        with pytest.raises(UnknownUnderlyingError, match="NOPE"):
+            store.days("NOPE")
+
+
+def test_truncated_parquet_is_corrupt_and_named(dataset: Path) -> None:
+    with MarketStore(dataset) as store:
+        path = store.options_path(UNDERLYING, DAY)
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+        with pytest.raises(CorruptFileError, match=re.escape(str(path))):
+            store.read_instrument(OptionContract(UNDERLYING, EXPIRY, 100, "C"), DAY)
+        with pytest.raises(CorruptFileError, match=re.escape(str(path))):
+            store.read_chain(UNDERLYING, DAY)
+        spath = store.spot_path(UNDERLYING, DAY)
+        spath.write_bytes(b"not parquet at all")
+        with pytest.raises(CorruptFileError, match=re.escape(str(spath))):
+            store.read_spot(UNDERLYING, DAY)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "match"),
+    [
+        (lambda t: t.drop_columns(["bid"]), "has no column 'bid'"),
+        (
+            lambda t: t.set_column(4, "open", t.column("open").cast(pa.float32())),
+            "column 'open' has type float",
+        ),
+        (
+            lambda t: t.append_column("colour", pa.array(["x"] * t.num_rows)),
+            r"unexpected column\(s\) \['colour'\]",
+        ),
+        (lambda t: t.rename_columns([*t.column_names[:-1], "open_interest"]), "has no column 'oi'"),
+    ],
+)
+def test_day_file_with_wrong_columns_names_path_and_column(
+    dataset: Path, mutate, match: str
+) -> None:
+    with MarketStore(dataset) as store:
+        path = store.options_path(UNDERLYING, DAY)
+        pq.write_table(mutate(pq.read_table(path)), path)
+        for read in (
+            lambda: store.read_instrument(OptionContract(UNDERLYING, EXPIRY, 100, "C"), DAY),
+            lambda: store.read_chain(UNDERLYING, DAY),
+            lambda: store.instrument_arrays(OptionContract(UNDERLYING, EXPIRY, 100, "C"), DAY),
+            lambda: store.expiry_arrays(UNDERLYING, DAY, EXPIRY),
+        ):
+            with pytest.raises(SchemaError, match=match) as info:
+                read()
+            assert str(path) in str(info.value)
+
+
+def test_spot_file_with_wrong_columns(dataset: Path) -> None:
+    with MarketStore(dataset) as store:
+        path = store.spot_path(UNDERLYING, DAY)
+        pq.write_table(pq.read_table(path).drop_columns(["volume"]), path)
+        with pytest.raises(
+            SchemaError, match=f"{re.escape(str(path))}: spot file has no column 'volume'"
+        ):
+            store.read_spot(UNDERLYING, DAY)
+
+
+def test_file_deleted_after_catalog(dataset: Path) -> None:
+    with MarketStore(dataset) as store:
+        shutil.rmtree(dataset / "options")
+        with pytest.raises(MissingDayError, match="does not exist"):
+            store.read_chain(UNDERLYING, DAY)
+
+
+def test_one_instrument_reads_few_row_groups(tmp_path: Path) -> None:
+    """Layout + DuckDB: one instrument-day skips most of the day's row groups."""
+    rows = [
+        (e, 1000.0 + 5 * i, r, range(375))
+        for e in (EXPIRY, EXPIRY2)
+        for i in range(40)
+        for r in ("C", "P")
+    ]
+    w = writer(tmp_path / "ds")
+    from data_builders import spot_table
+
+    w.write_spot(UNDERLYING, DAY, spot_table(DAY))
+    path = w.write_options(UNDERLYING, DAY, option_table(DAY, rows))
+    w.finalize()
+    meta = pq.read_metadata(path)
+    n_groups = meta.num_row_groups
+    assert n_groups == -(-len(rows) * 375 // ROW_GROUP_ROWS) and n_groups >= 7
+    # statistics: instruments are contiguous, so one instrument overlaps at most 2 groups
+    names = meta.schema.to_arrow_schema().names
+    i_exp, i_k, i_r = (names.index(n) for n in ("expiry", "strike", "right"))
+    target = (EXPIRY2, 1100.0, "P")
+    overlapping = 0
+    for g in range(n_groups):
+        rg = meta.row_group(g)
+        lo = tuple(rg.column(i).statistics.min for i in (i_exp, i_k, i_r))
+        hi = tuple(rg.column(i).statistics.max for i in (i_exp, i_k, i_r))
+        if all(a <= t <= b for a, t, b in zip(lo, target, hi)):
+            overlapping += 1
+    assert 1 <= overlapping <= 2
+    # DuckDB's own account of what it scanned
+    con = duckdb.connect()
+    plan = con.execute(
+        'EXPLAIN ANALYZE SELECT * FROM read_parquet($path) WHERE expiry = $e AND strike = $k AND "right" = $r',
+        {"path": str(path), "e": target[0], "k": target[1], "r": target[2]},
+    ).fetchall()[0][1]
+    scanned = re.search(r"Row Groups Scanned: (\d+) / (\d+)", plan)
+    assert scanned is not None, plan
+    assert int(scanned.group(2)) == n_groups
+    assert int(scanned.group(1)) <= 2
+    with MarketStore(tmp_path / "ds") as store:
+        got = store.read_instrument(OptionContract(UNDERLYING, *target), DAY)
+        assert got.num_rows == 375
