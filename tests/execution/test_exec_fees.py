@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from exec_builders import fill
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.execution import (
@@ -283,6 +283,7 @@ def test_describe_is_plain_data():
     assert '"per_leg": true' in text and '"0.0003503"' in text
 
 
+@settings(deadline=None)
 @given(total=st.integers(0, 10**7), weights=st.lists(st.integers(0, 10**6), min_size=1, max_size=8))
 def test_allocate_is_exact_and_fair(total, weights):
     amount = D(total) / 100
@@ -303,6 +304,7 @@ fill_events = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(events=st.lists(fill_events, min_size=1, max_size=6), rate=st.floats(0.0, 5.0))
 def test_fees_non_negative(events, rate):
     day = events[0].day

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from exec_builders import NAN, quote
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.execution import (
@@ -248,6 +248,7 @@ def test_fill_policy_entry_exit():
 prices = st.floats(min_value=0.0, max_value=5000.0, allow_nan=False)
 
 
+@settings(deadline=None)
 @given(bid=prices, width=prices, s=st.floats(0.5, 1.0), legs=st.integers(1, 8))
 def test_buy_fill_never_below_sell_fill(bid, width, s, legs):
     q = quote(bid, bid + width + 0.01, bid)
@@ -259,18 +260,29 @@ def test_buy_fill_never_below_sell_fill(bid, width, s, legs):
         assert q.bid - tol <= sell <= buy <= q.ask + tol
 
 
-@given(close=prices, pct=st.floats(0.0, 0.99))
+@settings(deadline=None)
+@given(close=st.floats(0.05, 5000.0), pct=st.floats(0.0, 0.99))
 def test_percent_buy_at_least_sell(close, pct):
     q = quote(NAN, NAN, close)
     assert PercentSlippage(pct).fill(BUY, q).price >= PercentSlippage(pct).fill(SELL, q).price >= 0
 
 
+@settings(deadline=None)
 @given(bid=prices, width=prices, s=st.floats(0.0, 1.0))
 def test_fraction_buy_minus_sell_is_2s_minus_1_widths(bid, width, s):
     # Below s = 0.5 the model assumes price improvement past the mid, so a buy can price below
     # a sell; the gap is always (2s - 1) x width and both stay inside the quote.
-    q = quote(bid, bid + width, bid)
+    q = quote(bid, bid + width + 0.01, bid + 1.0)
+    width = q.ask - q.bid
     buy = SpreadFraction(s).fill(BUY, q).price
     sell = SpreadFraction(s).fill(SELL, q).price
     assert buy - sell == pytest.approx((2 * s - 1) * width, abs=1e-9 * (1 + width))
     assert q.bid - 1e-9 <= min(buy, sell) and max(buy, sell) <= q.ask + 1e-9
+
+
+def test_zero_close_is_not_a_price():
+    got = Mid().fill(BUY, quote(NAN, 2.0, 0.0))
+    assert not got.filled and "no bar close" in (got.warning or "")
+    fallback = BarClose().fill(SELL, quote(1.0, 1.2, 0.0))
+    assert fallback.price == pytest.approx(1.1) and fallback.basis == "mid"
+    assert fallback.warning == "no bar close; filled at mid"

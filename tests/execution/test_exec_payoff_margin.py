@@ -7,7 +7,7 @@ from datetime import date
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.execution import (
@@ -291,6 +291,7 @@ def test_margin_bad_spot():
 strikes = st.floats(50, 200).map(lambda x: round(x))
 
 
+@settings(deadline=None)
 @given(
     legs=st.lists(
         st.builds(
@@ -317,6 +318,7 @@ def test_max_loss_is_the_grid_minimum(legs):
         assert RegTIndex().margin(legs, 120.0) >= 0.0
 
 
+@settings(deadline=None)
 @given(
     legs=st.lists(
         st.builds(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.execution import (
@@ -87,6 +87,7 @@ positive = st.floats(0.01, 1e7, allow_nan=False)
 fraction = st.floats(0, 1)
 
 
+@settings(deadline=None)
 @given(capital=money, f=fraction, per=positive)
 def test_sizes_stay_within_budget(capital, f, per):
     for n in (percent_of_capital(capital, f, per), risk_based(capital, f, per)):
@@ -95,6 +96,7 @@ def test_sizes_stay_within_budget(capital, f, per):
         assert (n + 1) * per > capital * f * (1 - 1e-9)
 
 
+@settings(deadline=None)
 @given(capital=money, p=fraction, b=positive, per=positive, cap=st.floats(0.01, 1))
 def test_kelly_never_exceeds_cap(capital, p, b, per, cap):
     n = kelly(capital, p, b, per, cap=cap)

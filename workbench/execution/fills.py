@@ -128,9 +128,13 @@ def usable_mid(quote: QuoteLike) -> float | None:
 
 
 def usable_close(quote: QuoteLike) -> float | None:
-    """The bar close if finite and non-negative, else ``None``."""
+    """The bar close if finite and positive, else ``None``.
+
+    A close of 0 is not a trade price (options trade at one tick or more; NSE snapshots show
+    0 for "no trade"), so it is treated as missing.
+    """
     last = _value(quote.last)
-    return last if math.isfinite(last) and last >= 0 else None
+    return last if math.isfinite(last) and last > 0 else None
 
 
 def _side(side: Side | str) -> Side:
