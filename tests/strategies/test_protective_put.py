@@ -1,0 +1,159 @@
+"""Golden test: a SPY collar rolled 2 trading days before expiry (and held to expiry), by hand.
+
+Seven end-of-day chains, 2024-03-01 .. 2024-03-11; expiries 03-08, 03-15, 03-22; fills at mid,
+no fees; multiplier 100. Rules: put at 95 % of spot, call at 105 %, nearest expiry at least 5
+calendar days out.
+
+    03-01 spot 500: expiry 03-08 (7 days); put 475, call 525        buy P475 @2.0, sell C525 @0.8
+    03-04 spot 502: 4 trading days to 03-08 (5, 6, 7, 8)             P475 1.5  C525 0.9
+    03-05 spot 505: 3                                                 P475 1.2  C525 0.6
+    03-06 spot 490: 2 -> roll into 03-15 (9 days): put 0.95 x 490 = 465.5 -> 465, call 514.5 -> 515
+          close P475 @2.5, C525 @0.1; open P465 @3.0, C515 @1.0
+    03-07 spot 495                                                    P465 2.4  C515 1.4
+    03-08 spot 497                                                    P465 2.0  C515 1.6
+    03-11 spot 500                                                    P465 1.5  C515 2.2
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from tests.strategies.dataset import Bar, write_market
+from workbench.engine.config import ConfigError
+from workbench.engine.runner import run_backtest
+from workbench.strategies.protective_put import ProtectivePut
+
+D1, D4, D5, D6, D7, D8, D11 = (date(2024, 3, d) for d in (1, 4, 5, 6, 7, 8, 11))
+E8, E15, E22 = date(2024, 3, 8), date(2024, 3, 15), date(2024, 3, 22)
+SPOT = {D1: 500.0, D4: 502.0, D5: 505.0, D6: 490.0, D7: 495.0, D8: 497.0, D11: 500.0}
+PUTS = (460.0, 465.0, 470.0, 475.0, 480.0)
+CALLS = (515.0, 520.0, 525.0, 530.0)
+# (expiry, strike, right) -> {day: mid}; every other listed contract trades at 1.0
+PRICES: dict[tuple[date, float, str], dict[date, float]] = {
+    (E8, 475.0, "P"): {D1: 2.0, D4: 1.5, D5: 1.2, D6: 2.5, D7: 1.0, D8: 0.05},
+    (E8, 525.0, "C"): {D1: 0.8, D4: 0.9, D5: 0.6, D6: 0.1, D7: 0.05, D8: 0.05},
+    (E15, 465.0, "P"): {D6: 3.0, D7: 2.4, D8: 2.0, D11: 1.5},
+    (E15, 515.0, "C"): {D6: 1.0, D7: 1.4, D8: 1.6, D11: 2.2},
+    (E22, 475.0, "P"): {D11: 4.0},
+    (E22, 525.0, "C"): {D11: 2.0},
+}
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spot = {d: [("15:46", s)] for d, s in SPOT.items()}
+    options: dict[date, dict[tuple[str, date, float, str], Bar]] = {}
+    for d in SPOT:
+        day = {}
+        for e in (E8, E15, E22):
+            if e < d:
+                continue
+            for k, r in [(k, "P") for k in PUTS] + [(k, "C") for k in CALLS]:
+                mid = PRICES.get((e, k, r), {}).get(d, 1.0)
+                day[("15:46", e, k, r)] = Bar(mid, half_spread=0.05)
+        options[d] = day
+    return write_market(
+        tmp_path_factory.mktemp("collar"), "SPY", spot, options, venue="CBOE",
+        timezone="America/New_York", bar_interval="1d",
+    )  # fmt: skip
+
+
+BASE: dict[str, Any] = {"put_strike_pct": 0.95, "call_strike_pct": 1.05, "target_expiry_days": 5}
+
+
+def run(market: Path, **params: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    result = run_backtest(
+        ProtectivePut,
+        data=market,
+        params={**BASE, **params},
+        fill="mid",
+        fees="none",
+        progress=False,
+    )
+    return result.tradebook, result.daily
+
+
+def rows(tb: pd.DataFrame) -> list[tuple[date, date, str, float, str, str, float]]:
+    """(day, expiry, right+strike, signed units, action, reason, price) per tradebook row."""
+    return list(
+        zip(
+            tb["day"].tolist(), tb["expiry"].tolist(),
+            [f"{r}{k:g}" for r, k in zip(tb["right"].tolist(), tb["strike"].tolist())],
+            tb["signed_units"].tolist(), tb["action"].tolist(), tb["reason"].tolist(), tb["price"].tolist(),
+        )
+    )  # fmt: skip
+
+
+def test_collar_rolls_two_trading_days_before_expiry(market: Path) -> None:
+    tb, daily = run(market, roll_days_before_expiry=2)
+    assert sorted(rows(tb)) == sorted(
+        [
+            (D1, E8, "P475", 100.0, "open", "entry", 2.0),
+            (D1, E8, "C525", -100.0, "open", "entry", 0.8),
+            (D6, E8, "P475", -100.0, "close", "roll", 2.5),
+            (D6, E15, "P465", 100.0, "open", "roll", 3.0),
+            (D6, E8, "C525", 100.0, "close", "roll", 0.1),
+            (D6, E15, "C515", -100.0, "open", "roll", 1.0),
+        ]
+    )
+    # put +0.5, call +0.7 realised on 03-06; then put 3.0 -> mark, call 1.0 -> mark (x100)
+    assert list(daily["equity"]) == pytest.approx(
+        [
+            0.0,
+            (1.5 - 2.0) * 100 + (0.8 - 0.9) * 100,  # -60
+            (1.2 - 2.0) * 100 + (0.8 - 0.6) * 100,  # -60
+            120.0,
+            120.0 + (2.4 - 3.0) * 100 + (1.0 - 1.4) * 100,  # 20
+            120.0 + (2.0 - 3.0) * 100 + (1.0 - 1.6) * 100,  # -40
+            120.0 + (1.5 - 3.0) * 100 + (1.0 - 2.2) * 100,  # -150
+        ]
+    )
+    assert daily["open_legs"].iloc[-1] == 2
+
+
+def test_protective_put_alone(market: Path) -> None:
+    tb, daily = run(market, call_strike_pct=None, roll_days_before_expiry=2)
+    assert [r[2] for r in rows(tb)] == ["P475", "P475", "P465"]
+    assert daily["equity"].iloc[-1] == pytest.approx(50.0 + (1.5 - 3.0) * 100)
+
+
+def test_held_to_expiry_then_reentered(market: Path) -> None:
+    tb, daily = run(market, roll_days_before_expiry=0)
+    got = rows(tb)
+    # both legs expire out of the money at 03-08's close 497 and settle at 0; on 03-11 the nearest
+    # expiry at least 5 days out is 03-22 (03-15 is 4 days): put 475, call 525 again
+    assert sorted(got) == sorted(
+        [
+            (D1, E8, "P475", 100.0, "open", "entry", 2.0),
+            (D1, E8, "C525", -100.0, "open", "entry", 0.8),
+            (D8, E8, "P475", -100.0, "settle", "expiry", 0.0),
+            (D8, E8, "C525", 100.0, "settle", "expiry", 0.0),
+            (D11, E22, "P475", 100.0, "open", "entry", 4.0),
+            (D11, E22, "C525", -100.0, "open", "entry", 2.0),
+        ]
+    )
+    assert daily["equity"].iloc[-1] == pytest.approx(-200.0 + 80.0)
+
+
+def test_long_target_tenor_finds_no_expiry(market: Path) -> None:
+    tb, _ = run(market, target_expiry_days=60)
+    assert tb.empty
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"put_strike_pct": 0}, "put_strike_pct"),
+        ({"roll_days_before_expiry": -1}, "roll_days_before_expiry"),
+        ({"target_expiry_days": -5}, "target_expiry_days"),
+        ({"strike_rule": "delta"}, "strike_rule"),
+    ],
+)
+def test_bad_parameters_name_the_field(market: Path, params: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError, match=field):
+        run(market, **params)

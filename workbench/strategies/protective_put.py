@@ -1,0 +1,127 @@
+"""Protective put, or collar, that rolls before expiry (seed 002's hedge templates; positional).
+
+The strategy holds the hedge legs only; the underlying they protect is outside the book (its
+exposure is the analysis's business: seed 002 computes hedged vs unhedged value from the run).
+
+- **entry** (when flat, at or after ``entry_time``): choose the nearest listed expiry at or beyond
+  ``target_expiry_days`` calendar days (seed 002), buy ``qty`` puts at the listed strike nearest
+  ``put_strike_pct`` x spot (``spot_pct`` rule; a tie takes the higher strike, the more protective
+  one) and, for a collar (``call_strike_pct`` set), sell ``qty`` calls at the strike nearest
+  ``call_strike_pct`` x spot (a tie takes the higher strike, further out of the money).
+- **roll** (``roll_days_before_expiry`` = n > 0): when the legs' expiry is n trading days away or
+  fewer (trading days after today up to and including the expiry, on the underlying's exchange
+  calendar), each leg is rolled -- closed and replaced under the same key in one order -- into a
+  new leg chosen by the entry rules on today's spot and chain (same-day close execution when the
+  data is end-of-day). A leg whose roll is refused (no live price) is retried next tick.
+- ``roll_days_before_expiry = 0`` holds to expiry: the engine settles the legs at intrinsic value
+  and the strategy re-enters on the next tick it sees.
+
+Exit reasons in the tradebook: ``roll`` (the closing fill of a roll and its new leg's opening),
+``expiry`` (settlement).
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+from pydantic import Field
+
+from workbench.engine.config import StrategyConfig
+from workbench.engine.context import BarContext
+from workbench.engine.selection import ExpiryRule, LiquidityFilter, Selection, resolve_expiry
+from workbench.engine.strategy import Strategy
+from workbench.model.calendars import trading_days
+from workbench.model.enums import Side
+from workbench.model.trades import Leg
+
+__all__ = ["ProtectivePut"]
+
+
+class ProtectivePut(Strategy):
+    """Long put (or put + short call collar) rolled n trading days before expiry."""
+
+    name = "protective-put"
+    version = "1"
+    mode = "positional"
+
+    class Config(StrategyConfig):
+        max_cycles: int = Field(default=100_000, ge=1, description="hedges over the whole run")
+        put_strike_pct: float = Field(
+            default=0.95, gt=0, description="put strike as a fraction of spot"
+        )
+        call_strike_pct: float | None = Field(
+            default=None, gt=0, description="collar call strike / spot"
+        )
+        target_expiry_days: int = Field(
+            default=90, ge=0, description="calendar days, nearest at or beyond"
+        )
+        roll_days_before_expiry: int = Field(
+            default=5, ge=0, description="trading days; 0 = hold to expiry"
+        )
+        entry_time: time = Field(default=time(0, 0), description="earliest entry/roll time of day")
+        filters: LiquidityFilter = LiquidityFilter()
+        qty: int = Field(default=1, ge=1, description="contracts per leg")
+
+    def _legs(self, bar: BarContext) -> dict[str, Leg] | None:
+        """The hedge the entry rules pick now, by key, or ``None`` if a leg cannot be chosen."""
+        c = self.config
+        rule = ExpiryRule(dte=c.target_expiry_days, dte_bound="at_least")
+        expiry = resolve_expiry(bar.expiries, bar.date, rule, underlying=bar.underlying).expiry
+        if expiry is None:
+            return None
+        put = bar.select(
+            "P",
+            expiry=expiry,
+            rule=Selection(
+                method="pct_spot", value=c.put_strike_pct, side=Side.BUY, filters=c.filters
+            ),
+        )
+        if put is None:
+            return None
+        legs = {"put": self.add(put.strike, "P", "BUY", c.qty, expiry)}
+        if c.call_strike_pct is not None:
+            call = bar.select(
+                "C",
+                expiry=expiry,
+                rule=Selection(
+                    method="pct_spot", value=c.call_strike_pct, side=Side.SELL, filters=c.filters
+                ),
+            )
+            if call is None:
+                return None
+            legs["call"] = self.add(call.strike, "C", "SELL", c.qty, expiry)
+        return legs
+
+    def on_bar(self, bar: BarContext) -> None:
+        if not self.idle or bar.time < self.config.entry_time:
+            return
+        legs = self._legs(bar)
+        if legs is not None:
+            self.try_fill(legs)
+
+    def trading_days_to(self, bar: BarContext, expiry: date) -> int:
+        """Trading days after today up to and including ``expiry`` (0 on expiry day)."""
+        if expiry <= bar.date:
+            return 0
+        return len(trading_days(bar.underlying, bar.date + timedelta(days=1), expiry))
+
+    def adjust(self, bar: BarContext) -> None:
+        c = self.config
+        if c.roll_days_before_expiry == 0 or bar.time < c.entry_time:
+            return
+        due = [
+            key
+            for key, trade in self.positions.items()
+            if trade.contract is not None
+            and self.trading_days_to(bar, trade.contract.expiry) <= c.roll_days_before_expiry
+        ]
+        if not due:
+            return
+        legs = self._legs(bar)
+        if legs is None:
+            return
+        for key in due:
+            new = legs.get(key)
+            old = self.positions[key].contract
+            if new is not None and new.contract != old:
+                self.roll(key, new, reason="roll")
