@@ -342,3 +342,32 @@ def test_india_refuses_other_venues():
         IndiaIndexOptions().fees(sensex)
     with pytest.raises(ValueError, match="venue"):
         IndiaIndexOptions(venue="")
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        NoFees(),
+        PerContract(0.65, 1.0, 0.5),
+        PerOrder(20.0, per_leg=True),
+        ZERODHA_STYLE,
+        IndiaIndexOptions(stt_rounding="rupee"),
+        CombinedFees((PerContract(0.5), PerOrder(1.0))),
+    ],
+    ids=lambda m: m.name,
+)
+def test_describe_round_trips_through_json(model):
+    import json
+
+    assert parse_fees(json.loads(json.dumps(model.describe()))) == model
+
+
+def test_fees_from_bad_dict():
+    with pytest.raises(SpecError, match="unknown name"):
+        parse_fees({"name": "ibkr"})
+    with pytest.raises(SpecError, match="rate"):
+        parse_fees({"name": "per-contract", "rate": -1})
+    bad_rates = ZERODHA_STYLE.describe()
+    bad_rates["rates"] = {"gst": []}
+    with pytest.raises(SpecError, match="exactly the keys"):
+        parse_fees(bad_rates)

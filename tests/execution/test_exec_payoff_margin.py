@@ -337,3 +337,10 @@ def test_expiry_pnl_equals_per_leg_sum_anywhere(legs, grid):
     expected = [sum(hand_leg_pnl(leg, s) for leg in legs) for s in grid]
     scale = 1 + sum(abs(leg.units) * (2000 + leg.price) for leg in legs)
     np.testing.assert_allclose(expiry_pnl(legs, grid), expected, rtol=0, atol=1e-11 * scale)
+
+
+@pytest.mark.parametrize("model", [DefinedRisk(), RegTIndex(0.2, 0.1), SpanLike(0.08, r=0.065)])
+def test_margin_describe_round_trips(model):
+    assert parse_margin(model.describe()) == model
+    with pytest.raises(SpecError, match="unknown name"):
+        parse_margin({"name": "portfolio"})

@@ -25,6 +25,7 @@ from workbench.execution.fees import (
     NoFees,
     PerContract,
     PerOrder,
+    fees_from_dict,
     parse_fees,
 )
 from workbench.execution.fills import (
@@ -95,6 +96,7 @@ __all__ = [
     "UndefinedRiskError",
     "expiry_pnl",
     "expiry_value",
+    "fees_from_dict",
     "fits_risk_limits",
     "fixed_quantity",
     "kelly",

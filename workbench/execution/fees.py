@@ -24,7 +24,7 @@ model that GST is charged on) and :class:`CombinedFees` (sum of models).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -431,14 +431,42 @@ def _single(parsed: ParsedSpec) -> FeeModel:
     )
 
 
-def parse_fees(spec: str) -> FeeModel:
-    """Build a fee model from a spec; ``+`` joins models.
+def fees_from_dict(data: Mapping[str, Any]) -> FeeModel:
+    """Rebuild a fee model from its ``describe()`` dict (e.g. read back from a run manifest)."""
+    params = dict(data)
+    name = params.pop("name", None)
+    try:
+        if name == NoFees.name and not params:
+            return NoFees()
+        if name == PerContract.name:
+            return PerContract(**params)
+        if name == PerOrder.name:
+            return PerOrder(**params)
+        if name == IndiaIndexOptions.name:
+            return IndiaIndexOptions(
+                brokerage=fees_from_dict(params.pop("brokerage")),
+                rates=IndiaRates.from_describe(params.pop("rates")),
+                **params,
+            )
+        if name == CombinedFees.name and set(params) == {"models"}:
+            return CombinedFees(tuple(fees_from_dict(m) for m in params["models"]))
+    except SpecError:
+        raise
+    except (TypeError, ValueError, KeyError) as exc:
+        raise SpecError(f"fee model dict {dict(data)!r}: {exc}") from None
+    raise SpecError(f"fee model dict {dict(data)!r}: unknown name {name!r} or unexpected fields")
+
+
+def parse_fees(spec: str | Mapping[str, Any]) -> FeeModel:
+    """Build a fee model from a spec (or a ``describe()`` dict); ``+`` joins models.
 
     Examples: ``"none"``, ``"per-contract:0.65,min=1"``, ``"per-order:20,per_leg=true"``,
     ``"india"``, ``"per-order:20,per_leg=true+india"`` (GST is then charged on the brokerage:
     every model joined with ``india`` becomes its ``brokerage``). Raises :class:`SpecError` naming
     the spec and the fault.
     """
+    if isinstance(spec, Mapping):
+        return fees_from_dict(spec)
     if not isinstance(spec, str) or not spec.strip():
         raise SpecError(f"fee spec must be a non-empty string, got {spec!r}")
     parts = [p.strip() for p in spec.split("+")]

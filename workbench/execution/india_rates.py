@@ -85,6 +85,17 @@ class DatedRate:
     def describe(self) -> list[list[str]]:
         return [[d.isoformat(), r] for d, r in self.steps]
 
+    @classmethod
+    def from_describe(cls, name: str, steps: Any) -> DatedRate:
+        """Inverse of :meth:`describe`: ``[["YYYY-MM-DD", "rate"], ...]``."""
+        try:
+            parsed = tuple((date.fromisoformat(str(d)), str(Decimal(str(r)))) for d, r in steps)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise ValueError(
+                f"rate {name!r}: steps {steps!r} are not [date, rate] pairs ({exc})"
+            ) from None
+        return cls(name, parsed)
+
 
 EARLIEST = date(2000, 1, 1)
 
@@ -99,6 +110,21 @@ class IndiaRates:
     sebi: DatedRate
     stamp_buy: DatedRate
     gst: DatedRate
+
+    @classmethod
+    def from_describe(cls, data: Any) -> IndiaRates:
+        """Inverse of :meth:`describe`."""
+        names = (
+            "stt_sell_premium",
+            "stt_exercise",
+            "transaction",
+            "sebi",
+            "stamp_buy",
+            "gst",
+        )
+        if not isinstance(data, dict) or set(data) != set(names):
+            raise ValueError(f"rates must be a dict with exactly the keys {', '.join(names)}")
+        return cls(**{n: DatedRate.from_describe(n, data[n]) for n in names})
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -17,7 +17,7 @@ Every model implements :class:`MarginModel` -- ``margin(legs, spot) -> float`` f
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -302,10 +302,21 @@ class SpanLike:
         )
 
 
-def parse_margin(spec: str) -> MarginModel:
+def parse_margin(spec: str | Mapping[str, Any]) -> MarginModel:
     """``"defined-risk"``, ``"reg-t"`` / ``"reg-t:0.20,min=0.10"``,
-    ``"span"`` / ``"span:0.08,vol=0.04,exposure=0.02,som=0,extreme=2,extreme_weight=0.35,r=0.065,q=0"``.
+    ``"span"`` / ``"span:0.08,vol=0.04,exposure=0.02,som=0,extreme=2,extreme_weight=0.35,r=0.065,q=0"``,
+    or a model's ``describe()`` dict.
     """
+    if isinstance(spec, Mapping):
+        params = dict(spec)
+        name = params.pop("name", None)
+        classes: dict[Any, Any] = {c.name: c for c in (DefinedRisk, RegTIndex, SpanLike)}
+        if name not in classes:
+            raise SpecError(f"margin model dict {dict(spec)!r}: unknown name {name!r}")
+        try:
+            return classes[name](**params)  # type: ignore[no-any-return]
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"margin model dict {dict(spec)!r}: {exc}") from None
     parsed = parse_spec(spec)
     try:
         if parsed.name in ("defined-risk", "max-loss"):
