@@ -16,15 +16,17 @@ exactly at the money, the rest 0).
 from __future__ import annotations
 
 from datetime import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from workbench.pricing.black_scholes import black76_greeks, bs_greeks
 from workbench.pricing.daycount import NS_PER_YEAR, to_naive_ns
 from workbench.pricing.implied import black76_implied_vol, implied_vol
 from workbench.pricing.inputs import _as_is_call
+
+if TYPE_CHECKING:  # pandas is imported on first use, keeping `import workbench.pricing` light
+    import pandas as pd
 
 #: Settlement time of day used when neither ``settlement_time`` nor ``underlying`` is given.
 DEFAULT_SETTLEMENT_TIME = time(16, 0)
@@ -74,6 +76,8 @@ def _per_row(value: Any, frame: pd.DataFrame, name: str) -> np.ndarray:
     """A scalar, a column name, or one value per row, as a float64 array of len(frame)."""
     if isinstance(value, str):
         return _column(frame, value)
+    import pandas as pd
+
     if isinstance(value, pd.Series):
         value = value.reindex(frame.index).to_numpy(dtype=np.float64, na_value=np.nan)
     arr = np.asarray(value, dtype=np.float64)
@@ -158,6 +162,8 @@ def enrich_chain(
     reproduces get NaN ``iv`` and NaN Greeks; rows at or after settlement get NaN ``iv`` and the
     payoff's Greeks.
     """
+    import pandas as pd
+
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(
             f"enrich_chain: frame must be a pandas DataFrame, got {type(frame).__name__}"

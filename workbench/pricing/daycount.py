@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 SECONDS_PER_YEAR = 365.0 * 86_400.0
 NS_PER_YEAR = SECONDS_PER_YEAR * 1e9
@@ -23,6 +22,8 @@ def to_naive_ns(value: Any, name: str) -> np.ndarray:
 
     Raises ``ValueError`` naming ``name`` for time-zone-aware or unparseable values.
     """
+    import pandas as pd  # on first use, keeping `import workbench.pricing` light
+
     try:
         if np.ndim(value) == 0 and not isinstance(value, np.ndarray):
             stamps = pd.DatetimeIndex([pd.Timestamp(value)])
