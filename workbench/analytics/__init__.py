@@ -10,7 +10,18 @@ imports the engine.
 from workbench.analytics.analysis import Analysis, analyse, jsonable, metrics_dict
 from workbench.analytics.inputs import AnalyticsInputError, RunData, coerce_run, load_run
 from workbench.analytics.montecarlo import MonteCarloResult, monte_carlo
-from workbench.analytics.tearsheet import render_html, render_tearsheet
+
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    # the tearsheet pulls in matplotlib and Jinja2: import it only when asked for
+    if name in ("render_html", "render_tearsheet"):
+        from workbench.analytics import tearsheet
+
+        return getattr(tearsheet, name)
+    raise AttributeError(f"module 'workbench.analytics' has no attribute {name!r}")
+
 
 __all__ = [
     "Analysis",

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from workbench.analytics.analysis import Analysis
 from workbench.analytics.breakdowns import MONTHS
@@ -321,6 +321,7 @@ def mae_mfe_chart(a: Analysis) -> Figure:
         ax.scatter(closed[col].to_numpy(dtype=float), pnl, c=colors, s=14, alpha=0.8)
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_xlabel(f"{label} ({_currency(a)})")
+        ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
         _money_axis(ax, "final trade PnL")
     basis = ", ".join(sorted(set(closed["excursion_basis"])))
@@ -411,6 +412,7 @@ def monte_carlo_chart(a: Analysis) -> Figure:
         linewidth=1,
         label="realised",
     )
+    ax2.xaxis.set_major_locator(MaxNLocator(4))
     ax2.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
     ax2.set_xlabel(f"max drawdown ({_currency(a)})")
     ax2.set_ylabel("paths")

@@ -284,7 +284,8 @@ def _add_excursions(
             k: v.set_index("ts")["pnl"].astype(float).sort_index() for k, v in m.groupby("trade_id")
         }
     starts = table["entry_day"].to_numpy(dtype="datetime64[ns]")
-    ends = table["exit_day"].fillna(pd.Timestamp.max).to_numpy(dtype="datetime64[ns]")
+    ends = table["exit_day"].to_numpy(dtype="datetime64[ns]")
+    ends = np.where(np.isnat(ends), np.datetime64("2262-01-01", "ns"), ends)  # open: no end
     # trades whose [entry_day, exit_day) meets this one's: those starting before it ends minus
     # those ending before it starts; 1 means it was alone (itself)
     overlaps = np.searchsorted(np.sort(starts), ends, "left") - np.searchsorted(

@@ -1,0 +1,144 @@
+"""``analyse`` end to end on hand-built runs: consistency with the fills, JSON output, zero-trade
+and one-day runs, saved run folders, VIX breakdowns, bad parameters."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from analytics_builders import FakeResult, make_run
+
+from workbench.analytics import analyse, load_run, metrics_dict
+from workbench.analytics.inputs import AnalyticsInputError
+
+
+def test_numbers_agree_with_the_fills(run60: FakeResult) -> None:
+    a = analyse(run60, capital=1_000_000, mc_paths=200)
+    tb = run60.tradebook
+    assert a.metrics["net_pnl"] == pytest.approx(tb["cash"].sum())
+    assert a.costs["fees"] == pytest.approx(tb["fees"].sum())
+    # the builder sells 0.5 below the mid and buys 0.5 above it: 0.5 x units of every fill
+    straddle_fills = tb[tb["trade_id"] != "pos-1"]
+    assert a.costs["slippage_vs_mid"] == pytest.approx(0.5 * straddle_fills["units"].sum())
+    assert a.costs["gross_pnl_at_mid"] == pytest.approx(
+        a.metrics["net_pnl"] + a.costs["total_costs"]
+    )
+    assert a.trade_metrics["trades"] == 61  # 60 straddles and one positional trade
+    assert a.trades["pnl"].sum() == pytest.approx(tb["cash"].sum())
+    assert a.metrics["trading_days"] == 60
+    assert a.metrics["total_return"] == pytest.approx(a.metrics["net_pnl"] / 1_000_000)
+    sens = a.cost_sensitivity.set_index("multiplier")
+    assert sens.loc[1.0, "net_pnl"] == pytest.approx(a.metrics["net_pnl"])
+    assert sens.loc[0.0, "net_pnl"] == pytest.approx(a.costs["gross_pnl_at_mid"])
+    exits = a.breakdowns["exit_reason"]
+    assert exits["count"].sum() == 61 and exits["pnl"].sum() == pytest.approx(tb["cash"].sum())
+    assert set(a.monte_carlo) == {
+        "daily_bootstrap",
+        "daily_shuffle",
+        "daily_parametric",
+        "trades_bootstrap",
+        "trades_shuffle",
+    }
+    assert a.worst_drawdowns["drawdown_pct"].iloc[0] == pytest.approx(a.metrics["max_drawdown_pct"])
+    assert a.capital_base == "fixed"  # margin is zero on days with intraday PnL
+
+
+def test_returns_match_capital_base_and_sharpe_matches_hand_formula(run60: FakeResult) -> None:
+    a = analyse(run60, capital=500_000, mc_paths=50, periods_per_year=252)
+    eq = run60.daily["equity"].to_numpy()
+    before = 500_000 + np.concatenate([[0.0], eq[:-1]])
+    r = run60.daily["pnl"].to_numpy() / before
+    assert np.allclose(a.returns.to_numpy(), r)
+    assert a.metrics["sharpe"] == pytest.approx(r.mean() / r.std(ddof=1) * math.sqrt(252))
+    assert a.metrics["cagr"] == pytest.approx((eq[-1] / 500_000 + 1) ** (252 / 60) - 1)
+
+
+def test_metrics_json_is_strict_json(run60: FakeResult) -> None:
+    a = analyse(run60, capital=1_000_000, mc_paths=50)
+    data = metrics_dict(a)
+    text = json.dumps(data, allow_nan=False)
+    back = json.loads(text)
+    assert back["metrics"]["start"] == "2024-01-01"
+    assert back["metrics"]["avg_down_month"] is None or isinstance(
+        back["metrics"]["avg_down_month"], float
+    )
+    assert back["capital_base"] == "fixed"
+    assert back["monte_carlo"]["daily_shuffle"]["n_paths"] == 50
+    assert isinstance(back["worst_drawdowns"], list)
+
+
+def test_zero_trade_run_is_valid(zero_trade_run: FakeResult) -> None:
+    a = analyse(zero_trade_run, capital=100_000, mc_paths=20)
+    assert a.trades.empty and a.trade_metrics["trades"] == 0
+    assert a.metrics["net_pnl"] == 0 and a.metrics["max_drawdown_pct"] == 0.0
+    assert math.isnan(a.metrics["sharpe"])
+    assert "no trades in this run" in a.notes
+    json.dumps(metrics_dict(a), allow_nan=False)
+
+
+def test_one_day_run_is_valid(one_day_run: FakeResult) -> None:
+    a = analyse(one_day_run, capital=100_000, mc_paths=20)
+    assert a.metrics["trading_days"] == 1
+    assert a.monte_carlo == {}
+    assert any("Monte Carlo skipped" in n for n in a.notes)
+    assert math.isnan(a.metrics["sharpe"])
+    json.dumps(metrics_dict(a), allow_nan=False)
+
+
+def test_empty_daily_path_is_valid() -> None:
+    empty = FakeResult(pd.DataFrame(), pd.DataFrame(), {})
+    a = analyse(empty, capital=1.0)
+    assert a.metrics["trading_days"] == 0
+    json.dumps(metrics_dict(a), allow_nan=False)
+
+
+def test_vix_breakdowns(run60: FakeResult) -> None:
+    days = pd.to_datetime(run60.daily["date"])
+    vix = pd.Series(np.where(np.arange(len(days)) < 30, 12.0, 30.0), index=days)
+    a = analyse(run60, capital=1_000_000, vix=vix, mc_paths=20)
+    regimes = a.breakdowns["vix_regime_days"]
+    assert list(regimes.index) == ["<15", "25-35"]
+    assert regimes.loc["<15", "count"] == 30
+    assert regimes["pnl"].sum() == pytest.approx(run60.daily["pnl"].sum())
+    assert a.breakdowns["vix_regime_trades"]["count"].sum() == 61
+
+
+def test_saved_run_folder_round_trip(tmp_path, run60: FakeResult) -> None:  # type: ignore[no-untyped-def]
+    run60.tradebook.to_parquet(tmp_path / "tradebook.parquet")
+    run60.daily.to_csv(tmp_path / "daily.csv", index=False)
+    (tmp_path / "manifest.json").write_text(json.dumps(run60.manifest))
+    (tmp_path / "metrics.json").write_text(json.dumps({"sharpe": 1.0}))
+    run = load_run(tmp_path)
+    assert run.saved_metrics == {"sharpe": 1.0}
+    from_folder = analyse(tmp_path, capital=1_000_000, mc_paths=20)
+    direct = analyse(run60, capital=1_000_000, mc_paths=20)
+    assert from_folder.metrics["sharpe"] == pytest.approx(direct.metrics["sharpe"])
+    assert from_folder.trade_metrics == direct.trade_metrics
+    (tmp_path / "daily.csv").unlink()
+    with pytest.raises(FileNotFoundError, match="daily.csv is missing"):
+        load_run(tmp_path)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_run(tmp_path / "nope")
+
+
+def test_bad_arguments_are_named(run60: FakeResult) -> None:
+    with pytest.raises(ValueError, match="capital"):
+        analyse(run60, capital=0)
+    with pytest.raises(ValueError, match="periods_per_year"):
+        analyse(run60, capital=1.0, periods_per_year=0)
+    with pytest.raises(AnalyticsInputError, match="no attribute 'tradebook'"):
+        analyse(object(), capital=1.0)
+    with pytest.raises(ValueError, match="capital_base"):
+        analyse(run60, capital=1.0, capital_base="equity")  # type: ignore[arg-type]
+
+
+def test_margin_base_when_the_margin_covers_every_pnl_day() -> None:
+    run = make_run(20, positional=False)
+    daily = run.daily.copy()
+    daily["margin"] = 200_000.0
+    a = analyse(FakeResult(run.tradebook, daily, {}), capital=1_000_000, mc_paths=20)
+    assert a.capital_base == "margin"
+    assert np.allclose(a.returns.to_numpy(), daily["pnl"].to_numpy() / 200_000.0)
