@@ -7,6 +7,7 @@ a page with the network off, list every request, inspect the images and take a s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -168,10 +169,8 @@ class Browser:
         return base64.b64decode(data)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError, RuntimeError, TimeoutError, ConnectionError):
             self.send("Browser.close", session=False)
-        except (OSError, RuntimeError, TimeoutError, ConnectionError):
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

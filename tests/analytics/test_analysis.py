@@ -118,7 +118,7 @@ def test_saved_run_folder_round_trip(tmp_path, run60: FakeResult) -> None:  # ty
     assert from_folder.metrics["sharpe"] == pytest.approx(direct.metrics["sharpe"])
     assert from_folder.trade_metrics == direct.trade_metrics
     (tmp_path / "daily.csv").unlink()
-    with pytest.raises(FileNotFoundError, match="daily.csv is missing"):
+    with pytest.raises(FileNotFoundError, match=r"daily\.csv is missing"):
         load_run(tmp_path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_run(tmp_path / "nope")

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from analytics_builders import FakeResult, make_run
+from analytics_builders import FakeResult
 
 from workbench.analytics import analyse
 from workbench.analytics import charts as ch

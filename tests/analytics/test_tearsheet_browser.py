@@ -65,5 +65,5 @@ def test_control_page_with_a_remote_image_is_caught(browser: Browser, tmp_path: 
     page.write_text('<!DOCTYPE html><html><body><img src="http://example.com/x.png"></body></html>')
     requests = browser.load(page.as_uri())
     assert [u for u in requests if u.startswith("http")] == ["http://example.com/x.png"]
-    ((complete, width, _h, _src),) = browser.evaluate(IMAGES_JS)
+    ((_complete, width, _h, _src),) = browser.evaluate(IMAGES_JS)
     assert width == 0  # the refusing proxy kept it from loading

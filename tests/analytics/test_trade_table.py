@@ -189,7 +189,7 @@ def test_bad_tradebook_rows_are_named(field: str, value: object, message: str) -
 
 
 def test_missing_tradebook_column_is_named() -> None:
-    with pytest.raises(AnalyticsInputError, match="missing column.*cash"):
+    with pytest.raises(AnalyticsInputError, match=r"missing column.*cash"):
         validate_tradebook(pd.DataFrame(straddle_rows()).drop(columns="cash"))
 
 
@@ -197,7 +197,7 @@ def test_bad_daily_rows_are_named() -> None:
     base = pd.DataFrame(
         {"date": ["2024-01-02", "2024-01-03"], "pnl": [1.0, 2.0], "equity": [1.0, 3.0]}
     )
-    with pytest.raises(AnalyticsInputError, match="missing column.*equity"):
+    with pytest.raises(AnalyticsInputError, match=r"missing column.*equity"):
         validate_daily(base.drop(columns="equity"), "daily.csv")
     bad = base.copy()
     bad["pnl"] = ["1.0", "x"]

@@ -7,11 +7,11 @@ imports the engine.
 >>> render_tearsheet(result, "out/tearsheet.html", capital=1_000_000)  # doctest: +SKIP
 """
 
+from typing import Any
+
 from workbench.analytics.analysis import Analysis, analyse, jsonable, metrics_dict
 from workbench.analytics.inputs import AnalyticsInputError, RunData, coerce_run, load_run
 from workbench.analytics.montecarlo import MonteCarloResult, monte_carlo
-
-from typing import Any
 
 
 def __getattr__(name: str) -> Any:
