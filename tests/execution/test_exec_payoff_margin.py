@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from workbench.execution import (
     DefinedRisk,
     MarginModel,
+    MarginUnavailableError,
+    MissingVolatilityError,
     PositionLeg,
     RegTIndex,
     SpanLike,
@@ -246,8 +248,17 @@ def test_span_long_only_needs_nothing_and_requires_sigma():
     assert (
         SpanLike().margin([PositionLeg(25000, True, 75, 100.0, years=0.02, sigma=0.1)], 25000) == 0
     )
-    with pytest.raises(ValueError, match="no sigma"):
-        SpanLike().margin([PositionLeg(25000, True, -75, 100.0, years=0.02)], 25000)
+    no_sigma = [PositionLeg(25000, True, -75, 100.0, years=0.02)]
+    with pytest.raises(MissingVolatilityError, match="no sigma"):
+        SpanLike().margin(no_sigma, 25000)
+    with_sigma = [PositionLeg(25000, True, -75, 100.0, years=0.02, sigma=0.15)]
+    assert SpanLike(fallback_sigma=0.15).margin(no_sigma, 25000) == pytest.approx(
+        SpanLike().margin(with_sigma, 25000)
+    )
+    assert issubclass(MissingVolatilityError, MarginUnavailableError)
+    assert issubclass(UndefinedRiskError, MarginUnavailableError)
+    with pytest.raises(ValueError, match="fallback_sigma"):
+        SpanLike(fallback_sigma=0.0)
 
 
 @pytest.mark.parametrize(
@@ -258,6 +269,7 @@ def test_span_long_only_needs_nothing_and_requires_sigma():
         ("reg-t:0.2,min=0.1", RegTIndex(0.2, 0.1)),
         ("span", SpanLike()),
         ("span:0.08,vol=0.05,exposure=0.03,r=0.065", SpanLike(0.08, 0.05, 0.03, r=0.065)),
+        ("span,sigma=0.2", SpanLike(fallback_sigma=0.2)),
     ],
 )
 def test_parse_margin(spec, expected):

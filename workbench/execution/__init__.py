@@ -12,7 +12,7 @@ Public names (see each module for conventions and units):
   ``max_loss_at_expiry``, ``price_grid``
 * heat: ``portfolio_heat``, ``fits_risk_limits``
 * margin: ``MarginModel``, ``DefinedRisk``, ``RegTIndex``, ``SpanLike``, ``parse_margin``,
-  ``UndefinedRiskError``
+  ``MarginUnavailableError`` (base of ``UndefinedRiskError`` and ``MissingVolatilityError``)
 * ``SpecError`` for every bad spec string.
 """
 
@@ -45,6 +45,8 @@ from workbench.execution.limits import LimitFill
 from workbench.execution.margin import (
     DefinedRisk,
     MarginModel,
+    MarginUnavailableError,
+    MissingVolatilityError,
     RegTIndex,
     SpanLike,
     UndefinedRiskError,
@@ -82,7 +84,9 @@ __all__ = [
     "IndiaIndexOptions",
     "LimitFill",
     "MarginModel",
+    "MarginUnavailableError",
     "Mid",
+    "MissingVolatilityError",
     "NoFees",
     "OratsSlippage",
     "PerContract",

@@ -27,8 +27,16 @@ from workbench.execution.payoff import LegArrays, PositionLeg, max_loss_at_expir
 from workbench.execution.spec import SpecError, parse_spec
 
 
-class UndefinedRiskError(ValueError):
+class MarginUnavailableError(ValueError):
+    """The model cannot compute a margin for this position (callers may record a warning)."""
+
+
+class UndefinedRiskError(MarginUnavailableError):
     """The position's loss is unbounded, so a defined-risk margin does not exist."""
+
+
+class MissingVolatilityError(MarginUnavailableError):
+    """A leg with time to expiry left has no volatility to revalue it with."""
 
 
 @runtime_checkable
@@ -179,7 +187,8 @@ class SpanLike:
     points), plus two extreme moves of +-``extreme_multiple x price_scan x spot`` at unchanged
     volatility whose loss counts at ``extreme_weight`` (35%). Each leg is revalued with
     Black-Scholes (:func:`workbench.pricing.bs_price`, rates ``r`` and ``q``) at its own
-    ``years`` to expiry and ``sigma``; a leg at expiry is worth its intrinsic value. The scan
+    ``years`` to expiry and ``sigma`` (legs without one use ``fallback_sigma`` when given, else
+    :class:`MissingVolatilityError`); a leg at expiry is worth its intrinsic value. The scan
     risk is the largest loss ``V(base) - V(scenario)`` over the scenarios.
 
     Requirement for a position with short legs::
@@ -203,6 +212,7 @@ class SpanLike:
     extreme_weight: float = 0.35
     r: float = 0.0
     q: float = 0.0
+    fallback_sigma: float | None = None
     name: ClassVar[str] = "span"
 
     def __post_init__(self) -> None:
@@ -218,6 +228,13 @@ class SpanLike:
             self, "extreme_multiple", _rate(self.extreme_multiple, "extreme_multiple", upper=10.0)
         )
         object.__setattr__(self, "extreme_weight", _rate(self.extreme_weight, "extreme_weight"))
+        if self.fallback_sigma is not None:
+            fs = float(self.fallback_sigma)
+            if not math.isfinite(fs) or fs <= 0 or fs > 5:
+                raise ValueError(
+                    f"fallback_sigma must be in (0, 5] or None, got {self.fallback_sigma!r}"
+                )
+            object.__setattr__(self, "fallback_sigma", fs)
         for name in ("r", "q"):
             v = float(getattr(self, name))
             if not math.isfinite(v) or abs(v) > 1:
@@ -242,14 +259,20 @@ class SpanLike:
         if len(arr) == 0:
             return 0.0
         live = arr.years > 0
-        bad = live & ~(np.isfinite(arr.sigma) & (arr.sigma > 0))
+        sigma = arr.sigma.copy()
+        bad = live & ~(np.isfinite(sigma) & (sigma > 0))
         if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"leg {i} (strike {arr.strike[i]:g}) has time left but no sigma")
+            if self.fallback_sigma is None:
+                i = int(np.flatnonzero(bad)[0])
+                raise MissingVolatilityError(
+                    f"leg {i} (strike {arr.strike[i]:g}) has time left but no sigma "
+                    "(give PositionLeg.sigma or SpanLike(fallback_sigma=...))"
+                )
+            sigma[bad] = self.fallback_sigma
         prices, shifts, weights = self.scenarios(s)
         all_prices = np.concatenate(([s], prices))
         all_shifts = np.concatenate(([0.0], shifts))
-        vol = np.maximum(arr.sigma[None, :] + all_shifts[:, None], 1e-4)
+        vol = np.maximum(sigma[None, :] + all_shifts[:, None], 1e-4)
         diff = all_prices[:, None] - arr.strike[None, :]
         per_unit = np.where(arr.is_call[None, :], np.maximum(diff, 0.0), np.maximum(-diff, 0.0))
         if live.any():
@@ -291,6 +314,7 @@ class SpanLike:
             "extreme_weight": self.extreme_weight,
             "r": self.r,
             "q": self.q,
+            "fallback_sigma": self.fallback_sigma,
         }
 
     @property
@@ -299,6 +323,7 @@ class SpanLike:
             f"{self.name}:{self.price_scan!r},vol={self.vol_scan!r},exposure={self.exposure!r},"
             f"som={self.short_option_minimum!r},extreme={self.extreme_multiple!r},"
             f"extreme_weight={self.extreme_weight!r},r={self.r!r},q={self.q!r}"
+            + ("" if self.fallback_sigma is None else f",sigma={self.fallback_sigma!r}")
         )
 
 
@@ -341,6 +366,7 @@ def parse_margin(spec: str | Mapping[str, Any]) -> MarginModel:
                 "extreme_weight": "extreme_weight",
                 "r": "r",
                 "q": "q",
+                "sigma": "fallback_sigma",
             }
             parsed.reject_unknown(set(keys))
             span_kwargs = {keys[k]: parsed.number(v, k) for k, v in parsed.options.items()}
