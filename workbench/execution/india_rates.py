@@ -5,7 +5,8 @@ Each :class:`DatedRate` is a step function of the trade date: the rate of the la
 
 STT on the sale of an option (on premium), Securities Transaction Tax (Finance Act 2004, Chapter
 VII, as amended):
-    0.017% before 2016-06-01; 0.05% from 2016-06-01 (Finance Act 2016); 0.0625% from 2023-04-01
+    0.017% before 2016-06-01 (the rate since 2008-06-01; earlier dates also get 0.017%, an
+    approximation); 0.05% from 2016-06-01 (Finance Act 2016); 0.0625% from 2023-04-01
     (Finance Act 2023); 0.1% from 2024-10-01 (Finance (No. 2) Act 2024); 0.15% from 2026-04-01
     (Union Budget 2026-27, for trades on or after 1 April 2026, as reported by ClearTax and the
     press). STT is paid by the seller.
@@ -33,9 +34,10 @@ Stamp duty (buyer; on premium): 0.003% from 2020-07-01 (Indian Stamp Act amendme
     2019, uniform nationwide rate). Before that it was state-wise (about 0.002%-0.01%); the table
     uses 0.003% before 2020-07-01 too (documented approximation).
 
-GST on brokerage + exchange transaction charge + SEBI fee: 18% from 2017-07-01; before that
-    service tax 15% (including Swachh Bharat and Krishi Kalyan cess, from 2016-06-01; it was lower
-    earlier -- the table uses 15% for all earlier dates, an approximation).
+GST on brokerage + exchange transaction charge + SEBI fee: 18% from 2017-07-01 (GST launch).
+    Before that, service tax on the same base: 12.36% (12% + education cesses), 14% from
+    2015-06-01, 14.5% from 2015-11-15 (Swachh Bharat cess), 15% from 2016-06-01 (Krishi Kalyan
+    cess). Whether SEBI fees were in the pre-GST base varied by broker.
 
 Not modelled: NSE IPFT charge (about 0.0005% of premium at some brokers), clearing charges,
 DP charges, stamp duty on exercise.
@@ -152,6 +154,15 @@ NSE_INDEX_OPTION_RATES = IndiaRates(
     transaction=DatedRate("transaction", ((EARLIEST, "0.00053"), (date(2024, 10, 1), "0.0003503"))),
     sebi=DatedRate("sebi", ((EARLIEST, "0.0000015"), (date(2020, 6, 1), "0.000001"))),
     stamp_buy=DatedRate("stamp_buy", ((EARLIEST, "0.00003"),)),
-    gst=DatedRate("gst", ((EARLIEST, "0.15"), (date(2017, 7, 1), "0.18"))),
+    gst=DatedRate(
+        "gst",
+        (
+            (EARLIEST, "0.1236"),
+            (date(2015, 6, 1), "0.14"),
+            (date(2015, 11, 15), "0.145"),
+            (date(2016, 6, 1), "0.15"),
+            (date(2017, 7, 1), "0.18"),
+        ),
+    ),
 )
 """Default rates for NSE index options (NIFTY, BANKNIFTY, FINNIFTY, ...); see module docstring."""
