@@ -337,3 +337,13 @@ def test_day_accepts_strings_and_datetimes(store: MarketStore) -> None:
     assert DayCache(store, UNDERLYING, "2024-01-02").day == DAY
     assert DayCache(store, UNDERLYING, datetime(2024, 1, 2, 9, 15)).day == DAY
     assert DAY + timedelta(days=1) == DAY2
+
+
+def test_day_with_options_but_no_spot(tmp_path: Path) -> None:
+    from data_builders import option_table, writer
+
+    w = writer(tmp_path / "ds")
+    w.write_options(UNDERLYING, DAY, option_table(DAY))
+    w.finalize()
+    with MarketStore(tmp_path / "ds") as s, pytest.raises(MissingDayError, match="2024-01-02"):
+        DayCache(s, UNDERLYING, DAY)

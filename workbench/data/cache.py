@@ -147,10 +147,8 @@ class DayCache:
         if self.spot_underlying not in store.catalog.day_index:
             self.spot_underlying = self.underlying
         store._check_underlying(self.underlying)
-        if (
-            not store.has_day(self.spot_underlying, self.day)
-            or not store.spot_path(self.spot_underlying, self.day).is_file()
-        ):
+        listed = store.catalog.day_index[self.spot_underlying].spot
+        if self.day not in listed or not store.spot_path(self.spot_underlying, self.day).is_file():
             raise MissingDayError(
                 f"no data for {self.spot_underlying} on {self.day.isoformat()} in dataset "
                 f"{store.catalog.name!r}: {store.spot_path(self.spot_underlying, self.day)} "
