@@ -9,7 +9,11 @@ import argparse
 import importlib
 from typing import Any
 
-DATA_COMMAND_MODULES: tuple[str, ...] = ("workbench.cli.data_synth", "workbench.cli.data_info")
+DATA_COMMAND_MODULES: tuple[str, ...] = (
+    "workbench.cli.data_synth",
+    "workbench.cli.data_info",
+    "workbench.cli.data_ingest",
+)
 
 
 def register(subparsers: Any) -> None:

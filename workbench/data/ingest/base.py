@@ -1,0 +1,90 @@
+"""What every ingest adapter provides, and what it hands to the ingest driver.
+
+An adapter reads one input file at a time and yields :class:`Staged` pieces:
+
+- ``options`` / ``spot``: pandas frames of accepted rows in canonical columns (see
+  ``workbench.data.schema``) plus ``underlying``, ``day`` (``datetime64[D]``) and the
+  bookkeeping columns ``_file, _line, _rank`` (:mod:`daybuffer`);
+- ``rejects``: a rejects table (:mod:`quarantine`) of the rows refused, with reasons;
+- ``rows_read``: input rows this piece accounts for. Each input row ends up in exactly one of
+  the accepted frame of the adapter's :attr:`Adapter.input_kind` or ``rejects``, so
+  ``accepted + rejected == rows_read`` can be checked file by file.
+
+Frames of the other kind are derived (the daily spot bar of a chain, spot from put-call parity)
+and are not counted as input rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import pandas as pd
+import pyarrow as pa
+
+from workbench.data.catalog import UnderlyingSpec
+
+InputKind = Literal["options", "spot"]
+
+
+@dataclass
+class Staged:
+    """One piece of one input file, ready for the day buffer (see the module docstring)."""
+
+    rows_read: int
+    options: pd.DataFrame | None = None
+    spot: pd.DataFrame | None = None
+    rejects: pa.Table | None = None
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An input file: its ``path`` and the ``display`` name rejects record (relative path)."""
+
+    path: Path
+    display: str
+    index: int
+
+
+class Adapter:
+    """Base class of the ingest adapters (``cboe-eod``, ``orats``, ``nse-chain``, ``ohlc``)."""
+
+    name: ClassVar[str]
+    #: File name endings searched for when a folder is given.
+    suffixes: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz")
+    input_kind: ClassVar[InputKind] = "options"
+    #: Whether ``--underlying`` means something for this format.
+    takes_underlying: ClassVar[bool] = False
+
+    venue: str
+    timezone: str
+    bar_interval: str
+
+    def __init__(self, underlying: str | None = None) -> None:
+        if underlying is not None and not self.takes_underlying:
+            raise ValueError(f"--underlying does not apply to --format {self.name}")
+        self.underlying = underlying
+        self.notes: list[str] = []
+
+    def underlying_specs(self) -> dict[str, UnderlyingSpec]:
+        """Explicit specs for underlyings the instrument registry does not know."""
+        return {}
+
+    def source_note(self) -> str:
+        """What the catalog's ``source`` records for this ingest."""
+        return f"ingest {self.name}"
+
+    def read(self, file: InputFile) -> Iterator[Staged]:
+        """Parse, validate and stage one file; raise an ``IngestError`` naming it if unusable."""
+        raise NotImplementedError
+
+    def finish_options(self, underlying: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """Last step on one day's kept option rows (sorted by key) before writing."""
+        return frame
+
+    def note(self, text: str) -> None:
+        """Record something the report should tell the user (a warning or a fact)."""
+        if text not in self.notes:
+            self.notes.append(text)
