@@ -45,15 +45,15 @@ def check_books(tb: pd.DataFrame, daily: pd.DataFrame, *, intraday: bool) -> Non
     assert (tb["qty"] > 0).all() and (tb["fees"] >= 0).all()
     opens = tb[tb["action"] == "open"].set_index("trade_id")
     assert opens.index.is_unique
-    for row in tb[tb["action"] != "open"].itertuples():
-        entry = opens.loc[row.trade_id]
-        assert entry["signed_units"] == -row.signed_units
+    for row in tb[tb["action"] != "open"].to_dict("records"):
+        entry = opens.loc[row["trade_id"]]
+        assert entry["signed_units"] == -row["signed_units"]
         assert (entry["strike"], entry["right"], entry["expiry"]) == (
-            row.strike,
-            row.right,
-            row.expiry,
+            row["strike"],
+            row["right"],
+            row["expiry"],
         )
-        assert entry["ts"] <= row.ts
+        assert entry["ts"] <= row["ts"]
     contract = ["expiry", "strike", "right"]
     if intraday:
         per_day = tb.groupby(["day", *contract])["signed_units"].sum()
