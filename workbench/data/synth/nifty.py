@@ -54,8 +54,8 @@ class NiftyParams:
 
     rate: float = 0.065
     dividend_yield: float = 0.013
-    near_expiries: int = 3
-    half_width: int = 16  # strikes each side of the day's open, in grid steps
+    near_expiries: int = 2
+    half_width: int = 15  # strikes each side of the day's open, in grid steps
     paths: PathParams = field(default_factory=lambda: PathParams(s0=21700.0, v0=0.14, theta=0.14))
     surface: SurfaceParams = field(default_factory=lambda: SurfaceParams(theta=0.15, kappa=6.0))
     quotes: QuoteParams = field(default_factory=QuoteParams)
