@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -157,3 +158,17 @@ def test_long_target_tenor_finds_no_expiry(market: Path) -> None:
 def test_bad_parameters_name_the_field(market: Path, params: dict[str, Any], field: str) -> None:
     with pytest.raises(ConfigError, match=field):
         run(market, **params)
+
+
+@pytest.mark.parametrize(
+    ("underlying", "today", "expiry", "expected"),
+    [
+        ("SPY", D6, E8, 2),  # 03-07, 03-08
+        ("SPY", D8, E8, 0),
+        ("SPY", date(2024, 3, 28), date(2024, 4, 1), 1),  # Good Friday 2024-03-29: NYSE closed
+        ("MYINDEX", date(2024, 3, 28), date(2024, 4, 1), 2),  # not in the registry: Monday-Friday
+    ],
+)
+def test_trading_days_to_expiry(underlying: str, today: date, expiry: date, expected: int) -> None:
+    bar = SimpleNamespace(date=today, underlying=underlying)
+    assert ProtectivePut().trading_days_to(bar, expiry) == expected  # type: ignore[arg-type]

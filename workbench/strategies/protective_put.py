@@ -10,7 +10,7 @@ exposure is the analysis's business: seed 002 computes hedged vs unhedged value 
   ``call_strike_pct`` x spot (a tie takes the higher strike, further out of the money).
 - **roll** (``roll_days_before_expiry`` = n > 0): when the legs' expiry is n trading days away or
   fewer (trading days after today up to and including the expiry, on the underlying's exchange
-  calendar), each leg is rolled -- closed and replaced under the same key in one order -- into a
+  calendar; Monday-Friday for an underlying the registry does not know), each leg is rolled -- closed and replaced under the same key in one order -- into a
   new leg chosen by the entry rules on today's spot and chain (same-day close execution when the
   data is end-of-day). A leg whose roll is refused (no live price) is retried next tick.
 - ``roll_days_before_expiry = 0`` holds to expiry: the engine settles the legs at intrinsic value
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
+import numpy as np
 from pydantic import Field
 
 from workbench.engine.config import StrategyConfig
@@ -32,6 +33,7 @@ from workbench.engine.selection import ExpiryRule, LiquidityFilter, Selection, r
 from workbench.engine.strategy import Strategy
 from workbench.model.calendars import trading_days
 from workbench.model.enums import Side
+from workbench.model.instruments import UnknownInstrumentError
 from workbench.model.trades import Leg
 
 __all__ = ["ProtectivePut"]
@@ -100,10 +102,16 @@ class ProtectivePut(Strategy):
             self.try_fill(legs)
 
     def trading_days_to(self, bar: BarContext, expiry: date) -> int:
-        """Trading days after today up to and including ``expiry`` (0 on expiry day)."""
+        """Trading days after today up to and including ``expiry`` (0 on expiry day), on the
+        underlying's exchange calendar; Monday-Friday for an underlying the instrument registry
+        does not know (a dataset-only underlying has no exchange calendar)."""
         if expiry <= bar.date:
             return 0
-        return len(trading_days(bar.underlying, bar.date + timedelta(days=1), expiry))
+        first = bar.date + timedelta(days=1)
+        try:
+            return len(trading_days(bar.underlying, first, expiry))
+        except UnknownInstrumentError:
+            return int(np.busday_count(first, expiry + timedelta(days=1)))
 
     def adjust(self, bar: BarContext) -> None:
         c = self.config
