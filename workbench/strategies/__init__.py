@@ -1,0 +1,20 @@
+"""Example strategies, each a ``Config`` + ``Strategy`` pair in one module, and their helpers.
+
+Refer to a strategy as ``"module:ClassName"`` (what ``run_backtest``, the CLI and the templates
+in ``templates/strategies`` take):
+
+``workbench.strategies.short_straddle:IntradayShortStraddle``
+    intraday ATM (or rule-selected) short straddle; combined or per-leg stop, target, time exit,
+    re-entries (``max_cycles``).
+``workbench.strategies.iron_condor:WeeklyIronCondor``
+    positional weekly iron condor: shorts at a target delta, wings at a width or a delta.
+``workbench.strategies.put_credit_spread:PutCreditSpread``
+    positional 30-45 DTE bull put spread found by the seed 003 scanner; profit target, stop,
+    DTE exit.
+``workbench.strategies.protective_put:ProtectivePut``
+    positional protective put or collar (seed 002), rolled n trading days before expiry.
+
+Helpers: :mod:`workbench.strategies.scanner` (credit-spread scanner and scoring) and
+:mod:`workbench.strategies.marks` (opening credit, cost to close, credit exits). Nothing is
+imported here, so importing one strategy does not import the others.
+"""
