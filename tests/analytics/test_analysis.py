@@ -142,3 +142,20 @@ def test_margin_base_when_the_margin_covers_every_pnl_day() -> None:
     a = analyse(FakeResult(run.tradebook, daily, {}), capital=1_000_000, mc_paths=20)
     assert a.capital_base == "margin"
     assert np.allclose(a.returns.to_numpy(), daily["pnl"].to_numpy() / 200_000.0)
+
+
+def test_currency_and_title_come_from_manifest_or_instrument(run60: FakeResult) -> None:
+    from workbench.analytics.tearsheet import run_title
+
+    a = analyse(run60, capital=1_000_000, mc_paths=20)
+    assert a.currency == "INR"  # NIFTY's instrument spec
+    b = analyse(
+        FakeResult(run60.tradebook, run60.daily, {"currency": "USD"}), capital=1.0, mc_paths=20
+    )
+    assert b.currency == "USD"
+    assert (
+        run_title({"strategy": {"name": "straddle", "version": "2"}, "run_id": "abc"})
+        == "straddle v2 · abc"
+    )
+    assert run_title({"template": {"name": "t", "version": 1}, "strategy": {"name": "s"}}) == "t v1"
+    assert run_title({}) == "Backtest"

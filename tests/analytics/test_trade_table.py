@@ -209,3 +209,43 @@ def test_bad_daily_rows_are_named() -> None:
         validate_daily(dup, "daily.csv")
     with pytest.raises(AnalyticsInputError, match="field 'date'"):
         validate_daily(base.assign(date=["2024-01-02", "not a date"]), "daily.csv")
+
+
+def test_stock_leg_from_physical_settlement_has_no_expiry() -> None:
+    stock = fill(4, "stk", "2024-01-04 15:30", "BUY", "open", 22100.0, fees=0.0, reason="assigned")
+    stock.update(asset="underlying", expiry=None, strike=None, right=None, symbol="NIFTY")
+    close = dict(
+        stock, fill_id=5, ts=pd.Timestamp("2024-01-05 10:00"), day=pd.Timestamp("2024-01-05")
+    )
+    close.update(
+        side="SELL",
+        action="close",
+        signed_units=-50.0,
+        price=22150.0,
+        cash=50 * 22150.0,
+        reason="exit",
+    )
+    trades = trade_table(_book([*straddle_rows(), stock, close]), expiry_kind=None)
+    t = trades[trades["symbols"] == "NIFTY"].iloc[0]
+    assert t["expiry_kind"] == "none"
+    assert pd.isna(t["dte_at_entry"])
+    assert t["pnl"] == pytest.approx(50 * 50.0)
+
+
+def test_engine_schemas_hold_every_column_analytics_needs() -> None:
+    """Contract with the engine: the columns read here exist in its tradebook and daily path."""
+    from workbench.analytics.inputs import DAILY_NUMERIC, DAILY_REQUIRED, TRADEBOOK_REQUIRED
+    from workbench.engine.result import DAILY_COLUMNS
+    from workbench.engine.tradebook import TRADEBOOK_SCHEMA
+
+    assert set(TRADEBOOK_REQUIRED) | {
+        "mid",
+        "spot",
+        "iv",
+        "delta",
+        "cycle",
+        "fill_id",
+        "run_id",
+        "symbol",
+    } <= set(TRADEBOOK_SCHEMA.names)
+    assert set(DAILY_REQUIRED) | set(DAILY_NUMERIC) | {"skipped"} <= set(DAILY_COLUMNS)

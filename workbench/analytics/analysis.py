@@ -68,6 +68,7 @@ class Analysis:
     monte_carlo: dict[str, MonteCarloResult]
     vix: pd.Series | None = None
     notes: list[str] = field(default_factory=list)
+    currency: str = ""
 
     @property
     def daily(self) -> pd.DataFrame:
@@ -80,6 +81,28 @@ class Analysis:
     @property
     def manifest(self) -> dict[str, Any]:
         return self.run.manifest
+
+
+def resolve_currency(manifest: dict[str, Any], tradebook: pd.DataFrame) -> str:
+    """The account currency: ``manifest["currency"]`` when given, else the instrument spec's
+    currency for the run's underlying (manifest ``underlying`` or the tradebook's), else ""."""
+    declared = manifest.get("currency")
+    if isinstance(declared, str) and declared:
+        return declared
+    names: list[str] = []
+    if isinstance(manifest.get("underlying"), str):
+        names.append(manifest["underlying"])
+    if not tradebook.empty and "underlying" in tradebook.columns:
+        names.extend(str(u) for u in tradebook["underlying"].dropna().unique())
+    from workbench.model.instruments import get_instrument
+
+    currencies = set()
+    for name in names:
+        try:
+            currencies.add(get_instrument(name).currency)
+        except KeyError:
+            continue
+    return currencies.pop() if len(currencies) == 1 else ""
 
 
 def _trailing(returns: pd.Series, ppy: float) -> dict[str, float]:
@@ -427,6 +450,7 @@ def analyse(
         monte_carlo=mc,
         vix=vix_series,
         notes=notes,
+        currency=resolve_currency(run.manifest, run.tradebook),
     )
 
 
@@ -466,6 +490,7 @@ def metrics_dict(analysis: Analysis) -> dict[str, Any]:
         {
             "capital": analysis.capital,
             "capital_base": analysis.capital_base,
+            "currency": analysis.currency,
             "periods_per_year": analysis.periods_per_year,
             "metrics": analysis.metrics,
             "trades": analysis.trade_metrics,

@@ -151,7 +151,7 @@ def by_exit_reason(trades: pd.DataFrame) -> pd.DataFrame:
 def by_expiry_kind(trades: pd.DataFrame) -> pd.DataFrame:
     """Closed trades grouped by expiry cycle (weekly / monthly / unknown)."""
     closed = trades[trades["status"] == "closed"]
-    return summarize(closed["pnl"], closed["expiry_kind"], ["weekly", "monthly", "unknown"])
+    return summarize(closed["pnl"], closed["expiry_kind"], ["weekly", "monthly", "unknown", "none"])
 
 
 def dte_bucket(dte: pd.Series) -> pd.Series:

@@ -94,8 +94,7 @@ def _figure(
 
 
 def _currency(a: Analysis) -> str:
-    cur = a.manifest.get("currency") if isinstance(a.manifest, dict) else None
-    return str(cur) if cur else "money"
+    return a.currency or "money"
 
 
 def _money_axis(ax: object, label: str) -> None:
@@ -119,7 +118,10 @@ def _closed(a: Analysis) -> pd.DataFrame:
 
 def _bars(ax: object, labels: list[str], values: np.ndarray) -> None:
     colors = [PALETTE["gain"] if v >= 0 else PALETTE["loss"] for v in values]
-    ax.bar(labels, values, color=colors)  # type: ignore[attr-defined]
+    width = min(0.8, 0.25 * max(len(labels), 1) + 0.15)  # a lone bar stays narrow
+    ax.bar(labels, values, color=colors, width=width)  # type: ignore[attr-defined]
+    pad = max(0.0, (3 - len(labels)) * 0.5)
+    ax.set_xlim(-0.5 - pad, len(labels) - 0.5 + pad)  # type: ignore[attr-defined]
     ax.axhline(0, color="black", linewidth=0.8)  # type: ignore[attr-defined]
 
 
@@ -151,7 +153,9 @@ def equity_chart(a: Analysis) -> Figure:
         twin.set_ylabel("underlying close")
         twin.spines[["top"]].set_visible(False)
         lines = ax.get_lines()[:1] + twin.get_lines()
-        ax.legend(lines, [ln.get_label() for ln in lines], loc="upper left", frameon=False)
+        ax.legend(
+            lines, [ln.get_label() for ln in lines], loc="best", frameon=True, framealpha=0.85
+        )
     else:
         ax.legend(loc="upper left", frameon=False)
     ax.set_xlabel("date")
@@ -181,7 +185,7 @@ def monthly_heatmap_chart(a: Analysis) -> Figure:
     _need_days(a)
     table = a.monthly_returns[list(MONTHS)]
     data = table.to_numpy(dtype=float) * 100
-    fig, axes = _figure(height=max(1.6, 0.45 * len(table) + 1.2))
+    fig, axes = _figure(height=max(2.4, 0.45 * len(table) + 1.4))
     ax = axes[0, 0]
     ax.grid(False)
     finite = data[np.isfinite(data)]
@@ -196,7 +200,8 @@ def monthly_heatmap_chart(a: Analysis) -> Figure:
     ax.set_yticks(range(len(table)), [str(y) for y in table.index])
     for (i, j), v in np.ndenumerate(data):
         if np.isfinite(v):
-            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8)
+            ink = "white" if abs(v) > 0.6 * span else "black"
+            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8, color=ink)
     fig.colorbar(image, ax=ax, label="return (%)", fraction=0.03)
     ax.set_title("Monthly returns (%), compounded within each month")
     return fig

@@ -276,6 +276,25 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
         out.append((prefix, text))
 
 
+def run_title(manifest: dict[str, Any]) -> str:
+    """A readable title from the manifest: template or strategy name (and version), run id."""
+    parts: list[str] = []
+    for key in ("template", "strategy"):
+        value = manifest.get(key)
+        if isinstance(value, dict) and value.get("name"):
+            version = value.get("version")
+            parts.append(
+                f"{value['name']} v{version}" if version not in (None, "") else str(value["name"])
+            )
+            break
+        if isinstance(value, str) and value:
+            parts.append(value)
+            break
+    if manifest.get("run_id"):
+        parts.append(str(manifest["run_id"]))
+    return " · ".join(parts) or "Backtest"
+
+
 def build_context(
     analysis: Analysis,
     *,
@@ -350,10 +369,10 @@ def build_context(
         )
     m = analysis.metrics
     mf = analysis.manifest
-    name = title or str(mf.get("template") or mf.get("name") or mf.get("run_id") or "Backtest")
+    name = title or run_title(mf)
     return {
         "title": name,
-        "subtitle": f"{_text(m.get('start'))} to {_text(m.get('end'))} · {m.get('trading_days', 0)} trading days · capital {_money(analysis.capital)} ({analysis.capital_base} base)",
+        "subtitle": f"{_text(m.get('start'))} to {_text(m.get('end'))} · {m.get('trading_days', 0)} trading days · capital {_money(analysis.capital)} {analysis.currency} ({analysis.capital_base} base)",
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "kpis": [
             ("Net PnL", _money(m.get("net_pnl"))),

@@ -172,6 +172,8 @@ def leg_trades(tradebook: pd.DataFrame) -> pd.DataFrame:
 
 
 def _expiry_kind(underlying: str, expiry: pd.Timestamp, fn: ExpiryKindFn | None) -> str:
+    if pd.isna(expiry):
+        return "none"  # only underlying (stock) legs: nothing expires
     if fn is None:
         return "unknown"
     try:
