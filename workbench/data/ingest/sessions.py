@@ -57,17 +57,24 @@ class VenueDays:
     def arrays(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For ``datetime64[D]`` days (NaT allowed): ``trading`` (object: True/False/None),
         ``close`` (``datetime64[us]``), ``strike_step`` (float; NaN for NaT)."""
+        trading, _, close, step = self.table(days)
+        return trading, close, step
+
+    def table(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(trading, open, close, strike_step)`` for ``datetime64[D]`` days (NaT allowed)."""
         n = len(days)
         trading = np.full(n, None, dtype=object)
+        start = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
         close = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
         step = np.full(n, np.nan)
         valid = ~np.isnat(days)
         if not valid.any():
-            return trading, close, step
+            return trading, start, close, step
         uniq, inverse = np.unique(days[valid], return_inverse=True)
         facts = [self.facts(d.astype(object)) for d in uniq]
         idx = np.flatnonzero(valid)
         trading[idx] = np.array([f.trading for f in facts], dtype=object)[inverse]
+        start[idx] = np.array([np.datetime64(f.open, "us") for f in facts])[inverse]
         close[idx] = np.array([np.datetime64(f.close, "us") for f in facts])[inverse]
         step[idx] = np.array([f.strike_step for f in facts])[inverse]
-        return trading, close, step
+        return trading, start, close, step
