@@ -274,20 +274,21 @@ class NseChainAdapter(Adapter):
             rows.append((day, ts, got.spot, int(snap["_line"].min()), rank))
         if not rows:
             return None
-        day, ts, spot, line, rank = (list(x) for x in zip(*rows, strict=True))
+        cols = list(zip(*rows, strict=True))
+        spot = np.asarray(cols[2], dtype=float)
         return pd.DataFrame(
             {
                 "underlying": underlying,
-                "day": day,
-                "ts": ts,
+                "day": list(cols[0]),
+                "ts": list(cols[1]),
                 "open": spot,
                 "high": spot,
                 "low": spot,
                 "close": spot,
                 "volume": np.zeros(len(spot), dtype=np.int64),
                 "_file": file.index,
-                "_line": line,
-                "_rank": rank,
+                "_line": np.asarray(cols[3], dtype=np.int64),
+                "_rank": np.asarray(cols[4], dtype=float),
             }
         )
 
