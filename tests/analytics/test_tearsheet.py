@@ -144,3 +144,15 @@ def test_registry_rejects_duplicates_and_names_unknown_charts(run60: FakeResult)
     fig = ch.render("underwater", a)
     assert fig.axes[0].get_ylabel().startswith("drawdown")
     assert fig.axes[0].get_title()
+
+
+def test_greeks_chart_falls_back_to_entry_delta_when_flat_at_every_close(run60: FakeResult) -> None:
+    daily = run60.daily.copy()
+    daily[["delta", "gamma", "vega", "theta", "margin"]] = 0.0
+    a = analyse(FakeResult(run60.tradebook, daily, {}), capital=1_000_000, mc_paths=20)
+    fig = ch.render("greeks", a)
+    assert "at entry" in fig.axes[0].get_title()
+    # the positional short call is the only trade with a non-zero entry delta: -0.5 x 50 units
+    assert min(fig.axes[0].collections[0].get_offsets()[:, 1]) == -25.0
+    full = ch.render("greeks", analyse(run60, capital=1_000_000, mc_paths=20))
+    assert len(full.axes) == 5  # delta, gamma, vega, theta, margin

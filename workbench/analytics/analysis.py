@@ -365,9 +365,10 @@ def analyse(
     metrics["capital_base"] = base
     window = rolling_window or max(round(periods_per_year / 4), 2)
     roll = returns.rolling(window)
-    rolling_sharpe = (roll.mean() / roll.std() * math.sqrt(periods_per_year)).rename(
-        "rolling_sharpe"
-    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rolling = roll.mean() / roll.std() * math.sqrt(periods_per_year)
+    # a flat window has no Sharpe: NaN, not inf
+    rolling_sharpe = rolling.where(np.isfinite(rolling)).rename("rolling_sharpe")
 
     kind_fn = default_expiry_kind() if expiry_kind == "default" else expiry_kind
     trades = trade_table(run.tradebook, daily, marks=marks, expiry_kind=kind_fn)

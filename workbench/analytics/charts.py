@@ -356,14 +356,16 @@ def exit_reason_chart(a: Analysis) -> Figure:
 
 @chart("greeks", title="Greeks and margin over time", section="Exposure")
 def greeks_chart(a: Analysis) -> Figure:
+    """Greeks and margin of the book at each close; when the book is flat at every close
+    (intraday strategies), the position delta of each trade at its entry instead."""
     _need_days(a)
     cols = [
         c
         for c in ("delta", "gamma", "vega", "theta", "margin")
-        if c in a.greeks and a.greeks[c].notna().any()
+        if c in a.greeks and (a.greeks[c].fillna(0.0) != 0).any()
     ]
     if not cols:
-        raise ChartUnavailable("the daily path has no Greeks or margin")
+        return _entry_delta_chart(a)
     units = {
         "delta": "underlying units",
         "gamma": "per point",
@@ -385,6 +387,21 @@ def greeks_chart(a: Analysis) -> Figure:
         ax.set_ylabel(f"{col}\n({units[col]})", fontsize=8)
     axes[-1, 0].set_xlabel("date (position at the close)")
     fig.suptitle("Position Greeks and margin at each close")
+    return fig
+
+
+def _entry_delta_chart(a: Analysis) -> Figure:
+    trades = a.trades[a.trades["delta_entry"].notna()] if len(a.trades) else a.trades
+    if trades.empty:
+        raise ChartUnavailable("the book is flat at every close and no fill recorded a delta")
+    fig, axes = _figure(height=3.0)
+    ax = axes[0, 0]
+    delta = trades["delta_entry"].to_numpy(dtype=float)
+    ax.scatter(trades["entry_ts"], delta, s=14, color=PALETTE["main"], alpha=0.85)
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.set_ylabel("position delta at entry\n(underlying units)")
+    ax.set_xlabel("entry time")
+    ax.set_title("Delta of each trade at entry (the book is flat at every close)")
     return fig
 
 

@@ -65,6 +65,7 @@ def _text(v: Any) -> str:
 
 
 FORMATS: dict[str, Callable[[Any], str]] = {
+    "amount": _money,
     "pct": _pct,
     "ratio": _ratio,
     "money": _money,
@@ -255,8 +256,8 @@ TRADE_SHOWN = (
     "exit_reason",
 )
 TRADE_FORMATS = {
-    "premium": "money",
-    "fees": "money",
+    "premium": "amount",
+    "fees": "amount",
     "pnl": "money",
     "mae": "money",
     "mfe": "money",
@@ -389,7 +390,7 @@ def build_context(
             analysis.cost_sensitivity,
             {
                 "multiplier": "ratio",
-                "costs": "money",
+                "costs": "amount",
                 "net_pnl": "money",
                 "return_on_capital": "pct",
             },
