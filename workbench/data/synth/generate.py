@@ -36,7 +36,9 @@ from workbench.model import calendars
 #: Largest number of days one worker task builds and writes.
 MAX_CHUNK_DAYS = 8
 #: Below this many days the pool's start-up costs more than it saves: build in-process.
-MIN_POOL_DAYS = 16
+MIN_POOL_DAYS = 30
+#: Modules the pool's fork server imports once, so that each worker starts with them loaded.
+PRELOAD_MODULES = ("numpy", "pyarrow", "pyarrow.parquet", "numba", "workbench.data.synth.profiles")
 #: Scratch folder (inside the staged dataset) where each task writes before its files move in.
 SCRATCH_DIR = ".chunks"
 
@@ -206,6 +208,8 @@ def generate(
                 _merge_chunk(folder, root)
         else:
             context = multiprocessing.get_context("forkserver")
+            # Workers fork from a server that imported these once (imports, not Numba threads).
+            context.set_forkserver_preload(list(PRELOAD_MODULES))
             with ProcessPoolExecutor(
                 n_workers, mp_context=context, initializer=_worker_init
             ) as pool:

@@ -58,7 +58,7 @@ class SpxParams:
     rate: float = 0.03
     dividend_yield: float = 0.015
     monthly_horizon_days: int = 90
-    weekly_horizon_days: int = 45
+    weekly_horizon_days: int = 35
     daily_horizon_days: int = 7
     half_width: int = 50  # strikes each side of the close
     width_sd: float = 2.5  # band half-width in standard deviations at first listing
