@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from analytics_builders import daily_from_fills, fill
 
 from workbench.analytics.inputs import AnalyticsInputError, validate_daily, validate_tradebook
@@ -249,3 +251,69 @@ def test_engine_schemas_hold_every_column_analytics_needs() -> None:
         "symbol",
     } <= set(TRADEBOOK_SCHEMA.names)
     assert set(DAILY_REQUIRED) | set(DAILY_NUMERIC) | {"skipped"} <= set(DAILY_COLUMNS)
+
+
+@st.composite
+def _books(draw: st.DrawFn) -> list[dict]:
+    """Random legs, each opened once and closed in 1-2 fills (some left open)."""
+    rows: list[dict] = []
+    fid = 0
+    n_legs = draw(st.integers(1, 8))
+    for leg in range(n_legs):
+        day = draw(st.integers(1, 20))
+        entry_min = draw(st.integers(0, 300))
+        qty = draw(st.integers(1, 3))
+        side = draw(st.sampled_from(["BUY", "SELL"]))
+        back = "SELL" if side == "BUY" else "BUY"
+        t0 = pd.Timestamp(2024, 3, day, 9, 15) + pd.Timedelta(minutes=entry_min)
+        price = draw(st.floats(1.0, 500.0))
+        fee = draw(st.floats(0.0, 30.0))
+        rows.append(
+            fill(fid, f"L{leg}", str(t0), side, "open", price, qty=qty, fees=fee, cycle=leg % 2)
+        )
+        fid += 1
+        closes = draw(st.sampled_from([0, 1, 2])) if qty > 1 else draw(st.sampled_from([0, 1]))
+        left = qty
+        for k in range(closes):
+            q = left if k == closes - 1 else 1
+            left -= q
+            t = t0 + pd.Timedelta(minutes=draw(st.integers(1, 5000)))
+            rows.append(
+                fill(
+                    fid,
+                    f"L{leg}",
+                    str(t),
+                    back,
+                    "close",
+                    draw(st.floats(0.05, 600.0)),
+                    qty=q,
+                    fees=fee,
+                    reason=f"r{k}",
+                )
+            )
+            fid += 1
+    return rows
+
+
+@settings(max_examples=40, deadline=None)
+@given(_books())
+def test_trade_table_accounts_for_every_fill(rows: list[dict]) -> None:
+    book = _book(rows)
+    trades = trade_table(book, expiry_kind=None)
+    legs = leg_trades(book)
+    assert trades["legs"].sum() == len(legs) == book["trade_id"].nunique()
+    closed = trades[trades["status"] == "closed"]
+    if (legs["net_units"] == 0).all():
+        # everything closed: the trades' PnL is the cash of every fill, to the cent
+        assert len(closed) == len(trades)
+        assert closed["pnl"].sum() == pytest.approx(book["cash"].sum(), abs=1e-6)
+        assert closed["fees"].sum() == pytest.approx(book["fees"].sum(), abs=1e-9)
+    else:
+        assert len(closed) < len(trades)
+    assert ((closed["gross_pnl"] - closed["pnl"] - closed["fees"]).abs() < 1e-6).all()
+    assert (closed["mae"] <= 0).all() and (closed["mfe"] >= 0).all()
+    assert (closed["mae"] <= closed["pnl"] + 1e-9).all() and (
+        closed["mfe"] >= closed["pnl"] - 1e-9
+    ).all()
+    assert (closed["exit_ts"] >= closed["entry_ts"]).all()
+    assert trades.loc[trades["status"] == "open", "pnl"].isna().all()
