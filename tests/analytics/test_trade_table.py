@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from analytics_builders import daily_from_fills, fill
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from analytics_builders import daily_from_fills, fill
 
 from workbench.analytics.inputs import AnalyticsInputError, validate_daily, validate_tradebook
 from workbench.analytics.trades import leg_trades, trade_table
