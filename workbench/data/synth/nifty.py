@@ -16,7 +16,8 @@ bar, 09:15 .. 15:29 on a normal session):
   (rounded to the tick, floored at one tick);
 * far strikes miss minutes (no row when nothing traded); ``volume`` in contracts, more near the
   money, at the open and close, and towards expiry; ``oi`` in contracts moves during the day
-  from the previous day's level to today's in step with the cumulative volume.
+  from the previous trading day's level to today's in step with the cumulative volume
+  (:mod:`.oi`).
 """
 
 from __future__ import annotations
@@ -99,14 +100,8 @@ def plan_days(
         chosen += monthly[:1]
         plans = []
         for expiry in sorted(chosen):
-            lo, hi, step, before = bands.band(
-                UNDERLYING,
-                expiry,
-                day,
-                skel.open,
-                params.half_width,
-                spec.strike_step_on(day),
-                previous.day if previous else None,
+            lo, hi, step = bands.band(
+                UNDERLYING, expiry, skel.open, params.half_width, spec.strike_step_on(day)
             )
             plans.append(
                 ExpiryPlan(
@@ -116,7 +111,6 @@ def plan_days(
                     lo=lo,
                     hi=hi,
                     step=step,
-                    listed_before=before,
                 )
             )
         out.append(
@@ -211,21 +205,14 @@ def build_day(plan: NiftyDay, seed: int, params: NiftyParams) -> dict[str, dict[
     oi_today = oi_level(
         params.oi, seed, e_ord, K, is_call, day.toordinal(), plan.skeleton.open, monthly
     )
-    before = np.array([e.listed_before for e in plan.expiries])[exp_idx]
+    # Expiries are listed weeks before they become one of the kept ones, so yesterday's level
+    # exists even on an expiry's first day here; on the dataset's first day, yesterday is
+    # taken as the previous calendar day around today's open.
     if plan.previous_day is not None and plan.previous_open is not None:
-        oi_prev = oi_level(
-            params.oi,
-            seed,
-            e_ord,
-            K,
-            is_call,
-            plan.previous_day.toordinal(),
-            plan.previous_open,
-            monthly,
-        )
-        oi_prev = np.where(before, oi_prev, 0.0)
+        prev_ordinal, prev_open = plan.previous_day.toordinal(), plan.previous_open
     else:
-        oi_prev = np.zeros(m)
+        prev_ordinal, prev_open = day.toordinal() - 1, plan.skeleton.open
+    oi_prev = oi_level(params.oi, seed, e_ord, K, is_call, prev_ordinal, prev_open, monthly)
     cum = np.cumsum(vol, axis=1).astype(np.float64)
     total = np.maximum(cum[:, -1:], 1.0)
     oi = np.rint(oi_prev[:, None] + (oi_today - oi_prev)[:, None] * (cum / total)).astype(np.int64)

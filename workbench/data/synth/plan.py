@@ -30,7 +30,6 @@ class ExpiryPlan:
     lo: float
     hi: float
     step: float
-    listed_before: bool  # kept on the previous dataset day as well
 
     def strikes(self) -> np.ndarray:
         """The band's strikes, ascending (price units)."""
@@ -43,19 +42,15 @@ class StrikeBands:
 
     def __init__(self) -> None:
         self._bands: dict[tuple[str, date], tuple[float, float, float]] = {}
-        self._last_day: dict[tuple[str, date], date] = {}
 
     def band(
-        self,
-        underlying: str,
-        expiry: date,
-        day: date,
-        spot: float,
-        half_width: int,
-        step: float,
-        previous_day: date | None,
-    ) -> tuple[float, float, float, bool]:
-        """``(lo, hi, step, listed_before)`` for ``expiry`` on ``day`` around ``spot``."""
+        self, underlying: str, expiry: date, spot: float, half_width: int, step: float
+    ) -> tuple[float, float, float]:
+        """``(lo, hi, step)`` for ``expiry`` today, around today's reference ``spot``.
+
+        Call once per day per kept expiry, in day order; ``step`` is used only on the first
+        call for an expiry.
+        """
         key = (underlying, expiry)
         known = self._bands.get(key)
         if known is not None:
@@ -65,10 +60,8 @@ class StrikeBands:
         hi = centre + half_width * step
         if known is not None:
             lo, hi = min(lo, known[0]), max(hi, known[1])
-        listed_before = previous_day is not None and self._last_day.get(key) == previous_day
         self._bands[key] = (lo, hi, step)
-        self._last_day[key] = day
-        return lo, hi, step, listed_before
+        return lo, hi, step
 
 
 def nice_step(raw: float, base: float) -> float:

@@ -106,7 +106,6 @@ def plan_days(days: list[date], skeletons: list[DaySkeleton], params: SpxParams)
     """Sessions, kept expiries and strike bands of every day (serial: bands depend on the past)."""
     bands = StrikeBands()
     out: list[SpxDay] = []
-    previous: DaySkeleton | None = None
     for day, skel in zip(days, skeletons, strict=True):
         open_, close = calendars.session_bounds(SPOT, day)
         per_root: dict[str, tuple[ExpiryPlan, ...]] = {}
@@ -118,15 +117,7 @@ def plan_days(days: list[date], skeletons: list[DaySkeleton], params: SpxParams)
                 t = max((settle - close).total_seconds(), 0.0) / (365.0 * 86400.0)
                 raw = params.width_sd * skel.v_close * np.sqrt(t) * skel.close / params.half_width
                 step = nice_step(raw, spec.strike_step_on(day))
-                lo, hi, step, before = bands.band(
-                    root,
-                    expiry,
-                    day,
-                    skel.close,
-                    params.half_width,
-                    step,
-                    previous.day if previous else None,
-                )
+                lo, hi, step = bands.band(root, expiry, skel.close, params.half_width, step)
                 plans.append(
                     ExpiryPlan(
                         expiry=expiry,
@@ -135,7 +126,6 @@ def plan_days(days: list[date], skeletons: list[DaySkeleton], params: SpxParams)
                         lo=lo,
                         hi=hi,
                         step=step,
-                        listed_before=before,
                     )
                 )
             per_root[root] = tuple(plans)
@@ -147,7 +137,6 @@ def plan_days(days: list[date], skeletons: list[DaySkeleton], params: SpxParams)
                 expiries=per_root,
             )
         )
-        previous = skel
     return out
 
 
