@@ -30,9 +30,8 @@ def register(subparsers: Any) -> None:
         + "; ".join(f"{p.name}: {p.description}" for p in PROFILES.values()),
     )
     parser.add_argument("--profile", default="nifty-intraday", help="nifty-intraday or spx-eod")
-    length = parser.add_mutually_exclusive_group()
-    length.add_argument("--days", default=None, help="number of trading days")
-    length.add_argument("--years", default=None, help="number of calendar years of trading days")
+    parser.add_argument("--days", default=None, help="number of trading days")
+    parser.add_argument("--years", default=None, help="number of calendar years of trading days")
     parser.add_argument(
         "--start", default=None, help="first day, YYYY-MM-DD (default: the profile's)"
     )
@@ -68,6 +67,8 @@ def _handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--profile: {exc}") from None
     days = _int_arg(args.days, "--days")
     years = _int_arg(args.years, "--years")
+    if days is not None and years is not None:
+        raise ValueError("--days and --years: give only one of them")
     if days is None and years is None:
         days, years = profile.default_days, profile.default_years
     try:

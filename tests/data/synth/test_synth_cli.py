@@ -46,6 +46,8 @@ def test_synth_prints_where_version_and_counts(
         (["--years", "-2"], "--years"),
         (["--start", "yesterday"], "--start"),
         (["--seed", "-5"], "--seed"),
+        (["--days", "2", "--years", "1"], "--years"),
+        (["--workers", "0"], "--workers"),
     ],
 )
 def test_bad_arguments_give_one_line_naming_the_argument(

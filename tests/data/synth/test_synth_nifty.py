@@ -243,4 +243,6 @@ def test_generate_refuses_bad_arguments(tmp_path: Path) -> None:
         generate("nifty-intraday", tmp_path / "a", seed=-1, start="2024-01-02", days=1)
     with pytest.raises(ValueError, match="start"):
         generate("nifty-intraday", tmp_path / "a", seed=1, start="1990-01-02", days=1)
+    with pytest.raises(ValueError, match="days: only"):  # beyond the NSE calendar's coverage
+        generate("nifty-intraday", tmp_path / "a", seed=1, start="2026-12-01", days=100)
     assert not (tmp_path / "a").exists()
