@@ -9,8 +9,10 @@ Method (after Jaeckel's "By Implication" / "Let's Be Rational" papers, re-derive
   in-the-money call is turned into its out-of-the-money twin by put-call parity
   (``b(x) - b(-x) = 2 sinh(x/2)``). Only time value is solved for; the rounding floor of deep
   in-the-money prices is therefore that of their time value.
-- Evaluate ``b`` without cancellation: both tails via ``erfc`` below the inflection point
-  ``s_c = sqrt(2|x|)`` (relative accuracy down to prices ~1e-300), ``erf`` sums above it.
+- Evaluate ``b`` and ``db/ds`` from one exponential and the scaled complementary error function
+  (:func:`workbench.pricing.normal.erfcx`): a difference of two ``erfcx`` values below the
+  inflection point ``s_c = sqrt(2|x|)`` (relative accuracy however small the price), the bound
+  minus a sum above it.
 - Solve ``ln b(s) = ln beta`` with Halley steps (the analytic ``b' = exp(-x^2/(2 s^2) - s^2/8) /
   sqrt(2 pi)`` and ``b''/b' = x^2/s^3 - s/4``), from an asymptotic initial guess, inside a
   bracket that shrinks with every evaluation (bisection when a step leaves it).
@@ -27,7 +29,8 @@ import math
 
 from numba import njit, prange
 
-SQRT2 = math.sqrt(2.0)
+from workbench.pricing.normal import INV_SQRT2, erfcx
+
 SQRT2PI = math.sqrt(2.0 * math.pi)
 INV_SQRT2PI = 1.0 / SQRT2PI
 #: Relative step size at which the iteration stops (Halley converges cubically, so the error
@@ -36,21 +39,26 @@ STEP_TOL = 1e-13
 MAX_ITER = 60
 
 
-@njit(cache=True, inline="always")
-def normalised_call(x: float, s: float) -> float:
-    """Normalised Black call ``b(x, s)`` for ``x <= 0``, ``s > 0`` without cancellation."""
+@njit(cache=True, inline="always", error_model="numpy")
+def normalised_call(x: float, s: float) -> tuple[float, float]:
+    """Normalised Black call ``b(x, s)`` and ``db/ds`` for ``x <= 0``, ``s > 0``.
+
+    Both share ``E = exp(x/2) n(d1) sqrt(2 pi) = exp(-x^2/(2 s^2) - s^2/8)``: ``db/ds = E / sqrt(2 pi)``
+    and, with ``erfcx`` carrying the tails, ``b = E (erfcx(-d1/sqrt 2) - erfcx(-d2/sqrt 2)) / 2``
+    below the inflection point (``d1 <= 0``: relative precision however small ``b`` is) and
+    ``b = exp(x/2) - E (erfcx(d1/sqrt 2) + erfcx(-d2/sqrt 2)) / 2`` above it.
+    """
+    gauss = math.exp(-0.5 * x * x / (s * s) - 0.125 * s * s)
     d1 = x / s + 0.5 * s
     d2 = d1 - s
-    ex = math.exp(0.5 * x)
     if d1 <= 0.0:
-        # Both arguments in the lower tail: erfc keeps full relative precision.
-        return 0.5 * (ex * math.erfc(-d1 / SQRT2) - math.erfc(-d2 / SQRT2) / ex)
-    # d2 < 0 < d1: N(d1) - N(d2) as a sum of two positive erf values.
-    diff = 0.5 * (math.erf(d1 / SQRT2) + math.erf(-d2 / SQRT2))
-    return ex * diff + (ex - 1.0 / ex) * 0.5 * math.erfc(-d2 / SQRT2)
+        b = 0.5 * gauss * (erfcx(-d1 * INV_SQRT2) - erfcx(-d2 * INV_SQRT2))
+    else:
+        b = math.exp(0.5 * x) - 0.5 * gauss * (erfcx(d1 * INV_SQRT2) + erfcx(-d2 * INV_SQRT2))
+    return b, INV_SQRT2PI * gauss
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _initial_guess(x: float, beta: float, upper: float) -> float:
     """Starting ``s`` for ``b(x, s) = beta`` (``x <= 0``, ``0 < beta < upper = exp(x/2)``)."""
     ax = -x
@@ -58,7 +66,7 @@ def _initial_guess(x: float, beta: float, upper: float) -> float:
         # At the money b = erf(s / (2 sqrt 2)); invert the small-s expansion.
         return SQRT2PI * beta
     s_c = math.sqrt(2.0 * ax)
-    b_c = normalised_call(x, s_c)
+    b_c = normalised_call(x, s_c)[0]
     if beta <= b_c:
         # Lower region: b ~ s^3/x^2 exp(-x^2/(2 s^2)) / sqrt(2 pi); two fixed-point passes.
         s = s_c
@@ -83,7 +91,7 @@ def _initial_guess(x: float, beta: float, upper: float) -> float:
     return max(s, s_c)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def normalised_implied(x: float, beta: float) -> float:
     """``s = sigma sqrt(T)`` solving ``b(x, s) = beta`` for an OTM call (``x <= 0``).
 
@@ -102,9 +110,9 @@ def normalised_implied(x: float, beta: float) -> float:
         s = 1.0
     x2 = x * x
     for _ in range(MAX_ITER):
-        b = normalised_call(x, s)
+        b, db = normalised_call(x, s)
         if not (b > 0.0):
-            # Underflow: s far too small.
+            # Underflow (or cancellation to zero): s far too small.
             lo = s
             s = 2.0 * s if hi == math.inf else 0.5 * (lo + hi)
             continue
@@ -115,7 +123,6 @@ def normalised_implied(x: float, beta: float) -> float:
             hi = s
         else:
             return s
-        db = INV_SQRT2PI * math.exp(-0.5 * x2 / (s * s) - 0.125 * s * s)
         g1 = db / b
         if not (g1 > 0.0):
             s_new = 2.0 * s if hi == math.inf else 0.5 * (lo + hi)
@@ -133,7 +140,7 @@ def normalised_implied(x: float, beta: float) -> float:
     return s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def implied_one(
     price: float, S: float, K: float, T: float, r: float, q: float, is_call: bool
 ) -> float:
@@ -170,7 +177,7 @@ def implied_one(
     return s / math.sqrt(T)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def implied_serial(price, S, K, T, r, q, is_call, out):  # type: ignore[no-untyped-def]
     """Fill ``out`` (length n) with implied vols; inputs of length n or 1 (broadcast)."""
     n = out.shape[0]
@@ -187,7 +194,7 @@ def implied_serial(price, S, K, T, r, q, is_call, out):  # type: ignore[no-untyp
         )
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def implied_parallel(price, S, K, T, r, q, is_call, out):  # type: ignore[no-untyped-def]
     """Multi-threaded :func:`implied_serial`."""
     n = out.shape[0]

@@ -13,7 +13,9 @@ rho per 1.00 of rate. Black-76 is the same model with ``q = r`` (the underlying 
 Domain: ``S > 0``, ``K > 0``, ``T >= 0``, ``sigma >= 0``, all finite, ``r``/``q`` finite.
 Anything else (including NaN) gives NaN in every output. ``T == 0`` is the payoff: intrinsic
 value, delta of the payoff (0.5 exactly at the money), every other Greek zero. ``sigma == 0``
-with ``T > 0`` is the deterministic forward (gamma and vega zero).
+with ``T > 0`` is the deterministic forward (gamma and vega zero); so is any total volatility
+``sigma sqrt(T)`` below ``MIN_TOTAL_VOL`` (1e-100), where the closed forms would divide by an
+underflowed number.
 
 Nothing is compiled at import: the dispatchers compile (or load from the on-disk cache) on
 first call.
@@ -26,22 +28,25 @@ import math
 import numpy as np
 from numba import njit, prange
 
-SQRT2 = math.sqrt(2.0)
+from workbench.pricing.normal import cdf_with_gauss
+
 INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+#: Total volatility ``sigma sqrt(T)`` below which an option is priced as deterministic.
+MIN_TOTAL_VOL = 1e-100
 
 
-@njit(cache=True, inline="always")
-def norm_cdf(z: float) -> float:
-    """Standard normal CDF, accurate to relative precision in the lower tail (via ``erfc``)."""
-    return 0.5 * math.erfc(-z / SQRT2)
+@njit(cache=True, inline="always", error_model="numpy")
+def _gauss_pair(d1: float, d2: float, s_dq: float, k_df: float) -> tuple[float, float]:
+    """``(exp(-d1^2/2), exp(-d2^2/2))`` with one exponential: the second is the first times F/K."""
+    g1 = math.exp(-0.5 * d1 * d1)
+    g2 = g1 * (s_dq / k_df)
+    if g1 < 1e-290 or not g2 < 1e290:
+        # the shortcut would lose precision to underflow or overflow
+        g2 = math.exp(-0.5 * d2 * d2)
+    return g1, g2
 
 
-@njit(cache=True, inline="always")
-def norm_pdf(z: float) -> float:
-    return INV_SQRT2PI * math.exp(-0.5 * z * z)
-
-
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _valid(S: float, K: float, T: float, r: float, q: float, sigma: float) -> bool:
     return (
         S > 0.0
@@ -57,7 +62,7 @@ def _valid(S: float, K: float, T: float, r: float, q: float, sigma: float) -> bo
     )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def price_one(
     S: float, K: float, T: float, r: float, q: float, sigma: float, is_call: bool
 ) -> float:
@@ -67,7 +72,7 @@ def price_one(
     v = sigma * math.sqrt(T)
     dq = math.exp(-q * T)
     df = math.exp(-r * T)
-    if v == 0.0:
+    if v < MIN_TOTAL_VOL:
         fwd_s = S * dq
         fwd_k = K * df
         if is_call:
@@ -75,12 +80,15 @@ def price_one(
         return max(fwd_k - fwd_s, 0.0)
     d1 = (math.log(S / K) + (r - q) * T) / v + 0.5 * v
     d2 = d1 - v
+    s_dq = S * dq
+    k_df = K * df
+    g1, g2 = _gauss_pair(d1, d2, s_dq, k_df)
     if is_call:
-        return S * dq * norm_cdf(d1) - K * df * norm_cdf(d2)
-    return K * df * norm_cdf(-d2) - S * dq * norm_cdf(-d1)
+        return s_dq * cdf_with_gauss(d1, g1) - k_df * cdf_with_gauss(d2, g2)
+    return k_df * cdf_with_gauss(-d2, g2) - s_dq * cdf_with_gauss(-d1, g1)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def greeks_one(
     S: float,
     K: float,
@@ -102,7 +110,7 @@ def greeks_one(
     v = sigma * sq_t
     dq = math.exp(-q * T)
     df = math.exp(-r * T)
-    if v == 0.0:
+    if v < MIN_TOTAL_VOL:
         # Deterministic limit: the option is the discounted payoff on the forward.
         fwd = S * dq
         strike_pv = K * df
@@ -130,22 +138,23 @@ def greeks_one(
         return price, delta, 0.0, 0.0, theta, rho
     d1 = (math.log(S / K) + (r - q) * T) / v + 0.5 * v
     d2 = d1 - v
-    pdf1 = norm_pdf(d1)
     s_dq = S * dq
     k_df = K * df
+    g1, g2 = _gauss_pair(d1, d2, s_dq, k_df)
+    pdf1 = INV_SQRT2PI * g1
     gamma = dq * pdf1 / (S * v)
     vega = s_dq * pdf1 * sq_t
     decay = -s_dq * pdf1 * sigma / (2.0 * sq_t)
     if is_call:
-        n1 = norm_cdf(d1)
-        n2 = norm_cdf(d2)
+        n1 = cdf_with_gauss(d1, g1)
+        n2 = cdf_with_gauss(d2, g2)
         price = s_dq * n1 - k_df * n2
         delta = dq * n1
         theta = decay - r * k_df * n2 + q * s_dq * n1
         rho = K * T * df * n2
     else:
-        m1 = norm_cdf(-d1)
-        m2 = norm_cdf(-d2)
+        m1 = cdf_with_gauss(-d1, g1)
+        m2 = cdf_with_gauss(-d2, g2)
         price = k_df * m2 - s_dq * m1
         delta = -dq * m1
         theta = decay + r * k_df * m2 - q * s_dq * m1
@@ -155,7 +164,7 @@ def greeks_one(
     return price, delta, gamma, vega, theta, rho
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def price_serial(S, K, T, r, q, sigma, is_call, out):  # type: ignore[no-untyped-def]
     """Fill ``out`` (length n) with prices; inputs of length n or 1 (broadcast)."""
     n = out.shape[0]
@@ -172,7 +181,7 @@ def price_serial(S, K, T, r, q, sigma, is_call, out):  # type: ignore[no-untyped
         )
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def price_parallel(S, K, T, r, q, sigma, is_call, out):  # type: ignore[no-untyped-def]
     """Multi-threaded :func:`price_serial`."""
     n = out.shape[0]
@@ -189,7 +198,7 @@ def price_parallel(S, K, T, r, q, sigma, is_call, out):  # type: ignore[no-untyp
         )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def greeks_serial(S, K, T, r, q, sigma, is_call, forward_rho, out):  # type: ignore[no-untyped-def]
     """Fill ``out`` (shape (6, n): price, delta, gamma, vega, theta, rho)."""
     n = out.shape[1]
@@ -219,7 +228,7 @@ def greeks_serial(S, K, T, r, q, sigma, is_call, forward_rho, out):  # type: ign
         out[5, i] = rh
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def greeks_parallel(S, K, T, r, q, sigma, is_call, forward_rho, out):  # type: ignore[no-untyped-def]
     """Multi-threaded :func:`greeks_serial`."""
     n = out.shape[1]
