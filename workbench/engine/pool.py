@@ -15,6 +15,7 @@ process (a worker process of a pool gets its own):
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -38,11 +39,11 @@ def open_store(path: str | Path) -> MarketStore:
     """The process's shared :class:`MarketStore` for the dataset at ``path`` (opened once)."""
     from workbench.data.store import MarketStore
 
-    key = str(Path(path).expanduser().resolve())
+    key = f"{os.getpid()}:{Path(path).expanduser().resolve()}"  # never reuse a forked connection
     with _lock:
         store = _stores.get(key)
         if store is None:
-            store = MarketStore(key)
+            store = MarketStore(Path(path).expanduser().resolve())
             _stores[key] = store
         return store
 

@@ -1,7 +1,8 @@
 """``run_backtest``: resolve the strategy, data and models, simulate the days, assemble the result.
 
 Intraday mode: days are independent; each runs in a fresh strategy instance, through any
-``concurrent.futures.Executor`` (a local process pool by default, ``executor="serial"`` in this
+``concurrent.futures.Executor`` (a local process pool by default -- started from a fork server,
+so scripts need the ``if __name__ == "__main__":`` guard -- or ``executor="serial"`` in this
 process), in chunks of consecutive days so each worker reuses its open store and series cache. A
 day that raises is recorded as ``failed`` with its date and traceback (``days.csv``,
 ``BacktestResult.failed_days``) while the other days complete. Positional mode runs the days in
@@ -18,6 +19,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import importlib
 import math
+import multiprocessing
+import multiprocessing.context
 import os
 import sys
 import traceback
@@ -213,7 +216,7 @@ def _run_intraday(
         pool: cf.Executor
         if own:
             workers = max(1, min(os.cpu_count() or 1, len(days)))
-            pool = cf.ProcessPoolExecutor(max_workers=workers)
+            pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=_process_context())
         elif isinstance(executor, cf.Executor):
             pool = executor
             workers = getattr(executor, "_max_workers", os.cpu_count() or 1)
@@ -235,6 +238,18 @@ def _run_intraday(
         return records
     finally:
         bar.close()
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """Workers start from a fork server (never a plain fork of this process: a forked DuckDB
+    connection can deadlock), with the engine pre-imported so each worker starts quickly.
+    As with any spawn-style pool, a script calling ``run_backtest`` needs the usual
+    ``if __name__ == "__main__":`` guard."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["workbench.engine.runner", "workbench.engine.simulator"])
+        return ctx
+    return multiprocessing.get_context("spawn")
 
 
 def _with_days(base: DayTask, days: tuple[tuple[int, date], ...]) -> DayTask:

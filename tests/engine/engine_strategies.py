@@ -1,0 +1,131 @@
+"""Strategies used by the engine tests (importable as ``engine_strategies:Name`` for the CLI and
+for process pools). ``Scripted`` places orders at given times from its Config, so tests can
+hand-compute every fill."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from pydantic import BaseModel, ConfigDict
+
+from workbench.engine.config import StrategyConfig
+from workbench.engine.exits import Exits, StopLoss, TimeOfDay
+from workbench.engine.strategy import Strategy
+
+
+class LegSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    strike: float
+    right: str
+    side: str
+    qty: int = 1
+    expiry: int | date = 0
+
+
+class Order(BaseModel):
+    """At ``at`` (on ``day`` if given) open ``legs``; ``keys`` for dict keys (else auto keys)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: time
+    legs: tuple[LegSpec, ...]
+    keys: tuple[str, ...] | None = None
+    day: date | None = None
+    retry: bool = True
+
+
+class Scripted(Strategy):
+    """Opens its orders when due (while IDLE, retrying each tick if refused), exits by rules."""
+
+    class Config(StrategyConfig):
+        orders: tuple[Order, ...] = ()
+        exit_at: time | None = None
+        stop_loss: float | None = None  # money
+        fail_on: date | None = None
+        collide: bool = False
+        clock_fault: str | None = None  # "reverse" | "repeat"
+        open_in_day_end: bool = False
+        roll_at: time | None = None  # roll key "c" to the next expiry
+
+    def on_day_start(self, day):
+        self.done_orders: set[int] = set()
+        rules = []
+        if self.config.stop_loss is not None:
+            rules.append(StopLoss(amount=self.config.stop_loss))
+        if self.config.exit_at is not None:
+            rules.append(TimeOfDay(self.config.exit_at))
+        self.exits = Exits(*rules)
+        if self.config.fail_on == day.date:
+            raise RuntimeError(f"deliberate failure on {day.date}")
+        return True
+
+    def clock(self, day, ticks: list[datetime]) -> list[datetime]:
+        if self.config.clock_fault == "reverse":
+            return [ticks[0], ticks[2], ticks[1], *ticks[3:]]
+        if self.config.clock_fault == "repeat":
+            return [ticks[0], ticks[1], ticks[1], *ticks[2:]]
+        return ticks
+
+    def on_bar(self, bar):
+        for n, order in enumerate(self.config.orders):
+            if n in self.done_orders or not self.idle or bar.time < order.at:
+                continue
+            if order.day is not None and order.day != bar.date:
+                continue
+            legs = [self.add(s.strike, s.right, s.side, s.qty, s.expiry) for s in order.legs]
+            request = dict(zip(order.keys, legs)) if order.keys else legs
+            filled = self.try_fill(request)
+            if filled is not None or not order.retry:
+                self.done_orders.add(n)
+            if filled is not None and self.config.collide:
+                self.try_fill(request)
+
+    def adjust(self, bar):
+        if (
+            self.config.roll_at is not None
+            and bar.time == self.config.roll_at
+            and "c" in self.positions
+        ):
+            old = self.positions["c"]
+            self.roll("c", self.add(old.contract.strike, "C", old.side, old.qty, expiry=1))
+
+    def exit_check(self, bar):
+        return self.exits(self, bar)
+
+    def on_day_end(self, day):
+        if self.config.open_in_day_end:
+            self.try_fill({"late": self.add(21500, "P", "SELL")})
+
+
+class PositionalScripted(Scripted):
+    mode = "positional"
+
+
+class Recorder(Strategy):
+    """Records what it sees before each decision (for the look-ahead test), trades on it."""
+
+    seen: list[tuple] = []
+
+    class Config(StrategyConfig):
+        max_cycles: int = 3
+
+    def on_bar(self, bar):
+        chain = bar.chain(0)
+        Recorder.seen.append(
+            (
+                bar.ts,
+                bar.spot,
+                bar.price(self.add(21500, "C", "BUY").contract),
+                tuple(chain.close.tolist()),
+                tuple(chain.bid.tolist()),
+                bar.pnl,
+            )
+        )
+        if self.idle and bar.spot > 21500:
+            self.try_fill(
+                {"c": self.add(bar.atm(), "C", "SELL"), "p": self.add(bar.atm(), "P", "SELL")}
+            )
+
+    def exit_check(self, bar):
+        return "stop" if bar.pnl < -200 else None

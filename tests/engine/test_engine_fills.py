@@ -1,0 +1,299 @@
+"""Hand-computed tradebooks on the tiny NIFTY market (engine_builders.tiny_nifty).
+
+Every expected number below is worked out by hand from the bars in engine_builders: NIFTY lot
+size 50 (Jan 2024), no fees unless stated.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from pathlib import Path
+
+import pytest
+from engine_builders import D1, D2, D3, E, tiny_nifty
+from engine_strategies import Scripted
+
+from workbench.engine.runner import run_backtest
+
+LOT = 50
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_nifty(tmp_path_factory.mktemp("engine") / "tiny")
+
+
+def straddle(at: str, strike: float = 21500, keys: tuple[str, str] | None = None) -> dict:
+    h, m = at.split(":")
+    return {
+        "at": time(int(h), int(m)),
+        "legs": [
+            {"strike": strike, "right": "C", "side": "SELL"},
+            {"strike": strike, "right": "P", "side": "SELL"},
+        ],
+        "keys": keys,
+        "day": D1,
+    }
+
+
+def run(market: Path, params: dict, **kw) -> object:
+    kw.setdefault("fill", "mid")
+    kw.setdefault("fees", "none")
+    return run_backtest(
+        Scripted,
+        data=market,
+        start=D1,
+        end=D1,
+        params=params,
+        executor="serial",
+        progress=False,
+        **kw,
+    )
+
+
+def rows(result) -> list[tuple]:
+    tb = result.tradebook
+    return list(
+        zip(
+            tb["position_key"],
+            tb["ts"].dt.strftime("%H:%M"),
+            tb["side"],
+            tb["action"],
+            tb["price"],
+            tb["cash"],
+            tb["reason"],
+        )
+    )
+
+
+def test_straddle_with_time_exit_waits_for_a_live_price(market: Path) -> None:
+    # sell C 105 + P 85 (mids at 09:16); the 09:19 time exit is refused because the call has no
+    # bar at 09:19 (lag 1 > max_fill_lag 0); the exit is retried at 09:20: C 130, P 72.
+    result = run(market, {"orders": [straddle("09:16", keys=("c", "p"))], "exit_at": time(9, 19)})
+    assert rows(result) == [
+        ("c", "09:16", "SELL", "open", 105.0, 105 * LOT, "entry"),
+        ("p", "09:16", "SELL", "open", 85.0, 85 * LOT, "entry"),
+        ("c", "09:20", "BUY", "close", 130.0, -130 * LOT, "time_exit"),
+        ("p", "09:20", "BUY", "close", 72.0, -72 * LOT, "time_exit"),
+    ]
+    assert result.metrics["total_pnl"] == (105 + 85 - 130 - 72) * LOT == -600
+    day = result.days.iloc[0]
+    assert day["refused_fills"] == 1
+    assert "c (NIFTY2410421500CE): no live price: last bar 1 ticks old" in day["refusal_messages"]
+    tb = result.tradebook
+    assert list(tb["lag"]) == [0, 0, 0, 0]
+    assert list(tb["units"]) == [LOT] * 4
+    assert list(tb["signed_units"]) == [-LOT, -LOT, LOT, LOT]
+    assert list(tb["fill_model"]) == ["mid/mid"] * 4
+    daily = result.daily.iloc[0]
+    assert daily["equity"] == daily["cash"] == daily["realized"] == daily["pnl"] == -600
+    assert daily["open_legs"] == 0 and daily["mtm"] == 0
+
+
+def test_all_or_nothing_refusal_on_missing_bid_then_eod_force_close(market: Path) -> None:
+    # cross-the-spread without fallback: at 09:18 the put has no bid -> the whole order is
+    # refused (no call either); at 09:19 the call has no bar; at 09:20 both fill at the bid
+    # (C 129, P 71), and 09:20 is the last tick, so the EOD force close buys back at the ask
+    # (C 131, P 73): (129 + 71 - 131 - 73) x 50 = -200.
+    result = run(market, {"orders": [straddle("09:18")]}, fill="cross,fallback=none")
+    assert rows(result) == [
+        ("NIFTY2410421500CE", "09:20", "SELL", "open", 129.0, 129 * LOT, "entry"),
+        ("NIFTY2410421500PE", "09:20", "SELL", "open", 71.0, 71 * LOT, "entry"),
+        ("NIFTY2410421500CE", "09:20", "BUY", "close", 131.0, -131 * LOT, "eod"),
+        ("NIFTY2410421500PE", "09:20", "BUY", "close", 73.0, -73 * LOT, "eod"),
+    ]
+    assert result.metrics["total_pnl"] == -200
+    messages = result.days.iloc[0]["refusal_messages"]
+    assert "09:18:00 open NIFTY2410421500PE" in messages and "no bid" in messages
+    assert "09:19:00 open NIFTY2410421500CE" in messages and "1 ticks old" in messages
+    assert result.days.iloc[0]["refused_fills"] == 2
+
+
+def test_fallback_fill_is_a_warning(market: Path) -> None:
+    # mid with the default close fallback: at 09:18 the put has no bid -> filled at its close 80
+    # with a warning; the call at its mid 115. Force close at 09:20: C mid 130, P mid 72.
+    result = run(market, {"orders": [straddle("09:18")]})
+    tb = result.tradebook
+    assert list(tb["price"]) == [115.0, 80.0, 130.0, 72.0]
+    assert list(tb["fill_model"]) == ["mid/mid", "mid/close", "mid/mid", "mid/mid"]
+    assert result.days.iloc[0]["warnings"] == 1
+    assert result.metrics["total_pnl"] == (115 + 80 - 130 - 72) * LOT
+
+
+def test_stale_leg_is_force_closed_at_its_mark(market: Path) -> None:
+    # buy the illiquid 21550 C at 09:17 (mid 95); at the last tick 09:20 its last bar is 09:19
+    # (lag 1) -> the forced close uses the mark (mid of the 09:19 bar, 85) and warns.
+    order = {"at": time(9, 17), "legs": [{"strike": 21550, "right": "C", "side": "BUY"}], "day": D1}
+    result = run(market, {"orders": [order]})
+    tb = result.tradebook
+    assert list(tb["price"]) == [95.0, 85.0]
+    assert list(tb["fill_model"]) == ["mid/mid", "force/mark"]
+    assert list(tb["lag"]) == [0, 1]
+    assert tb["price_ts"].iloc[1] == datetime(2024, 1, 2, 9, 19)
+    assert result.metrics["total_pnl"] == (85 - 95) * LOT == -500
+    assert "forced close" in result.days.iloc[0]["warning_messages"]
+
+
+def test_fees_and_cash_per_fill(market: Path) -> None:
+    # Rs 20 per executed leg: 4 fills -> 80 of fees; cash = -signed_units x price - fees.
+    result = run(
+        market,
+        {"orders": [straddle("09:16")], "exit_at": time(9, 17)},
+        fees="per-order:20,per_leg=true",
+    )
+    tb = result.tradebook
+    assert list(tb["fees"]) == [20.0] * 4
+    # entry C 105, P 85; exit 09:17 C 120, P 75
+    assert list(tb["cash"]) == [105 * LOT - 20, 85 * LOT - 20, -120 * LOT - 20, -75 * LOT - 20]
+    assert result.metrics["total_pnl"] == (105 + 85 - 120 - 75) * LOT - 80 == -330
+    assert result.daily.iloc[0]["fees"] == 80
+
+
+def test_stop_loss_on_money_and_multiple_cycles(market: Path) -> None:
+    # two cycles: sell C at 09:15 (mid 100); at 09:16 mark 105 -> pnl -250: no stop (-300);
+    # 09:17 mark 120 -> -1000 -> stop: buy at 120. Cycle 2 re-enters at 09:17 (on_bar after the
+    # exit) at 120; 09:18 mark 115 (+250); 09:19 no bar: mark stays 115; 09:20 mark 130 -> -500
+    # -> stop again at 130 (before the EOD close).  Total (100 - 120) * 50 + (120 - 130) * 50.
+    order = {
+        "at": time(9, 15),
+        "legs": [{"strike": 21500, "right": "C", "side": "SELL"}],
+        "keys": ["c"],
+    }
+    order2 = dict(order, at=time(9, 17))
+    result = run(market, {"orders": [order, order2], "stop_loss": 300, "max_cycles": 2})
+    assert rows(result) == [
+        ("c", "09:15", "SELL", "open", 100.0, 100 * LOT, "entry"),
+        ("c", "09:17", "BUY", "close", 120.0, -120 * LOT, "stop_loss"),
+        ("c", "09:17", "SELL", "open", 120.0, 120 * LOT, "entry"),
+        ("c", "09:20", "BUY", "close", 130.0, -130 * LOT, "stop_loss"),
+    ]
+    assert list(result.tradebook["cycle"]) == [0, 0, 1, 1]
+    assert result.metrics["total_pnl"] == -1500
+    assert result.metrics["trades"] == 2 and result.metrics["win_rate"] == 0.0
+
+
+def test_roll_is_an_adjustment(market: Path) -> None:
+    # sell C E at 09:15 (100); at 09:17 roll to the next expiry: buy back E at 120, sell E2 at 160
+    # (both reason "roll", same key); force close E2 at 09:20 at 170.
+    order = {
+        "at": time(9, 15),
+        "legs": [{"strike": 21500, "right": "C", "side": "SELL"}],
+        "keys": ["c"],
+        "day": D1,
+    }
+    result = run(market, {"orders": [order], "roll_at": time(9, 17)})
+    assert rows(result) == [
+        ("c", "09:15", "SELL", "open", 100.0, 100 * LOT, "entry"),
+        ("c", "09:17", "BUY", "close", 120.0, -120 * LOT, "roll"),
+        ("c", "09:17", "SELL", "open", 160.0, 160 * LOT, "roll"),
+        ("c", "09:20", "BUY", "close", 170.0, -170 * LOT, "eod"),
+    ]
+    assert list(result.tradebook["expiry"].astype(str)) == [
+        str(E),
+        str(E),
+        "2024-01-11",
+        "2024-01-11",
+    ]
+    assert result.metrics["total_pnl"] == (100 - 120 + 160 - 170) * LOT
+
+
+def test_key_collision_raises_and_fails_only_that_day(market: Path) -> None:
+    result = run_backtest(
+        Scripted,
+        data=market,
+        params={"orders": [dict(straddle("09:16", keys=("c", "p")), day=None)], "collide": True},
+        fill="mid",
+        fees="none",
+        executor="serial",
+        progress=False,
+    )
+    days = result.days.set_index("date")
+    assert list(days["status"]) == ["failed", "failed", "failed"]
+    assert "ValueError: position key 'c' is already open" in days.loc[str(D1), "reason"]
+    assert "Traceback" in days.loc[str(D1), "error"]
+
+
+def test_failing_day_reported_while_others_complete(market: Path) -> None:
+    params = {"orders": [dict(straddle("09:16"), day=None)], "exit_at": time(9, 18), "fail_on": D2}
+    result = run_backtest(
+        Scripted,
+        data=market,
+        params=params,
+        fill="mid",
+        fees="none",
+        executor="serial",
+        progress=False,
+    )
+    days = result.days.set_index("date")
+    assert days.loc[str(D1), "status"] == "ok" and days.loc[str(D3), "status"] == "ok"
+    assert days.loc[str(D2), "status"] == "failed"
+    assert "RuntimeError: deliberate failure on 2024-01-03" in days.loc[str(D2), "error"]
+    assert "Traceback (most recent call last)" in days.loc[str(D2), "error"]
+    assert result.failed_days[0][0] == str(D2)
+    assert set(result.tradebook["day"].astype(str)) == {str(D1), str(D3)}
+    assert result.metrics["days_failed"] == 1
+
+
+def test_failing_day_in_a_process_pool(market: Path, tmp_path: Path) -> None:
+    params = {"orders": [dict(straddle("09:16"), day=None)], "exit_at": time(9, 18), "fail_on": D3}
+    pooled = run_backtest(
+        Scripted, data=market, params=params, fill="mid", fees="none", progress=False
+    )
+    serial = run_backtest(
+        Scripted,
+        data=market,
+        params=params,
+        fill="mid",
+        fees="none",
+        executor="serial",
+        progress=False,
+    )
+    assert pooled.failed_days[0][0] == str(D3)
+    pooled.save(tmp_path / "pooled")
+    serial.save(tmp_path / "serial")
+    a = (tmp_path / "pooled" / "tradebook.parquet").read_bytes()
+    assert a == (tmp_path / "serial" / "tradebook.parquet").read_bytes()
+
+
+@pytest.mark.parametrize(("fault", "word"), [("reverse", "out-of-order"), ("repeat", "repeated")])
+def test_stale_or_repeated_timestamps_raise(market: Path, fault: str, word: str) -> None:
+    result = run(market, {"clock_fault": fault})
+    day = result.days.iloc[0]
+    assert day["status"] == "failed"
+    assert "ChronologyError" in day["reason"] and word in day["reason"]
+
+
+def test_position_open_after_stop_time_raises(market: Path) -> None:
+    result = run(market, {"open_in_day_end": True})
+    day = result.days.iloc[0]
+    assert day["status"] == "failed"
+    assert "ChronologyError" in day["reason"] and "open after the stop time" in day["reason"]
+
+
+def test_unknown_and_bad_parameters_are_named(market: Path) -> None:
+    from workbench.engine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="parameter 'stop_los': unknown parameter"):
+        run(market, {"stop_los": 1})
+    with pytest.raises(ConfigError, match="parameter 'max_cycles'"):
+        run(market, {"max_cycles": 0})
+    with pytest.raises(ValueError, match="underlying"):
+        run(market, {"underlying": "BANKNIFTY"})
+
+
+def test_skipped_calendar_days_and_daily_rows(market: Path) -> None:
+    # 2024-01-01 is an NSE trading day the dataset does not hold: recorded as skipped.
+    result = run_backtest(
+        Scripted,
+        data=market,
+        start="2024-01-01",
+        end=D3,
+        params={},
+        executor="serial",
+        progress=False,
+    )
+    days = result.days.set_index("date")
+    assert days.loc["2024-01-01", "status"] == "skipped"
+    assert "no data" in days.loc["2024-01-01", "reason"]
+    assert list(result.daily["date"]) == ["2024-01-01", str(D1), str(D2), str(D3)]
+    assert list(result.daily["skipped"]) == [True, False, False, False]
