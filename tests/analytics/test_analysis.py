@@ -140,8 +140,10 @@ def test_margin_base_when_the_margin_covers_every_pnl_day() -> None:
     daily = run.daily.copy()
     daily["margin"] = 200_000.0
     a = analyse(FakeResult(run.tradebook, daily, {}), capital=1_000_000, mc_paths=20)
-    assert a.capital_base == "margin"
-    assert np.allclose(a.returns.to_numpy(), daily["pnl"].to_numpy() / 200_000.0)
+    assert a.capital_base == "margin" and a.base_amount == 200_000.0
+    before = 200_000.0 + np.concatenate([[0.0], daily["equity"].to_numpy()[:-1]])
+    assert np.allclose(a.returns.to_numpy(), daily["pnl"].to_numpy() / before)
+    assert a.metrics["total_return"] == pytest.approx(daily["pnl"].sum() / 200_000.0)
 
 
 def test_currency_and_title_come_from_manifest_or_instrument(run60: FakeResult) -> None:

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from workbench.analytics.inputs import validate_daily
-from workbench.analytics.returns import daily_returns, resolve_capital_base, wealth_index
+from workbench.analytics.returns import (
+    base_amount,
+    daily_returns,
+    resolve_capital_base,
+    wealth_index,
+)
 
 
 def _daily(pnl: list[float], margin: list[float] | None = None) -> pd.DataFrame:
@@ -25,16 +30,22 @@ def test_fixed_capital_returns_by_hand() -> None:
     assert wealth_index(r).iloc[-1] == pytest.approx(1075 / 1000)
 
 
-def test_margin_returns_use_larger_of_carried_and_closing_margin() -> None:
+def test_margin_returns_use_an_account_of_the_peak_margin() -> None:
     d = _daily([0.0, 50.0, -20.0, 10.0], margin=[0.0, 500.0, 400.0, 0.0])
+    assert base_amount(d, capital=1e6, base="margin") == 500.0
+    assert base_amount(d, capital=1e6, base="fixed") == 1e6
     r = daily_returns(d, capital=1e6, base="margin")
-    assert list(r) == pytest.approx([0.0, 50 / 500, -20 / 500, 10 / 400])
+    assert list(r) == pytest.approx([0.0, 50 / 500, -20 / 550, 10 / 530])
+    # compounding these returns gives back the money: no volatility drag from a moving base
+    assert wealth_index(r).iloc[-1] * 500 == pytest.approx(500 + 40)
 
 
-def test_margin_base_with_pnl_and_no_margin_names_the_date() -> None:
+def test_margin_base_without_any_margin_is_an_error() -> None:
     d = _daily([0.0, 50.0], margin=[0.0, 0.0])
-    with pytest.raises(ValueError, match=r"2024-03-04.*margin"):
+    with pytest.raises(ValueError, match=r"field 'margin'.*no positive margin"):
         daily_returns(d, capital=1e6, base="margin")
+    with pytest.raises(ValueError, match=r"field 'margin'"):
+        daily_returns(_daily([1.0]), capital=1e6, base="margin")
 
 
 def test_auto_picks_margin_only_when_it_covers_every_pnl_day() -> None:

@@ -22,6 +22,7 @@ from workbench.analytics.inputs import RunData, coerce_run
 from workbench.analytics.montecarlo import MonteCarloResult, monte_carlo
 from workbench.analytics.returns import (
     CapitalBaseKind,
+    base_amount,
     daily_returns,
     resolve_capital_base,
     wealth_index,
@@ -69,6 +70,7 @@ class Analysis:
     vix: pd.Series | None = None
     notes: list[str] = field(default_factory=list)
     currency: str = ""
+    base_amount: float = math.nan
 
     @property
     def daily(self) -> pd.DataFrame:
@@ -161,6 +163,7 @@ def _return_metrics(
         "time_in_market": float(in_market.mean()) if n else math.nan,
         "capital": capital,
         "capital_base": "",
+        "base_amount": math.nan,
         "net_pnl": net,
         "total_return": m.total_return(r) if len(r) else 0.0,
         "cagr": m.cagr(r, ppy),
@@ -353,6 +356,7 @@ def analyse(
     daily = run.daily
     notes: list[str] = []
     base = resolve_capital_base(daily, capital_base)
+    start_value = base_amount(daily, capital=capital, base=base)
     returns = daily_returns(daily, capital=capital, base=base)
     if returns.isna().any():
         first = returns.index[returns.isna().to_numpy()][0]
@@ -363,6 +367,7 @@ def analyse(
     equity = daily["equity"].rename("equity")
     metrics = _return_metrics(daily, returns, wealth, periods_per_year, capital)
     metrics["capital_base"] = base
+    metrics["base_amount"] = start_value
     window = rolling_window or max(round(periods_per_year / 4), 2)
     roll = returns.rolling(window)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -452,6 +457,7 @@ def analyse(
         vix=vix_series,
         notes=notes,
         currency=resolve_currency(run.manifest, run.tradebook),
+        base_amount=start_value,
     )
 
 
@@ -491,6 +497,7 @@ def metrics_dict(analysis: Analysis) -> dict[str, Any]:
         {
             "capital": analysis.capital,
             "capital_base": analysis.capital_base,
+            "base_amount": analysis.base_amount,
             "currency": analysis.currency,
             "periods_per_year": analysis.periods_per_year,
             "metrics": analysis.metrics,

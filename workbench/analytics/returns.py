@@ -8,12 +8,16 @@ Returns are always computed against a declared capital base:
     ``pnl_t / (capital + equity_{t-1})``: the account's compounded return. Once the account value
     is at or below zero the run is ruined; later returns are NaN (and left out of the statistics).
 ``margin``
-    Return on margin employed: ``pnl_t / max(margin_{t-1}, margin_t)``, the larger of the margin
-    carried into the day and the margin held at its close. A day with PnL but no margin is an error
-    naming the date (the margin column does not describe that day; use ``fixed``).
+    Return on the margin the run needed: the same account, started with the **peak margin** of the
+    run (the largest value of the daily ``margin`` column) instead of ``capital``; i.e. the
+    smallest account that could have carried every position. (Dividing each day's PnL by that
+    day's margin and compounding would reinvest a small, changing base and turn a profitable run
+    into a loss through volatility drag; it is deliberately not done.) A run without any margin
+    is an error.
 ``auto``
-    ``margin`` when the daily path has a positive margin on every day with non-zero PnL, else
-    ``fixed``.
+    ``margin`` when a margin model is present, i.e. the daily path has a positive margin carried
+    into or held at the close of every day with non-zero PnL; else ``fixed``. (An intraday
+    strategy is flat at every close, so its margin column is 0 and it uses ``fixed``.)
 
 The wealth index is ``cumprod(1 + r)`` starting from 1 before the first day.
 """
@@ -45,48 +49,50 @@ def resolve_capital_base(daily: pd.DataFrame, base: CapitalBaseKind) -> Literal[
     return "margin" if bool((used[active] > 0).all()) else "fixed"
 
 
+def base_amount(daily: pd.DataFrame, *, capital: float, base: Literal["fixed", "margin"]) -> float:
+    """The account's starting value in money: ``capital`` for ``fixed``, the peak margin for
+    ``margin`` (``ValueError`` naming the column when no margin was ever used)."""
+    if not np.isfinite(capital) or capital <= 0:
+        raise ValueError(f"capital must be a positive amount of money, got {capital!r}")
+    if base == "fixed":
+        return float(capital)
+    if base == "margin":
+        margin = daily["margin"].to_numpy(dtype=float) if "margin" in daily else np.zeros(0)
+        peak = float(np.nanmax(margin)) if np.isfinite(margin).any() else 0.0
+        if not peak > 0:
+            raise ValueError(
+                "daily path, field 'margin': no positive margin in the run; a margin capital base "
+                "needs a margin model (use capital_base='fixed')"
+            )
+        return peak
+    raise ValueError(f"capital base {base!r} is not 'fixed' or 'margin'")
+
+
 def daily_returns(
     daily: pd.DataFrame, *, capital: float, base: Literal["fixed", "margin"]
 ) -> pd.Series:
     """Daily returns (fraction, 0.01 = 1%) indexed like ``daily``.
 
+    The account starts at ``base_amount(daily, capital=capital, base=base)`` (money) and holds
+    that plus ``equity`` at each close; the return of day *t* is ``pnl_t`` over the account value
+    at the previous close. NaN from the day after the account value reached zero.
+
     Parameters
     ----------
     daily : validated daily path (``pnl``, ``equity``, optionally ``margin``), money units.
-    capital : starting account value in money; must be > 0 (used by ``fixed``).
+    capital : declared account capital in money; must be > 0 (the ``fixed`` base).
     base : ``"fixed"`` or ``"margin"`` (see module docstring).
     """
-    if not np.isfinite(capital) or capital <= 0:
-        raise ValueError(f"capital must be a positive amount of money, got {capital!r}")
+    start = base_amount(daily, capital=capital, base=base)
     pnl = daily["pnl"].to_numpy(dtype=float)
-    if base == "fixed":
-        equity = daily["equity"].to_numpy(dtype=float)
-        before = capital + np.concatenate([[0.0], equity[:-1]])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where(before > 0, pnl / before, np.nan)
-        ruined = np.flatnonzero(before <= 0)
-        if ruined.size:
-            r[ruined[0] :] = np.nan
-        return pd.Series(r, index=daily.index, name="return")
-    if base == "margin":
-        margin = (
-            np.nan_to_num(daily["margin"].to_numpy(dtype=float))
-            if "margin" in daily
-            else np.zeros_like(pnl)
-        )
-        prev = np.concatenate([[0.0], margin[:-1]])
-        used = np.maximum(prev, margin)
-        bad = np.flatnonzero((used <= 0) & (pnl != 0))
-        if bad.size:
-            day = daily.index[bad[0]]
-            raise ValueError(
-                f"daily path, field 'margin': 0 on {pd.Timestamp(day).date()} but pnl is {pnl[bad[0]]:.2f}; "
-                "a margin capital base needs the margin in use on every day with PnL (use capital_base='fixed')"
-            )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where(used > 0, pnl / used, 0.0)
-        return pd.Series(r, index=daily.index, name="return")
-    raise ValueError(f"capital base {base!r} is not 'fixed' or 'margin'")
+    equity = daily["equity"].to_numpy(dtype=float)
+    before = start + np.concatenate([[0.0], equity[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(before > 0, pnl / before, np.nan)
+    ruined = np.flatnonzero(before <= 0)
+    if ruined.size:
+        r[ruined[0] :] = np.nan
+    return pd.Series(r, index=daily.index, name="return")
 
 
 def wealth_index(returns: pd.Series) -> pd.Series:

@@ -86,6 +86,7 @@ HEADLINE: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("time_in_market", "Time in market", "pct"),
             ("capital", "Capital", "money"),
             ("capital_base", "Capital base", "text"),
+            ("base_amount", "Account start (base amount)", "money"),
             ("net_pnl", "Net PnL", "money"),
             ("total_return", "Cumulative return", "pct"),
             ("cagr", "CAGR", "pct"),
@@ -277,6 +278,13 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
         out.append((prefix, text))
 
 
+def _base_text(a: Analysis) -> str:
+    cur = f" {a.currency}" if a.currency else ""
+    if a.capital_base == "margin":
+        return f"returns on the peak margin {_money(a.base_amount)}{cur} (capital declared {_money(a.capital)})"
+    return f"returns on a fixed capital of {_money(a.capital)}{cur}"
+
+
 def run_title(manifest: dict[str, Any]) -> str:
     """A readable title from the manifest: template or strategy name (and version), run id."""
     parts: list[str] = []
@@ -373,7 +381,7 @@ def build_context(
     name = title or run_title(mf)
     return {
         "title": name,
-        "subtitle": f"{_text(m.get('start'))} to {_text(m.get('end'))} · {m.get('trading_days', 0)} trading days · capital {_money(analysis.capital)} {analysis.currency} ({analysis.capital_base} base)",
+        "subtitle": f"{_text(m.get('start'))} to {_text(m.get('end'))} · {m.get('trading_days', 0)} trading days · {_base_text(analysis)}",
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "kpis": [
             ("Net PnL", _money(m.get("net_pnl"))),
