@@ -120,3 +120,24 @@ def test_a_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.Mon
             "nifty-intraday", tmp_path / "x", seed=1, start="2024-01-02", days=1, progress=False
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_process_pool_writes_the_same_content_as_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nifty_dataset: tuple[Path, Catalog]
+) -> None:
+    from workbench.data.synth import runner
+
+    _, single = nifty_dataset
+    monkeypatch.setattr(runner, "MIN_POOL_DAYS", 2)
+    monkeypatch.setattr(runner, "MAX_CHUNK_DAYS", 1)  # three tasks on two workers
+    pooled = generate(
+        "nifty-intraday",
+        tmp_path / "p",
+        seed=42,
+        start="2024-01-02",
+        days=3,
+        progress=False,
+        workers=2,
+    )
+    assert pooled.content_version == single.content_version
+    assert not (tmp_path / "p" / runner.SCRATCH_DIR).exists()

@@ -20,7 +20,7 @@ Quote semantics: ``bid``/``ask`` NaN means no quote on that side; traded prices 
 one tick.
 """
 
-from workbench.data.synth.generate import generate, parse_start, select_days
 from workbench.data.synth.profiles import PROFILES, Profile, get_profile
+from workbench.data.synth.runner import generate, parse_start, select_days
 
 __all__ = ["PROFILES", "Profile", "generate", "get_profile", "parse_start", "select_days"]
