@@ -1,0 +1,173 @@
+"""Positional mode: positions carry across days and expire at intrinsic value.
+
+NIFTY: cash, PM (settles against the expiry day's last close). SPX: cash, AM (settles against the
+expiry day's opening price). SPY: physical (an ITM option becomes a stock position). Expected
+numbers are computed by hand from the bars written here and in engine_builders.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+from engine_builders import D1, D2, D3, E, tiny_nifty, write_market
+from engine_strategies import PositionalScripted
+
+from workbench.engine.runner import run_backtest
+
+T18, T19 = date(2024, 1, 18), date(2024, 1, 19)  # SPX monthly / SPY weekly expiry: Fri 19 Jan 2024
+
+
+def order(day: date, at: str, strike: float, right: str, side: str, key: str) -> dict:
+    h, m = at.split(":")
+    return {
+        "at": time(int(h), int(m)),
+        "day": day,
+        "legs": [{"strike": strike, "right": right, "side": side}],
+        "keys": [key],
+    }
+
+
+def run(data: Path, orders: list[dict], **kw):
+    return run_backtest(
+        PositionalScripted,
+        data=data,
+        params={"orders": orders, "max_cycles": 5},
+        fill="mid",
+        fees="none",
+        progress=False,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def nifty(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_nifty(tmp_path_factory.mktemp("settle") / "nifty")
+
+
+def test_cash_pm_settlement_at_the_expiry_close(nifty: Path) -> None:
+    # D2 09:16, one order: buy 21500 C at mid 75, sell 21500 P at mid 18 (lot 50). Held to D3
+    # (expiry E); D3's last spot close is 21655 -> C settles at 155, P at 0.
+    both = {
+        "at": time(9, 16),
+        "day": D2,
+        "legs": [
+            {"strike": 21500, "right": "C", "side": "BUY"},
+            {"strike": 21500, "right": "P", "side": "SELL"},
+        ],
+        "keys": ["c", "p"],
+    }
+    result = run(nifty, [both])
+    tb = result.tradebook
+    assert list(zip(tb["position_key"], tb["action"], tb["price"], tb["reason"])) == [
+        ("c", "open", 75.0, "entry"),
+        ("p", "open", 18.0, "entry"),
+        ("c", "settle", 155.0, "expiry"),
+        ("p", "settle", 0.0, "expiry"),
+    ]
+    assert list(tb["day"].astype(str)) == [str(D2), str(D2), str(D3), str(D3)]
+    assert str(tb["ts"].iloc[2]) == "2024-01-04 09:20:00"  # after the session's last tick
+    assert tb["lag"].isna().sum() == 2  # settlements are not market prices
+    daily = result.daily.set_index("date")
+    # D2 close marks: C mid 110, P mid 10 -> unrealised (110-75)*50 + (18-10)*50 = 1750 + 400
+    assert daily.loc[str(D2), "unrealized"] == pytest.approx(2150)
+    assert daily.loc[str(D2), "equity"] == pytest.approx(2150)
+    assert daily.loc[str(D2), "mtm"] == pytest.approx(110 * 50 - 10 * 50)
+    assert daily.loc[str(D2), "open_legs"] == 2
+    # D3: realised (155-75)*50 + 18*50 = 4000 + 900
+    assert daily.loc[str(D3), "equity"] == pytest.approx(4900)
+    assert daily.loc[str(D3), "pnl"] == pytest.approx(4900 - 2150)
+    assert daily.loc[str(D3), "open_legs"] == 0
+    assert result.metrics["total_pnl"] == 4900
+    assert str(E) == str(D3)
+
+
+def test_expired_position_is_not_marked_after_expiry(nifty: Path) -> None:
+    # A position opened on D1 09:15 (C E at mid 100) and never closed settles on D3 at 155.
+    result = run(nifty, [order(D1, "09:15", 21500, "C", "BUY", "c")])
+    assert result.metrics["total_pnl"] == (155 - 100) * 50
+    assert list(result.tradebook["action"]) == ["open", "settle"]
+
+
+@pytest.fixture(scope="module")
+def spx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spot = {
+        T18: [("09:30", 4775, 4780), ("09:31", 4780, 4785), ("09:32", 4785, 4790)],
+        T19: [("09:30", 4800, 4810), ("09:31", 4810, 4805), ("09:32", 4805, 4820)],
+    }
+    feb = date(2024, 2, 16)
+    options = {
+        T18: [
+            ("09:30", T19, 4790, "C", 20, 19, 21),
+            ("09:31", T19, 4790, "C", 22, 21, 23),
+            ("09:32", T19, 4790, "C", 25, 24, 26),
+        ],
+        # AM-settled SPX stops trading the day before; another expiry trades on the 19th
+        T19: [("09:30", feb, 4800, "C", 60, 59, 61), ("09:31", feb, 4800, "C", 62, 61, 63)],
+    }
+    root = tmp_path_factory.mktemp("settle") / "spx"
+    return write_market(
+        root, "SPX", spot, options, venue="CBOE", timezone="America/New_York", name="spx"
+    )
+
+
+def test_cash_am_settlement_at_the_opening_price(spx: Path) -> None:
+    # buy 1 SPX 4790 C at 09:31 on the 18th (mid 22, multiplier 100); on the 19th it settles
+    # against the opening price 4800 (first bar's open), not the close: intrinsic 10.
+    result = run(spx, [order(T18, "09:31", 4790, "C", "BUY", "c")])
+    tb = result.tradebook
+    assert list(zip(tb["action"], tb["price"], tb["units"])) == [
+        ("open", 22.0, 100.0),
+        ("settle", 10.0, 100.0),
+    ]
+    assert str(tb["ts"].iloc[1]) == "2024-01-19 09:30:00"  # at the session's first tick
+    assert result.metrics["total_pnl"] == (10 - 22) * 100
+    assert tb["spot"].iloc[1] == 4800
+
+
+@pytest.fixture(scope="module")
+def spy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spot = {
+        T18: [("09:30", 476, 475), ("09:31", 475, 474), ("09:32", 474, 473)],
+        T19: [("09:30", 472, 470), ("09:31", 470, 468), ("09:32", 468, 465)],
+    }
+    options = {
+        T18: [
+            ("09:30", T19, 470, "P", 3.0, 2.9, 3.1),
+            ("09:31", T19, 470, "P", 3.5, 3.4, 3.6),
+            ("09:32", T19, 470, "P", 4.0, 3.9, 4.1),
+        ],
+        T19: [
+            ("09:30", T19, 470, "P", 4.0, 3.9, 4.1),
+            ("09:31", T19, 470, "P", 5.0, 4.9, 5.1),
+            ("09:32", T19, 470, "P", 6.0, 5.9, 6.1),
+        ],
+    }
+    root = tmp_path_factory.mktemp("settle") / "spy"
+    return write_market(
+        root, "SPY", spot, options, venue="OPRA", timezone="America/New_York", name="spy"
+    )
+
+
+def test_physical_settlement_becomes_a_stock_position(spy: Path) -> None:
+    # sell 1 SPY 470 P at 09:31 on the 18th (mid 3.5, 100 shares): +350. On the 19th the close is
+    # 465: the put settles at intrinsic 5 (-500) and is assigned: buy 100 SPY at 465 (-46,500),
+    # a stock position marked at 465 (+46,500). Equity = 350 - 500 = -150.
+    result = run(spy, [order(T18, "09:31", 470, "P", "SELL", "p")])
+    tb = result.tradebook
+    assert list(
+        zip(tb["asset"], tb["side"], tb["action"], tb["price"], tb["qty"], tb["cash"], tb["reason"])
+    ) == [
+        ("option", "SELL", "open", 3.5, 1, 350.0, "entry"),
+        ("option", "BUY", "settle", 5.0, 1, -500.0, "expiry"),
+        ("underlying", "BUY", "open", 465.0, 100, -46500.0, "assignment"),
+    ]
+    stock = tb.iloc[2]
+    assert stock["symbol"] == "SPY" and stock["position_key"] == "p"
+    assert stock["expiry"] is None or str(stock["expiry"]) in ("NaT", "None")
+    daily = result.daily.set_index("date")
+    assert daily.loc[str(T19), "equity"] == pytest.approx(-150)
+    assert daily.loc[str(T19), "mtm"] == pytest.approx(46500)
+    assert daily.loc[str(T19), "open_legs"] == 1
+    assert daily.loc[str(T19), "delta"] == pytest.approx(100)
