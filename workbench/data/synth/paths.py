@@ -7,7 +7,8 @@ Model (annualised units, one trading day = ``1/252`` year):
   ``corr(dW_v, dW_S) = rho < 0`` (leverage), and a down jump of the spot lifts ``ln v`` by
   ``jump_vol_beta * |jump|``;
 * the spot diffuses with volatility ``v / vrp`` (``vrp > 1``: implied above realised, the
-  variance risk premium), drift ``mu``, a share ``overnight_share`` of each day's variance as an
+  variance risk premium), drift ``mu`` (net of the jump compensator, so jumps do not change
+  the expected return), a share ``overnight_share`` of each day's variance as an
   overnight gap, and compound-Poisson jumps in log price (rate ``jump_rate`` per year, sizes
   ``N(jump_mean, jump_sd)``), a fraction ``overnight_jump_share`` of them overnight.
 
@@ -75,6 +76,8 @@ class DaySkeleton:
 def simulate_skeleton(params: PathParams, seed: int, days: list[date]) -> list[DaySkeleton]:
     """Simulate the daily skeleton over ``days`` (ascending trading days)."""
     dt = 1.0 / TRADING_DAYS_PER_YEAR
+    # Jump compensator: the expected simple return stays mu with the jumps included.
+    compensator = params.jump_rate * np.expm1(params.jump_mean + 0.5 * params.jump_sd**2)
     out: list[DaySkeleton] = []
     close = params.s0
     ln_v = np.log(params.v0)
@@ -90,7 +93,7 @@ def simulate_skeleton(params: PathParams, seed: int, days: list[date]) -> list[D
         v = float(np.exp(ln_v))
         sigma = v / params.vrp
         var_day = sigma * sigma * dt
-        drift = (params.mu - 0.5 * sigma * sigma) * dt
+        drift = (params.mu - compensator - 0.5 * sigma * sigma) * dt
         if first:
             open_ = params.s0
             first = False

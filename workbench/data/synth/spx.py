@@ -64,7 +64,14 @@ class SpxParams:
     width_sd: float = 2.5  # band half-width in standard deviations at first listing
     paths: PathParams = field(
         default_factory=lambda: PathParams(
-            s0=2500.0, v0=0.2, theta=0.17, jump_rate=4.0, jump_mean=-0.015, jump_sd=0.025
+            s0=2500.0,
+            v0=0.17,
+            theta=0.15,
+            xi=0.9,
+            jump_rate=4.0,
+            jump_mean=-0.01,
+            jump_sd=0.02,
+            jump_vol_beta=4.0,
         )
     )
     surface: SurfaceParams = field(
