@@ -161,3 +161,14 @@ def test_currency_and_title_come_from_manifest_or_instrument(run60: FakeResult) 
     )
     assert run_title({"template": {"name": "t", "version": 1}, "strategy": {"name": "s"}}) == "t v1"
     assert run_title({}) == "Backtest"
+
+
+def test_a_ruined_account_is_reported_not_raised(run60: FakeResult) -> None:
+    losing = run60.daily.copy()
+    losing[["pnl", "equity"]] = -losing[["pnl", "equity"]]  # the mirror image loses ~60k
+    a = analyse(FakeResult(pd.DataFrame(), losing, {}), capital=10_000.0, mc_paths=50)
+    assert any("account value reached zero" in n for n in a.notes)
+    assert a.returns.isna().any()
+    assert a.metrics["max_drawdown_pct"] <= -1.0
+    assert a.monte_carlo["daily_bootstrap"].prob_ruin > 0
+    json.dumps(metrics_dict(a), allow_nan=False)

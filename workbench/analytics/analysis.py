@@ -280,6 +280,8 @@ def _trade_metrics(trades: pd.DataFrame) -> dict[str, Any]:
 def _costs(
     tradebook: pd.DataFrame, net_pnl: float, capital: float, n_days: int, ppy: float
 ) -> tuple[dict[str, float], pd.DataFrame]:
+    """Fees, slippage versus the mid (fills without a mid, such as settlements at intrinsic
+    value, count no slippage) and net PnL as costs scale; ``capital`` is the base amount."""
     if tradebook.empty:
         fees = slippage = 0.0
         no_mid = 0
@@ -313,7 +315,7 @@ def _costs(
             "net_pnl": [gross - k * total for k in COST_MULTIPLIERS],
         }
     )
-    table["return_on_capital"] = table["net_pnl"] / capital
+    table["return_on_base"] = table["net_pnl"] / capital
     return costs, table
 
 
@@ -402,7 +404,7 @@ def analyse(
         breakdowns["vix_regime_days"] = bd.by_vix_regime_days(daily["pnl"], vix_series)
 
     costs, sensitivity = _costs(
-        run.tradebook, float(daily["pnl"].sum()), capital, len(daily), periods_per_year
+        run.tradebook, float(daily["pnl"].sum()), start_value, len(daily), periods_per_year
     )
     greeks = daily[[c for c in GREEK_COLUMNS if c in daily.columns]].copy()
 

@@ -439,7 +439,8 @@ def monte_carlo_chart(a: Analysis) -> Figure:
     ax2.set_xlabel(f"max drawdown ({_currency(a)})")
     ax2.set_ylabel("paths")
     ax2.legend(frameon=False, fontsize=8)
-    ax2.set_title(f"P(ruin at -{mc.ruin_fraction:.0%} of capital) = {mc.prob_ruin:.2%}")
+    ruin_loss = mc.ruin_fraction * mc.capital
+    ax2.set_title(f"P(ruin: a loss of {ruin_loss:,.0f}) = {mc.prob_ruin:.2%}")
     return fig
 
 

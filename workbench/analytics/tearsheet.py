@@ -199,7 +199,7 @@ COST_HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("gross_pnl_at_mid", "Gross PnL at mid, before fees", "money"),
     ("net_pnl", "Net PnL", "money"),
     ("cost_share_of_gross", "Costs as share of gross PnL", "pct"),
-    ("cost_drag_annual", "Cost drag (per year, of capital)", "pct"),
+    ("cost_drag_annual", "Cost drag (per year, of the base amount)", "pct"),
     ("fills_without_mid", "Fills without a mid", "int"),
 )
 
@@ -400,7 +400,7 @@ def build_context(
                 "multiplier": "ratio",
                 "costs": "amount",
                 "net_pnl": "money",
-                "return_on_capital": "pct",
+                "return_on_base": "pct",
             },
         ),
         "worst_drawdowns": _table(
