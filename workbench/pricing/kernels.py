@@ -17,6 +17,10 @@ with ``T > 0`` is the deterministic forward (gamma and vega zero); so is any tot
 ``sigma sqrt(T)`` below ``MIN_TOTAL_VOL`` (1e-100), where the closed forms would divide by an
 underflowed number.
 
+No fast-math: the scalar, serial and multi-threaded paths give bit-identical results (fast-math
+reassociation would make the last bits depend on the array length and the path), which keeps
+tradebooks reproducible byte for byte.
+
 Nothing is compiled at import: the dispatchers compile (or load from the on-disk cache) on
 first call.
 """
