@@ -4,8 +4,8 @@ The new content goes to a temporary file in the destination's own folder (same f
 the final rename is atomic), is flushed and fsynced, then ``os.replace``-d over the destination;
 the folder is fsynced so the rename itself survives a crash. Temporary files are named
 ``.<name>.<random>.tmp`` (a leading dot): readers never list them as data files, and a
-temporary file left by a kill is ignored and swept by the next write to the same folder
-(:func:`sweep_temporaries`).
+temporary file left by a kill is ignored until :func:`sweep_temporaries` removes it (the
+dataset writer does so in ``finalize``, when no other writer is active).
 """
 
 from __future__ import annotations

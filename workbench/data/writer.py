@@ -197,7 +197,6 @@ class DatasetWriter:
         the_day = _as_day(day, "day")
         canonical = conform(table, kind, name, the_day)
         path = layout.data_path(self.root, kind, name, the_day)
-        sweep_temporaries(path.parent)
         write_parquet(canonical, path)
         return path
 
@@ -221,7 +220,6 @@ class DatasetWriter:
                 f"rejects table for source {name!r} does not match the earlier ones: {exc}"
             ) from None
         path = layout.rejects_path(self.root, name)
-        sweep_temporaries(path.parent)
         write_parquet(combined, path)
         return path
 
@@ -240,7 +238,14 @@ class DatasetWriter:
 
     # -- catalog ---------------------------------------------------------------------------
     def finalize(self) -> Catalog:
-        """Scan the dataset, compute counts and content version, write ``catalog.json``."""
+        """Scan the dataset, compute counts and content version, write ``catalog.json``.
+
+        Run it when no other writer is writing to the dataset (it describes the folder as it
+        is). It also removes temporary files that killed writes left behind; ``write_*`` never
+        does, because another process may be writing a day into the same folder.
+        """
+        for folder in self._data_folders():
+            sweep_temporaries(folder)
         files: list[tuple[str, str]] = []
         day_index: dict[str, dict[str, list[date]]] = {}
         rows = {"spot": 0, "options": 0}
@@ -326,6 +331,16 @@ class DatasetWriter:
         self.previous = catalog
         self._counted = {}
         return catalog
+
+    def _data_folders(self) -> list[Path]:
+        folders = [self.root / "rejects"]
+        for kind in layout.KINDS:
+            kind_dir = self.root / kind
+            if kind_dir.is_dir():
+                folders += [
+                    y for u in kind_dir.iterdir() if u.is_dir() for y in u.iterdir() if y.is_dir()
+                ]
+        return folders
 
     def _read_metadata(self, path: Path) -> pq.FileMetaData:
         try:
