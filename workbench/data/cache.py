@@ -146,7 +146,7 @@ class DayCache:
         self.spot_underlying = spec.spot if spec is not None and spec.spot else self.underlying
         if self.spot_underlying not in store.catalog.day_index:
             self.spot_underlying = self.underlying
-        store._check_underlying(self.underlying)
+        store.check_underlying(self.underlying)
         listed = store.catalog.day_index[self.spot_underlying].spot
         if self.day not in listed or not store.spot_path(self.spot_underlying, self.day).is_file():
             raise MissingDayError(

@@ -100,8 +100,9 @@ class MarketStore:
     """An open canonical dataset (see the module docstring).
 
     ``MarketStore(path, threads=1)`` validates ``catalog.json`` and opens the connection (DuckDB
-    with ``threads`` worker threads); use it as a context manager or call :meth:`close`. Timestamps in results are exchange-local, naive
-    (``catalog.timezone`` names the zone).
+    with ``threads`` worker threads); use it as a context manager or call :meth:`close`.
+    Timestamps in results are exchange-local, naive (``catalog.timezone`` names the zone). The
+    catalog is read once at open: reopen the store to see days a writer added since.
     """
 
     def __init__(self, path: Path | str, *, threads: int = 1) -> None:
@@ -110,6 +111,8 @@ class MarketStore:
             raise DatasetNotFoundError(f"dataset folder {self.path} does not exist")
         if not self.path.is_dir():
             raise DatasetNotFoundError(f"dataset path {self.path} is not a folder")
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive integer, got {threads!r}")
         self.catalog: Catalog = Catalog.load(self.path)
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET parquet_metadata_cache = true")
@@ -142,7 +145,8 @@ class MarketStore:
         """Underlyings with data in this dataset, sorted."""
         return sorted(self.catalog.day_index)
 
-    def _check_underlying(self, underlying: str) -> str:
+    def check_underlying(self, underlying: str) -> str:
+        """The canonical name of ``underlying``; :class:`UnknownUnderlyingError` if not held."""
         name = underlying.strip().upper() if isinstance(underlying, str) else underlying
         if name not in self.catalog.day_index:
             known = ", ".join(self.underlyings()) or "none"
@@ -154,20 +158,20 @@ class MarketStore:
 
     def days(self, underlying: str) -> list[date]:
         """Days with a spot or option file for ``underlying``, ascending (from the catalog)."""
-        return self.catalog.underlying_days(self._check_underlying(underlying))
+        return self.catalog.underlying_days(self.check_underlying(underlying))
 
     def has_day(self, underlying: str, day: date | str) -> bool:
         """True if the catalog lists spot or option data for (underlying, day)."""
-        name = self._check_underlying(underlying)
+        name = self.check_underlying(underlying)
         entry = self.catalog.day_index[name]
         the_day = _as_day(day)
         return the_day in entry.spot or the_day in entry.options
 
     def spot_path(self, underlying: str, day: date | str) -> Path:
-        return layout.spot_path(self.path, self._check_underlying(underlying), _as_day(day))
+        return layout.spot_path(self.path, self.check_underlying(underlying), _as_day(day))
 
     def options_path(self, underlying: str, day: date | str) -> Path:
-        return layout.options_path(self.path, self._check_underlying(underlying), _as_day(day))
+        return layout.options_path(self.path, self.check_underlying(underlying), _as_day(day))
 
     # -- reads -----------------------------------------------------------------------------
     def read_spot(self, underlying: str, day: date | str) -> pa.Table:
