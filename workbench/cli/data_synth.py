@@ -42,7 +42,9 @@ def register(subparsers: Any) -> None:
         "--out", default=None, help="dataset folder (default: data/synth-<profile>)"
     )
     parser.add_argument(
-        "--workers", default=None, help="processes to build days on (default: CPU count)"
+        "--workers",
+        default=None,
+        help="processes to build days on (default: every core from 100 days, else 1)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_handle)

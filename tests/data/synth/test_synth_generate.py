@@ -128,7 +128,6 @@ def test_the_process_pool_writes_the_same_content_as_one_process(
     from workbench.data.synth import runner
 
     _, single = nifty_dataset
-    monkeypatch.setattr(runner, "MIN_POOL_DAYS", 2)
     monkeypatch.setattr(runner, "MAX_CHUNK_DAYS", 1)  # three tasks on two workers
     pooled = generate(
         "nifty-intraday",

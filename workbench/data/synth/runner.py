@@ -35,8 +35,9 @@ from workbench.model import calendars
 
 #: Largest number of days one worker task builds and writes.
 MAX_CHUNK_DAYS = 8
-#: Below this many days the pool's start-up costs more than it saves: build in-process.
-MIN_POOL_DAYS = 30
+#: By default, runs shorter than this build in-process: measured on 2 shared cores, the pool's
+#: start-up (fork server, imports, Numba cache loads) ate its gain up to about two months.
+MIN_POOL_DAYS = 100
 #: Modules the pool's fork server imports once, so that each worker starts with them loaded.
 PRELOAD_MODULES = ("numpy", "pyarrow", "pyarrow.parquet", "numba", "workbench.data.synth.profiles")
 #: Scratch folder (inside the staged dataset) where each task writes before its files move in.
@@ -183,7 +184,9 @@ def generate(
     days, years : length, exactly one of them: ``days`` trading days, or every trading day of
         ``years`` calendar years from ``start``.
     progress : show a tqdm progress bar (on stderr).
-    workers : processes to build days on (default: the CPU count; 1 builds in this process).
+    workers : processes to build days on; 1 builds in this process. Default: every core for
+        runs of at least :data:`MIN_POOL_DAYS` days, else 1 (for shorter runs the pool's
+        start-up, a few seconds, costs more than it saves).
     """
     prof = get_profile(profile)
     seed = check_seed(seed)
@@ -191,12 +194,13 @@ def generate(
     trading = select_days(prof.calendar_underlying, start_day, days, years)
     out_path = Path(out)
     check_out(out_path)
-    if workers is None:
-        workers = os.cpu_count() or 1
-    workers = _positive_int(workers, "workers")
+    if workers is not None:
+        workers = _positive_int(workers, "workers")
     plans = prof.plan(trading, seed)
     kwargs = _writer_kwargs(prof, seed, start_day, len(trading))
-    n_workers = 1 if len(plans) < MIN_POOL_DAYS else workers
+    if workers is None:
+        workers = 1 if len(plans) < MIN_POOL_DAYS else os.cpu_count() or 1
+    n_workers = min(workers, len(plans))
     size = max(1, min(MAX_CHUNK_DAYS, math.ceil(len(plans) / (4 * n_workers))))
     chunks = [plans[i : i + size] for i in range(0, len(plans), size)]
     bar = tqdm(total=len(plans), unit="day", desc=f"synth {prof.name}", disable=not progress)
