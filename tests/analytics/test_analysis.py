@@ -172,3 +172,13 @@ def test_a_ruined_account_is_reported_not_raised(run60: FakeResult) -> None:
     assert a.metrics["max_drawdown_pct"] <= -1.0
     assert a.monte_carlo["daily_bootstrap"].prob_ruin > 0
     json.dumps(metrics_dict(a), allow_nan=False)
+
+
+def test_frames_can_be_passed_separately(run60: FakeResult) -> None:
+    a = analyse(run60.tradebook, run60.daily, run60.manifest, capital=1_000_000, mc_paths=20)
+    b = analyse(run60, capital=1_000_000, mc_paths=20)
+    assert a.metrics == b.metrics or json.dumps(metrics_dict(a)["metrics"]) == json.dumps(
+        metrics_dict(b)["metrics"]
+    )
+    with pytest.raises(ValueError, match="without daily"):
+        analyse(run60.tradebook, manifest={}, capital=1.0)

@@ -295,7 +295,7 @@ def _books(draw: st.DrawFn) -> list[dict]:
     return rows
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(_books())
 def test_trade_table_accounts_for_every_fill(rows: list[dict]) -> None:
     book = _book(rows)

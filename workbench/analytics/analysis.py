@@ -85,6 +85,15 @@ class Analysis:
         return self.run.manifest
 
 
+@dataclass(frozen=True)
+class RunFrames:
+    """A tradebook, a daily path and a manifest passed separately."""
+
+    tradebook: Any
+    daily: Any
+    manifest: dict[str, Any]
+
+
 def resolve_currency(manifest: dict[str, Any], tradebook: pd.DataFrame) -> str:
     """The account currency: ``manifest["currency"]`` when given, else the instrument spec's
     currency for the run's underlying (manifest ``underlying`` or the tradebook's), else ""."""
@@ -321,6 +330,8 @@ def _costs(
 
 def analyse(
     result_like: Any,
+    daily: pd.DataFrame | None = None,
+    manifest: dict[str, Any] | None = None,
     *,
     capital: float,
     capital_base: CapitalBaseKind = "auto",
@@ -339,7 +350,8 @@ def analyse(
     Parameters
     ----------
     result_like : an object with ``.tradebook``, ``.daily``, ``.manifest``, a ``RunData`` or a
-        saved run folder.
+        saved run folder; or the tradebook itself when ``daily`` is given.
+    daily, manifest : the daily path and manifest, when ``result_like`` is a tradebook.
     capital : account capital in money (> 0): the ``fixed`` base and the Monte Carlo ruin level.
     capital_base : ``"fixed"``, ``"margin"`` or ``"auto"`` (``workbench.analytics.returns``).
     periods_per_year : periods per year of the daily path (252 for trading days).
@@ -354,7 +366,14 @@ def analyse(
     """
     if not (isinstance(periods_per_year, int | float) and periods_per_year > 0):
         raise ValueError(f"periods_per_year must be > 0, got {periods_per_year!r}")
-    run = coerce_run(result_like)
+    if daily is not None:
+        run = coerce_run(RunFrames(result_like, daily, dict(manifest or {})))
+    elif manifest is not None:
+        raise ValueError(
+            "analyse: manifest= given without daily=; pass (tradebook, daily, manifest)"
+        )
+    else:
+        run = coerce_run(result_like)
     daily = run.daily
     notes: list[str] = []
     base = resolve_capital_base(daily, capital_base)
