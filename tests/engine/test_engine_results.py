@@ -68,7 +68,7 @@ def test_save_load_round_trip(market: Path, tmp_path: Path) -> None:
 
 def test_load_names_the_missing_file(tmp_path: Path) -> None:
     (tmp_path / "x").mkdir()
-    with pytest.raises(FileNotFoundError, match="missing tradebook.parquet"):
+    with pytest.raises(FileNotFoundError, match=r"missing tradebook\.parquet"):
         BacktestResult.load(tmp_path / "x")
 
 
