@@ -180,6 +180,8 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
                 "capital": job["capital"],
                 "out": str(run_out),
                 "refs_dir": job["refs_dir"],
+                # the grid parallelises over combinations: each notebook runs its days serially
+                "executor": "serial",
             },
             kernel_name=job.get("kernel", "python3"),
             progress_bar=False,

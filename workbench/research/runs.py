@@ -94,6 +94,7 @@ def run_template(
         Where template references are recorded (the reports folder); default: ``out``'s
         grandparent (``reports/<date>/<run-id>`` -> ``reports``).
     """
+    from workbench.analytics.analysis import analyse, jsonable
     from workbench.analytics.tearsheet import render_tearsheet
     from workbench.engine import run_backtest
 
@@ -124,8 +125,15 @@ def run_template(
         "overrides": dict(overrides or {}),
     }
     result.manifest["capital"] = capital
+    analysis = analyse(result, capital=capital)
+    # metrics.json: the engine's headline figures extended by the analytics layer's
+    result.metrics.update(
+        jsonable({**analysis.metrics, **analysis.trade_metrics, **analysis.costs})
+    )
     result.save(out)
-    render_tearsheet(result, out / "tearsheet.html", capital=capital)
+    render_tearsheet(
+        result, out / "tearsheet.html", analysis=analysis, title=f"{spec.ref} {out.name}"
+    )
     repo.record_reference(spec)
     return RunSummary(out=out, metrics=dict(result.metrics), manifest=dict(result.manifest))
 
