@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from datetime import date, datetime
@@ -22,8 +23,10 @@ from data_builders import (
     spot_table,
     writer,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from workbench.data import atomic
+from workbench.data import atomic, schema
 from workbench.data.catalog import Catalog
 from workbench.data.errors import DatasetError, SchemaError, UnknownUnderlyingError
 from workbench.data.layout import options_path, spot_path
@@ -312,8 +315,49 @@ def test_option_files_use_small_row_groups(tmp_path: Path) -> None:
     path = w.write_options(UNDERLYING, DAY, option_table(DAY, rows))
     meta = pq.read_metadata(path)
     assert meta.num_rows == 30 * 2 * 375
-    assert meta.num_row_groups == -(-meta.num_rows // ROW_GROUP_ROWS) >= 2
-    assert all(meta.row_group(i).num_rows <= ROW_GROUP_ROWS for i in range(meta.num_row_groups))
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    per_group = ROW_GROUP_ROWS // 375  # whole instruments of 375 bars per group
+    assert sizes == [per_group * 375] * (60 // per_group) + (
+        [60 % per_group * 375] if 60 % per_group else []
+    )
+    assert len(sizes) >= 2 and max(sizes) <= ROW_GROUP_ROWS
+
+
+instrument_sizes = st.lists(
+    st.tuples(st.integers(0, 2), st.integers(1, 60)), min_size=1, max_size=25
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(spec=instrument_sizes, limit=st.integers(5, 50))
+def test_row_groups_hold_whole_instruments_of_one_expiry(spec: list, limit: int) -> None:
+    """Property of the grouping: covers every row in order, whole instruments, one expiry per
+    group, at most ROW_GROUP_ROWS rows (an instrument longer than that alone, in slices)."""
+    expiry, strike, right = [], [], []
+    for i, (e, n) in enumerate(sorted(spec, key=lambda x: x[0])):
+        expiry += [e] * n
+        strike += [100.0 + i] * n
+        right += ["C"] * n
+    table = pa.table(
+        {
+            "expiry": pa.array([date(2024, 1, 4 + 7 * e) for e in expiry], pa.date32()),
+            "strike": strike,
+            "right": right,
+        }
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(schema, "ROW_GROUP_ROWS", limit)
+        bounds = schema.row_group_bounds(table, "options")
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(strike)
+    assert all(b0[1] == b1[0] for b0, b1 in itertools.pairwise(bounds))
+    for a, b in bounds:
+        assert 0 < b - a <= limit
+        assert len(set(expiry[a:b])) == 1
+        keys = set(strike[a:b])
+        for k in keys:  # whole instruments, unless the instrument alone exceeds the limit
+            count = strike.count(k)
+            inside = strike[a:b].count(k)
+            assert inside == count or (count > limit and len(keys) == 1)
 
 
 def test_context_manager_finalizes_only_on_success(tmp_path: Path) -> None:

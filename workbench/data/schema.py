@@ -260,6 +260,47 @@ def _check_unique(table: pa.Table, kind: str, where: str) -> None:
         raise SchemaError(f"{where}: duplicate row for {keys}")
 
 
+def row_group_bounds(table: pa.Table, kind: str) -> list[tuple[int, int]]:
+    """``[(start, stop)]`` row ranges, one per Parquet row group, for a conformed table.
+
+    Option files: groups hold whole instruments and never span two expiries, each at most
+    :data:`ROW_GROUP_ROWS` rows (an instrument longer than that is split on its own). Since
+    min/max statistics are kept per column, a group that mixed two expiries would claim every
+    strike of both; aligned groups let one instrument-day read one group, rarely two. Spot
+    files: plain slices of :data:`ROW_GROUP_ROWS`.
+    """
+    n = table.num_rows
+    if kind != "options" or n == 0:
+        return [(a, min(a + ROW_GROUP_ROWS, n)) for a in range(0, n, ROW_GROUP_ROWS)]
+    expiry = table.column("expiry").cast(pa.int32()).to_numpy()
+    strike = table.column("strike").to_numpy()
+    is_call = np.asarray(pc.equal(table.column("right"), "C").to_numpy(zero_copy_only=False))
+    new_expiry = np.flatnonzero(np.diff(expiry) != 0) + 1
+    new_instrument = (
+        np.flatnonzero(
+            (np.diff(expiry) != 0)
+            | (np.diff(strike) != 0)
+            | (np.diff(is_call.astype(np.int8)) != 0)
+        )
+        + 1
+    )
+    starts = np.concatenate(([0], new_instrument)).tolist()
+    stops = [*starts[1:], n]
+    expiry_starts = set(new_expiry.tolist())
+    bounds: list[tuple[int, int]] = []
+    group_start = 0
+    for a, b in zip(starts, stops):
+        if a > group_start and (a in expiry_starts or b - group_start > ROW_GROUP_ROWS):
+            bounds.append((group_start, a))
+            group_start = a
+        if b - a > ROW_GROUP_ROWS:  # one instrument longer than a group: split it alone
+            bounds += [(x, min(x + ROW_GROUP_ROWS, b)) for x in range(a, b, ROW_GROUP_ROWS)]
+            group_start = b
+    if group_start < n:
+        bounds.append((group_start, n))
+    return bounds
+
+
 def conform_rejects(table: pa.Table, source: str) -> pa.Table:
     """Check a rejects table has ``source_file, line, reason`` (cast to string, int64, string)."""
     where = f"rejects table for source {source!r}"

@@ -55,29 +55,34 @@ from workbench.data.errors import (
 from workbench.data.schema import (
     COMPRESSION,
     OPTIONAL_OPTION_FIELDS,
-    ROW_GROUP_ROWS,
     USE_DICTIONARY,
     conform,
     conform_rejects,
+    row_group_bounds,
     schema_for,
 )
 
 _BAR_INTERVALS = ("1min", "1d")
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to ``path`` atomically with the dataset's fixed, deterministic settings."""
-    write_atomic(
-        path,
-        lambda tmp: pq.write_table(
-            table,
+def write_parquet(table: pa.Table, path: Path, kind: str = "rejects") -> None:
+    """Write ``table`` to ``path`` atomically with the dataset's fixed, deterministic settings.
+
+    Row groups follow :func:`workbench.data.schema.row_group_bounds` for ``kind``.
+    """
+
+    def write(tmp: Path) -> None:
+        with pq.ParquetWriter(
             tmp,
-            row_group_size=ROW_GROUP_ROWS,
+            table.schema,
             compression=COMPRESSION,
             use_dictionary=USE_DICTIONARY,
             write_statistics=True,
-        ),
-    )
+        ) as out:
+            for a, b in row_group_bounds(table, kind):
+                out.write_table(table.slice(a, b - a), row_group_size=b - a)
+
+    write_atomic(path, write)
 
 
 def file_sha256(path: Path) -> str:
@@ -197,7 +202,7 @@ class DatasetWriter:
         the_day = _as_day(day, "day")
         canonical = conform(table, kind, name, the_day)
         path = layout.data_path(self.root, kind, name, the_day)
-        write_parquet(canonical, path)
+        write_parquet(canonical, path, kind)
         return path
 
     def write_rejects(self, source: str, table: pa.Table) -> Path:
