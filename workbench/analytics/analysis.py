@@ -34,7 +34,7 @@ COST_MULTIPLIERS: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 GREEK_COLUMNS: tuple[str, ...] = ("delta", "gamma", "vega", "theta", "margin")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Analysis:
     """Precomputed results of one run.
 
@@ -71,6 +71,15 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
     currency: str = ""
     base_amount: float = math.nan
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (
+            f"Analysis({m.get('start')}..{m.get('end')}, {m.get('trading_days')} days, "
+            f"{self.trade_metrics.get('trades')} trades, net_pnl={m.get('net_pnl', 0):,.2f}, "
+            f"sharpe={m.get('sharpe', float('nan')):.2f}, base={self.capital_base} "
+            f"{self.base_amount:,.2f})"
+        )
 
     @property
     def daily(self) -> pd.DataFrame:

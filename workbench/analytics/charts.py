@@ -13,11 +13,13 @@ import base64
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import TwoSlopeNorm
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
@@ -97,9 +99,24 @@ def _currency(a: Analysis) -> str:
     return a.currency or "money"
 
 
-def _money_axis(ax: object, label: str) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))  # type: ignore[attr-defined]
-    ax.set_ylabel(label)  # type: ignore[attr-defined]
+def _tick_money(value: float, _pos: object = None) -> str:
+    """Money tick label: thousands separators, decimals only for small values."""
+    return f"{value:,.0f}" if abs(value) >= 10 or value == 0 else f"{value:,.2f}"
+
+
+def _money_axis(ax: Any, label: str) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick_money))
+    ax.set_ylabel(label)
+    lo, hi = ax.get_ylim()
+    if hi - lo < 2.0:  # a flat line (e.g. no trades): show a unit range around it, not "-0 0 0"
+        mid = (hi + lo) / 2
+        ax.set_ylim(mid - 1.0, mid + 1.0)
+
+
+def _date_axis(ax: Any) -> None:
+    locator = AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
 
 
 def _need_days(a: Analysis, n: int = 1) -> None:
@@ -158,6 +175,7 @@ def equity_chart(a: Analysis) -> Figure:
         )
     else:
         ax.legend(loc="upper left", frameon=False)
+    _date_axis(ax)
     ax.set_xlabel("date")
     ax.set_title("Equity (cumulative PnL) with the underlying")
     return fig
@@ -173,6 +191,7 @@ def underwater_chart(a: Analysis) -> Figure:
     ax.plot(dd.index, dd.to_numpy(), color=PALETTE["loss"], linewidth=0.9, drawstyle="steps-post")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     ax.set_ylabel(f"drawdown (% of {a.capital_base} base)")
+    _date_axis(ax)
     ax.set_xlabel("date")
     ax.set_title(
         f"Underwater: drawdown from the running peak (max {a.metrics['max_drawdown_pct']:.2%})"
@@ -189,7 +208,7 @@ def monthly_heatmap_chart(a: Analysis) -> Figure:
     ax = axes[0, 0]
     ax.grid(False)
     finite = data[np.isfinite(data)]
-    span = max(float(np.abs(finite).max()) if finite.size else 1.0, 1e-6)
+    span = max(float(np.abs(finite).max()) if finite.size else 1.0, 0.1)  # at least 0.1%
     image = ax.imshow(
         np.ma.masked_invalid(data),
         cmap="RdYlGn",
@@ -233,7 +252,7 @@ def daily_hist_chart(a: Analysis) -> Figure:
     if np.isfinite(cvar):
         ax.axvline(cvar, color=PALETTE["loss"], linestyle=":", label=f"CVaR 95% {cvar:,.0f}")
     ax.legend(frameon=False)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(_tick_money))
     ax.set_xlabel(f"daily PnL ({_currency(a)})")
     ax.set_ylabel("days")
     ax.set_title(
@@ -260,6 +279,7 @@ def rolling_sharpe_chart(a: Analysis) -> Figure:
     )
     ax.legend(frameon=False)
     ax.set_ylabel("annualised Sharpe")
+    _date_axis(ax)
     ax.set_xlabel("date")
     window = len(a.returns) - len(a.rolling_sharpe.dropna()) + 1
     ax.set_title(f"Rolling Sharpe ({window}-day window, annualised x sqrt({a.periods_per_year:g}))")
@@ -306,7 +326,7 @@ def trade_hist_chart(a: Analysis) -> Figure:
         label=f"mean {pnl.mean():,.0f}",
     )
     ax.legend(frameon=False)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(_tick_money))
     ax.set_xlabel(f"trade PnL net of fees ({_currency(a)})")
     ax.set_ylabel("trades")
     ax.set_title(f"Trade PnL distribution ({len(pnl)} closed trades)")
@@ -327,7 +347,7 @@ def mae_mfe_chart(a: Analysis) -> Figure:
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_xlabel(f"{label} ({_currency(a)})")
         ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+        ax.xaxis.set_major_formatter(FuncFormatter(_tick_money))
         _money_axis(ax, "final trade PnL")
     basis = ", ".join(sorted(set(closed["excursion_basis"])))
     fig.suptitle(f"Excursions vs final PnL (path basis: {basis}; green win, red loss)")
@@ -348,7 +368,7 @@ def exit_reason_chart(a: Analysis) -> Figure:
         labels, values, color=[PALETTE["gain"] if v >= 0 else PALETTE["loss"] for v in values]
     )
     axes[0, 1].axvline(0, color="black", linewidth=0.8)
-    axes[0, 1].xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    axes[0, 1].xaxis.set_major_formatter(FuncFormatter(_tick_money))
     axes[0, 1].set_xlabel(f"total PnL ({_currency(a)})")
     axes[0, 1].set_title("PnL by exit reason")
     return fig
@@ -385,6 +405,7 @@ def greeks_chart(a: Analysis) -> Figure:
         )
         ax.axhline(0, color="black", linewidth=0.5)
         ax.set_ylabel(f"{col}\n({units[col]})", fontsize=8)
+    _date_axis(axes[-1, 0])
     axes[-1, 0].set_xlabel("date (position at the close)")
     fig.suptitle("Position Greeks and margin at each close")
     return fig
@@ -400,6 +421,7 @@ def _entry_delta_chart(a: Analysis) -> Figure:
     ax.scatter(trades["entry_ts"], delta, s=14, color=PALETTE["main"], alpha=0.85)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_ylabel("position delta at entry\n(underlying units)")
+    _date_axis(ax)
     ax.set_xlabel("entry time")
     ax.set_title("Delta of each trade at entry (the book is flat at every close)")
     return fig
@@ -435,7 +457,7 @@ def monte_carlo_chart(a: Analysis) -> Figure:
         label="realised",
     )
     ax2.xaxis.set_major_locator(MaxNLocator(4))
-    ax2.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    ax2.xaxis.set_major_formatter(FuncFormatter(_tick_money))
     ax2.set_xlabel(f"max drawdown ({_currency(a)})")
     ax2.set_ylabel("paths")
     ax2.legend(frameon=False, fontsize=8)
