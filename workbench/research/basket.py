@@ -210,6 +210,9 @@ def combine(
         for col in SCALED_TRADEBOOK:
             if col in book.columns:
                 book[col] = book[col].astype(float) * w[sleeve.name]
+        for col in ("run_id", "trade_id", "position_key"):  # unique within a run, not across runs
+            if col in book.columns:
+                book[col] = sleeve.name + ":" + book[col].astype(str)
         book.insert(0, "sleeve", sleeve.name)
         books.append(book)
     tradebook = pd.concat(books, ignore_index=True) if books else pd.DataFrame()

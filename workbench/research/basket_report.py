@@ -1,0 +1,167 @@
+"""Basket report folder: the combined portfolio saved like a run, its tearsheet, and a basket view.
+
+``write_basket(basket, out, capital=...)`` writes ``out/`` atomically with:
+
+- ``tradebook.parquet``, ``daily.csv``, ``metrics.json``, ``manifest.json`` — the combined
+  portfolio in the run-folder format (so the day's index lists it and baskets can nest);
+- ``tearsheet.html`` — the analytics tearsheet of the combined portfolio;
+- ``basket.html`` — the basket view: sleeves with weights and contribution, correlation matrix of
+  daily PnL, sleeve and combined equity, combined drawdown and margin, links to each sleeve.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from workbench.research.basket import Basket
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
+
+
+def _png(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def correlation_figure(basket: Basket) -> Figure:
+    corr = basket.correlation
+    values = corr.to_numpy(dtype=float)
+    n = len(corr)
+    fig = Figure(figsize=(2.2 + 0.9 * n, 1.6 + 0.8 * n))
+    ax = fig.add_subplot()
+    image = ax.imshow(values, vmin=-1, vmax=1, cmap="RdBu_r")
+    ax.set_xticks(range(n), corr.columns, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(n), corr.index, fontsize=8)
+    for i in range(n):
+        for j in range(n):
+            value = values[i, j]
+            ax.text(
+                j,
+                i,
+                "" if np.isnan(value) else f"{value:.2f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+            )
+    fig.colorbar(image, ax=ax, label="correlation of daily PnL")
+    ax.set_title("correlation of the sleeves' daily PnL")
+    fig.tight_layout()
+    return fig
+
+
+def equity_figure(basket: Basket, currency: str) -> Figure:
+    fig = Figure(figsize=(10, 6.2))
+    ax, dd, margin = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3, 1.3]})
+    cumulative = basket.sleeve_pnl.cumsum()
+    for name in cumulative.columns:
+        ax.plot(
+            cumulative.index,
+            cumulative[name],
+            lw=1,
+            alpha=0.8,
+            label=f"{name} (x{basket.weights[name]:g})",
+        )
+    daily = basket.daily.set_index("date")
+    ax.plot(daily.index, daily["equity"], color="black", lw=2, label="basket")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_ylabel(f"cumulative PnL ({currency})")
+    ax.set_title("sleeves and basket equity")
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    drawdown = basket.drawdown
+    dd.fill_between(drawdown.index, drawdown.to_numpy(dtype=float), 0, color="tab:red", alpha=0.4)
+    dd.set_ylabel(f"drawdown ({currency})")
+    dd.grid(alpha=0.3)
+    if "margin" in daily.columns:
+        margin.plot(daily.index, daily["margin"], color="tab:purple")
+    margin.set_ylabel(f"margin ({currency})")
+    margin.set_xlabel("date")
+    margin.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def _sleeve_rows(basket: Basket, out: Path) -> list[dict[str, Any]]:
+    contribution = basket.contribution
+    pnl_by = contribution["pnl"].astype(float).to_dict()
+    share_by = contribution["share"].astype(float).to_dict()
+    rows = []
+    for sleeve in basket.sleeves:
+        pnl = basket.sleeve_pnl[sleeve.name]
+        std = pnl.std(ddof=1)
+        equity = pnl.cumsum()
+        template = sleeve.manifest.get("template") or {}
+        tearsheet = sleeve.folder / "tearsheet.html"
+        rows.append(
+            {
+                "name": sleeve.name,
+                "template": f"{template.get('name')}@{template.get('version')}" if template else "",
+                "weight": basket.weights[sleeve.name],
+                "pnl": pnl_by[sleeve.name],
+                "share": share_by[sleeve.name],
+                "sharpe": float(pnl.mean() / std * np.sqrt(252)) if std > 0 else float("nan"),
+                "max_drawdown": float((equity - equity.cummax()).min()),
+                "link": os.path.relpath(tearsheet, out) if tearsheet.exists() else None,
+            }
+        )
+    return rows
+
+
+def write_basket(basket: Basket, out: str | Path, *, capital: float, title: str = "Basket") -> Path:
+    """Write the basket folder ``out`` (replaced atomically); returns it."""
+    from workbench.analytics.analysis import analyse, jsonable
+    from workbench.analytics.tearsheet import render_tearsheet
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        manifest = {**basket.manifest, "capital": capital, "title": title}
+        analysis = analyse(basket, capital=capital)
+        metrics = jsonable({**basket.metrics, **analysis.metrics, **analysis.trade_metrics})
+        basket.tradebook.to_parquet(tmp / "tradebook.parquet", index=False)
+        basket.daily.to_csv(tmp / "daily.csv", index=False, lineterminator="\n")
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))
+        (tmp / "manifest.json").write_text(json.dumps(jsonable(manifest), indent=2, default=str))
+        render_tearsheet(
+            basket, tmp / "tearsheet.html", analysis=analysis, title=f"{title}: combined portfolio"
+        )
+        currencies = {str(s.manifest.get("currency", "")) for s in basket.sleeves} - {""}
+        currency = currencies.pop() if len(currencies) == 1 else "money"
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+            autoescape=jinja2.select_autoescape(["html", "j2"]),
+            undefined=jinja2.StrictUndefined,
+        )
+        html = env.get_template("basket.html.j2").render(
+            title=title,
+            metrics=basket.metrics,
+            capital=capital,
+            sleeves=_sleeve_rows(basket, out),
+            correlation_png=_png(correlation_figure(basket)) if len(basket.sleeves) > 1 else None,
+            equity_png=_png(equity_figure(basket, currency)),
+            start=str(pd.Timestamp(basket.daily["date"].min()).date()) if len(basket.daily) else "",
+            end=str(pd.Timestamp(basket.daily["date"].max()).date()) if len(basket.daily) else "",
+        )
+        (tmp / "basket.html").write_text(html, encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
