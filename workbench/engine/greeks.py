@@ -13,12 +13,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 import numpy as np
 
-from workbench.engine.selection import years_to_expiry
 from workbench.model.contracts import OptionContract
+
+SECONDS_PER_YEAR = 365.0 * 86400.0
+
+
+def years_to_settlement(ts: datetime, expiry: date, settlement_clock: time) -> float:
+    """ACT/365 years from ``ts`` to ``expiry`` at ``settlement_clock`` (exchange-local), never
+    negative: the convention of :func:`workbench.engine.selection.years_to_expiry`, in plain
+    datetime arithmetic (called per fill and per day end)."""
+    seconds = (datetime.combine(expiry, settlement_clock) - ts.replace(tzinfo=None)).total_seconds()
+    return max(seconds, 0.0) / SECONDS_PER_YEAR
 
 
 def _payoff_delta(contract: OptionContract, spot: float) -> float:
@@ -45,7 +54,7 @@ def implied_greeks(
     ]
     if n == 0 or not (math.isfinite(spot) and spot > 0):
         return out
-    tte = np.array([years_to_expiry(ts, c.expiry, settlement_clock) for c in contracts])
+    tte = np.array([years_to_settlement(ts, c.expiry, settlement_clock) for c in contracts])
     live = np.flatnonzero(tte > 0)
     for j in np.flatnonzero(tte <= 0):
         c = contracts[int(j)]

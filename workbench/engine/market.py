@@ -127,15 +127,18 @@ class DayMarket:
     """
 
     def __init__(self, store: MarketStore, underlying: str, day: date, lru: SeriesLRU) -> None:
-        from workbench.data.cache import DayCache
-
         self.store = store
         self.underlying = underlying
         self.day = day
         self.version = store.catalog.content_version
         self._lru = lru
-        self._cache: DayCache = DayCache(store, underlying, day)
-        self.facts = InstrumentFacts.resolve(store, underlying, day)
+        self._cache_obj: DayCache | None = None
+        self._custom_clock: np.ndarray | None = None
+        found, facts = lru.get(self._key("facts"))
+        if not found:
+            facts = InstrumentFacts.resolve(store, underlying, day)
+            lru.put(self._key("facts"), facts, 256)
+        self.facts: InstrumentFacts = facts
         self.lot_size = self.facts.lot_size
         self.strike_step = self.facts.strike_step
         self._ticks: dict[OptionContract, TickSeries | None] = {}
@@ -148,6 +151,17 @@ class DayMarket:
         self._fp = ""
         self.n_ticks = 0
         self.spot_ticks: TickSeries = self._default_spot()
+
+    @property
+    def _cache(self) -> DayCache:
+        """The day's :class:`DayCache`, created on first need (a warm run may never need it)."""
+        if self._cache_obj is None:
+            from workbench.data.cache import DayCache
+
+            self._cache_obj = DayCache(
+                self.store, self.underlying, self.day, clock=self._custom_clock
+            )
+        return self._cache_obj
 
     # -- clock and spot -------------------------------------------------------------------
     def _key(self, *parts: Any) -> tuple[Any, ...]:
@@ -180,11 +194,10 @@ class DayMarket:
 
     def use_clock(self, clock_ns: np.ndarray, clock: list[datetime]) -> None:
         """Replace the default clock by a strategy's (already validated, strictly increasing)."""
-        from workbench.data.cache import DayCache
-
         if np.array_equal(clock_ns, self.clock_ns):
             return
-        self._cache = DayCache(self.store, self.underlying, self.day, clock=clock_ns)
+        self._custom_clock = clock_ns
+        self._cache_obj = None
         self._ticks.clear()
         self._chains.clear()
         self._set_clock(clock_ns, clock)
@@ -297,7 +310,8 @@ class DayMarket:
 
     @property
     def fetch_count(self) -> int:
-        return int(self._cache.fetch_count)
+        """DuckDB queries run for this day (0 when everything came from the process LRU)."""
+        return 0 if self._cache_obj is None else int(self._cache_obj.fetch_count)
 
     # -- chains --------------------------------------------------------------------------
     def _chain_ticks(self, expiry: date) -> _ChainTicks:
@@ -352,7 +366,8 @@ class DayMarket:
 
     def snapshot(self, expiry: date, i: int) -> ChainSnapshot:
         """The chain of ``expiry`` as visible at tick ``i`` (instruments with a bar so far)."""
-        from workbench.engine.selection import ChainSnapshot, years_to_expiry
+        from workbench.engine.greeks import years_to_settlement
+        from workbench.engine.selection import ChainSnapshot
 
         chain = self._chain_ticks(expiry)
         r = chain.rows[:, i] if chain.rows.size else np.zeros(0, dtype=np.int64)
@@ -365,7 +380,7 @@ class DayMarket:
             ts=ts,
             spot=spot,
             expiry=expiry,
-            tte=years_to_expiry(ts, expiry, self.facts.settlement_clock),
+            tte=years_to_settlement(ts, expiry, self.facts.settlement_clock),
             strike=chain.strike[seen],
             is_call=chain.is_call[seen],
             bid=chain.bid[idx],

@@ -36,7 +36,7 @@ import numpy as np
 from workbench.engine.book import Book, FillInfo
 from workbench.engine.context import BarContext, DayStartContext, advance
 from workbench.engine.errors import ChronologyError, StrategyStateError
-from workbench.engine.greeks import implied_greeks
+from workbench.engine.greeks import implied_greeks, years_to_settlement
 from workbench.engine.strategy import Strategy
 from workbench.engine.ticks import NO_LAG, TickSeries, clock_to_ns, constant_ticks
 from workbench.engine.trade import Asset, StrategyState, Trade
@@ -144,6 +144,7 @@ class Simulator:
         self._series: dict[str, TickSeries] = {}  # open positions' prices (spot for stock)
         self._last_marks: dict[str, float] = {}
         self._su: dict[str, float] = {}
+        self._legs: list[tuple[list[float], float, float]] = []
         self._market: DayMarket | None = None
         self._bar: BarContext | None = None
         cfg = strategy.config
@@ -171,19 +172,26 @@ class Simulator:
         return m, lag
 
     def cycle_pnl(self, i: int) -> float:
-        """Current cycle's PnL, money, net of fees; open legs at the mark at tick ``i``."""
+        """Current cycle's PnL, money, net of fees; open legs at the mark at tick ``i``.
+
+        Hot path (called every tick by most exits): plain floats and lists, no lookups by key.
+        """
         total = self.cycle_cash
-        su = self._su
-        for key, trade in self.book.open.items():
-            m = (
-                self._series[key].mark[i]
-                if trade.asset is Asset.OPTION
-                else self._series[key].close[i]
-            )
-            if m != m:
-                m = trade.entry_price
-            total += su[key] * m
+        for marks, su, entry in self._legs:
+            m = marks[i]
+            total += su * (entry if m != m else m)
         return total
+
+    def _rebuild_legs(self) -> None:
+        """Refresh the hot-path view of open positions: (mark list, signed units, entry price)."""
+        self._legs = [
+            (
+                self._series[k].close if t.asset is Asset.UNDERLYING else self._series[k].mark,
+                self._su[k],
+                t.entry_price,
+            )
+            for k, t in self.book.open.items()
+        ]
 
     def marks(self, i: int) -> dict[str, float]:
         return {k: self._mark(k, t, i)[0] for k, t in self.book.open.items()}
@@ -381,6 +389,7 @@ class Simulator:
         ticks = market.spot_ticks if p.contract is None else market.ticks(p.contract)
         assert ticks is not None  # a fill needs a live bar
         self._series[p.key] = ticks
+        self._rebuild_legs()
         self.cycle_cash += -su * p.price - fee
         self.entry_credit += -su * p.price
         self.cycle_trades.append(trade)
@@ -400,6 +409,7 @@ class Simulator:
         )
         self.cycle_cash += self._su.pop(p.key) * p.price - fee
         del self._series[p.key]
+        self._rebuild_legs()
         return trade
 
     def try_fill(
@@ -681,6 +691,7 @@ class Simulator:
                     f"{key} ({trade.symbol}) has no bars today: marked at {last:g}"
                 )
             self._series[key] = ticks
+        self._rebuild_legs()
 
     def _margin(self, i: int, marks: dict[str, float]) -> float:
         model = self.costs.margin
@@ -688,7 +699,6 @@ class Simulator:
             return 0.0 if not self.book.open else math.nan
         if not self.book.open:
             return 0.0
-        from workbench.engine.selection import years_to_expiry
         from workbench.execution.margin import UndefinedRiskError
         from workbench.execution.payoff import PositionLeg
 
@@ -712,7 +722,9 @@ class Simulator:
                     is_call=c.is_call,
                     units=self._su[k],
                     price=marks[k],
-                    years=years_to_expiry(market.clock[i], c.expiry, market.facts.settlement_clock),
+                    years=years_to_settlement(
+                        market.clock[i], c.expiry, market.facts.settlement_clock
+                    ),
                     sigma=g["iv"] if g["iv"] == g["iv"] and g["iv"] > 0 else math.nan,
                 )
             )

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from workbench.engine.simulator import Refusal, Simulator
 
 Mode = Literal["intraday", "positional"]
+_IDLE = StrategyState.IDLE
+_ACTIVE = StrategyState.ACTIVE
 
 
 class Strategy:
@@ -113,11 +115,13 @@ class Strategy:
 
     @property
     def idle(self) -> bool:
-        return self._engine.state is StrategyState.IDLE
+        sim = self._sim
+        return (sim if sim is not None else self._engine).state is _IDLE
 
     @property
     def active(self) -> bool:
-        return self._engine.state is StrategyState.ACTIVE
+        sim = self._sim
+        return (sim if sim is not None else self._engine).state is _ACTIVE
 
     @property
     def done(self) -> bool:
@@ -146,7 +150,8 @@ class Strategy:
     @property
     def entry_credit(self) -> float:
         """Net premium of the current cycle's opening fills, money: > 0 received, < 0 paid."""
-        return self._engine.entry_credit
+        sim = self._sim
+        return (sim if sim is not None else self._engine).entry_credit
 
     @property
     def refusals(self) -> list[Refusal]:
@@ -160,7 +165,8 @@ class Strategy:
 
     def pnl(self, bar: BarContext | None = None) -> float:
         """Current cycle's PnL in money, net of fees, open legs at the mark (now)."""
-        return self._engine.cycle_pnl(self._engine.tick)
+        sim = self._sim if self._sim is not None else self._engine
+        return sim.cycle_pnl(sim.tick)
 
     def days_held(self, bar: BarContext | None = None) -> int:
         """Trading days since the cycle's first fill (0 on the entry day)."""
