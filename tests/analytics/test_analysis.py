@@ -182,3 +182,8 @@ def test_frames_can_be_passed_separately(run60: FakeResult) -> None:
     )
     with pytest.raises(ValueError, match="without daily"):
         analyse(run60.tradebook, manifest={}, capital=1.0)
+
+
+def test_skipped_days_are_summarised_by_reason(zero_trade_run: FakeResult) -> None:
+    a = analyse(zero_trade_run, capital=1.0, mc_paths=20)
+    assert "5 of 5 days skipped: no entry (5)" in a.notes

@@ -460,6 +460,21 @@ def analyse(
         notes.append("the daily path is empty: nothing to analyse")
     elif len(trades) == 0:
         notes.append("no trades in this run")
+    skipped = daily[daily["skipped"]]
+    if len(skipped):
+        reasons = (
+            skipped["skip_reason"].fillna("").astype(str) if "skip_reason" in skipped else None
+        )
+        counts = (
+            reasons.replace("", "no reason given")
+            if reasons is not None
+            else pd.Series("no reason given", index=skipped.index)
+        ).value_counts()
+        listed = ", ".join(f"{reason} ({n})" for reason, n in counts.items())
+        notes.append(f"{len(skipped)} of {len(daily)} days skipped: {listed}")
+    refused = float(daily["refused_fills"].fillna(0).sum())
+    if refused:
+        notes.append(f"{refused:.0f} fill(s) refused by the engine (see days.csv)")
 
     return Analysis(
         run=run,
