@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workbench.cli.data",
     "workbench.cli.templates",
     "workbench.cli.grid",
+    "workbench.cli.demo",
     "workbench.cli.run",
 )
 

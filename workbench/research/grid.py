@@ -70,6 +70,7 @@ class GridSpec(BaseModel):
     end: date | None = None
     fill: str | None = None
     fees: str | None = None
+    margin: str | None = None
     capital: float | None = Field(default=None, gt=0)
     overrides: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
@@ -128,6 +129,7 @@ def run_id_for(template_ref: str, params: dict[str, Any], spec: GridSpec) -> str
         "end": str(spec.end),
         "fill": spec.fill,
         "fees": spec.fees,
+        "margin": spec.margin,
         "capital": spec.capital,
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
@@ -177,6 +179,7 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
                 "end": job["end"],
                 "fill": job["fill"],
                 "fees": job["fees"],
+                "margin": job["margin"],
                 "capital": job["capital"],
                 "out": str(run_out),
                 "refs_dir": job["refs_dir"],
@@ -261,6 +264,7 @@ def run_grid(
                 "end": None if spec.end is None else spec.end.isoformat(),
                 "fill": spec.fill,
                 "fees": spec.fees,
+                "margin": spec.margin,
                 "capital": spec.capital,
                 "refs_dir": str(reports_root),
                 "cwd": str(REPO_ROOT),

@@ -65,6 +65,7 @@ def run_template(
     end: str | None = None,
     fill: str | None = None,
     fees: str | None = None,
+    margin: str | None = None,
     capital: float | None = None,
     templates_dir: str | Path | None = None,
     refs_dir: str | Path | None = None,
@@ -85,8 +86,9 @@ def run_template(
         Parameter overrides on top of the template's ``params``.
     start, end
         Inclusive date range (``YYYY-MM-DD``); default: the dataset's range.
-    fill, fees
-        Fill and fee model specs (see :mod:`workbench.execution`); default: the engine's.
+    fill, fees, margin
+        Fill, fee and margin model specs (see :mod:`workbench.execution`); default: the
+        engine's (no fees, no margin model).
     capital
         Capital base for returns (money); default :data:`DEFAULT_CAPITAL` for the dataset's
         currency. Recorded in the manifest.
@@ -114,6 +116,7 @@ def run_template(
         params=params,
         fill=fill,
         fees=fees,
+        margin=margin,
         capital=capital,
         executor=executor,
         progress=progress,
