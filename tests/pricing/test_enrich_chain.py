@@ -192,3 +192,24 @@ def test_bad_input_is_named() -> None:
     assert np.isnan(out.loc[3, "iv"]) and np.isnan(out.loc[3, "delta"])
     assert np.isnan(out.loc[5, "iv"]) and np.isnan(out.loc[5, "delta"])
     assert out["iv"].notna().sum() >= 18
+
+
+@pytest.mark.parametrize("arrow_dtypes", [False, True])
+def test_frames_read_from_the_dataset_schema(arrow_dtypes: bool) -> None:
+    """date32 expiry, timestamp[us] ts and string right, as pyarrow hands them to pandas."""
+    import pyarrow as pa
+
+    frame, m = _chain()
+    frame["ts"] = m["ts"]
+    table = pa.Table.from_pandas(frame, preserve_index=False).cast(
+        pa.Table.from_pandas(frame, preserve_index=False).schema.set(
+            frame.columns.get_loc("expiry"), pa.field("expiry", pa.date32())
+        )
+    )
+    read = table.to_pandas(types_mapper=pd.ArrowDtype) if arrow_dtypes else table.to_pandas()
+    got = enrich_chain(read, spot=m["spot"], r=m["r"], q=m["q"])
+    expected = enrich_chain(frame, spot=m["spot"], r=m["r"], valuation_ts=m["ts"], q=m["q"])
+    for name in ("iv", "delta", "gamma", "vega", "theta"):
+        np.testing.assert_array_equal(
+            got[name].to_numpy(dtype=float), expected[name].to_numpy(dtype=float)
+        )
