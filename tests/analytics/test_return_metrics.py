@@ -110,6 +110,42 @@ def _independent_qs(r: np.ndarray, ppy: int) -> dict[str, float]:
         "outlier_win": q(0.99) / r[r >= 0].mean(),
         "outlier_loss": q(0.01) / losses.mean(),
         "risk_of_ruin": ((1 - win_rate) / (1 + win_rate)) ** n,
+        **_independent_extras(r, ppy, mean, sd, m2, m3, m4),
+    }
+
+
+def _independent_extras(
+    r: np.ndarray, ppy: int, mean: float, sd: float, m2: float, m3: float, m4: float
+) -> dict[str, float]:
+    n = len(r)
+    x, y = r[:-1], r[1:]
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    rho = sum((a - mx) * (b - my) for a, b in zip(x, y)) / math.sqrt(
+        sum((a - mx) ** 2 for a in x) * sum((b - my) ** 2 for b in y)
+    )
+    penalty = math.sqrt(1 + 2 * sum((n - k) / n * abs(rho) ** k for k in range(1, n)))
+    sharpe = mean / sd * math.sqrt(ppy)
+    downside = math.sqrt(sum(min(v, 0.0) ** 2 for v in r) / n)
+    sr = mean / sd
+    psr = statistics.NormalDist().cdf(
+        sr * math.sqrt(n - 1) / math.sqrt(1 - (m3 / m2**1.5) * sr + (m4 / m2**2 - 1) / 4 * sr**2)
+    )
+    wealth, peak, dd = 1.0, 1.0, []
+    for v in r:
+        wealth *= 1 + v
+        peak = max(peak, wealth)
+        dd.append(wealth / peak - 1)
+    dd_sorted = sorted(dd)
+    pos = 0.05 * (n - 1)
+    lo = math.floor(pos)
+    var_dd = dd_sorted[lo] + (dd_sorted[lo + 1] - dd_sorted[lo]) * (pos - lo)
+    cvar_dd = statistics.mean(d for d in dd if d <= var_dd)
+    ulcer = math.sqrt(sum(d * d for d in dd) / (n - 1))
+    return {
+        "smart_sharpe": sharpe / penalty,
+        "smart_sortino": mean / downside * math.sqrt(ppy) / penalty,
+        "probabilistic_sharpe": psr,
+        "serenity": float(sum(r)) / (ulcer * (-cvar_dd / sd)),
     }
 
 
@@ -137,6 +173,10 @@ def test_quantstats_formula_equivalence(seed: int) -> None:
         "outlier_win": m.outlier_win_ratio(r),
         "outlier_loss": m.outlier_loss_ratio(r),
         "risk_of_ruin": m.risk_of_ruin(r),
+        "smart_sharpe": m.smart_sharpe(r, 252),
+        "smart_sortino": m.smart_sortino(r, 252),
+        "probabilistic_sharpe": m.probabilistic_sharpe(r),
+        "serenity": m.serenity_index(r),
     }
     for key, value in ref.items():
         assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-15), key

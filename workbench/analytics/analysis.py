@@ -169,6 +169,12 @@ def _return_metrics(
         else np.zeros(0)
     )
     month_values = month_values[np.isfinite(month_values)]
+    quarters: np.ndarray = np.zeros(0)
+    if len(returns):
+        qidx = pd.DatetimeIndex(returns.index)
+        quarters = (
+            (1.0 + returns.fillna(0.0)).groupby([qidx.year, qidx.quarter]).prod() - 1.0
+        ).to_numpy()
     years: np.ndarray = monthly["Year"].to_numpy(dtype=float) if not monthly.empty else np.zeros(0)
     in_market = (daily["open_legs"].fillna(0) > 0) | (daily["fills"].fillna(0) > 0)
     mdd = float(periods["drawdown"].min()) if len(periods) else 0.0
@@ -188,6 +194,12 @@ def _return_metrics(
         "volatility": m.volatility(r, ppy),
         "sharpe": m.sharpe(r, ppy),
         "sortino": m.sortino(r, ppy),
+        "sortino_sqrt2": m.sortino(r, ppy) / math.sqrt(2.0),
+        "smart_sharpe": m.smart_sharpe(r, ppy),
+        "smart_sortino": m.smart_sortino(r, ppy),
+        "probabilistic_sharpe": m.probabilistic_sharpe(r),
+        "serenity_index": m.serenity_index(r),
+        "cpc_index": m.cpc_index(pnl),
         "calmar": m.calmar(r, ppy),
         "omega": m.omega(r),
         "max_drawdown_pct": mdd,
@@ -245,6 +257,7 @@ def _return_metrics(
         "worst_year": float(years.min()) if len(years) else math.nan,
         "win_rate_days": m.win_rate(pnl),
         "win_rate_months": m.win_rate(month_values),
+        "win_rate_quarters": m.win_rate(quarters),
         "win_rate_years": m.win_rate(years),
         "avg_up_month": m.avg_win(month_values),
         "avg_down_month": m.avg_loss(month_values),

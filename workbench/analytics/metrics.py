@@ -263,3 +263,64 @@ def risk_of_ruin(values: ArrayLike) -> float:
     if not np.isfinite(p):
         return NAN
     return float(((1.0 - p) / (1.0 + p)) ** v.size)
+
+
+def autocorr_penalty(returns: ArrayLike) -> float:
+    """quantstats' autocorrelation penalty: ``sqrt(1 + 2 sum_{k=1}^{n-1} (n-k)/n |rho_1|^k)``
+    with ``rho_1`` the lag-1 autocorrelation."""
+    r = _clean(returns)
+    n = r.size
+    if n < 3 or not np.std(r[:-1]) > 0 or not np.std(r[1:]) > 0:
+        return NAN
+    coef = abs(float(np.corrcoef(r[:-1], r[1:])[0, 1]))
+    k = np.arange(1, n)
+    return float(np.sqrt(1.0 + 2.0 * np.sum((n - k) / n * coef**k)))
+
+
+def smart_sharpe(returns: ArrayLike, periods_per_year: float = 252, rf: float = 0.0) -> float:
+    """Sharpe divided by the autocorrelation penalty (quantstats ``smart_sharpe``)."""
+    return sharpe(returns, periods_per_year, rf) / autocorr_penalty(returns)
+
+
+def smart_sortino(returns: ArrayLike, periods_per_year: float = 252, rf: float = 0.0) -> float:
+    """Sortino divided by the autocorrelation penalty (quantstats ``smart_sortino``)."""
+    return sortino(returns, periods_per_year, rf) / autocorr_penalty(returns)
+
+
+def probabilistic_sharpe(returns: ArrayLike, benchmark_sharpe: float = 0.0) -> float:
+    """Probability that the true per-period Sharpe exceeds ``benchmark_sharpe`` (Bailey and
+    López de Prado 2012): ``Phi((SR - SR*) sqrt(n - 1) / sqrt(1 - g3 SR + (g4 - 1) / 4 SR^2))``
+    with per-period SR, skewness g3 and (non-excess) kurtosis g4 of the sample (biased moments).
+
+    quantstats subtracts 3 from an already excess kurtosis; this follows the paper.
+    """
+    r = _clean(returns)
+    n = r.size
+    if n < 4:
+        return NAN
+    sd = np.std(r, ddof=1)
+    if not sd > 0:
+        return NAN
+    sr = float(np.mean(r) / sd)
+    centred = r - r.mean()
+    m2 = float(np.mean(centred**2))
+    g3 = float(np.mean(centred**3)) / m2**1.5
+    g4 = float(np.mean(centred**4)) / m2**2
+    var = 1.0 - g3 * sr + (g4 - 1.0) / 4.0 * sr**2
+    if not var > 0:
+        return NAN
+    return float(_st.norm.cdf((sr - benchmark_sharpe) * np.sqrt(n - 1) / np.sqrt(var)))
+
+
+def serenity_index(returns: ArrayLike) -> float:
+    """quantstats' serenity index: ``sum(r) / (ulcer_index * pitfall)`` with
+    ``pitfall = -CVaR95(drawdown series) / std(r)``."""
+    r = _clean(returns)
+    if r.size < 2:
+        return NAN
+    wealth = np.cumprod(1.0 + r)
+    dd = wealth / np.maximum.accumulate(np.maximum(wealth, 1.0)) - 1.0
+    sd = np.std(r, ddof=1)
+    pitfall = -cvar_historical(dd) / sd if sd > 0 else NAN
+    denom = ulcer_index(r) * pitfall
+    return float(r.sum() / denom) if np.isfinite(denom) and denom != 0 else NAN
