@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from workbench.data.synth.oi import OpenInterestParams, oi_level
 from workbench.data.synth.paths import DaySkeleton, PathParams, minute_path
-from workbench.data.synth.plan import ExpiryPlan, StrikeBands
+from workbench.data.synth.plan import ExpiryPlan, InstrumentGrid, StrikeBands
 from workbench.data.synth.quotes import (
     QuoteParams,
     bid_ask,
@@ -148,19 +148,11 @@ def build_day(plan: NiftyDay, seed: int, params: NiftyParams) -> dict[str, dict[
         }
     )
 
-    # Instruments: expiry-major, then strike, then right (C before P): the canonical order.
-    strike_list, call_list, exp_list = [], [], []
-    for j, e in enumerate(plan.expiries):
-        ks = e.strikes()
-        strike_list.append(np.repeat(ks, 2))
-        call_list.append(np.tile([True, False], len(ks)))
-        exp_list.append(np.full(2 * len(ks), j))
-    K = np.concatenate(strike_list)
-    is_call = np.concatenate(call_list)
-    exp_idx = np.concatenate(exp_list)
+    grid = InstrumentGrid.of(plan.expiries)
+    K, is_call = grid.strike, grid.is_call
     m = len(K)
-    settle = np.array([np.datetime64(e.settle, "us") for e in plan.expiries])[exp_idx]
-    monthly = np.array([e.monthly for e in plan.expiries])[exp_idx]
+    settle = grid.settle(plan.expiries)
+    monthly = grid.monthly(plan.expiries)
     r, q = params.rate, params.dividend_yield
 
     # Time to settlement at each bar's end (m x n) and at the session open (m).
@@ -201,7 +193,7 @@ def build_day(plan: NiftyDay, seed: int, params: NiftyParams) -> dict[str, dict[
     vol = np.where(present, vol, 0)
 
     # Open interest: previous day's level -> today's, in step with the day's cumulative volume.
-    e_ord = np.array([e.expiry.toordinal() for e in plan.expiries])[exp_idx]
+    e_ord = grid.expiry_ordinals(plan.expiries)
     oi_today = oi_level(
         params.oi, seed, e_ord, K, is_call, day.toordinal(), plan.skeleton.open, monthly
     )
@@ -218,7 +210,7 @@ def build_day(plan: NiftyDay, seed: int, params: NiftyParams) -> dict[str, dict[
     oi = np.rint(oi_prev[:, None] + (oi_today - oi_prev)[:, None] * (cum / total)).astype(np.int64)
 
     rows = present.ravel()
-    expiry_days = np.array([np.datetime64(e.expiry, "D") for e in plan.expiries])[exp_idx]
+    expiry_days = grid.expiry_dates(plan.expiries)
     options = pa.table(
         {
             "ts": pa.array(np.broadcast_to(ts[None, :], (m, n)).ravel()[rows], pa.timestamp("us")),

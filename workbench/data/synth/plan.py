@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 
@@ -73,3 +74,45 @@ def nice_step(raw: float, base: float) -> float:
         if base * exponent * mult >= raw:
             return base * exponent * mult
     return base * exponent * 10
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentGrid:
+    """Every listed option of one day, in the canonical order: expiry, strike, right (C, P).
+
+    Arrays have one element per instrument; ``expiry_index`` points into the day's expiries.
+    """
+
+    strike: np.ndarray
+    is_call: np.ndarray
+    expiry_index: np.ndarray
+
+    @classmethod
+    def of(cls, expiries: tuple[ExpiryPlan, ...]) -> InstrumentGrid:
+        strikes, calls, index = [], [], []
+        for j, e in enumerate(expiries):
+            ks = e.strikes()
+            strikes.append(np.repeat(ks, 2))
+            calls.append(np.tile([True, False], len(ks)))
+            index.append(np.full(2 * len(ks), j))
+        return cls(np.concatenate(strikes), np.concatenate(calls), np.concatenate(index))
+
+    def per_instrument(self, values: list[Any]) -> np.ndarray:
+        """``values`` (one per expiry) spread to one per instrument."""
+        return np.asarray(values)[self.expiry_index]
+
+    def settle(self, expiries: tuple[ExpiryPlan, ...]) -> np.ndarray:
+        """Settlement instants (``datetime64[us]``, exchange-local) per instrument."""
+        return self.per_instrument([np.datetime64(e.settle, "us") for e in expiries])
+
+    def expiry_dates(self, expiries: tuple[ExpiryPlan, ...]) -> np.ndarray:
+        """Expiry dates (``datetime64[D]``) per instrument."""
+        return self.per_instrument([np.datetime64(e.expiry, "D") for e in expiries])
+
+    def expiry_ordinals(self, expiries: tuple[ExpiryPlan, ...]) -> np.ndarray:
+        """Expiry dates as proleptic ordinals per instrument (hash keys)."""
+        return self.per_instrument([e.expiry.toordinal() for e in expiries])
+
+    def monthly(self, expiries: tuple[ExpiryPlan, ...]) -> np.ndarray:
+        """Whether each instrument's expiry is the venue's standard monthly."""
+        return self.per_instrument([bool(e.monthly) for e in expiries])

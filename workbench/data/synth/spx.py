@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from workbench.data.synth.oi import OpenInterestParams, oi_level
 from workbench.data.synth.paths import TRADING_DAYS_PER_YEAR, DaySkeleton, PathParams
-from workbench.data.synth.plan import ExpiryPlan, StrikeBands, nice_step
+from workbench.data.synth.plan import ExpiryPlan, InstrumentGrid, StrikeBands, nice_step
 from workbench.data.synth.quotes import (
     QuoteParams,
     bid_ask,
@@ -189,18 +189,11 @@ def _chain(
     spec = get_instrument(root)
     tick = float(spec.tick_size)
     skel = plan.skeleton
-    strikes, calls, idx = [], [], []
-    for j, e in enumerate(expiries):
-        ks = e.strikes()
-        strikes.append(np.repeat(ks, 2))
-        calls.append(np.tile([True, False], len(ks)))
-        idx.append(np.full(2 * len(ks), j))
-    K = np.concatenate(strikes)
-    is_call = np.concatenate(calls)
-    exp_idx = np.concatenate(idx)
+    grid = InstrumentGrid.of(expiries)
+    K, is_call = grid.strike, grid.is_call
     m = len(K)
-    settle = np.array([np.datetime64(e.settle, "us") for e in expiries])[exp_idx]
-    monthly = np.array([e.monthly for e in expiries])[exp_idx]
+    settle = grid.settle(expiries)
+    monthly = grid.monthly(expiries)
     r, q = params.rate, params.dividend_yield
     t_close = year_fraction(np.datetime64(plan.session_close, "us"), settle)
     t_open = year_fraction(np.datetime64(plan.session_open, "us"), settle)
@@ -225,9 +218,9 @@ def _chain(
     intensity = trade_probability(params.quotes, x) * near * np.where(monthly, 1.5, 1.0)
     vol = volumes(params.quotes, intensity, rng, minimum=0)
 
-    e_ord = np.array([e.expiry.toordinal() for e in expiries])[exp_idx]
+    e_ord = grid.expiry_ordinals(expiries)
     oi = oi_level(params.oi, seed, e_ord, K, is_call, skel.day.toordinal(), skel.close, monthly)
-    expiry_days = np.array([np.datetime64(e.expiry, "D") for e in expiries])[exp_idx]
+    expiry_days = grid.expiry_dates(expiries)
     return pa.table(
         {
             "ts": pa.array(np.full(m, np.datetime64(plan.session_close, "us")), pa.timestamp("us")),
