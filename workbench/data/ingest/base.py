@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.data.catalog import UnderlyingSpec
+from workbench.data.ingest.daybuffer import Columns
 
 InputKind = Literal["options", "spot"]
 
@@ -68,6 +69,9 @@ class Adapter:
         self.underlying = underlying
         self.notes: list[str] = []
 
+    def prepare(self, files: list[InputFile]) -> None:
+        """Look at the inputs before the dataset is opened (venue, timezone, interval)."""
+
     def underlying_specs(self) -> dict[str, UnderlyingSpec]:
         """Explicit specs for underlyings the instrument registry does not know."""
         return {}
@@ -80,9 +84,9 @@ class Adapter:
         """Parse, validate and stage one file; raise an ``IngestError`` naming it if unusable."""
         raise NotImplementedError
 
-    def finish_options(self, underlying: str, frame: pd.DataFrame) -> pd.DataFrame:
+    def finish_options(self, underlying: str, cols: Columns) -> Columns:
         """Last step on one day's kept option rows (sorted by key) before writing."""
-        return frame
+        return cols
 
     def note(self, text: str) -> None:
         """Record something the report should tell the user (a warning or a fact)."""

@@ -1,7 +1,8 @@
 """Accepted rows waiting for their day to be written, with bounded memory.
 
-Adapters stage rows per ``(kind, underlying, day)`` as pandas frames carrying three bookkeeping
-columns: ``_file`` (index of the input file), ``_line`` (its physical line or row number) and
+Adapters stage rows per ``(kind, underlying, day)`` as :data:`Columns` (column name -> NumPy
+array; plain arrays, because per-day pandas overhead dominates files of thousands of one-row
+days) carrying three bookkeeping columns: ``_file`` (index of the input file), ``_line`` (its physical line or row number) and
 ``_rank`` (lower is preferred when keys collide). When more than :data:`SPILL_ROWS` rows are held
 in memory they are spilled to Parquet parts in a private temporary folder inside the dataset
 (removed at the end), so memory stays bounded by one day plus the spill threshold whatever the
@@ -21,17 +22,28 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 BOOKKEEPING = ("_file", "_line", "_rank")
 SPILL_ROWS = 2_000_000
 
 Key = tuple[str, str, date]  # (kind, underlying, day)
+Columns = dict[str, np.ndarray]
+
+
+def n_rows(cols: Columns) -> int:
+    return len(next(iter(cols.values()))) if cols else 0
+
+
+def take_rows(cols: Columns, idx: np.ndarray) -> Columns:
+    return {k: v[idx] for k, v in cols.items()}
 
 
 @dataclass
 class _Parts:
-    memory: list[tuple[int, pd.DataFrame]] = field(default_factory=list)
+    memory: list[tuple[int, Columns]] = field(default_factory=list)
     spilled: list[tuple[int, Path]] = field(default_factory=list)
 
 
@@ -46,11 +58,12 @@ class DayBuffer:
         self._tmp: Path | None = None
         self._seq = 0
 
-    def add(self, key: Key, file_index: int, frame: pd.DataFrame) -> None:
-        if frame.empty:
+    def add(self, key: Key, file_index: int, cols: Columns) -> None:
+        rows = n_rows(cols)
+        if rows == 0:
             return
-        self._parts.setdefault(key, _Parts()).memory.append((file_index, frame))
-        self._in_memory += len(frame)
+        self._parts.setdefault(key, _Parts()).memory.append((file_index, cols))
+        self._in_memory += rows
         if self._in_memory > self._spill_rows:
             self._spill()
 
@@ -58,7 +71,7 @@ class DayBuffer:
         """Withdraw every row staged from ``file_index``."""
         for parts in self._parts.values():
             kept = [(i, f) for i, f in parts.memory if i != file_index]
-            self._in_memory -= sum(len(f) for i, f in parts.memory if i == file_index)
+            self._in_memory -= sum(n_rows(f) for i, f in parts.memory if i == file_index)
             parts.memory = kept
             for i, path in parts.spilled:
                 if i == file_index:
@@ -69,15 +82,20 @@ class DayBuffer:
     def keys(self) -> list[Key]:
         return sorted(self._parts)
 
-    def take(self, key: Key) -> pd.DataFrame:
+    def take(self, key: Key) -> Columns:
         """Every row staged for ``key`` (memory and spilled parts), removed from the buffer."""
         parts = self._parts.pop(key)
-        frames = [pd.read_parquet(path) for _, path in parts.spilled]
-        frames += [frame for _, frame in parts.memory]
-        self._in_memory -= sum(len(f) for _, f in parts.memory)
+        frames: list[Columns] = []
+        for _, path in parts.spilled:
+            table = pq.read_table(path)
+            frames.append({c: table.column(c).to_numpy() for c in table.column_names})
+        frames += [cols for _, cols in parts.memory]
+        self._in_memory -= sum(n_rows(f) for _, f in parts.memory)
         for _, path in parts.spilled:
             path.unlink(missing_ok=True)
-        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        if len(frames) == 1:
+            return frames[0]
+        return {c: np.concatenate([f[c] for f in frames]) for c in frames[0]}
 
     def __iter__(self) -> Iterator[Key]:
         return iter(self.keys())
@@ -90,7 +108,7 @@ class DayBuffer:
             for file_index, frame in parts.memory:
                 self._seq += 1
                 path = self._tmp / f"part-{self._seq:08d}.parquet"
-                frame.to_parquet(path, index=False)
+                pq.write_table(pa.table(frame), path)
                 parts.spilled.append((file_index, path))
             parts.memory = []
         self._in_memory = 0
@@ -104,20 +122,35 @@ class DayBuffer:
         self._in_memory = 0
 
 
-def split_duplicates(frame: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_duplicates(cols: Columns, keys: list[str]) -> tuple[Columns, Columns | None]:
     """``(kept, duplicates)``: one row per ``keys``, the smallest ``(_rank, _file, _line)``.
 
-    ``duplicates`` carries ``kept_file``/``kept_line`` naming the row that was kept instead.
+    ``kept`` is sorted by ``keys``; ``duplicates`` (``None`` when there are none) carries
+    ``kept_file``/``kept_line`` naming the row that was kept instead.
     """
-    ordered = frame.sort_values([*keys, "_rank", "_file", "_line"], kind="mergesort")
-    dup = ordered.duplicated(keys, keep="first").to_numpy()
-    if not dup.any():
-        return ordered, ordered.iloc[0:0].assign(kept_file=[], kept_line=[])
-    kept = ordered.loc[~dup]
-    first_of_group = ordered[~ordered.duplicated(keys, keep="first")]
-    dups = ordered.loc[dup]
-    ref = first_of_group[[*keys, "_file", "_line"]].rename(
-        columns={"_file": "kept_file", "_line": "kept_line"}
-    )
-    dups = dups.merge(ref, on=keys, how="left")
-    return kept, dups
+    arrays = [_sortable(cols[c]) for c in [*keys, "_rank", "_file", "_line"]]
+    order = np.lexsort(arrays[::-1])
+    n = len(order)
+    same = np.zeros(n, dtype=bool)
+    if n > 1:
+        eq = np.ones(n - 1, dtype=bool)
+        for arr in arrays[: len(keys)]:
+            s = arr[order]
+            eq &= s[1:] == s[:-1]
+        same[1:] = eq
+    ordered = take_rows(cols, order)
+    if not same.any():
+        return ordered, None
+    group_start = np.maximum.accumulate(np.where(~same, np.arange(n), 0))
+    dup_idx = np.flatnonzero(same)
+    dups = take_rows(ordered, dup_idx)
+    dups["kept_file"] = ordered["_file"][group_start[dup_idx]]
+    dups["kept_line"] = ordered["_line"][group_start[dup_idx]]
+    return take_rows(ordered, np.flatnonzero(~same)), dups
+
+
+def _sortable(values: np.ndarray) -> np.ndarray:
+    """A NumPy array ``lexsort`` can order (dates and times as int64)."""
+    if values.dtype.kind in "mM":
+        return values.astype(np.int64)
+    return values

@@ -56,6 +56,7 @@ import pyarrow.parquet as pq
 
 from workbench.data.ingest.base import Adapter, InputFile, Staged
 from workbench.data.ingest.cboe import name_date
+from workbench.data.ingest.daybuffer import Columns
 from workbench.data.ingest.errors import HeaderError, UnreadableFileError
 from workbench.data.ingest.fields import Parsed, parse_date, parse_datetime, parse_float
 from workbench.data.ingest.parity import parity_spot
@@ -292,19 +293,23 @@ class NseChainAdapter(Adapter):
             }
         )
 
-    def finish_options(self, underlying: str, frame: pd.DataFrame) -> pd.DataFrame:
+    def finish_options(self, underlying: str, cols: Columns) -> Columns:
         """Cumulative volume -> volume since the contract's previous kept snapshot."""
-        cumulative = frame["volume"].to_numpy(np.int64)
-        keys = frame[["expiry", "strike", "right"]]
-        same = np.zeros(len(frame), dtype=bool)
-        if len(frame) > 1:
-            same[1:] = (keys.iloc[1:].to_numpy() == keys.iloc[:-1].to_numpy()).all(axis=1)
-        delta = np.empty_like(cumulative)
-        if len(frame):
-            delta[0] = cumulative[0]
+        cumulative = cols["volume"].astype(np.int64)
+        n = len(cumulative)
+        same = np.zeros(n, dtype=bool)
+        if n > 1:
+            same[1:] = (
+                (cols["expiry"][1:] == cols["expiry"][:-1])
+                & (cols["strike"][1:] == cols["strike"][:-1])
+                & (cols["right"][1:] == cols["right"][:-1])
+            )
+        delta = np.zeros(n, dtype=np.int64)
+        if n > 1:
             delta[1:] = cumulative[1:] - cumulative[:-1]
-        volume = np.where(same, np.maximum(delta, 0), cumulative)
-        return frame.assign(volume=volume)
+        out = dict(cols)
+        out["volume"] = np.where(same, np.maximum(delta, 0), cumulative)
+        return out
 
 
 def _known(file: InputFile, name: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -30,7 +31,13 @@ from tqdm import tqdm
 
 from workbench.data import layout
 from workbench.data.ingest.base import Adapter, InputFile, Staged
-from workbench.data.ingest.daybuffer import BOOKKEEPING, DayBuffer, split_duplicates
+from workbench.data.ingest.daybuffer import (
+    BOOKKEEPING,
+    Columns,
+    DayBuffer,
+    split_duplicates,
+    take_rows,
+)
 from workbench.data.ingest.errors import IngestError
 from workbench.data.ingest.quarantine import DUPLICATE, empty_rejects, source_name
 from workbench.data.ingest.report import FileOutcome, IngestReport
@@ -39,6 +46,8 @@ from workbench.data.writer import DatasetWriter
 
 OPTION_KEYS = ["expiry", "strike", "right", "ts"]
 SPOT_KEYS = ["ts"]
+#: Threads writing day files (I/O bound: each file is fsynced).
+WRITE_THREADS = 8
 
 
 def resolve_inputs(sources: Iterable[Path | str], suffixes: tuple[str, ...]) -> list[InputFile]:
@@ -80,6 +89,7 @@ def ingest(
         raise FileNotFoundError(
             f"no input files ending in {adapter.suffixes} in {[str(s) for s in sources]}"
         )
+    adapter.prepare(files)
     report = IngestReport(format=adapter.name, out=out)
     writer = DatasetWriter(
         out,
@@ -113,8 +123,7 @@ def ingest(
                 src = source_name(adapter.name, file.display)
                 writer.write_rejects(src, pa.concat_tables(rejects, promote_options="permissive"))
                 written_sources.add(src)
-        for key in tqdm(buffer.keys(), desc="write days", unit="day", disable=not progress):
-            _write_day(key, buffer.take(key), adapter, writer, files, outcomes, written_sources)
+        _write_days(buffer, adapter, writer, files, outcomes, written_sources, progress)
         for file in files:
             src = source_name(adapter.name, file.display)
             if (
@@ -140,50 +149,94 @@ def _stage(
             continue
         if kind == adapter.input_kind:
             outcome.accepted += len(frame)
-        for (underlying, day), part in frame.groupby(["underlying", "day"], sort=True):
-            the_day = pd.Timestamp(day).date()  # type: ignore[arg-type]
-            buffer.add(
-                (kind, str(underlying), the_day), index, part.drop(columns=["underlying", "day"])
-            )
+        cols = {c: frame[c].to_numpy() for c in frame.columns if c not in ("underlying", "day")}
+        groups = frame.groupby(["underlying", "day"], sort=True).indices
+        for group, rows in groups.items():
+            name, day = str(group[0]), pd.Timestamp(group[1]).date()  # type: ignore[index]
+            buffer.add((kind, name, day), index, take_rows(cols, np.asarray(rows)))
 
 
-def _write_day(
-    key: tuple[str, str, date],
-    frame: pd.DataFrame,
+def _write_days(
+    buffer: DayBuffer,
+    adapter: Adapter,
+    writer: DatasetWriter,
+    files: list[InputFile],
+    outcomes: list[FileOutcome],
+    written_sources: set[str],
+    progress: bool,
+) -> None:
+    """Dedupe and write every staged day.
+
+    Days are grouped by (kind, underlying, year), the folder their files go to; groups are
+    written by :data:`WRITE_THREADS` threads (the writes wait on fsync, not on the CPU), one
+    thread per folder so no two writes share a folder. Duplicates are quarantined here, in
+    the calling thread, in key order, so the result does not depend on thread timing.
+    """
+    groups: dict[tuple[str, str, int], list[tuple[str, str, date]]] = {}
+    all_keys = buffer.keys()
+    for key in all_keys:
+        groups.setdefault((key[0], key[1], key[2].year), []).append(key)
+    bar = tqdm(total=len(all_keys), desc="write days", unit="day", disable=not progress)
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        pending: list[Future[list[tuple[str, Columns, list[str]]]]] = []
+        for group in groups.values():
+            frames = [(key, buffer.take(key)) for key in group]
+            pending.append(pool.submit(_write_group, frames, adapter, writer, bar))
+            if len(pending) >= 2 * WRITE_THREADS:
+                _collect(pending.pop(0), adapter, writer, files, outcomes, written_sources)
+        for future in pending:
+            _collect(future, adapter, writer, files, outcomes, written_sources)
+    bar.close()
+
+
+def _write_group(
+    frames: list[tuple[tuple[str, str, date], Columns]],
+    adapter: Adapter,
+    writer: DatasetWriter,
+    bar: tqdm,  # type: ignore[type-arg]
+) -> list[tuple[str, Columns, list[str]]]:
+    dups_out: list[tuple[str, Columns, list[str]]] = []
+    for (kind, underlying, day), frame in frames:
+        keys = OPTION_KEYS if kind == "options" else SPOT_KEYS
+        kept, dups = split_duplicates(frame, keys)
+        if kind == "options":
+            kept = adapter.finish_options(underlying, kept)
+        if kind == adapter.input_kind and dups is not None:
+            dups_out.append((underlying, dups, keys))
+        table = _to_arrow(kept, kind)
+        if kind == "options":
+            writer.write_options(underlying, day, table)
+        else:
+            writer.write_spot(underlying, day, table)
+        bar.update(1)
+    return dups_out
+
+
+def _collect(
+    future: Future[list[tuple[str, Columns, list[str]]]],
     adapter: Adapter,
     writer: DatasetWriter,
     files: list[InputFile],
     outcomes: list[FileOutcome],
     written_sources: set[str],
 ) -> None:
-    kind, underlying, day = key
-    keys = OPTION_KEYS if kind == "options" else SPOT_KEYS
-    kept, dups = split_duplicates(frame, keys)
-    if kind == "options":
-        kept = adapter.finish_options(underlying, kept)
-    if kind == adapter.input_kind and not dups.empty:
+    for underlying, dups, keys in future.result():
         _quarantine_duplicates(
             underlying, dups, keys, adapter, writer, files, outcomes, written_sources
         )
-    table = _to_arrow(kept, kind)
-    if kind == "options":
-        writer.write_options(underlying, day, table)
-    else:
-        writer.write_spot(underlying, day, table)
 
 
-def _to_arrow(frame: pd.DataFrame, kind: str) -> pa.Table:
+def _to_arrow(frame: Columns, kind: str) -> pa.Table:
     schema = OPTIONS_SCHEMA if kind == "options" else SPOT_SCHEMA
     names = list(schema.names)
     if kind == "options":
-        names += [f.name for f in OPTIONAL_OPTION_FIELDS if f.name in frame.columns]
-    data = frame[names].reset_index(drop=True)
-    return pa.Table.from_pandas(data, preserve_index=False)
+        names += [f.name for f in OPTIONAL_OPTION_FIELDS if f.name in frame]
+    return pa.table({n: frame[n] for n in names})
 
 
 def _quarantine_duplicates(
     underlying: str,
-    dups: pd.DataFrame,
+    dups: Columns,
     keys: list[str],
     adapter: Adapter,
     writer: DatasetWriter,
@@ -191,30 +244,30 @@ def _quarantine_duplicates(
     outcomes: list[FileOutcome],
     written_sources: set[str],
 ) -> None:
-    key_text = underlying + " " + dups[keys[0]].astype(str)
-    for k in keys[1:]:
-        key_text = key_text + " " + dups[k].astype(str)
-    for file_index, part in dups.groupby("_file", sort=True):
-        idx = int(file_index)  # type: ignore[arg-type]
-        file = files[idx]
-        n = len(part)
+    texts = [pd.Series(dups[k]).astype(str).to_numpy(dtype=object) for k in keys]
+    key_text = np.array([" ".join([underlying, *parts]) for parts in zip(*texts, strict=True)])
+    file_ids = dups["_file"].astype(np.int64)
+    for idx in np.unique(file_ids):
+        rows = np.flatnonzero(file_ids == idx)
+        file = files[int(idx)]
+        n = len(rows)
         table = pa.table(
             {
                 "source_file": pa.array([file.display] * n, pa.string()),
-                "line": pa.array(part["_line"].to_numpy(np.int64), pa.int64()),
+                "line": pa.array(dups["_line"][rows].astype(np.int64), pa.int64()),
                 "reason": pa.array([DUPLICATE] * n, pa.string()),
-                "key": pa.array(key_text.loc[part.index].to_numpy(str), pa.string()),
+                "key": pa.array(key_text[rows].astype(str), pa.string()),
                 "kept_source_file": pa.array(
-                    [files[int(i)].display for i in part["kept_file"]], pa.string()
+                    [files[int(i)].display for i in dups["kept_file"][rows]], pa.string()
                 ),
-                "kept_line": pa.array(part["kept_line"].to_numpy(np.int64), pa.int64()),
+                "kept_line": pa.array(dups["kept_line"][rows].astype(np.int64), pa.int64()),
             }
         )
         src = source_name(adapter.name, file.display)
         writer.write_rejects(src, table)
         written_sources.add(src)
-        outcomes[idx].accepted -= n
-        outcomes[idx].rejected[DUPLICATE] += n
+        outcomes[int(idx)].accepted -= n
+        outcomes[int(idx)].rejected[DUPLICATE] += n
 
 
 __all__ = ["BOOKKEEPING", "ingest", "resolve_inputs"]

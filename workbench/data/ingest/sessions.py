@@ -40,7 +40,10 @@ class VenueDays:
         return got
 
     def _lookup(self, day: date) -> DayFacts:
-        step = float(self.spec.strike_step_on(day))
+        try:
+            step = float(self.spec.strike_step_on(day))
+        except ValueError:  # before the registry's history
+            step = float("nan")
         regular = (
             datetime.combine(day, self.spec.session_open),
             datetime.combine(day, self.spec.session_close),
