@@ -288,11 +288,18 @@ class DayMarket:
     def prefetch(
         self, expiry: date, strikes: Iterable[float], rights: Sequence[Right | str]
     ) -> None:
-        wanted = [
+        """Hint: read these instruments' days in one query unless held here or in the LRU.
+
+        A marker in the LRU remembers a prefetch done for this day and clock, so a warm run skips
+        it without touching DuckDB."""
+        wanted = tuple(
             OptionContract(self.underlying, expiry, float(k), Right.parse(r))
             for k in strikes
             for r in rights
-        ]
+        )
+        marker = self._key("prefetch", wanted, self._fp)
+        if self._lru.get(marker)[0]:
+            return
         missing = [
             c
             for c in wanted
@@ -300,6 +307,7 @@ class DayMarket:
         ]
         if missing:
             self._cache.prefetch(missing)
+        self._lru.put(marker, True, 64 + 8 * len(wanted))
 
     def quote(self, contract: OptionContract, i: int) -> Quote:
         ticks = self.ticks(contract)
