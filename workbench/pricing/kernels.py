@@ -51,6 +51,16 @@ def _gauss_pair(d1: float, d2: float, s_dq: float, k_df: float) -> tuple[float, 
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _carry_discount(q: float, r: float, T: float, df: float) -> float:
+    """``exp(-q T)``, skipping the exponential when ``q`` is 0 or equals ``r`` (Black-76)."""
+    if q == 0.0:
+        return 1.0
+    if q == r:
+        return df
+    return math.exp(-q * T)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _valid(S: float, K: float, T: float, r: float, q: float, sigma: float) -> bool:
     return (
         S > 0.0
@@ -74,8 +84,8 @@ def price_one(
     if not _valid(S, K, T, r, q, sigma):
         return math.nan
     v = sigma * math.sqrt(T)
-    dq = math.exp(-q * T)
     df = math.exp(-r * T)
+    dq = _carry_discount(q, r, T, df)
     if v < MIN_TOTAL_VOL:
         fwd_s = S * dq
         fwd_k = K * df
@@ -112,8 +122,8 @@ def greeks_one(
         return nan, nan, nan, nan, nan, nan
     sq_t = math.sqrt(T)
     v = sigma * sq_t
-    dq = math.exp(-q * T)
     df = math.exp(-r * T)
+    dq = _carry_discount(q, r, T, df)
     if v < MIN_TOTAL_VOL:
         # Deterministic limit: the option is the discounted payoff on the forward.
         fwd = S * dq
