@@ -14,7 +14,7 @@ import os
 import platform
 import sys
 
-BENCHMARKS: tuple[str, ...] = ("store", "payoff_grid", "greeks", "iv", "numba_start", "synth")
+BENCHMARKS: tuple[str, ...] = ("store", "payoff_grid", "greeks", "iv", "numba_start", "synth", "engine")
 
 
 def _print_table(result: dict) -> None:
