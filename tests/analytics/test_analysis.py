@@ -187,3 +187,14 @@ def test_frames_can_be_passed_separately(run60: FakeResult) -> None:
 def test_skipped_days_are_summarised_by_reason(zero_trade_run: FakeResult) -> None:
     a = analyse(zero_trade_run, capital=1.0, mc_paths=20)
     assert "5 of 5 days skipped: no entry (5)" in a.notes
+
+
+def test_vix_as_an_ohlc_frame_and_bad_vix(run60: FakeResult) -> None:
+    days = pd.to_datetime(run60.daily["date"])
+    frame = pd.DataFrame({"ts": days + pd.Timedelta(hours=16), "close": 30.0})
+    a = analyse(run60, capital=1_000_000, vix=frame, mc_paths=20)
+    assert list(a.breakdowns["vix_regime_days"].index) == ["25-35"]
+    with pytest.raises(ValueError, match="'close' column"):
+        analyse(run60, capital=1_000_000, vix=frame.rename(columns={"close": "last"}), mc_paths=20)
+    with pytest.raises(ValueError, match="numbers indexed by date"):
+        analyse(run60, capital=1_000_000, vix=pd.Series(["x"], index=[days.iloc[0]]), mc_paths=20)

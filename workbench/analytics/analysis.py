@@ -125,6 +125,32 @@ def resolve_currency(manifest: dict[str, Any], tradebook: pd.DataFrame) -> str:
     return currencies.pop() if len(currencies) == 1 else ""
 
 
+def _vix_levels(vix: pd.Series | pd.DataFrame) -> pd.Series:
+    """A VIX-like level by date: a Series indexed by date, or a frame with a ``close`` column
+    (indexed by date or with a ``date``/``ts`` column, e.g. an OHLC spot file)."""
+    if isinstance(vix, pd.DataFrame):
+        frame = vix
+        for col in ("date", "ts"):
+            if col in frame.columns:
+                frame = frame.set_index(col)
+                break
+        if "close" not in frame.columns:
+            raise ValueError(
+                f"vix: a frame needs a 'close' column (have: {', '.join(map(str, frame.columns))})"
+            )
+        series = frame["close"]
+    else:
+        series = pd.Series(vix)
+    try:
+        values = pd.to_numeric(series, errors="raise").astype(float)
+        index = pd.DatetimeIndex(pd.to_datetime(series.index)).normalize()
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"vix: levels must be numbers indexed by date ({exc})") from exc
+    out = pd.Series(values.to_numpy(), index=index, name="vix")
+    # intraday bars: the last level of each day
+    return out[~out.index.duplicated(keep="last")].sort_index()
+
+
 def _trailing(returns: pd.Series, ppy: float) -> dict[str, float]:
     out: dict[str, float] = {}
     if returns.empty:
@@ -358,7 +384,7 @@ def analyse(
     capital: float,
     capital_base: CapitalBaseKind = "auto",
     periods_per_year: float = 252,
-    vix: pd.Series | None = None,
+    vix: pd.Series | pd.DataFrame | None = None,
     marks: pd.DataFrame | None = None,
     mc_seed: int = 0,
     mc_paths: int = 1000,
@@ -377,7 +403,8 @@ def analyse(
     capital : account capital in money (> 0): the ``fixed`` base and the Monte Carlo ruin level.
     capital_base : ``"fixed"``, ``"margin"`` or ``"auto"`` (``workbench.analytics.returns``).
     periods_per_year : periods per year of the daily path (252 for trading days).
-    vix : optional VIX-like level indexed by date; adds the volatility-regime breakdowns.
+    vix : optional VIX-like level: a Series indexed by date, or a frame with ``close`` (and a
+        ``date``/``ts`` column or a date index); adds the volatility-regime breakdowns.
     marks : optional per-leg open-PnL path ``(trade_id, ts, pnl)`` for MAE/MFE.
     mc_seed, mc_paths : seed and path count of every Monte Carlo simulation.
     ruin_fraction : loss (fraction of capital) that counts as ruin in the Monte Carlo.
@@ -439,8 +466,7 @@ def analyse(
     }
     vix_series = None
     if vix is not None:
-        vix_series = pd.Series(vix, dtype=float)
-        vix_series.index = pd.DatetimeIndex(pd.to_datetime(vix_series.index)).normalize()
+        vix_series = _vix_levels(vix)
         breakdowns["vix_regime_trades"] = bd.by_vix_regime_trades(trades, vix_series)
         breakdowns["vix_regime_days"] = bd.by_vix_regime_days(daily["pnl"], vix_series)
 

@@ -499,7 +499,7 @@ def render_tearsheet(
     capital: float | None = None,
     capital_base: CapitalBaseKind = "auto",
     periods_per_year: float = 252,
-    vix: pd.Series | None = None,
+    vix: pd.Series | pd.DataFrame | None = None,
     marks: pd.DataFrame | None = None,
     mc_seed: int = 0,
     mc_paths: int = 1000,
