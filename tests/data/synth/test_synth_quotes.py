@@ -6,7 +6,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.data.synth.quotes import QuoteParams, bid_ask, trade_probability, traded_price
+from workbench.data.synth.quotes import (
+    QuoteParams,
+    bid_ask,
+    tick_decimals,
+    trade_probability,
+    traded_price,
+)
 
 TICK = 0.05
 
@@ -36,8 +42,9 @@ def test_bid_le_mid_le_ask_on_the_tick_grid(
     assert np.all(ask >= m - 1e-9)
     assert np.all(ask >= TICK - 1e-9)
     assert np.all(ask - np.where(quoted, bid, 0.0) >= TICK - 1e-9)
-    for prices in (bid[quoted], ask):
+    for prices in (bid[quoted], ask, traded_price(m, TICK)):
         assert np.allclose(prices / TICK, np.round(prices / TICK), atol=1e-6)
+        assert np.array_equal(prices, np.round(prices, 2))  # 123.45, not 123.45000000000002
     close = traded_price(m, TICK)
     assert np.all(close >= TICK - 1e-9)
     assert np.all(close <= ask + 1e-9)
@@ -55,6 +62,10 @@ def test_spread_widens_away_from_the_money_and_towards_expiry() -> None:
     )
     spread = ask - bid
     assert np.all(np.diff(spread) >= 0) and spread[-1] > spread[0]
+
+
+def test_tick_decimals() -> None:
+    assert [tick_decimals(t) for t in (0.05, 0.5, 1.0, 0.01, 0.25)] == [2, 1, 0, 2, 2]
 
 
 def test_worthless_option_has_an_ask_and_no_bid() -> None:

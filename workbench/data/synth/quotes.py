@@ -38,9 +38,20 @@ class QuoteParams:
     volume_dispersion: float = 1.5  # gamma shape of the volume mixing (lower = burstier)
 
 
+def tick_decimals(tick: float) -> int:
+    """Decimal places of ``tick`` (0.05 -> 2, 0.5 -> 1, 1 -> 0)."""
+    text = f"{tick:.10f}".rstrip("0")
+    return len(text.split(".")[1])
+
+
+def _on_grid(units: np.ndarray, tick: float) -> np.ndarray:
+    """``units * tick`` as the double nearest to the decimal price (123.45, not 123.45000000000002)."""
+    return np.round(units * tick, tick_decimals(tick))
+
+
 def round_tick(price: np.ndarray, tick: float) -> np.ndarray:
-    """Nearest multiple of ``tick`` (half away from zero is irrelevant for continuous prices)."""
-    return np.round(np.asarray(price) / tick) * tick
+    """Nearest multiple of ``tick``."""
+    return _on_grid(np.round(np.asarray(price) / tick), tick)
 
 
 def traded_price(price: np.ndarray, tick: float) -> np.ndarray:
@@ -66,11 +77,10 @@ def bid_ask(
     )
     spread = np.maximum(spread * np.exp(params.noise_sd * rng.standard_normal(mid.shape)), tick)
     eps = 1e-9
-    bid = np.floor((mid - 0.5 * spread) / tick + eps) * tick
-    ask = np.ceil((mid + 0.5 * spread) / tick - eps) * tick
-    ask = np.maximum(ask, tick)
-    bid = np.where(bid >= tick - eps, bid, np.nan)
-    return np.round(bid, 10), np.round(ask, 10)
+    bid_units = np.floor((mid - 0.5 * spread) / tick + eps)
+    ask_units = np.maximum(np.ceil((mid + 0.5 * spread) / tick - eps), 1.0)
+    bid = np.where(bid_units >= 1.0, _on_grid(bid_units, tick), np.nan)
+    return bid, _on_grid(ask_units, tick)
 
 
 def trade_probability(params: QuoteParams, x: np.ndarray) -> np.ndarray:
