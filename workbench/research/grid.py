@@ -167,6 +167,10 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
     run_out = tmp / "run"
     notebook_out = tmp / "backtest.ipynb"
     error: str | None = None
+    # the kernel inherits this worker's stderr: keep its chatter in the run folder, not the console
+    kernel_log = open(tmp / "kernel.log", "w")  # noqa: SIM115 - closed in finally
+    saved_stderr = os.dup(2)
+    os.dup2(kernel_log.fileno(), 2)
     try:
         papermill.execute_notebook(
             str(job["notebook"]),
@@ -192,6 +196,10 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
         )
     except Exception as exc:  # a failing combination is recorded, not raised
         error = _short_error(exc)
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        kernel_log.close()
     # assemble the run folder: the run's files plus the executed notebook
     assembled = tmp / "assembled"
     if run_out.is_dir():
@@ -200,6 +208,7 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
         assembled.mkdir()
     if notebook_out.exists():
         notebook_out.rename(assembled / "backtest.ipynb")
+    (tmp / "kernel.log").rename(assembled / "kernel.log")
     if error is not None:
         (assembled / "error.txt").write_text(error)
     if final.exists():

@@ -59,6 +59,8 @@ def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
         if not manifest and not error_file.exists():
             continue
         template = manifest.get("template") or {}
+        if manifest.get("kind") == "basket":
+            template = {"name": "basket", "version": len(manifest.get("sleeves", []))}
         runs.append(
             {
                 "run_id": folder.name,
@@ -71,6 +73,7 @@ def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
                 "params": template.get("overrides") or manifest.get("params") or {},
                 "metrics": metrics,
                 "has_tearsheet": (folder / "tearsheet.html").exists(),
+                "has_basket": (folder / "basket.html").exists(),
                 "has_notebook": (folder / "backtest.ipynb").exists(),
             }
         )
