@@ -19,9 +19,10 @@ Mapping to the canonical layout:
   ``open/high/low`` are NaN (an EOD chain has no option bars). ``bid``/``ask`` as given, a zero
   bid kept as 0.0. ``volume``/``oi`` as given (0 when the column is absent).
 - ``iv`` (decimal), ``delta``, ``gamma`` and, when present, ``theta``, ``vega`` are the vendor's,
-  stored as given (vendor units; set 2's theta is per year). Set 1 has junk IVs on deep
-  in-the-money rows (up to 36) and zero IVs where the vendor computed none: they are kept; prefer
-  recomputed values (``workbench.pricing.enrich_chain``) when it matters. ``net``, ``exchange``,
+  stored as given (vendor units; set 2's theta is per year), except an IV of exactly 0, the
+  vendor's "none computed", stored as NaN. Set 1 has junk IVs on deep in-the-money rows (up to
+  36): they are kept; prefer recomputed values (``workbench.pricing.enrich_chain``) when it
+  matters. ``net``, ``exchange``,
   ``optionext`` and ``optionalias`` are not stored.
 - Each of SPX and SPXW gets a daily spot bar (``open = high = low = close = underlying_last``,
   volume 0) at the same ``ts``, taken from the file's first row with a valid ``underlying_last``.
@@ -142,7 +143,7 @@ class CboeEodAdapter(Adapter):
         if dated is not None:
             # a daily file: read it whole, so the whole-file checks see every row
             whole = list(chunks)
-            chunks = iter([_combine(whole, names)])
+            chunks = iter([combine_chunks(whole, names)])
         for chunk in chunks:
             yield self._stage(file, chunk, dated)
 
@@ -158,7 +159,7 @@ class CboeEodAdapter(Adapter):
         file_reason = self._file_reason(dated, quotedate.values)
         if file_reason is not None:
             rejects = reject_all(raw, lines, file_reason, file.display)
-            return Staged(rows_read, rejects=_concat(rejects, bad_lines))
+            return Staged(rows_read, rejects=concat_rejects(rejects, bad_lines))
 
         expiry = parse_date(col("expiration"), DATE_FORMATS)
         strike = parse_float(col("strike"))
@@ -222,7 +223,7 @@ class CboeEodAdapter(Adapter):
         )
         reasons = first_reason(checks, n)
         ok = reasons == ""
-        rejects = _concat(reject_rows(raw, lines, reasons, file.display), bad_lines)
+        rejects = concat_rejects(reject_rows(raw, lines, reasons, file.display), bad_lines)
 
         idx = np.flatnonzero(ok)
         options = pd.DataFrame(
@@ -239,12 +240,14 @@ class CboeEodAdapter(Adapter):
                 "close": np.where(last_v[idx] > 0, last_v[idx], np.nan),
                 "bid": bid.values[idx],
                 "ask": ask.values[idx],
-                "volume": _ints(volume, idx),
-                "oi": _ints(oi, idx),
+                "volume": ints_or_zero(volume, idx),
+                "oi": ints_or_zero(oi, idx),
             }
         )
         for field, parsed in greeks.items():
             options[field] = parsed.values[idx]
+        if "iv" in options:
+            options["iv"] = options["iv"].where(options["iv"] != 0.0)  # 0 = none computed
         options["_file"] = file.index
         options["_line"] = lines[idx]
         options["_rank"] = 0.0
@@ -330,7 +333,7 @@ class CboeEodAdapter(Adapter):
         )
 
 
-def _ints(parsed: object, idx: np.ndarray) -> np.ndarray:
+def ints_or_zero(parsed: object, idx: np.ndarray) -> np.ndarray:
     from workbench.data.ingest.fields import Parsed
 
     if not isinstance(parsed, Parsed):
@@ -339,7 +342,7 @@ def _ints(parsed: object, idx: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, 0).astype(np.int64)
 
 
-def _combine(chunks: list[CsvChunk], names: list[str]) -> CsvChunk:
+def combine_chunks(chunks: list[CsvChunk], names: list[str]) -> CsvChunk:
     if len(chunks) == 1:
         return chunks[0]
     tables = [c.table for c in chunks] or [pa.table({n: pa.array([], pa.string()) for n in names})]
@@ -348,7 +351,7 @@ def _combine(chunks: list[CsvChunk], names: list[str]) -> CsvChunk:
     return CsvChunk(pa.concat_tables(tables), lines, malformed)
 
 
-def _concat(*tables: pa.Table | None) -> pa.Table | None:
+def concat_rejects(*tables: pa.Table | None) -> pa.Table | None:
     present = [t for t in tables if t is not None and t.num_rows]
     if not present:
         return None
