@@ -145,9 +145,12 @@ def per_tick_sql_day(
     closes of bars at that minute, marks by the engine's rule, exit at the bar closes.
     """
     path = engine._path("options", day)
-    expiry = engine.con.execute(
+    found = engine.con.execute(
         "SELECT min(expiry) FROM read_parquet(?) WHERE expiry >= ?", [path, day]
-    ).fetchone()[0]
+    ).fetchone()
+    if found is None or found[0] is None:
+        return 0.0
+    expiry = found[0]
     legs: list[tuple[date, float, str]] = []
     credit = 0.0
     state = "idle"
@@ -190,7 +193,9 @@ def run(quick: bool) -> dict:
     from workbench.engine.runner import run_backtest
 
     data = dataset(quick)
-    args = dict(data=data, executor="serial", progress=False, fill="close", fees="none")
+    args: dict[str, Any] = dict(
+        data=data, executor="serial", progress=False, fill="close", fees="none"
+    )
     t0 = time.perf_counter()
     _load_kernels()
     kernels_s = time.perf_counter() - t0
@@ -201,14 +206,9 @@ def run(quick: bool) -> dict:
     t0 = time.perf_counter()
     warm = run_backtest(BenchStraddle, **args)
     warm_s = time.perf_counter() - t0
-    if (
-        warm.tradebook_table.to_pandas()
-        .drop(columns=["run_id"])
-        .equals(cold.tradebook_table.to_pandas().drop(columns=["run_id"]))
-        is False
-        and not warm.tradebook_table.num_rows == cold.tradebook_table.num_rows
-    ):
-        raise RuntimeError("warm and cold runs differ")
+    same = warm.tradebook.drop(columns=["run_id"]).equals(cold.tradebook.drop(columns=["run_id"]))
+    if not same:
+        raise RuntimeError("the warm run's tradebook differs from the cold run's")
     days = int((cold.days["status"] == "ok").sum())
     ticks = int(cold.days["ticks"].sum())
 
