@@ -59,17 +59,13 @@ def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
         if not manifest and not error_file.exists():
             continue
         template = manifest.get("template") or {}
-        if manifest.get("kind") == "basket":
-            template = {"name": "basket", "version": len(manifest.get("sleeves", []))}
         runs.append(
             {
                 "run_id": folder.name,
                 "folder": folder,
                 "ok": not error_file.exists(),
                 "error": error_file.read_text().strip() if error_file.exists() else None,
-                "template": f"{template.get('name', '?')}@{template.get('version', '?')}"
-                if template
-                else "",
+                "template": _template_label(manifest),
                 "params": template.get("overrides") or manifest.get("params") or {},
                 "metrics": metrics,
                 "has_tearsheet": (folder / "tearsheet.html").exists(),
@@ -78,6 +74,13 @@ def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
             }
         )
     return runs
+
+
+def _template_label(manifest: dict[str, Any]) -> str:
+    if manifest.get("kind") == "basket":
+        return f"basket of {len(manifest.get('sleeves', []))} runs"
+    template = manifest.get("template") or {}
+    return f"{template.get('name', '?')}@{template.get('version', '?')}" if template else ""
 
 
 def _format(value: Any) -> str:
