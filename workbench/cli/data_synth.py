@@ -30,11 +30,14 @@ def register(subparsers: Any) -> None:
         + "; ".join(f"{p.name}: {p.description}" for p in PROFILES.values()),
     )
     parser.add_argument("--profile", default="nifty-intraday", help="nifty-intraday or spx-eod")
-    parser.add_argument("--days", default=None, help="number of trading days")
-    parser.add_argument("--years", default=None, help="number of calendar years of trading days")
-    parser.add_argument(
-        "--start", default=None, help="first day, YYYY-MM-DD (default: the profile's)"
+    defaults = "; ".join(
+        f"{p.name}: {f'{p.default_days} days' if p.default_days else f'{p.default_years} years'}"
+        f" from {p.default_start}"
+        for p in PROFILES.values()
     )
+    parser.add_argument("--days", default=None, help=f"number of trading days ({defaults})")
+    parser.add_argument("--years", default=None, help="number of calendar years of trading days")
+    parser.add_argument("--start", default=None, help="first day, YYYY-MM-DD")
     parser.add_argument(
         "--seed", default=str(DEFAULT_SEED), help=f"random seed (default {DEFAULT_SEED})"
     )
