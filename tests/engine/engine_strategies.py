@@ -129,3 +129,56 @@ class Recorder(Strategy):
 
     def exit_check(self, bar):
         return "stop" if bar.pnl < -200 else None
+
+
+class RuleStrategy(Strategy):
+    """Opens one 21500 C leg (nearest expiry) at the first tick of ``entry_day`` (or of every day)
+    and exits by one rule from engine.exits."""
+
+    class Config(StrategyConfig):
+        side: str = "SELL"
+        rule: str = "stop_pct"
+        value: float = 0.1
+        entry_day: date | None = None
+
+    def on_day_start(self, day):
+        from workbench.engine import exits
+
+        v = self.config.value
+        rules = {
+            "stop_pct": lambda: exits.StopLoss(pct=v),
+            "stop_amount": lambda: exits.StopLoss(amount=v),
+            "target_amount": lambda: exits.ProfitTarget(amount=v),
+            "target_pct": lambda: exits.ProfitTarget(pct=v),
+            "trail_amount": lambda: exits.TrailingStop(amount=v),
+            "days_held": lambda: exits.DaysHeld(int(v)),
+            "dte": lambda: exits.DteExit(int(v)),
+        }
+        if not hasattr(self, "rule"):
+            self.rule = rules[self.config.rule]()
+        return True
+
+    def on_bar(self, bar):
+        if self.idle and (self.config.entry_day in (None, bar.date)):
+            self.try_fill({"c": self.add(21500, "C", self.config.side)})
+
+    def exit_check(self, bar):
+        return self.rule(self, bar)
+
+
+class Selector(Strategy):
+    """At 09:17 buys the call whose mid is nearest ``premium`` (contract discovery); records the
+    chain sizes it saw."""
+
+    seen: list[tuple] = []
+
+    class Config(StrategyConfig):
+        premium: float = 90.0
+
+    def on_bar(self, bar):
+        chain = bar.chain(0)
+        Selector.seen.append((bar.time, len(chain), bar.greeks["delta"]))
+        if self.idle and bar.time == time(9, 17):
+            contract = bar.select("C", method="premium", value=self.config.premium, side="BUY")
+            if contract is not None:
+                self.try_fill({"c": self.add(contract.strike, "C", "BUY")})
