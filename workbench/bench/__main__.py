@@ -14,7 +14,16 @@ import os
 import platform
 import sys
 
-BENCHMARKS: tuple[str, ...] = ("store", "payoff_grid", "greeks", "iv", "numba_start", "synth", "engine")
+BENCHMARKS: tuple[str, ...] = (
+    "store",
+    "payoff_grid",
+    "greeks",
+    "iv",
+    "numba_start",
+    "synth",
+    "engine",
+    "analytics",
+)
 
 
 def _print_table(result: dict) -> None:
