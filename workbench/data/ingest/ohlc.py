@@ -28,9 +28,10 @@ dataset; the epoch file's 15-minute bars are stored as they are (a note gives th
 
 Row rules (a row gets the first that applies): ``blank_line``, ``missing_<field>``,
 ``unparseable_<field>``, ``non_positive_price`` (any of O/H/L/C <= 0), ``inconsistent_bar``
-(high < low, or open/close outside [low, high] beyond a relative 1e-6), ``exchange_holiday``
+(high < low, or open/close outside [low, high], by more than :data:`BAR_TOLERANCE_POINTS`), ``exchange_holiday``
 (a day inside the calendar's coverage on which the venue had no session; the XBOM calendar does
-not list the 2024 weekend special sessions, so their bars land here), then ``duplicate_key``
+not list special sessions such as the 2020-02-01 budget day or the 2024 weekend sessions, so
+their bars land here), then ``duplicate_key``
 (same ``ts`` twice for an underlying; the first line is kept). Volume is 0 where the file has
 none.
 """
@@ -82,7 +83,9 @@ EXTRA_SERIES: dict[str, ExtraSeries] = {
 VENUE_BY_ZONE = {"America/New_York": "CBOE", "Asia/Kolkata": "NSE"}
 PRICE_FIELDS = ("open", "high", "low", "close")
 DAILY_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y")
-BAR_TOLERANCE = 1e-6
+#: A bar is inconsistent only beyond this many price points (one NSE tick): vendors round the
+#: open and the high/low from different feeds, so bars off by a tick are kept as given.
+BAR_TOLERANCE_POINTS = 0.05
 _PREFIXED = re.compile(r"^[a-z0-9]+_(open|high|low|close|volume)$")
 
 
@@ -303,7 +306,7 @@ class OhlcAdapter(Adapter):
         if volume is not None:
             checks.append(("unparseable_volume", volume.bad))
         o, h, lo, c = (prices[f].values for f in PRICE_FIELDS)
-        tol = BAR_TOLERANCE * np.abs(np.nan_to_num(h))
+        tol = BAR_TOLERANCE_POINTS + 1e-9 * np.abs(np.nan_to_num(h))
         with np.errstate(invalid="ignore"):
             checks.append(("non_positive_price", (o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0)))
             inconsistent = (
