@@ -2,7 +2,7 @@
 leaves the machine, and a full-page screenshot is taken.
 
 Chromium runs behind a proxy that refuses every connection (``--proxy-server=127.0.0.1:9``, loopback
-included) and is driven over the DevTools pipe (see ``cdp.py``). A control page with one remote
+included) and is driven over the DevTools pipe (see ``analytics_cdp.py``). A control page with one remote
 image shows the checks can fail. Skips, with the reason, only when no Chromium is installed
 (Debian: ``apt-get install -y chromium``). The screenshot is written to
 ``$WORKBENCH_SCREENSHOT_DIR`` when set (to look at it), else to the test's temporary folder.
@@ -15,7 +15,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from cdp import Browser, find_chromium
+from analytics_cdp import Browser, find_chromium
 
 pytestmark = pytest.mark.slow
 
