@@ -39,7 +39,7 @@ STEP_TOL = 1e-13
 MAX_ITER = 60
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def normalised_call(x: float, s: float) -> tuple[float, float]:
     """Normalised Black call ``b(x, s)`` and ``db/ds`` for ``x <= 0``, ``s > 0``.
 
@@ -58,7 +58,7 @@ def normalised_call(x: float, s: float) -> tuple[float, float]:
     return b, INV_SQRT2PI * gauss
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _initial_guess(x: float, beta: float, upper: float) -> float:
     """Starting ``s`` for ``b(x, s) = beta`` (``x <= 0``, ``0 < beta < upper = exp(x/2)``)."""
     ax = -x
@@ -95,7 +95,7 @@ def _initial_guess(x: float, beta: float, upper: float) -> float:
     return max(2.0 * z, s_c)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def normalised_implied(x: float, beta: float) -> float:
     """``s = sigma sqrt(T)`` solving ``b(x, s) = beta`` for an OTM call (``x <= 0``).
 
@@ -148,7 +148,7 @@ def normalised_implied(x: float, beta: float) -> float:
     return s
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def implied_one(
     price: float, S: float, K: float, T: float, r: float, q: float, is_call: bool
 ) -> float:

@@ -39,7 +39,7 @@ INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 MIN_TOTAL_VOL = 1e-100
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _gauss_pair(d1: float, d2: float, s_dq: float, k_df: float) -> tuple[float, float]:
     """``(exp(-d1^2/2), exp(-d2^2/2))`` with one exponential: the second is the first times F/K."""
     g1 = math.exp(-0.5 * d1 * d1)
@@ -50,7 +50,7 @@ def _gauss_pair(d1: float, d2: float, s_dq: float, k_df: float) -> tuple[float, 
     return g1, g2
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _carry_discount(q: float, r: float, T: float, df: float) -> float:
     """``exp(-q T)``, skipping the exponential when ``q`` is 0 or equals ``r`` (Black-76)."""
     if q == 0.0:
@@ -60,7 +60,7 @@ def _carry_discount(q: float, r: float, T: float, df: float) -> float:
     return math.exp(-q * T)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _valid(S: float, K: float, T: float, r: float, q: float, sigma: float) -> bool:
     return (
         S > 0.0
@@ -76,7 +76,7 @@ def _valid(S: float, K: float, T: float, r: float, q: float, sigma: float) -> bo
     )
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def price_one(
     S: float, K: float, T: float, r: float, q: float, sigma: float, is_call: bool
 ) -> float:
@@ -102,7 +102,7 @@ def price_one(
     return k_df * cdf_with_gauss(-d2, g2) - s_dq * cdf_with_gauss(-d1, g1)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def greeks_one(
     S: float,
     K: float,

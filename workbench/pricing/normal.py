@@ -33,7 +33,7 @@ assert ERFCX_DEGREE == 12, "erfcx below is unrolled for degree 12"
 assert _COEF.shape == (int(ERFCX_TABLE_END / ERFCX_INTERVAL_WIDTH), ERFCX_DEGREE + 1)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def erfcx(x: float) -> float:
     """Scaled complementary error function for ``x >= 0`` (NaN in, NaN out)."""
     if x < _TABLE_END:
@@ -53,7 +53,7 @@ def erfcx(x: float) -> float:
     return (1.0 - 0.5 * inv2 * (1.0 - 1.5 * inv2 * (1.0 - 2.5 * inv2))) * INV_SQRT_PI / x
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def cdf_with_gauss(d: float, gauss: float) -> float:
     """``N(d)`` given ``gauss = exp(-d^2/2)`` (full relative precision for ``d <= 0``)."""
     if d <= 0.0:
