@@ -43,7 +43,7 @@ def cboe_row(
     """One set-1 style row; the OCC symbol is built from the given fields."""
     m, d, y = expiry.split("/") if "/" in expiry else ("01", "01", "2019")
     k = float(strike) if _is_float(strike) else 0.0
-    occ = f"{root}{y[2:]}{m}{d}{'C' if right == 'call' else 'P'}{int(round(k * 1000)):08d}"
+    occ = f"{root}{y[2:]}{m}{d}{'C' if right == 'call' else 'P'}{round(k * 1000):08d}"
     return (
         f"SPX,{spot},CBOE,{occ},{right},{expiry},{quote},{strike},{last},0.0,{bid},{ask},"
         f"10,100,{iv},0.5,0.001"

@@ -237,7 +237,12 @@ class OhlcAdapter(Adapter):
         if self.override:
             return [self.override]
         if "instrument" in layout.columns:
-            return []  # read per row; the zone comes from the first chunk
+            # read per row when staging; the first block tells the zone
+            first = next(iter_csv_chunks(file.path), None)
+            if first is None:
+                return []
+            text = pc.utf8_trim_whitespace(first.table.column(layout.columns["instrument"]))
+            return sorted({check_series(v, file.path) for v in pc.unique(text).to_pylist() if v})
         found = underlying_from_file_name(file.path.name)
         if found is None:
             raise HeaderError(

@@ -51,7 +51,8 @@ WRITE_THREADS = 8
 
 
 def resolve_inputs(sources: Iterable[Path | str], suffixes: tuple[str, ...]) -> list[InputFile]:
-    """Input files, each with the name rejects record: relative to a folder given, else its name."""
+    """Input files sorted by the name rejects record (relative to a folder given, else the
+    file name); ``index`` is the position in that order."""
     out: list[InputFile] = []
     seen: set[Path] = set()
     for source in sources:
@@ -70,8 +71,11 @@ def resolve_inputs(sources: Iterable[Path | str], suffixes: tuple[str, ...]) -> 
             key = p.resolve()
             if key not in seen:
                 seen.add(key)
-                out.append(InputFile(p, display, len(out)))
-    return out
+                out.append(InputFile(p, display, 0))
+    # files are read in the order of their names, so which of two duplicate rows is kept does
+    # not depend on the order the sources were given
+    ordered = sorted(out, key=lambda f: (f.display, str(f.path)))
+    return [InputFile(f.path, f.display, i) for i, f in enumerate(ordered)]
 
 
 def ingest(
