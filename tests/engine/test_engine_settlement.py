@@ -171,3 +171,18 @@ def test_physical_settlement_becomes_a_stock_position(spy: Path) -> None:
     assert daily.loc[str(T19), "mtm"] == pytest.approx(46500)
     assert daily.loc[str(T19), "open_legs"] == 1
     assert daily.loc[str(T19), "delta"] == pytest.approx(100)
+
+
+def test_margin_column_from_the_margin_model(nifty: Path) -> None:
+    # short 21500 P on D2 (mid 18); at D2's close its mark is 10. DefinedRisk = worst expiry loss
+    # net of premium at the mark: (21500 - 10) x 50 at S = 0. Flat on D1 and after settlement: 0.
+    result = run(nifty, [order(D2, "09:16", 21500, "P", "SELL", "p")], margin="defined-risk")
+    margin = result.daily.set_index("date")["margin"]
+    assert margin[str(D1)] == 0.0
+    assert margin[str(D2)] == pytest.approx((21500 - 10) * 50)
+    assert margin[str(D3)] == 0.0
+    # a naked short call has no defined risk: NaN and a warning naming why
+    result = run(nifty, [order(D2, "09:16", 21500, "C", "SELL", "c")], margin="defined-risk")
+    day = result.days.set_index("date").loc[str(D2)]
+    assert "unbounded loss" in day["warning_messages"]
+    assert result.daily.set_index("date")["margin"].isna()[str(D2)]
