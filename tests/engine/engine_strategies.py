@@ -65,6 +65,8 @@ class Scripted(Strategy):
             return [ticks[0], ticks[2], ticks[1], *ticks[3:]]
         if self.config.clock_fault == "repeat":
             return [ticks[0], ticks[1], ticks[1], *ticks[2:]]
+        if self.config.clock_fault == "sparse":  # not a fault: every other minute
+            return ticks[::2]
         return ticks
 
     def on_bar(self, bar):

@@ -297,3 +297,23 @@ def test_skipped_calendar_days_and_daily_rows(market: Path) -> None:
     assert "no data" in days.loc["2024-01-01", "reason"]
     assert list(result.daily["date"]) == ["2024-01-01", str(D1), str(D2), str(D3)]
     assert list(result.daily["skipped"]) == [True, False, False, False]
+
+
+def test_strategy_clock_every_other_minute(market: Path) -> None:
+    # clock 09:15, 09:17, 09:19. Short C at 09:15 (mid 100). At 09:19 the call's last bar is
+    # 09:18, which first became visible at the 09:19 tick: lag 0 on this clock, so the EOD close
+    # at 09:19 fills at its mid 115: (100 - 115) x 50.
+    order = {
+        "at": time(9, 15),
+        "legs": [{"strike": 21500, "right": "C", "side": "SELL"}],
+        "day": D1,
+    }
+    result = run(market, {"orders": [order], "clock_fault": "sparse"})
+    assert rows(result) == [
+        ("NIFTY2410421500CE", "09:15", "SELL", "open", 100.0, 100 * LOT, "entry"),
+        ("NIFTY2410421500CE", "09:19", "BUY", "close", 115.0, -115 * LOT, "eod"),
+    ]
+    tb = result.tradebook
+    assert list(tb["lag"]) == [0, 0]
+    assert tb["price_ts"].iloc[1] == datetime(2024, 1, 2, 9, 19)
+    assert result.days.iloc[0]["ticks"] == 3

@@ -170,22 +170,26 @@ class DayMarket:
     def _default_spot(self) -> TickSeries:
         found, cached = self._lru.get(self._key("spot-default"))
         if found and cached is not None:
-            clock_ns, clock, spot = cached
+            clock_ns, clock, times, fp, spot = cached
         else:
             clock_ns = np.asarray(self._cache.clock, dtype=np.int64)
             clock = _clock_list(clock_ns)
+            times = [t.time() for t in clock]
+            fp = clock_fingerprint(clock_ns)
             spot = ticks_from_series(self._cache.spot, clock_ns)
-            size = spot.nbytes + clock_ns.nbytes + 64 * len(clock)
-            self._lru.put(self._key("spot-default"), (clock_ns, clock, spot), size)
-        self._set_clock(clock_ns, clock)
+            size = spot.nbytes + clock_ns.nbytes + 120 * len(clock)
+            self._lru.put(self._key("spot-default"), (clock_ns, clock, times, fp, spot), size)
+        self._set_clock(clock_ns, clock, times, fp)
         return spot
 
-    def _set_clock(self, clock_ns: np.ndarray, clock: list[datetime]) -> None:
+    def _set_clock(
+        self, clock_ns: np.ndarray, clock: list[datetime], times: list[time], fp: str
+    ) -> None:
         self.clock_ns = clock_ns
         self.clock = clock
-        self.times = [t.time() for t in clock]
+        self.times = times
         self.n_ticks = len(clock)
-        self._fp = clock_fingerprint(clock_ns)
+        self._fp = fp
 
     @property
     def default_clock(self) -> list[datetime]:
@@ -200,7 +204,7 @@ class DayMarket:
         self._cache_obj = None
         self._ticks.clear()
         self._chains.clear()
-        self._set_clock(clock_ns, clock)
+        self._set_clock(clock_ns, clock, [t.time() for t in clock], clock_fingerprint(clock_ns))
         self.spot_ticks = ticks_from_series(self._cache.spot, clock_ns)
 
     @property

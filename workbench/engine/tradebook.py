@@ -6,8 +6,10 @@
 the quote currency, ``cash`` = ``-signed_units x price - fees`` (money; > 0 received).
 ``asset`` is ``"option"`` or ``"underlying"`` (a stock position from a physical settlement; its
 ``expiry``, ``strike`` and ``right`` are null). ``action`` is ``open``, ``close`` or ``settle``.
-``price_ts``/``lag`` say which bar the price came from (``lag`` in clock ticks; null when the
-price is not a market price, e.g. a settlement at intrinsic value). ``fill_model`` is
+``price_ts``/``lag`` say which bar the price came from: ``lag`` in clock ticks, ``price_ts`` the
+clock tick at which that bar became visible (``ts`` minus ``lag`` ticks; the bar's own timestamp
+on the default clock of spot bar times); both null when the price is not a market price (a
+settlement at intrinsic value). ``fill_model`` is
 ``"<model>/<basis>"`` (``orats/spread:0.66``, ``mid/close`` for a fallback, ``settle/intrinsic``,
 ``force/mark`` for a forced close at the mark). ``iv`` (fraction) and ``delta`` (per unit,
 signed by right) are Black-Scholes values implied by the fill price at the fill tick.
