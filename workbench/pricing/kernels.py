@@ -97,9 +97,8 @@ def price_one(
     s_dq = S * dq
     k_df = K * df
     g1, g2 = _gauss_pair(d1, d2, s_dq, k_df)
-    if is_call:
-        return s_dq * cdf_with_gauss(d1, g1) - k_df * cdf_with_gauss(d2, g2)
-    return k_df * cdf_with_gauss(-d2, g2) - s_dq * cdf_with_gauss(-d1, g1)
+    w = 1.0 if is_call else -1.0
+    return w * (s_dq * cdf_with_gauss(w * d1, g1) - k_df * cdf_with_gauss(w * d2, g2))
 
 
 @njit(cache=True, error_model="numpy")
@@ -159,20 +158,15 @@ def greeks_one(
     gamma = dq * pdf1 / (S * v)
     vega = s_dq * pdf1 * sq_t
     decay = -s_dq * pdf1 * sigma / (2.0 * sq_t)
-    if is_call:
-        n1 = cdf_with_gauss(d1, g1)
-        n2 = cdf_with_gauss(d2, g2)
-        price = s_dq * n1 - k_df * n2
-        delta = dq * n1
-        theta = decay - r * k_df * n2 + q * s_dq * n1
-        rho = K * T * df * n2
-    else:
-        m1 = cdf_with_gauss(-d1, g1)
-        m2 = cdf_with_gauss(-d2, g2)
-        price = k_df * m2 - s_dq * m1
-        delta = -dq * m1
-        theta = decay + r * k_df * m2 - q * s_dq * m1
-        rho = -K * T * df * m2
+    # w = +1 call, -1 put: N(w d) on the option's own side keeps OTM values accurate, and the
+    # arithmetic is the same for both rights (no unpredictable branch in a mixed chain)
+    w = 1.0 if is_call else -1.0
+    n1 = cdf_with_gauss(w * d1, g1)
+    n2 = cdf_with_gauss(w * d2, g2)
+    price = w * (s_dq * n1 - k_df * n2)
+    delta = w * dq * n1
+    theta = decay - w * (r * k_df * n2 - q * s_dq * n1)
+    rho = w * K * T * df * n2
     if forward_rho:
         rho = -T * price
     return price, delta, gamma, vega, theta, rho

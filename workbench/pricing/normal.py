@@ -56,6 +56,6 @@ def erfcx(x: float) -> float:
 @njit(cache=True, error_model="numpy")
 def cdf_with_gauss(d: float, gauss: float) -> float:
     """``N(d)`` given ``gauss = exp(-d^2/2)`` (full relative precision for ``d <= 0``)."""
-    if d <= 0.0:
-        return 0.5 * gauss * erfcx(-d * INV_SQRT2)
-    return 1.0 - 0.5 * gauss * erfcx(d * INV_SQRT2)
+    tail = 0.5 * gauss * erfcx(abs(d) * INV_SQRT2)
+    # a select, not a branch: the sign of d is unpredictable across a chain
+    return tail if d <= 0.0 else 1.0 - tail
