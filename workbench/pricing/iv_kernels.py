@@ -33,9 +33,12 @@ from workbench.pricing.normal import INV_SQRT2, erfcx
 
 SQRT2PI = math.sqrt(2.0 * math.pi)
 INV_SQRT2PI = 1.0 / SQRT2PI
-#: Relative step size at which the iteration stops (Halley converges cubically, so the error
-#: after the last step is far below this).
+LOG_SQRT2PI = math.log(SQRT2PI)
+#: Relative bracket width at which a bisecting search stops.
 STEP_TOL = 1e-13
+#: A Halley step at most this relative size is the last one needed (cubic convergence leaves an
+#: error of order its cube times the curvature, ~1e-16 relative here).
+FINAL_STEP = 1e-6
 MAX_ITER = 60
 
 
@@ -72,10 +75,11 @@ def _initial_guess(x: float, beta: float, upper: float) -> float:
         s_c = math.sqrt(2.0 * ax)
         b_c = normalised_call(x, s_c)[0]
     if beta <= b_c:
-        # Lower region: b ~ s^3/x^2 exp(-x^2/(2 s^2)) / sqrt(2 pi); two fixed-point passes.
+        # Lower region: b ~ s^3/x^2 exp(-x^2/(2 s^2)) / sqrt(2 pi); three fixed-point passes.
         s = s_c
+        base = -math.log(beta) - 2.0 * math.log(ax) - LOG_SQRT2PI
         for _ in range(3):
-            lg = -math.log(beta) + math.log(s * s * s / (ax * ax)) - math.log(SQRT2PI)
+            lg = base + 3.0 * math.log(s)
             if lg <= 0.0:
                 break
             s_new = ax / math.sqrt(2.0 * lg)
@@ -135,9 +139,10 @@ def normalised_implied(x: float, beta: float) -> float:
             h = (x2 / (s * s * s) - 0.25 * s) - g1
             denom = 1.0 - 0.5 * nu * h
             step = nu / denom if denom > 0.5 else nu
-            if abs(step) <= STEP_TOL * s:
-                # converged (checked before the bracket test: a step below rounding can land
-                # on a bracket end)
+            if abs(step) <= FINAL_STEP * s:
+                # Converged: Halley's error is cubic, so after a step this small the remaining
+                # error is far below rounding (checked before the bracket test, which a step
+                # below rounding could fail).
                 return s - step
             s_new = s - step
             if not (lo < s_new < hi):
