@@ -237,7 +237,13 @@ def test_failing_day_reported_while_others_complete(market: Path) -> None:
 def test_failing_day_in_a_process_pool(market: Path, tmp_path: Path) -> None:
     params = {"orders": [dict(straddle("09:16"), day=None)], "exit_at": time(9, 18), "fail_on": D3}
     pooled = run_backtest(
-        Scripted, data=market, params=params, fill="mid", fees="none", progress=False
+        Scripted,
+        data=market,
+        params=params,
+        fill="mid",
+        fees="none",
+        progress=False,
+        executor="process",
     )
     serial = run_backtest(
         Scripted,

@@ -43,6 +43,10 @@ from workbench.engine.simulator import Costs, DayRecord, Simulator
 from workbench.engine.strategy import Strategy
 from workbench.engine.tradebook import build_table
 
+MIN_POOL_DAYS = 20
+"""With ``executor=None``, runs of fewer days than this run serially: starting pool workers
+(imports, kernel loading) costs more than it saves on a handful of days."""
+
 ENGINE_VERSION = "1"
 """Bumped when the engine's accounting or fill semantics change (part of the run id)."""
 
@@ -212,6 +216,9 @@ def _run_intraday(
                 records.extend(done)
                 bar.update(len(done))
             return records
+        if executor is None and len(days) < MIN_POOL_DAYS:
+            executor = "serial"
+            return _run_intraday(base, days, executor, progress, desc)
         own = executor is None or executor == "process"
         pool: cf.Executor
         if own:
@@ -408,8 +415,9 @@ def run_backtest(
         A fee model or spec (``"india"``, ``"per-contract:0.65,min=1"``). Default by venue:
         :func:`default_fees`.
     executor
-        ``None``/``"process"`` (local process pool), ``"serial"``, or any
-        ``concurrent.futures.Executor`` (e.g. a Dask client's ``get_executor()``). Intraday only.
+        ``None`` (a local process pool; serial below :data:`MIN_POOL_DAYS` days), ``"process"``
+        (always the pool), ``"serial"``, or any ``concurrent.futures.Executor`` (e.g. a Dask
+        client's ``get_executor()``). Intraday only: positional runs are serial.
     mode
         ``"intraday"`` or ``"positional"``; default: the strategy's ``mode``.
     margin
