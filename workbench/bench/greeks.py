@@ -40,18 +40,20 @@ def numpy_greeks(S, K, T, r, sigma, is_call, q) -> dict[str, np.ndarray]:  # typ
     }
 
 
-def _median_seconds(fn: Callable[[], Any], repeats: int) -> float:
-    times = []
+def _interleaved_medians(fns: list[Callable[[], Any]], repeats: int) -> list[float]:
+    """Median seconds of each function, run in turn so a noisy neighbour hits them alike."""
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, bucket in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+    return [statistics.median(bucket) for bucket in times]
 
 
 def run(quick: bool) -> dict:
     n = 100_000 if quick else 1_000_000
-    repeats = 3 if quick else 7
+    repeats = 3 if quick else 11
     rng = np.random.default_rng(0)
     S = rng.uniform(50.0, 150.0, n)
     K = S * np.exp(rng.uniform(-0.5, 0.5, n))
@@ -77,9 +79,9 @@ def run(quick: bool) -> dict:
     got, ref = numba_call(), numpy_call()  # warm-up (and compile if the cache is cold)
     serial_call()
     worst = max(float(np.max(np.abs(got[k] - ref[k]))) for k in got)
-    t_numba = _median_seconds(numba_call, repeats)
-    t_numpy = _median_seconds(numpy_call, repeats)
-    t_serial = _median_seconds(serial_call, repeats)
+    t_numba, t_numpy, t_serial = _interleaved_medians(
+        [numba_call, numpy_call, serial_call], repeats
+    )
     return {
         "benchmark": "greeks",
         "ratio": t_numpy / t_numba,
