@@ -184,3 +184,19 @@ class Selector(Strategy):
             contract = bar.select("C", method="premium", value=self.config.premium, side="BUY")
             if contract is not None:
                 self.try_fill({"c": self.add(contract.strike, "C", "BUY")})
+
+
+class PrefetchingScripted(Scripted):
+    """Scripted plus a prefetch hint of the strikes around the open (results must not change)."""
+
+    def on_day_start(self, day):
+        day.prefetch(expiry=0, strikes=day.atm_window(2))
+        return super().on_day_start(day)
+
+
+class EarlyFill(Strategy):
+    """Calls try_fill from on_day_start (not allowed: there is no tick yet)."""
+
+    def on_day_start(self, day):
+        self.try_fill([self.add(21500, "C", "SELL")])
+        return True
