@@ -23,6 +23,7 @@ BENCHMARKS: tuple[str, ...] = (
     "synth",
     "engine",
     "analytics",
+    "ingest",
 )
 
 
