@@ -126,7 +126,9 @@ class BacktestResult:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
         try:
             write_tradebook(self.tradebook_table, tmp / "tradebook.parquet")
-            self.daily.to_csv(tmp / "daily.csv", index=False, lineterminator="\n")
+            # money and Greeks rounded to 1e-6 for readability (binary noise such as
+            # -408.7399999999998); the invariants were checked to the cent before rounding
+            self.daily.round(6).to_csv(tmp / "daily.csv", index=False, lineterminator="\n")
             self.days.to_csv(tmp / "days.csv", index=False, lineterminator="\n")
             _write_json(tmp / "metrics.json", self.metrics)
             _write_json(tmp / "manifest.json", self.manifest)
