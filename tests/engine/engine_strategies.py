@@ -200,3 +200,23 @@ class EarlyFill(Strategy):
     def on_day_start(self, day):
         self.try_fill([self.add(21500, "C", "SELL")])
         return True
+
+
+class DesignShortStraddle(Strategy):
+    """The example from DESIGN.md (Engine), verbatim apart from the class name."""
+
+    class Config(StrategyConfig):  # frozen, validated, hashable
+        entry: time = time(9, 20)
+        stop_loss: float = 0.25
+
+    def on_day_start(self, day) -> bool:  # DayStartContext: date, spot, atm, expiries, prefetch
+        day.prefetch(expiry=0, strikes=day.atm_window(5))
+        return True  # False skips the day
+
+    def on_bar(self, bar):  # BarContext: ts, spot, price, quote, chain, atm, select
+        if self.idle and bar.time >= self.config.entry:
+            atm = bar.atm(expiry=0)
+            self.try_fill([self.add(atm, "C", "SELL"), self.add(atm, "P", "SELL")])
+
+    def exit_check(self, bar):
+        return "stop_loss" if self.pnl(bar) < -self.config.stop_loss * self.entry_credit else None

@@ -83,3 +83,29 @@ def test_config_hash_is_stable_and_part_of_the_identity() -> None:
     assert a.config_hash() != Scripted.Config(exit_at=time(9, 18)).config_hash()
     with pytest.raises(Exception, match="frozen"):
         a.exit_at = time(9, 0)  # type: ignore[misc]
+
+
+def test_the_design_example_runs(market: Path) -> None:
+    from engine_strategies import DesignShortStraddle
+
+    # entry 09:16: spot 21520 -> ATM 21500; sell C 105 + P 85 (mid); credit 190 x 50 = 9500,
+    # stop at a loss of 2375: never hit (worst: 09:20 marks 130 + 72 = 202 -> -600); EOD at 09:20.
+    result = run_backtest(
+        DesignShortStraddle,
+        data=market,
+        start=D1,
+        end=D1,
+        params={"entry": "09:16"},
+        fill="mid",
+        fees="none",
+        executor="serial",
+        progress=False,
+    )
+    tb = result.tradebook
+    assert list(zip(tb["price"], tb["reason"])) == [
+        (105.0, "entry"),
+        (85.0, "entry"),
+        (130.0, "eod"),
+        (72.0, "eod"),
+    ]
+    assert result.metrics["total_pnl"] == -600
