@@ -245,3 +245,39 @@ def test_rejects_file_is_replaced_on_reingest(tmp_path: Path) -> None:
     report = run("cboe-eod", [src], out)
     assert report.rejected == 0 and rejects(out) == [] and catalog(out).row_counts.rejected == 0
     assert pq.read_table(next((out / "rejects").glob("*.parquet"))).num_rows == 0
+
+
+def test_spilling_the_day_buffer_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bounded memory: with a tiny spill threshold the dataset is byte for byte the same."""
+    from workbench.data.ingest import daybuffer
+
+    normal = run("cboe-eod", [SET1], tmp_path / "normal")
+    monkeypatch.setattr(daybuffer, "SPILL_ROWS", 50)
+    spilled = run("cboe-eod", [SET1], tmp_path / "spilled")
+    assert spilled.catalog.content_version == normal.catalog.content_version  # type: ignore[union-attr]
+    assert not list((tmp_path / "spilled").glob(".ingest-*"))  # the spill folder is removed
+
+
+def test_a_file_failing_half_way_is_withdrawn(tmp_path: Path) -> None:
+    """Rows staged from a file that then fails (a gzip stream cut short) never reach the dataset."""
+    from workbench.data.ingest import csvchunks
+
+    rows = [cboe_row(strike=f"{500 + 5 * i}.0") for i in range(6000)]
+    src = tmp_path / "cut.csv.gz"
+    blob = gzip.compress(("\n".join([CBOE_HEADER, *rows]) + "\n").encode(), mtime=0)
+    src.write_bytes(blob[: int(len(blob) * 0.8)])
+    good = write_csv(
+        tmp_path / "good.csv", CBOE_HEADER, [cboe_row(expiry="05/17/2019", root="SPX")]
+    )
+    old = csvchunks.BLOCK_SIZE
+    csvchunks.BLOCK_SIZE = 32 * 1024  # several blocks are staged before the stream ends
+    try:
+        report = run("cboe-eod", [src, good], tmp_path / "out")
+    finally:
+        csvchunks.BLOCK_SIZE = old
+    assert [Path(f.display).name for f in report.failed] == ["cut.csv.gz"]
+    assert report.accepted == 1 and report.balanced
+    assert catalog(tmp_path / "out").row_counts.options == 1
+    assert catalog(tmp_path / "out").underlying_days("SPXW") == []

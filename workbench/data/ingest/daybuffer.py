@@ -50,9 +50,9 @@ class _Parts:
 class DayBuffer:
     """Rows staged per (kind, underlying, day); see the module docstring."""
 
-    def __init__(self, parent: Path, spill_rows: int = SPILL_ROWS) -> None:
+    def __init__(self, parent: Path, spill_rows: int | None = None) -> None:
         self._parent = Path(parent)
-        self._spill_rows = spill_rows
+        self._spill_rows = SPILL_ROWS if spill_rows is None else spill_rows
         self._parts: dict[Key, _Parts] = {}
         self._in_memory = 0
         self._tmp: Path | None = None

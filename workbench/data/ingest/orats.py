@@ -15,10 +15,10 @@ Mapping to the canonical layout (an end-of-day, ``1d`` dataset, America/New_York
   closes), exchange-local.
 - ``optionType`` ``C``/``P`` (``call``/``put`` accepted). ``close`` is ``last`` (NaN when 0 or
   empty), ``open/high/low`` NaN; ``bid``/``ask`` as given (a zero bid kept).
-- ``iv`` = ``impliedVolatility`` (annualised decimal; 0 -> NaN), ``delta``, ``gamma``, ``theta``,
-  ``vega`` as ORATS gives them (vendor units: ORATS quotes theta per day and vega per vol
-  point, unlike workbench.pricing's per year and per 1.00). ``mid`` (derived), ``rho`` and the underlying's bid/ask are not
-  stored (the canonical layout has no place for them).
+- ``iv`` = ``impliedVolatility`` (annualised decimal; 0 -> NaN), ``delta``, ``gamma``,
+  ``theta``, ``vega`` as ORATS gives them (vendor units: ORATS quotes theta per day and vega
+  per vol point, unlike workbench.pricing's per year and per 1.00). ``mid`` (derived), ``rho``
+  and the underlying's bid/ask are not stored (the canonical layout has no place for them).
 - The daily spot bar of each ticker is ``stockPrice`` (open = high = low = close, volume 0) from
   the first accepted row of the day.
 
