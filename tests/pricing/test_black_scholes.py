@@ -296,6 +296,11 @@ def test_bad_arguments_raise_naming_the_parameter() -> None:
         bs_price(100.0, 100.0, 1.0, 0.0, 0.2, 2)
     with pytest.raises(ValueError, match=r"F\(2,\), K\(3,\)"):
         black76_price(np.ones(2), np.ones(3), 1.0, 0.0, 0.2, True)
+    with pytest.raises(
+        ValueError, match=r"F\(2,\), K\(\), T\(\), r\(4,\), sigma\(\), is_call"
+    ) as err:
+        black76_greeks(np.ones(2), 1.0, 1.0, np.ones(4), 0.2, True)
+    assert "q(" not in str(err.value)  # Black-76 has no dividend yield to blame
 
 
 finite = st.floats(allow_nan=False, allow_infinity=False)

@@ -26,7 +26,14 @@ from typing import Any
 import numpy as np
 
 from workbench.pricing import kernels
-from workbench.pricing.inputs import PARALLEL_MIN_SIZE, prepare, scalar_args, scalar_is_call, shaped
+from workbench.pricing.inputs import (
+    PARALLEL_MIN_SIZE,
+    Prepared,
+    prepare,
+    scalar_args,
+    scalar_is_call,
+    shaped,
+)
 
 GREEK_NAMES: tuple[str, ...] = ("price", "delta", "gamma", "vega", "theta", "rho")
 
@@ -35,14 +42,28 @@ _PRICE_ONE: Any = kernels.price_one
 _GREEKS_ONE: Any = kernels.greeks_one
 
 
+def _kernel_args(
+    S: Any, K: Any, T: Any, r: Any, q: Any, sigma: Any, is_call: Any, spot_name: str
+) -> tuple[tuple[np.ndarray, ...], Prepared]:
+    """Kernel arrays ``(S, K, T, r, q, sigma, is_call)``; ``q=None`` means ``q = r`` (Black-76),
+    so errors only name parameters the caller passed."""
+    if q is None:
+        prep = prepare(**{spot_name: S}, K=K, T=T, r=r, sigma=sigma, is_call=is_call)
+        s_, k_, t_, r_, sigma_, call_ = prep.arrays
+        return (s_, k_, t_, r_, r_, sigma_, call_), prep
+    prep = prepare(**{spot_name: S}, K=K, T=T, r=r, q=q, sigma=sigma, is_call=is_call)
+    return prep.arrays, prep
+
+
 def _price(S: Any, K: Any, T: Any, r: Any, q: Any, sigma: Any, is_call: Any, spot_name: str) -> Any:
-    numbers, call = scalar_args(S, K, T, r, q, sigma), scalar_is_call(is_call)
+    numbers = scalar_args(S, K, T, r, r if q is None else q, sigma)
+    call = scalar_is_call(is_call)
     if numbers is not None and call is not None:
         return np.float64(_PRICE_ONE(*numbers, call))
-    prep = prepare(**{spot_name: S}, K=K, T=T, r=r, q=q, sigma=sigma, is_call=is_call)
+    arrays, prep = _kernel_args(S, K, T, r, q, sigma, is_call, spot_name)
     out = np.empty(prep.size, dtype=np.float64)
     kernel: Any = kernels.price_parallel if prep.size >= PARALLEL_MIN_SIZE else kernels.price_serial
-    kernel(*prep.arrays, out)
+    kernel(*arrays, out)
     return shaped(out, prep.shape)
 
 
@@ -57,16 +78,17 @@ def _greeks(
     spot_name: str,
     forward_rho: bool,
 ) -> dict[str, Any]:
-    numbers, call = scalar_args(S, K, T, r, q, sigma), scalar_is_call(is_call)
+    numbers = scalar_args(S, K, T, r, r if q is None else q, sigma)
+    call = scalar_is_call(is_call)
     if numbers is not None and call is not None:
         values = _GREEKS_ONE(*numbers, call, forward_rho)
         return {name: np.float64(v) for name, v in zip(GREEK_NAMES, values)}
-    prep = prepare(**{spot_name: S}, K=K, T=T, r=r, q=q, sigma=sigma, is_call=is_call)
+    arrays, prep = _kernel_args(S, K, T, r, q, sigma, is_call, spot_name)
     out = kernels.empty_greeks(prep.size)
     kernel: Any = (
         kernels.greeks_parallel if prep.size >= PARALLEL_MIN_SIZE else kernels.greeks_serial
     )
-    kernel(*prep.arrays, forward_rho, out)
+    kernel(*arrays, forward_rho, out)
     return {name: shaped(out[i], prep.shape) for i, name in enumerate(GREEK_NAMES)}
 
 
@@ -92,7 +114,7 @@ def bs_greeks(
 
 def black76_price(F: Any, K: Any, T: Any, r: Any, sigma: Any, is_call: Any) -> Any:
     """Black-76 price of European options on a forward/futures price ``F``, discounted at ``r``."""
-    return _price(F, K, T, r, r, sigma, is_call, "F")
+    return _price(F, K, T, r, None, sigma, is_call, "F")
 
 
 def black76_greeks(F: Any, K: Any, T: Any, r: Any, sigma: Any, is_call: Any) -> dict[str, Any]:
@@ -102,4 +124,4 @@ def black76_greeks(F: Any, K: Any, T: Any, r: Any, sigma: Any, is_call: Any) -> 
     gamma per unit of ``F`` squared, vega per 1.00 of volatility, theta per year (``F`` fixed),
     rho per 1.00 of ``r`` with ``F`` fixed (``-T * price``).
     """
-    return _greeks(F, K, T, r, r, sigma, is_call, "F", forward_rho=True)
+    return _greeks(F, K, T, r, None, sigma, is_call, "F", forward_rho=True)

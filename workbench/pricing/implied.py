@@ -34,17 +34,24 @@ _IMPLIED_ONE: Any = iv_kernels.implied_one
 def _implied(
     price: Any, S: Any, K: Any, T: Any, r: Any, q: Any, is_call: Any, spot_name: str
 ) -> Any:
-    numbers, call = scalar_args(price, S, K, T, r, q), scalar_is_call(is_call)
+    numbers = scalar_args(price, S, K, T, r, r if q is None else q)
+    call = scalar_is_call(is_call)
     if numbers is not None and call is not None:
         return np.float64(_IMPLIED_ONE(*numbers, call))
-    prep = prepare(price=price, **{spot_name: S}, K=K, T=T, r=r, q=q, is_call=is_call)
+    if q is None:  # Black-76: the carry is the rate; errors name only what the caller passed
+        prep = prepare(price=price, **{spot_name: S}, K=K, T=T, r=r, is_call=is_call)
+        p_, s_, k_, t_, r_, call_ = prep.arrays
+        arrays: tuple[np.ndarray, ...] = (p_, s_, k_, t_, r_, r_, call_)
+    else:
+        prep = prepare(price=price, **{spot_name: S}, K=K, T=T, r=r, q=q, is_call=is_call)
+        arrays = prep.arrays
     out = np.empty(prep.size, dtype=np.float64)
     kernel: Any = (
         iv_kernels.implied_parallel
         if prep.size >= PARALLEL_MIN_SIZE_IV
         else iv_kernels.implied_serial
     )
-    kernel(*prep.arrays, out)
+    kernel(*arrays, out)
     return shaped(out, prep.shape)
 
 
@@ -62,4 +69,4 @@ def black76_implied_vol(price: Any, F: Any, K: Any, T: Any, r: Any, is_call: Any
 
     Prices are discounted at ``r``; returns volatility per sqrt(year), NaN where none exists.
     """
-    return _implied(price, F, K, T, r, r, is_call, "F")
+    return _implied(price, F, K, T, r, None, is_call, "F")
