@@ -2,9 +2,12 @@
 
 Examples::
 
-    workbench data ingest --format cboe-eod ../shared/data/real/us_spx_eod_chains_2019 --out data/spx2019
+    workbench data ingest --format cboe-eod $REAL/us_spx_eod_chains_2019 --out data/spx2019
     workbench data ingest --format ohlc BNF_2024.csv --underlying BANKNIFTY --out data/bnf
-    workbench data ingest --format nse-chain ../shared/data/real/in_nse_option_chain_snapshots_2025-08 --out data/nse
+    workbench data ingest --format nse-chain $REAL/in_nse_option_chain_snapshots_2025-08 \
+        --out data/nse
+
+(``$REAL`` is the real-data folder, ``../shared/data/real``.)
 
 Prints rows read, accepted and rejected by reason, the content version and any notes. Exit
 status 0 when every file was read; 1 when some files were refused (each named with its reason

@@ -2,11 +2,11 @@
 
 Adapters stage rows per ``(kind, underlying, day)`` as :data:`Columns` (column name -> NumPy
 array; plain arrays, because per-day pandas overhead dominates files of thousands of one-row
-days) carrying three bookkeeping columns: ``_file`` (index of the input file), ``_line`` (its physical line or row number) and
-``_rank`` (lower is preferred when keys collide). When more than :data:`SPILL_ROWS` rows are held
-in memory they are spilled to Parquet parts in a private temporary folder inside the dataset
-(removed at the end), so memory stays bounded by one day plus the spill threshold whatever the
-input size. A file that fails half-way is withdrawn with :meth:`DayBuffer.discard`, so its rows
+days) carrying three bookkeeping columns: ``_file`` (index of the input file), ``_line`` (its
+physical line or row number) and ``_rank`` (lower is preferred when keys collide). When more
+than :data:`SPILL_ROWS` rows are held in memory they are spilled to Parquet parts in a private
+temporary folder inside the dataset (removed at the end), so memory stays bounded by one day
+plus the spill threshold whatever the input size. A file that fails half-way is withdrawn with :meth:`DayBuffer.discard`, so its rows
 never reach the dataset.
 
 :func:`split_duplicates` keeps, for every key, the row with the smallest ``(_rank, _file,

@@ -29,11 +29,10 @@ dataset; the epoch file's 15-minute bars are stored as they are (a note gives th
 Row rules (a row gets the first that applies): ``blank_line``, ``missing_<field>``,
 ``unparseable_<field>``, ``non_positive_price`` (any of O/H/L/C <= 0), ``inconsistent_bar``
 (high < low, or open/close outside [low, high], by more than :data:`BAR_TOLERANCE_POINTS`),
-``exchange_holiday`` (a day inside the calendar's coverage on which the venue had no session; the XBOM calendar does
-not list special sessions such as the 2020-02-01 budget day or the 2024 weekend sessions, so
-their bars land here), then ``duplicate_key``
-(same ``ts`` twice for an underlying; the first line is kept). Volume is 0 where the file has
-none.
+``exchange_holiday`` (a day inside the calendar's coverage on which the venue had no
+session; the XBOM calendar does not list special sessions such as the 2020-02-01 budget day or
+the 2024 weekend sessions, so their bars land here), then ``duplicate_key`` (same ``ts`` twice
+for an underlying; the first line is kept). Volume is 0 where the file has none.
 """
 
 from __future__ import annotations
