@@ -323,3 +323,23 @@ def test_strategy_clock_every_other_minute(market: Path) -> None:
     assert list(tb["lag"]) == [0, 0]
     assert tb["price_ts"].iloc[1] == datetime(2024, 1, 2, 9, 19)
     assert result.days.iloc[0]["ticks"] == 3
+
+
+def test_fallback_of_a_refused_order_is_not_a_warning(market: Path) -> None:
+    # 09:18: the put has no bid (mid falls back to its close: a warning if it filled) but the
+    # 21550 C has no bar (lag 1): the order is refused and no warning is counted. 09:19: both
+    # legs have full quotes: C 21550 mid 85, P mid 70. EOD 09:20: C at its mark 85 (bar 09:19,
+    # forced, a warning), P mid 72.
+    order = {
+        "at": time(9, 18),
+        "legs": [
+            {"strike": 21550, "right": "C", "side": "SELL"},
+            {"strike": 21500, "right": "P", "side": "SELL"},
+        ],
+        "day": D1,
+    }
+    result = run(market, {"orders": [order]})
+    day = result.days.iloc[0]
+    assert day["refused_fills"] == 1
+    assert day["warnings"] == 1 and "forced close" in day["warning_messages"]
+    assert list(result.tradebook["price"]) == [85.0, 70.0, 85.0, 72.0]

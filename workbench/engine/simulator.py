@@ -145,6 +145,7 @@ class Simulator:
         self._last_marks: dict[str, float] = {}
         self._su: dict[str, float] = {}
         self._legs: list[tuple[list[float], float, float]] = []
+        self._order_warnings: list[str] = []
         self._market: DayMarket | None = None
         self._bar: BarContext | None = None
         cfg = strategy.config
@@ -294,8 +295,8 @@ class Simulator:
                 refusal = f"{model.name} fill refused: {fp.warning}"
             else:
                 price = float(fp.price)
-                if fp.warning:
-                    self.warnings.append(
+                if fp.warning:  # recorded only if the whole order executes (see _commit_warnings)
+                    self._order_warnings.append(
                         f"{clock[i]:%H:%M:%S} {key} {contract.symbol}: {fp.warning}"
                     )
         if refusal is not None and force:
@@ -353,7 +354,12 @@ class Simulator:
             p.info.delta = values["delta"]
 
     def _refuse(self, action: str, key: str, symbol: str, reason: str) -> None:
+        self._order_warnings.clear()  # fallbacks of legs that were not filled are not warnings
         self.refusals.append(Refusal(self._now(), action, key, symbol, reason))
+
+    def _commit_warnings(self) -> None:
+        self.warnings.extend(self._order_warnings)
+        self._order_warnings.clear()
 
     def _start_cycle_if_idle(self) -> None:
         if self.state is _IDLE:
@@ -448,6 +454,7 @@ class Simulator:
             priced.append(_Priced(key, None, leg.contract, leg.side, leg.qty, lot, price, info))
         fees = self._fees(priced)
         self._fill_greeks(priced)
+        self._commit_warnings()
         self._start_cycle_if_idle()
         return {p.key: self._record_open(p, fee, reason) for p, fee in zip(priced, fees)}
 
@@ -483,6 +490,7 @@ class Simulator:
             return None
         fees = self._fees(priced)
         self._fill_greeks(priced)
+        self._commit_warnings()
         closed = [self._record_close(p, fee, reason) for p, fee in zip(priced, fees)]
         self._after_close()
         return closed
@@ -508,6 +516,7 @@ class Simulator:
         both = [closing[0], opening]
         fees = self._fees(both)
         self._fill_greeks(both)
+        self._commit_warnings()
         self._record_close(closing[0], fees[0], reason)
         entry_credit = self.entry_credit
         trade = self._record_open(opening, fees[1], reason)
