@@ -79,6 +79,8 @@ def test_set1_counts_and_holiday_files(set1: tuple[Path, IngestReport], real: Pa
     assert spx + spxw == report.accepted
     assert spx <= 223_802 and spxw <= 585_980
     assert spx > 0.9 * 223_802 and spxw > 0.9 * 585_980
+    # junk vendor IVs (MANIFEST: up to 36) are kept and reported
+    assert any("max 36" in n for n in report.notes)
 
 
 def test_set2_spxw_2018(real: Path, scratch: Path) -> None:

@@ -88,6 +88,9 @@ class Adapter:
         """Last step on one day's kept option rows (sorted by key) before writing."""
         return cols
 
+    def finish(self) -> None:
+        """Called once after every file was read (summary notes)."""
+
     def note(self, text: str) -> None:
         """Record something the report should tell the user (a warning or a fact)."""
         if text not in self.notes:

@@ -83,6 +83,8 @@ OPTIONAL = (
 )
 DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d")
 GREEKS = {"impliedvol": "iv", "delta": "delta", "gamma": "gamma", "theta": "theta", "vega": "vega"}
+#: Vendor IVs above this (500% a year) are junk in practice; kept, counted in a note.
+JUNK_IV = 5.0
 _OCC = r"^\s*(?P<root>[A-Z]{1,6})\s*(?P<date>\d{6})(?P<right>[CP])(?P<strike>\d{8})\s*$"
 _NAME_DATE = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")
 
@@ -128,6 +130,8 @@ class CboeEodAdapter(Adapter):
     def __init__(self, underlying: str | None = None) -> None:
         super().__init__(underlying)
         self._venue_days: dict[str, VenueDays] = {}
+        self._junk_iv = 0
+        self._max_iv = 0.0
 
     def _days(self, underlying: str) -> VenueDays:
         got = self._venue_days.get(underlying)
@@ -248,11 +252,21 @@ class CboeEodAdapter(Adapter):
             options[field] = parsed.values[idx]
         if "iv" in options:
             options["iv"] = options["iv"].where(options["iv"] != 0.0)  # 0 = none computed
+            junk = options["iv"] > JUNK_IV
+            self._junk_iv += int(junk.sum())
+            self._max_iv = max(self._max_iv, float(options["iv"].max(skipna=True) or 0.0))
         options["_file"] = file.index
         options["_line"] = lines[idx]
         options["_rank"] = 0.0
         spot_frame = self._spot(file, underlying, quote_day, close_ts, spot.values, lines, trading)
         return Staged(rows_read, options=options, spot=spot_frame, rejects=rejects)
+
+    def finish(self) -> None:
+        if self._junk_iv:
+            self.note(
+                f"kept {self._junk_iv:,} rows whose vendor IV is above {JUNK_IV:g} (max "
+                f"{self._max_iv:g}; deep in-the-money junk): prefer recomputed IVs"
+            )
 
     def _file_reason(self, dated: date | None, quote_day: np.ndarray) -> str | None:
         if dated is None:

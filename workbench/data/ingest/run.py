@@ -140,6 +140,7 @@ def ingest(
     finally:
         buffer.close()
     report.files = outcomes
+    adapter.finish()
     report.notes = list(adapter.notes)
     return report
 
