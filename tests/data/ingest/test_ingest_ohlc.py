@@ -134,7 +134,9 @@ def test_unknown_layout_and_underlying(tmp_path: Path) -> None:
     nameless = write_csv(
         tmp_path / "prices.csv", "Date,Open,High,Low,Close", ["2024-01-02,1,1,1,1"]
     )
-    with pytest.raises(HeaderError, match="give --underlying"):
-        run("ohlc", [nameless], tmp_path / "p")
+    report = run("ohlc", [nameless, SET5 / "NIFTY_2009.csv"], tmp_path / "p")
+    assert [f.display for f in report.failed] == ["prices.csv"]
+    assert "give --underlying" in (report.failed[0].error or "")
+    assert report.accepted == 338  # the other file is ingested
     with pytest.raises(HeaderError, match="unknown underlying 'FOO'"):
-        run("ohlc", [nameless], tmp_path / "p", underlying="FOO")
+        run("ohlc", [nameless], tmp_path / "q", underlying="FOO")

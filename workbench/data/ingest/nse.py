@@ -59,7 +59,7 @@ from workbench.data.ingest.cboe import name_date
 from workbench.data.ingest.daybuffer import Columns
 from workbench.data.ingest.errors import HeaderError, UnreadableFileError
 from workbench.data.ingest.fields import Parsed, parse_date, parse_datetime, parse_float
-from workbench.data.ingest.parity import parity_spot
+from workbench.data.ingest.parity import PARITY_STRIKES, parity_spot
 from workbench.data.ingest.quarantine import reject_rows
 from workbench.data.ingest.rules import first_reason, quote_checks
 from workbench.data.ingest.sessions import VenueDays
@@ -106,7 +106,7 @@ class NseChainAdapter(Adapter):
     def source_note(self) -> str:
         return (
             f"ingest {self.name} (spot derived from put-call parity on the nearest expiry, "
-            f"median over the {4} strikes nearest the money, r={self.rate})"
+            f"median over the {PARITY_STRIKES} strikes nearest the money, r={self.rate})"
         )
 
     def _days(self, underlying: str) -> VenueDays:

@@ -51,7 +51,7 @@ from workbench.data.catalog import UnderlyingSpec
 from workbench.data.ingest.base import Adapter, InputFile, Staged
 from workbench.data.ingest.cboe import blank_rows
 from workbench.data.ingest.csvchunks import iter_csv_chunks
-from workbench.data.ingest.errors import HeaderError
+from workbench.data.ingest.errors import HeaderError, IngestError
 from workbench.data.ingest.fields import Parsed, parse_date, parse_float, parse_int
 from workbench.data.ingest.quarantine import BLANK, malformed_rows, reject_rows
 from workbench.data.ingest.rules import first_reason
@@ -186,10 +186,11 @@ class OhlcAdapter(Adapter):
             try:
                 names = read_header(file.path)
                 layout = detect_layout(file.path, names)
-            except Exception:  # the file is refused (with this error) when it is read
+                found = self._file_underlyings(file, layout)
+            except IngestError:  # the file is refused, with this error, when it is read
                 continue
             intervals[file.display] = "1d" if layout.kind == "daily" else "1min"
-            for u in self._file_underlyings(file, layout):
+            for u in found:
                 zones[u] = self._timezone_of(u)
         if len(set(intervals.values())) > 1:
             raise ValueError(f"ohlc inputs mix daily and intraday bars: {intervals}")
