@@ -84,13 +84,14 @@ class Scripted(Strategy):
                 self.try_fill(request)
 
     def adjust(self, bar):
-        if (
-            self.config.roll_at is not None
-            and bar.time == self.config.roll_at
-            and "c" in self.positions
-        ):
-            old = self.positions["c"]
-            self.roll("c", self.add(old.contract.strike, "C", old.side, old.qty, expiry=1))
+        roll_at = self.config.roll_at
+        if roll_at is None or bar.time < roll_at or "c" not in self.positions:
+            return
+        if getattr(self, "rolled", None) == bar.date:
+            return
+        old = self.positions["c"]
+        if self.roll("c", self.add(old.contract.strike, "C", old.side, old.qty, expiry=1)):
+            self.rolled = bar.date
 
     def exit_check(self, bar):
         return self.exits(self, bar)

@@ -1,8 +1,8 @@
 """Property tests: random strategies keep the books consistent.
 
 Hypothesis draws random orders (times, strikes including one that never trades, rights, sides,
-quantities, expiries, keys), exits (time, stop loss), cycle counts, fill and fee models and the
-mode. Whatever it draws, every day must reconcile (the engine raises otherwise), and the outputs
+quantities, expiries, keys), rolls, exits (time, stop loss), cycle counts, fill and fee models
+and the mode. Whatever it draws, every day must reconcile (the engine raises otherwise), and the outputs
 must satisfy, independently recomputed here: positions rebuilt from the tradebook are flat at
 every intraday day end and match the open legs in positional mode; every row's cash is
 ``-signed_units x price - fees``; the daily cash is the running sum of the tradebook's cash; and
@@ -40,7 +40,7 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
 times = st.sampled_from([time(9, m) for m in range(15, 21)])
 legs = st.fixed_dictionaries(
     {
-        "strike": st.sampled_from([21450, 21500, 21550]),
+        "strike": st.sampled_from([21450, 21500, 21500, 21550]),
         "right": st.sampled_from(["C", "P"]),
         "side": st.sampled_from(["BUY", "SELL"]),
         "qty": st.integers(1, 3),
@@ -60,7 +60,7 @@ def orders(draw: st.DrawFn) -> dict:
     return {
         "at": draw(times),
         "legs": chosen,
-        "keys": [f"k{i}" for i in range(len(chosen))] if keyed else None,
+        "keys": ["c", *(f"k{i}" for i in range(1, len(chosen)))] if keyed else None,
         "day": draw(st.sampled_from([None, D1])),
     }
 
@@ -68,10 +68,11 @@ def orders(draw: st.DrawFn) -> dict:
 configs = st.fixed_dictionaries(
     {
         "orders": st.lists(orders(), min_size=1, max_size=3),
-        "exit_at": st.sampled_from([None, time(9, 17), time(9, 19)]),
-        "stop_loss": st.sampled_from([None, 100.0, 1000.0]),
+        "exit_at": st.sampled_from([None, None, time(9, 17), time(9, 19)]),
+        "stop_loss": st.sampled_from([None, None, 100.0, 1000.0]),
         "max_cycles": st.integers(1, 3),
         "max_fill_lag": st.sampled_from([0, 0, 2]),
+        "roll_at": st.sampled_from([None, time(9, 16), time(9, 18)]),
     }
 )
 
@@ -95,6 +96,15 @@ def check_books(result, mode: str) -> None:
         else:
             assert len(open_keys) == daily.loc[day, "open_legs"]
         assert daily.loc[day, "cash"] == pytest.approx(cash, abs=0.01)
+    if mode == "positional" and len(tb):
+        # an option position never outlives its expiry day (it settles at intrinsic)
+        last_day = max(daily.index)
+        held = tb.groupby(["position_key", "symbol", "asset", "expiry"], dropna=False)[
+            "signed_units"
+        ].sum()
+        for (key, symbol, asset, expiry), units in held.items():
+            if asset == "option" and abs(units) > 1e-9:
+                assert str(expiry)[:10] > last_day, (key, symbol, expiry)
     assert ((daily["equity"] - daily["cash"] - daily["mtm"]).abs() <= 0.01).all()
     if mode == "intraday":
         assert (daily["mtm"] == 0).all()
@@ -109,10 +119,18 @@ def check_books(result, mode: str) -> None:
     mode=st.sampled_from(["intraday", "positional"]),
     fill=st.sampled_from(["mid", "cross", "orats", "close"]),
     fees=st.sampled_from(["none", "india", "per-contract:0.65,min=1"]),
+    hold=st.booleans(),
 )
 def test_random_strategies_reconcile(
-    tmp_path_factory: pytest.TempPathFactory, params: dict, mode: str, fill: str, fees: str
+    tmp_path_factory: pytest.TempPathFactory,
+    params: dict,
+    mode: str,
+    fill: str,
+    fees: str,
+    hold: bool,
 ) -> None:
+    if hold:  # no exit rules: positions run into settlement (positional) or the EOD close
+        params = dict(params, exit_at=None, stop_loss=None)
     result = run_backtest(
         Scripted,
         data=market(tmp_path_factory),
