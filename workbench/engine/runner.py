@@ -17,7 +17,6 @@ unrealised PnL to the cent (:class:`~workbench.engine.errors.ReconciliationError
 from __future__ import annotations
 
 import concurrent.futures as cf
-import importlib
 import math
 import multiprocessing
 import multiprocessing.context
@@ -26,19 +25,25 @@ import sys
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from workbench.engine.book import CENT
 from workbench.engine.config import StrategyConfig, build_config
-from workbench.engine.errors import DayFailedError, ReconciliationError
+from workbench.engine.daily import daily_frame, days_frame
+from workbench.engine.errors import DayFailedError
 from workbench.engine.manifest import dependency_versions, git_commit, package_version, run_id
 from workbench.engine.metrics import headline
 from workbench.engine.pool import open_store, series_lru
-from workbench.engine.result import DAILY_COLUMNS, DAYS_COLUMNS, BacktestResult
+from workbench.engine.resolve import (
+    as_date,
+    resolve_fees,
+    resolve_fills,
+    resolve_margin,
+    resolve_strategy,
+    strategy_ref,
+)
+from workbench.engine.result import BacktestResult
 from workbench.engine.simulator import Costs, DayRecord, Simulator
 from workbench.engine.strategy import Strategy
 from workbench.engine.tradebook import build_table
@@ -49,108 +54,6 @@ MIN_POOL_DAYS = 20
 
 ENGINE_VERSION = "1"
 """Bumped when the engine's accounting or fill semantics change (part of the run id)."""
-
-
-# -- resolving inputs -----------------------------------------------------------------------------
-def resolve_strategy(strategy: type[Strategy] | str) -> type[Strategy]:
-    """A :class:`Strategy` subclass, or ``"package.module:ClassName"``."""
-    if isinstance(strategy, str):
-        module_name, sep, attr = strategy.partition(":")
-        if not sep or not module_name or not attr:
-            raise ValueError(f"strategy {strategy!r}: expected 'module:ClassName'")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise ValueError(
-                f"strategy {strategy!r}: cannot import module {module_name!r} ({exc})"
-            ) from None
-        found = getattr(module, attr, None)
-        if found is None:
-            raise ValueError(f"strategy {strategy!r}: module {module_name!r} has no {attr!r}")
-        strategy = found
-    if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
-        raise ValueError(
-            f"strategy must be a Strategy subclass or 'module:Class', got {strategy!r}"
-        )
-    return strategy
-
-
-def strategy_ref(cls: type[Strategy]) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def resolve_fills(fill: Any) -> Any:
-    """``None`` (ORATS both sides), a ``FillPolicy``, a fill model (both sides), a spec string
-    (both sides), ``"ENTRY/EXIT"`` specs, or a dict ``{"entry": ..., "exit": ...}``."""
-    from workbench.execution.fills import FillModel, FillPolicy, parse_fill
-
-    if fill is None:
-        return FillPolicy()
-    if isinstance(fill, FillPolicy):
-        return fill
-    if isinstance(fill, dict) and set(fill) <= {"entry", "exit"} and fill:
-        entry = fill.get("entry", fill.get("exit"))
-        exit_ = fill.get("exit", entry)
-        return FillPolicy(entry=_model(entry), exit=_model(exit_))
-    if isinstance(fill, str):
-        if "/" in fill and not fill.startswith("orats:"):
-            entry, _, exit_ = fill.partition("/")
-            return FillPolicy(entry=parse_fill(entry.strip()), exit=parse_fill(exit_.strip()))
-        return FillPolicy.parse(fill)
-    if isinstance(fill, FillModel):
-        return FillPolicy(entry=fill, exit=fill)
-    raise ValueError(f"fill: expected a FillPolicy, a fill model or a spec string, got {fill!r}")
-
-
-def _model(value: Any) -> Any:
-    from workbench.execution.fills import FillModel, parse_fill
-
-    if isinstance(value, FillModel):
-        return value
-    return parse_fill(value)
-
-
-def default_fees(venue: str) -> str:
-    """The default fee spec by venue: NSE/BSE Rs 20 per executed leg plus statutory charges;
-    elsewhere $0.65 per contract (minimum $1 per order)."""
-    if venue.upper() in ("NSE", "BSE"):
-        return "per-order:20,per_leg=true+india"
-    return "per-contract:0.65,min=1"
-
-
-def resolve_fees(fees: Any, venue: str) -> Any:
-    from workbench.execution.fees import FeeModel, parse_fees
-
-    if fees is None:
-        return parse_fees(default_fees(venue))
-    if isinstance(fees, str):
-        return parse_fees(fees)
-    if isinstance(fees, FeeModel):
-        return fees
-    raise ValueError(f"fees: expected a fee model or a spec string, got {fees!r}")
-
-
-def resolve_margin(margin: Any) -> Any:
-    from workbench.execution.margin import MarginModel, parse_margin
-
-    if margin is None or isinstance(margin, MarginModel):
-        return margin
-    if isinstance(margin, str):
-        return parse_margin(margin)
-    raise ValueError(f"margin: expected a margin model or a spec string, got {margin!r}")
-
-
-def _as_date(value: date | str | None, what: str) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"{what}: expected a date YYYY-MM-DD, got {value!r}") from None
 
 
 # -- running days -----------------------------------------------------------------------------------
@@ -289,70 +192,6 @@ def _run_positional(
     return records
 
 
-# -- assembling ------------------------------------------------------------------------------------
-def _daily_frame(records: Sequence[DayRecord]) -> pd.DataFrame:
-    rows = []
-    cash = 0.0
-    realized_cum = 0.0
-    prev_equity = 0.0
-    for r in records:
-        cash += r.cash
-        realized_cum += r.realized
-        equity = cash + r.mtm
-        if abs(equity - (realized_cum + r.unrealized)) > CENT:
-            raise ReconciliationError(
-                f"{r.day}: equity {equity:.6f} (cash + mark-to-market) != realised + unrealised "
-                f"{realized_cum + r.unrealized:.6f}"
-            )
-        skipped = r.status != "ok"
-        rows.append(
-            {
-                "date": r.day.isoformat(),
-                "pnl": equity - prev_equity,
-                "realized": r.realized,
-                "unrealized": r.unrealized,
-                "fees": r.fees,
-                "cash": cash,
-                "mtm": r.mtm,
-                "equity": equity,
-                "open_legs": r.open_legs,
-                "delta": r.delta,
-                "gamma": r.gamma,
-                "vega": r.vega,
-                "theta": r.theta,
-                "margin": r.margin,
-                "spot_close": r.spot_close,
-                "fills": r.fills,
-                "skipped": skipped,
-                "skip_reason": r.reason if skipped else "",
-                "warnings": len(r.warnings),
-                "refused_fills": len(r.refusals),
-            }
-        )
-        prev_equity = equity
-    return pd.DataFrame(rows, columns=list(DAILY_COLUMNS))
-
-
-def _days_frame(records: Sequence[DayRecord]) -> pd.DataFrame:
-    rows = [
-        {
-            "date": r.day.isoformat(),
-            "status": r.status,
-            "reason": r.reason,
-            "ticks": r.ticks,
-            "fills": r.fills,
-            "refused_fills": len(r.refusals),
-            "warnings": len(r.warnings),
-            "fetches": r.fetches,
-            "warning_messages": " | ".join(r.warnings),
-            "refusal_messages": " | ".join(r.refusals),
-            "error": r.error,
-        }
-        for r in records
-    ]
-    return pd.DataFrame(rows, columns=list(DAYS_COLUMNS))
-
-
 def _run_days(
     store: Any, underlying: str, start: date | None, end: date | None
 ) -> tuple[list[date], list[tuple[date, str]]]:
@@ -436,7 +275,7 @@ def run_backtest(
         raise ValueError(f"mode must be 'intraday' or 'positional', got {run_mode!r}")
     if capital is not None and not (isinstance(capital, int | float) and capital > 0):
         raise ValueError(f"capital must be a positive amount, got {capital!r}")
-    start_d, end_d = _as_date(start, "start"), _as_date(end, "end")
+    start_d, end_d = as_date(start, "start"), as_date(end, "end")
     if start_d and end_d and end_d < start_d:
         raise ValueError(f"end {end_d} is before start {start_d}")
     data_path = str(Path(data).expanduser().resolve())
@@ -495,8 +334,8 @@ def run_backtest(
     records.sort(key=lambda r: r.day)
     rows = [row for r in records for row in r.rows]
     table = build_table(rid, rows)
-    daily = _daily_frame(records)
-    days_frame = _days_frame(records)
+    daily = daily_frame(records)
+    days_table = days_frame(records)
     tradebook = table.to_pandas()
     metrics = headline(daily, tradebook, mode=run_mode, capital=capital)
     failed = [r for r in records if r.status == "failed"]
@@ -544,7 +383,7 @@ def run_backtest(
             + ", ".join(f"{r.day} ({r.reason})" for r in failed[:5]),
             file=sys.stderr,
         )
-    return BacktestResult(table, daily, days_frame, metrics, manifest)
+    return BacktestResult(table, daily, days_table, metrics, manifest)
 
 
 def _seeds(catalog: Any, config: StrategyConfig) -> dict[str, Any]:

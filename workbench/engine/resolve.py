@@ -1,0 +1,114 @@
+"""Resolving ``run_backtest``'s inputs: the strategy class, fill/fee/margin models, dates.
+
+Each resolver accepts the forms the public API documents and raises ``ValueError`` naming the
+argument and what it expected.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date, datetime
+from typing import Any
+
+from workbench.engine.strategy import Strategy
+
+
+def resolve_strategy(strategy: type[Strategy] | str) -> type[Strategy]:
+    """A :class:`Strategy` subclass, or ``"package.module:ClassName"``."""
+    if isinstance(strategy, str):
+        module_name, sep, attr = strategy.partition(":")
+        if not sep or not module_name or not attr:
+            raise ValueError(f"strategy {strategy!r}: expected 'module:ClassName'")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ValueError(
+                f"strategy {strategy!r}: cannot import module {module_name!r} ({exc})"
+            ) from None
+        found = getattr(module, attr, None)
+        if found is None:
+            raise ValueError(f"strategy {strategy!r}: module {module_name!r} has no {attr!r}")
+        strategy = found
+    if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
+        raise ValueError(
+            f"strategy must be a Strategy subclass or 'module:Class', got {strategy!r}"
+        )
+    return strategy
+
+
+def strategy_ref(cls: type[Strategy]) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def resolve_fills(fill: Any) -> Any:
+    """``None`` (ORATS both sides), a ``FillPolicy``, a fill model (both sides), a spec string
+    (both sides), ``"ENTRY/EXIT"`` specs, or a dict ``{"entry": ..., "exit": ...}``."""
+    from workbench.execution.fills import FillModel, FillPolicy, parse_fill
+
+    if fill is None:
+        return FillPolicy()
+    if isinstance(fill, FillPolicy):
+        return fill
+    if isinstance(fill, dict) and set(fill) <= {"entry", "exit"} and fill:
+        entry = fill.get("entry", fill.get("exit"))
+        exit_ = fill.get("exit", entry)
+        return FillPolicy(entry=_model(entry), exit=_model(exit_))
+    if isinstance(fill, str):
+        if "/" in fill and not fill.startswith("orats:"):
+            entry, _, exit_ = fill.partition("/")
+            return FillPolicy(entry=parse_fill(entry.strip()), exit=parse_fill(exit_.strip()))
+        return FillPolicy.parse(fill)
+    if isinstance(fill, FillModel):
+        return FillPolicy(entry=fill, exit=fill)
+    raise ValueError(f"fill: expected a FillPolicy, a fill model or a spec string, got {fill!r}")
+
+
+def _model(value: Any) -> Any:
+    from workbench.execution.fills import FillModel, parse_fill
+
+    if isinstance(value, FillModel):
+        return value
+    return parse_fill(value)
+
+
+def default_fees(venue: str) -> str:
+    """The default fee spec by venue: NSE/BSE Rs 20 per executed leg plus statutory charges;
+    elsewhere $0.65 per contract (minimum $1 per order)."""
+    if venue.upper() in ("NSE", "BSE"):
+        return "per-order:20,per_leg=true+india"
+    return "per-contract:0.65,min=1"
+
+
+def resolve_fees(fees: Any, venue: str) -> Any:
+    from workbench.execution.fees import FeeModel, parse_fees
+
+    if fees is None:
+        return parse_fees(default_fees(venue))
+    if isinstance(fees, str):
+        return parse_fees(fees)
+    if isinstance(fees, FeeModel):
+        return fees
+    raise ValueError(f"fees: expected a fee model or a spec string, got {fees!r}")
+
+
+def resolve_margin(margin: Any) -> Any:
+    from workbench.execution.margin import MarginModel, parse_margin
+
+    if margin is None or isinstance(margin, MarginModel):
+        return margin
+    if isinstance(margin, str):
+        return parse_margin(margin)
+    raise ValueError(f"margin: expected a margin model or a spec string, got {margin!r}")
+
+
+def as_date(value: date | str | None, what: str) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{what}: expected a date YYYY-MM-DD, got {value!r}") from None
