@@ -126,7 +126,7 @@ class Simulator:
         if mode not in ("intraday", "positional"):
             raise ValueError(f"mode must be 'intraday' or 'positional', got {mode!r}")
         self.strategy = strategy
-        strategy._sim = self
+        strategy._attach(self)
         self.costs = costs
         self.mode = mode
         self.book = Book(trade_prefix="")

@@ -23,6 +23,10 @@ remain, else DONE); then ``on_bar(bar)`` (entries). Intraday: the last tick forc
 open (reason ``"eod"``), then ``on_day_end(day)``. A strategy instance is created per day in
 intraday mode (days are independent) and once per run in positional mode.
 
+No look-ahead: a strategy reads the market only through the contexts (bound to the current
+tick); its link to the engine is name-mangled (``_Strategy__sim``) and exposes no public path to
+the day's data. Python cannot forbid deliberate access to private attributes.
+
 The state machine IDLE -> ACTIVE -> DONE is the engine's: ``try_fill`` moves IDLE -> ACTIVE;
 closing every open leg ends the cycle; ``Config.max_cycles`` (default 1) bounds the cycles.
 """
@@ -69,7 +73,7 @@ class Strategy:
                 f"{type(self).__name__} needs a {self.Config.__qualname__}, got {type(config).__qualname__}"
             )
         self.config: Any = config
-        self._sim: Simulator | None = None
+        self.__sim: Simulator | None = None
 
     @classmethod
     def strategy_name(cls) -> str:
@@ -101,13 +105,17 @@ class Strategy:
         """After the last tick (intraday: after the force close)."""
 
     # -- engine services ------------------------------------------------------------------------
+    def _attach(self, sim: Simulator | None) -> None:
+        """Engine only: bind this strategy to the simulator running it."""
+        self.__sim = sim
+
     @property
     def _engine(self) -> Simulator:
-        if self._sim is None:
+        if self.__sim is None:
             raise StrategyStateError(
                 f"{type(self).__name__}: not attached to a running engine (use run_backtest)"
             )
-        return self._sim
+        return self.__sim
 
     @property
     def state(self) -> StrategyState:
@@ -115,12 +123,12 @@ class Strategy:
 
     @property
     def idle(self) -> bool:
-        sim = self._sim
+        sim = self.__sim
         return (sim if sim is not None else self._engine).state is _IDLE
 
     @property
     def active(self) -> bool:
-        sim = self._sim
+        sim = self.__sim
         return (sim if sim is not None else self._engine).state is _ACTIVE
 
     @property
@@ -150,7 +158,7 @@ class Strategy:
     @property
     def entry_credit(self) -> float:
         """Net premium of the current cycle's opening fills, money: > 0 received, < 0 paid."""
-        sim = self._sim
+        sim = self.__sim
         return (sim if sim is not None else self._engine).entry_credit
 
     @property
@@ -165,7 +173,7 @@ class Strategy:
 
     def pnl(self, bar: BarContext | None = None) -> float:
         """Current cycle's PnL in money, net of fees, open legs at the mark (now)."""
-        sim = self._sim if self._sim is not None else self._engine
+        sim = self.__sim if self.__sim is not None else self._engine
         return sim.cycle_pnl(sim.tick)
 
     def days_held(self, bar: BarContext | None = None) -> int:
