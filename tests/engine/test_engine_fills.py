@@ -343,3 +343,34 @@ def test_fallback_of_a_refused_order_is_not_a_warning(market: Path) -> None:
     assert day["refused_fills"] == 1
     assert day["warnings"] == 1 and "forced close" in day["warning_messages"]
     assert list(result.tradebook["price"]) == [85.0, 70.0, 85.0, 72.0]
+
+
+def test_any_executor_thread_pool(market: Path, tmp_path: Path) -> None:
+    import concurrent.futures as cf
+
+    params = {"orders": [dict(straddle("09:16"), day=None)], "exit_at": time(9, 18)}
+    with cf.ThreadPoolExecutor(max_workers=2) as pool:
+        threaded = run_backtest(
+            Scripted,
+            data=market,
+            params=params,
+            fill="mid",
+            fees="none",
+            progress=False,
+            executor=pool,
+        )
+    serial = run_backtest(
+        Scripted,
+        data=market,
+        params=params,
+        fill="mid",
+        fees="none",
+        executor="serial",
+        progress=False,
+    )
+    threaded.save(tmp_path / "t")
+    serial.save(tmp_path / "s")
+    assert (tmp_path / "t" / "tradebook.parquet").read_bytes() == (
+        tmp_path / "s" / "tradebook.parquet"
+    ).read_bytes()
+    assert threaded.metrics["days_failed"] == 0

@@ -5,7 +5,7 @@ touch DuckDB again for the instrument-days it already aligned. Two pools, both p
 process (a worker process of a pool gets its own):
 
 * :func:`open_store` keeps one :class:`~workbench.data.store.MarketStore` per resolved dataset
-  path, so its DuckDB connection and prepared statements are reused.
+  path (and process and thread), so its DuckDB connection and prepared statements are reused.
 * :class:`SeriesLRU` keeps :class:`~workbench.engine.ticks.TickSeries` keyed by
   ``(content_version, underlying, day, instrument, clock fingerprint)``; the dataset's content
   version in the key means a re-generated dataset never serves stale arrays. Memory is bounded
@@ -36,10 +36,12 @@ _lock = threading.Lock()
 
 
 def open_store(path: str | Path) -> MarketStore:
-    """The process's shared :class:`MarketStore` for the dataset at ``path`` (opened once)."""
+    """The :class:`MarketStore` for the dataset at ``path``, opened once per process and thread."""
     from workbench.data.store import MarketStore
 
-    key = f"{os.getpid()}:{Path(path).expanduser().resolve()}"  # never reuse a forked connection
+    # one connection per process and thread: a forked connection must not be reused, and a
+    # DuckDB connection must not be used by two threads at once (thread-pool executors)
+    key = f"{os.getpid()}:{threading.get_ident()}:{Path(path).expanduser().resolve()}"
     with _lock:
         store = _stores.get(key)
         if store is None:
