@@ -68,6 +68,8 @@ class InstrumentFacts:
                 f"underlying {underlying!r}: not in the instrument registry and dataset "
                 f"{store.catalog.name!r} gives no lot_size/strike_step for it"
             )
+        # Without a registry entry the session hours are unknown: the settlement instant is taken
+        # as the start (AM) or the end (PM) of the expiry day for time-to-expiry purposes.
         when = SettlementTime(summary.settlement_time or "PM")
         return cls(
             underlying=underlying,
