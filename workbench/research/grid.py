@@ -192,6 +192,7 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
             },
             kernel_name=job.get("kernel", "python3"),
             progress_bar=False,
+            execution_timeout=job.get("cell_timeout", 3600),
             cwd=str(job["cwd"]),
         )
     except Exception as exc:  # a failing combination is recorded, not raised
