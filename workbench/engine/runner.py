@@ -17,6 +17,7 @@ unrealised PnL to the cent (:class:`~workbench.engine.errors.ReconciliationError
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import math
 import multiprocessing
 import multiprocessing.context
@@ -218,6 +219,26 @@ def _run_days(
     return have, missing
 
 
+def _with_missing_days(
+    records: list[DayRecord], missing: Sequence[tuple[date, str]]
+) -> list[DayRecord]:
+    """``records`` plus a "skipped" record per calendar trading day without data, by date.
+
+    Positions open before such a day (positional runs) are held through it at their last marks:
+    the record carries the previous day's mark-to-market, unrealised PnL, open legs, Greeks and
+    margin, with no fills and no cash, so that day's PnL is zero and equity reconciles.
+    """
+    gaps = [DayRecord(day=d, status="skipped", reason=why) for d, why in missing]
+    gap_ids = {id(g) for g in gaps}
+    merged = sorted([*records, *gaps], key=lambda r: r.day)
+    for prev, r in itertools.pairwise(merged):
+        if id(r) in gap_ids:
+            r.mtm, r.unrealized, r.open_legs = prev.mtm, prev.unrealized, prev.open_legs
+            r.delta, r.gamma, r.vega, r.theta = prev.delta, prev.gamma, prev.vega, prev.theta
+            r.margin = prev.margin
+    return merged
+
+
 def run_backtest(
     strategy: type[Strategy] | str,
     *,
@@ -330,8 +351,7 @@ def run_backtest(
         records = _run_positional(
             cls, config, data_path, underlying, costs, indexed, progress, desc
         )
-    records.extend(DayRecord(day=d, status="skipped", reason=why) for d, why in missing)
-    records.sort(key=lambda r: r.day)
+    records = _with_missing_days(records, missing)
     rows = [row for r in records for row in r.rows]
     table = build_table(rid, rows)
     daily = daily_frame(records)
