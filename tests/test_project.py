@@ -9,7 +9,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # conda-forge names that differ from the PyPI names
-CONDA_TO_PYPI = {"python-duckdb": "duckdb", "quantlib": "quantlib", "exchange-calendars": "exchange_calendars"}
+CONDA_TO_PYPI = {
+    "python-duckdb": "duckdb",
+    "quantlib": "quantlib",
+    "exchange-calendars": "exchange_calendars",
+}
 
 
 def _norm(name: str) -> str:
@@ -47,9 +51,10 @@ def _environment() -> dict[str, str]:
         if line.startswith("      "):  # pip: sub-list
             continue
         item = stripped.strip()[2:].strip()
-        if item in ("pip", "pip:") or item.startswith("python"):
-            if not item.startswith("python-"):
-                continue
+        if item in ("pip", "pip:") or (
+            item.startswith("python") and not item.startswith("python-")
+        ):
+            continue
         name, spec = _split(item)
         out[_norm(CONDA_TO_PYPI.get(name, name))] = spec
     return out
