@@ -221,3 +221,40 @@ class DesignShortStraddle(Strategy):
 
     def exit_check(self, bar):
         return "stop_loss" if self.pnl(bar) < -self.config.stop_loss * self.entry_credit else None
+
+
+class ExpiryProbe(Strategy):
+    """At 09:17 asks ``bar.select`` for calls under several expiry arguments and records
+    ``(label, contract or None, last_selection_reason)``, or ``(label, "error", message)``."""
+
+    seen: list[tuple] = []
+
+    def on_bar(self, bar):
+        from workbench.engine.selection import ExpiryRule, Selection
+
+        if bar.time != time(9, 17):
+            return
+        second = Selection(method="atm", expiry=ExpiryRule(index=1))
+        probes = {
+            "rule's expiry": lambda: bar.select("C", rule=second),
+            "keyword rule's expiry": lambda: bar.select(
+                "C", method="atm", expiry=ExpiryRule(dte=9)
+            ),
+            "default nearest": lambda: bar.select("C", method="atm"),
+            "explicit index wins": lambda: bar.select("C", expiry=0, rule=second),
+            "explicit date wins": lambda: bar.select("C", expiry=bar.expiries[0], rule=second),
+            "rule matches nothing": lambda: bar.select(
+                "C", rule=Selection(expiry=ExpiryRule(dte_window=(30, 60)))
+            ),
+            "argument rule matches nothing": lambda: bar.select(
+                "C", expiry=ExpiryRule(kind="monthly", index=3)
+            ),
+            "index out of range": lambda: bar.select("C", expiry=5),
+        }
+        for label, probe in probes.items():
+            try:
+                got = probe()
+            except ValueError as exc:
+                ExpiryProbe.seen.append((label, "error", str(exc)))
+            else:
+                ExpiryProbe.seen.append((label, got, bar.last_selection_reason))

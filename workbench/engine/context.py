@@ -30,7 +30,7 @@ from workbench.model.trades import Leg, Quote
 
 if TYPE_CHECKING:
     from workbench.engine.market import DayMarket
-    from workbench.engine.selection import ChainSnapshot, Selection
+    from workbench.engine.selection import ChainSnapshot, ExpiryRule, Selection
     from workbench.engine.simulator import Simulator
     from workbench.engine.trade import Trade
 
@@ -210,16 +210,20 @@ class BarContext:
         self,
         right: Right | str,
         *,
-        expiry: ExpiryRef | Any = 0,
+        expiry: ExpiryRef | ExpiryRule | None = None,
         rule: Selection | None = None,
         **params: Any,
     ) -> OptionContract | None:
         """The contract a selection rule picks now (see :mod:`workbench.engine.selection`).
 
-        ``expiry`` is an index, a date, or an :class:`~workbench.engine.selection.ExpiryRule`;
-        ``rule`` a :class:`~workbench.engine.selection.Selection` or its fields as keywords
-        (``method="delta", value=0.16, side="SELL"``). ``None`` when nothing qualifies; the
-        reason is then in :attr:`last_selection_reason`.
+        ``rule`` is a :class:`~workbench.engine.selection.Selection` or its fields as keywords
+        (``method="delta", value=0.16, side="SELL"``). ``expiry`` overrides the rule's expiry: an
+        index into today's expiries (0 = nearest), a listed date (either raises ``ValueError``
+        when out of range / not listed), or an :class:`~workbench.engine.selection.ExpiryRule`;
+        ``None`` (the default) uses the rule's own ``Selection.expiry``, which is the nearest
+        expiry unless the rule says otherwise. ``None`` is returned when nothing qualifies,
+        including an expiry rule that matches no listed expiry; the reason is then in
+        :attr:`last_selection_reason`.
         """
         return self.__market.select(self.__i, right, expiry, rule, params)
 

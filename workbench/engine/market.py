@@ -416,15 +416,28 @@ class DayMarket:
         rule: Selection | None,
         params: dict[str, Any],
     ) -> OptionContract | None:
-        from workbench.engine.selection import Selection, resolve_strike
+        """The contract ``rule`` (or a :class:`Selection` built from ``params``) picks at tick ``i``.
+
+        ``expiry``: ``None`` = the rule's own :class:`ExpiryRule` (whose default is the nearest
+        expiry); an index or a listed date is used as given (out of range / not listed raises
+        ``ValueError``); an :class:`ExpiryRule` is applied to today's expiries. When the expiry
+        rule or the strike rule finds nothing the result is ``None`` and the reason is in
+        :attr:`last_selection_reason`.
+        """
+        from workbench.engine.selection import ExpiryRule, Selection, resolve_expiry, resolve_strike
 
         if rule is not None and params:
             raise ValueError(f"select: give a rule or rule fields, not both (got {sorted(params)})")
         chosen = rule if rule is not None else Selection(**params)
-        if isinstance(expiry, int | date) and not isinstance(expiry, bool):
-            exp = self.resolve_expiry(expiry)
+        target = chosen.expiry if expiry is None else expiry
+        if isinstance(target, ExpiryRule):
+            picked = resolve_expiry(self.expiries, self.day, target, underlying=self.underlying)
+            if picked.expiry is None:
+                self.last_selection_reason = f"expiry rule {target!r}: {picked.reason}"
+                return None
+            exp = picked.expiry
         else:
-            exp = self.resolve_expiry(expiry if expiry is not None else chosen.expiry)
+            exp = self.resolve_expiry(target)
         choice = resolve_strike(self.snapshot(exp, i), right, chosen)
         self.last_selection_reason = choice.reason
         if choice.strike is None:
