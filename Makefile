@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint demo bench clean-reports
+DEMO_DATA := data/nifty-demo/catalog.json
+
+.PHONY: setup test lint demo demo-data bench clean-reports
 
 setup: $(STAMP)
 
@@ -19,8 +21,15 @@ lint: setup
 	$(PY) -m ruff format --check workbench tests
 	$(PY) -m mypy workbench
 
-test: lint
+# the stored notebooks run with their default parameters on the demo dataset
+$(DEMO_DATA): | $(STAMP)
+	$(PY) -m workbench demo --data-only
+
+demo-data: $(DEMO_DATA)
+
+test: lint $(DEMO_DATA)
 	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -q -p no:xdist -p no:cacheprovider --nbval-lax notebooks
 
 demo: setup
 	$(PY) -m workbench demo

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workbench.research.demo import DEMO_DAYS, run_demo
+from workbench.research.demo import DEMO_DAYS, REPO_ROOT, ensure_demo_data, run_demo
 
 
 def register(subparsers: Any) -> None:
@@ -22,6 +22,9 @@ def register(subparsers: Any) -> None:
 def _handle(args: argparse.Namespace) -> int:
     if args.days <= 0:
         raise ValueError(f"--days must be positive, got {args.days}")
+    if args.data_only:
+        print(f"dataset: {ensure_demo_data(REPO_ROOT, days=args.days)}")
+        return 0
     index = run_demo(reports=args.reports, days=args.days)
     print(f"index: {index}")
     return 0

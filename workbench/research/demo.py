@@ -16,6 +16,8 @@ from pathlib import Path
 
 from workbench.research.grid import REPO_ROOT, GridRun, load_grid, run_grid
 
+__all__ = ["DEMO_DAYS", "REPO_ROOT", "ensure_demo_data", "run_demo"]
+
 DEMO_DATA = "data/nifty-demo"
 DEMO_DAYS = 60
 DEMO_START = "2024-01-01"
