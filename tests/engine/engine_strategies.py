@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from workbench.engine.config import StrategyConfig
@@ -258,3 +259,16 @@ class ExpiryProbe(Strategy):
                 ExpiryProbe.seen.append((label, "error", str(exc)))
             else:
                 ExpiryProbe.seen.append((label, got, bar.last_selection_reason))
+
+
+class ChainProbe(Strategy):
+    """At 09:17 records the nearest expiry's snapshot (``rate``, ``div_yield``, |delta| by row)."""
+
+    seen: list = []
+
+    def on_bar(self, bar):
+        from workbench.engine.selection import abs_delta
+
+        if bar.time == time(9, 17):
+            chain = bar.chain(0)
+            ChainProbe.seen.append((chain, abs_delta(chain, np.arange(len(chain)))))

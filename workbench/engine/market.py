@@ -126,9 +126,27 @@ class DayMarket:
     underlying : options underlying (``NIFTY``).
     day : trading day.
     lru : process-wide cache of aligned series (see :mod:`workbench.engine.pool`).
+    rate : the run's risk-free rate (continuous, per year), carried into every chain snapshot
+        (deltas computed for contract discovery use it, as the engine's Greeks do).
+    div_yield : continuous dividend yield per year for the snapshots; the engine prices off spot
+        without one (0.0), so its Greeks and margin use none either.
     """
 
-    def __init__(self, store: MarketStore, underlying: str, day: date, lru: SeriesLRU) -> None:
+    def __init__(
+        self,
+        store: MarketStore,
+        underlying: str,
+        day: date,
+        lru: SeriesLRU,
+        *,
+        rate: float = 0.0,
+        div_yield: float = 0.0,
+    ) -> None:
+        for name, value in (("rate", rate), ("div_yield", div_yield)):
+            if not (isinstance(value, int | float) and math.isfinite(value)):
+                raise ValueError(f"DayMarket: {name} must be a finite number, got {value!r}")
+        self.rate = float(rate)
+        self.div_yield = float(div_yield)
         self.store = store
         self.underlying = underlying
         self.day = day
@@ -405,6 +423,8 @@ class DayMarket:
             iv=chain.iv[idx],
             delta=chain.delta[idx],
             lag=chain.lags[seen, i] if chain.lags.size else np.zeros(0, dtype=np.int64),
+            rate=self.rate,
+            div_yield=self.div_yield,
             strike_step=self.strike_step,
         )
 

@@ -70,10 +70,10 @@ class DayTask:
     days: tuple[tuple[int, date], ...]
 
 
-def _new_market(data: str, underlying: str, day: date) -> Any:
+def _new_market(data: str, underlying: str, day: date, costs: Costs) -> Any:
     from workbench.engine.market import DayMarket
 
-    return DayMarket(open_store(data), underlying, day, series_lru())
+    return DayMarket(open_store(data), underlying, day, series_lru(), rate=costs.rate)
 
 
 def _failed(day: date, exc: BaseException) -> DayRecord:
@@ -89,7 +89,7 @@ def run_intraday_days(task: DayTask) -> list[DayRecord]:
         try:
             strategy = cls(task.config)
             sim = Simulator(strategy, task.costs, mode="intraday")
-            out.append(sim.run_day(_new_market(task.data, task.underlying, day), index))
+            out.append(sim.run_day(_new_market(task.data, task.underlying, day, task.costs), index))
         except Exception as exc:
             out.append(_failed(day, exc))
     return out
@@ -183,7 +183,7 @@ def _run_positional(
     try:
         for index, day in days:
             try:
-                records.append(sim.run_day(_new_market(data, underlying, day), index))
+                records.append(sim.run_day(_new_market(data, underlying, day, costs), index))
             except Exception as exc:
                 tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
                 raise DayFailedError(f"{day}: {type(exc).__name__}: {exc}\n{tb}") from exc
