@@ -30,6 +30,12 @@ def real_data() -> Path:
     return real_data_dir()
 
 
+@pytest.fixture(scope="session")
+def real_data_root() -> Path:
+    """``real_data`` for module- and session-scoped fixtures."""
+    return real_data_dir()
+
+
 _skipped_realdata: list[str] = []
 
 

@@ -28,11 +28,9 @@ pytestmark = pytest.mark.realdata
 
 
 @pytest.fixture(scope="module")
-def real() -> Path:
+def real(real_data_root: Path) -> Path:
     """The real-data folder (module scope; skips, or fails under CI, as ``real_data`` does)."""
-    from conftest import real_data_dir
-
-    return real_data_dir()
+    return real_data_root
 
 
 @pytest.fixture(scope="module")
