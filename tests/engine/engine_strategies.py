@@ -272,3 +272,18 @@ class ChainProbe(Strategy):
         if bar.time == time(9, 17):
             chain = bar.chain(0)
             ChainProbe.seen.append((chain, abs_delta(chain, np.arange(len(chain)))))
+
+
+class HeldStraddle(Strategy):
+    """Positional: sells one lot of the ATM straddle (nearest expiry) at 09:20 whenever flat and
+    holds it to expiry."""
+
+    mode = "positional"
+
+    class Config(StrategyConfig):
+        max_cycles: int = 100
+
+    def on_bar(self, bar):
+        if self.idle and bar.time >= time(9, 20):
+            k = bar.atm()
+            self.try_fill({"ce": self.add(k, "C", "SELL"), "pe": self.add(k, "P", "SELL")})

@@ -7,7 +7,8 @@ numbers are computed by hand from the bars written here and in engine_builders.
 
 from __future__ import annotations
 
-from datetime import date, time
+import math
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,78 @@ def test_margin_column_from_the_margin_model(nifty: Path) -> None:
     day = result.days.set_index("date").loc[str(D2)]
     assert "unbounded loss" in day["warning_messages"]
     assert result.daily.set_index("date")["margin"].isna()[str(D2)]
+
+
+def test_span_margin_for_a_leg_without_an_implied_vol(tmp_path: Path) -> None:
+    # spot 21600 all morning; the 21500 C trades at 90 (below its intrinsic 100: no volatility
+    # reproduces it), the 21700 C at 60 (a normal price). Positions held overnight.
+    bars = [(m, 21600.0, 21600.0) for m in ("09:15", "09:16", "09:17")]
+    rows = [(m, E, 21500.0, "C", 90.0, 89.0, 91.0) for m in ("09:15", "09:16", "09:17")]
+    rows += [(m, E, 21700.0, "C", 60.0, 59.0, 61.0) for m in ("09:15", "09:16", "09:17")]
+    data = write_market(tmp_path / "novol", "NIFTY", {D1: bars}, {D1: rows})
+    both = {
+        "at": time(9, 15),
+        "legs": [
+            {"strike": 21500, "right": "C", "side": "SELL"},
+            {"strike": 21700, "right": "C", "side": "SELL"},
+        ],
+        "keys": ["itm", "otm"],
+    }
+    # the leg without a volatility borrows the other leg's: the same margin as the model gives
+    # with that volatility set on both legs
+    result = run(data, [both], margin="span")
+    day = result.days.set_index("date").loc[str(D1)]
+    assert day["status"] == "ok"
+    message = day["warning_messages"]
+    assert "itm (NIFTY2410421500CE, mark 90) has no implied volatility" in message
+    assert "revalued at otm's (NIFTY2410421700CE)" in message
+    margin = result.daily.set_index("date")["margin"][str(D1)]
+    assert math.isfinite(margin)
+    from workbench.engine.greeks import implied_greeks
+    from workbench.execution.margin import SpanLike
+    from workbench.execution.payoff import PositionLeg
+    from workbench.model.contracts import OptionContract
+    from workbench.model.enums import Right
+
+    when = datetime(2024, 1, 2, 9, 17)
+    years = (datetime(2024, 1, 4, 15, 30) - when).total_seconds() / (365 * 86400)
+    otm = OptionContract("NIFTY", E, 21700.0, Right.CALL)
+    vol = implied_greeks([otm], [60.0], 21600.0, when, time(15, 30))[0]["iv"]
+    legs = [
+        PositionLeg(k, True, -50.0, price, years, vol) for k, price in ((21500, 90), (21700, 60))
+    ]
+    assert margin == pytest.approx(SpanLike().margin(legs, 21600.0), rel=1e-12)
+    # alone, it has nobody to borrow from: NaN and a warning; the day still completes
+    alone = {**both, "legs": both["legs"][:1], "keys": ["itm"]}
+    result = run(data, [alone], margin="span")
+    day = result.days.set_index("date").loc[str(D1)]
+    assert day["status"] == "ok"
+    assert result.daily.set_index("date")["margin"].isna()[str(D1)]
+    assert "margin span unavailable, NaN for the day" in day["warning_messages"]
+    assert "no leg of the position has an implied volatility" in day["warning_messages"]
+    # the model's own fallback volatility comes first: a number and no warning
+    result = run(data, [alone], margin="span:0.06,sigma=0.15")
+    margin = result.daily.set_index("date")["margin"][str(D1)]
+    assert 0.02 * 50 * 21600 < margin < 50 * 21600
+    assert "margin" not in result.days.set_index("date").loc[str(D1), "warning_messages"]
+
+
+def test_span_margin_of_a_held_short_straddle_on_synthetic_nifty(tmp_path: Path) -> None:
+    """One lot (50) of a short ATM NIFTY weekly straddle, spot about 21,600, early 2024: NSE's
+    SPAN + exposure margin for it was of the order of 1-1.5 lakh INR; the span model with its
+    defaults (6 % price scan, 4 vol points, 2 % exposure on both short legs' notional) must land
+    in that region on every day the straddle is open, and be 0 once it has expired."""
+    from engine_strategies import HeldStraddle
+
+    from workbench.data.synth import generate
+
+    data = tmp_path / "synth"
+    generate("nifty-intraday", data, seed=7, start="2024-01-01", days=4, progress=False, workers=1)
+    result = run_backtest(
+        HeldStraddle, data=data, margin="span", fees="none", executor="serial", progress=False
+    )
+    daily = result.daily.set_index("date")
+    held = daily[daily["open_legs"] == 2]
+    assert len(held) == 3  # Mon-Wed; the weekly expires on Thursday 2024-01-04
+    assert held["margin"].between(80_000, 160_000).all(), held["margin"]
+    assert daily.loc["2024-01-04", "open_legs"] == 0 and daily.loc["2024-01-04", "margin"] == 0

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from workbench.execution.fees import FeeModel
     from workbench.execution.fills import FillPolicy
     from workbench.execution.margin import MarginModel
+    from workbench.execution.payoff import PositionLeg
 
 _IDLE = StrategyState.IDLE
 _ACTIVE = StrategyState.ACTIVE
@@ -703,20 +704,37 @@ class Simulator:
         self._rebuild_legs()
 
     def _margin(self, i: int, marks: dict[str, float]) -> float:
+        """The margin model's requirement for the open positions at tick ``i`` (money).
+
+        Each option leg goes to the model with its mark and the volatility implied by that mark.
+        A mark that no volatility reproduces (below intrinsic value, e.g. the mid of a wide quote
+        on a deep in-the-money option, typically on the day of a big move) leaves the leg without
+        one; a model that needs it (``span``) then raises
+        :class:`~workbench.execution.margin.MissingVolatilityError`, and the leg is revalued
+        at the implied volatility of the position's nearest-strike leg that has one (same expiry
+        first), with a warning naming both legs. Such a leg is worth about its intrinsic value,
+        so the borrowed volatility moves the requirement little, whereas a missing day would
+        hide the requirement when it matters most. A model's own ``fallback_sigma``
+        (``span:...,sigma=0.15``) applies first. When the model still cannot price the position
+        (:class:`~workbench.execution.margin.MarginUnavailableError`: unbounded risk under
+        ``defined-risk``, no leg with a volatility) the day's margin is NaN with a warning
+        naming the model and the reason.
+        """
         model = self.costs.margin
         if model is None:
             return 0.0 if not self.book.open else math.nan
         if not self.book.open:
             return 0.0
-        from workbench.execution.margin import UndefinedRiskError
+        from workbench.execution.margin import MarginUnavailableError, MissingVolatilityError
         from workbench.execution.payoff import PositionLeg
 
         market = self.market
+        spot = market.spot_ticks.close[i]
         options = [(k, t) for k, t in self.book.open.items() if t.contract is not None]
         greeks = implied_greeks(
             [t.contract for _, t in options],  # type: ignore[misc]
             [marks[k] for k, _ in options],
-            market.spot_ticks.close[i],
+            spot,
             market.clock[i],
             market.facts.settlement_clock,
             self.costs.rate,
@@ -738,9 +756,18 @@ class Simulator:
                 )
             )
         try:
-            return float(model.margin(legs, market.spot_ticks.close[i]))
-        except UndefinedRiskError as exc:
-            self.warnings.append(f"margin: {exc}")
+            try:
+                return float(model.margin(legs, spot))
+            except MissingVolatilityError as exc:
+                legs, notes = _borrow_volatility(options, legs, marks)
+                if not notes:
+                    raise MarginUnavailableError(
+                        f"{exc}; no leg of the position has an implied volatility"
+                    ) from None
+                self.warnings.extend(f"margin {model.name}: {note}" for note in notes)
+                return float(model.margin(legs, spot))
+        except MarginUnavailableError as exc:
+            self.warnings.append(f"margin {model.name} unavailable, NaN for the day: {exc}")
             return math.nan
 
     def _loop(self, bar: BarContext) -> None:
@@ -762,6 +789,42 @@ class Simulator:
                     if reason and self.close_keys(list(self.book.open), str(reason)) is None:
                         self._pending_exit = str(reason)
             on_bar(bar)
+
+
+def _borrow_volatility(
+    options: Sequence[tuple[str, Trade]],
+    legs: Sequence[PositionLeg],
+    marks: Mapping[str, float],
+) -> tuple[list[PositionLeg], list[str]]:
+    """Legs with time left and no volatility take the implied volatility of the position's
+    nearest-strike leg that has one (same expiry first; ties to the lower strike). Returns the
+    new legs and one note per leg filled; no notes when no leg has a volatility."""
+    import dataclasses
+
+    have = [j for j, leg in enumerate(legs) if leg.sigma == leg.sigma and leg.sigma > 0]
+    if not have:
+        return list(legs), []
+    out = list(legs)
+    notes = []
+    for j, leg in enumerate(legs):
+        if leg.years <= 0 or j in have:
+            continue
+        key, trade = options[j]
+        expiry = trade.contract.expiry if trade.contract is not None else None
+
+        def distance(m: int, expiry: Any = expiry, strike: float = leg.strike) -> tuple:
+            other = options[m][1].contract
+            same = other is not None and other.expiry == expiry
+            return (not same, abs(legs[m].strike - strike), legs[m].strike)
+
+        donor = min(have, key=distance)
+        sigma = legs[donor].sigma
+        out[j] = dataclasses.replace(leg, sigma=sigma)
+        notes.append(
+            f"{key} ({trade.symbol}, mark {marks[key]:g}) has no implied volatility at the close; "
+            f"revalued at {options[donor][0]}'s ({options[donor][1].symbol}) {sigma:.4f}"
+        )
+    return out, notes
 
 
 def _as_datetime(value: Any) -> datetime:
