@@ -38,9 +38,21 @@ def max_drawdown(equity: Sequence[float] | np.ndarray) -> float:
 
 
 def round_trips(tradebook: pd.DataFrame, mode: str) -> pd.Series:
-    """PnL (net of fees) per round trip: cash flows grouped by (day, cycle) intraday, cycle positional."""
+    """PnL (net of fees) per round trip: cash flows grouped by (day, cycle) intraday, cycle positional.
+
+    Only finished round trips count: a positional cycle with a leg still open at the end of the
+    run (no close or settle row for its ``trade_id``) is left out, since its cash alone (e.g. the
+    credit received) is not its PnL.
+    """
     if tradebook.empty:
         return pd.Series(dtype=float)
+    ended = tradebook["action"].isin(["close", "settle"])
+    unfinished = set(tradebook.loc[~ended, "trade_id"]) - set(tradebook.loc[ended, "trade_id"])
+    if unfinished:
+        open_cycles = set(tradebook.loc[tradebook["trade_id"].isin(unfinished), "cycle"])
+        tradebook = tradebook[~tradebook["cycle"].isin(open_cycles)]
+        if tradebook.empty:
+            return pd.Series(dtype=float)
     keys = ["cycle"] if mode == "positional" else ["day", "cycle"]
     if mode != "positional":
         first_day = tradebook.groupby("trade_id")["day"].transform("first")
