@@ -52,6 +52,7 @@ def test_backtest_basket_and_explore_notebooks(nifty_tiny: Path, tmp_path: Path)
             data=str(nifty_tiny),
             fees="india",
             out=str(out),
+            refs_dir=str(reports),
             executor="serial",
         )
         runs.append(out)
@@ -63,7 +64,7 @@ def test_backtest_basket_and_explore_notebooks(nifty_tiny: Path, tmp_path: Path)
         manifest = json.loads((out / "manifest.json").read_text())
         assert manifest["template"]["name"] == "short-straddle"
         assert manifest["template"]["overrides"] == {"stop_loss_pct": stop}
-    # the template reference is recorded next to the day folders
+    # the template reference is recorded in the reports folder
     assert "short-straddle@1" in json.loads((reports / "template-refs.json").read_text())
 
     basket_out = tmp_path / "basket"

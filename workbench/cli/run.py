@@ -34,7 +34,11 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "run", help="run one backtest and write its result folder"
     )
-    parser.add_argument("strategy", help="strategy as module:ClassName")
+    parser.add_argument(
+        "strategy",
+        help="strategy as module:ClassName, or a template name from templates/strategies "
+        "(then --set overrides the template's parameters and a tearsheet is written too)",
+    )
     parser.add_argument("--data", required=True, help="dataset folder")
     parser.add_argument(
         "--start", default=None, help="first day YYYY-MM-DD (default: dataset start)"
@@ -64,11 +68,38 @@ def register(subparsers: Any) -> None:
         help="run days in a local process pool (default) or serially",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--reports",
+        default=None,
+        help="with a template: reports folder where the template reference is recorded "
+        "(default: the repository's reports/)",
+    )
     parser.add_argument("--out", required=True, help="run folder to write (replaced atomically)")
     parser.set_defaults(handler=_handle)
 
 
+_HEADLINE = (
+    "total_pnl",
+    "sharpe",
+    "max_drawdown",
+    "win_rate",
+    "trades",
+    "fees",
+    "days",
+    "days_failed",
+)
+
+
+def _print_metrics(m: dict[str, Any]) -> None:
+    for key in _HEADLINE:
+        value = m.get(key)
+        shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
+        print(f"  {key:<14} {shown}")
+
+
 def _handle(args: argparse.Namespace) -> int:
+    if ":" not in args.strategy:
+        return _handle_template(args)
     from workbench.engine.runner import run_backtest
 
     result = run_backtest(
@@ -88,19 +119,31 @@ def _handle(args: argparse.Namespace) -> int:
     out = result.save(args.out)
     m = result.metrics
     print(f"wrote run {result.run_id} to {out}")
-    for key in (
-        "total_pnl",
-        "sharpe",
-        "max_drawdown",
-        "win_rate",
-        "trades",
-        "fees",
-        "days",
-        "days_failed",
-    ):
-        value = m.get(key)
-        shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
-        print(f"  {key:<14} {shown}")
+    _print_metrics(m)
     for day, error in result.failed_days:
         print(f"  failed day {day}: {error.strip().splitlines()[-1] if error.strip() else ''}")
     return 1 if result.failed_days else 0
+
+
+def _handle_template(args: argparse.Namespace) -> int:
+    from workbench.research.runs import run_template
+
+    summary = run_template(
+        args.strategy,
+        data=args.data,
+        out=args.out,
+        overrides=parse_sets(args.sets),
+        start=args.start,
+        end=args.end,
+        fill=args.fill,
+        fees=args.fees,
+        margin=args.margin,
+        capital=args.capital,
+        executor=args.executor,
+        progress=not args.no_progress,
+        refs_dir=args.reports,
+    )
+    print(f"wrote run {summary.manifest.get('run_id')} to {summary.out}")
+    print(f"  tearsheet      {summary.tearsheet}")
+    _print_metrics(summary.metrics)
+    return 1 if summary.metrics.get("days_failed") else 0

@@ -16,6 +16,9 @@ import pandas as pd
 
 from workbench.research.templates import TemplateRepository
 
+#: Where template references are recorded unless a run names another reports folder.
+DEFAULT_REPORTS = Path(__file__).resolve().parents[2] / "reports"
+
 #: Capital base used when a run declares none, by the dataset's currency (money units).
 DEFAULT_CAPITAL = {"INR": 1_000_000.0, "USD": 100_000.0}
 
@@ -88,20 +91,20 @@ def run_template(
         Inclusive date range (``YYYY-MM-DD``); default: the dataset's range.
     fill, fees, margin
         Fill, fee and margin model specs (see :mod:`workbench.execution`); default: the
-        engine's (no fees, no margin model).
+        engine's (ORATS fills; the venue's fees; no margin model).
     capital
         Capital base for returns (money); default :data:`DEFAULT_CAPITAL` for the dataset's
         currency. Recorded in the manifest.
     refs_dir
-        Where template references are recorded (the reports folder); default: ``out``'s
-        grandparent (``reports/<date>/<run-id>`` -> ``reports``).
+        Where template references are recorded (a reports folder); default: the
+        repository's ``reports/``.
     """
     from workbench.analytics.analysis import analyse, jsonable
     from workbench.analytics.tearsheet import render_tearsheet
     from workbench.engine import run_backtest
 
     out = Path(out)
-    refs = Path(refs_dir) if refs_dir is not None else out.resolve().parent.parent
+    refs = Path(refs_dir) if refs_dir is not None else DEFAULT_REPORTS
     repo = TemplateRepository(templates_dir, refs_dir=refs)
     spec = repo.get(template)
     params = spec.resolved_params(overrides)

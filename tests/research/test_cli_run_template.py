@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from workbench.cli.main import main
+
+
+def test_run_command_accepts_a_template_name(
+    nifty_tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    reports = tmp_path / "reports"
+    code = main(
+        [
+            "run",
+            "short-straddle",
+            "--data",
+            str(nifty_tiny),
+            "--set",
+            "stop_loss_pct=0.4",
+            "--executor",
+            "serial",
+            "--no-progress",
+            "--reports",
+            str(reports),
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert str(out) in printed and "tearsheet" in printed
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["template"]["name"] == "short-straddle"
+    assert manifest["params"]["stop_loss_pct"] == 0.4
+    book = pd.read_parquet(out / "tradebook.parquet")
+    assert json.loads((out / "metrics.json").read_text())["total_pnl"] == pytest.approx(
+        book["cash"].sum(), abs=0.01
+    )
+    assert "short-straddle@1" in json.loads((reports / "template-refs.json").read_text())
+
+
+def test_unknown_template_is_a_one_line_error(
+    nifty_tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["run", "no-such-template", "--data", str(nifty_tiny), "--out", str(tmp_path / "x")]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "unknown template 'no-such-template'" in err and "short-straddle" in err
