@@ -8,6 +8,8 @@ the row or day at fault:
   then counted in the last day's ``open_legs``); no leg closes twice.
 - :func:`check_pnl_sums`: the daily PnL adds up to the final equity, the metrics' total and the
   tradebook's cash plus the final mark-to-market.
+- :func:`check_round_trips`: trades, win rate and average trade PnL of the metrics from the
+  finished cycles of the tradebook (a cycle with a leg still open is not a round trip).
 - :func:`recomputed_equity`: equity per day = cumulative tradebook cash + the open legs marked
   at that day's close with the engine's documented mark rule (INTERFACES.md "Mark rule"), read
   from the dataset through :class:`~workbench.data.store.MarketStore`.
@@ -20,6 +22,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from workbench.data.store import MarketStore
 from workbench.model.contracts import OptionContract
@@ -63,6 +66,18 @@ def check_pnl_sums(tb: pd.DataFrame, daily: pd.DataFrame, metrics: dict[str, flo
     assert math.isclose(float(metrics["total_pnl"]), final, abs_tol=CENT)
     assert math.isclose(float(tb["cash"].sum()) + float(daily["mtm"].iloc[-1]), final, abs_tol=CENT)
     assert math.isclose(float(tb["fees"].sum()), float(metrics["fees"]), abs_tol=CENT)
+
+
+def check_round_trips(tb: pd.DataFrame, metrics: dict[str, float]) -> pd.Series:
+    """Per finished cycle PnL (cash net of fees), checked against the metrics; returned."""
+    still_open = set(open_legs_at_end(tb)["cycle"])
+    finished = tb[~tb["cycle"].isin(still_open)]
+    pnl = finished.groupby("cycle")["cash"].sum()
+    assert metrics["trades"] == len(pnl)
+    if len(pnl):
+        assert metrics["win_rate"] == pytest.approx(float((pnl > 0).mean()))
+        assert metrics["avg_trade_pnl"] == pytest.approx(float(pnl.mean()))
+    return pnl
 
 
 def mark_from_rows(rows: pd.DataFrame) -> float:

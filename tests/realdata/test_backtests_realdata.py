@@ -38,6 +38,7 @@ from backtest_checks import (
     check_cash,
     check_lifecycle,
     check_pnl_sums,
+    check_round_trips,
     mark_from_rows,
     max_drawdown,
     orats_price,
@@ -146,6 +147,7 @@ def _reconcile(result: BacktestResult, data: Path, underlying: str) -> pd.DataFr
     check_cash(tb)
     still_open = check_lifecycle(tb, daily)
     check_pnl_sums(tb, daily, result.metrics)
+    check_round_trips(tb, result.metrics)
     equity = recomputed_equity(tb, daily, MarketStore(data), underlying)
     diff = (equity - daily.set_index("date")["equity"]).abs()
     assert diff.max() <= 0.01, f"equity differs from cash + marks on {diff.idxmax()}: {diff.max()}"
@@ -442,3 +444,24 @@ def test_readme_commands(set2: Path, run2018: BacktestResult, scratch: Path) -> 
     assert cli.run_id == run2018.run_id
     pd.testing.assert_frame_equal(cli.tradebook, run2018.tradebook)
     assert cli.metrics["total_pnl"] == run2018.metrics["total_pnl"]
+
+
+# The figures README.md "Real data" shows (money: USD for SPX, INR for NSE). A change here is a
+# change of behaviour: explain it and update the README with it.
+README_FIGURES = {
+    "spx-2019": {"total_pnl": -175.9, "trades": 8, "win_rate": 0.75, "max_drawdown": -883.2},
+    "spxw-2018": {"total_pnl": -926.0, "trades": 2, "win_rate": 0.0, "max_drawdown": -4807.9},
+    "NIFTY": {"total_pnl": 1684.02, "trades": 1, "win_rate": 1.0, "max_drawdown": 0.0},
+    "BANKNIFTY": {"total_pnl": 1175.15, "trades": 1, "win_rate": 1.0, "max_drawdown": 0.0},
+}
+
+
+def test_readme_figures(
+    run2019: BacktestResult, run2018: BacktestResult, nse_runs: dict[str, BacktestResult]
+) -> None:
+    runs = {"spx-2019": run2019, "spxw-2018": run2018, **nse_runs}
+    for name, figures in README_FIGURES.items():
+        got = {k: runs[name].metrics[k] for k in figures}
+        assert got == pytest.approx(figures, abs=0.005), name
+    reasons = run2019.tradebook.groupby("cycle")["reason"].last().value_counts().to_dict()
+    assert reasons == {"profit_target": 6, "stop_loss": 2, "entry": 1}  # 1 = still open
