@@ -252,3 +252,41 @@ def test_one_instrument_reads_few_row_groups(tmp_path: Path) -> None:
     with MarketStore(tmp_path / "ds") as store:
         got = store.read_instrument(OptionContract(UNDERLYING, *target), DAY)
         assert got.num_rows == 375
+
+
+def test_expiries_come_from_the_footer_without_a_query(dataset: Path) -> None:
+    with MarketStore(dataset) as store:
+        before = store.query_count
+        assert store.expiries(UNDERLYING, DAY) == [EXPIRY, EXPIRY2]
+        assert store.expiries(UNDERLYING, DAY2) == [EXPIRY, EXPIRY2]
+        assert store.query_count == before
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        # one row group holding both expiries: min != max, the footer cannot list them
+        lambda t, path: pq.write_table(t, path, row_group_size=t.num_rows),
+        # no statistics at all
+        lambda t, path: pq.write_table(t, path, write_statistics=False, row_group_size=2),
+    ],
+    ids=["mixed-group", "no-statistics"],
+)
+def test_expiries_of_a_file_the_footer_cannot_answer_are_queried(dataset: Path, rewrite) -> None:
+    with MarketStore(dataset) as store:
+        path = store.options_path(UNDERLYING, DAY)
+        rewrite(pq.read_table(path), path)
+        before = store.query_count
+        assert store.expiries(UNDERLYING, DAY) == [EXPIRY, EXPIRY2]
+        assert store.query_count == before + 1
+
+
+def test_expiries_of_a_truncated_or_missing_file_are_named(dataset: Path) -> None:
+    with MarketStore(dataset) as store:
+        path = store.options_path(UNDERLYING, DAY)
+        path.write_bytes(path.read_bytes()[:100])
+        with pytest.raises(CorruptFileError, match=re.escape(str(path))):
+            store.expiries(UNDERLYING, DAY)
+        store.options_path(UNDERLYING, DAY2).unlink()
+        with pytest.raises(MissingDayError, match="2024-01-03"):
+            store.expiries(UNDERLYING, DAY2)

@@ -274,10 +274,13 @@ class DayCache:
         return chain
 
     def expiries(self) -> list[date]:
-        """Expiries with bars today, ascending (one query, then cached)."""
+        """Expiries with bars today, ascending (read once, then cached). Usually from the
+        option file's footer statistics, which is no query; counted in :attr:`fetch_count`
+        only when the store had to query (see :meth:`MarketStore.expiries`)."""
         if self._expiries is None:
-            self.fetch_count += 1
+            before = self.store.query_count
             self._expiries = self.store.expiries(self.underlying, self.day)
+            self.fetch_count += self.store.query_count - before
         return list(self._expiries)
 
     def _split(

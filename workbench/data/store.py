@@ -200,10 +200,45 @@ class MarketStore:
         return self._query(path, "options", underlying, day, _EXPIRY_SQL, {"expiry": expiry})
 
     def expiries(self, underlying: str, day: date | str) -> list[date]:
-        """Expiries with at least one bar on ``day``, ascending."""
+        """Expiries with at least one bar on ``day``, ascending.
+
+        Answered from the Parquet footer when it can be (no query, about 0.3 ms instead of a
+        scan of the file's expiry column): the writer keeps one expiry per row group, so each
+        group's ``expiry`` min == max statistics list the expiries. A file whose groups lack
+        statistics or mix expiries (not written by :class:`~workbench.data.writer.DatasetWriter`)
+        is answered by a DuckDB query instead (counted in :attr:`query_count`).
+        """
         path = self.options_path(underlying, day)
+        self._check_exists(path, "options", underlying, day)
+        listed = self._footer_expiries(path)
+        if listed is not None:
+            return listed
         table = self._query(path, "options", underlying, day, _EXPIRIES_SQL, {}, check=False)
         return [d for d in table.column("expiry").to_pylist() if d is not None]
+
+    def _footer_expiries(self, path: Path) -> list[date] | None:
+        """Expiries from row-group statistics, or ``None`` when the footer cannot tell."""
+        try:
+            meta = pq.read_metadata(path)
+        except (pa.ArrowInvalid, OSError):
+            raise self._diagnose(path, "options", None, "an unreadable footer") from None
+        names = meta.schema.names
+        if "expiry" not in names:
+            raise self._diagnose(path, "options", None, str(names))
+        column = names.index("expiry")
+        found: set[date] = set()
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            if group.num_rows == 0:
+                continue
+            stats = group.column(column).statistics
+            if stats is None or not stats.has_min_max or stats.null_count:
+                return None
+            lo, hi = stats.min, stats.max
+            if lo != hi or not isinstance(lo, date):
+                return None
+            found.add(lo)
+        return sorted(found)
 
     # -- NumPy readers for the day cache ---------------------------------------------------
     # Same queries, results as ``{column: ndarray}`` (``fetchnumpy``): the cache needs NumPy
