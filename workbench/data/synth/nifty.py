@@ -13,7 +13,10 @@ bar, 09:15 .. 15:29 on a normal session):
   start, ``high``/``low`` from the spot's high and low), never below one tick; ``bid``/``ask``
   at the bar's end (:mod:`.quotes`: NaN = no quote); time to expiry is ACT/365 to the 15:30 IST
   settlement on expiry day, so the last bar of an expiry day closes at intrinsic value
-  (rounded to the tick, floored at one tick);
+  (rounded to the tick, floored at one tick); the implied volatility behind the mid is quoted
+  on that ACT/365 clock but prices the variance the path will still deliver before settlement
+  on its own trading-day clock, times a variance risk premium (:mod:`.surface`,
+  :mod:`.variance_clock`), so an ATM straddle is neither cheap nor a gift on average;
 * far strikes miss minutes (no row when nothing traded); ``volume`` in contracts, more near the
   money, at the open and close, and towards expiry; ``oi`` in contracts moves during the day
   from the previous trading day's level to today's in step with the cumulative volume
@@ -29,7 +32,13 @@ import numpy as np
 import pyarrow as pa
 
 from workbench.data.synth.oi import OpenInterestParams, oi_level
-from workbench.data.synth.paths import DaySkeleton, PathParams, minute_path
+from workbench.data.synth.paths import (
+    DaySkeleton,
+    MinutePath,
+    PathParams,
+    intraday_weights,
+    minute_path,
+)
 from workbench.data.synth.plan import ExpiryPlan, InstrumentGrid, StrikeBands
 from workbench.data.synth.quotes import (
     QuoteParams,
@@ -39,7 +48,8 @@ from workbench.data.synth.quotes import (
     volumes,
 )
 from workbench.data.synth.seeding import generator
-from workbench.data.synth.surface import SurfaceParams, smile_vol
+from workbench.data.synth.surface import SurfaceParams, atm_vol, smile_vol
+from workbench.data.synth.variance_clock import days_after, settle_session_share, variance_time
 from workbench.model import calendars
 from workbench.model.enums import ExpiryKind
 from workbench.model.instruments import get_instrument
@@ -47,6 +57,7 @@ from workbench.pricing import bs_price, year_fraction
 
 UNDERLYING = "NIFTY"
 MINUTE = timedelta(minutes=1)
+MINUTE_NS = np.timedelta64(60, "s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +68,11 @@ class NiftyParams:
     dividend_yield: float = 0.013
     near_expiries: int = 2
     half_width: int = 15  # strikes each side of the day's open, in grid steps
-    paths: PathParams = field(default_factory=lambda: PathParams(s0=21700.0, v0=0.14, theta=0.14))
-    surface: SurfaceParams = field(default_factory=lambda: SurfaceParams(theta=0.15, kappa=6.0))
+    # Diffusive level: with the vol-of-vol, the jump lifts and the jumps themselves the spot
+    # realises about 14-15 % a year on average, and the ATM implied about 16 %.
+    paths: PathParams = field(default_factory=lambda: PathParams(s0=21700.0, v0=0.085, theta=0.085))
+    # ATM implied variance = variance_premium x the path's expected variance (jumps included).
+    surface: SurfaceParams = field(default_factory=lambda: SurfaceParams(variance_premium=1.2))
     quotes: QuoteParams = field(default_factory=QuoteParams)
     oi: OpenInterestParams = field(default_factory=OpenInterestParams)
     monthly_volume_factor: float = 0.6  # monthly volume relative to the nearest weekly
@@ -87,30 +101,32 @@ def plan_days(
     bands = StrikeBands()
     out: list[NiftyDay] = []
     previous: DaySkeleton | None = None
-    for day, skel in zip(days, skeletons, strict=True):
+    if not days:
+        return out
+    kept = [_kept_expiries(day, params) for day in days]
+    last_expiry = max([days[-1], *(e for chosen in kept for e in chosen)])
+    horizon = calendars.trading_days(UNDERLYING, days[0], last_expiry)
+    for day, skel, chosen in zip(days, skeletons, kept, strict=True):
         open_, close = calendars.session_bounds(UNDERLYING, day)
         minutes = int((close - open_) / MINUTE)
-        listed = calendars.listed_expiries(UNDERLYING, day)
-        chosen = list(listed[: params.near_expiries])
-        monthly = [
-            e
-            for e in listed
-            if e not in chosen and calendars.expiry_kind(UNDERLYING, e) is ExpiryKind.MONTHLY
-        ]
-        chosen += monthly[:1]
         plans = []
-        for expiry in sorted(chosen):
+        for expiry in chosen:
             lo, hi, step = bands.band(
                 UNDERLYING, expiry, skel.open, params.half_width, spec.strike_step_on(day)
             )
+            settle = datetime.combine(expiry, spec.settlement_clock)
             plans.append(
                 ExpiryPlan(
                     expiry=expiry,
-                    settle=datetime.combine(expiry, spec.settlement_clock),
+                    settle=settle,
                     monthly=calendars.expiry_kind(UNDERLYING, expiry) is ExpiryKind.MONTHLY,
                     lo=lo,
                     hi=hi,
                     step=step,
+                    days_after=days_after(horizon, day, expiry),
+                    settle_share=settle_session_share(
+                        settle, calendars.session_bounds(UNDERLYING, expiry)
+                    ),
                 )
             )
         out.append(
@@ -125,6 +141,18 @@ def plan_days(
         )
         previous = skel
     return out
+
+
+def _kept_expiries(day: date, params: NiftyParams) -> list[date]:
+    """The nearest ``near_expiries`` listed expiries plus the next monthly, ascending."""
+    listed = calendars.listed_expiries(UNDERLYING, day)
+    chosen = list(listed[: params.near_expiries])
+    monthly = [
+        e
+        for e in listed
+        if e not in chosen and calendars.expiry_kind(UNDERLYING, e) is ExpiryKind.MONTHLY
+    ]
+    return sorted(chosen + monthly[:1])
 
 
 def build_day(plan: NiftyDay, seed: int, params: NiftyParams) -> dict[str, dict[str, pa.Table]]:
@@ -155,20 +183,21 @@ def build_day(plan: NiftyDay, seed: int, params: NiftyParams) -> dict[str, dict[
     monthly = grid.monthly(plan.expiries)
     r, q = params.rate, params.dividend_yield
 
-    # Time to settlement at each bar's end (m x n) and at the session open (m).
+    # Time to settlement at each bar's end (m x n) and at the session open (m), ACT/365; the
+    # ATM level per expiry prices the variance still to come on the path's clock.
     t_end = year_fraction((ts + np.timedelta64(60, "s"))[None, :], settle[:, None])
     t_open = year_fraction(ts[0], settle)
+    atm_end, atm_open = _atm_levels(plan, path, ts, params)
     S = path.close[None, :]
-    v = path.v_close[None, :]
     Kc = K[:, None]
     fwd = S * np.exp((r - q) * t_end)
-    iv, x = smile_vol(params.surface, v, np.log(Kc / fwd), t_end)
+    iv, x = smile_vol(params.surface, atm_end[grid.expiry_index], np.log(Kc / fwd), t_end)
     callc = np.broadcast_to(is_call[:, None], (m, n))
     mid = bs_price(S, Kc, t_end, r, iv, callc, q=q)
     p_high = bs_price(path.high[None, :], Kc, t_end, r, iv, callc, q=q)
     p_low = bs_price(path.low[None, :], Kc, t_end, r, iv, callc, q=q)
     fwd0 = path.open[0] * np.exp((r - q) * t_open)
-    iv0, x0 = smile_vol(params.surface, np.full(m, path.v_open[0]), np.log(K / fwd0), t_open)
+    iv0, x0 = smile_vol(params.surface, atm_open[grid.expiry_index], np.log(K / fwd0), t_open)
     mid0 = bs_price(path.open[0], K, t_open, r, iv0, is_call, q=q)
     mid_open = np.empty_like(mid)
     mid_open[:, 0] = mid0
@@ -228,6 +257,35 @@ def build_day(plan: NiftyDay, seed: int, params: NiftyParams) -> dict[str, dict[
         }
     )
     return {"spot": {UNDERLYING: spot}, "options": {UNDERLYING: options}}
+
+
+def _atm_levels(
+    plan: NiftyDay, path: MinutePath, ts: np.ndarray, params: NiftyParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """ATM volatility per expiry at each bar's end (expiries x n) and at the session open.
+
+    The variance still to come is measured on the path's clock (:mod:`.variance_clock`): the
+    U-shaped session weights for the diffusion, a uniform minute for intraday jumps.
+    """
+    n = plan.minutes
+    elapsed = np.cumsum(intraday_weights(params.paths, n))
+    elapsed[-1] = 1.0
+    elapsed_jump = (np.arange(n) + 1.0) / n
+    after = np.array([e.days_after for e in plan.expiries])[:, None]
+    share = np.array([e.settle_share for e in plan.expiries])[:, None]
+    settle = np.array([np.datetime64(e.settle, "us") for e in plan.expiries])[:, None]
+    p = params.paths
+    zero = np.zeros((1, 1))
+    out = []
+    for done, done_jump, when, v in (
+        (elapsed[None, :], elapsed_jump[None, :], ts[None, :] + MINUTE_NS, path.v_close[None, :]),
+        (zero, zero, ts[:1, None], np.full((1, 1), path.v_open[0])),
+    ):
+        tau = variance_time(p.overnight_share, done, after, share)
+        tau_jump = variance_time(p.overnight_jump_share, done_jump, after, share)
+        t = year_fraction(when, settle)
+        out.append(atm_vol(params.surface, p, v, tau, tau_jump, t))
+    return out[0], out[1][:, 0]
 
 
 def _intraday_volume_shape(n: int) -> np.ndarray:

@@ -2,15 +2,19 @@
 
 Model (annualised units, one trading day = ``1/252`` year):
 
-* the volatility state ``v`` is the instantaneous ATM *implied* volatility; it follows a
-  log-Ornstein-Uhlenbeck process ``d ln v = kappa (ln theta - ln v) dt + xi dW_v`` with
-  ``corr(dW_v, dW_S) = rho < 0`` (leverage), and a down jump of the spot lifts ``ln v`` by
+* the volatility state ``v`` is the spot's instantaneous diffusive (real-world) volatility; it
+  follows a log-Ornstein-Uhlenbeck process ``d ln v = kappa (ln theta - ln v) dt + xi dW_v``
+  with ``corr(dW_v, dW_S) = rho < 0`` (leverage), and a down jump of the spot lifts ``ln v`` by
   ``jump_vol_beta * |jump|``;
-* the spot diffuses with volatility ``v / vrp`` (``vrp > 1``: implied above realised, the
-  variance risk premium), drift ``mu`` (net of the jump compensator, so jumps do not change
-  the expected return), a share ``overnight_share`` of each day's variance as an
-  overnight gap, and compound-Poisson jumps in log price (rate ``jump_rate`` per year, sizes
-  ``N(jump_mean, jump_sd)``), a fraction ``overnight_jump_share`` of them overnight.
+* the spot diffuses with volatility ``v`` (held at the day's opening value through the day),
+  drift ``mu`` (net of the jump compensator, so jumps do not change the expected return), a
+  share ``overnight_share`` of each day's variance as an overnight gap, and compound-Poisson
+  jumps in log price (rate ``jump_rate`` per year, sizes ``N(jump_mean, jump_sd)``), a
+  fraction ``overnight_jump_share`` of them overnight.
+
+Variance accrues on the trading-day clock (``1/252`` year per trading day, none on weekends and
+holidays); :mod:`.variance_clock` and :mod:`.surface` price options on it, with the variance
+risk premium applied there (implied above expected realised), not in the path.
 
 The daily skeleton (open, close, ``v`` at open and close) is simulated serially from per-day
 generators (:func:`workbench.data.synth.seeding.generator` keyed by the day), so a day's values
@@ -37,12 +41,11 @@ class PathParams:
     """Parameters of the spot and volatility process (see the module docstring)."""
 
     s0: float  # spot at the first open, price units
-    v0: float  # ATM implied volatility at the first open, annualised fraction
+    v0: float  # diffusive volatility at the first open, annualised fraction (252-day year)
     theta: float  # long-run level of v
     kappa: float = 5.0  # per year
     xi: float = 1.1  # volatility of ln v, per sqrt(year)
     rho: float = -0.7
-    vrp: float = 1.12  # implied / realised volatility
     mu: float = 0.08  # real-world drift of the spot, per year
     overnight_share: float = 0.15  # share of daily diffusive variance in the overnight gap
     jump_rate: float = 7.0  # jumps per year
@@ -91,7 +94,7 @@ def simulate_skeleton(params: PathParams, seed: int, days: list[date]) -> list[D
         overnight_jump = jump_total if u_place < params.overnight_jump_share else 0.0
         intraday_jump = jump_total - overnight_jump
         v = float(np.exp(ln_v))
-        sigma = v / params.vrp
+        sigma = v
         var_day = sigma * sigma * dt
         drift = (params.mu - compensator - 0.5 * sigma * sigma) * dt
         if first:
@@ -156,7 +159,7 @@ def minute_path(
     weights = intraday_weights(params, n)
     cum = np.cumsum(weights)
     cum[-1] = 1.0
-    sigma = skeleton.v_open / params.vrp
+    sigma = skeleton.v_open
     day_var = sigma * sigma * (1.0 - params.overnight_share) / TRADING_DAYS_PER_YEAR
     steps = rng.standard_normal(n) * np.sqrt(weights * day_var)
     walk = np.cumsum(steps)

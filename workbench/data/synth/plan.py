@@ -31,6 +31,8 @@ class ExpiryPlan:
     lo: float
     hi: float
     step: float
+    days_after: int  # trading days after the listing day up to and including the expiry day
+    settle_share: float  # share of the expiry day's session before settlement (1: at the close)
 
     def strikes(self) -> np.ndarray:
         """The band's strikes, ascending (price units)."""

@@ -41,7 +41,8 @@ from workbench.data.synth.quotes import (
     volumes,
 )
 from workbench.data.synth.seeding import generator
-from workbench.data.synth.surface import SurfaceParams, smile_vol
+from workbench.data.synth.surface import SurfaceParams, atm_vol, smile_vol
+from workbench.data.synth.variance_clock import days_after, settle_session_share, variance_time
 from workbench.model import calendars
 from workbench.model.enums import ExpiryKind
 from workbench.model.instruments import get_instrument
@@ -65,8 +66,8 @@ class SpxParams:
     paths: PathParams = field(
         default_factory=lambda: PathParams(
             s0=2500.0,
-            v0=0.17,
-            theta=0.15,
+            v0=0.14,
+            theta=0.12,
             xi=0.9,
             jump_rate=4.0,
             jump_mean=-0.01,
@@ -74,8 +75,9 @@ class SpxParams:
             jump_vol_beta=4.0,
         )
     )
+    # ATM implied variance = variance_premium x the path's expected variance (jumps included).
     surface: SurfaceParams = field(
-        default_factory=lambda: SurfaceParams(theta=0.18, kappa=4.0, skew=0.22, curvature=0.08)
+        default_factory=lambda: SurfaceParams(variance_premium=1.25, skew=0.22, curvature=0.08)
     )
     quotes: QuoteParams = field(
         default_factory=lambda: QuoteParams(
@@ -113,13 +115,18 @@ def plan_days(days: list[date], skeletons: list[DaySkeleton], params: SpxParams)
     """Sessions, kept expiries and strike bands of every day (serial: bands depend on the past)."""
     bands = StrikeBands()
     out: list[SpxDay] = []
-    for day, skel in zip(days, skeletons, strict=True):
+    if not days:
+        return out
+    kept = [{root: _kept(root, day, params) for root in OPTION_ROOTS} for day in days]
+    last_expiry = max([days[-1], *(e for k in kept for es in k.values() for e in es)])
+    horizon = calendars.trading_days(SPOT, days[0], last_expiry)
+    for day, skel, kept_today in zip(days, skeletons, kept, strict=True):
         open_, close = calendars.session_bounds(SPOT, day)
         per_root: dict[str, tuple[ExpiryPlan, ...]] = {}
         for root in OPTION_ROOTS:
             spec = get_instrument(root)
             plans = []
-            for expiry in _kept(root, day, params):
+            for expiry in kept_today[root]:
                 settle = datetime.combine(expiry, spec.settlement_clock)
                 t = max((settle - close).total_seconds(), 0.0) / (365.0 * 86400.0)
                 raw = params.width_sd * skel.v_close * np.sqrt(t) * skel.close / params.half_width
@@ -133,6 +140,10 @@ def plan_days(days: list[date], skeletons: list[DaySkeleton], params: SpxParams)
                         lo=lo,
                         hi=hi,
                         step=step,
+                        days_after=days_after(horizon, day, expiry),
+                        settle_share=settle_session_share(
+                            settle, calendars.session_bounds(SPOT, expiry)
+                        ),
                     )
                 )
             per_root[root] = tuple(plans)
@@ -152,7 +163,7 @@ def build_day(plan: SpxDay, seed: int, params: SpxParams) -> dict[str, dict[str,
     skel = plan.skeleton
     day = skel.day
     rng = generator(seed, "spx-eod/day", day.toordinal())
-    sd = skel.v_open / params.paths.vrp / np.sqrt(TRADING_DAYS_PER_YEAR)  # daily log-return sd
+    sd = skel.v_open / np.sqrt(TRADING_DAYS_PER_YEAR)  # daily log-return sd
     excursion = np.abs(rng.standard_normal(2)) * 0.5 * sd
     decimals = params.paths.price_decimals
     high = round(max(skel.open, skel.close) * float(np.exp(excursion[0])), decimals)
@@ -198,14 +209,15 @@ def _chain(
     t_close = year_fraction(np.datetime64(plan.session_close, "us"), settle)
     t_open = year_fraction(np.datetime64(plan.session_open, "us"), settle)
 
+    atm_close, atm_open = _atm_levels(expiries, plan, params)
     fwd = skel.close * np.exp((r - q) * t_close)
-    iv, x = smile_vol(params.surface, np.full(m, skel.v_close), np.log(K / fwd), t_close)
+    iv, x = smile_vol(params.surface, atm_close[grid.expiry_index], np.log(K / fwd), t_close)
     greeks = bs_greeks(skel.close, K, t_close, r, iv, is_call, q=q)
     mid = greeks["price"]
     p_high = bs_price(spot_high, K, t_close, r, iv, is_call, q=q)
     p_low = bs_price(spot_low, K, t_close, r, iv, is_call, q=q)
     fwd0 = skel.open * np.exp((r - q) * t_open)
-    iv0, _ = smile_vol(params.surface, np.full(m, skel.v_open), np.log(K / fwd0), t_open)
+    iv0, _ = smile_vol(params.surface, atm_open[grid.expiry_index], np.log(K / fwd0), t_open)
     mid0 = bs_price(skel.open, K, t_open, r, iv0, is_call, q=q)
 
     close = traded_price(mid, tick)
@@ -242,3 +254,27 @@ def _chain(
             "vega": greeks["vega"],
         }
     )
+
+
+def _atm_levels(
+    expiries: tuple[ExpiryPlan, ...], plan: SpxDay, params: SpxParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """ATM volatility per expiry at the session close and at the open (ACT/365 quotes).
+
+    The variance still to come is measured on the path's clock (:mod:`.variance_clock`): at the
+    close none of today's is left, at the open all of today's session is.
+    """
+    p = params.paths
+    after = np.array([e.days_after for e in expiries])
+    share = np.array([e.settle_share for e in expiries])
+    settle = np.array([np.datetime64(e.settle, "us") for e in expiries])
+    out = []
+    for done, when, v in (
+        (1.0, plan.session_close, plan.skeleton.v_close),
+        (0.0, plan.session_open, plan.skeleton.v_open),
+    ):
+        tau = variance_time(p.overnight_share, np.array(done), after, share)
+        tau_jump = variance_time(p.overnight_jump_share, np.array(done), after, share)
+        t = year_fraction(np.datetime64(when, "us"), settle)
+        out.append(atm_vol(params.surface, p, np.full(len(expiries), v), tau, tau_jump, t))
+    return out[0], out[1]
