@@ -46,11 +46,12 @@ _SPOT_SQL = "SELECT ts, open, high, low, close, volume FROM read_parquet($path)"
 _CHAIN_SQL = "SELECT * FROM read_parquet($path)"
 _EXPIRY_SQL = "SELECT * FROM read_parquet($path) WHERE expiry = $expiry"
 _INSTRUMENT_SQL = 'SELECT * FROM read_parquet($path) WHERE expiry = $expiry AND strike = $strike AND "right" = $right'
-# Several instruments of one expiry: the BETWEEN lets row-group statistics prune, the
-# list_contains picks the exact (strike, right) pairs.
+# Several instruments of one expiry: plain comparisons that DuckDB pushes into the scan (row
+# groups pruned by their statistics, rows filtered before the other columns are read); the exact
+# (strike, right) pairs are then picked in NumPy. A list_contains over the pairs in SQL cannot be
+# pushed down and cost about 1.5 ms more per query (every column of the groups materialised).
 _INSTRUMENTS_SQL = (
-    "SELECT * FROM read_parquet($path) WHERE expiry = $expiry AND strike BETWEEN $lo AND $hi "
-    "AND list_contains($keys, {'strike': strike, 'right': \"right\"})"
+    "SELECT * FROM read_parquet($path) WHERE expiry = $expiry AND strike BETWEEN $lo AND $hi"
 )
 # One expiry except instruments already held (so none is read twice).
 _EXPIRY_EXCEPT_SQL = (
@@ -268,13 +269,16 @@ class MarketStore:
             raise ValueError("instruments_arrays needs at least one (strike, right) key")
         path = self.options_path(underlying, day)
         strikes = [float(k) for k, _ in keys]
-        params = {
-            "expiry": expiry,
-            "lo": min(strikes),
-            "hi": max(strikes),
-            "keys": [{"strike": k, "right": str(r)} for k, (_, r) in zip(strikes, keys)],
-        }
-        return self._query_numpy(path, "options", underlying, day, _INSTRUMENTS_SQL, params)
+        params = {"expiry": expiry, "lo": min(strikes), "hi": max(strikes)}
+        arrays = self._query_numpy(path, "options", underlying, day, _INSTRUMENTS_SQL, params)
+        wanted = {(k, str(r)) for k, (_, r) in zip(strikes, keys)}
+        got = zip(arrays["strike"].tolist(), arrays["right"].tolist())
+        keep = np.fromiter(
+            (pair in wanted for pair in got), dtype=bool, count=len(arrays["strike"])
+        )
+        if keep.all():
+            return arrays
+        return {name: column[keep] for name, column in arrays.items()}
 
     def expiry_arrays(
         self,
