@@ -290,3 +290,23 @@ def test_expiries_of_a_truncated_or_missing_file_are_named(dataset: Path) -> Non
         store.options_path(UNDERLYING, DAY2).unlink()
         with pytest.raises(MissingDayError, match="2024-01-03"):
             store.expiries(UNDERLYING, DAY2)
+
+
+def test_several_instruments_are_exactly_the_pairs_asked_for(tmp_path: Path) -> None:
+    """Half-point strikes (22.5) next to whole ones: only the asked (strike, right) pairs come back,
+    never the other right of an asked strike nor a strike in between."""
+    rows = [(EXPIRY, k, r, range(3)) for k in (22.0, 22.5, 23.0) for r in ("C", "P")]
+    root = tmp_path / "ds"
+    w = writer(root)
+    from data_builders import spot_table
+
+    w.write_spot(UNDERLYING, DAY, spot_table(DAY))
+    w.write_options(UNDERLYING, DAY, option_table(DAY, rows))
+    w.finalize()
+    with MarketStore(root) as store:
+        got = store.instruments_arrays(UNDERLYING, DAY, EXPIRY, [(22.0, "C"), (23.0, "P")])
+        pairs = set(zip(got["strike"].tolist(), got["right"].tolist()))
+        assert pairs == {(22.0, "C"), (23.0, "P")}
+        assert len(got["ts"]) == 6
+        got = store.instruments_arrays(UNDERLYING, DAY, EXPIRY, [(22.5, "P")])
+        assert set(zip(got["strike"].tolist(), got["right"].tolist())) == {(22.5, "P")}

@@ -271,11 +271,11 @@ class MarketStore:
         strikes = [float(k) for k, _ in keys]
         params = {"expiry": expiry, "lo": min(strikes), "hi": max(strikes)}
         arrays = self._query_numpy(path, "options", underlying, day, _INSTRUMENTS_SQL, params)
-        wanted = {(k, str(r)) for k, (_, r) in zip(strikes, keys)}
-        got = zip(arrays["strike"].tolist(), arrays["right"].tolist())
-        keep = np.fromiter(
-            (pair in wanted for pair in got), dtype=bool, count=len(arrays["strike"])
-        )
+        calls = [k for k, (_, r) in zip(strikes, keys) if str(r) == "C"]
+        puts = [k for k, (_, r) in zip(strikes, keys) if str(r) != "C"]
+        is_call = arrays["right"] == "C"
+        strike = arrays["strike"]
+        keep = np.where(is_call, np.isin(strike, calls), np.isin(strike, puts))
         if keep.all():
             return arrays
         return {name: column[keep] for name, column in arrays.items()}
