@@ -19,15 +19,15 @@ import numpy as np
 
 from workbench.model.contracts import OptionContract
 
-SECONDS_PER_YEAR = 365.0 * 86400.0
-
 
 def years_to_settlement(ts: datetime, expiry: date, settlement_clock: time) -> float:
-    """ACT/365 years from ``ts`` to ``expiry`` at ``settlement_clock`` (exchange-local), never
-    negative: the convention of :func:`workbench.engine.selection.years_to_expiry`, in plain
-    datetime arithmetic (called per fill and per day end)."""
-    seconds = (datetime.combine(expiry, settlement_clock) - ts.replace(tzinfo=None)).total_seconds()
-    return max(seconds, 0.0) / SECONDS_PER_YEAR
+    """ACT/365 years from ``ts`` to ``expiry`` at ``settlement_clock`` (exchange-local, naive),
+    never negative: :func:`workbench.pricing.years_between`, the scalar path of
+    :func:`workbench.pricing.year_fraction` (the same function as
+    :func:`workbench.engine.selection.years_to_expiry`)."""
+    from workbench.pricing.daycount import years_between
+
+    return years_between(ts, datetime.combine(expiry, settlement_clock))
 
 
 def _payoff_delta(contract: OptionContract, spot: float) -> float:

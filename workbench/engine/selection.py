@@ -70,7 +70,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from workbench.model.enums import ExpiryKind, Right, Side
-from workbench.pricing import bs_greeks, implied_vol, year_fraction
+from workbench.pricing import bs_greeks, implied_vol, years_between
 
 __all__ = [
     "ChainSnapshot",
@@ -105,9 +105,10 @@ def years_to_expiry(ts: datetime, expiry: date, settlement_clock: time) -> float
 
     ``ts`` and the settlement clock are both exchange-local (naive); on expiry day after the
     settlement time the result is ``0.0`` and the option is worth its intrinsic value. The day
-    count is :func:`workbench.pricing.year_fraction`'s.
+    count is :func:`workbench.pricing.year_fraction`'s, through its pure-Python scalar path
+    :func:`workbench.pricing.years_between`.
     """
-    return float(year_fraction(ts, datetime.combine(expiry, settlement_clock)))
+    return years_between(ts, datetime.combine(expiry, settlement_clock))
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from workbench.pricing.black_scholes import (
     bs_price,
 )
 from workbench.pricing.chain import enrich_chain, settlement_clock, time_to_settlement
-from workbench.pricing.daycount import year_fraction
+from workbench.pricing.daycount import year_fraction, years_between
 from workbench.pricing.implied import black76_implied_vol, implied_vol
 
 __all__ = [
@@ -30,4 +30,5 @@ __all__ = [
     "settlement_clock",
     "time_to_settlement",
     "year_fraction",
+    "years_between",
 ]
