@@ -16,6 +16,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--days", type=int, default=DEMO_DAYS, help="days of synthetic data to create"
     )
+    parser.add_argument(
+        "--data-only",
+        action="store_true",
+        help="only create the demo dataset (data/nifty-demo) when absent",
+    )
     parser.set_defaults(handler=_handle)
 
 
