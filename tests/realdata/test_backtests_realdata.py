@@ -402,7 +402,9 @@ def test_tearsheet_from_a_real_run(run2019: BacktestResult, scratch: Path) -> No
     loaded = BacktestResult.load(folder)
     assert loaded.tradebook.equals(run2019.tradebook)
     analysis = analyse(loaded, capital=10_000)
-    out = render_tearsheet(loaded, scratch / "tearsheet.html", capital=10_000, analysis=analysis)
+    out = render_tearsheet(
+        loaded, scratch / "tearsheet.html", capital=10_000, analysis=analysis, mc_paths=200
+    )
     html = Path(out).read_text(encoding="utf-8")
     assert "put-credit-spread" in html and run2019.run_id in html
 
