@@ -15,7 +15,14 @@ writes a canonical dataset (DESIGN.md "Canonical dataset") through
 
 Same arguments, same bytes, same content version: every random draw comes from generators keyed
 by ``(seed, stream, day)`` (:mod:`.seeding`). Model: :mod:`.paths` (spot and volatility),
-:mod:`.surface` (implied volatility), :mod:`.quotes` (spreads, liquidity, volume), :mod:`.oi`.
+:mod:`.surface` (implied volatility), :mod:`.variance_clock` (the path's variance in business
+time), :mod:`.quotes` (spreads, liquidity, volume), :mod:`.oi`.
+
+Options price the variance the path will deliver before settlement, jumps included, times a
+variance risk premium (``SurfaceParams.variance_premium``: ATM implied variance over expected
+realised variance, 1.2 for ``nifty-intraday``, 1.25 for ``spx-eod``), quoted as volatilities on
+the ACT/365 clock of :func:`workbench.pricing.year_fraction`. So selling ATM volatility earns a
+modest premium on average and loses heavily on jump days, as on real index options.
 Quote semantics: ``bid``/``ask`` NaN means no quote on that side; traded prices are at least
 one tick.
 """
