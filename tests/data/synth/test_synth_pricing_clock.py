@@ -52,9 +52,7 @@ def _atm_total_variance(spot: pd.DataFrame, opts: pd.DataFrame, bar: datetime) -
     for k in (below, above):
         both = rows[rows.strike == k]
         assert len(both) == 2, f"strike {k} at {bar} lacks a call or a put"
-        iv = implied_vol(
-            both.close.to_numpy(), s, k, t, r, (both.right == "C").to_numpy(), q=q
-        )
+        iv = implied_vol(both.close.to_numpy(), s, k, t, r, (both.right == "C").to_numpy(), q=q)
         ks.append(np.log(k / fwd))
         ivs.append(float(np.mean(iv)))
     iv_atm = ivs[0] + (ivs[1] - ivs[0]) * (0.0 - ks[0]) / (ks[1] - ks[0])
