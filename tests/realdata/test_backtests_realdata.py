@@ -75,10 +75,8 @@ NSE_DAY = date(2025, 8, 29)
 
 
 @pytest.fixture(scope="session")
-def real() -> Path:
-    from conftest import real_data_dir
-
-    return real_data_dir()
+def real(real_data_root: Path) -> Path:
+    return real_data_root
 
 
 @pytest.fixture(scope="session")
