@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from workbench import run_backtest
+from workbench.research.sweep import RESULT_COLUMNS, expand_grid, sweep
+from workbench.research.templates import TemplateRepository
+
+STRADDLE = "workbench.strategies.short_straddle:IntradayShortStraddle"
+BASE = {"exit_time": "15:15"}
+GRID = {"stop_loss_pct": [0.25, 0.5], "entry": ["09:20", "10:30"]}
+
+
+@pytest.fixture(scope="module")
+def thread_sweep(nifty_tiny: Path) -> pd.DataFrame:
+    with cf.ThreadPoolExecutor(max_workers=2) as pool:
+        return sweep(STRADDLE, GRID, data=nifty_tiny, params=BASE, executor=pool, progress=False)
+
+
+def test_expand_grid_order_last_key_fastest() -> None:
+    combos = expand_grid({"a": [1, 2], "b": ["x", "y", "z"]})
+    assert combos == [
+        {"a": 1, "b": "x"},
+        {"a": 1, "b": "y"},
+        {"a": 1, "b": "z"},
+        {"a": 2, "b": "x"},
+        {"a": 2, "b": "y"},
+        {"a": 2, "b": "z"},
+    ]
+    assert expand_grid({}) == [{}]
+
+
+@pytest.mark.parametrize(
+    ("grid", "match"),
+    [
+        ({"a": []}, "'a': empty"),
+        ({"a": "0.25"}, "'a': expected a list"),
+        ({"a": 3}, "'a': expected a list"),
+        ([1, 2], "mapping"),
+    ],
+)
+def test_expand_grid_bad_input(grid: object, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        expand_grid(grid)  # type: ignore[arg-type]
+
+
+def test_sweep_rows_match_direct_runs(thread_sweep: pd.DataFrame, nifty_tiny: Path) -> None:
+    frame = thread_sweep
+    assert list(frame.columns) == ["stop_loss_pct", "entry", *RESULT_COLUMNS]
+    assert frame[["stop_loss_pct", "entry"]].values.tolist() == [
+        [0.25, "09:20"],
+        [0.25, "10:30"],
+        [0.5, "09:20"],
+        [0.5, "10:30"],
+    ]
+    assert frame["error"].isna().all()
+    # independent reference: each combination run on its own through run_backtest
+    for row in frame.itertuples():
+        direct = run_backtest(
+            STRADDLE,
+            data=nifty_tiny,
+            params={**BASE, "stop_loss_pct": row.stop_loss_pct, "entry": row.entry},
+            executor="serial",
+            progress=False,
+        )
+        assert row.run_id == direct.run_id
+        assert row.total_pnl == pytest.approx(direct.metrics["total_pnl"], abs=1e-9)
+        assert row.trades == direct.metrics["trades"]
+        assert row.days == 2
+    assert frame["run_id"].nunique() == 4
+
+
+def test_failing_combination_reported_others_complete(nifty_tiny: Path) -> None:
+    with cf.ThreadPoolExecutor(max_workers=2) as pool:
+        frame = sweep(
+            STRADDLE,
+            {"qty": [1, 0, 2]},
+            data=nifty_tiny,
+            executor=pool,
+            progress=False,
+        )
+    assert frame["qty"].tolist() == [1, 0, 2]
+    assert frame["error"].isna().tolist() == [True, False, True]
+    assert "qty" in frame.loc[1, "error"]
+    assert math.isnan(frame.loc[1, "total_pnl"])
+    assert pd.isna(frame.loc[1, "run_id"])
+    # qty 2 doubles every fill of qty 1 (same prices): PnL before fees doubles
+    assert frame.loc[2, "trades"] == frame.loc[0, "trades"]
+
+
+def test_template_params_are_the_base(nifty_tiny: Path, thread_sweep: pd.DataFrame) -> None:
+    template = TemplateRepository().get("short-straddle")
+    with cf.ThreadPoolExecutor(max_workers=1) as pool:
+        frame = sweep(
+            template,
+            {"stop_loss_pct": [0.25]},
+            data=nifty_tiny,
+            executor=pool,
+            progress=False,
+        )
+    direct = run_backtest(
+        template.strategy,
+        data=nifty_tiny,
+        params=template.resolved_params({"stop_loss_pct": 0.25}),
+        executor="serial",
+        progress=False,
+    )
+    assert frame.loc[0, "run_id"] == direct.run_id
+
+
+def test_process_pool_default_same_table(thread_sweep: pd.DataFrame, nifty_tiny: Path) -> None:
+    frame = sweep(STRADDLE, GRID, data=nifty_tiny, params=BASE, workers=2, progress=False)
+    pd.testing.assert_frame_equal(frame, thread_sweep)
+
+
+def test_dask_executor_same_table(thread_sweep: pd.DataFrame, nifty_tiny: Path) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+    ) as client:
+        frame = sweep(
+            STRADDLE,
+            GRID,
+            data=nifty_tiny,
+            params=BASE,
+            executor=client.get_executor(),
+            progress=False,
+        )
+    pd.testing.assert_frame_equal(frame, thread_sweep)
+
+
+def test_bad_executor_and_strategy(nifty_tiny: Path) -> None:
+    with pytest.raises(ValueError, match=r"concurrent\.futures\.Executor"):
+        sweep(STRADDLE, GRID, data=nifty_tiny, executor="threads", progress=False)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="strategy must be"):
+        sweep(42, GRID, data=nifty_tiny, progress=False)
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        sweep(STRADDLE, GRID, data=nifty_tiny, workers=0, progress=False)

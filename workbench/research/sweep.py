@@ -1,0 +1,302 @@
+"""Parameter sweeps: one backtest per combination of a grid, run through any executor.
+
+``sweep(strategy, {"stop_loss_pct": [0.25, 0.5], "entry": ["09:20", "10:30"]}, data=...)``
+runs the Cartesian product of the grid's values (keys in the order given, values in the order
+given, the last key varying fastest) and returns one row per combination, in that order whatever
+order the runs finish in. Each combination is one :func:`workbench.run_backtest` call with its
+days run serially (``executor="serial"``): the parallelism is across combinations.
+
+Combinations go through a ``concurrent.futures.Executor``: by default a local process pool
+whose workers start from a fork server (as the engine's own pool; scripts need the
+``if __name__ == "__main__":`` guard), or any executor given, e.g. a thread pool or a Dask
+cluster's ``Client(...).get_executor()``. A combination that fails (bad parameters, a failing
+positional day, a worker that died) is reported in the ``error`` column while the others
+complete.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import itertools
+import multiprocessing
+import os
+import sys
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from workbench.research.templates import StrategyTemplate
+
+#: Headline metrics copied from each run's ``metrics.json`` into the sweep table.
+HEADLINE_METRICS: tuple[str, ...] = (
+    "total_pnl",
+    "sharpe",
+    "max_drawdown",
+    "win_rate",
+    "trades",
+    "fills",
+    "fees",
+    "avg_trade_pnl",
+    "days",
+    "days_traded",
+    "days_failed",
+)
+
+#: Columns after the parameter columns, in order.
+RESULT_COLUMNS: tuple[str, ...] = (*HEADLINE_METRICS, "run_id", "error")
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything one worker needs to run one combination (picklable)."""
+
+    strategy: Any
+    params: dict[str, Any]
+    data: str
+    start: date | str | None
+    end: date | str | None
+    fill: Any = None
+    fees: Any = None
+    margin: Any = None
+    capital: float | None = None
+    rate: float = 0.0
+    keep_daily: bool = False
+
+
+@dataclass
+class RunRecord:
+    """What a worker returns: the headline metrics, the run id, or the error.
+
+    ``daily`` (only with ``keep_daily``) is the run's daily path: ``date`` and ``pnl``
+    (money, the equity change that day) and ``fills``.
+    """
+
+    metrics: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
+    error: str | None = None
+    daily: pd.DataFrame | None = None
+
+
+def run_task(task: RunTask) -> RunRecord:
+    """Run one combination; never raises for a failing backtest (the error is returned).
+
+    Runs in the worker: the engine is imported here so that a thread or Dask worker pays for
+    the import once.
+    """
+    from workbench.engine.runner import run_backtest
+
+    try:
+        result = run_backtest(
+            task.strategy,
+            data=task.data,
+            start=task.start,
+            end=task.end,
+            params=task.params,
+            fill=task.fill,
+            fees=task.fees,
+            margin=task.margin,
+            capital=task.capital,
+            rate=task.rate,
+            executor="serial",
+            progress=False,
+        )
+    except Exception as exc:  # reported per combination, the sweep goes on
+        return RunRecord(error=_describe(exc))
+    metrics = {key: result.metrics.get(key) for key in HEADLINE_METRICS}
+    error = None
+    if result.failed_days:
+        error = f"{len(result.failed_days)} day(s) failed: " + ", ".join(
+            str(d) for d in result.failed_days[:5]
+        )
+    daily = None
+    if task.keep_daily:
+        daily = result.daily[["date", "pnl", "fills"]].copy()
+        daily["date"] = pd.to_datetime(daily["date"]).dt.date
+    return RunRecord(metrics=metrics, run_id=result.run_id, error=error, daily=daily)
+
+
+def _describe(exc: BaseException) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" (at {Path(last[0].filename).name}:{last[0].lineno})" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def expand_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """The combinations of ``grid``, in a fixed order (keys as given, last key fastest).
+
+    Raises ``ValueError`` naming the parameter whose value list is empty or not a list.
+    """
+    if not isinstance(grid, Mapping):
+        raise ValueError(f"grid must be a mapping of parameter -> list of values, got {grid!r}")
+    keys = list(grid)
+    values: list[list[Any]] = []
+    for key in keys:
+        vals = grid[key]
+        if isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence):
+            raise ValueError(f"grid parameter {key!r}: expected a list of values, got {vals!r}")
+        if len(vals) == 0:
+            raise ValueError(f"grid parameter {key!r}: empty list of values")
+        values.append(list(vals))
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    """Fork-server context with the engine pre-imported (never a plain fork: a forked DuckDB
+    connection can deadlock); spawn where fork servers are not available."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["workbench.engine.runner", "workbench.research.sweep"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+@contextmanager
+def executor_scope(
+    executor: cf.Executor | None, workers: int | None = None
+) -> Iterator[cf.Executor]:
+    """``executor`` itself (left running), or a local process pool shut down on exit."""
+    if executor is not None:
+        if not isinstance(executor, cf.Executor):
+            raise ValueError(
+                f"executor must be a concurrent.futures.Executor (e.g. "
+                f"dask.distributed.Client(...).get_executor()), got {executor!r}"
+            )
+        yield executor
+        return
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    pool = cf.ProcessPoolExecutor(
+        max_workers=workers or os.cpu_count() or 1, mp_context=process_context()
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_tasks(
+    tasks: Sequence[RunTask],
+    executor: cf.Executor,
+    *,
+    progress: bool = True,
+    desc: str = "sweep",
+) -> list[RunRecord]:
+    """Run ``tasks`` on ``executor``; the records come back in the tasks' order.
+
+    A task whose future fails (a worker that died, an unpicklable argument) gets a record with
+    the error; the other tasks complete.
+    """
+    records: list[RunRecord | None] = [None] * len(tasks)
+    bar = tqdm(
+        total=len(tasks), disable=not progress, desc=desc, unit="run", file=sys.stderr, leave=False
+    )
+    try:
+        futures: dict[cf.Future[RunRecord], int] = {}
+        for i, task in enumerate(tasks):
+            try:
+                futures[executor.submit(run_task, task)] = i
+            except Exception as exc:  # e.g. a pool already broken by a dead worker
+                records[i] = RunRecord(error=_describe(exc))
+                bar.update(1)
+        for fut in cf.as_completed(futures):
+            i = futures[fut]
+            try:
+                records[i] = fut.result()
+            except Exception as exc:
+                records[i] = RunRecord(error=_describe(exc))
+            bar.update(1)
+    finally:
+        bar.close()
+    return [r if r is not None else RunRecord(error="not run") for r in records]
+
+
+def resolve_strategy(strategy: Any, params: Mapping[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+    """``(strategy for run_backtest, base params)``: a :class:`StrategyTemplate` contributes
+    its strategy reference and its parameters (``params`` override them)."""
+    if isinstance(strategy, StrategyTemplate):
+        return strategy.strategy, strategy.resolved_params(dict(params or {}))
+    if isinstance(strategy, (str, type)):
+        return strategy, dict(params or {})
+    raise ValueError(
+        f"strategy must be 'module:Class', a Strategy class or a StrategyTemplate, got {strategy!r}"
+    )
+
+
+def records_frame(
+    combos: Sequence[Mapping[str, Any]], records: Sequence[RunRecord]
+) -> pd.DataFrame:
+    """One row per combination: parameter columns, then :data:`RESULT_COLUMNS`."""
+    rows = []
+    for combo, record in zip(combos, records, strict=True):
+        row = dict(combo)
+        for key in HEADLINE_METRICS:
+            value = record.metrics.get(key)
+            row[key] = float("nan") if value is None else value
+        row["run_id"] = record.run_id
+        row["error"] = record.error
+        rows.append(row)
+    columns = [*(combos[0].keys() if combos else []), *RESULT_COLUMNS]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def sweep(
+    strategy: Any,
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    data: str | Path,
+    start: date | str | None = None,
+    end: date | str | None = None,
+    params: Mapping[str, Any] | None = None,
+    fill: Any = None,
+    fees: Any = None,
+    margin: Any = None,
+    capital: float | None = None,
+    rate: float = 0.0,
+    executor: cf.Executor | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run ``strategy`` once per combination of ``grid``; one row per combination.
+
+    Parameters
+    ----------
+    strategy
+        ``"module:Class"``, a ``Strategy`` class, or a :class:`StrategyTemplate` (its
+        parameters are the base that ``params`` and the grid override).
+    grid
+        Parameter name -> list of values; combinations in :func:`expand_grid` order.
+    data, start, end, fill, fees, margin, capital, rate
+        As :func:`workbench.run_backtest` (dates inclusive; models as specs or objects).
+    params
+        Base parameters shared by every combination (the grid's values win).
+    executor
+        Any ``concurrent.futures.Executor`` (left running); ``None``: a local process pool
+        of ``workers`` processes (default: the machine's cores), shut down at the end.
+    progress
+        Show a tqdm bar (one step per combination) on stderr.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The grid's parameter columns, then ``total_pnl, sharpe, max_drawdown, win_rate, trades,
+        fills, fees, avg_trade_pnl, days, days_traded, days_failed`` (``metrics.json`` units:
+        money in the dataset's currency, Sharpe of daily PnL annualised by sqrt(252), NaN when
+        undefined), ``run_id`` and ``error`` (missing, ``pd.isna``, when the run completed; a run with failed
+        days has its metrics and an error naming the days).
+    """
+    ref, base = resolve_strategy(strategy, params)
+    combos = expand_grid(grid)
+    tasks = [
+        RunTask(ref, {**base, **combo}, str(data), start, end, fill, fees, margin, capital, rate)
+        for combo in combos
+    ]
+    with executor_scope(executor, workers) as pool:
+        records = run_tasks(tasks, pool, progress=progress)
+    return records_frame(combos, records)
