@@ -3,11 +3,11 @@
 Both checks simulate the default profiles' own paths (no dataset needed) and compare, over
 many days, the ATM implied total variance the surface quotes with the variance the path then
 realises over the same span of its clock. Ratio of means (not mean of ratios: a day's realised
-variance is heavy-tailed, and its reciprocal more so). With the default premium 1.2 the ratio
-must lie in [1.0, 1.6]: below 1 selling volatility would lose at mid on average (the fault this
-guards against: quotes on calendar time against a path whose variance sits in the session gave
-about 0.1-0.3 intraday, unpriced jumps about 0.85 close to close), far above 1.6 it would be a
-money machine.
+variance is heavy-tailed, and its reciprocal more so). With the default premiums (1.1 NIFTY,
+1.25 SPX) the ratio must lie in [1.0, 1.6]: below 1 selling volatility would lose at mid on
+average (the fault this guards against: quotes on calendar time against a path whose variance
+sits in the session gave about 0.1-0.3 intraday, unpriced jumps about 0.85 close to close), far
+above 1.6 it would be a money machine.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ time), :mod:`.quotes` (spreads, liquidity, volume), :mod:`.oi`.
 
 Options price the variance the path will deliver before settlement, jumps included, times a
 variance risk premium (``SurfaceParams.variance_premium``: ATM implied variance over expected
-realised variance, 1.2 for ``nifty-intraday``, 1.25 for ``spx-eod``), quoted as volatilities on
+realised variance, 1.1 for ``nifty-intraday``, 1.25 for ``spx-eod``), quoted as volatilities on
 the ACT/365 clock of :func:`workbench.pricing.year_fraction`. So selling ATM volatility earns a
 modest premium on average and loses heavily on jump days, as on real index options.
 Quote semantics: ``bid``/``ask`` NaN means no quote on that side; traded prices are at least

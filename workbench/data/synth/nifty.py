@@ -72,7 +72,9 @@ class NiftyParams:
     # realises about 14-15 % a year on average, and the ATM implied about 16 %.
     paths: PathParams = field(default_factory=lambda: PathParams(s0=21700.0, v0=0.085, theta=0.085))
     # ATM implied variance = variance_premium x the path's expected variance (jumps included).
-    surface: SurfaceParams = field(default_factory=lambda: SurfaceParams(variance_premium=1.2))
+    # 1.1, not more: pricing the rare jumps into the ATM level already makes a same-day ATM
+    # straddle (paying |move|, not move^2) rich on the many days without one.
+    surface: SurfaceParams = field(default_factory=lambda: SurfaceParams(variance_premium=1.1))
     quotes: QuoteParams = field(default_factory=QuoteParams)
     oi: OpenInterestParams = field(default_factory=OpenInterestParams)
     monthly_volume_factor: float = 0.6  # monthly volume relative to the nearest weekly
