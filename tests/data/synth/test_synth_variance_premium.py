@@ -59,10 +59,14 @@ def test_intraday_straddle_window_implied_over_realised_is_the_premium() -> None
     tau = variance_time(p.overnight_share, cum[first], 0, 1.0)
     tau_jump = variance_time(p.overnight_jump_share, (first + 1) / n, 0, 1.0)
     days = calendars.trading_days("NIFTY", date(2021, 1, 1), date(2023, 12, 31))
-    implied, realised = [], []
+    implied, realised, jumped = [], [], []
     for skel in simulate_skeleton(p, 3, days):
         path = minute_path(p, skel, n, generator(3, "test", skel.day.toordinal()))
         implied.append(atm_total_variance(params.surface, p, path.v_close[first], tau, tau_jump))
         realised.append(np.sum(np.diff(np.log(path.close[first:])) ** 2))
-    ratio = np.mean(implied) / np.mean(realised)
+        jumped.append(skel.jump != 0.0 and int(skel.jump_at * n) > first)
+    imp, real, jump = np.array(implied), np.array(realised), np.array(jumped)
+    ratio = imp.mean() / real.mean()
     assert BAND[0] <= ratio <= BAND[1]
+    # The jumps are priced: on the days without one the premium looks much larger.
+    assert imp[~jump].mean() / real[~jump].mean() > 1.25 * ratio
