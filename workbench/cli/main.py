@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workbench.cli.grid",
     "workbench.cli.demo",
     "workbench.cli.run",
+    "workbench.cli.walkforward",
 )
 
 

@@ -1,0 +1,103 @@
+"""``workbench walkforward WF.toml``: walk-forward optimisation of a template over a grid."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+from workbench.research.walkforward import (
+    WalkForwardResult,
+    load_walkforward_spec,
+    run_walkforward_spec,
+)
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "walkforward",
+        help="train/validate/test a template's parameter grid over rolling windows",
+    )
+    parser.add_argument("spec", help="walk-forward file (TOML: template, data, grid, windows)")
+    parser.add_argument("--out", default=None, help="write walk_forward.json, CSVs into DIR")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="parallel backtests (default: cores)"
+    )
+    parser.add_argument(
+        "--dask", default=None, metavar="ADDRESS", help="run on a Dask distributed scheduler"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.set_defaults(handler=_handle)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    spec = load_walkforward_spec(args.spec)
+    client = None
+    executor = None
+    if args.dask:
+        from dask.distributed import Client
+
+        client = Client(args.dask)
+        executor = client.get_executor()
+    try:
+        result = run_walkforward_spec(
+            spec, executor=executor, workers=args.workers, progress=not args.no_progress
+        )
+    finally:
+        if client is not None:
+            client.close()
+    print(format_report(result))
+    if args.out:
+        print(f"written: {result.save(args.out)}")
+    return 0 if result.windows["error"].isna().all() else 1
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "-"
+    return "-" if not math.isfinite(number) else f"{number:.{digits}f}"
+
+
+def format_report(result: WalkForwardResult) -> str:
+    """The per-window table, the out-of-sample summary, stability and alpha decay as text."""
+    objective = result.config["objective"]
+    lines = [
+        f"{'win':>3}  {'test period':<23}  {'train':>8}  {'valid':>8}  {'test':>8}  "
+        f"{'trades':>6}  {'test pnl':>11}  params"
+    ]
+    for row in result.windows.to_dict(orient="records"):
+        params = row["params"]
+        shown = ", ".join(f"{k}={v}" for k, v in params.items()) if params else row["error"]
+        lines.append(
+            f"{row['window']:>3}  {row['test_start']!s:<10} .. {row['test_end']!s:<10}  "
+            f"{_num(row[f'train_{objective}']):>8}  {_num(row[f'validate_{objective}']):>8}  "
+            f"{_num(row[f'test_{objective}']):>8}  {_num(row['test_trades'], 0):>6}  "
+            f"{_num(row['test_pnl']):>11}  {shown}"
+        )
+    summary = result.summary()
+    lines.append(
+        f"objective {objective}; out of sample: {summary['oos_days']} days, "
+        f"PnL {_num(summary['oos_total_pnl'])}, Sharpe {_num(summary['oos_sharpe'])}, "
+        f"mean test Sharpe {_num(summary['mean_test_sharpe'])}"
+    )
+    stab = result.stability
+    lines.append(
+        f"parameter stability: choice changed {stab['changes']} of "
+        f"{max(stab['windows'] - 1, 0)} times"
+    )
+    for name, entry in stab["parameters"].items():
+        counts = ", ".join(f"{k}: {v}" for k, v in entry["counts"].items())
+        lines.append(f"  {name}: {counts}")
+    decay = result.decay
+    half = (
+        f"half-life {decay.half_life:.1f} windows"
+        if decay.half_life is not None
+        else "no half-life"
+    )
+    lines.append(
+        f"alpha decay: slope {_num(decay.slope, 3)} Sharpe/window, intercept "
+        f"{_num(decay.intercept)}, R^2 {_num(decay.r_squared)}, p {_num(decay.p_value, 3)}, {half}"
+    )
+    return "\n".join(lines)
