@@ -310,3 +310,43 @@ def test_several_instruments_are_exactly_the_pairs_asked_for(tmp_path: Path) -> 
         assert len(got["ts"]) == 6
         got = store.instruments_arrays(UNDERLYING, DAY, EXPIRY, [(22.5, "P")])
         assert set(zip(got["strike"].tolist(), got["right"].tolist())) == {(22.5, "P")}
+
+
+def _same_arrays(a: dict, b: dict) -> bool:
+    return list(a) == list(b) and all(
+        a[k].dtype == b[k].dtype and a[k].tolist() == b[k].tolist() for k in a
+    )
+
+
+def test_direct_reads_equal_the_duckdb_query_and_fall_back_when_they_cannot(
+    dataset: Path,
+) -> None:
+    from workbench.data import store as store_module
+
+    with MarketStore(dataset) as store:
+        keys = [(100.0, "C"), (150.0, "C")]
+        queried = store._query_numpy(
+            store.options_path(UNDERLYING, DAY),
+            "options",
+            UNDERLYING,
+            DAY,
+            store_module._INSTRUMENTS_SQL,
+            {"expiry": EXPIRY, "lo": 100.0, "hi": 150.0},
+        )
+        queried = {k: v[queried["right"] == "C"] for k, v in queried.items()}
+        before = store.query_count
+        direct = store.instruments_arrays(UNDERLYING, DAY, EXPIRY, keys)
+        spot = store.spot_arrays(UNDERLYING, DAY)
+        assert store.query_count == before and store.direct_reads == 2
+        assert _same_arrays(direct, queried)
+        spot_query = store._query_numpy(
+            store.spot_path(UNDERLYING, DAY), "spot", UNDERLYING, DAY, store_module._SPOT_SQL, {}
+        )
+        assert _same_arrays(spot, spot_query)
+        # a file without statistics: the query answers, with the same rows
+        path = store.options_path(UNDERLYING, DAY)
+        pq.write_table(pq.read_table(path), path, write_statistics=False)
+        before = store.query_count
+        again = store.instruments_arrays(UNDERLYING, DAY, EXPIRY, keys)
+        assert store.query_count == before + 1
+        assert _same_arrays(again, queried)

@@ -122,6 +122,9 @@ class MarketStore:
         self._con.execute("SET threads = $n", {"n": int(threads)})
         #: Number of DuckDB queries this store has run (reads only).
         self.query_count = 0
+        #: Reads answered from Parquet row groups directly (footer statistics, no query).
+        self.direct_reads = 0
+        self._footers: dict[Path, tuple[tuple[int, int], pq.ParquetFile]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -219,10 +222,7 @@ class MarketStore:
 
     def _footer_expiries(self, path: Path) -> list[date] | None:
         """Expiries from row-group statistics, or ``None`` when the footer cannot tell."""
-        try:
-            meta = pq.read_metadata(path)
-        except (pa.ArrowInvalid, OSError):
-            raise self._diagnose(path, "options", None, "an unreadable footer") from None
+        meta = self._parquet_file(path, "options").metadata
         names = meta.schema.names
         if "expiry" not in names:
             raise self._diagnose(path, "options", None, str(names))
@@ -247,8 +247,13 @@ class MarketStore:
     # ``datetime64[us]``, ``right`` an object array of "C"/"P".
 
     def spot_arrays(self, underlying: str, day: date | str) -> dict[str, np.ndarray]:
-        """:meth:`read_spot` as NumPy arrays."""
+        """:meth:`read_spot` as NumPy arrays (read directly from the file, see
+        :meth:`_direct_arrays`; a DuckDB query only when that cannot answer)."""
         path = self.spot_path(underlying, day)
+        self._check_exists(path, "spot", underlying, day)
+        arrays = self._direct_arrays(path, "spot", None)
+        if arrays is not None:
+            return arrays
         return self._query_numpy(path, "spot", underlying, day, _SPOT_SQL, {})
 
     def instrument_arrays(self, contract: OptionContract, day: date | str) -> dict[str, np.ndarray]:
@@ -269,8 +274,14 @@ class MarketStore:
             raise ValueError("instruments_arrays needs at least one (strike, right) key")
         path = self.options_path(underlying, day)
         strikes = [float(k) for k, _ in keys]
-        params = {"expiry": expiry, "lo": min(strikes), "hi": max(strikes)}
-        arrays = self._query_numpy(path, "options", underlying, day, _INSTRUMENTS_SQL, params)
+        lo, hi = min(strikes), max(strikes)
+        params = {"expiry": expiry, "lo": lo, "hi": hi}
+        self._check_exists(path, "options", underlying, day)
+        direct = self._direct_arrays(path, "options", (expiry, lo, hi))
+        if direct is not None:
+            arrays = direct
+        else:
+            arrays = self._query_numpy(path, "options", underlying, day, _INSTRUMENTS_SQL, params)
         calls = [k for k, (_, r) in zip(strikes, keys) if str(r) == "C"]
         puts = [k for k, (_, r) in zip(strikes, keys) if str(r) != "C"]
         is_call = arrays["right"] == "C"
@@ -298,6 +309,92 @@ class MarketStore:
             "keys": [{"strike": float(k), "right": str(r)} for k, r in exclude],
         }
         return self._query_numpy(path, "options", underlying, day, _EXPIRY_EXCEPT_SQL, params)
+
+    # -- direct row-group reads -----------------------------------------------------------
+    # The engine's per-day reads (a day's spot, a few instruments of one expiry) are small and
+    # latency-bound: a DuckDB query on a file not seen before parses its footer and plans the
+    # scan, about 1-3 ms. Reading the needed row groups with PyArrow, choosing them from the
+    # footer's statistics (which the expiries already needed), gives the same rows in the same
+    # order for about half that. Anything unusual (missing statistics, nulls, a non-canonical
+    # schema) goes back to the DuckDB query, which also produces the precise errors.
+
+    def _parquet_file(self, path: Path, kind: layout.Kind) -> pq.ParquetFile:
+        """The open :class:`pyarrow.parquet.ParquetFile` of ``path`` (footer parsed once; a file
+        replaced since, by size or mtime, is reopened). A few recent files are kept."""
+        try:
+            st = path.stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+            cached = self._footers.get(path)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+            pf = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError):
+            raise self._diagnose(path, kind, None, "an unreadable footer") from None
+        if len(self._footers) >= 4:
+            self._footers.pop(next(iter(self._footers)))
+        self._footers[path] = (stamp, pf)
+        return pf
+
+    def _direct_arrays(
+        self, path: Path, kind: layout.Kind, window: tuple[date, float, float] | None
+    ) -> dict[str, np.ndarray] | None:
+        """The file's rows (options: of one expiry with ``lo <= strike <= hi``) as the NumPy
+        arrays :meth:`_query_numpy` would return, or ``None`` to fall back to the query."""
+        pf = self._parquet_file(path, kind)
+        meta = pf.metadata
+        names = meta.schema.names
+        groups = list(range(meta.num_row_groups))
+        if window is not None:
+            expiry, lo, hi = window
+            if "expiry" not in names or "strike" not in names:
+                return None
+            i_exp, i_k = names.index("expiry"), names.index("strike")
+            groups = []
+            for g in range(meta.num_row_groups):
+                group = meta.row_group(g)
+                if group.num_rows == 0:
+                    continue
+                e_stats = group.column(i_exp).statistics
+                k_stats = group.column(i_k).statistics
+                if e_stats is None or k_stats is None:
+                    return None
+                if not (e_stats.has_min_max and k_stats.has_min_max):
+                    return None
+                if e_stats.min <= expiry <= e_stats.max and k_stats.min <= hi and k_stats.max >= lo:
+                    groups.append(g)
+        try:
+            table = pf.read_row_groups(groups) if groups else pf.schema_arrow.empty_table()
+        except (pa.ArrowInvalid, OSError):
+            return None
+        if not table.schema.equals(schema_for(kind, table.column_names)):
+            return None
+        if any(column.null_count for column in table.columns):
+            return None
+        arrays: dict[str, np.ndarray] = {}
+        for name in table.column_names:
+            column = table.column(name)
+            if name == "expiry":
+                arrays[name] = column.to_numpy().astype(_TS)
+            elif name == "right":
+                arrays[name] = np.asarray(column.to_pylist(), dtype=object)
+            else:
+                arrays[name] = column.to_numpy()
+        if window is not None and len(arrays["strike"]):
+            expiry, lo, hi = window
+            keep = (
+                (arrays["expiry"] == np.datetime64(expiry, "us"))
+                & (arrays["strike"] >= lo)
+                & (arrays["strike"] <= hi)
+            )
+            if not keep.all():
+                arrays = {name: column[keep] for name, column in arrays.items()}
+        if kind == "spot":
+            arrays = {name: arrays[name] for name in _NUMPY_DTYPES["spot"]}
+        for name, dtype in _NUMPY_DTYPES[kind].items():
+            if name not in arrays or arrays[name].dtype != dtype:
+                return None
+        self.direct_reads += 1
+        return arrays
 
     # -- plumbing --------------------------------------------------------------------------
     def _query(
