@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workbench.cli.demo",
     "workbench.cli.run",
     "workbench.cli.walkforward",
+    "workbench.cli.events",
 )
 
 

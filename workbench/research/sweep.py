@@ -46,6 +46,7 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "avg_trade_pnl",
     "days",
     "days_traded",
+    "days_skipped",
     "days_failed",
 )
 
@@ -286,7 +287,7 @@ def sweep(
     -------
     pandas.DataFrame
         The grid's parameter columns, then ``total_pnl, sharpe, max_drawdown, win_rate, trades,
-        fills, fees, avg_trade_pnl, days, days_traded, days_failed`` (``metrics.json`` units:
+        fills, fees, avg_trade_pnl, days, days_traded, days_skipped, days_failed`` (``metrics.json`` units:
         money in the dataset's currency, Sharpe of daily PnL annualised by sqrt(252), NaN when
         undefined), ``run_id`` and ``error`` (missing, ``pd.isna``, when the run completed; a run with failed
         days has its metrics and an error naming the days).

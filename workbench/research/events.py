@@ -1,0 +1,407 @@
+"""Event presets (seed 002, section 4): named market windows to compare templates across.
+
+A preset is a TOML file in ``templates/events/`` named after its slug::
+
+    slug = "covid-crash-2020"
+    display_name = "COVID-19 crash (SPX peak to trough)"
+    symbol = "SPX"
+    window_start = 2020-02-19          # inclusive
+    window_end = 2020-03-23            # inclusive
+    anchor_date = 2020-03-16           # optional focal date inside the window
+    event_type = "selloff"             # selloff | recovery | stress_test
+    tags = ["macro", "vol-spike"]
+    description = "Why this window matters."
+    lookback_days = 5                  # trading sessions of warm-up before window_start
+    recovery_days = 10                 # trading sessions of tail after window_end
+    default_template_slugs = ["protective-put", "collar"]
+    normalize_start_value = true       # paths start at 1.0 (else money from 0)
+
+Dates are manual windows (no automatic peak/trough detection, as the seed decides).
+:func:`materialize` turns a preset into the run's inclusive ``(start, end)`` on the symbol's
+exchange calendar; :func:`compare` runs each template over exactly that range and returns
+normalised daily paths and a ranked summary. The engine is given ``start`` and ``end`` only:
+a strategy never sees the event's endpoints, and nothing after the run's end is read.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from workbench.research.sweep import RunTask, executor_scope, run_tasks
+from workbench.research.templates import StrategyTemplate, TemplateRepository
+
+DEFAULT_EVENTS_DIR = Path(__file__).resolve().parents[2] / "templates" / "events"
+
+#: Ranking keys, in order (seed 002's "fewer margin-call days, lower max LTV, lower hedge cost,
+#: higher end value" adapted to option books): completed runs first; then the shallower maximum
+#: drawdown; then the better worst day; then the lower fees; then the higher total PnL; then the
+#: template name. Money is compared to the cent; a missing value ranks last on its key.
+RANKING: tuple[str, ...] = ("failed", "max_drawdown", "worst_day", "fees", "total_pnl", "template")
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "template",
+    "total_pnl",
+    "end_value",
+    "max_drawdown",
+    "max_drawdown_pct",
+    "worst_day",
+    "worst_day_date",
+    "fees",
+    "sharpe",
+    "trades",
+    "days",
+    "days_skipped",
+    "days_failed",
+    "run_id",
+    "error",
+)
+
+
+class EventPresetError(ValueError):
+    """An event preset file is missing or invalid; the message names the file and field."""
+
+
+class EventPreset(BaseModel):
+    """One event preset, validated (dates inclusive, exchange-local)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    display_name: str = Field(min_length=1)
+    symbol: str = Field(min_length=1, description="underlying whose calendar sets the sessions")
+    window_start: date
+    window_end: date
+    anchor_date: date | None = None
+    event_type: Literal["selloff", "recovery", "stress_test"]
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    lookback_days: int = Field(default=0, ge=0, description="trading sessions before the window")
+    recovery_days: int = Field(default=0, ge=0, description="trading sessions after the window")
+    default_template_slugs: tuple[str, ...] = ()
+    normalize_start_value: bool = True
+    path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> EventPreset:
+        if self.window_end < self.window_start:
+            raise ValueError(
+                f"window_end {self.window_end} is before window_start {self.window_start}"
+            )
+        if self.anchor_date is not None and not (
+            self.window_start <= self.anchor_date <= self.window_end
+        ):
+            raise ValueError(
+                f"anchor_date {self.anchor_date} is outside the window "
+                f"{self.window_start}..{self.window_end}"
+            )
+        return self
+
+
+def load_event_file(path: str | Path) -> EventPreset:
+    """Parse and validate one preset file; errors name the file and the field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise EventPresetError(f"{path}: cannot read event preset: {exc.strerror or exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise EventPresetError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        preset = EventPreset(**raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(preset)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise EventPresetError(f"{path}: invalid event preset: {problems}") from None
+    if path.stem != preset.slug:
+        raise EventPresetError(f"{path}: slug: file name must be the slug ({preset.slug}.toml)")
+    return preset.model_copy(update={"path": path})
+
+
+class EventRepository:
+    """The event presets in a folder (default: the repository's ``templates/events``)."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else DEFAULT_EVENTS_DIR
+        if not self.root.is_dir():
+            raise EventPresetError(f"event presets folder {self.root} does not exist")
+
+    def __iter__(self) -> Iterator[EventPreset]:
+        return iter(self.list())
+
+    def list(self) -> list[EventPreset]:
+        """Every preset, sorted by slug (an invalid file raises)."""
+        return [load_event_file(p) for p in sorted(self.root.glob("*.toml"))]
+
+    def get(self, slug: str) -> EventPreset:
+        path = self.root / f"{slug}.toml"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in self.root.glob("*.toml"))) or "none"
+            raise EventPresetError(f"unknown event preset {slug!r} (no {path}); known: {known}")
+        return load_event_file(path)
+
+
+def materialize(preset: EventPreset) -> tuple[date, date]:
+    """The run's inclusive ``(start, end)`` on ``preset.symbol``'s exchange calendar.
+
+    ``start`` is the first session on or after ``window_start`` moved back ``lookback_days``
+    sessions; ``end`` is the last session on or before ``window_end`` moved forward
+    ``recovery_days`` sessions. Raises ``ValueError`` if the window holds no session (or the
+    calendar does not cover it; ``KeyError`` for a symbol the registry does not know).
+    """
+    from workbench.model import calendars
+
+    sym = preset.symbol
+    sessions = calendars.trading_days(sym, preset.window_start, preset.window_end)
+    if not sessions:
+        raise ValueError(
+            f"{preset.path or preset.slug}: window {preset.window_start}..{preset.window_end} "
+            f"holds no {sym} trading session"
+        )
+    start, end = sessions[0], sessions[-1]
+    for _ in range(preset.lookback_days):
+        start = calendars.previous_trading_day(sym, start)
+    for _ in range(preset.recovery_days):
+        end = calendars.next_trading_day(sym, end)
+    return start, end
+
+
+def drawdown_and_worst_day(pnl: Sequence[float] | np.ndarray) -> tuple[float, float, int | None]:
+    """``(max drawdown, worst day, index of the worst day)`` of a daily PnL series (money).
+
+    The drawdown is the deepest fall of cumulative PnL from its running peak, the start (0)
+    counting as a peak, so it is <= 0; the worst day is the smallest daily PnL (NaN, None for an
+    empty series).
+    """
+    values = np.asarray(pnl, dtype=float)
+    if values.size == 0:
+        return float("nan"), float("nan"), None
+    equity = np.concatenate([[0.0], np.cumsum(values)])
+    drawdown = float(np.min(equity - np.maximum.accumulate(equity)))
+    worst = int(np.argmin(values))
+    return drawdown, float(values[worst]), worst
+
+
+def rank_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` sorted by :data:`RANKING` with a ``rank`` column (1 = best).
+
+    Needs ``template, max_drawdown, worst_day, fees, total_pnl, error`` columns.
+    """
+
+    def cents(name: str, sign: float) -> tuple[np.ndarray, np.ndarray]:
+        values = pd.to_numeric(summary[name], errors="coerce").to_numpy(dtype=float)
+        missing = ~np.isfinite(values)
+        return missing, np.where(missing, 0.0, np.round(values * sign, 2))
+
+    dd_missing, dd = cents("max_drawdown", -1.0)  # smaller magnitude first
+    wd_missing, wd = cents("worst_day", -1.0)  # larger (less negative) first
+    fee_missing, fees = cents("fees", 1.0)  # lower first
+    pnl_missing, pnl = cents("total_pnl", -1.0)  # higher first
+    keys = pd.DataFrame(
+        {
+            "failed": summary["error"].notna().to_numpy(),
+            "dd_missing": dd_missing,
+            "dd": dd,
+            "wd_missing": wd_missing,
+            "wd": wd,
+            "fee_missing": fee_missing,
+            "fees": fees,
+            "pnl_missing": pnl_missing,
+            "pnl": pnl,
+            "template": summary["template"].astype(str).to_numpy(),
+        },
+        index=summary.index,
+    )
+    order = keys.sort_values(list(keys.columns), kind="stable").index
+    ranked = summary.loc[order].reset_index(drop=True)
+    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
+    return ranked
+
+
+@dataclass
+class EventComparison:
+    """Templates compared over one event.
+
+    ``paths``: index ``date`` (the session before ``start`` as the baseline, then every run
+    day), one column per template: the value normalised to 1.0 at the baseline, ``1 + cumulative
+    PnL / capital``, or with ``normalize_start_value = false`` the cumulative PnL in money from 0.
+    ``summary``: one row per template ranked by :data:`RANKING` (:data:`SUMMARY_COLUMNS`; money
+    in the dataset's currency, ``max_drawdown_pct`` a fraction of ``capital``).
+    """
+
+    preset: EventPreset
+    start: date
+    end: date
+    capital: float | None
+    paths: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def _dataset_underlying(data: str | Path, symbol: str) -> str:
+    from workbench.data.catalog import Catalog
+    from workbench.model.instruments import get_instrument
+
+    names = list(Catalog.load(data).underlyings)
+    if symbol in names:
+        return symbol
+    matches = []
+    for name in names:
+        try:
+            spot = get_instrument(name).spot_underlying
+        except KeyError:
+            continue
+        if spot == symbol:
+            matches.append(name)
+    if len(matches) == 1:
+        return matches[0]
+    raise ValueError(
+        f"{data}: the event is on {symbol} but the dataset has underlyings {names}"
+        + (" (several match: set underlying in the overrides)" if matches else "")
+    )
+
+
+def _template(item: str | StrategyTemplate, repo: TemplateRepository | None) -> StrategyTemplate:
+    if isinstance(item, StrategyTemplate):
+        return item
+    return (repo or TemplateRepository()).get(item)
+
+
+def compare(
+    preset: EventPreset | str,
+    templates: Sequence[str | StrategyTemplate] | None = None,
+    *,
+    data: str | Path,
+    capital: float | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    fill: Any = None,
+    fees: Any = None,
+    margin: Any = None,
+    rate: float = 0.0,
+    executor: cf.Executor | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    events: EventRepository | None = None,
+    repository: TemplateRepository | None = None,
+) -> EventComparison:
+    """Run each template over ``materialize(preset)`` and compare them.
+
+    Parameters
+    ----------
+    preset
+        An :class:`EventPreset` or a slug from ``events`` (default repository).
+    templates
+        Template names or objects (default: the preset's ``default_template_slugs``).
+    data
+        Dataset folder holding the preset's symbol (or an option root whose spot it is).
+    capital
+        Money (dataset currency) the paths are normalised by; required when the preset's
+        ``normalize_start_value`` is true.
+    overrides
+        Per-template parameter overrides, ``{template name: {param: value}}``.
+    fill, fees, margin, rate, executor, workers, progress
+        As :func:`workbench.research.sweep.sweep` (one run per template through the executor).
+    """
+    if isinstance(preset, str):
+        preset = (events or EventRepository()).get(preset)
+    names = list(templates) if templates is not None else list(preset.default_template_slugs)
+    if not names:
+        raise ValueError(f"{preset.slug}: no templates given and the preset names none")
+    chosen = [_template(t, repository) for t in names]
+    labels = [t.name for t in chosen]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"templates must be distinct, got {labels}")
+    unknown = set(overrides or {}) - set(labels)
+    if unknown:
+        raise ValueError(f"overrides name templates not compared: {sorted(unknown)}")
+    if preset.normalize_start_value and (capital is None or not capital > 0):
+        raise ValueError(
+            f"{preset.slug}: capital (> 0, in the dataset's currency) is required to normalise "
+            f"the paths to 1.0 (normalize_start_value = true), got {capital!r}"
+        )
+    start, end = materialize(preset)
+    underlying = _dataset_underlying(data, preset.symbol)
+    tasks = []
+    for template in chosen:
+        params = template.resolved_params(dict((overrides or {}).get(template.name, {})))
+        params.setdefault("underlying", underlying)
+        tasks.append(
+            RunTask(
+                template.strategy,
+                params,
+                str(data),
+                start,
+                end,
+                fill,
+                fees,
+                margin,
+                capital,
+                rate,
+                keep_daily=True,
+            )
+        )
+    with executor_scope(executor, workers) as pool:
+        records = run_tasks(tasks, pool, progress=progress, desc=preset.slug)
+
+    from workbench.model import calendars
+
+    baseline = calendars.previous_trading_day(preset.symbol, start)
+    columns: dict[str, pd.Series] = {}
+    rows = []
+    for label, record in zip(labels, records, strict=True):
+        daily = record.daily
+        pnl = daily["pnl"].to_numpy(dtype=float) if daily is not None else np.array([])
+        cumulative = pd.Series(
+            np.concatenate([[0.0], np.cumsum(pnl)]),
+            index=[baseline, *(daily["date"] if daily is not None else [])],
+        )
+        path = (
+            1.0 + cumulative / float(capital or 1.0) if preset.normalize_start_value else cumulative
+        )
+        if daily is not None:
+            columns[label] = path
+        drawdown, worst, worst_i = drawdown_and_worst_day(pnl)
+        metrics = record.metrics
+        rows.append(
+            {
+                "template": label,
+                "total_pnl": float(pnl.sum()) if daily is not None else float("nan"),
+                "end_value": float(path.iloc[-1]) if daily is not None else float("nan"),
+                "max_drawdown": drawdown,
+                "max_drawdown_pct": drawdown / capital if capital else float("nan"),
+                "worst_day": worst,
+                "worst_day_date": daily["date"].iloc[worst_i]
+                if daily is not None and worst_i is not None
+                else None,
+                "fees": _metric(metrics, "fees"),
+                "sharpe": _metric(metrics, "sharpe"),
+                "trades": _metric(metrics, "trades"),
+                "days": _metric(metrics, "days"),
+                "days_skipped": _metric(metrics, "days_skipped"),
+                "days_failed": _metric(metrics, "days_failed"),
+                "run_id": record.run_id,
+                "error": record.error,
+            }
+        )
+    paths = pd.DataFrame(columns) if columns else pd.DataFrame(index=[baseline])
+    paths.index.name = "date"
+    summary = rank_summary(pd.DataFrame(rows))[list(SUMMARY_COLUMNS)]
+    return EventComparison(preset, start, end, capital, paths, summary)
+
+
+def _metric(metrics: Mapping[str, Any], name: str) -> float:
+    value = metrics.get(name)
+    return float("nan") if value is None else float(value)
