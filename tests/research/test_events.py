@@ -110,7 +110,7 @@ def test_preset_slug_must_match_file_and_repository_errors(tmp_path: Path) -> No
     path = _write(tmp_path, "other-name", PRESET)
     with pytest.raises(EventPresetError, match="slug: file name must be the slug"):
         load_event_file(path)
-    with pytest.raises(EventPresetError, match="unknown event preset 'nope'.*known: other-name"):
+    with pytest.raises(EventPresetError, match=r"unknown event preset 'nope'.*known: other-name"):
         EventRepository(tmp_path).get("nope")
     with pytest.raises(EventPresetError, match="does not exist"):
         EventRepository(tmp_path / "missing")
