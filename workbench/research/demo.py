@@ -26,11 +26,16 @@ BASKET_NOTEBOOK = REPO_ROOT / "notebooks" / "basket.ipynb"
 
 
 def ensure_demo_data(root: Path, *, days: int = DEMO_DAYS, progress: bool = True) -> Path:
-    """The demo dataset folder, generated first if it has no catalog."""
+    """The demo dataset folder, generated first if absent or made by an older generator."""
+    from workbench.data.catalog import Catalog
     from workbench.data.synth import generate
+    from workbench.data.synth.output import synth_source
 
     data = root / DEMO_DATA
-    if not (data / "catalog.json").is_file():
+    current = None
+    if (data / "catalog.json").is_file():
+        current = Catalog.load(data).source
+    if current != synth_source("nifty-intraday", DEMO_SEED, DEMO_START, days):
         generate(
             "nifty-intraday", data, seed=DEMO_SEED, start=DEMO_START, days=days, progress=progress
         )

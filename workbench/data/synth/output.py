@@ -23,6 +23,15 @@ from workbench.data.layout import CATALOG_FILE
 
 SOURCE_PREFIX = "synthetic "
 
+#: Bumped whenever the generator's output changes for the same arguments; part of the catalog's
+#: ``source``, so a dataset made by an older generator can be recognised and rebuilt.
+GENERATOR_VERSION = 2
+
+
+def synth_source(profile: str, seed: int, start: object, n_days: int) -> str:
+    """The catalog ``source`` of a synthetic dataset made with these arguments."""
+    return f"{SOURCE_PREFIX}{profile} generator={GENERATOR_VERSION} seed={seed} start={start} days={n_days}"
+
 
 def check_out(out: Path) -> None:
     """Raise ``ValueError`` naming ``out`` unless it may receive a synthetic dataset."""

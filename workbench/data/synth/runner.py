@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from workbench.data import layout
 from workbench.data.catalog import Catalog
-from workbench.data.synth.output import SOURCE_PREFIX, check_out, staged_folder
+from workbench.data.synth.output import check_out, staged_folder, synth_source
 from workbench.data.synth.profiles import Profile, get_profile
 from workbench.data.synth.seeding import check_seed
 from workbench.data.writer import DatasetWriter
@@ -114,7 +114,7 @@ def _writer_kwargs(profile: Profile, seed: int, start: date, n_days: int) -> dic
         "venue": profile.venue,
         "timezone": profile.timezone,
         "bar_interval": profile.bar_interval,
-        "source": f"{SOURCE_PREFIX}{profile.name} seed={seed} start={start} days={n_days}",
+        "source": synth_source(profile.name, seed, start, n_days),
     }
 
 
