@@ -2,10 +2,11 @@
 
 - Full-day fetch per instrument on first use (:meth:`DayCache.series`), never the same
   instrument twice in the day: every instrument asked for is remembered, including one that
-  had no bars (``None``), and later calls are dictionary hits. ``fetch_count`` counts DuckDB
-  queries, ``fetched_instruments`` the instruments read.
+  had no bars (``None``), and later calls are dictionary hits. ``fetch_count`` counts reads of
+  the dataset (a DuckDB query, or the store's direct read of row groups),
+  ``fetched_instruments`` the instruments read.
 - :meth:`DayCache.prefetch` is only a hint: it reads the not-yet-held instruments of each
-  expiry in one query; skipping it changes nothing but the number of queries.
+  expiry in one read; skipping it changes nothing but the number of reads.
 - :meth:`DayCache.chain` reads one expiry's remaining instruments in one query and splits them
   into :class:`~workbench.data.series.Series`; each then counts as fetched.
 - Memory holds only what the day touched (``nbytes``).
@@ -159,7 +160,8 @@ class DayCache:
         self._series: dict[OptionContract, Series | None] = {}
         self._chains: dict[date, ChainDay] = {}
         self._expiries: list[date] | None = None
-        #: Number of DuckDB queries this cache has run.
+        #: Number of reads of market data this cache has made (a DuckDB query, or a direct read
+        #: of row groups by the store); listing the expiries from the footer is not one.
         self.fetch_count = 0
 
     def __repr__(self) -> str:

@@ -342,7 +342,8 @@ class DayMarket:
 
     @property
     def fetch_count(self) -> int:
-        """DuckDB queries run for this day (0 when everything came from the process LRU)."""
+        """Reads of market data for this day (queries or direct row-group reads; 0 when everything
+        came from the process LRU)."""
         return 0 if self._cache_obj is None else int(self._cache_obj.fetch_count)
 
     # -- chains --------------------------------------------------------------------------
