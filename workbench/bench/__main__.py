@@ -24,6 +24,7 @@ BENCHMARKS: tuple[str, ...] = (
     "engine",
     "analytics",
     "ingest",
+    "sweep",
 )
 
 

@@ -279,7 +279,8 @@ def sweep(
         Base parameters shared by every combination (the grid's values win).
     executor
         Any ``concurrent.futures.Executor`` (left running); ``None``: a local process pool
-        of ``workers`` processes (default: the machine's cores), shut down at the end.
+        of ``workers`` processes (default: the machine's cores, at most one per combination),
+        shut down at the end.
     progress
         Show a tqdm bar (one step per combination) on stderr.
 
@@ -298,6 +299,8 @@ def sweep(
         RunTask(ref, {**base, **combo}, str(data), start, end, fill, fees, margin, capital, rate)
         for combo in combos
     ]
+    if workers is None:
+        workers = max(1, min(os.cpu_count() or 1, len(tasks)))
     with executor_scope(executor, workers) as pool:
         records = run_tasks(tasks, pool, progress=progress)
     return records_frame(combos, records)

@@ -1,0 +1,125 @@
+"""Benchmark ``sweep``: a parameter grid on 2 worker processes vs 1 (scaling across combinations).
+
+Grid: the ``short-straddle-reentry`` template (intraday ATM short straddle, per-leg stops, up
+to three entries a day) over ``entry`` x ``stop_loss_pct`` (quick: 4 x 2 = 8 combinations;
+full: 6 x 2 = 12), each combination one backtest with its days run serially. Data: synthetic
+1-minute NIFTY-like data (``workbench.data.synth`` profile ``nifty-intraday``, seed 13; quick
+10 days, full 40), generated once into ``<tmp>/workbench-bench-sweep-<days>/`` and reused.
+
+Timed in the same run, each on a fresh fork-server process pool whose workers have started and
+imported the engine (timed apart as ``pool_start_*_s``):
+
+* ``cold``: the first sweep on the pool: each worker reads the market data its combinations
+  touch from Parquet (a 2-worker pool reads much of it twice: one per-process cache each);
+* ``warm``: the same sweep again on the same pool: each worker's series cache serves the data,
+  the regime of a larger grid or of a walk-forward's repeated sweeps over the same days.
+
+``one_worker`` runs on a 1-process pool, ``two_workers`` on a 2-process pool; all four tables
+must be equal (checked). Headline ratio: ``warm one_worker / warm two_workers`` (target >= 1.7
+on 2 free cores); the cold ratio is reported beside it. Cores shared with other work lower both,
+so the 1-minute load average is reported with the figures.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SEED = 13
+START = "2024-01-01"
+
+
+def _dataset(days: int) -> Path:
+    from workbench.data.catalog import Catalog
+    from workbench.data.synth import generate
+
+    out = Path(tempfile.gettempdir()) / f"workbench-bench-sweep-{days}"
+    try:
+        catalog = Catalog.load(out)
+        if catalog.days == days:
+            return out
+    except (ValueError, OSError):
+        pass
+    generate("nifty-intraday", out, seed=SEED, start=START, days=days, progress=False)
+    return out
+
+
+def _warm(pause_s: float) -> int:
+    """Runs in a worker: import the engine (as a sweep's first task would) and hold the worker
+    for ``pause_s`` so that every worker of the pool receives one warm-up task."""
+    import os
+
+    import workbench.engine.runner  # noqa: F401
+
+    time.sleep(pause_s)
+    return os.getpid()
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    import pandas as pd
+
+    from workbench.research.sweep import process_context, sweep
+    from workbench.research.templates import TemplateRepository
+
+    days = 10 if quick else 40
+    entries = (
+        ["09:20", "10:00", "10:40", "11:20"]
+        if quick
+        else [
+            "09:20",
+            "09:50",
+            "10:20",
+            "10:50",
+            "11:20",
+            "11:50",
+        ]
+    )
+    grid: dict[str, list[Any]] = {"entry": entries, "stop_loss_pct": [0.2, 0.4]}
+    data = _dataset(days)
+    template = TemplateRepository().get("short-straddle-reentry")
+    cold: dict[int, float] = {}
+    warm: dict[int, float] = {}
+    start_up: dict[int, float] = {}
+    frames: list[pd.DataFrame] = []
+    load = os.getloadavg()[0]
+    for workers in (1, 2):
+        t0 = time.perf_counter()
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=process_context())
+        try:
+            pids = {f.result() for f in [pool.submit(_warm, 0.5) for _ in range(workers)]}
+            if len(pids) != workers:
+                raise RuntimeError(f"sweep benchmark: {workers} workers wanted, {len(pids)} warm")
+            start_up[workers] = time.perf_counter() - t0
+            for timing in (cold, warm):
+                t0 = time.perf_counter()
+                frames.append(sweep(template, grid, data=data, executor=pool, progress=False))
+                timing[workers] = time.perf_counter() - t0
+        finally:
+            pool.shutdown(wait=True)
+    for frame in frames[1:]:
+        pd.testing.assert_frame_equal(frame, frames[0])
+    if frames[0]["error"].notna().any():
+        raise RuntimeError(f"sweep benchmark: a combination failed: {frames[0]['error'].dropna()}")
+    combos = len(frames[0])
+    return {
+        "benchmark": "sweep",
+        "ratio": warm[1] / warm[2],
+        "baseline": "the same sweep on 1 worker process (warm caches)",
+        "figures": {
+            "combinations": combos,
+            "days_per_combination": days,
+            "warm_one_worker_s": warm[1],
+            "warm_two_workers_s": warm[2],
+            "warm_speedup_2_vs_1_x": warm[1] / warm[2],
+            "cold_one_worker_s": cold[1],
+            "cold_two_workers_s": cold[2],
+            "cold_speedup_2_vs_1_x": cold[1] / cold[2],
+            "pool_start_one_worker_s": start_up[1],
+            "pool_start_two_workers_s": start_up[2],
+            "load_average_1min_at_start": load,
+        },
+    }
