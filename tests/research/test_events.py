@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import math
 import shutil
 from collections.abc import Iterator
@@ -319,3 +320,46 @@ def test_cli_lists_and_shows_presets(capsys: pytest.CaptureFixture[str]) -> None
     assert "Lehman" in capsys.readouterr().out
     assert main(["events", "nope"]) == 2
     assert main(["events", "gfc-2008", "--compare"]) == 2
+
+
+def test_cli_compare_ranks_and_saves(
+    tmp_path: Path,
+    nifty_june: Path,
+    repos: tuple[EventRepository, TemplateRepository],
+    comparison: EventComparison,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from workbench.cli.main import main
+
+    events, _ = repos
+    out = tmp_path / "cmp"
+    code = main(
+        [
+            "events",
+            "synthetic-dip",
+            "--dir",
+            str(events.root),
+            "--compare",
+            "--data",
+            str(nifty_june),
+            "--capital",
+            "500000",
+            "--workers",
+            "1",
+            "--no-progress",
+            "--out",
+            str(out),
+        ]
+    )
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "2024-05-31 .. 2024-06-06" in text
+    ranked = [line.split()[1] for line in text.splitlines() if line.strip()[:1].isdigit()]
+    expected = comparison.summary["template"].tolist()
+    assert ranked == [t for t in expected if t != "broken"]
+    saved = pd.read_csv(out / "summary.csv")
+    assert saved["template"].tolist() == ranked
+    paths = pd.read_csv(out / "paths.csv", index_col="date")
+    assert paths.iloc[0].tolist() == [1.0, 1.0]
+    doc = json.loads((out / "event.json").read_text())
+    assert doc["start"] == "2024-05-31" and doc["preset"]["slug"] == "synthetic-dip"

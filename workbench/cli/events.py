@@ -27,6 +27,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--fees", default=None, help="fee model spec")
     parser.add_argument("--margin", default=None, help="margin model spec")
     parser.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
+    parser.add_argument("--out", default=None, help="write paths.csv, summary.csv into DIR")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_handle)
 
@@ -49,6 +50,8 @@ def _handle(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
         )
         print(format_comparison(result))
+        if args.out:
+            print(f"written: {result.save(args.out)}")
         return 0 if result.summary["error"].isna().all() else 1
     presets = [repo.get(args.slug)] if args.slug else repo.list()
     if not presets:

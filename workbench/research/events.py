@@ -26,6 +26,10 @@ a strategy never sees the event's endpoints, and nothing after the run's end is 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
+import os
+import shutil
+import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -249,6 +253,38 @@ class EventComparison:
     capital: float | None
     paths: pd.DataFrame
     summary: pd.DataFrame
+
+    def save(self, out: str | Path) -> Path:
+        """Write ``paths.csv``, ``summary.csv`` and ``event.json`` (the preset, the materialised
+        range, the capital) into ``out`` atomically (a temporary folder renamed into place)."""
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        try:
+            self.paths.to_csv(tmp / "paths.csv", lineterminator="\n")
+            self.summary.to_csv(tmp / "summary.csv", index=False, lineterminator="\n")
+            document = {
+                "preset": self.preset.model_dump(mode="json"),
+                "start": self.start.isoformat(),
+                "end": self.end.isoformat(),
+                "capital": self.capital,
+                "ranking": list(RANKING),
+            }
+            (tmp / "event.json").write_text(json.dumps(document, indent=2) + "\n")
+            for name in ("paths.csv", "summary.csv", "event.json"):
+                with open(tmp / name, "rb") as fh:
+                    os.fsync(fh.fileno())
+            if out.exists():
+                old = out.with_name(f".{out.name}.old-{os.getpid()}")
+                os.replace(out, old)
+                os.replace(tmp, out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
 
 
 def _dataset_underlying(data: str | Path, symbol: str) -> str:
