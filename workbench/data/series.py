@@ -24,6 +24,7 @@ import pyarrow as pa
 from workbench.model.contracts import OptionContract
 
 PRICE_FIELDS = ("open", "high", "low", "close", "bid", "ask")
+_NO_ARRAY = np.zeros(0)  # stands for an absent column when every price column is present
 EXTRA_FIELDS = ("iv", "delta", "gamma", "theta", "vega")
 _NONE_LAG = -1
 
@@ -78,7 +79,9 @@ class Series:
 
     __slots__ = (
         "_close_list",
+        "_lag_by_tick",
         "_lag_list",
+        "_row_by_tick",
         "_row_list",
         "ask",
         "bid",
@@ -87,11 +90,9 @@ class Series:
         "extra",
         "high",
         "key",
-        "lag_by_tick",
         "low",
         "oi",
         "open",
-        "row_by_tick",
         "ts",
         "volume",
     )
@@ -107,30 +108,56 @@ class Series:
         n = len(ts)
         self.key = key
         self.ts = ts
-        missing = np.full(n, np.nan)
+        # NaN filler only when a price column is absent (spot has no bid/ask)
+        complete = all(f in columns for f in PRICE_FIELDS)
+        missing = _NO_ARRAY if complete else np.full(n, np.nan)
         self.open = columns.get("open", missing)
         self.high = columns.get("high", missing)
         self.low = columns.get("low", missing)
         self.close = columns.get("close", missing)
         self.bid = columns.get("bid", missing)
         self.ask = columns.get("ask", missing)
-        self.volume = columns.get("volume", np.zeros(n, dtype=np.int64))
-        self.oi = columns.get("oi", np.zeros(n, dtype=np.int64))
+        volume, oi = columns.get("volume"), columns.get("oi")
+        self.volume = volume if volume is not None else np.zeros(n, dtype=np.int64)
+        self.oi = oi if oi is not None else np.zeros(n, dtype=np.int64)
         self.extra = dict(extra or {})
         self.clock = clock
         if n > 1 and (np.diff(ts) <= 0).any():
             raise ValueError(f"bars of {key} are not strictly increasing in time")
+        # the per-tick mapping is computed on first use: the engine aligns series itself, and a
+        # prefetch builds series for instruments a strategy may never price
+        self._row_by_tick: np.ndarray | None = None
+        self._lag_by_tick: np.ndarray | None = None
+        self._close_list: list[float] | None = None
+        self._lag_list: list[int] | None = None
+        self._row_list: list[int] | None = None
+
+    def _align(self) -> None:
+        ts, clock = self.ts, self.clock
         rows = np.searchsorted(ts, clock, side="right") - 1
         first_tick = np.searchsorted(clock, ts, side="left")
         ticks = np.arange(len(clock), dtype=np.int64)
         seen = rows >= 0
         lag = np.full(len(clock), _NONE_LAG, dtype=np.int64)
         lag[seen] = ticks[seen] - first_tick[rows[seen]]
-        self.row_by_tick = rows.astype(np.int64)
-        self.lag_by_tick = lag
-        self._close_list: list[float] | None = None
-        self._lag_list: list[int] | None = None
-        self._row_list: list[int] | None = None
+        self._row_by_tick = rows.astype(np.int64)
+        self._lag_by_tick = lag
+
+    @property
+    def row_by_tick(self) -> np.ndarray:
+        """Index of the bar visible at each clock tick (-1 before the first bar)."""
+        if self._row_by_tick is None:
+            self._align()
+        assert self._row_by_tick is not None
+        return self._row_by_tick
+
+    @property
+    def lag_by_tick(self) -> np.ndarray:
+        """Lag in clock ticks of the bar visible at each tick (-1 before the first bar)."""
+        if self._lag_by_tick is None:
+            self._align()
+        assert self._lag_by_tick is not None
+        return self._lag_by_tick
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -142,7 +169,8 @@ class Series:
     def nbytes(self) -> int:
         """Bytes held by this series' own arrays (the shared clock not counted)."""
         arrays = [self.ts, self.open, self.high, self.low, self.close, self.bid, self.ask]
-        arrays += [self.volume, self.oi, self.row_by_tick, self.lag_by_tick, *self.extra.values()]
+        arrays += [self.volume, self.oi, *self.extra.values()]
+        arrays += [a for a in (self._row_by_tick, self._lag_by_tick) if a is not None]
         return int(sum(a.nbytes for a in arrays))
 
     def _lists(self) -> tuple[list[float], list[int], list[int]]:
