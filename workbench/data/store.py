@@ -363,31 +363,37 @@ class MarketStore:
                 if e_stats.min <= expiry <= e_stats.max and k_stats.min <= hi and k_stats.max >= lo:
                     groups.append(g)
         try:
-            table = pf.read_row_groups(groups) if groups else pf.schema_arrow.empty_table()
+            # one thread: these reads are small, and the other cores belong to other days
+            table = (
+                pf.read_row_groups(groups, use_threads=False)
+                if groups
+                else pf.schema_arrow.empty_table()
+            )
         except (pa.ArrowInvalid, OSError):
             return None
         if not table.schema.equals(schema_for(kind, table.column_names)):
             return None
         if any(column.null_count for column in table.columns):
             return None
+        if window is not None and table.num_rows:
+            expiry, lo, hi = window
+            strike = table.column("strike").to_numpy()
+            keep = (
+                (table.column("expiry").to_numpy() == np.datetime64(expiry, "D"))
+                & (strike >= lo)
+                & (strike <= hi)
+            )
+            if not keep.all():
+                table = table.filter(pa.array(keep))
         arrays: dict[str, np.ndarray] = {}
         for name in table.column_names:
             column = table.column(name)
             if name == "expiry":
                 arrays[name] = column.to_numpy().astype(_TS)
             elif name == "right":
-                arrays[name] = np.asarray(column.to_pylist(), dtype=object)
+                arrays[name] = column.to_numpy(zero_copy_only=False).astype(object)
             else:
                 arrays[name] = column.to_numpy()
-        if window is not None and len(arrays["strike"]):
-            expiry, lo, hi = window
-            keep = (
-                (arrays["expiry"] == np.datetime64(expiry, "us"))
-                & (arrays["strike"] >= lo)
-                & (arrays["strike"] <= hi)
-            )
-            if not keep.all():
-                arrays = {name: column[keep] for name, column in arrays.items()}
         if kind == "spot":
             arrays = {name: arrays[name] for name in _NUMPY_DTYPES["spot"]}
         for name, dtype in _NUMPY_DTYPES[kind].items():
