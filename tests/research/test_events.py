@@ -160,6 +160,21 @@ def test_rank_summary_by_hand() -> None:
     assert rank_summary(tie)["template"].tolist() == ["y", "z"]
 
 
+def test_a_template_that_never_traded_ranks_after_those_that_did() -> None:
+    frame = pd.DataFrame(
+        {
+            "template": ["flat", "hedge"],
+            "max_drawdown": [0.0, -500.0],
+            "worst_day": [0.0, -300.0],
+            "fees": [0.0, 3.0],
+            "total_pnl": [0.0, -200.0],
+            "error": [None, None],
+            "fills": [0, 4],
+        }
+    )
+    assert rank_summary(frame)["template"].tolist() == ["hedge", "flat"]
+
+
 # -- compare on the synthetic market ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def nifty_june(tmp_path_factory: pytest.TempPathFactory) -> Path:

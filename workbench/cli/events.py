@@ -90,13 +90,13 @@ def format_comparison(result: EventComparison) -> str:
         f"{preset.display_name}: {result.start} .. {result.end} "
         f"(window {preset.window_start} .. {preset.window_end})",
         f"{'rank':>4}  {'template':<24} {'end value':>10} {'total pnl':>12} {'max dd':>12} "
-        f"{'worst day':>12} {'fees':>10} {'trades':>6}",
+        f"{'worst day':>12} {'fees':>10} {'trades':>6} {'fills':>6}",
     ]
     for row in result.summary.to_dict(orient="records"):
         lines.append(
             f"{row['rank']:>4}  {row['template']:<24} {_num(row['end_value'], 4):>10} "
             f"{_num(row['total_pnl']):>12} {_num(row['max_drawdown']):>12} "
-            f"{_num(row['worst_day']):>12} {_num(row['fees']):>10} {_num(row['trades'], 0):>6}"
+            f"{_num(row['worst_day']):>12} {_num(row['fees']):>10} {_num(row['trades'], 0):>6} {_num(row['fills'], 0):>6}"
         )
         if isinstance(row["error"], str):
             lines.append(f"        error: {row['error']}")

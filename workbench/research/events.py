@@ -50,7 +50,15 @@ DEFAULT_EVENTS_DIR = Path(__file__).resolve().parents[2] / "templates" / "events
 #: higher end value" adapted to option books): completed runs first; then the shallower maximum
 #: drawdown; then the better worst day; then the lower fees; then the higher total PnL; then the
 #: template name. Money is compared to the cent; a missing value ranks last on its key.
-RANKING: tuple[str, ...] = ("failed", "max_drawdown", "worst_day", "fees", "total_pnl", "template")
+RANKING: tuple[str, ...] = (
+    "failed",
+    "no_fills",
+    "max_drawdown",
+    "worst_day",
+    "fees",
+    "total_pnl",
+    "template",
+)
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "rank",
@@ -64,6 +72,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "fees",
     "sharpe",
     "trades",
+    "fills",
     "days",
     "days_skipped",
     "days_failed",
@@ -203,7 +212,10 @@ def drawdown_and_worst_day(pnl: Sequence[float] | np.ndarray) -> tuple[float, fl
 def rank_summary(summary: pd.DataFrame) -> pd.DataFrame:
     """``summary`` sorted by :data:`RANKING` with a ``rank`` column (1 = best).
 
-    Needs ``template, max_drawdown, worst_day, fees, total_pnl, error`` columns.
+    Needs ``template, max_drawdown, worst_day, fees, total_pnl, error`` columns; a ``fills``
+    column, when present, ranks runs without a single fill after those that traded (a template
+    that stayed flat through the event has no drawdown, but the event did not test it). ``trades``
+    counts finished round trips only, so a hedge held through the window has 0 trades and fills.
     """
 
     def cents(name: str, sign: float) -> tuple[np.ndarray, np.ndarray]:
@@ -218,6 +230,11 @@ def rank_summary(summary: pd.DataFrame) -> pd.DataFrame:
     keys = pd.DataFrame(
         {
             "failed": summary["error"].notna().to_numpy(),
+            "no_fills": (
+                pd.to_numeric(summary["fills"], errors="coerce").fillna(0).to_numpy() == 0
+                if "fills" in summary.columns
+                else np.zeros(len(summary), dtype=bool)
+            ),
             "dd_missing": dd_missing,
             "dd": dd,
             "wd_missing": wd_missing,
@@ -425,6 +442,7 @@ def compare(
                 "fees": _metric(metrics, "fees"),
                 "sharpe": _metric(metrics, "sharpe"),
                 "trades": _metric(metrics, "trades"),
+                "fills": _metric(metrics, "fills"),
                 "days": _metric(metrics, "days"),
                 "days_skipped": _metric(metrics, "days_skipped"),
                 "days_failed": _metric(metrics, "days_failed"),
