@@ -46,12 +46,12 @@ metric = "sharpe"
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> tuple[Path, Path, Path]:
+def setup(tmp_path: Path, nifty_tiny: Path) -> tuple[Path, Path, Path]:
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "fake.toml").write_text(TEMPLATE)
     grid = tmp_path / "demo.toml"
-    grid.write_text(GRID.format(data=tmp_path))
+    grid.write_text(GRID.format(data=nifty_tiny))
     return templates, grid, tmp_path / "reports"
 
 
@@ -116,3 +116,60 @@ def test_grid_rejects_bad_parameter_before_running(setup: tuple[Path, Path, Path
             notebook=FAKE_NOTEBOOK,
         )
     assert not list((reports).glob("*/*"))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("data = ", 'data = "/nonexistent/dataset"\n#'), r"demo\.toml: data: dataset folder"),
+        (("[grid]", 'fees = "per-ordr:20"\n[grid]'), r"demo\.toml: fees: .*per-ordr"),
+        (("[grid]", 'fill = "mid/"\n[grid]'), r"demo\.toml: fill: "),
+        (("[grid]", 'margin = "span:x"\n[grid]'), r"demo\.toml: margin: .*price_scan"),
+        (
+            ("lots = [1, 2]", "lots = [1, 'many']"),
+            r"demo\.toml: combination \{'stop_loss': 0\.25, 'lots': 'many'\}: .*lots",
+        ),
+    ],
+)
+def test_grid_bad_inputs_fail_before_anything_is_written(
+    setup: tuple[Path, Path, Path], edit: tuple[str, str], message: str
+) -> None:
+    """A bad dataset, model spec or parameter in the grid file is one error naming the grid
+    file and the field, raised before any notebook runs or any report folder is created."""
+    templates, grid_file, reports = setup
+    old, new = edit
+    grid_file.write_text(grid_file.read_text().replace(old, new, 1))
+    with pytest.raises(ValueError, match=message):
+        run_grid(
+            load_grid(grid_file),
+            reports_root=reports,
+            templates_dir=templates,
+            notebook=FAKE_NOTEBOOK,
+            progress=False,
+        )
+    assert not reports.exists()
+
+
+def test_grid_end_before_start_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('template = "fake"\ndata = "x"\nstart = 2024-03-01\nend = 2024-01-01\n')
+    with pytest.raises(GridError, match=r"bad\.toml: .*end 2024-01-01 is before start 2024-03-01"):
+        load_grid(bad)
+
+
+def test_grid_heatmap_metric_missing_from_every_run_is_reported(
+    setup: tuple[Path, Path, Path],
+) -> None:
+    templates, grid_file, reports = setup
+    grid_file.write_text(grid_file.read_text().replace('metric = "sharpe"', 'metric = "sharp"'))
+    grid_file.write_text(grid_file.read_text().replace("0.9]", "0.75]"))
+    result = run_grid(
+        load_grid(grid_file),
+        reports_root=reports,
+        day=date(2026, 1, 2),
+        templates_dir=templates,
+        notebook=FAKE_NOTEBOOK,
+        progress=False,
+    )
+    assert not result.failed
+    assert any("heatmap metric 'sharp'" in w and "sharpe" in w for w in result.warnings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from workbench.research.grid import load_grid, run_grid
@@ -46,4 +47,6 @@ def _handle(args: argparse.Namespace) -> int:
     print(f"{ok} of {len(result.runs)} runs completed; index: {result.index}")
     for run in result.failed:
         print(f"  failed {run.run_id} {run.params}: {run.error}")
+    for warning in result.warnings:
+        print(f"workbench grid: warning: {warning}", file=sys.stderr)
     return 0 if not result.failed else 1

@@ -39,7 +39,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from tqdm.auto import tqdm
 
 from workbench.research.templates import TemplateRepository
@@ -77,6 +85,8 @@ class GridSpec(BaseModel):
     heatmap: HeatmapSpec | None = None
     workers: int | None = Field(default=None, ge=1)
     name: str | None = None
+    #: the file the spec was read from (set by :func:`load_grid`; names it in errors)
+    _source: Path | None = PrivateAttr(default=None)
 
     @field_validator("grid")
     @classmethod
@@ -85,6 +95,17 @@ class GridSpec(BaseModel):
             if not isinstance(values, list) or not values:
                 raise ValueError(f"grid.{key} must be a non-empty list of values")
         return value
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> GridSpec:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    @property
+    def label(self) -> str:
+        """What errors name: the grid file, or the grid's name when built in code."""
+        return str(self._source) if self._source is not None else f"grid {self.name!r}"
 
     def combinations(self) -> list[dict[str, Any]]:
         """Every combination of the grid's values, in file order (the last key varies fastest)."""
@@ -116,7 +137,9 @@ def load_grid(path: str | Path) -> GridSpec:
                 raise GridError(
                     f"{path}: heatmap axis {axis!r} is not a grid parameter ({', '.join(spec.grid)})"
                 )
-    return spec if spec.name else spec.model_copy(update={"name": path.stem})
+    spec = spec if spec.name else spec.model_copy(update={"name": path.stem})
+    spec._source = path
+    return spec
 
 
 def run_id_for(template_ref: str, params: dict[str, Any], spec: GridSpec) -> str:
@@ -152,6 +175,8 @@ class GridResult:
     day_folder: Path
     index: Path
     runs: list[GridRun]
+    #: problems that did not stop the grid (e.g. a heatmap metric no run reported)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[GridRun]:
@@ -250,12 +275,18 @@ def run_grid(
     reports_root = Path(reports_root).resolve()
     day = day or date.today()
     day_folder = reports_root / day.isoformat()
-    day_folder.mkdir(parents=True, exist_ok=True)
     repo = TemplateRepository(templates_dir, refs_dir=reports_root)
     template = repo.get(spec.template)
     combos = spec.combinations() or [{}]
-    for combo in combos:  # validate every combination before running anything
-        template.validate_params({**spec.overrides, **combo})
+    # everything is checked before anything runs or any folder is made
+    for combo in combos:
+        try:
+            template.validate_params({**spec.overrides, **combo})
+        except ValueError as exc:
+            where = f"combination {combo}" if combo else "overrides"
+            raise GridError(f"{spec.label}: {where}: {exc}") from None
+    check_inputs(spec)
+    day_folder.mkdir(parents=True, exist_ok=True)
     repo.record_reference(template)
     jobs: list[dict[str, Any]] = []
     for combo in combos:
@@ -318,7 +349,52 @@ def run_grid(
     }
     _write_json_atomic(day_folder / f"grid-{spec.name or spec.template}.json", grid_record)
     index = write_index(day_folder)
-    return GridResult(spec=spec, day_folder=day_folder, index=index, runs=runs)
+    return GridResult(
+        spec=spec,
+        day_folder=day_folder,
+        index=index,
+        runs=runs,
+        warnings=_heatmap_warnings(spec, runs),
+    )
+
+
+def check_inputs(spec: GridSpec) -> None:
+    """Raise :class:`GridError` naming the grid file and field when ``data`` is not a dataset or
+    the ``fill``, ``fees`` or ``margin`` spec does not parse (fees against the dataset's venue)."""
+    from workbench.data.catalog import Catalog
+    from workbench.data.layout import catalog_path
+    from workbench.engine.resolve import resolve_fees, resolve_fills, resolve_margin
+
+    try:
+        catalog = Catalog.load(catalog_path(Path(spec.data)))
+    except (ValueError, OSError) as exc:
+        raise GridError(f"{spec.label}: data: {exc}") from None
+    checks: list[tuple[str, Callable[[], Any]]] = [
+        ("fill", lambda: resolve_fills(spec.fill)),
+        ("fees", lambda: resolve_fees(spec.fees, catalog.venue)),
+        ("margin", lambda: resolve_margin(spec.margin)),
+    ]
+    for name, check in checks:
+        try:
+            check()
+        except ValueError as exc:
+            raise GridError(f"{spec.label}: {name}: {exc}") from None
+
+
+def _heatmap_warnings(spec: GridSpec, runs: list[GridRun]) -> list[str]:
+    """A heatmap metric that no completed run reported (a typo draws no heatmap)."""
+    ok = [r for r in runs if r.ok]
+    if spec.heatmap is None or not ok or any(spec.heatmap.metric in r.metrics for r in ok):
+        return []
+    import difflib
+
+    known = sorted({k for r in ok for k, v in r.metrics.items() if isinstance(v, (int, float))})
+    close = difflib.get_close_matches(spec.heatmap.metric, known, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return [
+        f"{spec.label}: heatmap metric {spec.heatmap.metric!r} is in no run's metrics.json, "
+        f"so no heatmap was drawn{hint}"
+    ]
 
 
 def _read_json(path: Path) -> dict[str, Any]:
