@@ -11,7 +11,8 @@ Examples::
 
 Prints rows read, accepted and rejected by reason, the content version and any notes. Exit
 status 0 when every file was read; 1 when some files were refused (each named with its reason
-on stderr; the others were ingested); 2 for bad arguments.
+on stderr; the others were ingested); 2 for bad arguments or when every file was refused
+(nothing is written then).
 """
 
 from __future__ import annotations

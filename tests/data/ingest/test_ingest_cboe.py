@@ -281,3 +281,26 @@ def test_a_file_failing_half_way_is_withdrawn(tmp_path: Path) -> None:
     assert report.accepted == 1 and report.balanced
     assert catalog(tmp_path / "out").row_counts.options == 1
     assert catalog(tmp_path / "out").underlying_days("SPXW") == []
+
+
+def test_every_file_refused_is_an_error_and_creates_no_dataset(tmp_path: Path) -> None:
+    """When no input could be read there is nothing to ingest: one error naming the files and
+    no empty dataset left behind (an existing dataset is left as it was)."""
+    from workbench.data.ingest import IngestError
+
+    wrong = write_csv(tmp_path / "wrong.csv", CBOE_HEADER.replace("strike", "strik"), [cboe_row()])
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    out = tmp_path / "out"
+    with pytest.raises(
+        IngestError,
+        match=r"nothing ingested: all 2 input files were refused.*empty\.csv: empty file",
+    ):
+        run("cboe-eod", [wrong, empty], out)
+    assert not out.exists()
+    good = write_csv(tmp_path / "good.csv", CBOE_HEADER, [cboe_row()])
+    run("cboe-eod", [good], out)
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    with pytest.raises(IngestError, match=r"wrong\.csv: missing column\(s\) \['strike'\]"):
+        run("cboe-eod", [wrong], out)
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before

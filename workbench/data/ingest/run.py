@@ -9,7 +9,9 @@ counts by reason in ``catalog.json``.
 
 A file that cannot be read (wrong header, binary, truncated compression) is refused as a whole
 with an error naming it; its rows are withdrawn and the other files are ingested normally. The
-report lists it, and the command line exits with status 1.
+report lists it, and the command line exits with status 1. When every file is refused nothing
+is written: :class:`IngestError` names each file and its reason (status 2), a new dataset folder
+is removed and an existing dataset keeps its files.
 
 Re-ingesting the same input gives the same content version (deterministic Parquet, sorted
 rows, rejects replaced not appended). Ingesting into an existing dataset writes only the days
@@ -18,6 +20,7 @@ this input has; a day it has replaces that day's file for the underlying.
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -95,6 +98,7 @@ def ingest(
         )
     adapter.prepare(files)
     report = IngestReport(format=adapter.name, out=out)
+    created = not out.exists()
     writer = DatasetWriter(
         out,
         name=name or out.resolve().name,
@@ -127,6 +131,8 @@ def ingest(
                 src = source_name(adapter.name, file.display)
                 writer.write_rejects(src, pa.concat_tables(rejects, promote_options="permissive"))
                 written_sources.add(src)
+        if all(o.error is not None for o in outcomes):
+            raise _nothing_ingested(outcomes)
         _write_days(buffer, adapter, writer, files, outcomes, written_sources, progress)
         for file in files:
             src = source_name(adapter.name, file.display)
@@ -137,12 +143,25 @@ def ingest(
             ):
                 writer.write_rejects(src, empty_rejects())
         report.catalog = writer.finalize()
+    except BaseException:
+        if created:  # leave no half-made dataset behind; an existing one keeps its files
+            buffer.close()
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     finally:
         buffer.close()
     report.files = outcomes
     adapter.finish()
     report.notes = list(adapter.notes)
     return report
+
+
+def _nothing_ingested(outcomes: list[FileOutcome]) -> IngestError:
+    """Every input was refused: one error naming each file and why (nothing was written)."""
+    n = len(outcomes)
+    what = "the input file was" if n == 1 else f"all {n} input files were"
+    reasons = "; ".join(str(o.error) for o in outcomes)
+    return IngestError(f"nothing ingested: {what} refused: {reasons}")
 
 
 def _stage(
