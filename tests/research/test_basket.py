@@ -87,3 +87,16 @@ def test_glob_and_errors(runs: list[Path], tmp_path: Path) -> None:
     (tmp_path / "broken" / "manifest.json").write_text("{}")
     with pytest.raises(BasketError, match=r"missing tradebook\.parquet"):
         combine([tmp_path / "broken"])
+
+
+def test_a_named_folder_that_is_not_a_run_is_an_error(runs: list[Path], tmp_path: Path) -> None:
+    """A folder named outright must be a run: it used to be dropped silently, so the basket
+    left out a sleeve the user asked for (a glob still skips the non-run folders it matches)."""
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    (dataset / "catalog.json").write_text("{}")
+    with pytest.raises(BasketError, match=r"dataset: not a saved run folder \(no manifest\.json\)"):
+        combine([runs[0], dataset])
+    with pytest.raises(BasketError, match=r"nowhere: no such run folder"):
+        resolve_runs([runs[0], tmp_path / "nowhere"])
+    assert resolve_runs(str(tmp_path / "*")) == runs

@@ -72,17 +72,25 @@ def load_sleeve(folder: str | Path, name: str | None = None) -> Sleeve:
 
 
 def resolve_runs(runs: str | Path | list[str | Path]) -> list[Path]:
-    """Run folders from a list of folders and/or glob patterns, sorted and de-duplicated."""
+    """Run folders from a list of folders and/or glob patterns, de-duplicated, in the order
+    given (a pattern's matches sorted). A folder named outright must be a run folder; a pattern
+    skips the folders it matches that are not runs."""
     items = [runs] if isinstance(runs, (str, Path)) else list(runs)
     found: list[Path] = []
     for item in items:
         text = str(item)
-        matches = sorted(glob.glob(text)) if any(ch in text for ch in "*?[") else [text]
+        pattern = any(ch in text for ch in "*?[")
+        matches = sorted(glob.glob(text)) if pattern else [text]
         if not matches:
             raise BasketError(f"no run folders match {text!r}")
         for match in matches:
             path = Path(match)
-            if path.is_dir() and (path / "manifest.json").is_file() and path not in found:
+            is_run = path.is_dir() and (path / "manifest.json").is_file()
+            if not pattern and not path.exists():
+                raise BasketError(f"{path}: no such run folder")
+            if not pattern and not is_run:
+                raise BasketError(f"{path}: not a saved run folder (no manifest.json)")
+            if is_run and path not in found:
                 found.append(path)
     if not found:
         raise BasketError(f"no saved run folders in {items}")
