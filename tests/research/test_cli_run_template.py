@@ -53,3 +53,16 @@ def test_unknown_template_is_a_one_line_error(
     assert code == 2
     err = capsys.readouterr().err
     assert "unknown template 'no-such-template'" in err and "short-straddle" in err
+
+
+def test_mode_with_a_template_is_refused_not_ignored(
+    nifty_tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A template runs in its strategy's mode: --mode used to be dropped without a word."""
+    out = tmp_path / "x"
+    args = ["--mode", "positional", "--reports", str(tmp_path / "reports"), "--out", str(out)]
+    code = main(["run", "short-straddle", "--data", str(nifty_tiny), *args])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--mode" in err and "short-straddle" in err
+    assert not out.exists() and not (tmp_path / "reports").exists()

@@ -128,6 +128,11 @@ def _handle(args: argparse.Namespace) -> int:
 def _handle_template(args: argparse.Namespace) -> int:
     from workbench.research.runs import run_template
 
+    if args.mode is not None:
+        raise ValueError(
+            f"--mode {args.mode}: template {args.strategy!r} runs in its strategy's own mode; "
+            "--mode applies to module:Class strategies"
+        )
     summary = run_template(
         args.strategy,
         data=args.data,
