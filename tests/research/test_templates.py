@@ -55,6 +55,22 @@ def test_bad_params_name_the_field(tmp_path: Path) -> None:
         TemplateRepository(tmp_path).get("dummy").validate_params({"nonsense": 1})
 
 
+def test_a_bad_override_is_named_as_an_override_not_a_fault_of_the_file(tmp_path: Path) -> None:
+    """A bad value from --set / a grid is the caller's, not the template file's: the error says
+    which value was given and that it overrode the template."""
+    _write(tmp_path, "dummy", GOOD)
+    template = TemplateRepository(tmp_path).get("dummy")
+    with pytest.raises(TemplateError) as info:
+        template.validate_params({"lots": "many"})
+    message = str(info.value)
+    assert "dummy.toml" in message
+    assert "override lots='many'" in message and "valid integer" in message
+    _write(tmp_path, "dummy", GOOD.replace("stop_loss = 0.5", "stop_loss = 'x'"))
+    with pytest.raises(TemplateError) as info:
+        TemplateRepository(tmp_path).get("dummy").validate_params({"lots": 2})
+    assert "override lots" not in str(info.value) and "Config: stop_loss:" in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [

@@ -94,10 +94,15 @@ class StrategyTemplate(BaseModel):
         try:
             return config_cls(**self.resolved_params(overrides))
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(config)'}: {err['msg']}"
-                for err in exc.errors()
-            )
+            given = overrides or {}
+
+            def where(loc: tuple[Any, ...]) -> str:
+                field = ".".join(str(p) for p in loc) or "(config)"
+                key = loc[0] if loc else None
+                # a value the caller gave (--set, a grid) is named as such, not blamed on the file
+                return f"override {key}={given[key]!r}, {field}" if key in given else field
+
+            problems = "; ".join(f"{where(err['loc'])}: {err['msg']}" for err in exc.errors())
             raise TemplateError(
                 f"{self.path}: params do not fit {self.strategy}.Config: {problems}"
             ) from None
