@@ -6,6 +6,7 @@ import argparse
 import math
 from typing import Any
 
+from workbench.cli.out_folder import check_out_folder
 from workbench.research.events import EventComparison, EventRepository, compare, materialize
 
 
@@ -33,6 +34,8 @@ def register(subparsers: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    if args.out:
+        check_out_folder(args.out, ("event.json", "paths.csv"), "an event comparison folder")
     repo = EventRepository(args.dir)
     if args.compare:
         if not args.slug or not args.data:

@@ -12,6 +12,8 @@ import argparse
 import json
 from typing import Any
 
+from workbench.cli.out_folder import check_out_folder
+
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
     """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``; a malformed item raises naming it."""
@@ -97,7 +99,13 @@ def _print_metrics(m: dict[str, Any]) -> None:
         print(f"  {key:<14} {shown}")
 
 
+#: The files that make a folder a saved run (``BacktestResult.save``): only such a folder is
+#: replaced by ``--out``.
+RUN_MARKERS = ("manifest.json", "tradebook.parquet")
+
+
 def _handle(args: argparse.Namespace) -> int:
+    check_out_folder(args.out, RUN_MARKERS, "a run folder")
     if ":" not in args.strategy:
         return _handle_template(args)
     from workbench.engine.runner import run_backtest

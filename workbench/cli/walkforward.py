@@ -6,6 +6,7 @@ import argparse
 import math
 from typing import Any
 
+from workbench.cli.out_folder import check_out_folder
 from workbench.research.walkforward import (
     WalkForwardResult,
     load_walkforward_spec,
@@ -31,6 +32,8 @@ def register(subparsers: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    if args.out:
+        check_out_folder(args.out, ("walk_forward.json",), "a walk-forward folder")
     spec = load_walkforward_spec(args.spec)
     client = None
     executor = None
