@@ -304,3 +304,23 @@ def test_every_file_refused_is_an_error_and_creates_no_dataset(tmp_path: Path) -
     with pytest.raises(IngestError, match=r"wrong\.csv: missing column\(s\) \['strike'\]"):
         run("cboe-eod", [wrong], out)
     assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+
+
+def test_out_must_be_new_empty_or_a_dataset(tmp_path: Path) -> None:
+    """Ingest extends a dataset; it does not spill dataset files into a run folder or other
+    folder, and a file at ``out`` is named as such."""
+    from workbench.data.ingest import IngestError
+
+    good = write_csv(tmp_path / "good.csv", CBOE_HEADER, [cboe_row()])
+    other = tmp_path / "run"
+    other.mkdir()
+    (other / "manifest.json").write_text("{}")
+    with pytest.raises(IngestError, match=r"run: not a dataset folder \(no catalog\.json\)"):
+        run("cboe-eod", [good], other)
+    assert sorted(p.name for p in other.iterdir()) == ["manifest.json"]
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    with pytest.raises(IngestError, match=r"notes\.txt: is a file, not a dataset folder"):
+        run("cboe-eod", [good], a_file)
+    (tmp_path / "empty").mkdir()
+    assert run("cboe-eod", [good], tmp_path / "empty").accepted == 1

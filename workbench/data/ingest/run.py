@@ -91,6 +91,7 @@ def ingest(
 ) -> IngestReport:
     """Ingest ``sources`` (files or folders) with ``adapter`` into the dataset at ``out``."""
     out = Path(out)
+    _check_out(out)
     files = resolve_inputs(sources, adapter.suffixes)
     if not files:
         raise FileNotFoundError(
@@ -154,6 +155,17 @@ def ingest(
     adapter.finish()
     report.notes = list(adapter.notes)
     return report
+
+
+def _check_out(out: Path) -> None:
+    """``out`` must be absent, an empty folder or a dataset (holding ``catalog.json``)."""
+    if out.exists() and not out.is_dir():
+        raise IngestError(f"{out}: is a file, not a dataset folder")
+    if out.is_dir() and not layout.catalog_path(out).is_file() and any(out.iterdir()):
+        raise IngestError(
+            f"{out}: not a dataset folder (no catalog.json) and not empty; choose a new or "
+            "empty folder, or a dataset to extend"
+        )
 
 
 def _nothing_ingested(outcomes: list[FileOutcome]) -> IngestError:
