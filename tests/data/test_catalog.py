@@ -26,6 +26,9 @@ def test_folder_without_catalog(tmp_path: Path) -> None:
         Catalog.load(tmp_path / "empty")
     with pytest.raises(DatasetNotFoundError, match="does not exist"):
         Catalog.load(tmp_path / "nowhere" / "catalog.json")
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(DatasetNotFoundError, match=r"notes\.txt is a file, not a dataset folder"):
+        Catalog.load(tmp_path / "notes.txt")
 
 
 def test_invalid_json_names_the_path(tmp_path: Path) -> None:

@@ -153,6 +153,8 @@ class Catalog(BaseModel):
         path = Path(path)
         if path.is_dir() or path.suffix != ".json":
             path = path / CATALOG_FILE
+        if path.parent.is_file():
+            raise DatasetNotFoundError(f"{path.parent} is a file, not a dataset folder")
         if not path.parent.is_dir():
             raise DatasetNotFoundError(f"dataset folder {path.parent} does not exist")
         if not path.is_file():
