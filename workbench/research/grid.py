@@ -285,7 +285,7 @@ def run_grid(
         except ValueError as exc:
             where = f"combination {combo}" if combo else "overrides"
             raise GridError(f"{spec.label}: {where}: {exc}") from None
-    check_inputs(spec)
+    check_run_inputs(spec.label, data=spec.data, fill=spec.fill, fees=spec.fees, margin=spec.margin)
     day_folder.mkdir(parents=True, exist_ok=True)
     repo.record_reference(template)
     jobs: list[dict[str, Any]] = []
@@ -358,27 +358,31 @@ def run_grid(
     )
 
 
-def check_inputs(spec: GridSpec) -> None:
-    """Raise :class:`GridError` naming the grid file and field when ``data`` is not a dataset or
-    the ``fill``, ``fees`` or ``margin`` spec does not parse (fees against the dataset's venue)."""
+def check_run_inputs(label: str, *, data: str | Path, fill: Any, fees: Any, margin: Any) -> None:
+    """Raise :class:`GridError` ``"<label>: <field>: <why>"`` when ``data`` is not a dataset or
+    the ``fill``, ``fees`` or ``margin`` spec does not parse (fees against the dataset's venue).
+
+    For any spec file that runs many backtests (grids, walk-forward, event comparisons): check
+    once, before the runs, instead of one identical failure per run.
+    """
     from workbench.data.catalog import Catalog
     from workbench.data.layout import catalog_path
     from workbench.engine.resolve import resolve_fees, resolve_fills, resolve_margin
 
     try:
-        catalog = Catalog.load(catalog_path(Path(spec.data)))
+        catalog = Catalog.load(catalog_path(Path(data)))
     except (ValueError, OSError) as exc:
-        raise GridError(f"{spec.label}: data: {exc}") from None
+        raise GridError(f"{label}: data: {exc}") from None
     checks: list[tuple[str, Callable[[], Any]]] = [
-        ("fill", lambda: resolve_fills(spec.fill)),
-        ("fees", lambda: resolve_fees(spec.fees, catalog.venue)),
-        ("margin", lambda: resolve_margin(spec.margin)),
+        ("fill", lambda: resolve_fills(fill)),
+        ("fees", lambda: resolve_fees(fees, catalog.venue)),
+        ("margin", lambda: resolve_margin(margin)),
     ]
     for name, check in checks:
         try:
             check()
         except ValueError as exc:
-            raise GridError(f"{spec.label}: {name}: {exc}") from None
+            raise GridError(f"{label}: {name}: {exc}") from None
 
 
 def _heatmap_warnings(spec: GridSpec, runs: list[GridRun]) -> list[str]:
