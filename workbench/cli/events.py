@@ -8,6 +8,7 @@ from typing import Any
 
 from workbench.cli.out_folder import check_out_folder
 from workbench.research.events import EventComparison, EventRepository, compare, materialize
+from workbench.research.grid import check_run_inputs
 
 
 def register(subparsers: Any) -> None:
@@ -40,6 +41,13 @@ def _handle(args: argparse.Namespace) -> int:
     if args.compare:
         if not args.slug or not args.data:
             raise ValueError("--compare needs a preset SLUG and --data DIR")
+        check_run_inputs(
+            f"events {args.slug}",
+            data=args.data,
+            fill=args.fill,
+            fees=args.fees,
+            margin=args.margin,
+        )
         templates = args.templates.split(",") if args.templates else None
         result = compare(
             repo.get(args.slug),

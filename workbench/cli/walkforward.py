@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from workbench.cli.out_folder import check_out_folder
+from workbench.research.grid import check_run_inputs
 from workbench.research.walkforward import (
     WalkForwardResult,
     load_walkforward_spec,
@@ -35,6 +36,9 @@ def _handle(args: argparse.Namespace) -> int:
     if args.out:
         check_out_folder(args.out, ("walk_forward.json",), "a walk-forward folder")
     spec = load_walkforward_spec(args.spec)
+    check_run_inputs(
+        str(args.spec), data=spec.data, fill=spec.fill, fees=spec.fees, margin=spec.margin
+    )
     client = None
     executor = None
     if args.dask:
