@@ -11,6 +11,7 @@ dataset writer does so in ``finalize``, when no other writer is active).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,6 +23,25 @@ TEMP_SUFFIX = ".tmp"
 def is_temporary(path: Path) -> bool:
     """True for a temporary file this module creates (``.<name>.<random>.tmp``)."""
     return path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX)
+
+
+@functools.cache
+def _umask() -> int:
+    # read once per process (os.umask can only be read by setting it)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_mode(path: Path | str) -> None:
+    """Give ``path`` the permissions ``open``/``mkdir`` would under the process umask.
+
+    ``tempfile.mkstemp``/``mkdtemp`` create 0600 files and 0700 folders; a temporary renamed
+    into place keeps them, which makes shared datasets and reports unreadable to others.
+    Call it on the temporary before the rename.
+    """
+    base = 0o777 if Path(path).is_dir() else 0o666
+    os.chmod(path, base & ~_umask())
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -54,6 +74,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        default_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

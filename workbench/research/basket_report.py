@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from workbench.data.atomic import default_mode
 from workbench.research.basket import Basket
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
@@ -158,6 +159,7 @@ def write_basket(basket: Basket, out: str | Path, *, capital: float, title: str 
             end=str(pd.Timestamp(basket.daily["date"].max()).date()) if len(basket.daily) else "",
         )
         (tmp / "basket.html").write_text(html, encoding="utf-8")
+        default_mode(tmp)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)

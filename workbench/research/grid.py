@@ -50,6 +50,7 @@ from pydantic import (
 )
 from tqdm.auto import tqdm
 
+from workbench.data.atomic import default_mode, write_bytes_atomic
 from workbench.research.templates import TemplateRepository
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -237,6 +238,7 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
     (tmp / "kernel.log").rename(assembled / "kernel.log")
     if error is not None:
         (assembled / "error.txt").write_text(error)
+    default_mode(assembled)
     if final.exists():
         shutil.rmtree(final)
     assembled.rename(final)
@@ -410,7 +412,4 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2, default=str)
-    os.replace(tmp, path)
+    write_bytes_atomic(path, json.dumps(data, indent=2, default=str).encode("utf-8"))

@@ -13,14 +13,14 @@ import base64
 import io
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import numpy as np
 import pandas as pd
+
+from workbench.data.atomic import write_bytes_atomic
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
 INDEX_TEMPLATE = "grid_index.html.j2"
@@ -180,8 +180,5 @@ def write_index(day_folder: str | Path) -> Path:
         failed=sum(1 for r in runs if not r["ok"]),
     )
     index = day_folder / "index.html"
-    fd, tmp = tempfile.mkstemp(dir=day_folder, prefix=".index-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(html)
-    os.replace(tmp, index)
+    write_bytes_atomic(index, html.encode("utf-8"))
     return index

@@ -32,6 +32,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from workbench.data.atomic import default_mode
+
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "strategies"
 REFS_FILE = "template-refs.json"
 
@@ -209,4 +211,5 @@ class TemplateRepository:
             json.dump(dict(sorted(refs.items())), handle, indent=2)
             handle.flush()
             os.fsync(handle.fileno())
+        default_mode(tmp)
         os.replace(tmp, self.refs_path)

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from workbench.data.atomic import default_mode
 from workbench.data.catalog import Catalog
 from workbench.data.errors import DatasetError
 from workbench.data.layout import CATALOG_FILE
@@ -71,6 +72,7 @@ def staged_folder(out: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    default_mode(staging)
     old: Path | None = None
     if out.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
