@@ -34,6 +34,14 @@ def test_sortino_by_hand() -> None:
     assert m.sortino(TOY, 252) == pytest.approx(0.002 / 0.01 * math.sqrt(252))
 
 
+def test_cagr_too_large_for_a_float_is_infinite_not_an_error() -> None:
+    """A few huge daily returns annualised over 252 periods overflow a float: +inf, where
+    Python's float power raised OverflowError (a traceback from `workbench run` on an
+    absurd position size)."""
+    assert m.cagr([1000.0, 5.0]) == math.inf
+    assert m.cagr([1000.0, -1.0]) != m.cagr([1000.0, -1.0])  # lost everything: NaN
+
+
 def test_cagr_and_total_return_by_hand() -> None:
     assert m.total_return([0.10, -0.10]) == pytest.approx(-0.01)
     assert m.cagr([0.10, -0.10], periods_per_year=2) == pytest.approx(-0.01)

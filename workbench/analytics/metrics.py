@@ -9,6 +9,7 @@ quantstats' ``stats.py`` where it has the figure; where they differ the docstrin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,7 +36,8 @@ def cagr(returns: ArrayLike, periods_per_year: float = 252) -> float:
     """Compound annual growth rate: ``(1 + total) ** (periods_per_year / n) - 1``.
 
     Annualised by the number of periods (not calendar days, unlike quantstats which uses
-    calendar days / 365); NaN when the account lost everything (``1 + total <= 0``).
+    calendar days / 365); NaN when the account lost everything (``1 + total <= 0``); +inf when
+    the annualised growth exceeds a float.
     """
     r = _clean(returns)
     if not r.size:
@@ -43,7 +45,10 @@ def cagr(returns: ArrayLike, periods_per_year: float = 252) -> float:
     growth = float(np.prod(1.0 + r))
     if growth <= 0:
         return NAN
-    return growth ** (periods_per_year / r.size) - 1.0
+    try:
+        return growth ** (periods_per_year / r.size) - 1.0
+    except OverflowError:
+        return math.inf
 
 
 def volatility(returns: ArrayLike, periods_per_year: float = 252) -> float:
