@@ -50,3 +50,14 @@ def test_walkforward_bad_fees_is_one_line_naming_the_file(
     captured = capsys.readouterr()
     assert code == 2 and captured.out == ""
     assert f"{spec}: fees: spec 'per-ordr:1'" in captured.err and captured.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("workers", ["0", "-2"])
+def test_grid_and_walkforward_refuse_non_positive_workers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: str
+) -> None:
+    """``grid --workers 0`` silently ran on every core (0 read as 'not given')."""
+    for command in ("grid", "walkforward"):
+        code = main([command, str(tmp_path / "spec.toml"), "--workers", workers])
+        err = capsys.readouterr().err
+        assert code == 2 and f"--workers must be >= 1, got {workers}" in err

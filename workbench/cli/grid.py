@@ -28,6 +28,8 @@ def register(subparsers: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
     spec = load_grid(args.grid)
     if args.workers is not None:
         spec = spec.model_copy(update={"workers": args.workers})

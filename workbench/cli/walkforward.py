@@ -33,6 +33,8 @@ def register(subparsers: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
     if args.out:
         check_out_folder(args.out, ("walk_forward.json",), "a walk-forward folder")
     spec = load_walkforward_spec(args.spec)
