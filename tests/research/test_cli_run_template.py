@@ -66,3 +66,20 @@ def test_mode_with_a_template_is_refused_not_ignored(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--mode" in err and "short-straddle" in err
     assert not out.exists() and not (tmp_path / "reports").exists()
+
+
+def test_saving_a_result_over_a_dataset_is_refused(nifty_tiny: Path) -> None:
+    from workbench import run_backtest
+
+    day = "2024-01-02"
+    result = run_backtest(
+        "workbench.strategies.short_straddle:IntradayShortStraddle",
+        data=nifty_tiny,
+        start=day,
+        end=day,
+        executor="serial",
+        progress=False,
+    )
+    with pytest.raises(ValueError, match="not a run folder"):
+        result.save(nifty_tiny)
+    assert (nifty_tiny / "catalog.json").exists()

@@ -288,6 +288,11 @@ def test_save_writes_three_files_atomically(wf: WalkForwardResult, tmp_path: Pat
     out = tmp_path / "wf"
     out.mkdir()
     (out / "stale.txt").write_text("old")
+    with pytest.raises(ValueError, match="not a walk-forward folder"):
+        wf.save(out)  # a folder of other things is never replaced
+    assert (out / "stale.txt").read_text() == "old"
+    for name in ("walk_forward.json", "windows.csv"):  # an earlier walk-forward output is
+        (out / name).write_text("old")
     wf.save(out)
     assert sorted(p.name for p in out.iterdir()) == [
         "oos_daily.csv",

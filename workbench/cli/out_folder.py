@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from workbench.data.atomic import check_replaceable
+
 
 def check_out_folder(out: str | Path, markers: Sequence[str], what: str) -> None:
     """Raise ``ValueError`` naming ``out`` unless a command may replace it.
@@ -25,16 +27,4 @@ def check_out_folder(out: str | Path, markers: Sequence[str], what: str) -> None
     what
         What such a folder is called in the message, e.g. ``"a run folder"``.
     """
-    out = Path(out)
-    if not out.exists() and not out.is_symlink():
-        return
-    if not out.is_dir() or out.is_symlink():
-        raise ValueError(f"--out {out}: is a file, not {what}; choose a new or empty folder")
-    entries = sorted(p.name for p in out.iterdir())
-    if not entries or all((out / m).is_file() for m in markers):
-        return
-    shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
-    raise ValueError(
-        f"--out {out}: not {what} (it holds {shown}); it would be replaced, so choose a new or "
-        "empty folder"
-    )
+    check_replaceable(out, markers, what, label="--out")

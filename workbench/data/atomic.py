@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
@@ -105,3 +106,57 @@ def sweep_temporaries(folder: Path) -> list[Path]:
                 entry.unlink()
             removed.append(entry)
     return removed
+
+
+def check_replaceable(out: Path | str, markers: Sequence[str], what: str, *, label: str = "out") -> None:
+    """Raise ``ValueError`` naming ``out`` unless it may be replaced by a folder of ``what``.
+
+    Results are saved by renaming a finished temporary folder over ``out``, which removes what
+    was there; that is allowed only when ``out`` is absent, an empty folder, or a folder holding
+    every one of ``markers`` (the same kind of output written before). A file, a dataset or a
+    folder of other things is refused before anything is written.
+    """
+    out = Path(out)
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir() or out.is_symlink():
+        raise ValueError(f"{label} {out}: is a file, not {what}; choose a new or empty folder")
+    entries = sorted(p.name for p in out.iterdir())
+    if not entries or all((out / m).is_file() for m in markers):
+        return
+    shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+    raise ValueError(
+        f"{label} {out}: not {what} (it holds {shown}); it would be replaced, so choose a new or "
+        "empty folder"
+    )
+
+
+@contextlib.contextmanager
+def replace_folder(out: Path | str, markers: Sequence[str], what: str) -> Iterator[Path]:
+    """Write a folder atomically: yields a temporary folder beside ``out``; when the block ends
+    without an error its files are fsynced, it gets the umask's permissions and is renamed over
+    ``out`` (the old folder removed); on an error it is removed and ``out`` is untouched.
+    ``out`` must pass :func:`check_replaceable`."""
+    out = Path(out)
+    check_replaceable(out, markers, what)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=TEMP_SUFFIX, dir=out.parent))
+    try:
+        yield tmp
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+                default_mode(path)
+        default_mode(tmp)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}{TEMP_SUFFIX}")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+        _fsync_dir(out.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

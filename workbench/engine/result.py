@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
+from workbench.data.atomic import replace_folder
 from workbench.engine.tradebook import TRADEBOOK_SCHEMA, read_tradebook, write_tradebook
 
 DAILY_COLUMNS: tuple[str, ...] = (
@@ -120,11 +118,13 @@ class BacktestResult:
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, out: str | Path) -> Path:
-        """Write the run folder ``out`` atomically (see the module docstring); returns ``out``."""
+        """Write the run folder ``out`` atomically (see the module docstring); returns ``out``.
+
+        ``out`` must be absent, empty or an earlier run folder: a file, a dataset or any other
+        folder is refused (``ValueError`` naming it) rather than replaced.
+        """
         out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-        try:
+        with replace_folder(out, ("manifest.json", "tradebook.parquet"), "a run folder") as tmp:
             write_tradebook(self.tradebook_table, tmp / "tradebook.parquet")
             # money and Greeks rounded to 1e-6 for readability (binary noise such as
             # -408.7399999999998); the invariants were checked to the cent before rounding
@@ -132,19 +132,6 @@ class BacktestResult:
             self.days.to_csv(tmp / "days.csv", index=False, lineterminator="\n")
             _write_json(tmp / "metrics.json", self.metrics)
             _write_json(tmp / "manifest.json", self.manifest)
-            for name in FILES:
-                with open(tmp / name, "rb") as fh:
-                    os.fsync(fh.fileno())
-            if out.exists():
-                old = out.with_name(f".{out.name}.old-{os.getpid()}")
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return out
 
     @classmethod

@@ -15,8 +15,6 @@ import base64
 import io
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from workbench.data.atomic import default_mode
+from workbench.data.atomic import replace_folder
 from workbench.research.basket import Basket
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
@@ -128,9 +126,7 @@ def write_basket(basket: Basket, out: str | Path, *, capital: float, title: str 
     from workbench.analytics.tearsheet import render_tearsheet
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with replace_folder(out, ("basket.html", "manifest.json"), "a basket folder") as tmp:
         manifest = {**basket.manifest, "capital": capital, "title": title}
         analysis = analyse(basket, capital=capital)
         metrics = jsonable({**basket.metrics, **analysis.metrics, **analysis.trade_metrics})
@@ -159,11 +155,4 @@ def write_basket(basket: Basket, out: str | Path, *, capital: float, title: str 
             end=str(pd.Timestamp(basket.daily["date"].max()).date()) if len(basket.daily) else "",
         )
         (tmp / "basket.html").write_text(html, encoding="utf-8")
-        default_mode(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out

@@ -27,9 +27,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
-import os
-import shutil
-import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +38,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from workbench.data.atomic import replace_folder
 from workbench.research.sweep import RunTask, executor_scope, run_tasks
 from workbench.research.templates import StrategyTemplate, TemplateRepository
 
@@ -275,9 +273,9 @@ class EventComparison:
         """Write ``paths.csv``, ``summary.csv`` and ``event.json`` (the preset, the materialised
         range, the capital) into ``out`` atomically (a temporary folder renamed into place)."""
         out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-        try:
+        with replace_folder(
+            out, ("event.json", "summary.csv"), "an event comparison folder"
+        ) as tmp:
             self.paths.to_csv(tmp / "paths.csv", lineterminator="\n")
             self.summary.to_csv(tmp / "summary.csv", index=False, lineterminator="\n")
             document = {
@@ -288,19 +286,6 @@ class EventComparison:
                 "ranking": list(RANKING),
             }
             (tmp / "event.json").write_text(json.dumps(document, indent=2) + "\n")
-            for name in ("paths.csv", "summary.csv", "event.json"):
-                with open(tmp / name, "rb") as fh:
-                    os.fsync(fh.fileno())
-            if out.exists():
-                old = out.with_name(f".{out.name}.old-{os.getpid()}")
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return out
 
 

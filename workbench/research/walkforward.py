@@ -27,9 +27,6 @@ import concurrent.futures as cf
 import itertools
 import json
 import math
-import os
-import shutil
-import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +38,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from workbench.data.atomic import replace_folder
 from workbench.research.sweep import (
     RunRecord,
     RunTask,
@@ -334,9 +332,9 @@ class WalkForwardResult:
         """Write ``walk_forward.json``, ``oos_daily.csv`` and ``windows.csv`` into ``out``
         atomically (a temporary folder renamed into place); returns ``out``."""
         out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-        try:
+        with replace_folder(
+            out, ("walk_forward.json", "windows.csv"), "a walk-forward folder"
+        ) as tmp:
             table = self.windows.drop(columns=["params"])
             table.to_csv(tmp / "windows.csv", index=False, lineterminator="\n")
             self.oos_daily.round(6).to_csv(tmp / "oos_daily.csv", index=False, lineterminator="\n")
@@ -349,19 +347,6 @@ class WalkForwardResult:
             }
             text = json.dumps(_jsonable(document), indent=2, sort_keys=False, allow_nan=False)
             (tmp / "walk_forward.json").write_text(text + "\n", encoding="utf-8")
-            for name in ("walk_forward.json", "oos_daily.csv", "windows.csv"):
-                with open(tmp / name, "rb") as fh:
-                    os.fsync(fh.fileno())
-            if out.exists():
-                old = out.with_name(f".{out.name}.old-{os.getpid()}")
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return out
 
 
