@@ -83,3 +83,28 @@ def test_saving_a_result_over_a_dataset_is_refused(nifty_tiny: Path) -> None:
     with pytest.raises(ValueError, match="not a run folder"):
         result.save(nifty_tiny)
     assert (nifty_tiny / "catalog.json").exists()
+
+
+def test_a_range_without_data_is_an_error_naming_the_dataset_range(nifty_tiny: Path) -> None:
+    from workbench import run_backtest
+
+    strategy = "workbench.strategies.short_straddle:IntradayShortStraddle"
+    with pytest.raises(ValueError, match=r"it covers 2024-01-02 \.\. 2024-01-03"):
+        run_backtest(
+            strategy,
+            data=nifty_tiny,
+            start="2025-01-01",
+            end="2025-02-01",
+            executor="serial",
+            progress=False,
+        )
+    # trading days of the range before the dataset's first day are reported as skipped
+    result = run_backtest(
+        strategy,
+        data=nifty_tiny,
+        start="2024-01-01",
+        end="2024-01-03",
+        executor="serial",
+        progress=False,
+    )
+    assert result.metrics["days_skipped"] == 1

@@ -196,14 +196,22 @@ def _run_positional(
 def _run_days(
     store: Any, underlying: str, start: date | None, end: date | None
 ) -> tuple[list[date], list[tuple[date, str]]]:
-    """Days to simulate (dataset days with spot data in range) and calendar days without data."""
-    have = [
-        d
-        for d in store.days(underlying)
-        if (start is None or d >= start) and (end is None or d <= end)
-    ]
-    lo = start or (have[0] if have else None)
-    hi = end or (have[-1] if have else None)
+    """Days to simulate (dataset days with spot data in range) and calendar days without data.
+
+    A range with no dataset day at all is an error naming the dataset's own range. Trading days
+    of the requested range without data (gaps, or days before the dataset's first day) are
+    reported as skipped with their reason.
+    """
+    available = store.days(underlying)
+    have = [d for d in available if (start is None or d >= start) and (end is None or d <= end)]
+    if not have:
+        covered = f"{available[0]} .. {available[-1]}" if available else "no days"
+        raise ValueError(
+            f"no {underlying} data between {start or 'the start'} and {end or 'the end'} in "
+            f"dataset {store.path}: it covers {covered}"
+        )
+    lo = start or have[0]
+    hi = end or have[-1]
     missing: list[tuple[date, str]] = []
     if lo is not None and hi is not None:
         try:
