@@ -441,3 +441,16 @@ def test_cli_prints_table_and_decay(
     bad = tmp_path / "bad.toml"
     bad.write_text("template = 3\n")
     assert main(["walkforward", str(bad)]) == 2
+
+
+def test_spec_with_a_bad_grid_value_fails_before_any_window(tmp_path: Path) -> None:
+    from workbench.research.templates import TemplateError
+    from workbench.research.walkforward import load_walkforward_spec, run_walkforward_spec
+
+    path = tmp_path / "wf.toml"
+    path.write_text(
+        'template = "short-straddle"\ndata = "does-not-matter"\n[grid]\nstop_loss_pct = [0.2, "x"]\n'
+        "[windows]\ntrain = 20\nvalidate = 5\ntest = 5\n"
+    )
+    with pytest.raises(TemplateError, match="stop_loss_pct='x'"):
+        run_walkforward_spec(load_walkforward_spec(path), progress=False)

@@ -724,6 +724,12 @@ def run_walkforward_spec(
     repo = templates if templates is not None else TemplateRepository()
     template = repo.get(spec.template)
     template.validate_params(spec.overrides)
+    # every combination is checked before any window runs: a bad value would otherwise fail
+    # in every window while the best of the others was chosen without a word
+    from workbench.research.sweep import expand_grid
+
+    for combination in expand_grid(spec.grid):
+        template.validate_params({**spec.overrides, **combination})
     return walk_forward(
         template,
         spec.grid,
