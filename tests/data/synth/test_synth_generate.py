@@ -95,6 +95,41 @@ def test_a_dataset_from_another_source_is_not_replaced(
         generate("nifty-intraday", out, seed=1, start="2024-01-02", days=1, progress=False)
 
 
+def test_a_synthetic_dataset_extended_by_an_ingest_is_not_replaced(
+    tmp_path: Path, nifty_dataset: tuple[Path, Catalog]
+) -> None:
+    import shutil
+
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root, _ = nifty_dataset
+    out = tmp_path / "mixed"
+    shutil.copytree(root, out)
+    writer = DatasetWriter(
+        out,
+        name="mixed",
+        venue="NSE",
+        timezone="Asia/Kolkata",
+        bar_interval="1min",
+        source="nse-chain x.csv",
+    )
+    frame = pq.read_table(root / "spot" / "NIFTY" / "2024" / "2024-01-02.parquet").to_pandas()
+    frame["ts"] = frame["ts"] + pd.Timedelta(days=7)
+    later = pa.Table.from_pandas(frame, preserve_index=False)
+    writer.write_spot(
+        "NIFTY",
+        "2024-01-09",
+        later,
+    )
+    writer.finalize()
+    assert "; nse-chain x.csv" in Catalog.load(out).source
+    with pytest.raises(ValueError, match="not a synthetic one"):
+        generate("nifty-intraday", out, seed=1, start="2024-01-02", days=1, progress=False)
+    assert (out / "spot" / "NIFTY" / "2024" / "2024-01-09.parquet").exists()
+
+
 def test_a_synthetic_dataset_is_replaced_whole(tmp_path: Path) -> None:
     out = tmp_path / "synth"
     generate("nifty-intraday", out, seed=1, start="2024-01-02", days=2, progress=False, workers=1)

@@ -54,7 +54,9 @@ def check_out(out: Path) -> None:
         catalog = Catalog.load(out)
     except (DatasetError, OSError, ValueError) as exc:
         raise ValueError(f"out {str(out)!r}: cannot read its catalog ({exc})") from None
-    if not catalog.source.startswith(SOURCE_PREFIX):
+    # a synthetic dataset later extended by an ingest has "<synthetic>; <ingest source>": its
+    # real rows must not be deleted by a re-synth
+    if not catalog.source.startswith(SOURCE_PREFIX) or "; " in catalog.source:
         raise ValueError(
             f"out {str(out)!r} holds dataset {catalog.name!r} from source {catalog.source!r}, "
             "not a synthetic one; refusing to replace it"
