@@ -129,7 +129,7 @@ def write_basket(basket: Basket, out: str | Path, *, capital: float, title: str 
     with replace_folder(out, ("basket.html", "manifest.json"), "a basket folder") as tmp:
         manifest = {**basket.manifest, "capital": capital, "title": title}
         analysis = analyse(basket, capital=capital)
-        metrics = jsonable({**basket.metrics, **analysis.metrics, **analysis.trade_metrics})
+        metrics = jsonable({**analysis.metrics, **analysis.trade_metrics, **basket.metrics})
         basket.tradebook.to_parquet(tmp / "tradebook.parquet", index=False)
         basket.daily.to_csv(tmp / "daily.csv", index=False, lineterminator="\n")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str))

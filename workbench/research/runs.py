@@ -133,9 +133,10 @@ def run_template(
     result.manifest["capital"] = capital
     analysis = analyse(result, capital=capital)
     # metrics.json: the engine's headline figures extended by the analytics layer's
-    result.metrics.update(
-        jsonable({**analysis.metrics, **analysis.trade_metrics, **analysis.costs})
-    )
+    # (the engine's own figures win where both name one, e.g. trades = finished round trips)
+    extra = jsonable({**analysis.metrics, **analysis.trade_metrics, **analysis.costs})
+    for key, value in extra.items():
+        result.metrics.setdefault(key, value)
     result.save(out)
     render_tearsheet(
         result, out / "tearsheet.html", analysis=analysis, title=f"{spec.ref} {out.name}"
