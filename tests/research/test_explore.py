@@ -67,3 +67,8 @@ def test_payoff_of_a_short_straddle_by_hand(nifty_tiny: Path) -> None:
 def test_explorer_panel_builds(nifty_tiny: Path) -> None:
     panel = ex.explorer(nifty_tiny)
     assert panel.children
+    tabs = panel.children[1]
+    chain_out, smile_out = tabs.children[0], tabs.children[1]
+    # the chain and the smile of the first day's nearest expiry are shown from the start
+    assert chain_out.outputs and "text/html" in chain_out.outputs[0]["data"]
+    assert smile_out.outputs and "image/png" in smile_out.outputs[0]["data"]

@@ -11,6 +11,7 @@ or before 10:30 (its age in minutes is the ``lag`` column), never a later one.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -243,10 +244,26 @@ def replay_figure(store: MarketStore, run_folder: str | Path, day: date) -> Figu
     return fig
 
 
+def _show(out: Any, thing: Any) -> None:
+    """Replace an Output widget's content with ``thing``.
+
+    Sets the widget's outputs directly rather than capturing with ``with out: display(...)``:
+    capture routes messages through the kernel's parent header, which headless executors
+    (papermill/nbclient) handle unreliably; setting the state renders the same in JupyterLab.
+    """
+    if isinstance(thing, Figure):  # as PNG whatever the matplotlib backend
+        from IPython.display import Image
+
+        buffer = io.BytesIO()
+        thing.savefig(buffer, format="png", dpi=100)
+        thing = Image(data=buffer.getvalue(), format="png")
+    out.outputs = ()
+    out.append_display_data(thing)
+
+
 def explorer(data: str | Path, run_folder: str | Path | None = None) -> Any:
     """The ipywidgets panel for ``notebooks/explore.ipynb``."""
     import ipywidgets as w
-    from IPython.display import display
 
     store = MarketStore(data)
     underlyings = store.underlyings()
@@ -275,9 +292,13 @@ def explorer(data: str | Path, run_folder: str | Path | None = None) -> Any:
     def on_day(*_: Any) -> None:
         if d.value is None:
             return
-        e.options = store.expiries(u.value, d.value)
         state["book"] = PayoffBook(u.value, d.value)
-        refresh()
+        expiries = store.expiries(u.value, d.value)
+        e.options = expiries
+        if expiries and e.value not in expiries:
+            e.value = expiries[0]  # refreshes through the observer
+        else:
+            refresh()
 
     def refresh(*_: Any) -> None:
         if d.value is None or e.value is None:
@@ -294,16 +315,13 @@ def explorer(data: str | Path, run_folder: str | Path | None = None) -> Any:
             (smile_out, smile_figure(chain, spot, title=f"{u.value} {e.value} at {now}")),
             (payoff_out, payoff_figure(state["book"], spot, now)),
         ):
-            out.clear_output(wait=True)
-            with out:
-                display(thing)
+            _show(out, thing)
 
     def on_add(*_: Any) -> None:
         chain = state["chain"]
         row = chain[(chain["strike"] == strike.value) & (chain["right"] == right.value)]
         if row.empty:
-            with payoff_out:
-                print(f"no {right.value} at strike {strike.value} in this expiry")
+            payoff_out.append_stdout(f"no {right.value} at strike {strike.value} in this expiry\n")
             return
         price = (
             float(row["mid"].iloc[0])
@@ -326,10 +344,10 @@ def explorer(data: str | Path, run_folder: str | Path | None = None) -> Any:
         refresh()
 
     def on_replay(*_: Any) -> None:
-        replay_out.clear_output(wait=True)
-        with replay_out:
-            if run_box.value.strip():
-                display(replay_figure(store, run_box.value.strip(), d.value))
+        if run_box.value.strip():
+            _show(replay_out, replay_figure(store, run_box.value.strip(), d.value))
+        else:
+            replay_out.outputs = ()
 
     u.observe(on_underlying, "value")
     d.observe(on_day, "value")
