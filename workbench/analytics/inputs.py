@@ -17,26 +17,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from workbench.engine.result import DAILY_COLUMNS
+
 #: Daily-path columns every analysis needs.
 DAILY_REQUIRED: tuple[str, ...] = ("date", "pnl", "equity")
-#: Daily-path numeric columns read when present (missing ones are filled with NaN / 0).
-DAILY_NUMERIC: tuple[str, ...] = (
-    "pnl",
-    "realized",
-    "unrealized",
-    "fees",
-    "cash",
-    "mtm",
-    "equity",
-    "open_legs",
-    "delta",
-    "gamma",
-    "vega",
-    "theta",
-    "margin",
-    "spot_close",
-    "fills",
-    "refused_fills",
+#: Daily-path numeric columns read when present (missing ones are filled with NaN / 0): the
+#: engine's daily columns less the date and the text/flag ones.
+DAILY_NUMERIC: tuple[str, ...] = tuple(
+    c for c in DAILY_COLUMNS if c not in ("date", "skipped", "skip_reason", "warnings")
 )
 #: Tradebook columns the per-trade table needs (INTERFACES.md, engine section).
 TRADEBOOK_REQUIRED: tuple[str, ...] = (

@@ -28,7 +28,7 @@ from workbench.engine.context import BarContext
 from workbench.engine.selection import ExpiryRule, LiquidityFilter, Selection, resolve_expiry
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Side
-from workbench.strategies.marks import cost_to_close, credit_exit_reason, opening_credit
+from workbench.strategies.marks import credit_position_exit
 
 __all__ = ["WeeklyIronCondor"]
 
@@ -140,16 +140,11 @@ class WeeklyIronCondor(Strategy):
 
     def exit_check(self, bar: BarContext) -> str | None:
         c = self.config
-        legs = list(self.positions.values())
-        reason = credit_exit_reason(
-            opening_credit(legs),
-            cost_to_close(bar, legs),
+        return credit_position_exit(
+            bar,
+            self.positions.values(),
             profit_target_pct=c.profit_target_pct,
             stop_loss_pct=c.stop_loss_pct,
+            dte=self.dte(bar),
+            dte_exit=c.exit_dte,
         )
-        if reason is not None:
-            return reason
-        dte = self.dte(bar)
-        if c.exit_dte is not None and dte is not None and dte <= c.exit_dte:
-            return "dte_exit"
-        return None

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from workbench.engine.context import BarContext
 from workbench.engine.trade import Trade
 
-__all__ = ["cost_to_close", "credit_exit_reason", "opening_credit"]
+__all__ = ["cost_to_close", "credit_exit_reason", "credit_position_exit", "opening_credit"]
 
 
 def opening_credit(trades: Iterable[Trade]) -> float:
@@ -55,4 +55,29 @@ def credit_exit_reason(
         return "profit_target"
     if stop_loss_pct is not None and cost >= credit * (1.0 + stop_loss_pct) - 1e-9:
         return "stop_loss"
+    return None
+
+
+def credit_position_exit(
+    bar: BarContext,
+    trades: Iterable[Trade],
+    *,
+    profit_target_pct: float | None,
+    stop_loss_pct: float | None,
+    dte: int | None,
+    dte_exit: int | None,
+) -> str | None:
+    """Seed 003's exit checks for an open credit position, in order: profit target and stop on
+    the cost to close (:func:`credit_exit_reason`), then ``"dte_exit"`` at ``dte <= dte_exit``."""
+    legs = list(trades)
+    reason = credit_exit_reason(
+        opening_credit(legs),
+        cost_to_close(bar, legs),
+        profit_target_pct=profit_target_pct,
+        stop_loss_pct=stop_loss_pct,
+    )
+    if reason is not None:
+        return reason
+    if dte_exit is not None and dte is not None and dte <= dte_exit:
+        return "dte_exit"
     return None

@@ -26,7 +26,7 @@ from workbench.engine.context import BarContext
 from workbench.engine.selection import LiquidityFilter
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Right
-from workbench.strategies.marks import cost_to_close, credit_exit_reason, opening_credit
+from workbench.strategies.marks import credit_position_exit
 from workbench.strategies.scanner import SpreadScan, scan_credit_spreads
 
 __all__ = ["PutCreditSpread"]
@@ -95,16 +95,11 @@ class PutCreditSpread(Strategy):
 
     def exit_check(self, bar: BarContext) -> str | None:
         c = self.config
-        legs = list(self.positions.values())
-        reason = credit_exit_reason(
-            opening_credit(legs),
-            cost_to_close(bar, legs),
+        return credit_position_exit(
+            bar,
+            self.positions.values(),
             profit_target_pct=c.profit_target_pct,
             stop_loss_pct=c.stop_loss_pct,
+            dte=self.dte(bar),
+            dte_exit=c.dte_exit,
         )
-        if reason is not None:
-            return reason
-        dte = self.dte(bar)
-        if c.dte_exit is not None and dte is not None and dte <= c.dte_exit:
-            return "dte_exit"
-        return None
