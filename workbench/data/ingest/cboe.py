@@ -49,7 +49,7 @@ import pyarrow.compute as pc
 
 from workbench.data.ingest.base import Adapter, InputFile, Staged
 from workbench.data.ingest.csvchunks import CsvChunk, iter_csv_chunks
-from workbench.data.ingest.fields import parse_date, parse_float, parse_int
+from workbench.data.ingest.fields import eod_option_frame, parse_date, parse_float, parse_int
 from workbench.data.ingest.quarantine import BLANK, malformed_rows, reject_all, reject_rows
 from workbench.data.ingest.rules import first_reason, quote_checks
 from workbench.data.ingest.sessions import VenueDays
@@ -230,23 +230,19 @@ class CboeEodAdapter(Adapter):
         rejects = concat_rejects(reject_rows(raw, lines, reasons, file.display), bad_lines)
 
         idx = np.flatnonzero(ok)
-        options = pd.DataFrame(
-            {
-                "underlying": underlying[idx],
-                "day": quote_day[idx],
-                "ts": close_ts[idx],
-                "expiry": expiry.values[idx],
-                "strike": strike.values[idx],
-                "right": right[idx],
-                "open": np.nan,
-                "high": np.nan,
-                "low": np.nan,
-                "close": np.where(last_v[idx] > 0, last_v[idx], np.nan),
-                "bid": bid.values[idx],
-                "ask": ask.values[idx],
-                "volume": ints_or_zero(volume, idx),
-                "oi": ints_or_zero(oi, idx),
-            }
+        options = eod_option_frame(
+            idx,
+            underlying=underlying,
+            day=quote_day,
+            ts=close_ts,
+            expiry=expiry,
+            strike=strike,
+            right=right,
+            last=last_v,
+            bid=bid,
+            ask=ask,
+            volume=volume,
+            oi=oi,
         )
         for field, parsed in greeks.items():
             options[field] = parsed.values[idx]
@@ -345,15 +341,6 @@ class CboeEodAdapter(Adapter):
                 "_rank": 0.0,
             }
         )
-
-
-def ints_or_zero(parsed: object, idx: np.ndarray) -> np.ndarray:
-    from workbench.data.ingest.fields import Parsed
-
-    if not isinstance(parsed, Parsed):
-        return np.zeros(len(idx), dtype=np.int64)
-    values = parsed.values[idx]
-    return np.where(np.isfinite(values), values, 0).astype(np.int64)
 
 
 def combine_chunks(chunks: list[CsvChunk], names: list[str]) -> CsvChunk:

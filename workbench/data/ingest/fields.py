@@ -91,3 +91,51 @@ def parse_datetime(col: pa.ChunkedArray | pa.Array, formats: Sequence[str]) -> P
     values = np.asarray(out.to_numpy(zero_copy_only=False)).astype("datetime64[s]")
     bad = ~missing & np.isnat(values)
     return Parsed(values, missing, bad)
+
+
+def ints_or_zero(parsed: object, idx: np.ndarray) -> np.ndarray:
+    """Whole numbers of a parsed column at ``idx`` (missing and unparsed values 0); zeros when
+    the column is absent (``parsed`` not a :class:`Parsed`)."""
+    if not isinstance(parsed, Parsed):
+        return np.zeros(len(idx), dtype=np.int64)
+    values = parsed.values[idx]
+    return np.where(np.isfinite(values), values, 0).astype(np.int64)
+
+
+def eod_option_frame(
+    idx: np.ndarray,
+    *,
+    underlying: np.ndarray,
+    day: np.ndarray,
+    ts: np.ndarray,
+    expiry: Parsed,
+    strike: Parsed,
+    right: np.ndarray,
+    last: np.ndarray,
+    bid: Parsed,
+    ask: Parsed,
+    volume: object,
+    oi: object,
+) -> pd.DataFrame:
+    """Accepted rows ``idx`` of an end-of-day chain file in the canonical option columns: no
+    open/high/low, the last trade as the close (a last of 0 means none: NaN), bid/ask as quoted,
+    volume and open interest as whole numbers (0 when absent)."""
+    last_v = last[idx]
+    return pd.DataFrame(
+        {
+            "underlying": underlying[idx],
+            "day": day[idx],
+            "ts": ts[idx],
+            "expiry": expiry.values[idx],
+            "strike": strike.values[idx],
+            "right": right[idx],
+            "open": np.nan,
+            "high": np.nan,
+            "low": np.nan,
+            "close": np.where(last_v > 0, last_v, np.nan),
+            "bid": bid.values[idx],
+            "ask": ask.values[idx],
+            "volume": ints_or_zero(volume, idx),
+            "oi": ints_or_zero(oi, idx),
+        }
+    )

@@ -44,13 +44,18 @@ from workbench.data.ingest.cboe import (
     blank_rows,
     combine_chunks,
     concat_rejects,
-    ints_or_zero,
     name_date,
     parse_right,
 )
 from workbench.data.ingest.csvchunks import CsvChunk, iter_csv_chunks
 from workbench.data.ingest.errors import HeaderError
-from workbench.data.ingest.fields import Parsed, parse_date, parse_float, parse_int
+from workbench.data.ingest.fields import (
+    Parsed,
+    eod_option_frame,
+    parse_date,
+    parse_float,
+    parse_int,
+)
 from workbench.data.ingest.quarantine import BLANK, malformed_rows, reject_all, reject_rows
 from workbench.data.ingest.rules import first_reason, quote_checks
 from workbench.data.ingest.sessions import VenueDays
@@ -211,23 +216,19 @@ class OratsAdapter(Adapter):
         ok = reasons == ""
         rejects = concat_rejects(reject_rows(raw, lines, reasons, file.display), bad_lines)
         idx = np.flatnonzero(ok)
-        options = pd.DataFrame(
-            {
-                "underlying": underlying[idx],
-                "day": trade.values[idx],
-                "ts": ts[idx],
-                "expiry": expiry.values[idx],
-                "strike": strike.values[idx],
-                "right": right[idx],
-                "open": np.nan,
-                "high": np.nan,
-                "low": np.nan,
-                "close": np.where(last_v[idx] > 0, last_v[idx], np.nan),
-                "bid": bid.values[idx],
-                "ask": ask.values[idx],
-                "volume": ints_or_zero(volume, idx),
-                "oi": ints_or_zero(oi, idx),
-            }
+        options = eod_option_frame(
+            idx,
+            underlying=underlying,
+            day=trade.values,
+            ts=ts,
+            expiry=expiry,
+            strike=strike,
+            right=right,
+            last=last_v,
+            bid=bid,
+            ask=ask,
+            volume=volume,
+            oi=oi,
         )
         for field, parsed in greeks.items():
             values = parsed.values[idx]
