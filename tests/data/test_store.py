@@ -350,3 +350,82 @@ def test_direct_reads_equal_the_duckdb_query_and_fall_back_when_they_cannot(
         again = store.instruments_arrays(UNDERLYING, DAY, EXPIRY, keys)
         assert store.query_count == before + 1
         assert _same_arrays(again, queried)
+
+
+def _multi_group_dataset(root: Path) -> Path:
+    """Two expiries x 40 strikes x 2 rights x 375 minutes: several row groups per expiry, with
+    instruments of one strike split across a group boundary somewhere."""
+    rows = [
+        (e, 1000.0 + 5 * i, r, range(375))
+        for e in (EXPIRY, EXPIRY2)
+        for i in range(40)
+        for r in ("C", "P")
+    ]
+    w = writer(root)
+    from data_builders import spot_table
+
+    w.write_spot(UNDERLYING, DAY, spot_table(DAY))
+    w.write_options(UNDERLYING, DAY, option_table(DAY, rows))
+    w.finalize()
+    return root
+
+
+def test_one_instrument_is_read_from_its_row_groups_and_equals_the_query(tmp_path: Path) -> None:
+    from workbench.data import store as store_module
+
+    root = _multi_group_dataset(tmp_path / "ds")
+    path = root / "options" / UNDERLYING / "2024" / f"{DAY.isoformat()}.parquet"
+    meta = pq.read_metadata(path)
+    names = meta.schema.to_arrow_schema().names
+    # a strike whose call and put sit in different row groups, to exercise the right filter
+    i_k = names.index("strike")
+    edges = [meta.row_group(g).column(i_k).statistics.max for g in range(meta.num_row_groups)]
+    with MarketStore(root) as store:
+        for expiry, strike in [(EXPIRY, 1000.0), (EXPIRY2, 1195.0), (EXPIRY, edges[0])]:
+            for right in ("C", "P"):
+                contract = OptionContract(UNDERLYING, expiry, strike, right)
+                before = store.query_count, store.direct_reads
+                direct = store.instrument_arrays(contract, DAY)
+                assert (store.query_count, store.direct_reads) == (before[0], before[1] + 1)
+                queried = store._query_numpy(
+                    path,
+                    "options",
+                    UNDERLYING,
+                    DAY,
+                    store_module._INSTRUMENT_SQL,
+                    {"expiry": expiry, "strike": strike, "right": right},
+                )
+                assert len(direct["ts"]) == 375
+                assert _same_arrays(direct, queried), (expiry, strike, right)
+        # an instrument that is not listed: empty arrays with the query's dtypes, no query
+        before = store.query_count
+        none = store.instrument_arrays(OptionContract(UNDERLYING, EXPIRY, 1002.5, "C"), DAY)
+        assert store.query_count == before
+        assert all(len(v) == 0 for v in none.values()) and none["ts"].dtype.kind == "M"
+
+
+def test_files_of_an_older_codec_read_the_same(tmp_path: Path) -> None:
+    """The writer's codec (LZ4_RAW) and files written with snappy give identical arrays."""
+    root = _multi_group_dataset(tmp_path / "ds")
+    path = root / "options" / UNDERLYING / "2024" / f"{DAY.isoformat()}.parquet"
+    con = duckdb.connect()
+    codecs = con.execute(
+        "SELECT DISTINCT compression FROM parquet_metadata($p)", {"p": str(path)}
+    ).fetchall()
+    assert codecs == [("LZ4_RAW",)]
+    contract = OptionContract(UNDERLYING, EXPIRY2, 1100.0, "P")
+    keys = [(1090.0, "C"), (1100.0, "P"), (1105.0, "C")]
+    with MarketStore(root) as store:
+        one = store.instrument_arrays(contract, DAY)
+        several = store.instruments_arrays(UNDERLYING, DAY, EXPIRY2, keys)
+        table = pq.read_table(path)
+        meta = pq.read_metadata(path)
+        with pq.ParquetWriter(path, table.schema, compression="snappy") as out:
+            start = 0
+            for g in range(meta.num_row_groups):  # the same row groups, another codec
+                rows = meta.row_group(g).num_rows
+                out.write_table(table.slice(start, rows), row_group_size=rows)
+                start += rows
+        assert pq.read_metadata(path).row_group(0).column(0).compression == "SNAPPY"
+        assert _same_arrays(store.instrument_arrays(contract, DAY), one)
+        assert _same_arrays(store.instruments_arrays(UNDERLYING, DAY, EXPIRY2, keys), several)

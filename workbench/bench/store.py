@@ -5,8 +5,9 @@ size (375 one-minute bars x 40 strikes x 2 rights x 4 expiries = 120,000 option 
 then times, in the same run:
 
 - ``cache``: ``DayCache.series(contract)`` for instruments not yet held (each a real fetch:
-  one prepared, parameter-bound DuckDB query on the store's persistent connection, then the
-  split into NumPy arrays and the per-tick lookup tables);
+  the row group(s) that can hold the instrument, chosen from the file's footer statistics and
+  read with PyArrow -- a parameter-bound DuckDB query on the store's persistent connection for a
+  file whose footer cannot tell -- then the split into NumPy arrays);
 - ``fresh``: the same rows with a new ``duckdb.connect()`` per fetch (the naive baseline);
 - for context, one expiry's chain through ``DayCache.chain`` and the file's row groups.
 

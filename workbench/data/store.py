@@ -20,14 +20,16 @@ thread (the engine runs days in processes, each opening its own store).
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workbench.data import layout
@@ -84,6 +86,55 @@ _NUMPY_DTYPES: dict[str, dict[str, np.dtype]] = {
 _EXPIRIES_SQL = "SELECT DISTINCT expiry FROM read_parquet($path) ORDER BY expiry"
 
 
+class _OpenFile(NamedTuple):
+    """A parsed Parquet footer and, for option files, :func:`_group_index` of its row groups."""
+
+    file: pq.ParquetFile
+    groups: list[tuple[int, date, float, float]] | None
+
+
+def _group_index(meta: pq.FileMetaData) -> list[tuple[int, date, float, float]] | None:
+    """``[(group, expiry, strike_min, strike_max)]`` of an option file's non-empty row groups,
+    from the footer statistics; ``None`` when a group lacks them, holds nulls or mixes expiries
+    (files :class:`~workbench.data.writer.DatasetWriter` did not write), so callers query."""
+    names = meta.schema.names
+    i_exp, i_k = names.index("expiry"), names.index("strike")
+    index: list[tuple[int, date, float, float]] = []
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        if group.num_rows == 0:
+            continue
+        e_stats = group.column(i_exp).statistics
+        k_stats = group.column(i_k).statistics
+        if e_stats is None or k_stats is None:
+            return None
+        if not (e_stats.has_min_max and k_stats.has_min_max) or e_stats.null_count:
+            return None
+        lo, hi = e_stats.min, e_stats.max
+        if lo != hi or not isinstance(lo, date):
+            return None
+        index.append((g, lo, float(k_stats.min), float(k_stats.max)))
+    return index
+
+
+@functools.lru_cache(maxsize=64)
+def _schema(kind: layout.Kind, names: tuple[str, ...]) -> pa.Schema:
+    """:func:`schema_for`, memoised on the column names (the direct reads check every table)."""
+    return schema_for(kind, list(names))
+
+
+def _rights(column: pa.ChunkedArray) -> np.ndarray | None:
+    """A ``right`` column as the object array of "C"/"P" a DuckDB ``fetchnumpy`` gives, built
+    from two comparisons instead of one Python string per row; ``None`` for any other value."""
+    is_call = pc.equal(column, "C").to_numpy(zero_copy_only=False)
+    is_put = pc.equal(column, "P").to_numpy(zero_copy_only=False)
+    if not bool((is_call | is_put).all()):
+        return None
+    out = np.full(len(is_call), "P", dtype=object)
+    out[is_call] = "C"
+    return out
+
+
 def _as_day(value: date | datetime | str) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -124,7 +175,7 @@ class MarketStore:
         self.query_count = 0
         #: Reads answered from Parquet row groups directly (footer statistics, no query).
         self.direct_reads = 0
-        self._footers: dict[Path, tuple[tuple[int, int], pq.ParquetFile]] = {}
+        self._footers: dict[Path, tuple[tuple[int, int], _OpenFile]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -222,24 +273,10 @@ class MarketStore:
 
     def _footer_expiries(self, path: Path) -> list[date] | None:
         """Expiries from row-group statistics, or ``None`` when the footer cannot tell."""
-        meta = self._parquet_file(path, "options").metadata
-        names = meta.schema.names
-        if "expiry" not in names:
-            raise self._diagnose(path, "options", None, str(names))
-        column = names.index("expiry")
-        found: set[date] = set()
-        for g in range(meta.num_row_groups):
-            group = meta.row_group(g)
-            if group.num_rows == 0:
-                continue
-            stats = group.column(column).statistics
-            if stats is None or not stats.has_min_max or stats.null_count:
-                return None
-            lo, hi = stats.min, stats.max
-            if lo != hi or not isinstance(lo, date):
-                return None
-            found.add(lo)
-        return sorted(found)
+        index = self._open(path, "options").groups
+        if index is None:
+            return None
+        return sorted({expiry for _, expiry, _, _ in index})
 
     # -- NumPy readers for the day cache ---------------------------------------------------
     # Same queries, results as ``{column: ndarray}`` (``fetchnumpy``): the cache needs NumPy
@@ -257,13 +294,16 @@ class MarketStore:
         return self._query_numpy(path, "spot", underlying, day, _SPOT_SQL, {})
 
     def instrument_arrays(self, contract: OptionContract, day: date | str) -> dict[str, np.ndarray]:
-        """:meth:`read_instrument` as NumPy arrays (zero-length if it did not trade)."""
+        """:meth:`read_instrument` as NumPy arrays (zero-length if it did not trade); read from
+        the row groups that can hold it when the footer allows (see :meth:`_direct_arrays`)."""
         path = self.options_path(contract.underlying, day)
-        params = {
-            "expiry": contract.expiry,
-            "strike": float(contract.strike),
-            "right": str(contract.right),
-        }
+        strike, right = float(contract.strike), str(contract.right)
+        self._check_exists(path, "options", contract.underlying, day)
+        direct = self._direct_arrays(path, "options", (contract.expiry, strike, strike))
+        if direct is not None:
+            keep = direct["right"] == right
+            return direct if keep.all() else {name: col[keep] for name, col in direct.items()}
+        params = {"expiry": contract.expiry, "strike": strike, "right": right}
         return self._query_numpy(path, "options", contract.underlying, day, _INSTRUMENT_SQL, params)
 
     def instruments_arrays(
@@ -318,9 +358,10 @@ class MarketStore:
     # order for about half that. Anything unusual (missing statistics, nulls, a non-canonical
     # schema) goes back to the DuckDB query, which also produces the precise errors.
 
-    def _parquet_file(self, path: Path, kind: layout.Kind) -> pq.ParquetFile:
-        """The open :class:`pyarrow.parquet.ParquetFile` of ``path`` (footer parsed once; a file
-        replaced since, by size or mtime, is reopened). A few recent files are kept."""
+    def _open(self, path: Path, kind: layout.Kind) -> _OpenFile:
+        """The parsed footer of ``path`` and, for option files, its row-group index (parsed
+        once; a file replaced since, by size or mtime, is reopened). A few recent files are kept.
+        """
         try:
             st = path.stat()
             stamp = (st.st_mtime_ns, st.st_size)
@@ -330,38 +371,33 @@ class MarketStore:
             pf = pq.ParquetFile(path)
         except (pa.ArrowInvalid, OSError):
             raise self._diagnose(path, kind, None, "an unreadable footer") from None
+        names = pf.metadata.schema.names
+        if kind == "options" and ("expiry" not in names or "strike" not in names):
+            raise self._diagnose(path, kind, None, str(names))
+        opened = _OpenFile(pf, _group_index(pf.metadata) if kind == "options" else None)
         if len(self._footers) >= 4:
             self._footers.pop(next(iter(self._footers)))
-        self._footers[path] = (stamp, pf)
-        return pf
+        self._footers[path] = (stamp, opened)
+        return opened
 
     def _direct_arrays(
         self, path: Path, kind: layout.Kind, window: tuple[date, float, float] | None
     ) -> dict[str, np.ndarray] | None:
         """The file's rows (options: of one expiry with ``lo <= strike <= hi``) as the NumPy
         arrays :meth:`_query_numpy` would return, or ``None`` to fall back to the query."""
-        pf = self._parquet_file(path, kind)
-        meta = pf.metadata
-        names = meta.schema.names
-        groups = list(range(meta.num_row_groups))
-        if window is not None:
-            expiry, lo, hi = window
-            if "expiry" not in names or "strike" not in names:
+        opened = self._open(path, kind)
+        pf = opened.file
+        if window is None:
+            groups = list(range(pf.metadata.num_row_groups))
+        else:
+            if opened.groups is None:
                 return None
-            i_exp, i_k = names.index("expiry"), names.index("strike")
-            groups = []
-            for g in range(meta.num_row_groups):
-                group = meta.row_group(g)
-                if group.num_rows == 0:
-                    continue
-                e_stats = group.column(i_exp).statistics
-                k_stats = group.column(i_k).statistics
-                if e_stats is None or k_stats is None:
-                    return None
-                if not (e_stats.has_min_max and k_stats.has_min_max):
-                    return None
-                if e_stats.min <= expiry <= e_stats.max and k_stats.min <= hi and k_stats.max >= lo:
-                    groups.append(g)
+            expiry, lo, hi = window
+            groups = [
+                g
+                for g, g_expiry, k_min, k_max in opened.groups
+                if g_expiry == expiry and k_min <= hi and k_max >= lo
+            ]
         try:
             # one thread: these reads are small, and the other cores belong to other days
             table = (
@@ -371,27 +407,34 @@ class MarketStore:
             )
         except (pa.ArrowInvalid, OSError):
             return None
-        if not table.schema.equals(schema_for(kind, table.column_names)):
+        if not table.schema.equals(_schema(kind, tuple(table.column_names))):
             return None
         if any(column.null_count for column in table.columns):
             return None
         if window is not None and table.num_rows:
-            expiry, lo, hi = window
+            # every group read is of this expiry (the index says so); the writer sorts a group
+            # by (strike, right, ts), so the strike window is one slice when strikes ascend
+            _, lo, hi = window
             strike = table.column("strike").to_numpy()
-            keep = (
-                (table.column("expiry").to_numpy() == np.datetime64(expiry, "D"))
-                & (strike >= lo)
-                & (strike <= hi)
-            )
-            if not keep.all():
-                table = table.filter(pa.array(keep))
+            if strike.size > 1 and bool((strike[1:] >= strike[:-1]).all()):
+                a = int(np.searchsorted(strike, lo, side="left"))
+                b = int(np.searchsorted(strike, hi, side="right"))
+                if a or b < table.num_rows:
+                    table = table.slice(a, b - a)
+            else:
+                keep = (strike >= lo) & (strike <= hi)
+                if not keep.all():
+                    table = table.filter(pa.array(keep))
         arrays: dict[str, np.ndarray] = {}
         for name in table.column_names:
             column = table.column(name)
             if name == "expiry":
                 arrays[name] = column.to_numpy().astype(_TS)
             elif name == "right":
-                arrays[name] = column.to_numpy(zero_copy_only=False).astype(object)
+                right = _rights(column)
+                if right is None:
+                    return None
+                arrays[name] = right
             else:
                 arrays[name] = column.to_numpy()
         if kind == "spot":
