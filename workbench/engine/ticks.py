@@ -92,12 +92,14 @@ def align(
 ) -> TickSeries:
     """Align one instrument-day's bars (``ts`` int64 ns, ascending) to ``clock_ns``."""
     ts = np.asarray(ts, dtype=np.int64)
-    close = np.asarray(close, dtype=np.float64)
+    # the arrays kept in the result are copies: the inputs are often views into a whole read
+    # (several instruments' row groups), which a cached series would otherwise keep alive
+    close = np.array(close, dtype=np.float64)
     m = ts.size
     n = clock_ns.size
     nan_rows = np.full(m, np.nan)
-    bid_a = nan_rows if bid is None else np.asarray(bid, dtype=np.float64)
-    ask_a = nan_rows if ask is None else np.asarray(ask, dtype=np.float64)
+    bid_a = nan_rows if bid is None else np.array(bid, dtype=np.float64)
+    ask_a = nan_rows if ask is None else np.array(ask, dtype=np.float64)
     if m and np.any(np.diff(ts) < 0):
         raise ValueError("bars are not sorted by timestamp")
     ticks = np.arange(n, dtype=np.int64)
@@ -148,8 +150,8 @@ def align(
         bid=bid_a,
         ask=ask_a,
         last=close,
-        volume=nan_rows if volume is None else np.asarray(volume, dtype=np.float64),
-        oi=nan_rows if oi is None else np.asarray(oi, dtype=np.float64),
+        volume=nan_rows if volume is None else np.array(volume, dtype=np.float64),
+        oi=nan_rows if oi is None else np.array(oi, dtype=np.float64),
         open_first=first_open,
         nbytes=lists_bytes + arrays_bytes + 5 * m * 8,
     )
