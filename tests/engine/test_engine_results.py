@@ -206,3 +206,30 @@ def test_strategy_string_reference_and_errors(market: Path) -> None:
         run_backtest("engine_strategies:Nope", data=market, progress=False)
     with pytest.raises(ValueError, match="expected 'module:ClassName'"):
         run_backtest("engine_strategies", data=market, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("fill", "names"),
+    [
+        ("mid/", "one fill model on each side"),
+        ("/cross", "one fill model on each side"),
+        ("mid/cross/close", "one fill model on each side"),
+        ("mid/crux", "exit side: spec 'crux'"),
+        ("fraction:2/mid", "entry side"),
+    ],
+)
+def test_entry_exit_fill_specs_name_the_side_at_fault(fill: str, names: str) -> None:
+    from workbench.engine.resolve import resolve_fills
+    from workbench.execution.spec import SpecError
+
+    with pytest.raises(SpecError) as info:
+        resolve_fills(fill)
+    assert names in str(info.value) and repr(fill) in str(info.value)
+
+
+def test_entry_exit_fill_spec_sets_both_sides() -> None:
+    from workbench.engine.resolve import resolve_fills
+    from workbench.execution.fills import CrossSpread, Mid
+
+    policy = resolve_fills(" mid / cross ")
+    assert isinstance(policy.entry, Mid) and isinstance(policy.exit, CrossSpread)

@@ -43,7 +43,7 @@ def strategy_ref(cls: type[Strategy]) -> str:
 def resolve_fills(fill: Any) -> Any:
     """``None`` (ORATS both sides), a ``FillPolicy``, a fill model (both sides), a spec string
     (both sides), ``"ENTRY/EXIT"`` specs, or a dict ``{"entry": ..., "exit": ...}``."""
-    from workbench.execution.fills import FillModel, FillPolicy, parse_fill
+    from workbench.execution.fills import FillModel, FillPolicy
 
     if fill is None:
         return FillPolicy()
@@ -55,12 +55,31 @@ def resolve_fills(fill: Any) -> Any:
         return FillPolicy(entry=_model(entry), exit=_model(exit_))
     if isinstance(fill, str):
         if "/" in fill and not fill.startswith("orats:"):
-            entry, _, exit_ = fill.partition("/")
-            return FillPolicy(entry=parse_fill(entry.strip()), exit=parse_fill(exit_.strip()))
+            return FillPolicy(**_entry_exit(fill))
         return FillPolicy.parse(fill)
     if isinstance(fill, FillModel):
         return FillPolicy(entry=fill, exit=fill)
     raise ValueError(f"fill: expected a FillPolicy, a fill model or a spec string, got {fill!r}")
+
+
+def _entry_exit(fill: str) -> dict[str, Any]:
+    """``"ENTRY/EXIT"`` -> both fill models; a missing or bad side is named in the error."""
+    from workbench.execution.fills import parse_fill
+    from workbench.execution.spec import SpecError
+
+    parts = fill.split("/")
+    if len(parts) != 2 or not all(p.strip() for p in parts):
+        raise SpecError(
+            f"fill {fill!r}: ENTRY/EXIT takes one fill model on each side of a single '/', "
+            "e.g. 'mid/cross' or 'orats/close'"
+        )
+    models: dict[str, Any] = {}
+    for side, text in zip(("entry", "exit"), parts):
+        try:
+            models[side] = parse_fill(text.strip())
+        except ValueError as exc:
+            raise SpecError(f"fill {fill!r}, {side} side: {exc}") from None
+    return models
 
 
 def _model(value: Any) -> Any:
