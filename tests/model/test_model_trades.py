@@ -30,6 +30,21 @@ def test_leg_rejects_bad_qty(qty: object) -> None:
         Leg(ATM, Side.BUY, qty)  # type: ignore[arg-type]
 
 
+def test_leg_qty_has_an_upper_bound_that_keeps_cash_exact() -> None:
+    from workbench.model.trades import MAX_LEG_QTY
+
+    assert Leg(ATM, Side.BUY, MAX_LEG_QTY).qty == MAX_LEG_QTY
+    with pytest.raises(ValueError, match=r"Leg\.qty 1,000,001 is above 1,000,000"):
+        Leg(ATM, Side.BUY, MAX_LEG_QTY + 1)
+    # the bound is where float64 still holds a large fill's cash to the cent: a 100,000-point
+    # premium on the largest multiplier in the registry
+    from workbench.model.instruments import instruments
+
+    biggest = max(spec.lot_size(date(2024, 1, 2)) for spec in instruments())
+    cash = MAX_LEG_QTY * biggest * 100_000.0
+    assert round(cash * 100) / 100 == cash and cash * 100 < 2**53
+
+
 def test_leg_rejects_bad_side_and_contract() -> None:
     with pytest.raises(ValueError, match="side 'HOLD'"):
         Leg(ATM, "HOLD")  # type: ignore[arg-type]

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from workbench.model.contracts import OptionContract
 from workbench.model.enums import Side
 
+MAX_LEG_QTY = 1_000_000
+"""Most contracts one leg may hold (exchange order limits are far lower: NSE's NIFTY freeze
+quantity is 1,800 lots; float64 cash stays exact to the cent well past this)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Leg:
@@ -39,6 +43,12 @@ class Leg:
         if not isinstance(qty, numbers.Integral) or int(qty) <= 0:
             raise ValueError(
                 f"Leg.qty must be a positive whole number of contracts, got {self.qty!r}"
+            )
+        if int(qty) > MAX_LEG_QTY:
+            raise ValueError(
+                f"Leg.qty {int(qty):,} is above {MAX_LEG_QTY:,} contracts per leg: no exchange "
+                "takes such an order, and the engine's cash (float64, reconciled to the cent) "
+                "cannot hold its values exactly"
             )
         object.__setattr__(self, "qty", int(qty))
 

@@ -28,6 +28,7 @@ from workbench.engine.context import BarContext
 from workbench.engine.selection import ExpiryRule, LiquidityFilter, Selection, resolve_expiry
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Side
+from workbench.model.trades import MAX_LEG_QTY
 from workbench.strategies.marks import credit_position_exit
 
 __all__ = ["WeeklyIronCondor"]
@@ -57,7 +58,7 @@ class WeeklyIronCondor(Strategy):
             default=0.05, gt=0, lt=0.5, description="|delta| of the wings"
         )
         filters: LiquidityFilter = LiquidityFilter()
-        qty: int = Field(default=1, ge=1, description="contracts (lots) per leg")
+        qty: int = Field(default=1, ge=1, le=MAX_LEG_QTY, description="contracts (lots) per leg")
         profit_target_pct: float | None = Field(default=0.5, gt=0, le=1)
         stop_loss_pct: float | None = Field(default=1.0, gt=0)
         exit_dte: int | None = Field(default=None, ge=0, description="close at this DTE or less")

@@ -34,7 +34,7 @@ from workbench.engine.strategy import Strategy
 from workbench.model.calendars import trading_days
 from workbench.model.enums import Side
 from workbench.model.instruments import UnknownInstrumentError
-from workbench.model.trades import Leg
+from workbench.model.trades import MAX_LEG_QTY, Leg
 
 __all__ = ["ProtectivePut"]
 
@@ -62,7 +62,7 @@ class ProtectivePut(Strategy):
         )
         entry_time: time = Field(default=time(0, 0), description="earliest entry/roll time of day")
         filters: LiquidityFilter = LiquidityFilter()
-        qty: int = Field(default=1, ge=1, description="contracts per leg")
+        qty: int = Field(default=1, ge=1, le=MAX_LEG_QTY, description="contracts per leg")
 
     def _legs(self, bar: BarContext) -> dict[str, Leg] | None:
         """The hedge the entry rules pick now, by key, or ``None`` if a leg cannot be chosen."""

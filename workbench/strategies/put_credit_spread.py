@@ -26,6 +26,7 @@ from workbench.engine.context import BarContext
 from workbench.engine.selection import LiquidityFilter
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Right
+from workbench.model.trades import MAX_LEG_QTY
 from workbench.strategies.marks import credit_position_exit
 from workbench.strategies.scanner import SpreadScan, scan_credit_spreads
 
@@ -55,7 +56,7 @@ class PutCreditSpread(Strategy):
             default=_DEFAULT_SCAN, description="scanner rules (right must be P)"
         )
         entry_time: time = Field(default=time(0, 0), description="earliest entry time of day")
-        qty: int = Field(default=1, ge=1, description="spreads (contracts per leg)")
+        qty: int = Field(default=1, ge=1, le=MAX_LEG_QTY, description="spreads (contracts per leg)")
         profit_target_pct: float | None = Field(default=0.50, gt=0, le=1)
         stop_loss_pct: float | None = Field(default=1.25, gt=0)
         dte_exit: int | None = Field(default=21, ge=0)

@@ -31,6 +31,7 @@ from workbench.engine.context import BarContext, DayStartContext
 from workbench.engine.selection import Selection
 from workbench.engine.strategy import Strategy
 from workbench.engine.trade import Trade
+from workbench.model.trades import MAX_LEG_QTY
 
 __all__ = ["IntradayShortStraddle"]
 
@@ -50,7 +51,7 @@ class IntradayShortStraddle(Strategy):
         strike: Selection = Field(
             default=Selection(), description="strike rule (one strike, both legs)"
         )
-        qty: int = Field(default=1, ge=1, description="contracts (lots) per leg")
+        qty: int = Field(default=1, ge=1, le=MAX_LEG_QTY, description="contracts (lots) per leg")
         stop_mode: Literal["combined", "per_leg"] = "combined"
         stop_loss_pct: float = Field(
             default=0.25, gt=0, description="fraction of credit / of leg price"
