@@ -172,3 +172,26 @@ def test_bad_parameters_name_the_field(market: Path, params: dict[str, Any], fie
 def test_trading_days_to_expiry(underlying: str, today: date, expiry: date, expected: int) -> None:
     bar = SimpleNamespace(date=today, underlying=underlying)
     assert ProtectivePut().trading_days_to(bar, expiry) == expected  # type: ignore[arg-type]
+
+
+def test_intraday_mode_on_end_of_day_data_warns_and_says_so_in_the_manifest(market: Path) -> None:
+    """Forced into intraday mode, a multi-day strategy on 1d bars opens and force-closes at the
+    day's only tick: the run warns and records it, and the positional run does not."""
+    with pytest.warns(UserWarning, match=r"intraday mode on end-of-day data .* positional mode"):
+        forced = run_backtest(
+            ProtectivePut, data=market, params=BASE, fill="mid", fees="none",
+            progress=False, mode="intraday", executor="serial",
+        )  # fmt: skip
+    assert "end-of-day data" in forced.manifest["run_warnings"][0]
+    tb = forced.tradebook
+    trips = tb.groupby("trade_id")
+    assert len(tb) and (trips.size() == 2).all()  # each position opened and closed ...
+    assert (trips["ts"].nunique() == 1).all()  # ... at the same tick
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        normal = run_backtest(
+            ProtectivePut, data=market, params=BASE, fill="mid", fees="none", progress=False
+        )
+    assert normal.manifest["run_warnings"] == []

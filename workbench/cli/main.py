@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 #: Command modules, each with ``register(subparsers)``.
@@ -38,7 +39,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        result = args.handler(args)
+        with warnings.catch_warnings():
+            # a user-facing warning reads as one line naming the command, not a source
+            # location (showwarning is restored when the block ends)
+            warnings.showwarning = lambda message, category, *_, **__: print(
+                f"workbench {args.command}: warning: {message}"
+                if issubclass(category, UserWarning)
+                else f"{category.__name__}: {message}",
+                file=sys.stderr,
+            )
+            result = args.handler(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -24,6 +24,7 @@ import multiprocessing.context
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -332,6 +333,15 @@ def run_backtest(
         margin=resolve_margin(margin),
         rate=float(rate),
     )
+    run_warnings = []
+    if run_mode == "intraday" and str(catalog.bar_interval) == "1d":
+        run_warnings.append(
+            f"intraday mode on end-of-day data (dataset {catalog.name!r}, bar interval 1d): "
+            "each day has one tick, so every position opened is force-closed at the tick it "
+            "opened; run a multi-day strategy in positional mode"
+        )
+    for message in run_warnings:
+        warnings.warn(message, UserWarning, stacklevel=2)
     days, missing = _run_days(store, underlying, start_d, end_d)
     indexed = list(enumerate(days))
     ref = strategy_ref(cls)
@@ -404,6 +414,7 @@ def run_backtest(
         "git": git_commit(),
         "dependencies": dependency_versions(),
         "seeds": _seeds(catalog, config),
+        "run_warnings": run_warnings,
     }
     if failed:
         print(
