@@ -195,3 +195,36 @@ def test_intraday_mode_on_end_of_day_data_warns_and_says_so_in_the_manifest(mark
             ProtectivePut, data=market, params=BASE, fill="mid", fees="none", progress=False
         )
     assert normal.manifest["run_warnings"] == []
+
+
+def test_the_collar_under_a_loan_by_hand(market: Path) -> None:
+    """Seed 002's view of the rolled collar: 100 SPY units (one contract) against a 44,500 loan,
+    margin call at 90 % LTV. By hand from the module docstring's prices (x100):
+
+    03-01 premium -200 + 80 = -120; 03-06 roll: premium -300 + 100 = -200, realised +250 - 10 =
+    +240; option cash -120 through 03-05, then -80; net value = 100 x spot + cash + mark.
+    """
+    from workbench.analytics.collateral import Portfolio, collateral_path, collateral_summary
+
+    tb, daily = run(market, roll_days_before_expiry=2)
+    portfolio = Portfolio(underlying_units=100, loan_amount=44_500, margin_call_ltv=0.9)
+    path = collateral_path(daily, tb, portfolio)
+    spots = [500.0, 502.0, 505.0, 490.0, 495.0, 497.0, 500.0]
+    marks = [
+        (2.0 - 0.8) * 100, (1.5 - 0.9) * 100, (1.2 - 0.6) * 100, (3.0 - 1.0) * 100,
+        (2.4 - 1.4) * 100, (2.0 - 1.6) * 100, (1.5 - 2.2) * 100,
+    ]  # fmt: skip
+    cash = [-120.0] * 3 + [-80.0] * 4
+    assert path["premium_cashflow"].tolist() == pytest.approx([-120, 0, 0, -200, 0, 0, 0])
+    assert path["realized_option_cashflow"].tolist() == pytest.approx([0, 0, 0, 240, 0, 0, 0])
+    net = [100 * s + c + m for s, c, m in zip(spots, cash, marks)]
+    assert path["net_portfolio_value"].tolist() == pytest.approx(net)
+    assert path["ltv_hedged"].tolist() == pytest.approx([44_500 / v for v in net])
+    summary = collateral_summary(path, tb, portfolio)
+    assert summary["total_hedge_cost"] == pytest.approx(320.0)
+    assert summary["total_option_payoff_realized"] == pytest.approx(240.0)
+    assert summary["roll_count"] == 1 and summary["hedge_coverage"] == 1.0
+    # only 03-06 (spot 490) is called: 44,500 / 49,000 = 0.908 unhedged, / 49,120 = 0.906 hedged
+    # (03-07, spot 495: 0.899 unhedged, 44,500 / 49,520 = 0.899 hedged)
+    assert summary["margin_call_days_unhedged"] == summary["margin_call_days_hedged"] == 1
+    assert summary["end_value_hedged_net"] == pytest.approx(50_000 - 80 - 70)
