@@ -465,3 +465,39 @@ def test_readme_figures(
         assert got == pytest.approx(figures, abs=0.005), name
     reasons = run2019.tradebook.groupby("cycle")["reason"].last().value_counts().to_dict()
     assert reasons == {"profit_target": 6, "stop_loss": 2, "entry": 1}  # 1 = still open
+
+
+def test_may_2019_hedges_under_a_loan(set1: Path) -> None:
+    """Seed 002 on the real 2019 chain: 100 SPX units against a 200,000 loan through the May
+    2019 selloff. The unhedged LTV path is recomputed from the store's spot bars (not the
+    engine's daily path); both hedges must lower the worst LTV, the collar for less premium."""
+    import concurrent.futures as cf
+
+    from workbench.research.events import compare
+
+    loan = {"underlying_units": 100, "loan_amount": 200_000, "margin_call_ltv": 0.75}
+    with cf.ThreadPoolExecutor(max_workers=1) as pool:
+        result = compare(
+            "selloff-may-2019", ["protective-put", "collar"], data=set1, capital=300_000,
+            portfolio=loan, executor=pool, progress=False,
+        )  # fmt: skip
+    summary = result.summary.set_index("template")
+    assert summary["error"].isna().all()
+    with MarketStore(set1) as store:
+        closes = {}
+        for day in store.days("SPX"):
+            if result.start <= day <= result.end:
+                closes[day] = float(store.read_spot("SPX", day).column("close")[-1].as_py())
+    for name in ("protective-put", "collar"):
+        path = result.collateral[name].set_index("date")
+        expected = pd.Series(closes).reindex(path.index.date).ffill().to_numpy()
+        assert path["spot_close"].to_numpy() == pytest.approx(expected, rel=0, abs=1e-9)
+        assert path["ltv_unhedged"].to_numpy() == pytest.approx(200_000 / (100 * expected))
+        assert int(path["spot_carried"].sum()) == len(path) - len(closes)
+        row = summary.loc[name]
+        assert row["max_ltv_hedged"] < row["max_ltv_unhedged"]
+        assert row["hedge_coverage"] == 1.0 and row["total_hedge_cost"] > 0
+    assert (
+        summary.loc["collar", "total_hedge_cost"]
+        < summary.loc["protective-put", "total_hedge_cost"]
+    )

@@ -378,3 +378,132 @@ def test_cli_compare_ranks_and_saves(
     assert paths.iloc[0].tolist() == [1.0, 1.0]
     doc = json.loads((out / "event.json").read_text())
     assert doc["start"] == "2024-05-31" and doc["preset"]["slug"] == "synthetic-dip"
+
+
+# -- the collateral view (seed 002): a loan against the holding the hedges protect -------------
+@pytest.fixture(scope="module")
+def hedge_repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepository:
+    root = tmp_path_factory.mktemp("hedge-templates")
+    for name in ("protective-put", "collar"):
+        text = (DEFAULT_TEMPLATES_DIR / f"{name}.toml").read_text()
+        text = text.replace("target_expiry_days = 90", "target_expiry_days = 3")
+        text = text.replace("roll_days_before_expiry = 5", "roll_days_before_expiry = 1")
+        (root / f"{name}.toml").write_text(text)
+    return TemplateRepository(root)
+
+
+LOAN = {"underlying_units": 25, "loan_amount": 400_000, "margin_call_ltv": 0.72}
+
+
+def test_compare_with_a_portfolio_ranks_by_margin_calls_and_ltv(
+    nifty_june: Path,
+    repos: tuple[EventRepository, TemplateRepository],
+    hedge_repo: TemplateRepository,
+    pool: cf.Executor,
+) -> None:
+    from workbench.analytics.collateral import (
+        Portfolio,
+        collateral_path,
+        collateral_summary,
+        rank_hedges,
+    )
+    from workbench.research.events import COLLATERAL_SUMMARY_COLUMNS
+
+    events, _ = repos
+    result = compare(
+        "synthetic-dip",
+        ["protective-put", "collar"],
+        data=nifty_june,
+        capital=500_000.0,
+        executor=pool,
+        progress=False,
+        events=events,
+        repository=hedge_repo,
+        portfolio=LOAN,
+    )
+    summary = result.summary
+    assert list(summary.columns) == ["rank", *COLLATERAL_SUMMARY_COLUMNS]
+    assert summary["error"].isna().all()
+    pd.testing.assert_frame_equal(rank_hedges(summary.drop(columns="rank")), summary)
+    portfolio = Portfolio(**LOAN)
+    unhedged = None
+    for name in ("protective-put", "collar"):
+        template = hedge_repo.get(name)
+        direct = run_backtest(
+            template.strategy,
+            data=nifty_june,
+            start=result.start,
+            end=result.end,
+            params={**template.params, "underlying": "NIFTY"},
+            executor="serial",
+            progress=False,
+        )
+        assert len(direct.tradebook) > 0  # the hedge traded: the view is not of an empty book
+        expected = collateral_path(direct.daily, direct.tradebook, portfolio)
+        pd.testing.assert_frame_equal(result.collateral[name], expected)
+        row = summary.set_index("template").loc[name]
+        for key, value in collateral_summary(expected, direct.tradebook, portfolio).items():
+            assert row[key] == pytest.approx(value, nan_ok=True), key
+        assert row["hedge_coverage"] == 1.0  # one NIFTY lot (25 in June 2024) per 25 units
+        # the unhedged leg of the comparison is the same holding for every template
+        values = result.collateral[name]["underlying_value"].to_numpy()
+        if unhedged is not None:
+            np.testing.assert_array_equal(values, unhedged)
+        unhedged = values
+
+
+def test_compare_with_a_bad_portfolio(
+    nifty_june: Path, repos: tuple[EventRepository, TemplateRepository], pool: cf.Executor
+) -> None:
+    events, templates = repos
+    kwargs = {
+        "data": nifty_june,
+        "capital": 5e5,
+        "executor": pool,
+        "progress": False,
+        "events": events,
+        "repository": templates,
+    }
+    with pytest.raises(ValueError, match="portfolio: margin_call_ltv: Field required"):
+        compare(
+            "synthetic-dip",
+            ["short-straddle"],
+            portfolio={"underlying_units": 1, "loan_amount": 1},
+            **kwargs,
+        )  # type: ignore[arg-type]
+    # a loan above the holding's value: the run is reported failed, naming the field
+    result = compare(
+        "synthetic-dip",
+        ["short-straddle"],
+        portfolio={**LOAN, "loan_amount": 10_000_000},
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert "loan_amount 10,000,000.00 must be below" in result.summary["error"].iloc[0]
+
+
+def test_cli_compare_with_a_loan_saves_the_collateral_path(
+    tmp_path: Path,
+    nifty_june: Path,
+    repos: tuple[EventRepository, TemplateRepository],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from workbench.cli.main import main
+
+    events, _ = repos
+    base = ["events", "synthetic-dip", "--dir", str(events.root), "--compare", "--data"]
+    base += [str(nifty_june), "--capital", "500000", "--workers", "1", "--no-progress"]
+    assert main([*base, "--units", "25"]) == 2
+    assert "missing: --loan, --margin-call-ltv" in capsys.readouterr().err
+    assert main([*base, "--cash", "5"]) == 2
+    assert "--cash needs --units" in capsys.readouterr().err
+    out = tmp_path / "loan"
+    loan = ["--units", "25", "--loan", "400000", "--margin-call-ltv", "0.72"]
+    assert main([*base, *loan, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "holding 25 units, loan 400,000.00, margin call at LTV 0.72" in text
+    saved = pd.read_csv(out / "collateral.csv")
+    assert set(saved["template"]) == {"short-straddle", "short-straddle-reentry"}
+    assert (out / "collateral.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    doc = json.loads((out / "event.json").read_text())
+    assert doc["portfolio"]["loan_amount"] == 400_000
+    assert doc["ranking"][0] == "margin_call_days_hedged"

@@ -28,6 +28,21 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--fill", default=None, help="fill model spec")
     parser.add_argument("--fees", default=None, help="fee model spec")
     parser.add_argument("--margin", default=None, help="margin model spec")
+    loan = parser.add_argument_group(
+        "collateral (seed 002)",
+        "the holding the hedges protect and the loan against it: ranks the templates by "
+        "margin-call days, max LTV, hedge cost and end value (all three of --units, --loan and "
+        "--margin-call-ltv)",
+    )
+    loan.add_argument("--units", type=float, default=None, help="units of the underlying held")
+    loan.add_argument("--loan", type=float, default=None, help="loan outstanding (money)")
+    loan.add_argument(
+        "--margin-call-ltv", type=float, default=None, help="margin call at this LTV, e.g. 0.75"
+    )
+    loan.add_argument(
+        "--financing-rate", type=float, default=0.0, help="loan interest per year (continuous)"
+    )
+    loan.add_argument("--cash", type=float, default=0.0, help="cash held beside the units")
     parser.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
     parser.add_argument("--out", default=None, help="write paths.csv, summary.csv into DIR")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -49,6 +64,7 @@ def _handle(args: argparse.Namespace) -> int:
             margin=args.margin,
         )
         templates = args.templates.split(",") if args.templates else None
+        portfolio = _portfolio(args)
         result = compare(
             repo.get(args.slug),
             templates,
@@ -59,6 +75,7 @@ def _handle(args: argparse.Namespace) -> int:
             margin=args.margin,
             workers=args.workers,
             progress=not args.no_progress,
+            portfolio=portfolio,
         )
         print(format_comparison(result))
         if args.out:
@@ -86,6 +103,32 @@ def _handle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _portfolio(args: argparse.Namespace) -> dict[str, float] | None:
+    given = {
+        "--units": args.units,
+        "--loan": args.loan,
+        "--margin-call-ltv": args.margin_call_ltv,
+    }
+    if all(v is None for v in given.values()):
+        for flag, value in (("--financing-rate", args.financing_rate), ("--cash", args.cash)):
+            if value:
+                raise ValueError(f"{flag} needs --units, --loan and --margin-call-ltv")
+        return None
+    missing = [flag for flag, value in given.items() if value is None]
+    if missing:
+        raise ValueError(
+            f"the collateral view needs --units, --loan and --margin-call-ltv (missing: "
+            f"{', '.join(missing)})"
+        )
+    return {
+        "underlying_units": args.units,
+        "loan_amount": args.loan,
+        "margin_call_ltv": args.margin_call_ltv,
+        "financing_rate": args.financing_rate,
+        "cash_balance": args.cash,
+    }
+
+
 def _num(value: Any, digits: int = 2) -> str:
     try:
         number = float(value)
@@ -96,6 +139,8 @@ def _num(value: Any, digits: int = 2) -> str:
 
 def format_comparison(result: EventComparison) -> str:
     """The ranked summary as a text table."""
+    if result.portfolio is not None:
+        return _format_collateral(result)
     preset = result.preset
     lines = [
         f"{preset.display_name}: {result.start} .. {result.end} "
@@ -108,6 +153,32 @@ def format_comparison(result: EventComparison) -> str:
             f"{row['rank']:>4}  {row['template']:<24} {_num(row['end_value'], 4):>10} "
             f"{_num(row['total_pnl']):>12} {_num(row['max_drawdown']):>12} "
             f"{_num(row['worst_day']):>12} {_num(row['fees']):>10} {_num(row['trades'], 0):>6} {_num(row['fills'], 0):>6}"
+        )
+        if isinstance(row["error"], str):
+            lines.append(f"        error: {row['error']}")
+    return "\n".join(lines)
+
+
+def _format_collateral(result: EventComparison) -> str:
+    preset, p = result.preset, result.portfolio
+    assert p is not None
+    lines = [
+        f"{preset.display_name}: {result.start} .. {result.end} "
+        f"(window {preset.window_start} .. {preset.window_end})",
+        f"holding {p.underlying_units:,g} units, loan {p.loan_amount:,.2f}, margin call at LTV "
+        f"{p.margin_call_ltv:g}; ranked by hedged margin-call days, max LTV, hedge cost, end value",
+        f"{'rank':>4}  {'template':<24} {'calls h/u':>9} {'max LTV h':>9} {'max LTV u':>9} "
+        f"{'hedge cost':>12} {'end value h':>14} {'end value u':>14} {'rolls':>5}",
+    ]
+    for row in result.summary.to_dict(orient="records"):
+        calls = (
+            f"{_num(row['margin_call_days_hedged'], 0)}/{_num(row['margin_call_days_unhedged'], 0)}"
+        )
+        lines.append(
+            f"{row['rank']:>4}  {row['template']:<24} {calls:>9} "
+            f"{_num(row['max_ltv_hedged'], 4):>9} {_num(row['max_ltv_unhedged'], 4):>9} "
+            f"{_num(row['total_hedge_cost']):>12} {_num(row['end_value_hedged_net']):>14} "
+            f"{_num(row['end_value_unhedged']):>14} {_num(row['roll_count'], 0):>5}"
         )
         if isinstance(row["error"], str):
             lines.append(f"        error: {row['error']}")

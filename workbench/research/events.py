@@ -30,6 +30,7 @@ import json
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +39,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from workbench.analytics.collateral import (
+    COLLATERAL_RANKING,
+    SUMMARY_KEYS,
+    Portfolio,
+    rank_hedges,
+)
 from workbench.data.atomic import replace_folder
 from workbench.research.sweep import RunTask, executor_scope, run_tasks
 from workbench.research.templates import StrategyTemplate, TemplateRepository
@@ -76,6 +83,15 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "days_failed",
     "run_id",
     "error",
+)
+
+
+#: Summary columns when a portfolio is given: seed 002's metrics after the run's own.
+COLLATERAL_KEYS: tuple[str, ...] = SUMMARY_KEYS
+COLLATERAL_SUMMARY_COLUMNS: tuple[str, ...] = (
+    "template",
+    *SUMMARY_KEYS,
+    *(c for c in SUMMARY_COLUMNS if c not in ("rank", "template", "end_value")),
 )
 
 
@@ -259,7 +275,10 @@ class EventComparison:
     day), one column per template: the value normalised to 1.0 at the baseline, ``1 + cumulative
     PnL / capital``, or with ``normalize_start_value = false`` the cumulative PnL in money from 0.
     ``summary``: one row per template ranked by :data:`RANKING` (:data:`SUMMARY_COLUMNS`; money
-    in the dataset's currency, ``max_drawdown_pct`` a fraction of ``capital``).
+    in the dataset's currency, ``max_drawdown_pct`` a fraction of ``capital``). With a
+    ``portfolio``: ranked by seed 002's collateral order instead, with its metrics
+    (:data:`COLLATERAL_SUMMARY_COLUMNS`), and ``collateral`` holds each template's day-by-day
+    value, loan and LTV path.
     """
 
     preset: EventPreset
@@ -268,6 +287,9 @@ class EventComparison:
     capital: float | None
     paths: pd.DataFrame
     summary: pd.DataFrame
+    portfolio: Portfolio | None = None
+    #: template -> :func:`~workbench.analytics.collateral.collateral_path` (with a portfolio)
+    collateral: dict[str, pd.DataFrame] = dataclass_field(default_factory=dict)
 
     def save(self, out: str | Path) -> Path:
         """Write ``paths.csv``, ``summary.csv`` and ``event.json`` (the preset, the materialised
@@ -278,12 +300,30 @@ class EventComparison:
         ) as tmp:
             self.paths.to_csv(tmp / "paths.csv", lineterminator="\n")
             self.summary.to_csv(tmp / "summary.csv", index=False, lineterminator="\n")
+            if self.collateral:
+                long = pd.concat(
+                    [p.assign(template=name) for name, p in self.collateral.items()],
+                    ignore_index=True,
+                )
+                long = long[["template", *[c for c in long.columns if c != "template"]]]
+                long.to_csv(tmp / "collateral.csv", index=False, lineterminator="\n")
+                if self.portfolio is not None:
+                    from workbench.analytics.collateral import collateral_chart
+
+                    chart = collateral_chart(self.collateral, self.portfolio)
+                    chart.savefig(tmp / "collateral.png", dpi=90)
+            ranking = (
+                [*(key for key, _ in COLLATERAL_RANKING), "template"]
+                if self.portfolio is not None
+                else list(RANKING)
+            )
             document = {
                 "preset": self.preset.model_dump(mode="json"),
                 "start": self.start.isoformat(),
                 "end": self.end.isoformat(),
                 "capital": self.capital,
-                "ranking": list(RANKING),
+                "portfolio": None if self.portfolio is None else self.portfolio.model_dump(),
+                "ranking": ranking,
             }
             (tmp / "event.json").write_text(json.dumps(document, indent=2) + "\n")
         return out
@@ -334,6 +374,7 @@ def compare(
     progress: bool = True,
     events: EventRepository | None = None,
     repository: TemplateRepository | None = None,
+    portfolio: Portfolio | Mapping[str, Any] | None = None,
 ) -> EventComparison:
     """Run each template over ``materialize(preset)`` and compare them.
 
@@ -352,6 +393,14 @@ def compare(
         Per-template parameter overrides, ``{template name: {param: value}}``.
     fill, fees, margin, rate, executor, workers, progress
         As :func:`workbench.research.sweep.sweep` (one run per template through the executor).
+    portfolio
+        A :class:`~workbench.analytics.collateral.Portfolio` (or its fields as a mapping): the
+        holding and loan the hedges protect. Each template's collateral path is kept
+        (``EventComparison.collateral``), the summary gains seed 002's metrics
+        (:data:`~workbench.analytics.collateral.SUMMARY_KEYS`) and is ranked by
+        :data:`~workbench.analytics.collateral.COLLATERAL_RANKING` (fewer hedged margin-call
+        days, lower hedged max LTV, lower hedge cost, higher end value) instead of
+        :data:`RANKING`.
     """
     if isinstance(preset, str):
         preset = (events or EventRepository()).get(preset)
@@ -370,6 +419,15 @@ def compare(
             f"{preset.slug}: capital (> 0, in the dataset's currency) is required to normalise "
             f"the paths to 1.0 (normalize_start_value = true), got {capital!r}"
         )
+    if portfolio is not None and not isinstance(portfolio, Portfolio):
+        try:
+            portfolio = Portfolio(**dict(portfolio))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(portfolio)'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise ValueError(f"portfolio: {problems}") from None
     start, end = materialize(preset)
     underlying = _dataset_underlying(data, preset.symbol)
     tasks = []
@@ -389,6 +447,7 @@ def compare(
                 capital,
                 rate,
                 keep_daily=True,
+                portfolio=portfolio,
             )
         )
     with executor_scope(executor, workers) as pool:
@@ -437,8 +496,17 @@ def compare(
         )
     paths = pd.DataFrame(columns) if columns else pd.DataFrame(index=[baseline])
     paths.index.name = "date"
-    summary = rank_summary(pd.DataFrame(rows))[list(SUMMARY_COLUMNS)]
-    return EventComparison(preset, start, end, capital, paths, summary)
+    if portfolio is None:
+        summary = rank_summary(pd.DataFrame(rows))[list(SUMMARY_COLUMNS)]
+        return EventComparison(preset, start, end, capital, paths, summary)
+    collateral: dict[str, pd.DataFrame] = {}
+    for label, record, row in zip(labels, records, rows, strict=True):
+        found = record.collateral_summary or {}
+        row.update({key: found.get(key, float("nan")) for key in COLLATERAL_KEYS})
+        if record.collateral is not None:
+            collateral[label] = record.collateral
+    summary = rank_hedges(pd.DataFrame(rows))[["rank", *COLLATERAL_SUMMARY_COLUMNS]]
+    return EventComparison(preset, start, end, capital, paths, summary, portfolio, collateral)
 
 
 def _metric(metrics: Mapping[str, Any], name: str) -> float:

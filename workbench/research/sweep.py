@@ -69,6 +69,9 @@ class RunTask:
     capital: float | None = None
     rate: float = 0.0
     keep_daily: bool = False
+    #: A :class:`workbench.analytics.collateral.Portfolio`: the worker also returns the run's
+    #: collateral path and summary under it (seed 002's loan view of a hedge).
+    portfolio: Any = None
 
 
 @dataclass
@@ -76,13 +79,18 @@ class RunRecord:
     """What a worker returns: the headline metrics, the run id, or the error.
 
     ``daily`` (only with ``keep_daily``) is the run's daily path: ``date`` and ``pnl``
-    (money, the equity change that day) and ``fills``.
+    (money, the equity change that day) and ``fills``. ``collateral`` and
+    ``collateral_summary`` (only with a ``portfolio``) are
+    :func:`~workbench.analytics.collateral.collateral_path` and
+    :func:`~workbench.analytics.collateral.collateral_summary` of the run.
     """
 
     metrics: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
     error: str | None = None
     daily: pd.DataFrame | None = None
+    collateral: pd.DataFrame | None = None
+    collateral_summary: dict[str, Any] | None = None
 
 
 def run_task(task: RunTask) -> RunRecord:
@@ -120,7 +128,18 @@ def run_task(task: RunTask) -> RunRecord:
     if task.keep_daily:
         daily = result.daily[["date", "pnl", "fills"]].copy()
         daily["date"] = pd.to_datetime(daily["date"]).dt.date
-    return RunRecord(metrics=metrics, run_id=result.run_id, error=error, daily=daily)
+    record = RunRecord(metrics=metrics, run_id=result.run_id, error=error, daily=daily)
+    if task.portfolio is not None:
+        from workbench.analytics.collateral import collateral_path, collateral_summary
+
+        try:
+            path = collateral_path(result.daily, result.tradebook, task.portfolio)
+        except ValueError as exc:
+            record.error = record.error or _describe(exc)
+        else:
+            record.collateral = path
+            record.collateral_summary = collateral_summary(path, result.tradebook, task.portfolio)
+    return record
 
 
 def _describe(exc: BaseException) -> str:
