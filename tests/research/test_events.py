@@ -507,3 +507,31 @@ def test_cli_compare_with_a_loan_saves_the_collateral_path(
     doc = json.loads((out / "event.json").read_text())
     assert doc["portfolio"]["loan_amount"] == 400_000
     assert doc["ranking"][0] == "margin_call_days_hedged"
+
+
+def test_hedges_are_sized_to_the_holding_unless_overridden(
+    nifty_june: Path,
+    repos: tuple[EventRepository, TemplateRepository],
+    hedge_repo: TemplateRepository,
+    pool: cf.Executor,
+) -> None:
+    events, _ = repos
+    kwargs = {
+        "data": nifty_june,
+        "capital": 5e5,
+        "executor": pool,
+        "progress": False,
+        "events": events,
+        "repository": hedge_repo,
+    }
+    loan = {**LOAN, "underlying_units": 50}  # two NIFTY lots of 25
+    sized = compare("synthetic-dip", ["protective-put"], portfolio=loan, **kwargs)  # type: ignore[arg-type]
+    assert sized.summary["hedge_coverage"].iloc[0] == 1.0  # 2 contracts, not the template's 1
+    fixed = compare(
+        "synthetic-dip",
+        ["protective-put"],
+        portfolio=loan,
+        overrides={"protective-put": {"qty": 1}},
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert fixed.summary["hedge_coverage"].iloc[0] == 0.5

@@ -228,3 +228,76 @@ def test_the_collar_under_a_loan_by_hand(market: Path) -> None:
     # (03-07, spot 495: 0.899 unhedged, 44,500 / 49,520 = 0.899 hedged)
     assert summary["margin_call_days_unhedged"] == summary["margin_call_days_hedged"] == 1
     assert summary["end_value_hedged_net"] == pytest.approx(50_000 - 80 - 70)
+
+
+# -- seed 002 sizing: coverage of a holding, ladders ---------------------------------------------
+def _ladder_run(market: Path, **params: Any) -> pd.DataFrame:
+    result = run_backtest(
+        ProtectivePut,
+        data=market,
+        params={"target_expiry_days": 5, "roll_days_before_expiry": 2, **params},
+        fill="mid",
+        fees="none",
+        progress=False,
+    )
+    return result.tradebook
+
+
+def test_a_ladder_sized_by_coverage_by_hand(market: Path) -> None:
+    """300 SPY units, 50/50 rungs at 95 % and 93 % of spot: 3 contracts (lot 100), split 1.5 /
+    1.5 -> 1 / 1 and the leftover to the first rung (equal remainders: the order given).
+
+    03-01 spot 500: put1 P475 x2 @2.0, put2 P465 x1 @1.0 (a strike the docstring does not price)
+    03-06 spot 490: both roll into 03-15: put1 0.95 x 490 = 465.5 -> P465 @3.0; put2 455.7 ->
+          P460 (the lowest listed) @1.0; the old legs close at P475 2.5 and P465 1.0
+    """
+    tb = _ladder_run(market, ladder=[[0.95, 0.5], [0.93, 0.5]], cover_units=300)
+    got = sorted(zip(tb["position_key"], *zip(*rows(tb))))
+    assert got == sorted(
+        [
+            ("put1", D1, E8, "P475", 200.0, "open", "entry", 2.0),
+            ("put2", D1, E8, "P465", 100.0, "open", "entry", 1.0),
+            ("put1", D6, E8, "P475", -200.0, "close", "roll", 2.5),
+            ("put1", D6, E15, "P465", 200.0, "open", "roll", 3.0),
+            ("put2", D6, E8, "P465", -100.0, "close", "roll", 1.0),
+            ("put2", D6, E15, "P460", 100.0, "open", "roll", 1.0),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "lot", "expected"),
+    [
+        ({"qty": 4}, 100, ([4], 4)),
+        ({"cover_units": 250}, 100, ([3], 3)),  # 2.5 contracts: halves round up
+        ({"cover_units": 240}, 100, ([2], 2)),
+        ({"cover_units": 10}, 100, ([1], 1)),  # at least one contract
+        ({"cover_units": 1000, "target_coverage_pct": 0.5}, 75, ([7], 7)),  # 6.67 -> 7
+        ({"cover_units": 300, "ladder": [[1.0, 0.5], [0.9, 0.3], [0.8, 0.2]]}, 100, ([1, 1, 1], 3)),
+        ({"cover_units": 100, "ladder": [[1.0, 0.5], [0.9, 0.5]]}, 100, ([1, 0], 1)),
+    ],
+)
+def test_contracts_per_rung(params: dict[str, Any], lot: int, expected: tuple) -> None:
+    assert ProtectivePut(ProtectivePut.Config(**params)).contracts(lot) == expected
+
+
+def test_a_rung_left_without_a_contract_is_not_bought(market: Path) -> None:
+    tb = _ladder_run(market, ladder=[[0.95, 0.5], [0.93, 0.5]], cover_units=100)
+    assert set(tb["position_key"]) == {"put1"}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"qty": 2, "cover_units": 100}, "give qty .* or cover_units, not both"),
+        ({"target_coverage_pct": 0.5}, "target_coverage_pct needs cover_units"),
+        ({"ladder": [[0.95, 0.5], [0.9, 0.4]]}, "weights sum to 0.9, not 1"),
+        ({"ladder": [[0.95, 1.0]], "put_strike_pct": 0.9}, "put_strike_pct or a ladder"),
+        ({"ladder": [[0.95, 0.5], [0.95, 0.5]]}, "two rungs at the same strike"),
+        ({"ladder": [[0.95, 1.5], [0.9, -0.5]]}, "needs pct > 0, weight > 0"),
+        ({"cover_units": -5}, "cover_units"),
+    ],
+)
+def test_sizing_parameters_are_checked(params: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ProtectivePut.Config(**params)

@@ -400,7 +400,9 @@ def compare(
         (:data:`~workbench.analytics.collateral.SUMMARY_KEYS`) and is ranked by
         :data:`~workbench.analytics.collateral.COLLATERAL_RANKING` (fewer hedged margin-call
         days, lower hedged max LTV, lower hedge cost, higher end value) instead of
-        :data:`RANKING`.
+        :data:`RANKING`. Hedges that size by ``cover_units`` (the protective put family) are
+        sized to the portfolio's units rather than their template's ``qty``, unless
+        ``overrides`` set ``qty`` or ``cover_units`` for them.
     """
     if isinstance(preset, str):
         preset = (events or EventRepository()).get(preset)
@@ -432,8 +434,11 @@ def compare(
     underlying = _dataset_underlying(data, preset.symbol)
     tasks = []
     for template in chosen:
-        params = template.resolved_params(dict((overrides or {}).get(template.name, {})))
+        override = dict((overrides or {}).get(template.name, {}))
+        params = template.resolved_params(override)
         params.setdefault("underlying", underlying)
+        if portfolio is not None:
+            params = _sized_to_holding(template.strategy, params, override, portfolio)
         tasks.append(
             RunTask(
                 template.strategy,
@@ -507,6 +512,22 @@ def compare(
             collateral[label] = record.collateral
     summary = rank_hedges(pd.DataFrame(rows))[["rank", *COLLATERAL_SUMMARY_COLUMNS]]
     return EventComparison(preset, start, end, capital, paths, summary, portfolio, collateral)
+
+
+def _sized_to_holding(
+    strategy: str, params: dict[str, Any], override: Mapping[str, Any], portfolio: Portfolio
+) -> dict[str, Any]:
+    """A hedge whose strategy sizes by ``cover_units`` (the protective put, collar and ladder)
+    covers the portfolio's units instead of its template's fixed ``qty``, unless the overrides
+    set either; other strategies keep their parameters."""
+    from workbench.engine.resolve import resolve_strategy
+
+    fields = resolve_strategy(strategy).Config.model_fields
+    if "cover_units" not in fields or {"cover_units", "qty"} & set(override):
+        return params
+    sized = {k: v for k, v in params.items() if k != "qty"}
+    sized["cover_units"] = portfolio.underlying_units
+    return sized
 
 
 def _metric(metrics: Mapping[str, Any], name: str) -> float:
