@@ -298,6 +298,72 @@ def run_backtest(
     rate
         Risk-free rate (continuous, per year) for implied vol and Greeks.
     """
+    plan = plan_run(
+        strategy,
+        data=data,
+        start=start,
+        end=end,
+        params=params,
+        fill=fill,
+        fees=fees,
+        mode=mode,
+        margin=margin,
+        capital=capital,
+        rate=rate,
+    )
+    for message in plan.warnings:
+        warnings.warn(message, UserWarning, stacklevel=2)
+    desc = f"{plan.cls.strategy_name()} {plan.run_id[:8]}"
+    if plan.mode == "intraday":
+        base = DayTask(plan.ref, plan.config, plan.data, plan.underlying, plan.costs, ())
+        records = _run_intraday(base, plan.indexed, executor, progress, desc)
+    else:
+        records = _run_positional(
+            plan.cls, plan.config, plan.data, plan.underlying, plan.costs, plan.indexed,
+            progress, desc,
+        )  # fmt: skip
+    return assemble(plan, records)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything :func:`run_backtest` resolves before simulating a day (see :func:`plan_run`):
+    the strategy and its validated config, the models, the days, the run's identity."""
+
+    cls: type[Strategy]
+    ref: str
+    config: StrategyConfig
+    mode: str
+    capital: float | None
+    data: str
+    underlying: str
+    costs: Costs
+    indexed: list[tuple[int, date]]
+    missing: list[tuple[date, str]]
+    identity: dict[str, Any]
+    run_id: str
+    catalog: Any
+    warnings: tuple[str, ...]
+
+
+def plan_run(
+    strategy: type[Strategy] | str,
+    *,
+    data: str | Path,
+    start: date | str | None = None,
+    end: date | str | None = None,
+    params: dict[str, Any] | None = None,
+    fill: Any = None,
+    fees: Any = None,
+    mode: str | None = None,
+    margin: Any = None,
+    capital: float | None = None,
+    rate: float = 0.0,
+) -> RunPlan:
+    """Validate a run's inputs and resolve its days and identity (no day is simulated):
+    :func:`run_backtest` is :func:`assemble` of the plan and its simulated days. Errors name
+    the parameter at fault."""
+
     cls = resolve_strategy(strategy)
     config = build_config(cls.Config, params)
     run_mode = mode or cls.mode
@@ -340,8 +406,6 @@ def run_backtest(
             "each day has one tick, so every position opened is force-closed at the tick it "
             "opened; run a multi-day strategy in positional mode"
         )
-    for message in run_warnings:
-        warnings.warn(message, UserWarning, stacklevel=2)
     days, missing = _run_days(store, underlying, start_d, end_d)
     indexed = list(enumerate(days))
     ref = strategy_ref(cls)
@@ -360,15 +424,31 @@ def run_backtest(
         "margin": None if costs.margin is None else costs.margin.describe(),
         "rate": costs.rate,
     }
-    rid = run_id(identity)
-    desc = f"{cls.strategy_name()} {rid[:8]}"
-    if run_mode == "intraday":
-        base = DayTask(ref, config, data_path, underlying, costs, ())
-        records = _run_intraday(base, indexed, executor, progress, desc)
-    else:
-        records = _run_positional(
-            cls, config, data_path, underlying, costs, indexed, progress, desc
-        )
+    return RunPlan(
+        cls=cls,
+        ref=ref,
+        config=config,
+        mode=run_mode,
+        capital=capital,
+        data=data_path,
+        underlying=underlying,
+        costs=costs,
+        indexed=indexed,
+        missing=missing,
+        identity=identity,
+        run_id=run_id(identity),
+        catalog=catalog,
+        warnings=tuple(run_warnings),
+    )
+
+
+def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
+    """The :class:`BacktestResult` of ``plan`` from its simulated days' records (any order)."""
+    cls, config, catalog, costs = plan.cls, plan.config, plan.catalog, plan.costs
+    identity, rid, run_mode, capital = plan.identity, plan.run_id, plan.mode, plan.capital
+    underlying, data_path, missing, ref = plan.underlying, plan.data, plan.missing, plan.ref
+    run_warnings = list(plan.warnings)
+    records = sorted(records, key=lambda r: r.day)
     records = _with_missing_days(records, missing)
     rows = [row for r in records for row in r.rows]
     table = build_table(rid, rows)
