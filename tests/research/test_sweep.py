@@ -141,3 +141,46 @@ def test_bad_executor_and_strategy(nifty_tiny: Path) -> None:
         sweep(42, GRID, data=nifty_tiny, progress=False)
     with pytest.raises(ValueError, match="workers must be >= 1"):
         sweep(STRADDLE, GRID, data=nifty_tiny, workers=0, progress=False)
+
+
+def test_day_major_simulation_gives_each_run_its_own_books(tmp_path: Path) -> None:
+    """simulate_intraday_plans runs several plans' days together (each day read once per
+    worker); assembled, every plan must give the tradebook, daily path and metrics of its own
+    run_backtest, byte for byte -- whatever the executor and however the days are chunked."""
+    from workbench.data.synth import generate
+    from workbench.engine.pool import close_stores, series_lru
+    from workbench.engine.runner import assemble, plan_run, simulate_intraday_plans
+
+    data = tmp_path / "nifty"
+    generate("nifty-intraday", data, seed=11, start="2024-03-01", days=7, progress=False, workers=1)
+    ranges = [("2024-03-01", "2024-03-12"), ("2024-03-05", "2024-03-08"), (None, None)]
+    stops = [0.2, 0.35, 0.6]
+    plans = [
+        plan_run(STRADDLE, data=data, start=a, end=b, params={**BASE, "stop_loss_pct": k})
+        for (a, b), k in zip(ranges, stops, strict=True)
+    ]
+    expected = []
+    for (a, b), k in zip(ranges, stops, strict=True):
+        series_lru().clear()
+        close_stores()
+        expected.append(
+            run_backtest(
+                STRADDLE, data=data, start=a, end=b, params={**BASE, "stop_loss_pct": k},
+                executor="serial", progress=False,
+            )
+        )  # fmt: skip
+    assert len({len(r.daily) for r in expected}) > 1  # the plans cover different days
+    for executor, workers in (("serial", 1), ("threads", 2), ("threads", 7)):
+        series_lru().clear()
+        close_stores()
+        if executor == "serial":
+            days = simulate_intraday_plans(plans, "serial")
+        else:
+            with cf.ThreadPoolExecutor(max_workers=2) as pool:
+                days = simulate_intraday_plans(plans, pool, workers=workers)
+        for plan, records, direct in zip(plans, days, expected, strict=True):
+            got = assemble(plan, records)
+            assert got.run_id == direct.run_id
+            assert got.tradebook_table.equals(direct.tradebook_table)
+            pd.testing.assert_frame_equal(got.daily, direct.daily)
+            assert got.metrics == direct.metrics

@@ -9,8 +9,9 @@ full: 6 x 2 = 12), each combination one backtest with its days run serially. Dat
 Timed in the same run, each on a fresh fork-server process pool whose workers have started and
 imported the engine (timed apart as ``pool_start_*_s``):
 
-* ``cold``: the first sweep on the pool: each worker reads the market data its combinations
-  touch from Parquet (a 2-worker pool reads much of it twice: one per-process cache each);
+* ``cold``: the first sweep on the pool: the grid is simulated day-major (each worker takes a
+  share of the days and runs every combination on them), so each day is read from Parquet once
+  in the whole sweep, by the worker that has it;
 * ``warm``: the same sweep again on the same pool: each worker's series cache serves the data,
   the regime of a larger grid or of a walk-forward's repeated sweeps over the same days.
 
@@ -35,9 +36,10 @@ START = "2024-01-01"
 
 def _dataset(days: int) -> Path:
     from workbench.data.catalog import Catalog
+    from workbench.data.schema import COMPRESSION
     from workbench.data.synth import generate
 
-    out = Path(tempfile.gettempdir()) / f"workbench-bench-sweep-{days}"
+    out = Path(tempfile.gettempdir()) / f"workbench-bench-sweep-{days}-{COMPRESSION}"
     try:
         catalog = Catalog.load(out)
         if catalog.days == days:

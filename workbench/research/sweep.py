@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -118,6 +119,12 @@ def run_task(task: RunTask) -> RunRecord:
         )
     except Exception as exc:  # reported per combination, the sweep goes on
         return RunRecord(error=_describe(exc))
+    return _record(task, result)
+
+
+def _record(task: RunTask, result: Any) -> RunRecord:
+    """The :class:`RunRecord` of a finished run: headline metrics, failed days as the error,
+    the daily path and the collateral view when the task asks for them."""
     metrics = {key: result.metrics.get(key) for key in HEADLINE_METRICS}
     error = None
     if result.failed_days:
@@ -210,21 +217,59 @@ def run_tasks(
 ) -> list[RunRecord]:
     """Run ``tasks`` on ``executor``; the records come back in the tasks' order.
 
-    A task whose future fails (a worker that died, an unpicklable argument) gets a record with
-    the error; the other tasks complete.
+    Intraday runs are simulated day-major (:func:`~workbench.engine.runner.simulate_intraday_plans`):
+    each worker takes a share of the days and runs every task on them, so a day is read once
+    in the whole sweep and the workers share the reading; each run's result is then assembled
+    exactly as :func:`~workbench.engine.runner.run_backtest` would (same run id, same books).
+    Positional runs carry positions from day to day and run one task per worker.
+
+    A task that cannot start (a bad parameter) or whose future fails (a worker that died, an
+    unpicklable argument) gets a record with the error; the other tasks complete.
     """
+    from workbench.engine.runner import RunPlan, assemble, plan_run, simulate_intraday_plans
+
     records: list[RunRecord | None] = [None] * len(tasks)
+    plans: dict[int, RunPlan] = {}
+    for i, task in enumerate(tasks):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # as in a worker: the manifest keeps them
+                plan = plan_run(
+                    task.strategy, data=task.data, start=task.start, end=task.end,
+                    params=task.params, fill=task.fill, fees=task.fees, margin=task.margin,
+                    capital=task.capital, rate=task.rate,
+                )  # fmt: skip
+        except Exception as exc:
+            records[i] = RunRecord(error=_describe(exc))
+            continue
+        if plan.mode == "intraday":
+            plans[i] = plan
+    positional = [i for i in range(len(tasks)) if records[i] is None and i not in plans]
     bar = tqdm(
-        total=len(tasks), disable=not progress, desc=desc, unit="run", file=sys.stderr, leave=False
-    )
+        total=len(positional), disable=not progress or not positional, desc=desc, unit="run",
+        file=sys.stderr, leave=False,
+    )  # fmt: skip
     try:
         futures: dict[cf.Future[RunRecord], int] = {}
-        for i, task in enumerate(tasks):
+        for i in positional:
+            task = tasks[i]
             try:
                 futures[executor.submit(run_task, task)] = i
             except Exception as exc:  # e.g. a pool already broken by a dead worker
                 records[i] = RunRecord(error=_describe(exc))
                 bar.update(1)
+        if plans:
+            order = sorted(plans)
+            workers = int(getattr(executor, "_max_workers", 0) or os.cpu_count() or 1)
+            days = simulate_intraday_plans(
+                [plans[i] for i in order], executor, workers=workers, progress=progress,
+                desc=desc,
+            )  # fmt: skip
+            for i, day_records in zip(order, days, strict=True):
+                try:
+                    records[i] = _record(tasks[i], assemble(plans[i], day_records))
+                except Exception as exc:
+                    records[i] = RunRecord(error=_describe(exc))
         for fut in cf.as_completed(futures):
             i = futures[fut]
             try:
