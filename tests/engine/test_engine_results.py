@@ -6,6 +6,7 @@ import json
 from datetime import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from engine_builders import D1, D2, D3, tiny_nifty
 from engine_strategies import Scripted
@@ -50,7 +51,14 @@ def test_save_load_round_trip(market: Path, tmp_path: Path) -> None:
     result = _run(market, fees="india", capital=1_000_000)
     out = result.save(tmp_path / "run")
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["tradebook.parquet", "daily.csv", "days.csv", "metrics.json", "manifest.json"]
+        [
+            "tradebook.parquet",
+            "daily.csv",
+            "days.csv",
+            "metrics.json",
+            "manifest.json",
+            "excursions.csv",  # an intraday run
+        ]
     )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left
     loaded = BacktestResult.load(out)
@@ -61,6 +69,8 @@ def test_save_load_round_trip(market: Path, tmp_path: Path) -> None:
     assert loaded.metrics["total_pnl"] == result.metrics["total_pnl"]
     assert loaded.manifest["run_id"] == result.run_id
     assert loaded.daily["equity"].iloc[-1] == pytest.approx(result.daily["equity"].iloc[-1])
+    assert result.excursions is not None and len(result.excursions) > 0
+    pd.testing.assert_frame_equal(loaded.excursions, result.excursions, check_dtype=False)
     # saving again replaces the folder atomically
     result.save(out)
     assert BacktestResult.load(out).run_id == result.run_id

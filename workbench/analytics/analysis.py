@@ -446,7 +446,9 @@ def analyse(
     rolling_sharpe = rolling.where(np.isfinite(rolling)).rename("rolling_sharpe")
 
     kind_fn = default_expiry_kind() if expiry_kind == "default" else expiry_kind
-    trades = trade_table(run.tradebook, daily, marks=marks, expiry_kind=kind_fn)
+    trades = trade_table(
+        run.tradebook, daily, marks=marks, expiry_kind=kind_fn, excursions=run.excursions
+    )
     if len(trades) and (trades["expiry_kind"] == "unknown").all():
         notes.append(
             "expiry cycle unknown: no expiry calendar was available to label weekly/monthly"

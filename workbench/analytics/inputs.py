@@ -63,6 +63,8 @@ class RunData:
     manifest: dict[str, Any]
     source: str = "<result>"
     saved_metrics: dict[str, Any] | None = field(default=None)
+    #: the engine's tick-by-tick trade excursions (intraday runs; ``excursions.csv``), or None
+    excursions: pd.DataFrame | None = field(default=None)
 
 
 def _to_frame(obj: Any, what: str) -> pd.DataFrame:
@@ -227,10 +229,12 @@ def coerce_run(result_like: Any) -> RunData:
         manifest = manifest.model_dump(mode="json")
     elif hasattr(manifest, "to_dict"):
         manifest = manifest.to_dict()
+    excursions = getattr(result_like, "excursions", None)
     return RunData(
         tradebook=validate_tradebook(_to_frame(result_like.tradebook, "tradebook")),
         daily=validate_daily(_to_frame(result_like.daily, "daily")),
         manifest=dict(manifest or {}),
+        excursions=None if excursions is None else _to_frame(excursions, "excursions"),
     )
 
 
@@ -255,6 +259,9 @@ def load_run(folder: str | Path) -> RunData:
         except json.JSONDecodeError as exc:
             raise AnalyticsInputError(f"{root / 'metrics.json'}: not valid JSON ({exc})") from exc
     daily = pd.read_csv(paths["daily.csv"])
+    excursions = None
+    if (root / "excursions.csv").is_file():
+        excursions = pd.read_csv(root / "excursions.csv", dtype={"trade_ids": str})
     return RunData(
         tradebook=validate_tradebook(
             pd.read_parquet(paths["tradebook.parquet"]), str(paths["tradebook.parquet"])
@@ -263,4 +270,5 @@ def load_run(folder: str | Path) -> RunData:
         manifest=manifest if isinstance(manifest, dict) else {"manifest": manifest},
         source=str(root),
         saved_metrics=saved,
+        excursions=excursions,
     )

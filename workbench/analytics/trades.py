@@ -17,6 +17,8 @@ leg's units net to zero; open trades keep ``pnl`` NaN.
 MAE / MFE (most adverse / favourable excursion, money, MAE <= 0 <= MFE) are taken from the best
 path available, named in ``excursion_basis``:
 
+``ticks``  the engine's own tick-by-tick excursion of the trade (intraday runs:
+           ``excursions.csv``, :mod:`workbench.engine.excursions`), matched on the legs' trade ids;
 ``marks``  a per-leg mark series ``(trade_id, ts, pnl)`` supplied by the caller, where ``pnl`` is
            that leg's open PnL before fees at ``ts``; legs are forward-filled onto their union.
 ``daily``  the daily path (cumulative PnL at each close while the trade was open), used only when
@@ -199,6 +201,7 @@ def trade_table(
     *,
     marks: pd.DataFrame | None = None,
     expiry_kind: ExpiryKindFn | None = None,
+    excursions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per trade (legs entered together), columns ``TRADE_COLUMNS``, ordered by entry.
 
@@ -208,6 +211,7 @@ def trade_table(
     daily : validated daily path, used for MAE/MFE when no marks are given (see module docstring).
     marks : optional per-leg open-PnL path, columns ``trade_id, ts, pnl`` (money, before fees).
     expiry_kind : ``f(underlying, expiry) -> "weekly" | "monthly"``; ``None`` labels "unknown".
+    excursions : the engine's per-trade excursions (``trade_ids``, ``mae``, ``mfe``), used first.
     """
     legs = leg_trades(tradebook)
     if legs.empty:
@@ -267,16 +271,23 @@ def trade_table(
     )
     table = rows.sort_values("entry_ts", kind="stable").reset_index(drop=True)
     table["trade"] = [f"T{i + 1:04d}" for i in range(len(table))]
-    _add_excursions(table, daily, marks)
+    _add_excursions(table, daily, marks, excursions)
     return table[list(TRADE_COLUMNS)].copy()
 
 
 def _add_excursions(
-    table: pd.DataFrame, daily: pd.DataFrame | None, marks: pd.DataFrame | None
+    table: pd.DataFrame,
+    daily: pd.DataFrame | None,
+    marks: pd.DataFrame | None,
+    excursions: pd.DataFrame | None = None,
 ) -> None:
     mae = np.full(len(table), np.nan)
     mfe = np.full(len(table), np.nan)
     basis = np.full(len(table), "", dtype=object)
+    engine: dict[frozenset[str], tuple[float, float]] = {}
+    if excursions is not None and not excursions.empty:
+        for ids, lo, hi in zip(excursions["trade_ids"], excursions["mae"], excursions["mfe"]):
+            engine[frozenset(str(ids).split(";"))] = (float(lo), float(hi))
     by_leg = None
     if marks is not None and not marks.empty:
         m = marks.copy()
@@ -302,6 +313,11 @@ def _add_excursions(
         eq_values = daily["equity"].to_numpy(dtype=float)
     for i in range(len(table)):
         ids = leg_ids[i]
+        found = engine.get(frozenset(str(t) for t in ids))
+        if found is not None:
+            mae[i], mfe[i] = found
+            basis[i] = "ticks"
+            continue
         if by_leg is not None and any(t in by_leg for t in ids):
             frame = pd.concat({t: by_leg[t] for t in ids if t in by_leg}, axis=1)
             path = frame.sort_index().ffill().fillna(0.0).sum(axis=1).to_numpy(dtype=float)

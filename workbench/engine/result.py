@@ -8,6 +8,7 @@ Files written by :meth:`BacktestResult.save` (docs/INTERFACES.md, engine section
                        warnings and refused fills with their messages, cache fetches, traceback
 ``metrics.json``       headline metrics (:mod:`workbench.engine.metrics`)
 ``manifest.json``      what the run depends on (:mod:`workbench.engine.manifest`)
+``excursions.csv``     intraday runs: each trade's tick-by-tick MAE/MFE (:mod:`workbench.engine.excursions`)
 
 The folder is written atomically: into a temporary sibling folder, then renamed into place (an
 existing folder is replaced only after the new one is complete).
@@ -80,6 +81,8 @@ class BacktestResult:
         days: pd.DataFrame,
         metrics: dict[str, Any],
         manifest: dict[str, Any],
+        *,
+        excursions: pd.DataFrame | None = None,
     ) -> None:
         if isinstance(tradebook, pd.DataFrame):
             tradebook = pa.Table.from_pandas(
@@ -90,6 +93,9 @@ class BacktestResult:
         self.days = days
         self.metrics = metrics
         self.manifest = manifest
+        #: intraday runs: each trade's tick-by-tick MAE/MFE (``excursions.csv``,
+        #: :mod:`workbench.engine.excursions`); ``None`` for positional runs
+        self.excursions = excursions
         self._frame: pd.DataFrame | None = None
 
     @property
@@ -132,6 +138,10 @@ class BacktestResult:
             self.days.to_csv(tmp / "days.csv", index=False, lineterminator="\n")
             _write_json(tmp / "metrics.json", self.metrics)
             _write_json(tmp / "manifest.json", self.manifest)
+            if self.excursions is not None:
+                self.excursions.round({"mae": 6, "mfe": 6}).to_csv(
+                    tmp / "excursions.csv", index=False, lineterminator="\n"
+                )
         return out
 
     @classmethod
@@ -148,7 +158,19 @@ class BacktestResult:
             metrics = json.load(fh)
         with open(folder / "manifest.json") as fh:
             manifest = json.load(fh)
-        return cls(table, daily, days, metrics, manifest)
+        excursions = None
+        if (folder / "excursions.csv").is_file():
+            excursions = read_excursions(folder / "excursions.csv")
+        return cls(table, daily, days, metrics, manifest, excursions=excursions)
+
+
+def read_excursions(path: Path) -> pd.DataFrame:
+    """``excursions.csv`` back as written (dates, timestamps, ``trade_ids`` as text)."""
+    frame = pd.read_csv(path, dtype={"trade_ids": str}, keep_default_na=True)
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    for name in ("entry_ts", "exit_ts", "mae_ts", "mfe_ts"):
+        frame[name] = pd.to_datetime(frame[name])
+    return frame
 
 
 def _clean_json(value: Any) -> Any:

@@ -31,9 +31,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from workbench.engine.config import StrategyConfig, build_config
 from workbench.engine.daily import daily_frame, days_frame
 from workbench.engine.errors import DayFailedError
+from workbench.engine.excursions import EXCURSION_COLUMNS
 from workbench.engine.manifest import dependency_versions, git_commit, package_version, run_id
 from workbench.engine.metrics import headline
 from workbench.engine.pool import open_store, series_lru
@@ -600,7 +603,12 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
             + ", ".join(f"{r.day} ({r.reason})" for r in failed[:5]),
             file=sys.stderr,
         )
-    return BacktestResult(table, daily, days_table, metrics, manifest)
+    excursions = None
+    if run_mode == "intraday":
+        excursions = pd.DataFrame(
+            [row for r in records for row in r.excursions], columns=list(EXCURSION_COLUMNS)
+        )
+    return BacktestResult(table, daily, days_table, metrics, manifest, excursions=excursions)
 
 
 def _seeds(catalog: Any, config: StrategyConfig) -> dict[str, Any]:

@@ -36,6 +36,7 @@ import numpy as np
 from workbench.engine.book import Book, FillInfo
 from workbench.engine.context import BarContext, DayStartContext, advance
 from workbench.engine.errors import ChronologyError, StrategyStateError
+from workbench.engine.excursions import day_excursions
 from workbench.engine.greeks import implied_greeks, years_to_settlement
 from workbench.engine.strategy import Strategy
 from workbench.engine.ticks import NO_LAG, TickSeries, clock_to_ns, constant_ticks
@@ -106,6 +107,8 @@ class DayRecord:
     refusals: list[str] = field(default_factory=list)
     fetches: int = 0
     error: str = ""
+    #: intraday: one row per trade of the day (:data:`~workbench.engine.excursions.EXCURSION_COLUMNS`)
+    excursions: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -656,6 +659,13 @@ class Simulator:
             raise ChronologyError(
                 f"{day}: position(s) {sorted(self.book.open)} open after the stop time "
                 f"{market.clock[last]:%H:%M:%S} (opened in on_day_end?)"
+            )
+        if not positional:
+            record.excursions = day_excursions(
+                day,
+                [t for t in self.book.closed if t.entry_day == day],
+                market.clock,
+                lambda t: market.spot_ticks if t.contract is None else market.ticks(t.contract),
             )
         marks = self.marks(last)
         self.book.reconcile(f"{day} day end", marks)
