@@ -95,3 +95,28 @@ def test_excursions_are_the_same_from_a_pool(data: Path) -> None:
 
 def test_positional_runs_have_none(data: Path) -> None:
     assert _run(data, STRADDLE, executor="serial", mode="positional").excursions is None
+
+
+def test_an_overnight_leg_marked_without_a_quote_is_a_warning(tmp_path: Path) -> None:
+    """Positional: a leg held overnight whose day-end bar has no two-sided quote is marked at its
+    last trade; the day says so (2018-02-05's 0/0-quoted SPXW put is the real case)."""
+    from engine_builders import D1, D2, E2, MINUTES, nifty_spot, write_market
+
+    rows = {
+        D1: [("09:15", E2, 21500, "C", 150, 149, 151), ("09:20", E2, 21500, "C", 160, None, None)],
+        D2: [(m, E2, 21500, "C", 155, 154, 156) for m in MINUTES],
+    }
+    spot = nifty_spot()
+    data = write_market(tmp_path / "m", "NIFTY", {d: spot[d] for d in (D1, D2)}, rows)
+    order = {"at": time(9, 15), "legs": [{"strike": 21500, "right": "C", "side": "BUY"}]}
+    result = run_backtest(
+        Scripted, data=data, params={"orders": [order]}, fill="mid", fees="none",
+        mode="positional", progress=False,
+    )  # fmt: skip
+    days = result.days.set_index("date")
+    assert days.loc[str(D1), "warnings"] == 1
+    assert "marked at 160, a last trade: its bar has no two-sided quote" in str(
+        days.loc[str(D1), "warning_messages"]
+    )
+    assert days.loc[str(D2), "warnings"] == 0
+    assert result.daily["mtm"].iloc[0] == pytest.approx(160 * 50)  # the mark itself is unchanged

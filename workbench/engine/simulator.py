@@ -39,7 +39,7 @@ from workbench.engine.errors import ChronologyError, StrategyStateError
 from workbench.engine.excursions import day_excursions
 from workbench.engine.greeks import implied_greeks, years_to_settlement
 from workbench.engine.strategy import Strategy
-from workbench.engine.ticks import NO_LAG, TickSeries, clock_to_ns, constant_ticks
+from workbench.engine.ticks import NO_LAG, TickSeries, clock_to_ns, constant_ticks, usable_quote
 from workbench.engine.trade import Asset, StrategyState, Trade
 from workbench.model.contracts import OptionContract
 from workbench.model.enums import Settlement, SettlementTime, Side
@@ -660,7 +660,9 @@ class Simulator:
                 f"{day}: position(s) {sorted(self.book.open)} open after the stop time "
                 f"{market.clock[last]:%H:%M:%S} (opened in on_day_end?)"
             )
-        if not positional:
+        if positional:
+            self.warnings.extend(self._unquoted_marks(last))
+        else:
             record.excursions = day_excursions(
                 day,
                 [t for t in self.book.closed if t.entry_day == day],
@@ -689,6 +691,28 @@ class Simulator:
         if positional:
             self._market_release()
         return record
+
+    def _unquoted_marks(self, i: int) -> list[str]:
+        """Warnings for option legs held overnight whose mark at tick ``i`` is not a quote mid:
+        the visible bar has no usable two-sided quote, so the mark is a last trade that may be
+        stale (seed 002: a mark fallback is never silent)."""
+        out = []
+        for key, trade in self.book.open.items():
+            series = self._series.get(key)
+            if trade.asset is Asset.UNDERLYING or series is None or not len(series.bid):
+                continue
+            r = int(series.row[i])
+            if r < 0:
+                continue  # no bar today: _bind_open has said so
+            bid, ask = float(series.bid[r]), float(series.ask[r])
+            if usable_quote(bid, ask):
+                continue
+            mark, _ = self._mark(key, trade, i)
+            out.append(
+                f"{key} ({trade.symbol}) marked at {mark:g}, a last trade: its bar has no "
+                f"two-sided quote (bid {bid:g}, ask {ask:g})"
+            )
+        return out
 
     def _market_release(self) -> None:
         """Positional: remember today's closing marks and drop today's market."""

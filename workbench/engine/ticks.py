@@ -71,11 +71,12 @@ class TickSeries:
             return (math.nan, math.nan, math.nan, math.nan, NO_LAG)
         bid = float(self.bid[r])
         ask = float(self.ask[r])
-        mid = 0.5 * (bid + ask) if _usable(bid, ask) else math.nan
+        mid = 0.5 * (bid + ask) if usable_quote(bid, ask) else math.nan
         return (bid, ask, float(self.last[r]), mid, int(self.row_lag[i]))
 
 
-def _usable(bid: float, ask: float) -> bool:
+def usable_quote(bid: float, ask: float) -> bool:
+    """A two-sided quote the mark may use: finite ``bid >= 0``, finite ``ask > 0``, ``ask >= bid``."""
     return math.isfinite(bid) and math.isfinite(ask) and bid >= 0.0 and ask > 0.0 and ask >= bid
 
 
