@@ -112,10 +112,12 @@ def dataset(quick: bool) -> Path:
     """The cached synthetic dataset (generated on first use)."""
     from workbench.data.schema import COMPRESSION
     from workbench.data.synth import generate
+    from workbench.data.synth.output import GENERATOR_VERSION
 
     root = Path(tempfile.gettempdir()) / "workbench-bench-engine"
-    # the codec in the name: a dataset cached by a version that wrote another one is not reused
-    path = root / (f"nifty-{SEED}-20d-{COMPRESSION}" if quick else f"nifty-{SEED}-1y-{COMPRESSION}")
+    # the codec and generator in the name: a dataset another version wrote is not reused
+    tag = f"{COMPRESSION}-g{GENERATOR_VERSION}"
+    path = root / (f"nifty-{SEED}-20d-{tag}" if quick else f"nifty-{SEED}-1y-{tag}")
     if not (path / "catalog.json").is_file():
         root.mkdir(parents=True, exist_ok=True)
         if quick:

@@ -38,8 +38,10 @@ def _dataset(days: int) -> Path:
     from workbench.data.catalog import Catalog
     from workbench.data.schema import COMPRESSION
     from workbench.data.synth import generate
+    from workbench.data.synth.output import GENERATOR_VERSION
 
-    out = Path(tempfile.gettempdir()) / f"workbench-bench-sweep-{days}-{COMPRESSION}"
+    tag = f"{COMPRESSION}-g{GENERATOR_VERSION}"
+    out = Path(tempfile.gettempdir()) / f"workbench-bench-sweep-{days}-{tag}"
     try:
         catalog = Catalog.load(out)
         if catalog.days == days:

@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
+from workbench.data.synth.bs import bs_price, year_fraction
 from workbench.data.synth.oi import OpenInterestParams, oi_level
 from workbench.data.synth.paths import (
     DaySkeleton,
@@ -53,7 +54,6 @@ from workbench.data.synth.variance_clock import days_after, settle_session_share
 from workbench.model import calendars
 from workbench.model.enums import ExpiryKind
 from workbench.model.instruments import get_instrument
-from workbench.pricing import bs_price, year_fraction
 
 UNDERLYING = "NIFTY"
 MINUTE = timedelta(minutes=1)

@@ -30,6 +30,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
+from workbench.data.synth.bs import bs_greeks, bs_price, year_fraction
 from workbench.data.synth.oi import OpenInterestParams, oi_level
 from workbench.data.synth.paths import TRADING_DAYS_PER_YEAR, DaySkeleton, PathParams
 from workbench.data.synth.plan import ExpiryPlan, InstrumentGrid, StrikeBands, nice_step
@@ -46,7 +47,6 @@ from workbench.data.synth.variance_clock import days_after, settle_session_share
 from workbench.model import calendars
 from workbench.model.enums import ExpiryKind
 from workbench.model.instruments import get_instrument
-from workbench.pricing import bs_greeks, bs_price, year_fraction
 
 SPOT = "SPX"
 OPTION_ROOTS = ("SPX", "SPXW")
