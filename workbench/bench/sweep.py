@@ -6,14 +6,20 @@ full: 6 x 2 = 12), each combination one backtest with its days run serially. Dat
 1-minute NIFTY-like data (``workbench.data.synth`` profile ``nifty-intraday``, seed 13; quick
 10 days, full 40), generated once into ``<tmp>/workbench-bench-sweep-<days>/`` and reused.
 
-Timed in the same run, each on a fresh fork-server process pool whose workers have started and
-imported the engine (timed apart as ``pool_start_*_s``):
+Timed in the same run, each on a fresh fork-server process pool whose workers have started,
+imported the engine and loaded the pricing kernels (timed apart as ``pool_start_*_s``):
 
 * ``cold``: the first sweep on the pool: the grid is simulated day-major (each worker takes a
   share of the days and runs every combination on them), so each day is read from Parquet once
   in the whole sweep, by the worker that has it;
-* ``warm``: the same sweep again on the same pool: each worker's series cache serves the data,
-  the regime of a larger grid or of a walk-forward's repeated sweeps over the same days.
+* ``warm``: the same sweep again on the same pool, the regime of a walk-forward's repeated
+  sweeps over the same days. Each worker's series cache serves the days it read before; a chunk
+  of days goes to whichever worker is free, so on 2 workers part of the second sweep's days
+  land on the worker that did not read them and are read again (the price of reading each day
+  once on a fresh pool, which is what ``sweep()`` starts by default).
+
+The parent plans every run before the workers simulate; its one-off imports and first open of
+the dataset are timed apart (``parent_start_s``), like the workers' (``pool_start_*_s``).
 
 ``one_worker`` runs on a 1-process pool, ``two_workers`` on a 2-process pool; all four tables
 must be equal (checked). Headline ratio: ``warm one_worker / warm two_workers`` (target >= 1.7
@@ -53,12 +59,14 @@ def _dataset(days: int) -> Path:
 
 
 def _warm(pause_s: float) -> int:
-    """Runs in a worker: import the engine (as a sweep's first task would) and hold the worker
-    for ``pause_s`` so that every worker of the pool receives one warm-up task."""
+    """Runs in a worker: import the engine and load the compiled pricing kernels (as a sweep's
+    first task would; the engine benchmark times the same apart as ``kernel_load_s``) and hold
+    the worker for ``pause_s`` so that every worker of the pool receives one warm-up task."""
     import os
 
-    import workbench.engine.runner  # noqa: F401
+    from workbench.bench.engine import _load_kernels
 
+    _load_kernels()
     time.sleep(pause_s)
     return os.getpid()
 
@@ -90,6 +98,13 @@ def run(quick: bool = False) -> dict[str, Any]:
     start_up: dict[int, float] = {}
     frames: list[pd.DataFrame] = []
     load = os.getloadavg()[0]
+    # the parent plans every run (validates it, lists its days) before the workers simulate
+    # them: its one-off imports and first dataset open are timed apart, as the workers' are
+    from workbench.engine.runner import plan_run
+
+    t0 = time.perf_counter()
+    plan_run(template.strategy, data=data, params=template.resolved_params({}))
+    parent_start = time.perf_counter() - t0
     for workers in (1, 2):
         t0 = time.perf_counter()
         pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=process_context())
@@ -124,6 +139,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             "cold_speedup_2_vs_1_x": cold[1] / cold[2],
             "pool_start_one_worker_s": start_up[1],
             "pool_start_two_workers_s": start_up[2],
+            "parent_start_s": parent_start,
             "load_average_1min_at_start": load,
         },
     }
