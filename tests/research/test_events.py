@@ -535,3 +535,11 @@ def test_hedges_are_sized_to_the_holding_unless_overridden(
         **kwargs,  # type: ignore[arg-type]
     )
     assert fixed.summary["hedge_coverage"].iloc[0] == 0.5
+    resized = compare(
+        "synthetic-dip",
+        ["protective-put"],
+        portfolio=loan,
+        overrides={"protective-put": {"cover_units": 100}},  # over-hedge on purpose
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert resized.summary["hedge_coverage"].iloc[0] == 2.0

@@ -281,6 +281,12 @@ def test_contracts_per_rung(params: dict[str, Any], lot: int, expected: tuple) -
     assert ProtectivePut(ProtectivePut.Config(**params)).contracts(lot) == expected
 
 
+def test_the_default_qty_yields_to_cover_units() -> None:
+    """Templates spell out ``qty = 1``; sizing one to a holding must still work."""
+    config = ProtectivePut.Config(qty=1, cover_units=300)
+    assert ProtectivePut(config).contracts(100) == ([3], 3)
+
+
 def test_a_rung_left_without_a_contract_is_not_bought(market: Path) -> None:
     tb = _ladder_run(market, ladder=[[0.95, 0.5], [0.93, 0.5]], cover_units=100)
     assert set(tb["position_key"]) == {"put1"}
@@ -290,6 +296,7 @@ def test_a_rung_left_without_a_contract_is_not_bought(market: Path) -> None:
     ("params", "message"),
     [
         ({"qty": 2, "cover_units": 100}, "give qty .* or cover_units, not both"),
+        ({"qty": 1, "cover_units": 0}, "cover_units"),
         ({"target_coverage_pct": 0.5}, "target_coverage_pct needs cover_units"),
         ({"ladder": [[0.95, 0.5], [0.9, 0.4]]}, "weights sum to 0.9, not 1"),
         ({"ladder": [[0.95, 1.0]], "put_strike_pct": 0.9}, "put_strike_pct or a ladder"),

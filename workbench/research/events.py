@@ -523,10 +523,12 @@ def _sized_to_holding(
     from workbench.engine.resolve import resolve_strategy
 
     fields = resolve_strategy(strategy).Config.model_fields
-    if "cover_units" not in fields or {"cover_units", "qty"} & set(override):
+    if "cover_units" not in fields:
+        return params
+    if "qty" in override:
         return params
     sized = {k: v for k, v in params.items() if k != "qty"}
-    sized["cover_units"] = portfolio.underlying_units
+    sized.setdefault("cover_units", portfolio.underlying_units)
     return sized
 
 

@@ -85,7 +85,8 @@ class ProtectivePut(Strategy):
         @model_validator(mode="after")
         def _check_sizing(self) -> ProtectivePut.Config:
             given = self.model_fields_set
-            if self.cover_units is not None and "qty" in given:
+            if self.cover_units is not None and self.qty != 1:
+                # qty = 1 is the default (the templates spell it out) and yields to cover_units
                 raise ValueError("give qty (contracts per leg) or cover_units, not both")
             if "target_coverage_pct" in given and self.cover_units is None:
                 raise ValueError("target_coverage_pct needs cover_units")
