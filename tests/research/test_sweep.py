@@ -170,7 +170,8 @@ def test_day_major_simulation_gives_each_run_its_own_books(tmp_path: Path) -> No
             )
         )  # fmt: skip
     assert len({len(r.daily) for r in expected}) > 1  # the plans cover different days
-    for executor, workers in (("serial", 1), ("threads", 2), ("threads", 7)):
+    # 20 workers for 7 days: each chunk of days is also split by runs
+    for executor, workers in (("serial", 1), ("threads", 2), ("threads", 7), ("threads", 20)):
         series_lru().clear()
         close_stores()
         if executor == "serial":
@@ -184,3 +185,17 @@ def test_day_major_simulation_gives_each_run_its_own_books(tmp_path: Path) -> No
             assert got.tradebook_table.equals(direct.tradebook_table)
             pd.testing.assert_frame_equal(got.daily, direct.daily)
             assert got.metrics == direct.metrics
+
+
+def test_a_dataset_the_parent_cannot_see_is_left_to_the_workers(tmp_path: Path) -> None:
+    """The parent plans intraday runs, but a dataset missing there (a cluster whose workers
+    mount it) is not an error of the parent: the task goes to a worker, whose error is kept."""
+    from workbench.research.sweep import RunTask, run_tasks
+
+    missing = str(tmp_path / "only-on-the-workers")
+    with cf.ThreadPoolExecutor(max_workers=1) as pool:
+        (record,) = run_tasks(
+            [RunTask(STRADDLE, dict(BASE), missing, None, None)], pool, progress=False
+        )
+    assert record.error is not None and "only-on-the-workers" in record.error
+    assert "does not exist" in record.error

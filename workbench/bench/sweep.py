@@ -1,10 +1,11 @@
-"""Benchmark ``sweep``: a parameter grid on 2 worker processes vs 1 (scaling across combinations).
+"""Benchmark ``sweep``: a parameter grid on 2 worker processes vs 1.
 
 Grid: the ``short-straddle-reentry`` template (intraday ATM short straddle, per-leg stops, up
 to three entries a day) over ``entry`` x ``stop_loss_pct`` (quick: 4 x 2 = 8 combinations;
-full: 6 x 2 = 12), each combination one backtest with its days run serially. Data: synthetic
-1-minute NIFTY-like data (``workbench.data.synth`` profile ``nifty-intraday``, seed 13; quick
-10 days, full 40), generated once into ``<tmp>/workbench-bench-sweep-<days>/`` and reused.
+full: 6 x 2 = 12) through :func:`workbench.research.sweep.sweep`. Data: synthetic 1-minute
+NIFTY-like data (``workbench.data.synth`` profile ``nifty-intraday``, seed 13; quick 10 days,
+full 40), generated once into ``<tmp>/workbench-bench-sweep-<days>-<codec>-g<generator>/``
+and reused.
 
 Timed in the same run, each on a fresh fork-server process pool whose workers have started,
 imported the engine and loaded the pricing kernels (timed apart as ``pool_start_*_s``):

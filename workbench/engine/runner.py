@@ -214,8 +214,17 @@ def simulate_intraday_plans(
         days = [(d, tuple(by_day[d])) for d in sorted(by_day)]
         total += sum(len(m) for _, m in days)
         size = max(1, min(32, math.ceil(len(days) / max(1, workers * 4))))
-        for a in range(0, len(days), size):
-            tasks.append(SweepDayTask(data, underlying, runs, tuple(days[a : a + size])))
+        chunks = [days[a : a + size] for a in range(0, len(days), size)]
+        # fewer chunks of days than workers (a short window): share each chunk's runs out too
+        split = max(1, min(len(runs), math.ceil(workers / len(chunks)))) if chunks else 1
+        for chunk in chunks:
+            for part in range(split):
+                share = [
+                    (d, tuple(m for m in members if m[0] % split == part)) for d, members in chunk
+                ]
+                share = [(d, members) for d, members in share if members]
+                if share:
+                    tasks.append(SweepDayTask(data, underlying, runs, tuple(share)))
 
     def collect(task: SweepDayTask, done: list[tuple[int, DayRecord]]) -> None:
         members = groups[(task.data, task.underlying)]

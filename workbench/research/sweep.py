@@ -3,8 +3,10 @@
 ``sweep(strategy, {"stop_loss_pct": [0.25, 0.5], "entry": ["09:20", "10:30"]}, data=...)``
 runs the Cartesian product of the grid's values (keys in the order given, values in the order
 given, the last key varying fastest) and returns one row per combination, in that order whatever
-order the runs finish in. Each combination is one :func:`workbench.run_backtest` call with its
-days run serially (``executor="serial"``): the parallelism is across combinations.
+order the runs finish in. Each row is what :func:`workbench.run_backtest` gives for that
+combination (same run id and metrics). Intraday combinations are simulated day-major -- each
+worker runs every combination on its share of the days, so each day is read once -- and
+positional ones one combination per worker (see :func:`run_tasks`).
 
 Combinations go through a ``concurrent.futures.Executor``: by default a local process pool
 whose workers start from a fork server (as the engine's own pool; scripts need the
@@ -208,6 +210,11 @@ def executor_scope(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+#: Intraday runs simulated together (day-major) per batch: their day records are held in the
+#: parent until the batch's runs are assembled, so memory stays bounded however large the grid.
+PLAN_BATCH = 32
+
+
 def run_tasks(
     tasks: Sequence[RunTask],
     executor: cf.Executor,
@@ -217,57 +224,63 @@ def run_tasks(
 ) -> list[RunRecord]:
     """Run ``tasks`` on ``executor``; the records come back in the tasks' order.
 
-    Intraday runs are simulated day-major (:func:`~workbench.engine.runner.simulate_intraday_plans`):
-    each worker takes a share of the days and runs every task on them, so a day is read once
-    in the whole sweep and the workers share the reading; each run's result is then assembled
-    exactly as :func:`~workbench.engine.runner.run_backtest` would (same run id, same books).
-    Positional runs carry positions from day to day and run one task per worker.
+    Intraday runs are simulated day-major (:func:`~workbench.engine.runner.simulate_intraday_plans`),
+    :data:`PLAN_BATCH` runs at a time: each worker takes a share of the days and runs every run
+    of the batch on them, so a day is read once per batch and the workers share the reading;
+    each run's result is then assembled exactly as :func:`~workbench.engine.runner.run_backtest`
+    would (same run id, same books). The parent plans them, so it must be able to open the
+    dataset; a task whose dataset the parent cannot find (data only on a cluster's workers) and
+    positional runs (which carry positions from day to day) run one task per worker instead.
 
     A task that cannot start (a bad parameter) or whose future fails (a worker that died, an
     unpicklable argument) gets a record with the error; the other tasks complete.
     """
+    from workbench.data.errors import DatasetNotFoundError
+    from workbench.engine.resolve import resolve_strategy as strategy_class
     from workbench.engine.runner import RunPlan, assemble, plan_run, simulate_intraday_plans
 
     records: list[RunRecord | None] = [None] * len(tasks)
     plans: dict[int, RunPlan] = {}
+    per_task: list[int] = []
     for i, task in enumerate(tasks):
         try:
+            if strategy_class(task.strategy).mode != "intraday":
+                per_task.append(i)
+                continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # as in a worker: the manifest keeps them
-                plan = plan_run(
+                plans[i] = plan_run(
                     task.strategy, data=task.data, start=task.start, end=task.end,
                     params=task.params, fill=task.fill, fees=task.fees, margin=task.margin,
                     capital=task.capital, rate=task.rate,
                 )  # fmt: skip
+        except DatasetNotFoundError:
+            per_task.append(i)  # the workers may see a dataset the parent cannot
         except Exception as exc:
             records[i] = RunRecord(error=_describe(exc))
-            continue
-        if plan.mode == "intraday":
-            plans[i] = plan
-    positional = [i for i in range(len(tasks)) if records[i] is None and i not in plans]
     bar = tqdm(
-        total=len(positional), disable=not progress or not positional, desc=desc, unit="run",
+        total=len(per_task), disable=not progress or not per_task, desc=desc, unit="run",
         file=sys.stderr, leave=False,
     )  # fmt: skip
     try:
         futures: dict[cf.Future[RunRecord], int] = {}
-        for i in positional:
-            task = tasks[i]
+        for i in per_task:
             try:
-                futures[executor.submit(run_task, task)] = i
+                futures[executor.submit(run_task, tasks[i])] = i
             except Exception as exc:  # e.g. a pool already broken by a dead worker
                 records[i] = RunRecord(error=_describe(exc))
                 bar.update(1)
-        if plans:
-            order = sorted(plans)
-            workers = int(getattr(executor, "_max_workers", 0) or os.cpu_count() or 1)
+        order = sorted(plans)
+        workers = int(getattr(executor, "_max_workers", 0) or os.cpu_count() or 1)
+        for start in range(0, len(order), PLAN_BATCH):
+            batch = order[start : start + PLAN_BATCH]
             days = simulate_intraday_plans(
-                [plans[i] for i in order], executor, workers=workers, progress=progress,
+                [plans[i] for i in batch], executor, workers=workers, progress=progress,
                 desc=desc,
             )  # fmt: skip
-            for i, day_records in zip(order, days, strict=True):
+            for i, day_records in zip(batch, days, strict=True):
                 try:
-                    records[i] = _record(tasks[i], assemble(plans[i], day_records))
+                    records[i] = _record(tasks[i], assemble(plans.pop(i), day_records))
                 except Exception as exc:
                     records[i] = RunRecord(error=_describe(exc))
         for fut in cf.as_completed(futures):
@@ -343,10 +356,10 @@ def sweep(
         Base parameters shared by every combination (the grid's values win).
     executor
         Any ``concurrent.futures.Executor`` (left running); ``None``: a local process pool
-        of ``workers`` processes (default: the machine's cores, at most one per combination),
+        of ``workers`` processes (default: the machine's cores),
         shut down at the end.
     progress
-        Show a tqdm bar (one step per combination) on stderr.
+        Show tqdm bars on stderr (run-days of intraday combinations, positional runs).
 
     Returns
     -------
@@ -364,7 +377,7 @@ def sweep(
         for combo in combos
     ]
     if workers is None:
-        workers = max(1, min(os.cpu_count() or 1, len(tasks)))
+        workers = os.cpu_count() or 1  # intraday runs share out their days, whatever their number
     with executor_scope(executor, workers) as pool:
         records = run_tasks(tasks, pool, progress=progress)
     return records_frame(combos, records)
