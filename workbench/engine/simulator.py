@@ -708,8 +708,14 @@ class Simulator:
             if usable_quote(bid, ask):
                 continue
             mark, _ = self._mark(key, trade, i)
+            close = float(series.last[r])
+            source = (
+                "a last trade"
+                if math.isfinite(close) and close >= 0
+                else "carried from an earlier bar (this one has no trade either)"
+            )
             out.append(
-                f"{key} ({trade.symbol}) marked at {mark:g}, a last trade: its bar has no "
+                f"{key} ({trade.symbol}) marked at {mark:g}, {source}: its bar has no "
                 f"two-sided quote (bid {bid:g}, ask {ask:g})"
             )
         return out

@@ -58,3 +58,9 @@ def test_year_fraction_is_the_pricing_layers_to_the_bit(valuation: str, expiry: 
     np.testing.assert_array_equal(
         bs.year_fraction(grid[None, :], e), year_fraction(grid[None, :], e)
     )
+
+
+def test_zero_volatility_before_settlement_is_refused() -> None:
+    with pytest.raises(ValueError, match="volatility must be > 0"):
+        bs.bs_price(100.0, 90.0, 0.5, 0.05, [0.2, 0.0], True)
+    assert bs.bs_price(100.0, 90.0, 0.0, 0.05, 0.0, True) == 10.0  # at settlement: the payoff

@@ -4,7 +4,8 @@ The data layer sits below :mod:`workbench.pricing` (DESIGN.md: nothing lower imp
 higher), so the generator prices its options here rather than with the pricing layer's Numba
 kernels. The conventions are the pricing layer's -- Black-Scholes-Merton with a continuous
 dividend yield, ``T`` in ACT/365 years on exact timestamps floored at zero, theta per year,
-vega per 1.00 of volatility, intrinsic value at ``T = 0`` -- and
+vega per 1.00 of volatility, intrinsic value at ``T = 0`` -- for volatility above zero (the
+generator's surface is floored; zero volatility before expiry is refused), and
 ``tests/data/synth/test_synth_bs.py`` holds the two implementations to each other, so every
 consumer that implies volatility from these prices with :mod:`workbench.pricing` reads back
 the generator's surface.
@@ -43,6 +44,18 @@ def _inputs(S: Any, K: Any, T: Any, r: Any, sigma: Any, is_call: Any, q: Any) ->
     return tuple(arrays)
 
 
+def _live(T: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Options before settlement; zero or negative volatility there is outside the domain."""
+    live = T > 0
+    bad = live & ~(sigma > 0)
+    if bad.any():
+        raise ValueError(
+            f"synthetic Black-Scholes: volatility must be > 0 before settlement, got "
+            f"{float(sigma[bad].reshape(-1)[0])!r}"
+        )
+    return live
+
+
 def bs_greeks(
     S: Any, K: Any, T: Any, r: Any, sigma: Any, is_call: Any, q: Any = 0.0
 ) -> dict[str, np.ndarray]:
@@ -50,7 +63,7 @@ def bs_greeks(
     squared, vega per 1.00 of volatility, theta per year); at ``T = 0`` the payoff's: intrinsic
     value, delta 1/-1 in the money, 0 out, half at the money, the rest zero."""
     S, K, T, r, sigma, call, q = _inputs(S, K, T, r, sigma, is_call, q)
-    live = (T > 0) & (sigma > 0)
+    live = _live(T, sigma)
     with np.errstate(divide="ignore", invalid="ignore"):
         sqrt_t = np.sqrt(np.where(live, T, 1.0))
         vol = np.where(live, sigma, 1.0) * sqrt_t
@@ -87,7 +100,7 @@ def bs_price(S: Any, K: Any, T: Any, r: Any, sigma: Any, is_call: Any, q: Any = 
     """Black-Scholes-Merton price, intrinsic value at ``T = 0`` (the price of
     :func:`bs_greeks` without its Greeks: the generator prices millions of bars)."""
     S, K, T, r, sigma, call, q = _inputs(S, K, T, r, sigma, is_call, q)
-    live = (T > 0) & (sigma > 0)
+    live = _live(T, sigma)
     with np.errstate(divide="ignore", invalid="ignore"):
         tt = np.where(live, T, 0.0)
         vol = np.where(live, sigma, 1.0) * np.sqrt(np.where(live, T, 1.0))
