@@ -196,6 +196,9 @@ def simulate_intraday_plans(
     chunks of consecutive days, and a chunk runs every plan that covers its days in one worker.
     A worker thus reads each of its days once, whatever the number of plans, and the days are
     spread over the workers -- where running plan by plan had every worker read every day.
+    When there are fewer chunks than ``workers`` (a short window), each chunk's plans are also
+    shared out over several tasks, so every worker has work. A task whose worker dies makes
+    its run-days ``failed`` records; the others complete.
     """
     if any(p.mode != "intraday" for p in plans):
         raise ValueError("simulate_intraday_plans: every plan must be intraday")
