@@ -123,3 +123,16 @@ def test_bad_date_type_is_named() -> None:
 def test_calendar_is_cached() -> None:
     assert trading_calendar("NIFTY") is trading_calendar("BANKNIFTY")
     assert trading_calendar("SPX").name == "XNYS"
+
+
+def test_one_reading_of_a_day_across_layers() -> None:
+    from datetime import datetime
+
+    from workbench.model.dates import DateInputError, as_date
+
+    assert as_date(" 2024-01-02 ") == date(2024, 1, 2)
+    assert as_date(datetime(2024, 1, 2, 15, 30)) == date(2024, 1, 2)
+    for bad in ("2024-13-01", 20240102, None):
+        with pytest.raises(DateInputError, match=r"start must be a date \(YYYY-MM-DD\)"):
+            as_date(bad, "start")
+    assert issubclass(DateInputError, TypeError) and issubclass(DateInputError, ValueError)

@@ -33,8 +33,9 @@ from workbench.data.series import (
     datetime64_to_ns,
     series_from_arrays,
 )
-from workbench.data.store import MarketStore, _as_day
+from workbench.data.store import MarketStore
 from workbench.model.contracts import OptionContract
+from workbench.model.dates import as_date
 from workbench.model.enums import Right
 
 _EXTRA = EXTRA_FIELDS
@@ -141,7 +142,7 @@ class DayCache:
         clock: Any = None,
     ) -> None:
         self.store = store
-        self.day = _as_day(day)
+        self.day = as_date(day)
         self.underlying = underlying.strip().upper()
         spec = store.catalog.underlyings.get(self.underlying)
         self.spot_underlying = spec.spot if spec is not None and spec.spot else self.underlying

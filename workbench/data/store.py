@@ -43,6 +43,7 @@ from workbench.data.errors import (
 )
 from workbench.data.schema import OPTIONAL_OPTION_FIELDS, schema_for
 from workbench.model.contracts import OptionContract
+from workbench.model.dates import as_date
 
 _SPOT_SQL = "SELECT ts, open, high, low, close, volume FROM read_parquet($path)"
 _CHAIN_SQL = "SELECT * FROM read_parquet($path)"
@@ -135,19 +136,6 @@ def _rights(column: pa.ChunkedArray) -> np.ndarray | None:
     return out
 
 
-def _as_day(value: date | datetime | str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"day must be a date (or YYYY-MM-DD), got {value!r}")
-
-
 class MarketStore:
     """An open canonical dataset (see the module docstring).
 
@@ -219,14 +207,14 @@ class MarketStore:
         """True if the catalog lists spot or option data for (underlying, day)."""
         name = self.check_underlying(underlying)
         entry = self.catalog.day_index[name]
-        the_day = _as_day(day)
+        the_day = as_date(day)
         return the_day in entry.spot or the_day in entry.options
 
     def spot_path(self, underlying: str, day: date | str) -> Path:
-        return layout.spot_path(self.path, self.check_underlying(underlying), _as_day(day))
+        return layout.spot_path(self.path, self.check_underlying(underlying), as_date(day))
 
     def options_path(self, underlying: str, day: date | str) -> Path:
-        return layout.options_path(self.path, self.check_underlying(underlying), _as_day(day))
+        return layout.options_path(self.path, self.check_underlying(underlying), as_date(day))
 
     # -- reads -----------------------------------------------------------------------------
     def read_spot(self, underlying: str, day: date | str) -> pa.Table:
@@ -499,7 +487,7 @@ class MarketStore:
     def _check_exists(self, path: Path, kind: str, underlying: str, day: date | str) -> None:
         if not path.is_file():
             raise MissingDayError(
-                f"no {kind} data for {underlying} on {_as_day(day).isoformat()} in dataset "
+                f"no {kind} data for {underlying} on {as_date(day).isoformat()} in dataset "
                 f"{self.catalog.name!r}: {path} does not exist"
             )
 

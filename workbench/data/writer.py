@@ -43,6 +43,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from workbench.model.dates import as_date
 from workbench.data import layout
 from workbench.data.atomic import sweep_temporaries, write_atomic
 from workbench.data.catalog import Catalog, RowCounts, UnderlyingDays, UnderlyingSpec
@@ -93,17 +94,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _as_day(value: date | datetime | str, what: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"{what} must be a date (or YYYY-MM-DD), got {value!r}")
 
 
 class DatasetWriter:
@@ -199,7 +189,7 @@ class DatasetWriter:
 
     def _write(self, kind: layout.Kind, underlying: str, day: date | str, table: pa.Table) -> Path:
         name = layout.check_underlying(underlying)
-        the_day = _as_day(day, "day")
+        the_day = as_date(day, "day")
         canonical = conform(table, kind, name, the_day)
         path = layout.data_path(self.root, kind, name, the_day)
         write_parquet(canonical, path, kind)

@@ -7,10 +7,11 @@ argument and what it expected.
 from __future__ import annotations
 
 import importlib
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from workbench.engine.strategy import Strategy
+from workbench.model.dates import as_date as to_date
 
 
 def resolve_strategy(strategy: type[Strategy] | str) -> type[Strategy]:
@@ -121,13 +122,5 @@ def resolve_margin(margin: Any) -> Any:
 
 
 def as_date(value: date | str | None, what: str) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"{what}: expected a date YYYY-MM-DD, got {value!r}") from None
+    """``None``, or ``value`` read by :func:`workbench.model.dates.as_date`."""
+    return None if value is None else to_date(value, what)

@@ -32,8 +32,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from workbench.model.dates import as_date
 from workbench.model.enums import ExpiryKind
 from workbench.model.instruments import (
     HISTORY_START,
@@ -91,19 +92,6 @@ class _Sessions:
         return d.weekday() < 5 and (d.month, d.day) not in self.fixed_holidays
 
 
-def _as_date(value: Any, what: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise TypeError(f"{what} must be a date (or ISO 'YYYY-MM-DD' string), got {value!r}")
-
-
 @cache
 def _calendar(name: str) -> xcals.ExchangeCalendar:
     import exchange_calendars as xcals
@@ -152,7 +140,7 @@ def _spec_sessions(underlying: str) -> tuple[InstrumentSpec, _Sessions]:
 def is_trading_day(underlying: str, day: date) -> bool:
     """Whether ``day`` is a trading day of ``underlying``'s venue calendar."""
     spec, s = _spec_sessions(underlying)
-    d = _as_date(day, "day")
+    d = as_date(day, "day")
     s.check(d, f"is_trading_day({spec.name!r})")
     return d in s.day_set
 
@@ -160,7 +148,7 @@ def is_trading_day(underlying: str, day: date) -> bool:
 def trading_days(underlying: str, start: date, end: date) -> list[date]:
     """Trading days from ``start`` to ``end``, both inclusive, ascending."""
     spec, s = _spec_sessions(underlying)
-    a, b = _as_date(start, "start"), _as_date(end, "end")
+    a, b = as_date(start, "start"), as_date(end, "end")
     if b < a:
         raise ValueError(f"trading_days({spec.name!r}): end {b} is before start {a}")
     s.check(a, f"trading_days({spec.name!r}) start")
@@ -171,7 +159,7 @@ def trading_days(underlying: str, start: date, end: date) -> list[date]:
 def previous_trading_day(underlying: str, day: date) -> date:
     """The last trading day strictly before ``day``."""
     spec, s = _spec_sessions(underlying)
-    d = _as_date(day, "day")
+    d = as_date(day, "day")
     s.check(d, f"previous_trading_day({spec.name!r})")
     i = bisect.bisect_left(s.days, d) - 1
     if i < 0:
@@ -182,7 +170,7 @@ def previous_trading_day(underlying: str, day: date) -> date:
 def next_trading_day(underlying: str, day: date) -> date:
     """The first trading day strictly after ``day``."""
     spec, s = _spec_sessions(underlying)
-    d = _as_date(day, "day")
+    d = as_date(day, "day")
     s.check(d, f"next_trading_day({spec.name!r})")
     i = bisect.bisect_right(s.days, d)
     if i >= len(s.days):
@@ -198,7 +186,7 @@ def session_bounds(underlying: str, day: date) -> tuple[datetime, datetime]:
     half days). Raises ``ValueError`` if ``day`` is not a trading day.
     """
     spec, s = _spec_sessions(underlying)
-    d = _as_date(day, "day")
+    d = as_date(day, "day")
     s.check(d, f"session_bounds({spec.name!r})")
     if d not in s.day_set:
         raise ValueError(f"session_bounds({spec.name!r}): {d} is not a {spec.calendar} trading day")
@@ -344,14 +332,14 @@ def monthly_expiry(underlying: str, year: int, month: int) -> date:
 def monthly_label(underlying: str, expiry: date) -> tuple[int, int] | None:
     """Contract ``(year, month)`` if ``expiry`` is a standard monthly expiry, else ``None``."""
     spec = get_instrument(underlying)
-    return _expiry_table(spec.name).monthly_label.get(_as_date(expiry, "expiry"))
+    return _expiry_table(spec.name).monthly_label.get(as_date(expiry, "expiry"))
 
 
 def expiry_kind(underlying: str, expiry: date) -> ExpiryKind:
     """``MONTHLY`` if ``expiry`` is the standard monthly expiry of its contract month, else
     ``WEEKLY`` (weeklies, US dailies and end-of-month expiries alike)."""
     spec = get_instrument(underlying)
-    d = _as_date(expiry, "expiry")
+    d = as_date(expiry, "expiry")
     if d in _expiry_table(spec.name).monthly_label:
         return ExpiryKind.MONTHLY
     return ExpiryKind.WEEKLY
@@ -361,7 +349,7 @@ def is_expiry(underlying: str, day: date) -> bool:
     """Whether ``day`` is one of ``underlying``'s expiry dates (any kind)."""
     spec = get_instrument(underlying)
     table = _expiry_table(spec.name)
-    d = _as_date(day, "day")
+    d = as_date(day, "day")
     i = bisect.bisect_left(table.all_dates, d)
     return i < len(table.all_dates) and table.all_dates[i] == d
 
@@ -370,7 +358,7 @@ def expiries_between(underlying: str, start: date, end: date) -> list[date]:
     """Every expiry date of ``underlying`` from ``start`` to ``end`` (inclusive), ascending."""
     spec = get_instrument(underlying)
     table = _expiry_table(spec.name)
-    a, b = _as_date(start, "start"), _as_date(end, "end")
+    a, b = as_date(start, "start"), as_date(end, "end")
     return list(
         table.all_dates[
             bisect.bisect_left(table.all_dates, a) : bisect.bisect_right(table.all_dates, b)
@@ -430,7 +418,7 @@ def listed_expiries(underlying: str, on: date, horizon_days: int | None = None) 
     (``None``: no limit). Ascending. Results are cached per (underlying, day).
     """
     spec = get_instrument(underlying)
-    d = _as_date(on, "on")
+    d = as_date(on, "on")
     if horizon_days is not None and horizon_days < 0:
         raise ValueError(
             f"listed_expiries({spec.name!r}): horizon_days must be >= 0, got {horizon_days}"

@@ -39,6 +39,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workbench.data.atomic import replace_folder
+from workbench.model.dates import as_date
 from workbench.research.sweep import (
     RunRecord,
     RunTask,
@@ -445,8 +446,8 @@ def walk_forward(
         if train is None or validate is None or test is None:
             raise ValueError("give windows= or train=, validate= and test= lengths")
         days = trading_days_of(data, base.get("underlying"))
-        lo = _as_date(start, "start") if start is not None else None
-        hi = _as_date(end, "end") if end is not None else None
+        lo = as_date(start, "start") if start is not None else None
+        hi = as_date(end, "end") if end is not None else None
         days = [d for d in days if (lo is None or d >= lo) and (hi is None or d <= hi)]
         windows = make_windows(
             days, train=train, validate=validate, test=test, step=step, unit=unit
@@ -568,15 +569,6 @@ def _spec(model: Any) -> Any:
     if model is None or isinstance(model, (str, int, float)):
         return model
     return getattr(model, "spec", None) or repr(model)
-
-
-def _as_date(value: date | str, what: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"{what} must be a date YYYY-MM-DD, got {value!r}") from None
 
 
 def _first_error(frame: pd.DataFrame) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from workbench.model.dates import as_date
 from workbench.data import layout
 from workbench.data.catalog import Catalog
 from workbench.data.synth.output import check_out, staged_folder, synth_source
@@ -46,16 +47,7 @@ SCRATCH_DIR = ".chunks"
 
 def parse_start(start: object) -> date:
     """``start`` as a date (a ``date``, ``datetime`` or ``YYYY-MM-DD``); ``ValueError`` otherwise."""
-    if isinstance(start, datetime):
-        return start.date()
-    if isinstance(start, date):
-        return start
-    if isinstance(start, str):
-        try:
-            return date.fromisoformat(start.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"start must be a date (YYYY-MM-DD), got {start!r}")
+    return as_date(start, "start")
 
 
 def _positive_int(value: object, what: str) -> int:
