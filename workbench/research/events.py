@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -48,6 +47,7 @@ from workbench.analytics.collateral import (
 from workbench.data.atomic import replace_folder
 from workbench.research.sweep import RunTask, executor_scope, run_tasks
 from workbench.research.templates import StrategyTemplate, TemplateRepository
+from workbench.research.tomlfile import load_toml_model
 
 DEFAULT_EVENTS_DIR = Path(__file__).resolve().parents[2] / "templates" / "events"
 
@@ -138,22 +138,7 @@ class EventPreset(BaseModel):
 def load_event_file(path: str | Path) -> EventPreset:
     """Parse and validate one preset file; errors name the file and the field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EventPresetError(f"{path}: cannot read event preset: {exc.strerror or exc}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise EventPresetError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        preset = EventPreset(**raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(preset)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise EventPresetError(f"{path}: invalid event preset: {problems}") from None
+    preset, _ = load_toml_model(path, EventPreset, EventPresetError, "event preset")
     if path.stem != preset.slug:
         raise EventPresetError(f"{path}: slug: file name must be the slug ({preset.slug}.toml)")
     return preset.model_copy(update={"path": path})

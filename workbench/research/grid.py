@@ -30,7 +30,6 @@ import json
 import os
 import shutil
 import tempfile
-import tomllib
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -44,7 +43,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -52,6 +50,7 @@ from tqdm.auto import tqdm
 
 from workbench.data.atomic import default_mode, write_bytes_atomic
 from workbench.research.templates import TemplateRepository
+from workbench.research.tomlfile import load_toml_model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BACKTEST_NOTEBOOK = REPO_ROOT / "notebooks" / "backtest.ipynb"
@@ -119,19 +118,7 @@ class GridSpec(BaseModel):
 def load_grid(path: str | Path) -> GridSpec:
     """Read and validate a grid file; relative ``data`` paths are taken from the current folder."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise GridError(f"{path}: cannot read grid file: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise GridError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        spec = GridSpec(**data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise GridError(f"{path}: invalid grid: {problems}") from None
+    spec, _ = load_toml_model(path, GridSpec, GridError, "grid file")
     if spec.heatmap is not None:
         for axis in (spec.heatmap.x, spec.heatmap.y):
             if axis not in spec.grid:

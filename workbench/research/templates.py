@@ -25,7 +25,6 @@ import importlib
 import json
 import os
 import tempfile
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbench.data.atomic import default_mode
+from workbench.research.tomlfile import load_toml_model
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "strategies"
 REFS_FILE = "template-refs.json"
@@ -113,21 +113,7 @@ class StrategyTemplate(BaseModel):
 def load_template_file(path: Path) -> StrategyTemplate:
     """Parse and validate one template file."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TemplateError(f"{path}: cannot read template: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        template = StrategyTemplate(**data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise TemplateError(f"{path}: invalid template: {problems}") from None
+    template, raw = load_toml_model(path, StrategyTemplate, TemplateError, "template")
     if path.stem != template.name:
         raise TemplateError(f"{path}: file name must be the template name ({template.name}.toml)")
     return template.model_copy(update={"path": path, "sha256": hashlib.sha256(raw).hexdigest()})

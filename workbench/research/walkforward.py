@@ -27,7 +27,6 @@ import concurrent.futures as cf
 import itertools
 import json
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workbench.data.atomic import replace_folder
 from workbench.model.dates import as_date
@@ -49,6 +48,7 @@ from workbench.research.sweep import (
     resolve_strategy,
     run_tasks,
 )
+from workbench.research.tomlfile import load_toml_model
 
 Unit = Literal["days", "months"]
 
@@ -682,23 +682,10 @@ class WalkForwardSpec(BaseModel):
 
 def load_walkforward_spec(path: str | Path) -> WalkForwardSpec:
     """Read and validate a walk-forward TOML file (errors name the file and field)."""
-    path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WalkForwardSpecError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as exc:
-        raise WalkForwardSpecError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        return WalkForwardSpec(**data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(file)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise WalkForwardSpecError(f"{path}: invalid walk-forward file: {problems}") from None
+    spec, _ = load_toml_model(
+        Path(path), WalkForwardSpec, WalkForwardSpecError, "walk-forward file"
+    )
+    return spec
 
 
 def run_walkforward_spec(
