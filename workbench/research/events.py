@@ -47,7 +47,7 @@ from workbench.analytics.collateral import (
 from workbench.data.atomic import replace_folder
 from workbench.research.sweep import RunTask, executor_scope, run_tasks
 from workbench.research.templates import StrategyTemplate, TemplateRepository
-from workbench.research.tomlfile import load_toml_model
+from workbench.research.tomlfile import load_toml_model, validation_problems
 
 DEFAULT_EVENTS_DIR = Path(__file__).resolve().parents[2] / "templates" / "events"
 
@@ -410,11 +410,7 @@ def compare(
         try:
             portfolio = Portfolio(**dict(portfolio))
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(portfolio)'}: {err['msg']}"
-                for err in exc.errors()
-            )
-            raise ValueError(f"portfolio: {problems}") from None
+            raise ValueError(f"portfolio: {validation_problems(exc, '(portfolio)')}") from None
     start, end = materialize(preset)
     underlying = _dataset_underlying(data, preset.symbol)
     tasks = []

@@ -32,8 +32,11 @@ def load_toml_model(
     try:
         return model(**data), raw
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(file)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise error(f"{path}: invalid {what}: {problems}") from None
+        raise error(f"{path}: invalid {what}: {validation_problems(exc)}") from None
+
+
+def validation_problems(exc: ValidationError, whole: str = "(file)") -> str:
+    """Each invalid field of ``exc`` as ``dotted.location: message``, joined by ``; ``."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or whole}: {err['msg']}" for err in exc.errors()
+    )
