@@ -45,9 +45,9 @@ from workbench.analytics.collateral import (
     rank_hedges,
 )
 from workbench.data.atomic import replace_folder
+from workbench.research.files import load_toml_model, validation_problems
 from workbench.research.sweep import RunTask, executor_scope, run_tasks
 from workbench.research.templates import StrategyTemplate, TemplateRepository
-from workbench.research.tomlfile import load_toml_model, validation_problems
 
 DEFAULT_EVENTS_DIR = Path(__file__).resolve().parents[2] / "templates" / "events"
 

@@ -26,6 +26,20 @@ from workbench.execution.payoff import PositionLeg, expiry_pnl, pnl_at, price_gr
 from workbench.model.instruments import get_instrument
 from workbench.pricing import enrich_chain
 
+#: Columns of :func:`chain_at`'s table, one row per instrument.
+CHAIN_COLUMNS = (
+    "expiry",
+    "strike",
+    "right",
+    "bid",
+    "ask",
+    "mid",
+    "close",
+    "volume",
+    "oi",
+    "lag_min",
+)
+
 
 def _at(day: date, when: time) -> pd.Timestamp:
     return pd.Timestamp(datetime.combine(day, when))
@@ -57,38 +71,13 @@ def chain_at(
     now = _at(day, when)
     seen = table[table["ts"] <= now]
     if seen.empty:
-        return pd.DataFrame(
-            columns=[
-                "expiry",
-                "strike",
-                "right",
-                "bid",
-                "ask",
-                "mid",
-                "close",
-                "volume",
-                "oi",
-                "lag_min",
-            ]
-        )
+        return pd.DataFrame(columns=list(CHAIN_COLUMNS))
     last = seen.sort_values("ts").groupby(["expiry", "strike", "right"], sort=True).tail(1).copy()
     last["lag_min"] = ((now - last["ts"]).dt.total_seconds() // 60).astype(int)
     last["mid"] = np.where(
         (last["bid"] > 0) & (last["ask"] >= last["bid"]), (last["bid"] + last["ask"]) / 2, np.nan
     )
-    keep = [
-        "expiry",
-        "strike",
-        "right",
-        "bid",
-        "ask",
-        "mid",
-        "close",
-        "volume",
-        "oi",
-        "lag_min",
-        "ts",
-    ]
+    keep = [*CHAIN_COLUMNS, "ts"]
     last = last[keep].drop(
         columns=[c for c in ("iv", "delta", "gamma", "vega", "theta") if c in last.columns]
     )

@@ -49,8 +49,8 @@ from pydantic import (
 from tqdm.auto import tqdm
 
 from workbench.data.atomic import default_mode, write_bytes_atomic
+from workbench.research.files import load_toml_model, read_json_dict
 from workbench.research.templates import TemplateRepository
-from workbench.research.tomlfile import load_toml_model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BACKTEST_NOTEBOOK = REPO_ROOT / "notebooks" / "backtest.ipynb"
@@ -320,7 +320,7 @@ def run_grid(
             except Exception as exc:  # the worker itself died
                 error = _short_error(exc)
             folder = Path(job["folder"])
-            metrics = _read_json(folder / "metrics.json")
+            metrics = read_json_dict(folder / "metrics.json")
             run = GridRun(job["run_id"], job["params"], folder, error is None, error, metrics)
             runs.append(run)
             if on_done is not None:
@@ -388,14 +388,6 @@ def _heatmap_warnings(spec: GridSpec, runs: list[GridRun]) -> list[str]:
         f"{spec.label}: heatmap metric {spec.heatmap.metric!r} is in no run's metrics.json, "
         f"so no heatmap was drawn{hint}"
     ]
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.atomic import write_bytes_atomic
+from workbench.research.files import read_json_dict
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
 INDEX_TEMPLATE = "grid_index.html.j2"
@@ -39,22 +39,14 @@ PREFERRED_METRICS = (
 )
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
     """One record per run folder under ``day_folder`` (folders starting with '.' are in progress)."""
     runs = []
     for folder in sorted(
         p for p in day_folder.iterdir() if p.is_dir() and not p.name.startswith(".")
     ):
-        manifest = _read_json(folder / "manifest.json")
-        metrics = _read_json(folder / "metrics.json")
+        manifest = read_json_dict(folder / "manifest.json")
+        metrics = read_json_dict(folder / "metrics.json")
         error_file = folder / "error.txt"
         if not manifest and not error_file.exists():
             continue
@@ -156,7 +148,7 @@ def write_index(day_folder: str | Path) -> Path:
     param_keys = sorted({k for r in runs for k in r["params"]})
     grids = []
     for path in sorted(day_folder.glob("grid-*.json")):
-        grid = _read_json(path)
+        grid = read_json_dict(path)
         if grid:
             grids.append(
                 {

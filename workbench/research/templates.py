@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbench.data.atomic import default_mode
-from workbench.research.tomlfile import load_toml_model
+from workbench.research.files import load_toml_model
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "strategies"
 REFS_FILE = "template-refs.json"

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workbench.data.atomic import replace_folder
 from workbench.model.dates import as_date
+from workbench.research.files import load_toml_model
 from workbench.research.sweep import (
     RunRecord,
     RunTask,
@@ -48,7 +49,6 @@ from workbench.research.sweep import (
     resolve_strategy,
     run_tasks,
 )
-from workbench.research.tomlfile import load_toml_model
 
 Unit = Literal["days", "months"]
 

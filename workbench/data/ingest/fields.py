@@ -67,20 +67,16 @@ def parse_date(col: pa.ChunkedArray | pa.Array, formats: Sequence[str]) -> Parse
     Formats with different separators are unambiguous (``%m/%d/%Y`` and ``%Y-%m-%d``); never
     pass both ``%m/%d/%Y`` and ``%d/%m/%Y``.
     """
-    arr = _stripped(col)
-    missing = _empty_mask(arr)
-    out: pa.Array | None = None
-    for fmt in formats:
-        got = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
-        out = got if out is None else pc.coalesce(out, got)
-    assert out is not None
-    values = np.asarray(out.to_numpy(zero_copy_only=False)).astype("datetime64[D]")
-    bad = ~missing & np.isnat(values)
-    return Parsed(values, missing, bad)
+    return _parse_times(col, formats, "datetime64[D]")
 
 
 def parse_datetime(col: pa.ChunkedArray | pa.Array, formats: Sequence[str]) -> Parsed:
     """Date-time text to ``datetime64[s]`` (naive) trying each format in turn."""
+    return _parse_times(col, formats, "datetime64[s]")
+
+
+def _parse_times(col: pa.ChunkedArray | pa.Array, formats: Sequence[str], dtype: str) -> Parsed:
+    """Text to ``dtype`` trying each ``strptime`` format in turn (the first that reads wins)."""
     arr = _stripped(col)
     missing = _empty_mask(arr)
     out: pa.Array | None = None
@@ -88,7 +84,7 @@ def parse_datetime(col: pa.ChunkedArray | pa.Array, formats: Sequence[str]) -> P
         got = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
         out = got if out is None else pc.coalesce(out, got)
     assert out is not None
-    values = np.asarray(out.to_numpy(zero_copy_only=False)).astype("datetime64[s]")
+    values = np.asarray(out.to_numpy(zero_copy_only=False)).astype(dtype)
     bad = ~missing & np.isnat(values)
     return Parsed(values, missing, bad)
 

@@ -1,15 +1,18 @@
-"""Read one TOML file into a validated pydantic model; every error names the file and field.
+"""Reading the research layer's files.
 
-Grids, walk-forward specs, event presets and strategy templates are all files a person edits,
-so they fail the same way: the path, then what is wrong (unreadable, not TOML, or each invalid
-field as ``dotted.location: message``).
+:func:`load_toml_model`: grids, walk-forward specs, event presets and strategy templates are
+all TOML files a person edits, so they fail the same way: the path, then what is wrong
+(unreadable, not TOML, or each invalid field as ``dotted.location: message``).
+:func:`read_json_dict`: a run folder's ``metrics.json`` / ``manifest.json`` read leniently for
+indexes (a missing or broken file is an empty dict, the run still listed).
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -40,3 +43,12 @@ def validation_problems(exc: ValidationError, whole: str = "(file)") -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in err['loc']) or whole}: {err['msg']}" for err in exc.errors()
     )
+
+
+def read_json_dict(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``, or ``{}`` if it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
