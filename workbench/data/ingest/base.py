@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from workbench.data.catalog import UnderlyingSpec
 from workbench.data.ingest.daybuffer import Columns
+from workbench.data.ingest.sessions import VenueDays
 
 InputKind = Literal["options", "spot"]
 
@@ -68,6 +69,14 @@ class Adapter:
             raise ValueError(f"--underlying does not apply to --format {self.name}")
         self.underlying = underlying
         self.notes: list[str] = []
+        self._calendars: dict[str, VenueDays] = {}
+
+    def _days(self, underlying: str) -> VenueDays:
+        """The trading days of ``underlying``'s venue (built once per underlying)."""
+        got = self._calendars.get(underlying)
+        if got is None:
+            got = self._calendars[underlying] = VenueDays(underlying)
+        return got
 
     def prepare(self, files: list[InputFile]) -> None:
         """Look at the inputs before the dataset is opened (venue, timezone, interval)."""

@@ -52,7 +52,6 @@ from workbench.data.ingest.csvchunks import CsvChunk, iter_csv_chunks
 from workbench.data.ingest.fields import eod_option_frame, parse_date, parse_float, parse_int
 from workbench.data.ingest.quarantine import BLANK, malformed_rows, reject_all, reject_rows
 from workbench.data.ingest.rules import first_reason, quote_checks
-from workbench.data.ingest.sessions import VenueDays
 from workbench.data.ingest.sources import check_header, read_header
 from workbench.model.instruments import UnknownInstrumentError, instrument_by_occ_root
 
@@ -129,15 +128,8 @@ class CboeEodAdapter(Adapter):
 
     def __init__(self, underlying: str | None = None) -> None:
         super().__init__(underlying)
-        self._venue_days: dict[str, VenueDays] = {}
         self._junk_iv = 0
         self._max_iv = 0.0
-
-    def _days(self, underlying: str) -> VenueDays:
-        got = self._venue_days.get(underlying)
-        if got is None:
-            got = self._venue_days[underlying] = VenueDays(underlying)
-        return got
 
     def read(self, file: InputFile) -> Iterator[Staged]:
         names = read_header(file.path)

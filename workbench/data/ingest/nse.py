@@ -57,12 +57,12 @@ import pyarrow.parquet as pq
 from workbench.data.ingest.base import Adapter, InputFile, Staged
 from workbench.data.ingest.cboe import name_date
 from workbench.data.ingest.daybuffer import Columns
-from workbench.data.ingest.errors import HeaderError, UnreadableFileError
+from workbench.data.ingest.errors import UnreadableFileError
 from workbench.data.ingest.fields import Parsed, parse_date, parse_datetime, parse_float
 from workbench.data.ingest.parity import PARITY_STRIKES, parity_spot
 from workbench.data.ingest.quarantine import reject_rows
 from workbench.data.ingest.rules import first_reason, quote_checks
-from workbench.data.ingest.sessions import VenueDays
+from workbench.data.ingest.sources import check_header
 from workbench.model.instruments import UnknownInstrumentError, get_instrument
 
 #: Annual rate (decimal, continuous) used in the parity spot: RBI repo rate 5.50% (June 2025).
@@ -101,7 +101,6 @@ class NseChainAdapter(Adapter):
     def __init__(self, underlying: str | None = None, rate: float = PARITY_RATE) -> None:
         super().__init__(underlying)
         self.rate = rate
-        self._venue_days: dict[str, VenueDays] = {}
 
     def source_note(self) -> str:
         return (
@@ -109,24 +108,9 @@ class NseChainAdapter(Adapter):
             f"median over the {PARITY_STRIKES} strikes nearest the money, r={self.rate})"
         )
 
-    def _days(self, underlying: str) -> VenueDays:
-        got = self._venue_days.get(underlying)
-        if got is None:
-            got = self._venue_days[underlying] = VenueDays(underlying)
-        return got
-
     def read(self, file: InputFile) -> Iterator[Staged]:
         raw = _read_parquet(file)
-        names = raw.column_names
-        missing = [c for c in REQUIRED if c not in names]
-        unexpected = [c for c in names if c not in REQUIRED and c not in OPTIONAL]
-        if missing or unexpected:
-            parts = []
-            if missing:
-                parts.append(f"missing column(s) {missing}")
-            if unexpected:
-                parts.append(f"unexpected column(s) {unexpected}")
-            raise HeaderError(f"{file.path}: {'; '.join(parts)}")
+        check_header(file.path, raw.column_names, REQUIRED, OPTIONAL)
         yield self._stage(file, raw)
 
     def _underlying(self, file: InputFile, raw: pa.Table) -> str:

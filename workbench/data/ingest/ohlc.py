@@ -177,7 +177,6 @@ class OhlcAdapter(Adapter):
         self.venue = ""
         self.bar_interval = ""
         self._seen: set[str] = set()
-        self._days: dict[str, VenueDays] = {}
 
     def prepare(self, files: list[InputFile]) -> None:
         zones: dict[str, str] = {}
@@ -210,13 +209,9 @@ class OhlcAdapter(Adapter):
         return str(get_instrument(underlying).timezone)
 
     def _venue_days(self, underlying: str) -> VenueDays:
-        got = self._days.get(underlying)
-        if got is None:
-            proxy = (
-                EXTRA_SERIES[underlying].calendar_of if underlying in EXTRA_SERIES else underlying
-            )
-            got = self._days[underlying] = VenueDays(proxy)
-        return got
+        """An extra series (a VIX, say) trades on the calendar of the market it belongs to."""
+        extra = EXTRA_SERIES.get(underlying)
+        return self._days(extra.calendar_of if extra is not None else underlying)
 
     def _file_underlyings(self, file: InputFile, layout: Layout) -> list[str]:
         if "root" in layout.columns:

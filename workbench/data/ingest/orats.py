@@ -58,7 +58,6 @@ from workbench.data.ingest.fields import (
 )
 from workbench.data.ingest.quarantine import BLANK, malformed_rows, reject_all, reject_rows
 from workbench.data.ingest.rules import first_reason, quote_checks
-from workbench.data.ingest.sessions import VenueDays
 from workbench.data.ingest.sources import check_header, read_header
 from workbench.model.instruments import UnknownInstrumentError, get_instrument
 
@@ -101,13 +100,6 @@ class OratsAdapter(Adapter):
     def __init__(self, underlying: str | None = None) -> None:
         super().__init__(underlying)
         self.override = _registered(underlying, "--underlying") if underlying else None
-        self._venue_days: dict[str, VenueDays] = {}
-
-    def _days(self, underlying: str) -> VenueDays:
-        got = self._venue_days.get(underlying)
-        if got is None:
-            got = self._venue_days[underlying] = VenueDays(underlying)
-        return got
 
     def read(self, file: InputFile) -> Iterator[Staged]:
         names = read_header(file.path)
