@@ -301,13 +301,10 @@ def rank_hedges(summary: pd.DataFrame) -> pd.DataFrame:
 def collateral_chart(paths: dict[str, pd.DataFrame], portfolio: Portfolio) -> Any:
     """A matplotlib ``Figure``: the unhedged LTV and each hedge's LTV by day, the margin-call
     threshold, and below it the hedged net values against the unhedged holding."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-    from matplotlib.figure import Figure
+    from workbench.analytics.charts import _date_axis, _figure
 
-    fig = Figure(figsize=(10, 6.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    ltv_ax, value_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    fig, axes = _figure(2, 1, height=6.5, sharex=True, height_ratios=(3, 2))
+    ltv_ax, value_ax = axes[:, 0]
     first = next(iter(paths.values()), None)
     if first is not None:
         dates = pd.to_datetime(first["date"])
@@ -325,10 +322,5 @@ def collateral_chart(paths: dict[str, pd.DataFrame], portfolio: Portfolio) -> An
     ltv_ax.legend(loc="best", fontsize=8, frameon=False)
     value_ax.set_ylabel("collateral value")
     value_ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
-    locator = AutoDateLocator(minticks=3, maxticks=8)
-    value_ax.xaxis.set_major_locator(locator)
-    value_ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
-    for ax in (ltv_ax, value_ax):
-        ax.grid(True, alpha=0.3, linewidth=0.6)
-        ax.spines[["top", "right"]].set_visible(False)
+    _date_axis(value_ax)
     return fig

@@ -170,11 +170,13 @@ class SweepDayTask:
 def run_sweep_days(task: SweepDayTask) -> list[tuple[int, DayRecord]]:
     """Simulate ``task``: ``(run number, record)`` per run-day; failures become ``failed``."""
     out: list[tuple[int, DayRecord]] = []
+    classes: dict[str, type[Strategy]] = {}
     for day, members in task.days:
         for run, index in members:
             ref, config, costs = task.runs[run]
             try:
-                strategy = resolve_strategy(ref)(config)
+                cls = classes.get(ref) or classes.setdefault(ref, resolve_strategy(ref))
+                strategy = cls(config)
                 sim = Simulator(strategy, costs, mode="intraday")
                 market = _new_market(task.data, task.underlying, day, costs)
                 out.append((run, sim.run_day(market, index)))
