@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from workbench.engine.result import DAILY_COLUMNS
+from workbench.engine.result import DAILY_COLUMNS, read_excursions
 
 #: Daily-path columns every analysis needs.
 DAILY_REQUIRED: tuple[str, ...] = ("date", "pnl", "equity")
@@ -261,7 +261,7 @@ def load_run(folder: str | Path) -> RunData:
     daily = pd.read_csv(paths["daily.csv"])
     excursions = None
     if (root / "excursions.csv").is_file():
-        excursions = pd.read_csv(root / "excursions.csv", dtype={"trade_ids": str})
+        excursions = read_excursions(root / "excursions.csv")
     return RunData(
         tradebook=validate_tradebook(
             pd.read_parquet(paths["tradebook.parquet"]), str(paths["tradebook.parquet"])
