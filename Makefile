@@ -4,15 +4,30 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint demo demo-data bench clean-reports
+LOCK := requirements.lock
+
+.PHONY: setup test lint demo demo-data bench clean-reports lock lab
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Every machine installs the versions in requirements.lock (pip constraints); pyproject.toml
+# keeps the ranges for library users. `make lock` re-resolves them (see README).
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --upgrade 'pip>=24'
+	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name workbench --display-name "workbench (.venv)" >/dev/null
 	touch $(STAMP)
+
+# Re-resolve the newest versions pyproject.toml allows in a throwaway venv and pin them.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q --upgrade 'pip>=24'
+	.lock-venv/bin/python -m pip install -q -e '.[dev]'
+	{ echo "# Pinned versions for make setup (pip constraints). Regenerate with: make lock"; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^workbench'; } > $(LOCK)
+	rm -rf .lock-venv
 
 lint: setup
 	$(PY) -m ruff check workbench tests
@@ -33,6 +48,10 @@ demo: setup
 
 bench: setup
 	$(PY) -m workbench.bench all
+
+# JupyterLab on the project's environment (kernel "workbench (.venv)" registered by setup)
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 clean-reports:
 	rm -rf reports/20*

@@ -12,6 +12,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No test may depend on how busy the machine is: hypothesis' per-example deadline and its
+# "too slow" health check are wall-clock assertions, so they are off for the whole suite.
+settings.register_profile(
+    "workbench",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
+)
+settings.load_profile("workbench")
 
 
 def real_data_dir() -> Path:

@@ -76,3 +76,45 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme and "make demo" in readme
     assert "make test" in ci
+
+
+def _lock() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, sep, version = line.partition("==")
+        assert sep, f"requirements.lock: {line!r} is not a 'name==version' pin"
+        pins[_norm(name)] = version.strip()
+    return pins
+
+
+def test_lock_pins_every_dependency_within_its_range() -> None:
+    """``make setup`` installs from requirements.lock: every dependency of pyproject.toml is
+    pinned there, at a version its range admits (``make lock`` regenerates the file)."""
+    from packaging.requirements import Requirement
+
+    pins = _lock()
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    reqs = data["project"]["dependencies"] + data["project"]["optional-dependencies"]["dev"]
+    problems = []
+    for text in reqs:
+        req = Requirement(text)
+        name = _norm(req.name)
+        if name not in pins:
+            problems.append(f"{name}: not pinned")
+        elif not req.specifier.contains(pins[name], prereleases=True):
+            problems.append(f"{name}: pinned {pins[name]}, outside {req.specifier}")
+        for extra in req.extras:  # dask[distributed] pulls in distributed
+            if extra == "distributed" and "distributed" not in pins:
+                problems.append("distributed: not pinned")
+    assert not problems, "requirements.lock is out of step with pyproject.toml: " + "; ".join(
+        problems
+    )
+    assert "workbench" not in pins, "the lock must not pin the project itself"
+
+
+def test_setup_installs_from_the_lock() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-c $(LOCK)" in makefile and "LOCK := requirements.lock" in makefile

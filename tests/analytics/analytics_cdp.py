@@ -35,7 +35,7 @@ def find_chromium() -> str | None:
 class Browser:
     """Headless Chromium with every request forced through a refusing proxy."""
 
-    def __init__(self, binary: str, user_data_dir: Path, *, timeout: float = 60.0) -> None:
+    def __init__(self, binary: str, user_data_dir: Path, *, timeout: float = 300.0) -> None:
         self.timeout = timeout
         cmd_r, self._cmd_w = os.pipe()
         self._evt_r, evt_w = os.pipe()

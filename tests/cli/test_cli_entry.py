@@ -11,7 +11,7 @@ def test_importing_the_main_module_has_no_side_effect() -> None:
         [sys.executable, "-c", "import workbench.__main__; print('imported')"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "imported\n" and "usage" not in done.stderr
@@ -19,6 +19,6 @@ def test_importing_the_main_module_has_no_side_effect() -> None:
 
 def test_module_entry_point_runs_the_cli() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "workbench", "--help"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "workbench", "--help"], capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0 and "usage: workbench" in done.stdout

@@ -437,7 +437,7 @@ def test_readme_commands(set2: Path, run2018: BacktestResult, scratch: Path) -> 
         str(out),
     ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stderr
     assert "total_pnl" in done.stdout
     cli = BacktestResult.load(out)
