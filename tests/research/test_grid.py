@@ -10,16 +10,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ConfigDict
 
+from workbench.engine.config import StrategyConfig
+from workbench.engine.strategy import Strategy
 from workbench.research.grid import GridError, load_grid, run_grid
 
 FAKE_NOTEBOOK = Path(__file__).parent / "fixtures" / "fake_backtest.ipynb"
 
 
-class FakeStrategy:
-    class Config(BaseModel):
-        model_config = ConfigDict(frozen=True, extra="forbid")
+class FakeStrategy(Strategy):
+    class Config(StrategyConfig):
         stop_loss: float = 0.25
         lots: int = 1
 

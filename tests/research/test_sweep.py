@@ -190,12 +190,12 @@ def test_day_major_simulation_gives_each_run_its_own_books(tmp_path: Path) -> No
 def test_a_dataset_the_parent_cannot_see_is_left_to_the_workers(tmp_path: Path) -> None:
     """The parent plans intraday runs, but a dataset missing there (a cluster whose workers
     mount it) is not an error of the parent: the task goes to a worker, whose error is kept."""
+    from workbench.engine.spec import RunSpec
     from workbench.research.sweep import RunTask, run_tasks
 
     missing = str(tmp_path / "only-on-the-workers")
+    task = RunTask.make(STRADDLE, dict(BASE), RunSpec(data=missing))
     with cf.ThreadPoolExecutor(max_workers=1) as pool:
-        (record,) = run_tasks(
-            [RunTask(STRADDLE, dict(BASE), missing, None, None)], pool, progress=False
-        )
+        (record,) = run_tasks([task], pool, progress=False)
     assert record.error is not None and "only-on-the-workers" in record.error
     assert "does not exist" in record.error

@@ -3,8 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ConfigDict
 
+from workbench.engine.config import StrategyConfig
+from workbench.engine.strategy import Strategy
 from workbench.research.templates import (
     TemplateError,
     TemplateRepository,
@@ -13,9 +14,8 @@ from workbench.research.templates import (
 )
 
 
-class DummyStrategy:
-    class Config(BaseModel):
-        model_config = ConfigDict(frozen=True, extra="forbid")
+class DummyStrategy(Strategy):
+    class Config(StrategyConfig):
         stop_loss: float = 0.25
         lots: int = 1
 

@@ -30,7 +30,6 @@ so the 1-minute load average is reported with the figures.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
 import tempfile
 import time
@@ -74,8 +73,9 @@ def _warm(pause_s: float) -> int:
 
 def run(quick: bool = False) -> dict[str, Any]:
     import pandas as pd
+    from loky import ProcessPoolExecutor
 
-    from workbench.research.sweep import process_context, sweep
+    from workbench.research.sweep import sweep
     from workbench.research.templates import TemplateRepository
 
     days = 10 if quick else 40
@@ -108,7 +108,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     parent_start = time.perf_counter() - t0
     for workers in (1, 2):
         t0 = time.perf_counter()
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=process_context())
+        pool = ProcessPoolExecutor(max_workers=workers)  # fresh workers, as the sweep's own pool
         try:
             pids = {f.result() for f in [pool.submit(_warm, 0.5) for _ in range(workers)]}
             if len(pids) != workers:

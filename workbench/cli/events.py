@@ -22,7 +22,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--data", default=None, help="dataset folder holding the symbol")
     parser.add_argument(
-        "--templates", default=None, help="comma-separated template names (default: the preset's)"
+        "--strategies",
+        default=None,
+        help="comma-separated templates or strategies to compare (template names, module:Class, "
+        "path/to/file.py:Class; default: the preset's templates)",
+    )
+    parser.add_argument(
+        "--templates", default=None, metavar="DIR", help="templates folder of one's own"
     )
     parser.add_argument("--capital", type=float, default=None, help="money the paths start at")
     parser.add_argument("--fill", default=None, help="fill model spec")
@@ -63,7 +69,7 @@ def _handle(args: argparse.Namespace) -> int:
             fees=args.fees,
             margin=args.margin,
         )
-        templates = args.templates.split(",") if args.templates else None
+        templates = [t.strip() for t in args.strategies.split(",")] if args.strategies else None
         portfolio = _portfolio(args)
         result = compare(
             repo.get(args.slug),
@@ -76,6 +82,7 @@ def _handle(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=not args.no_progress,
             portfolio=portfolio,
+            templates_dir=args.templates,
         )
         print(format_comparison(result))
         if args.out:

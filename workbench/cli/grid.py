@@ -16,6 +16,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("grid", help="grid file (TOML)")
     parser.add_argument("--reports", default="reports", help="reports root (default: reports)")
     parser.add_argument(
+        "--templates",
+        default=None,
+        metavar="DIR",
+        help="templates folder of one's own (default: the file's templates key, else "
+        "templates/strategies)",
+    )
+    parser.add_argument(
         "--workers", type=int, default=None, help="parallel notebooks (default: cores)"
     )
     parser.add_argument(
@@ -41,7 +48,9 @@ def _handle(args: argparse.Namespace) -> int:
         client = Client(args.dask)
         executor = client.get_executor()
     try:
-        result = run_grid(spec, reports_root=args.reports, executor=executor)
+        result = run_grid(
+            spec, reports_root=args.reports, executor=executor, templates_dir=args.templates
+        )
     finally:
         if client is not None:
             client.close()

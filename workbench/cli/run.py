@@ -1,6 +1,8 @@
 """``workbench run STRATEGY --data DIR --start D --end D [--set k=v ...] --out DIR``: one backtest.
 
-``STRATEGY`` is ``module:ClassName`` (e.g. ``workbench.strategies.straddle:ShortStraddle``).
+``STRATEGY`` is a template name (``short-straddle``; ``--templates DIR`` for templates of one's
+own), ``module:ClassName`` (``workbench.strategies.short_straddle:IntradayShortStraddle``) or
+``path/to/file.py:ClassName``. The run folder always holds the tearsheet.
 ``--set key=value`` sets a parameter of the strategy's Config (values are read as JSON when they
 parse -- ``0.25``, ``true``, ``[1, 2]`` -- and as text otherwise -- ``09:20``). Prints where the
 run folder was written and the headline metrics.
@@ -38,8 +40,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "strategy",
-        help="strategy as module:ClassName, or a template name from templates/strategies "
-        "(then --set overrides the template's parameters and a tearsheet is written too)",
+        help="a template name (templates/strategies, or --templates DIR), module:ClassName or "
+        "path/to/file.py:ClassName; --set overrides its parameters",
+    )
+    parser.add_argument(
+        "--templates", default=None, metavar="DIR", help="templates folder of one's own"
     )
     parser.add_argument("--data", required=True, help="dataset folder")
     parser.add_argument(
@@ -105,43 +110,10 @@ RUN_MARKERS = ("manifest.json", "tradebook.parquet")
 
 
 def _handle(args: argparse.Namespace) -> int:
+    from workbench.research.runs import run_strategy
+
     check_out_folder(args.out, RUN_MARKERS, "a run folder")
-    if ":" not in args.strategy:
-        return _handle_template(args)
-    from workbench.engine.runner import run_backtest
-
-    result = run_backtest(
-        args.strategy,
-        data=args.data,
-        start=args.start,
-        end=args.end,
-        params=parse_sets(args.sets),
-        fill=args.fill,
-        fees=args.fees,
-        margin=args.margin,
-        mode=args.mode,
-        capital=args.capital,
-        executor=args.executor,
-        progress=not args.no_progress,
-    )
-    out = result.save(args.out)
-    m = result.metrics
-    print(f"wrote run {result.run_id} to {out}")
-    _print_metrics(m)
-    for day, error in result.failed_days:
-        print(f"  failed day {day}: {error.strip().splitlines()[-1] if error.strip() else ''}")
-    return 1 if result.failed_days else 0
-
-
-def _handle_template(args: argparse.Namespace) -> int:
-    from workbench.research.runs import run_template
-
-    if args.mode is not None:
-        raise ValueError(
-            f"--mode {args.mode}: template {args.strategy!r} runs in its strategy's own mode; "
-            "--mode applies to module:Class strategies"
-        )
-    summary = run_template(
+    summary = run_strategy(
         args.strategy,
         data=args.data,
         out=args.out,
@@ -151,12 +123,17 @@ def _handle_template(args: argparse.Namespace) -> int:
         fill=args.fill,
         fees=args.fees,
         margin=args.margin,
+        mode=args.mode,
         capital=args.capital,
         executor=args.executor,
         progress=not args.no_progress,
+        templates_dir=args.templates,
         refs_dir=args.reports,
     )
     print(f"wrote run {summary.manifest.get('run_id')} to {summary.out}")
     print(f"  tearsheet      {summary.tearsheet}")
     _print_metrics(summary.metrics)
-    return 1 if summary.metrics.get("days_failed") else 0
+    failed = summary.metrics.get("days_failed") or 0
+    if failed:
+        print(f"  {failed} day(s) failed: tracebacks in {summary.out / 'days.csv'}")
+    return 1 if failed else 0

@@ -13,7 +13,12 @@ def register(subparsers: Any) -> None:
         "templates", help="list and validate the strategy templates"
     )
     parser.add_argument(
-        "--dir", default=None, help="templates folder (default: templates/strategies)"
+        "--templates",
+        "--dir",
+        dest="dir",
+        default=None,
+        metavar="DIR",
+        help="templates folder (default: templates/strategies)",
     )
     parser.add_argument(
         "--reports", default="reports", help="reports folder holding template references"

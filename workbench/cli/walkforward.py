@@ -20,8 +20,17 @@ def register(subparsers: Any) -> None:
         "walkforward",
         help="train/validate/test a template's parameter grid over rolling windows",
     )
-    parser.add_argument("spec", help="walk-forward file (TOML: template, data, grid, windows)")
+    parser.add_argument(
+        "spec", help="walk-forward file (TOML: template or strategy, data, grid, windows)"
+    )
     parser.add_argument("--out", default=None, help="write walk_forward.json, CSVs into DIR")
+    parser.add_argument(
+        "--templates",
+        default=None,
+        metavar="DIR",
+        help="templates folder of one's own (default: the file's templates key, else "
+        "templates/strategies)",
+    )
     parser.add_argument(
         "--workers", type=int, default=None, help="parallel backtests (default: cores)"
     )
@@ -50,7 +59,11 @@ def _handle(args: argparse.Namespace) -> int:
         executor = client.get_executor()
     try:
         result = run_walkforward_spec(
-            spec, executor=executor, workers=args.workers, progress=not args.no_progress
+            spec,
+            templates=args.templates,
+            executor=executor,
+            workers=args.workers,
+            progress=not args.no_progress,
         )
     finally:
         if client is not None:

@@ -72,8 +72,13 @@ def build_config(config_cls: type[StrategyConfig], params: dict[str, Any] | None
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]) or "<config>"
             if err["type"] == "extra_forbidden":
-                known = ", ".join(sorted(config_cls.model_fields))
-                problems.append(f"parameter {name!r}: unknown parameter (known: {known})")
+                from workbench.model.suggest import did_you_mean
+
+                fields = sorted(config_cls.model_fields)
+                problems.append(
+                    f"parameter {name!r}: unknown parameter{did_you_mean(name, fields)} "
+                    f"(known: {', '.join(fields)})"
+                )
             else:
                 problems.append(f"parameter {name!r}: {err['msg']} (got {err.get('input')!r})")
         raise ConfigError(f"{config_cls.__qualname__}: " + "; ".join(problems)) from None

@@ -6,38 +6,34 @@ argument and what it expected.
 
 from __future__ import annotations
 
-import importlib
+import sys
 from datetime import date
 from typing import Any
 
 from workbench.engine.strategy import Strategy
+from workbench.engine.usercode import resolve_class
 from workbench.model.dates import as_date as to_date
 
 
 def resolve_strategy(strategy: type[Strategy] | str) -> type[Strategy]:
-    """A :class:`Strategy` subclass, or ``"package.module:ClassName"``."""
+    """A :class:`Strategy` subclass, ``"package.module:ClassName"`` or
+    ``"path/to/file.py:ClassName"`` (:mod:`workbench.engine.usercode`)."""
     if isinstance(strategy, str):
-        module_name, sep, attr = strategy.partition(":")
-        if not sep or not module_name or not attr:
-            raise ValueError(f"strategy {strategy!r}: expected 'module:ClassName'")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise ValueError(
-                f"strategy {strategy!r}: cannot import module {module_name!r} ({exc})"
-            ) from None
-        found = getattr(module, attr, None)
-        if found is None:
-            raise ValueError(f"strategy {strategy!r}: module {module_name!r} has no {attr!r}")
-        strategy = found
+        strategy = resolve_class(strategy.strip())
     if not (isinstance(strategy, type) and issubclass(strategy, Strategy)):
         raise ValueError(
-            f"strategy must be a Strategy subclass or 'module:Class', got {strategy!r}"
+            "strategy must be a Strategy subclass, 'module:Class' or 'path/to/file.py:Class', "
+            f"got {strategy!r}"
         )
     return strategy
 
 
 def strategy_ref(cls: type[Strategy]) -> str:
+    """How the manifest names a class: ``module:Class``, or ``path/to/file.py:Class`` for a
+    class loaded from a file."""
+    module = sys.modules.get(cls.__module__)
+    if cls.__module__.startswith("workbench_user.") and getattr(module, "__file__", None):
+        return f"{module.__file__}:{cls.__qualname__}"  # type: ignore[union-attr]
     return f"{cls.__module__}:{cls.__qualname__}"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,11 +124,14 @@ class BacktestResult:
         )
 
     # -- persistence ---------------------------------------------------------------------------
-    def save(self, out: str | Path) -> Path:
+    def save(self, out: str | Path, *, extras: Callable[[Path], None] | None = None) -> Path:
         """Write the run folder ``out`` atomically (see the module docstring); returns ``out``.
 
         ``out`` must be absent, empty or an earlier run folder: a file, a dataset or any other
-        folder is refused (``ValueError`` naming it) rather than replaced.
+        folder is refused (``ValueError`` naming it) rather than replaced. ``extras(folder)``
+        writes further files (a tearsheet) into the new folder before it is swapped into
+        place, so a killed run never leaves a run folder without them; if it raises, nothing
+        is replaced.
         """
         out = Path(out)
         with replace_folder(out, ("manifest.json", "tradebook.parquet"), "a run folder") as tmp:
@@ -142,6 +146,8 @@ class BacktestResult:
                 self.excursions.round({"mae": 6, "mfe": 6}).to_csv(
                     tmp / "excursions.csv", index=False, lineterminator="\n"
                 )
+            if extras is not None:
+                extras(tmp)
         return out
 
     @classmethod

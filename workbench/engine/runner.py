@@ -1,9 +1,11 @@
 """``run_backtest``: resolve the strategy, data and models, simulate the days, assemble the result.
 
-Intraday mode: days are independent; each runs in a fresh strategy instance, through any
-``concurrent.futures.Executor`` (a local process pool by default -- started from a fork server,
-so scripts need the ``if __name__ == "__main__":`` guard -- or ``executor="serial"`` in this
-process), in chunks of consecutive days so each worker reuses its open store and series cache. A
+Intraday mode: days are independent; each runs in a fresh strategy instance, on a local pool
+by default, in this process (``executor="serial"``) or on any ``concurrent.futures.Executor``
+(:mod:`workbench.engine.executors`), in chunks of consecutive days so each worker reuses its open
+store and series cache. The strategy travels by value (:mod:`workbench.engine.usercode`), so a
+class defined in a notebook cell, a script (guarded by ``if __name__ == "__main__":`` or not) or a
+file runs on every executor with the same tradebook as in this process. A
 day that raises is recorded as ``failed`` with its date and traceback (``days.csv``,
 ``BacktestResult.failed_days``) while the other days complete. Positional mode runs the days in
 order in this process (positions carry across days); a failing day raises
@@ -19,17 +21,14 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import math
-import multiprocessing
-import multiprocessing.context
-import os
 import sys
 import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import pandas as pd
 
@@ -37,11 +36,11 @@ from workbench.engine.config import StrategyConfig, build_config
 from workbench.engine.daily import daily_frame, days_frame
 from workbench.engine.errors import DayFailedError
 from workbench.engine.excursions import EXCURSION_COLUMNS
+from workbench.engine.executors import place
 from workbench.engine.manifest import dependency_versions, git_commit, package_version, run_id
 from workbench.engine.metrics import headline
 from workbench.engine.pool import open_store, series_lru
 from workbench.engine.resolve import (
-    as_date,
     resolve_fees,
     resolve_fills,
     resolve_margin,
@@ -50,8 +49,21 @@ from workbench.engine.resolve import (
 )
 from workbench.engine.result import BacktestResult
 from workbench.engine.simulator import Costs, DayRecord, Simulator
+from workbench.engine.spec import RunSpec
 from workbench.engine.strategy import Strategy
 from workbench.engine.tradebook import build_table
+from workbench.engine.usercode import Portable, code_identity
+
+if TYPE_CHECKING:
+    from workbench.execution.fees import FeeModel
+    from workbench.execution.fills import FillModel, FillPolicy
+    from workbench.execution.margin import MarginModel
+
+FillSpec: TypeAlias = "str | FillPolicy | FillModel | Mapping[str, Any] | None"
+FeeSpec: TypeAlias = "str | FeeModel | None"
+MarginSpec: TypeAlias = "str | MarginModel | None"
+ExecutorLike: TypeAlias = "Literal['process', 'serial'] | cf.Executor | Any | None"
+"""``None``, ``"process"``, ``"serial"``, a ``concurrent.futures.Executor`` or a Dask ``Client``."""
 
 MIN_POOL_DAYS = 20
 """With ``executor=None``, runs of fewer days than this run serially: starting pool workers
@@ -64,10 +76,10 @@ ENGINE_VERSION = "1"
 # -- running days -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DayTask:
-    """A chunk of consecutive days for one worker (picklable)."""
+    """A chunk of consecutive days for one worker (picklable: the strategy class and its config
+    travel by value in ``code``)."""
 
-    strategy: str
-    config: StrategyConfig
+    code: Portable[tuple[type[Strategy], StrategyConfig]]
     data: str
     underlying: str
     costs: Costs
@@ -87,11 +99,11 @@ def _failed(day: date, exc: BaseException) -> DayRecord:
 
 def run_intraday_days(task: DayTask) -> list[DayRecord]:
     """Simulate each day of ``task`` with a fresh strategy; failures become ``failed`` records."""
-    cls = resolve_strategy(task.strategy)
+    cls, config = task.code.value
     out: list[DayRecord] = []
     for index, day in task.days:
         try:
-            strategy = cls(task.config)
+            strategy = cls(config)
             sim = Simulator(strategy, task.costs, mode="intraday")
             out.append(sim.run_day(_new_market(task.data, task.underlying, day, task.costs), index))
         except Exception as exc:
@@ -115,41 +127,30 @@ def _progress(total: int, enabled: bool, desc: str) -> Any:
 def _run_intraday(
     base: DayTask, days: Sequence[tuple[int, date]], executor: Any, progress: bool, desc: str
 ) -> list[DayRecord]:
+    if executor is None and len(days) < MIN_POOL_DAYS:
+        executor = "serial"
+    where = place(executor, tasks=len(days))
     records: list[DayRecord] = []
     bar = _progress(len(days), progress, desc)
     try:
-        if executor == "serial":
+        if where.pool is None:
             for chunk in _chunks(days, 1):
                 done = run_intraday_days(_with_days(base, chunk))
                 records.extend(done)
                 bar.update(len(done))
             return records
-        if executor is None and len(days) < MIN_POOL_DAYS:
-            executor = "serial"
-            return _run_intraday(base, days, executor, progress, desc)
-        own = executor is None or executor == "process"
-        pool: cf.Executor
-        if own:
-            workers = max(1, min(os.cpu_count() or 1, len(days)))
-            pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=_process_context())
-        elif isinstance(executor, cf.Executor):
-            pool = executor
-            workers = getattr(executor, "_max_workers", os.cpu_count() or 1)
-        else:
-            raise ValueError(
-                f"executor must be None, 'serial', 'process' or a concurrent.futures.Executor, got {executor!r}"
-            )
+        futures = [
+            where.pool.submit(run_intraday_days, _with_days(base, c))
+            for c in _chunks(days, where.workers)
+        ]
         try:
-            futures = [
-                pool.submit(run_intraday_days, _with_days(base, c)) for c in _chunks(days, workers)
-            ]
             for fut in cf.as_completed(futures):
                 done = fut.result()
                 records.extend(done)
                 bar.update(len(done))
         finally:
-            if own:
-                pool.shutdown(wait=True, cancel_futures=True)
+            for fut in futures:
+                fut.cancel()
         return records
     finally:
         bar.close()
@@ -163,19 +164,18 @@ class SweepDayTask:
 
     data: str
     underlying: str
-    runs: tuple[tuple[str, StrategyConfig, Costs], ...]
+    runs: tuple[tuple[Portable[tuple[type[Strategy], StrategyConfig]], Costs], ...]
     days: tuple[tuple[date, tuple[tuple[int, int], ...]], ...]  # (day, ((run, day index), ...))
 
 
 def run_sweep_days(task: SweepDayTask) -> list[tuple[int, DayRecord]]:
     """Simulate ``task``: ``(run number, record)`` per run-day; failures become ``failed``."""
     out: list[tuple[int, DayRecord]] = []
-    classes: dict[str, type[Strategy]] = {}
     for day, members in task.days:
         for run, index in members:
-            ref, config, costs = task.runs[run]
+            code, costs = task.runs[run]
             try:
-                cls = classes.get(ref) or classes.setdefault(ref, resolve_strategy(ref))
+                cls, config = code.value
                 strategy = cls(config)
                 sim = Simulator(strategy, costs, mode="intraday")
                 market = _new_market(task.data, task.underlying, day, costs)
@@ -187,7 +187,7 @@ def run_sweep_days(task: SweepDayTask) -> list[tuple[int, DayRecord]]:
 
 def simulate_intraday_plans(
     plans: Sequence[RunPlan],
-    executor: cf.Executor | str,
+    executor: Any,
     *,
     workers: int = 1,
     progress: bool = False,
@@ -211,7 +211,7 @@ def simulate_intraday_plans(
     tasks: list[SweepDayTask] = []
     total = 0
     for (data, underlying), members in groups.items():
-        runs = tuple((plans[i].ref, plans[i].config, plans[i].costs) for i in members)
+        runs = tuple((plans[i].code, plans[i].costs) for i in members)
         by_day: dict[date, list[tuple[int, int]]] = {}
         for run, i in enumerate(members):
             for index, day in plans[i].indexed:
@@ -237,18 +237,17 @@ def simulate_intraday_plans(
             results[members[run]].append(record)
         bar.update(len(done))
 
+    where = place(executor, tasks=len(tasks))
     bar = _progress(total, progress, desc)
     try:
-        if executor == "serial":
+        if where.pool is None:
             for task in tasks:
                 collect(task, run_sweep_days(task))
             return results
-        if not isinstance(executor, cf.Executor):
-            raise ValueError(f"executor must be 'serial' or an Executor, got {executor!r}")
         futures: dict[cf.Future[list[tuple[int, DayRecord]]], SweepDayTask] = {}
         for task in tasks:
             try:
-                futures[executor.submit(run_sweep_days, task)] = task
+                futures[where.pool.submit(run_sweep_days, task)] = task
             except Exception as exc:  # e.g. a pool broken by a dead worker
                 collect(task, _all_failed(task, exc))
         for fut in cf.as_completed(futures):
@@ -267,20 +266,8 @@ def _all_failed(task: SweepDayTask, exc: BaseException) -> list[tuple[int, DayRe
     return [(run, _failed(day, exc)) for day, members in task.days for run, _ in members]
 
 
-def _process_context() -> multiprocessing.context.BaseContext:
-    """Workers start from a fork server (never a plain fork of this process: a forked DuckDB
-    connection can deadlock), with the engine pre-imported so each worker starts quickly.
-    As with any spawn-style pool, a script calling ``run_backtest`` needs the usual
-    ``if __name__ == "__main__":`` guard."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["workbench.engine.runner", "workbench.engine.simulator"])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
 def _with_days(base: DayTask, days: tuple[tuple[int, date], ...]) -> DayTask:
-    return DayTask(base.strategy, base.config, base.data, base.underlying, base.costs, days)
+    return DayTask(base.code, base.data, base.underlying, base.costs, days)
 
 
 def _run_positional(
@@ -365,26 +352,31 @@ def _with_missing_days(
 
 def run_backtest(
     strategy: type[Strategy] | str,
+    spec: RunSpec | None = None,
     *,
-    data: str | Path,
+    data: str | Path | None = None,
     start: date | str | None = None,
     end: date | str | None = None,
-    params: dict[str, Any] | None = None,
-    fill: Any = None,
-    fees: Any = None,
-    executor: Any = None,
-    mode: str | None = None,
-    margin: Any = None,
+    params: Mapping[str, Any] | None = None,
+    fill: FillSpec = None,
+    fees: FeeSpec = None,
+    executor: ExecutorLike = None,
+    mode: Literal["intraday", "positional"] | None = None,
+    margin: MarginSpec = None,
     capital: float | None = None,
     progress: bool = True,
-    rate: float = 0.0,
+    rate: float | None = None,
 ) -> BacktestResult:
     """Run ``strategy`` on the dataset at ``data`` from ``start`` to ``end`` (inclusive).
 
     Parameters
     ----------
     strategy
-        A :class:`Strategy` subclass or ``"module:ClassName"``.
+        A :class:`Strategy` subclass (defined anywhere: a package, a script, a notebook cell),
+        ``"module:ClassName"`` or ``"path/to/file.py:ClassName"``.
+    spec
+        A :class:`~workbench.engine.spec.RunSpec` (data, dates, models, capital, rate, mode);
+        the keyword arguments below that are given override its fields.
     data
         Dataset folder (canonical layout).
     start, end
@@ -400,8 +392,8 @@ def run_backtest(
         :func:`default_fees`.
     executor
         ``None`` (a local process pool; serial below :data:`MIN_POOL_DAYS` days), ``"process"``
-        (always the pool), ``"serial"``, or any ``concurrent.futures.Executor`` (e.g. a Dask
-        client's ``get_executor()``). Intraday only: positional runs are serial.
+        (always the pool), ``"serial"``, any ``concurrent.futures.Executor`` or a Dask
+        ``Client`` (:mod:`workbench.engine.executors`). Intraday only: positional runs are serial.
     mode
         ``"intraday"`` or ``"positional"``; default: the strategy's ``mode``.
     margin
@@ -411,26 +403,18 @@ def run_backtest(
     progress
         Show a tqdm progress bar.
     rate
-        Risk-free rate (continuous, per year) for implied vol and Greeks.
+        Risk-free rate (continuous, per year) for implied vol and Greeks (default 0).
     """
-    plan = plan_run(
-        strategy,
-        data=data,
-        start=start,
-        end=end,
-        params=params,
-        fill=fill,
-        fees=fees,
-        mode=mode,
-        margin=margin,
-        capital=capital,
-        rate=rate,
-    )
+    run_spec = RunSpec.build(
+        spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
+        capital=capital, rate=rate, mode=mode,
+    )  # fmt: skip
+    plan = plan_run(strategy, run_spec, params=params)
     for message in plan.warnings:
         warnings.warn(message, UserWarning, stacklevel=2)
     desc = f"{plan.cls.strategy_name()} {plan.run_id[:8]}"
     if plan.mode == "intraday":
-        base = DayTask(plan.ref, plan.config, plan.data, plan.underlying, plan.costs, ())
+        base = DayTask(plan.code, plan.data, plan.underlying, plan.costs, ())
         records = _run_intraday(base, plan.indexed, executor, progress, desc)
     else:
         records = _run_positional(
@@ -459,37 +443,30 @@ class RunPlan:
     run_id: str
     catalog: Any
     warnings: tuple[str, ...]
+    code_info: dict[str, Any]
+    #: the strategy class and its config, shipped by value to workers
+    code: Portable[tuple[type[Strategy], StrategyConfig]]
 
 
 def plan_run(
     strategy: type[Strategy] | str,
+    spec: RunSpec | None = None,
     *,
-    data: str | Path,
-    start: date | str | None = None,
-    end: date | str | None = None,
-    params: dict[str, Any] | None = None,
-    fill: Any = None,
-    fees: Any = None,
-    mode: str | None = None,
-    margin: Any = None,
-    capital: float | None = None,
-    rate: float = 0.0,
+    params: Mapping[str, Any] | None = None,
+    **options: Any,
 ) -> RunPlan:
     """Validate a run's inputs and resolve its days and identity (no day is simulated):
-    :func:`run_backtest` is :func:`assemble` of the plan and its simulated days. Errors name
-    the parameter at fault."""
-
+    :func:`run_backtest` is :func:`assemble` of the plan and its simulated days. ``options``
+    are :class:`RunSpec` fields overriding ``spec``'s. Errors name the parameter at fault."""
+    spec = RunSpec.build(spec, **options)
     cls = resolve_strategy(strategy)
-    config = build_config(cls.Config, params)
-    run_mode = mode or cls.mode
+    config = build_config(cls.Config, None if params is None else dict(params))
+    run_mode = spec.mode or cls.mode
     if run_mode not in ("intraday", "positional"):
         raise ValueError(f"mode must be 'intraday' or 'positional', got {run_mode!r}")
-    if capital is not None and not (isinstance(capital, int | float) and capital > 0):
-        raise ValueError(f"capital must be a positive amount, got {capital!r}")
-    start_d, end_d = as_date(start, "start"), as_date(end, "end")
-    if start_d and end_d and end_d < start_d:
-        raise ValueError(f"end {end_d} is before start {start_d}")
-    data_path = str(Path(data).expanduser().resolve())
+    start_d, end_d, capital = spec.start, spec.end, spec.capital
+    fill, fees, margin, rate = spec.fill, spec.fees, spec.margin, spec.rate
+    data_path = str(spec.data)
     store = open_store(data_path)
     catalog = store.catalog
     underlyings = store.underlyings()
@@ -524,10 +501,12 @@ def plan_run(
     days, missing = _run_days(store, underlying, start_d, end_d)
     indexed = list(enumerate(days))
     ref = strategy_ref(cls)
+    code_info = code_identity(cls)
     identity = {
         "engine": ENGINE_VERSION,
         "strategy": ref,
         "strategy_version": cls.version,
+        "code": code_info["sha256"],
         "config_hash": config.config_hash(),
         "dataset": catalog.content_version,
         "underlying": underlying,
@@ -554,6 +533,8 @@ def plan_run(
         run_id=run_id(identity),
         catalog=catalog,
         warnings=tuple(run_warnings),
+        code_info=code_info,
+        code=Portable((cls, config)),
     )
 
 
@@ -582,6 +563,7 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
             "ref": ref,
             "version": cls.version,
             "mode": run_mode,
+            "code": plan.code_info,
         },
         "params": config.model_dump(mode="json"),
         "params_hash": config.config_hash(),

@@ -25,7 +25,6 @@ a strategy never sees the event's endpoints, and nothing after the run's end is 
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,9 +44,12 @@ from workbench.analytics.collateral import (
     rank_hedges,
 )
 from workbench.data.atomic import replace_folder
+from workbench.engine.spec import RunSpec
+from workbench.engine.usercode import Portable
 from workbench.research.files import load_toml_model, validation_problems
+from workbench.research.strategy_spec import resolve_strategy_spec
 from workbench.research.sweep import RunTask, executor_scope, run_tasks
-from workbench.research.templates import StrategyTemplate, TemplateRepository
+from workbench.research.templates import TemplateRepository
 
 DEFAULT_EVENTS_DIR = Path(__file__).resolve().parents[2] / "templates" / "events"
 
@@ -337,28 +339,24 @@ def _dataset_underlying(data: str | Path, symbol: str) -> str:
     )
 
 
-def _template(item: str | StrategyTemplate, repo: TemplateRepository | None) -> StrategyTemplate:
-    if isinstance(item, StrategyTemplate):
-        return item
-    return (repo or TemplateRepository()).get(item)
-
-
 def compare(
     preset: EventPreset | str,
-    templates: Sequence[str | StrategyTemplate] | None = None,
+    templates: Sequence[Any] | None = None,
+    spec: RunSpec | None = None,
     *,
-    data: str | Path,
+    data: str | Path | None = None,
     capital: float | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
     fill: Any = None,
     fees: Any = None,
     margin: Any = None,
-    rate: float = 0.0,
-    executor: cf.Executor | None = None,
+    rate: float | None = None,
+    executor: Any = None,
     workers: int | None = None,
     progress: bool = True,
     events: EventRepository | None = None,
     repository: TemplateRepository | None = None,
+    templates_dir: str | Path | None = None,
     portfolio: Portfolio | Mapping[str, Any] | None = None,
 ) -> EventComparison:
     """Run each template over ``materialize(preset)`` and compare them.
@@ -368,7 +366,14 @@ def compare(
     preset
         An :class:`EventPreset` or a slug from ``events`` (default repository).
     templates
-        Template names or objects (default: the preset's ``default_template_slugs``).
+        Template names or objects, or strategies of one's own (``module:Class``,
+        ``path/to/file.py:Class``, a class); each is labelled by its template name or class
+        name (default: the preset's ``default_template_slugs``).
+    spec
+        A :class:`~workbench.engine.spec.RunSpec` (its dates are the preset's); the keyword
+        arguments given override it.
+    templates_dir
+        Folder of templates of one's own (or give ``repository``).
     data
         Dataset folder holding the preset's symbol (or an option root whose spot it is).
     capital
@@ -394,8 +399,9 @@ def compare(
     names = list(templates) if templates is not None else list(preset.default_template_slugs)
     if not names:
         raise ValueError(f"{preset.slug}: no templates given and the preset names none")
-    chosen = [_template(t, repository) for t in names]
-    labels = [t.name for t in chosen]
+    folder = repository if repository is not None else templates_dir
+    chosen = [resolve_strategy_spec(t, templates=folder) for t in names]
+    labels = [c.slug for c in chosen]
     if len(set(labels)) != len(labels):
         raise ValueError(f"templates must be distinct, got {labels}")
     unknown = set(overrides or {}) - set(labels)
@@ -412,29 +418,21 @@ def compare(
         except ValidationError as exc:
             raise ValueError(f"portfolio: {validation_problems(exc, '(portfolio)')}") from None
     start, end = materialize(preset)
-    underlying = _dataset_underlying(data, preset.symbol)
+    run_spec = RunSpec.build(
+        spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
+        capital=capital, rate=rate,
+    )  # fmt: skip
+    capital = run_spec.capital
+    underlying = _dataset_underlying(run_spec.data, preset.symbol)
     tasks = []
-    for template in chosen:
-        override = dict((overrides or {}).get(template.name, {}))
-        params = template.resolved_params(override)
+    for label, picked in zip(labels, chosen, strict=True):
+        override = dict((overrides or {}).get(label, {}))
+        params = picked.resolved_params(override)
         params.setdefault("underlying", underlying)
         if portfolio is not None:
-            params = _sized_to_holding(template.strategy, params, override, portfolio)
+            params = _sized_to_holding(picked.cls, params, override, portfolio)
         tasks.append(
-            RunTask(
-                template.strategy,
-                params,
-                str(data),
-                start,
-                end,
-                fill,
-                fees,
-                margin,
-                capital,
-                rate,
-                keep_daily=True,
-                portfolio=portfolio,
-            )
+            RunTask(Portable(picked.cls), params, run_spec, keep_daily=True, portfolio=portfolio)
         )
     with executor_scope(executor, workers) as pool:
         records = run_tasks(tasks, pool, progress=progress, desc=preset.slug)
@@ -496,14 +494,12 @@ def compare(
 
 
 def _sized_to_holding(
-    strategy: str, params: dict[str, Any], override: Mapping[str, Any], portfolio: Portfolio
+    strategy: type, params: dict[str, Any], override: Mapping[str, Any], portfolio: Portfolio
 ) -> dict[str, Any]:
     """A hedge whose strategy sizes by ``cover_units`` (the protective put, collar and ladder)
     covers the portfolio's units instead of its template's fixed ``qty``, unless the overrides
     set either; other strategies keep their parameters."""
-    from workbench.engine.resolve import resolve_strategy
-
-    fields = resolve_strategy(strategy).Config.model_fields
+    fields = strategy.Config.model_fields  # type: ignore[attr-defined]
     if "cover_units" not in fields:
         return params
     if "qty" in override:

@@ -1,6 +1,7 @@
 """Parameter grids: one papermill-executed backtest notebook per combination.
 
-A grid file names a template, the data and lists of parameter values::
+A grid file names a template (or a strategy class: ``strategy = "path/to/file.py:Class"``, and
+``templates = "DIR"`` for templates of one's own), the data and lists of parameter values::
 
     template = "short-straddle"
     data = "data/nifty-demo"
@@ -50,7 +51,7 @@ from tqdm.auto import tqdm
 
 from workbench.data.atomic import default_mode, write_bytes_atomic
 from workbench.research.files import load_toml_model, read_json_dict
-from workbench.research.templates import TemplateRepository
+from workbench.research.strategy_spec import StrategyFields, StrategySpec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BACKTEST_NOTEBOOK = REPO_ROOT / "notebooks" / "backtest.ipynb"
@@ -67,12 +68,11 @@ class HeatmapSpec(BaseModel):
     metric: str = "sharpe"
 
 
-class GridSpec(BaseModel):
-    """A validated grid file."""
+class GridSpec(StrategyFields):
+    """A validated grid file (``template`` or ``strategy``, see :class:`StrategyFields`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    template: str
     data: str
     start: date | None = None
     end: date | None = None
@@ -130,10 +130,16 @@ def load_grid(path: str | Path) -> GridSpec:
     return spec
 
 
-def run_id_for(template_ref: str, params: dict[str, Any], spec: GridSpec) -> str:
-    """Stable run id: the template name plus a hash of everything that defines the run."""
+def run_id_for(chosen: StrategySpec, params: dict[str, Any], spec: GridSpec) -> str:
+    """Stable run id: the template's (or class's) name plus a hash of everything that defines
+    the run, the strategy's code and the template file's content included."""
+    from workbench.engine.usercode import code_identity
+
+    label = chosen.template.ref if chosen.template is not None else chosen.slug
     identity = {
-        "template": template_ref,
+        "template": label,
+        "template_sha256": None if chosen.template is None else chosen.template.sha256,
+        "code": code_identity(chosen.cls)["sha256"],
         "params": params,
         "data": str(Path(spec.data).resolve()),
         "start": str(spec.start),
@@ -144,7 +150,7 @@ def run_id_for(template_ref: str, params: dict[str, Any], spec: GridSpec) -> str
         "capital": spec.capital,
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
-    return f"{template_ref.replace('@', '-v')}-{digest[:10]}"
+    return f"{label.replace('@', '-v')}-{digest[:10]}"
 
 
 @dataclass
@@ -189,7 +195,8 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
             str(job["notebook"]),
             str(notebook_out),
             parameters={
-                "template": job["template"],
+                "strategy": job["strategy"],
+                "templates_dir": job["templates_dir"],
                 "overrides": job["overrides"],
                 "data": job["data"],
                 "start": job["start"],
@@ -264,30 +271,33 @@ def run_grid(
     reports_root = Path(reports_root).resolve()
     day = day or date.today()
     day_folder = reports_root / day.isoformat()
-    repo = TemplateRepository(templates_dir, refs_dir=reports_root)
-    template = repo.get(spec.template)
+    chosen = spec.strategy_spec(templates_dir=templates_dir, refs_dir=reports_root)
     combos = spec.combinations() or [{}]
     # everything is checked before anything runs or any folder is made
     for combo in combos:
         try:
-            template.validate_params({**spec.overrides, **combo})
+            chosen.validate({**spec.overrides, **combo})
         except ValueError as exc:
             where = f"combination {combo}" if combo else "overrides"
             raise GridError(f"{spec.label}: {where}: {exc}") from None
     check_run_inputs(spec.label, data=spec.data, fill=spec.fill, fees=spec.fees, margin=spec.margin)
     day_folder.mkdir(parents=True, exist_ok=True)
-    repo.record_reference(template)
+    chosen.record_reference(reports_root)
+    strategy_arg = _portable_spec(chosen)
     jobs: list[dict[str, Any]] = []
     for combo in combos:
         overrides = {**spec.overrides, **combo}
-        run_id = run_id_for(template.ref, template.resolved_params(overrides), spec)
+        run_id = run_id_for(chosen, chosen.resolved_params(overrides), spec)
         jobs.append(
             {
                 "run_id": run_id,
                 "params": combo,
                 "folder": str(day_folder / run_id),
                 "notebook": str(Path(notebook).resolve()),
-                "template": spec.template,
+                "strategy": strategy_arg,
+                "templates_dir": None
+                if chosen.template_folder is None
+                else str(chosen.template_folder),
                 "overrides": overrides,
                 "data": str(Path(spec.data).resolve()),
                 "start": None if spec.start is None else spec.start.isoformat(),
@@ -309,9 +319,7 @@ def run_grid(
         futures = {pool.submit(_execute_one, job): job for job in jobs}
         bar: Iterable[Any] = as_completed(futures)
         if progress:
-            bar = tqdm(
-                bar, total=len(futures), desc=f"grid {spec.name or spec.template}", unit="run"
-            )
+            bar = tqdm(bar, total=len(futures), desc=f"grid {spec.name or chosen.slug}", unit="run")
         for future in bar:
             job = futures[future]
             try:
@@ -331,12 +339,12 @@ def run_grid(
     runs.sort(key=lambda r: [str(r.params.get(k)) for k in spec.grid] + [r.run_id])
     grid_record = {
         "name": spec.name,
-        "template": template.ref,
+        "template": chosen.label,
         "grid": spec.grid,
         "heatmap": None if spec.heatmap is None else spec.heatmap.model_dump(),
         "runs": [r.run_id for r in runs],
     }
-    _write_json_atomic(day_folder / f"grid-{spec.name or spec.template}.json", grid_record)
+    _write_json_atomic(day_folder / f"grid-{spec.name or chosen.slug}.json", grid_record)
     index = write_index(day_folder)
     return GridResult(
         spec=spec,
@@ -345,6 +353,23 @@ def run_grid(
         runs=runs,
         warnings=_heatmap_warnings(spec, runs),
     )
+
+
+def _portable_spec(chosen: StrategySpec) -> str:
+    """How a notebook in another kernel names the strategy: the template's name, or the
+    class's ``module:Class`` / absolute ``path/to/file.py:Class``."""
+    from workbench.engine.resolve import strategy_ref
+
+    if chosen.template is not None:
+        return chosen.template.name
+    ref = strategy_ref(chosen.cls)
+    if ref.startswith(("__main__:", "__mp_main__:")):
+        raise GridError(
+            f"strategy {chosen.label}: a grid runs each combination in a notebook of its own, "
+            "which cannot see a class defined in this session; put the class in a file and "
+            "name it 'path/to/file.py:Class'"
+        )
+    return ref
 
 
 def check_run_inputs(label: str, *, data: str | Path, fill: Any, fees: Any, margin: Any) -> None:

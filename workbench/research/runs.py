@@ -1,20 +1,24 @@
-"""One backtest run of a template, saved as a report folder.
+"""One backtest run of a strategy, saved as a report folder.
 
-:func:`run_template` is what ``notebooks/backtest.ipynb`` calls: it resolves the template, runs
-the backtest, writes the run folder (``tradebook.parquet``, ``daily.csv``, ``days.csv``,
-``metrics.json``, ``manifest.json``, ``tearsheet.html``) and records the template reference so
-the template cannot change under a report without a version bump.
+:func:`run_strategy` is what ``workbench run`` and ``notebooks/backtest.ipynb`` call: it resolves
+the strategy (a template, ``module:Class``, ``path/to/file.py:Class`` or a class), runs the
+backtest and writes the run folder (``tradebook.parquet``, ``daily.csv``, ``days.csv``,
+``metrics.json``, ``manifest.json`` and ``tearsheet.html``, the tearsheet written inside the new
+folder before it is swapped into place); for a template it records the reference so the
+template cannot change under a report without a version bump.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from workbench.research.templates import TemplateRepository
+from workbench.engine.spec import RunSpec
+from workbench.research.strategy_spec import resolve_strategy_spec
 
 #: Where template references are recorded unless a run names another reports folder.
 DEFAULT_REPORTS = Path(__file__).resolve().parents[2] / "reports"
@@ -58,40 +62,43 @@ class RunSummary:
                 print(f"{name}: {reason}")
 
 
-def run_template(
-    template: str,
+def run_strategy(
+    strategy: Any,
+    spec: RunSpec | None = None,
     *,
-    data: str | Path,
     out: str | Path,
     overrides: dict[str, Any] | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    fill: str | None = None,
-    fees: str | None = None,
-    margin: str | None = None,
+    data: str | Path | None = None,
+    start: str | date | None = None,
+    end: str | date | None = None,
+    fill: Any = None,
+    fees: Any = None,
+    margin: Any = None,
     capital: float | None = None,
+    mode: str | None = None,
     templates_dir: str | Path | None = None,
     refs_dir: str | Path | None = None,
     executor: Any = None,
     progress: bool = False,
 ) -> RunSummary:
-    """Run ``template`` (a name in the templates folder) on ``data`` and write the report folder.
+    """Run ``strategy`` and write its report folder (run files plus ``tearsheet.html``).
 
     Parameters
     ----------
-    template
-        Template name (``templates/strategies/<name>.toml``).
-    data
-        Dataset folder.
+    strategy
+        A template name (in ``templates_dir``, default ``templates/strategies``),
+        ``module:Class``, ``path/to/file.py:Class``, a ``Strategy`` class or a template object
+        (:mod:`workbench.research.strategy_spec`).
+    spec
+        A :class:`~workbench.engine.spec.RunSpec`; the keyword arguments that are given
+        override its fields.
     out
-        Run folder to write (created; replaced atomically if it exists).
+        Run folder to write (created; replaced atomically if it exists). The tearsheet is
+        written into the new folder before it replaces the old one.
     overrides
-        Parameter overrides on top of the template's ``params``.
-    start, end
-        Inclusive date range (``YYYY-MM-DD``); default: the dataset's range.
-    fill, fees, margin
-        Fill, fee and margin model specs (see :mod:`workbench.execution`); default: the
-        engine's (ORATS fills; the venue's fees; no margin model).
+        Parameters on top of the template's ``params`` (a class's Config defaults otherwise).
+    data, start, end, fill, fees, margin, mode
+        As :func:`workbench.run_backtest`.
     capital
         Capital base for returns (money); default :data:`DEFAULT_CAPITAL` for the dataset's
         currency. Recorded in the manifest.
@@ -105,44 +112,39 @@ def run_template(
 
     out = Path(out)
     refs = Path(refs_dir) if refs_dir is not None else DEFAULT_REPORTS
-    repo = TemplateRepository(templates_dir, refs_dir=refs)
-    spec = repo.get(template)
-    params = spec.resolved_params(overrides)
-    spec.validate_params(overrides)
-    if capital is None:
-        capital = _default_capital(Path(data))
-    result = run_backtest(
-        spec.strategy,
-        data=str(data),
-        start=start,
-        end=end,
-        params=params,
-        fill=fill,
-        fees=fees,
-        margin=margin,
-        capital=capital,
-        executor=executor,
-        progress=progress,
-    )
-    result.manifest["template"] = {
-        "name": spec.name,
-        "version": spec.version,
-        "sha256": spec.sha256,
-        "overrides": dict(overrides or {}),
-    }
-    result.manifest["capital"] = capital
-    analysis = analyse(result, capital=capital)
+    chosen = resolve_strategy_spec(strategy, templates=templates_dir, refs_dir=refs)
+    params = chosen.resolved_params(overrides)
+    chosen.validate(overrides)
+    run_spec = RunSpec.build(
+        spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
+        capital=capital, mode=mode,
+    )  # fmt: skip
+    if run_spec.capital is None:
+        run_spec = run_spec.replace(capital=_default_capital(run_spec.data))
+    result = run_backtest(chosen.cls, run_spec, params=params, executor=executor, progress=progress)
+    entry = chosen.manifest_entry(overrides)
+    if entry is not None:
+        result.manifest["template"] = entry
+    capital_base = float(run_spec.capital or 0.0)
+    analysis = analyse(result, capital=capital_base)
     # metrics.json: the engine's headline figures extended by the analytics layer's
     # (the engine's own figures win where both name one, e.g. trades = finished round trips)
     extra = jsonable({**analysis.metrics, **analysis.trade_metrics, **analysis.costs})
     for key, value in extra.items():
         result.metrics.setdefault(key, value)
-    result.save(out)
-    render_tearsheet(
-        result, out / "tearsheet.html", analysis=analysis, title=f"{spec.ref} {out.name}"
-    )
-    repo.record_reference(spec)
+    title = f"{chosen.label} {out.name}"
+
+    def tearsheet(folder: Path) -> None:
+        render_tearsheet(result, folder / "tearsheet.html", analysis=analysis, title=title)
+
+    result.save(out, extras=tearsheet)
+    chosen.record_reference(refs)
     return RunSummary(out=out, metrics=dict(result.metrics), manifest=dict(result.manifest))
+
+
+def run_template(template: Any, **options: Any) -> RunSummary:
+    """:func:`run_strategy` (kept under the name the notebooks and scripts used)."""
+    return run_strategy(template, **options)
 
 
 def _default_capital(data: Path) -> float:

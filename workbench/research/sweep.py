@@ -8,10 +8,10 @@ combination (same run id and metrics). Intraday combinations are simulated day-m
 worker runs every combination on its share of the days, so each day is read once -- and
 positional ones one combination per worker (see :func:`run_tasks`).
 
-Combinations go through a ``concurrent.futures.Executor``: by default a local process pool
-whose workers start from a fork server (as the engine's own pool; scripts need the
-``if __name__ == "__main__":`` guard), or any executor given, e.g. a thread pool or a Dask
-cluster's ``Client(...).get_executor()``. A combination that fails (bad parameters, a failing
+Combinations go through the executors of :mod:`workbench.engine.executors`: by default the
+local pool (loky; scripts need no ``__main__`` guard), or any executor given, e.g. a thread pool,
+a Dask cluster's ``Client`` or its ``get_executor()``; strategies travel by value, so a class
+defined in a notebook cell runs on every worker. A combination that fails (bad parameters, a failing
 positional day, a worker that died) is reported in the ``error`` column while the others
 complete.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import itertools
-import multiprocessing
 import os
 import sys
 import traceback
@@ -35,7 +34,10 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from workbench.research.templates import StrategyTemplate
+from workbench.engine.spec import RunSpec
+from workbench.engine.strategy import Strategy
+from workbench.engine.usercode import Portable
+from workbench.research.strategy_spec import resolve_strategy_spec
 
 #: Headline metrics copied from each run's ``metrics.json`` into the sweep table.
 HEADLINE_METRICS: tuple[str, ...] = (
@@ -59,22 +61,32 @@ RESULT_COLUMNS: tuple[str, ...] = (*HEADLINE_METRICS, "run_id", "error")
 
 @dataclass(frozen=True)
 class RunTask:
-    """Everything one worker needs to run one combination (picklable)."""
+    """Everything one worker needs to run one combination (picklable: the strategy class
+    travels by value, so a class defined in a notebook or a script runs on any worker)."""
 
-    strategy: Any
+    strategy: Portable[type[Strategy]]
     params: dict[str, Any]
-    data: str
-    start: date | str | None
-    end: date | str | None
-    fill: Any = None
-    fees: Any = None
-    margin: Any = None
-    capital: float | None = None
-    rate: float = 0.0
+    spec: RunSpec
     keep_daily: bool = False
     #: A :class:`workbench.analytics.collateral.Portfolio`: the worker also returns the run's
     #: collateral path and summary under it (seed 002's loan view of a hedge).
     portfolio: Any = None
+
+    @classmethod
+    def make(
+        cls,
+        strategy: Any,
+        params: Mapping[str, Any],
+        spec: RunSpec,
+        *,
+        keep_daily: bool = False,
+        portfolio: Any = None,
+    ) -> RunTask:
+        """A task for ``strategy`` (a class, ``module:Class`` or ``path.py:Class``)."""
+        from workbench.engine.resolve import resolve_strategy
+
+        code = strategy if isinstance(strategy, Portable) else Portable(resolve_strategy(strategy))
+        return cls(code, dict(params), spec, keep_daily, portfolio)
 
 
 @dataclass
@@ -106,18 +118,7 @@ def run_task(task: RunTask) -> RunRecord:
 
     try:
         result = run_backtest(
-            task.strategy,
-            data=task.data,
-            start=task.start,
-            end=task.end,
-            params=task.params,
-            fill=task.fill,
-            fees=task.fees,
-            margin=task.margin,
-            capital=task.capital,
-            rate=task.rate,
-            executor="serial",
-            progress=False,
+            task.strategy.value, task.spec, params=task.params, executor="serial", progress=False
         )
     except Exception as exc:  # reported per combination, the sweep goes on
         return RunRecord(error=_describe(exc))
@@ -176,38 +177,31 @@ def expand_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
 
 
-def process_context() -> multiprocessing.context.BaseContext:
-    """Fork-server context with the engine pre-imported (never a plain fork: a forked DuckDB
-    connection can deadlock); spawn where fork servers are not available."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["workbench.engine.runner", "workbench.research.sweep"])
-        return ctx
-    return multiprocessing.get_context("spawn")
+class InlineExecutor(cf.Executor):
+    """Runs each submitted call at once, in this process (``executor="serial"``)."""
+
+    _max_workers = 1
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+        future: cf.Future[Any] = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
 
 
 @contextmanager
-def executor_scope(
-    executor: cf.Executor | None, workers: int | None = None
-) -> Iterator[cf.Executor]:
-    """``executor`` itself (left running), or a local process pool shut down on exit."""
-    if executor is not None:
-        if not isinstance(executor, cf.Executor):
-            raise ValueError(
-                f"executor must be a concurrent.futures.Executor (e.g. "
-                f"dask.distributed.Client(...).get_executor()), got {executor!r}"
-            )
-        yield executor
-        return
+def executor_scope(executor: Any, workers: int | None = None) -> Iterator[cf.Executor]:
+    """The executor for a sweep (:mod:`workbench.engine.executors`): ``None`` or ``"process"``
+    give the local pool with ``workers`` workers (default: the cores; left warm for the next
+    sweep), ``"serial"`` runs in this process, an executor or a Dask client is used as given."""
+    from workbench.engine.executors import cores, place
+
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    pool = cf.ProcessPoolExecutor(
-        max_workers=workers or os.cpu_count() or 1, mp_context=process_context()
-    )
-    try:
-        yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    where = place(executor, tasks=workers or cores())
+    yield where.pool if where.pool is not None else InlineExecutor()
 
 
 #: Intraday runs simulated together (day-major) per batch: their day records are held in the
@@ -236,7 +230,6 @@ def run_tasks(
     unpicklable argument) gets a record with the error; the other tasks complete.
     """
     from workbench.data.errors import DatasetNotFoundError
-    from workbench.engine.resolve import resolve_strategy as strategy_class
     from workbench.engine.runner import RunPlan, assemble, plan_run, simulate_intraday_plans
 
     records: list[RunRecord | None] = [None] * len(tasks)
@@ -244,16 +237,12 @@ def run_tasks(
     per_task: list[int] = []
     for i, task in enumerate(tasks):
         try:
-            if strategy_class(task.strategy).mode != "intraday":
+            if (task.spec.mode or task.strategy.value.mode) != "intraday":
                 per_task.append(i)
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # as in a worker: the manifest keeps them
-                plans[i] = plan_run(
-                    task.strategy, data=task.data, start=task.start, end=task.end,
-                    params=task.params, fill=task.fill, fees=task.fees, margin=task.margin,
-                    capital=task.capital, rate=task.rate,
-                )  # fmt: skip
+                plans[i] = plan_run(task.strategy.value, task.spec, params=task.params)
         except DatasetNotFoundError:
             per_task.append(i)  # the workers may see a dataset the parent cannot
         except Exception as exc:
@@ -295,18 +284,6 @@ def run_tasks(
     return [r if r is not None else RunRecord(error="not run") for r in records]
 
 
-def resolve_strategy(strategy: Any, params: Mapping[str, Any] | None) -> tuple[Any, dict[str, Any]]:
-    """``(strategy for run_backtest, base params)``: a :class:`StrategyTemplate` contributes
-    its strategy reference and its parameters (``params`` override them)."""
-    if isinstance(strategy, StrategyTemplate):
-        return strategy.strategy, strategy.resolved_params(dict(params or {}))
-    if isinstance(strategy, (str, type)):
-        return strategy, dict(params or {})
-    raise ValueError(
-        f"strategy must be 'module:Class', a Strategy class or a StrategyTemplate, got {strategy!r}"
-    )
-
-
 def records_frame(
     combos: Sequence[Mapping[str, Any]], records: Sequence[RunRecord]
 ) -> pd.DataFrame:
@@ -327,8 +304,9 @@ def records_frame(
 def sweep(
     strategy: Any,
     grid: Mapping[str, Sequence[Any]],
+    spec: RunSpec | None = None,
     *,
-    data: str | Path,
+    data: str | Path | None = None,
     start: date | str | None = None,
     end: date | str | None = None,
     params: Mapping[str, Any] | None = None,
@@ -336,28 +314,33 @@ def sweep(
     fees: Any = None,
     margin: Any = None,
     capital: float | None = None,
-    rate: float = 0.0,
-    executor: cf.Executor | None = None,
+    rate: float | None = None,
+    mode: str | None = None,
+    executor: Any = None,
     workers: int | None = None,
     progress: bool = True,
+    templates_dir: str | Path | None = None,
 ) -> pd.DataFrame:
     """Run ``strategy`` once per combination of ``grid``; one row per combination.
 
     Parameters
     ----------
     strategy
-        ``"module:Class"``, a ``Strategy`` class, or a :class:`StrategyTemplate` (its
-        parameters are the base that ``params`` and the grid override).
+        A template name, ``"module:Class"``, ``"path/to/file.py:Class"``, a ``Strategy`` class
+        (a notebook's own included) or a :class:`StrategyTemplate` (a template's parameters are
+        the base that ``params`` and the grid override).
     grid
         Parameter name -> list of values; combinations in :func:`expand_grid` order.
-    data, start, end, fill, fees, margin, capital, rate
+    spec
+        A :class:`~workbench.engine.spec.RunSpec`; the keyword arguments given override it.
+    data, start, end, fill, fees, margin, capital, rate, mode
         As :func:`workbench.run_backtest` (dates inclusive; models as specs or objects).
     params
         Base parameters shared by every combination (the grid's values win).
     executor
-        Any ``concurrent.futures.Executor`` (left running); ``None``: a local process pool
-        of ``workers`` processes (default: the machine's cores),
-        shut down at the end.
+        As :func:`workbench.run_backtest`: ``None`` (the local pool of ``workers`` processes,
+        default: the machine's cores), ``"serial"``, any ``concurrent.futures.Executor`` or a
+        Dask ``Client`` (left running).
     progress
         Show tqdm bars on stderr (run-days of intraday combinations, positional runs).
 
@@ -370,14 +353,15 @@ def sweep(
         undefined), ``run_id`` and ``error`` (missing, ``pd.isna``, when the run completed; a run with failed
         days has its metrics and an error naming the days).
     """
-    ref, base = resolve_strategy(strategy, params)
+    chosen = resolve_strategy_spec(strategy, templates=templates_dir)
+    run_spec = RunSpec.build(
+        spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
+        capital=capital, rate=rate, mode=mode,
+    )  # fmt: skip
+    base = chosen.resolved_params(params)
     combos = expand_grid(grid)
-    tasks = [
-        RunTask(ref, {**base, **combo}, str(data), start, end, fill, fees, margin, capital, rate)
-        for combo in combos
-    ]
-    if workers is None:
-        workers = os.cpu_count() or 1  # intraday runs share out their days, whatever their number
+    code = Portable(chosen.cls)
+    tasks = [RunTask(code, {**base, **combo}, run_spec) for combo in combos]
     with executor_scope(executor, workers) as pool:
         records = run_tasks(tasks, pool, progress=progress)
     return records_frame(combos, records)

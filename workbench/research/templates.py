@@ -20,8 +20,8 @@ version to change a referenced template.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
-import importlib
 import json
 import os
 import tempfile
@@ -53,7 +53,10 @@ class StrategyTemplate(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$", description="slug, unique in the folder")
     version: int = Field(ge=1)
-    strategy: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", description="module:Class")
+    strategy: str = Field(
+        pattern=r"^([A-Za-z_][\w.]*|[^:]+\.py):[A-Za-z_]\w*$",
+        description="module:Class, or path/to/file.py:Class (relative to the template's folder)",
+    )
     description: str = ""
     tags: tuple[str, ...] = ()
     params: dict[str, Any] = Field(default_factory=dict)
@@ -64,21 +67,27 @@ class StrategyTemplate(BaseModel):
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
 
+    @property
+    def strategy_spec(self) -> str:
+        """``strategy`` with a relative file path made absolute from the template's folder."""
+        from workbench.engine.usercode import is_file_spec
+
+        if is_file_spec(self.strategy) and self.path is not None:
+            target, _, attr = self.strategy.rpartition(":")
+            file = Path(target).expanduser()
+            if not file.is_absolute():
+                file = self.path.parent / file
+            return f"{file}:{attr}"
+        return self.strategy
+
     def strategy_class(self) -> type:
-        """Import the strategy class named by ``strategy``."""
-        module_name, _, class_name = self.strategy.partition(":")
+        """The strategy class named by ``strategy`` (imported, or loaded from its file)."""
+        from workbench.engine.resolve import resolve_strategy
+
         try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise TemplateError(
-                f"{self.path}: strategy module {module_name!r} cannot be imported: {exc}"
-            ) from exc
-        try:
-            return getattr(module, class_name)  # type: ignore[no-any-return]
-        except AttributeError:
-            raise TemplateError(
-                f"{self.path}: module {module_name!r} has no class {class_name!r}"
-            ) from None
+            return resolve_strategy(self.strategy_spec)
+        except ValueError as exc:
+            raise TemplateError(f"{self.path}: {exc}") from None
 
     def resolved_params(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Template parameters with ``overrides`` applied (unknown override keys are an error)."""
@@ -104,10 +113,24 @@ class StrategyTemplate(BaseModel):
                 # a value the caller gave (--set, a grid) is named as such, not blamed on the file
                 return f"override {key}={given[key]!r}, {field}" if key in given else field
 
-            problems = "; ".join(f"{where(err['loc'])}: {err['msg']}" for err in exc.errors())
+            problems = "; ".join(
+                f"{where(err['loc'])}: {_problem(err, config_cls)}" for err in exc.errors()
+            )
             raise TemplateError(
                 f"{self.path}: params do not fit {self.strategy}.Config: {problems}"
             ) from None
+
+
+def _problem(err: Any, config_cls: Any) -> str:
+    """A validation error's message; an unknown parameter gets the close names and the known
+    ones (pydantic alone says only "Extra inputs are not permitted")."""
+    if err.get("type") != "extra_forbidden":
+        return str(err["msg"])
+    from workbench.model.suggest import did_you_mean
+
+    name = str(err["loc"][0]) if err.get("loc") else ""
+    known = sorted(config_cls.model_fields)
+    return f"unknown parameter{did_you_mean(name, known)} (known: {', '.join(known)})"
 
 
 def load_template_file(path: Path) -> StrategyTemplate:
@@ -152,12 +175,21 @@ class TemplateRepository:
             self._check_refs(template)
         return [templates[name] for name in sorted(templates)]
 
+    def names(self) -> builtins.list[str]:
+        """The template names in the folder (file stems), sorted; nothing is parsed."""
+        return sorted(p.stem for p in self.root.glob("*.toml"))
+
     def get(self, name: str) -> StrategyTemplate:
         """The template called ``name`` (its file is ``<root>/<name>.toml``)."""
+        from workbench.model.suggest import did_you_mean
+
         path = self.root / f"{name}.toml"
         if not path.is_file():
-            known = ", ".join(sorted(p.stem for p in self.root.glob("*.toml"))) or "none"
-            raise TemplateError(f"unknown template {name!r} (no {path}); known: {known}")
+            names = self.names()
+            raise TemplateError(
+                f"unknown template {name!r}{did_you_mean(name, names)} "
+                f"(known: {', '.join(names) or 'none'}; folder {self.root})"
+            )
         template = load_template_file(path)
         self._check_refs(template)
         return template

@@ -23,7 +23,6 @@ calendar months; :func:`alpha_decay` and :func:`parameter_stability` are pure fu
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import itertools
 import json
 import math
@@ -38,15 +37,17 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workbench.data.atomic import replace_folder
-from workbench.model.dates import as_date
+from workbench.engine.resolve import strategy_ref
+from workbench.engine.spec import RunSpec
+from workbench.engine.usercode import Portable, code_identity
 from workbench.research.files import load_toml_model
+from workbench.research.strategy_spec import StrategyFields, resolve_strategy_spec
 from workbench.research.sweep import (
     RunRecord,
     RunTask,
     executor_scope,
     expand_grid,
     records_frame,
-    resolve_strategy,
     run_tasks,
 )
 
@@ -405,8 +406,9 @@ def trading_days_of(data: str | Path, underlying: str | None = None) -> list[dat
 def walk_forward(
     strategy: Any,
     grid: Mapping[str, Sequence[Any]],
+    spec: RunSpec | None = None,
     *,
-    data: str | Path,
+    data: str | Path | None = None,
     windows: Sequence[Window] | None = None,
     train: int | None = None,
     validate: int | None = None,
@@ -422,32 +424,41 @@ def walk_forward(
     fees: Any = None,
     margin: Any = None,
     capital: float | None = None,
-    rate: float = 0.0,
-    executor: cf.Executor | None = None,
+    rate: float | None = None,
+    mode: str | None = None,
+    executor: Any = None,
     workers: int | None = None,
     progress: bool = True,
+    templates_dir: str | Path | None = None,
 ) -> WalkForwardResult:
     """Walk ``strategy`` forward over ``grid`` (see the module docstring).
 
-    Give ``windows`` (from :func:`make_windows`) or ``train``, ``validate``, ``test`` (and
-    ``step``, ``unit``): windows are then built from the dataset's trading days between
-    ``start`` and ``end`` (inclusive; default: all). ``objective`` is a metrics.json name from
-    :data:`OBJECTIVES` (higher is better, except ``fees``); ``top_n`` combinations go from train
-    to validate. Other arguments as :func:`workbench.research.sweep.sweep`; one executor
+    ``strategy`` is anything :func:`workbench.research.sweep.sweep` takes (a template name,
+    ``module:Class``, ``path/to/file.py:Class``, a class of a notebook's own). Give ``windows``
+    (from :func:`make_windows`) or ``train``, ``validate``, ``test`` (and ``step``, ``unit``):
+    windows are then built from the dataset's trading days between ``start`` and ``end``
+    (inclusive; default: all). ``objective`` is a metrics.json name from :data:`OBJECTIVES`
+    (higher is better, except ``fees``); ``top_n`` combinations go from train to validate.
+    ``spec`` and the other arguments as :func:`workbench.research.sweep.sweep`; one executor
     serves every phase of every window.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     if not isinstance(top_n, int) or top_n < 1:
         raise ValueError(f"top_n must be a whole number >= 1, got {top_n!r}")
-    ref, base = resolve_strategy(strategy, params)
+    picked = resolve_strategy_spec(strategy, templates=templates_dir)
+    run_spec = RunSpec.build(
+        spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
+        capital=capital, rate=rate, mode=mode,
+    )  # fmt: skip
+    data = run_spec.data
+    base = picked.resolved_params(params)
     combos = expand_grid(grid)
     if windows is None:
         if train is None or validate is None or test is None:
             raise ValueError("give windows= or train=, validate= and test= lengths")
         days = trading_days_of(data, base.get("underlying"))
-        lo = as_date(start, "start") if start is not None else None
-        hi = as_date(end, "end") if end is not None else None
+        lo, hi = run_spec.start, run_spec.end
         days = [d for d in days if (lo is None or d >= lo) and (hi is None or d <= hi)]
         windows = make_windows(
             days, train=train, validate=validate, test=test, step=step, unit=unit
@@ -458,11 +469,10 @@ def walk_forward(
             f"{data}: no complete walk-forward window fits the days in range "
             f"(train={train}, validate={validate}, test={test} {unit})"
         )
+    code = Portable(picked.cls)
 
     def task(combo: Mapping[str, Any], lo: date, hi: date, keep: bool = False) -> RunTask:
-        return RunTask(
-            ref, {**base, **combo}, str(data), lo, hi, fill, fees, margin, capital, rate, keep
-        )
+        return RunTask(code, {**base, **combo}, run_spec.replace(start=lo, end=hi), keep)
 
     rows: list[dict[str, Any]] = []
     oos: list[pd.DataFrame] = []
@@ -536,8 +546,8 @@ def walk_forward(
     oos_daily["equity"] = oos_daily["pnl"].astype(float).cumsum()
     test_sharpe = [None if pd.isna(v) else float(v) for v in windows_frame["test_sharpe"]]
     config = {
-        "strategy": ref if isinstance(ref, str) else f"{ref.__module__}:{ref.__qualname__}",
-        "template": getattr(strategy, "ref", None),
+        "strategy": strategy_ref(picked.cls),
+        "template": None if picked.template is None else picked.template.ref,
         "params": dict(base),
         "grid": {k: list(v) for k, v in grid.items()},
         "objective": objective,
@@ -550,11 +560,12 @@ def walk_forward(
             "step": step if step is not None or test is None else test,
         },
         "data": str(data),
-        "fill": _spec(fill),
-        "fees": _spec(fees),
-        "margin": _spec(margin),
-        "capital": capital,
-        "rate": rate,
+        "fill": _spec(run_spec.fill),
+        "fees": _spec(run_spec.fees),
+        "margin": _spec(run_spec.margin),
+        "capital": run_spec.capital,
+        "rate": run_spec.rate,
+        "code": code_identity(picked.cls),
     }
     return WalkForwardResult(
         windows=windows_frame,
@@ -624,8 +635,9 @@ class WindowSpec(BaseModel):
     step: int | None = Field(default=None, ge=1)
 
 
-class WalkForwardSpec(BaseModel):
-    """A validated walk-forward file::
+class WalkForwardSpec(StrategyFields):
+    """A validated walk-forward file (``template``, or ``strategy = "path/to/file.py:Class"``,
+    and optionally ``templates = "DIR"``: :class:`StrategyFields`)::
 
     template = "short-straddle"
     data = "data/nifty-demo"
@@ -648,7 +660,6 @@ class WalkForwardSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    template: str
     data: str
     start: date | None = None
     end: date | None = None
@@ -692,25 +703,21 @@ def run_walkforward_spec(
     spec: WalkForwardSpec,
     *,
     templates: Any = None,
-    executor: cf.Executor | None = None,
+    executor: Any = None,
     workers: int | None = None,
     progress: bool = True,
 ) -> WalkForwardResult:
-    """Run a :class:`WalkForwardSpec`: its template (from ``templates``, a
-    :class:`TemplateRepository`, default the repository's) with its overrides as the base."""
-    from workbench.research.templates import TemplateRepository
-
-    repo = templates if templates is not None else TemplateRepository()
-    template = repo.get(spec.template)
-    template.validate_params(spec.overrides)
+    """Run a :class:`WalkForwardSpec`: its template or strategy class (templates from
+    ``templates``, a folder or a :class:`TemplateRepository`, else the file's ``templates``,
+    else the repository's) with its overrides as the base."""
+    picked = spec.strategy_spec(templates_dir=templates)
+    picked.validate(spec.overrides)
     # every combination is checked before any window runs: a bad value would otherwise fail
     # in every window while the best of the others was chosen without a word
-    from workbench.research.sweep import expand_grid
-
     for combination in expand_grid(spec.grid):
-        template.validate_params({**spec.overrides, **combination})
+        picked.validate({**spec.overrides, **combination})
     return walk_forward(
-        template,
+        picked,
         spec.grid,
         data=spec.data,
         train=spec.windows.train,
