@@ -61,3 +61,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("WORKBENCH_REQUIRE_REAL_DATA") == "1" and _skipped_realdata:
         print(f"\nreal-data tests were skipped although the data is present: {_skipped_realdata}")
         session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def nifty_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two days of the synthetic NIFTY market (2024-01-02 and -03), shared by the tests of one
+    worker; tests must not modify it."""
+    from workbench.data.synth import generate
+
+    out = tmp_path_factory.mktemp("nifty-tiny") / "data"
+    generate("nifty-intraday", out, seed=3, start="2024-01-02", days=2, progress=False, workers=1)
+    return out

@@ -97,11 +97,26 @@ _HEADLINE = (
 )
 
 
+#: Headline figures printed as money (two decimals, thousands separators).
+_MONEY = {"total_pnl", "max_drawdown", "fees", "avg_trade_pnl"}
+
+
+def format_metric(key: str, value: Any) -> str:
+    """``14,095.00`` for money, ``0.65`` for ratios, whole numbers as they are; ``-`` for none."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if key in _MONEY else f"{value:,.3f}"
+    return str(value)
+
+
 def _print_metrics(m: dict[str, Any]) -> None:
     for key in _HEADLINE:
-        value = m.get(key)
-        shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
-        print(f"  {key:<14} {shown}")
+        print(f"  {key:<14} {format_metric(key, m.get(key))}")
 
 
 #: The files that make a folder a saved run (``BacktestResult.save``): only such a folder is

@@ -21,17 +21,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import types
+import typing
+from datetime import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from workbench.engine.errors import ConfigError
+from workbench.model.dates import as_time_of_day
+
+
+def _kinds(annotation: Any) -> set[Any]:
+    """The plain types an annotation admits (``time | None`` -> {time, NoneType})."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        return {k for arg in typing.get_args(annotation) for k in _kinds(arg)}
+    if origin is typing.Annotated:
+        return _kinds(typing.get_args(annotation)[0])
+    return {annotation}
 
 
 class StrategyConfig(BaseModel):
     """Base of every strategy's ``Config`` (frozen, ``extra="forbid"``, hashable)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
 
     underlying: str | None = Field(
         default=None, description="underlying name; None = the dataset's only one"
@@ -42,6 +59,25 @@ class StrategyConfig(BaseModel):
     max_fill_lag: int = Field(
         default=0, ge=0, description="max staleness of a fill price, in clock ticks"
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_values(cls, value: Any, info: ValidationInfo) -> Any:
+        """Times of day as people write them (``9:30``, ``09:30``, ``0930``; never a number of
+        seconds nor a time zone), and no boolean or non-finite number where a number is
+        expected (pydantic alone takes ``true`` as 1 and ``9.30`` as 9.3 seconds past
+        midnight UTC)."""
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or value is None:
+            return value
+        kinds = _kinds(field.annotation)
+        if time in kinds and not (isinstance(value, str) and str in kinds):
+            return as_time_of_day(value, "")
+        if kinds & {int, float} and bool not in kinds and isinstance(value, bool):
+            raise ValueError(f"expected a number, got the boolean {value!r}")
+        if float in kinds and isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return value
 
     def canonical_json(self) -> str:
         """The parameters as canonical JSON (sorted keys, no whitespace): the hashed text."""
@@ -80,5 +116,6 @@ def build_config(config_cls: type[StrategyConfig], params: dict[str, Any] | None
                     f"(known: {', '.join(fields)})"
                 )
             else:
-                problems.append(f"parameter {name!r}: {err['msg']} (got {err.get('input')!r})")
+                message = str(err["msg"]).removeprefix("Value error, ")
+                problems.append(f"parameter {name!r}: {message} (got {err.get('input')!r})")
         raise ConfigError(f"{config_cls.__qualname__}: " + "; ".join(problems)) from None

@@ -26,7 +26,22 @@ class StrategyStateError(EngineError):
 
 
 class DayFailedError(EngineError):
-    """A simulated day raised; the message names the date and carries the traceback."""
+    """A simulated day of a positional run raised.
+
+    The message is one line naming the date, the error and where it was raised (the innermost
+    frame: a strategy's own line, typically); ``traceback`` holds the full text, and the
+    original exception is the ``__cause__``.
+    """
+
+    def __init__(self, day: object, exc: BaseException) -> None:
+        import traceback as tb
+
+        frames = tb.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+        where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+        self.day = day
+        self.reason = f"{type(exc).__name__}: {exc}"
+        self.traceback = "".join(tb.format_exception(type(exc), exc, exc.__traceback__))
+        super().__init__(f"{day}: {self.reason}{where}")
 
 
 class ConfigError(ValueError):

@@ -288,8 +288,7 @@ def _run_positional(
             try:
                 records.append(sim.run_day(_new_market(data, underlying, day, costs), index))
             except Exception as exc:
-                tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-                raise DayFailedError(f"{day}: {type(exc).__name__}: {exc}\n{tb}") from exc
+                raise DayFailedError(day, exc) from exc
             bar.update(1)
     finally:
         bar.close()

@@ -72,7 +72,12 @@ def _template_label(manifest: dict[str, Any]) -> str:
     if manifest.get("kind") == "basket":
         return f"basket of {len(manifest.get('sleeves', []))} runs"
     template = manifest.get("template") or {}
-    return f"{template.get('name', '?')}@{template.get('version', '?')}" if template else ""
+    if template:
+        return f"{template.get('name', '?')}@{template.get('version', '?')}"
+    strategy = manifest.get("strategy") or {}  # a class of one's own: its name and origin
+    origin = (strategy.get("code") or {}).get("origin")
+    name = str(strategy.get("name") or "")
+    return f"{name} ({origin})" if name and origin else name
 
 
 def _format(value: Any) -> str:
