@@ -59,7 +59,7 @@ def test_run_with_a_file_spec_writes_a_tearsheet_and_hashes_the_code(
 ) -> None:
     spec = f"{strategy_file}:FileStraddle"
     base = ["run", spec, "--data", str(nifty_tiny), "--executor", "serial", "--no-progress"]
-    code, out, err = _run([*base, "--out", str(tmp_path / "a")], capsys)
+    code, _, err = _run([*base, "--out", str(tmp_path / "a")], capsys)
     assert code == 0, err
     folder = tmp_path / "a"
     assert (folder / "tearsheet.html").is_file()
