@@ -15,7 +15,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade 'pip>=24'
-	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
+	# compat: a plain path in a .pth, so mypy and IDEs find the package (py.typed) too
+	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]' --config-settings editable_mode=compat
 	$(PY) -m ipykernel install --sys-prefix --name workbench --display-name "workbench (.venv)" >/dev/null
 	touch $(STAMP)
 

@@ -4,16 +4,109 @@ Public names (imported lazily so ``import workbench.engine.selection`` stays lig
 ``Strategy``, ``StrategyConfig``, ``run_backtest``, ``BacktestResult``, ``BarContext``,
 ``DayStartContext``, ``Trade``, ``StrategyState``, ``TRADEBOOK_SCHEMA`` and the errors
 ``EngineError``, ``ChronologyError``, ``ReconciliationError``, ``StrategyStateError``,
-``DayFailedError``, ``ConfigError``. Exit helpers live in :mod:`workbench.engine.exits`, contract
-discovery in :mod:`workbench.engine.selection`.
+``DayFailedError``, ``ConfigError``, the run specification ``RunSpec``, contract selection
+(``Selection``, ``ExpiryRule``, ``LiquidityFilter``; more in :mod:`workbench.engine.selection`)
+and the exit rules (``Exits``, ``StopLoss``, ``ProfitTarget``, ``TrailingStop``, ``TimeOfDay``,
+``DaysHeld``, ``DteExit``; :mod:`workbench.engine.exits`).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.engine.config import (
+        StrategyConfig as StrategyConfig,
+    )
+    from workbench.engine.context import (
+        BarContext as BarContext,
+    )
+    from workbench.engine.context import (
+        DayStartContext as DayStartContext,
+    )
+    from workbench.engine.errors import (
+        ChronologyError as ChronologyError,
+    )
+    from workbench.engine.errors import (
+        ConfigError as ConfigError,
+    )
+    from workbench.engine.errors import (
+        DayFailedError as DayFailedError,
+    )
+    from workbench.engine.errors import (
+        EngineError as EngineError,
+    )
+    from workbench.engine.errors import (
+        ReconciliationError as ReconciliationError,
+    )
+    from workbench.engine.errors import (
+        StrategyStateError as StrategyStateError,
+    )
+    from workbench.engine.exits import (
+        DaysHeld as DaysHeld,
+    )
+    from workbench.engine.exits import (
+        DteExit as DteExit,
+    )
+    from workbench.engine.exits import (
+        Exits as Exits,
+    )
+    from workbench.engine.exits import (
+        ProfitTarget as ProfitTarget,
+    )
+    from workbench.engine.exits import (
+        StopLoss as StopLoss,
+    )
+    from workbench.engine.exits import (
+        TimeOfDay as TimeOfDay,
+    )
+    from workbench.engine.exits import (
+        TrailingStop as TrailingStop,
+    )
+    from workbench.engine.result import (
+        BacktestResult as BacktestResult,
+    )
+    from workbench.engine.runner import (
+        run_backtest as run_backtest,
+    )
+    from workbench.engine.selection import (
+        ExpiryRule as ExpiryRule,
+    )
+    from workbench.engine.selection import (
+        LiquidityFilter as LiquidityFilter,
+    )
+    from workbench.engine.selection import (
+        Selection as Selection,
+    )
+    from workbench.engine.spec import (
+        RunSpec as RunSpec,
+    )
+    from workbench.engine.strategy import (
+        Strategy as Strategy,
+    )
+    from workbench.engine.trade import (
+        StrategyState as StrategyState,
+    )
+    from workbench.engine.trade import (
+        Trade as Trade,
+    )
+    from workbench.engine.tradebook import (
+        TRADEBOOK_SCHEMA as TRADEBOOK_SCHEMA,
+    )
 
 _NAMES: dict[str, str] = {
+    "RunSpec": "workbench.engine.spec",
+    "Selection": "workbench.engine.selection",
+    "ExpiryRule": "workbench.engine.selection",
+    "LiquidityFilter": "workbench.engine.selection",
+    "Exits": "workbench.engine.exits",
+    "StopLoss": "workbench.engine.exits",
+    "ProfitTarget": "workbench.engine.exits",
+    "TrailingStop": "workbench.engine.exits",
+    "TimeOfDay": "workbench.engine.exits",
+    "DaysHeld": "workbench.engine.exits",
+    "DteExit": "workbench.engine.exits",
     "Strategy": "workbench.engine.strategy",
     "StrategyConfig": "workbench.engine.config",
     "run_backtest": "workbench.engine.runner",

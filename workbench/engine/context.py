@@ -170,6 +170,23 @@ class BarContext:
     def lot_size(self) -> int:
         return self.__market.lot_size
 
+    def expiry(self, expiry: ExpiryRef | ExpiryRule = 0) -> _dt.date | None:
+        """A listed expiry: an index into today's expiries (0 = nearest), a listed date (either
+        raises ``ValueError`` when out of range / not listed) or an
+        :class:`~workbench.engine.selection.ExpiryRule` (kind, DTE target or window), which gives
+        ``None`` when no listed expiry matches, the reason in :attr:`last_selection_reason`."""
+        from workbench.engine.selection import ExpiryRule, resolve_expiry
+
+        if isinstance(expiry, ExpiryRule):
+            market = self.__market
+            choice = resolve_expiry(
+                market.expiries, market.day, expiry, underlying=market.underlying
+            )
+            if choice.expiry is None:
+                market.last_selection_reason = f"expiry rule {expiry!r}: {choice.reason}"
+            return choice.expiry
+        return self.__market.resolve_expiry(expiry)
+
     # -- prices ------------------------------------------------------------------------------
     @property
     def spot(self) -> float:

@@ -35,11 +35,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, overload
+
+from typing_extensions import TypeVar
 
 from workbench.engine.config import StrategyConfig, build_config
 from workbench.engine.errors import StrategyStateError
 from workbench.engine.trade import StrategyState, Trade
+from workbench.model.contracts import OptionContract
 from workbench.model.enums import Right, Side
 from workbench.model.trades import Leg
 
@@ -51,13 +54,28 @@ Mode = Literal["intraday", "positional"]
 _IDLE = StrategyState.IDLE
 _ACTIVE = StrategyState.ACTIVE
 
+ConfigT = TypeVar("ConfigT", bound=StrategyConfig, default=Any)
+"""The type of a strategy's ``self.config``: ``Strategy[MyConfig]`` types it for mypy and
+IDEs; a plain ``Strategy`` subclass leaves it ``Any``."""
 
-class Strategy:
+
+class Strategy(Generic[ConfigT]):
     """Base of every strategy (see the module docstring).
 
     Class attributes a subclass may set: ``Config`` (its parameters), ``name`` (default: the
     class name), ``version`` (bump when behaviour changes; recorded in the manifest), ``mode``
     (``"intraday"`` or ``"positional"``).
+
+    For a typed ``self.config``, declare the config class first and parameterise the base::
+
+        class StraddleConfig(StrategyConfig):
+            entry: time = time(9, 20)
+
+        class Straddle(Strategy[StraddleConfig]):
+            Config = StraddleConfig
+
+            def on_bar(self, bar: BarContext) -> None:
+                if bar.time >= self.config.entry: ...   # typed: datetime.time
     """
 
     Config: ClassVar[type[StrategyConfig]] = StrategyConfig
@@ -72,7 +90,7 @@ class Strategy:
             raise TypeError(
                 f"{type(self).__name__} needs a {self.Config.__qualname__}, got {type(config).__qualname__}"
             )
-        self.config: Any = config
+        self.config: ConfigT = config  # type: ignore[assignment]
         self.__sim: Simulator | None = None
 
     @classmethod
@@ -184,6 +202,10 @@ class Strategy:
         """Calendar days to the nearest expiry among open option legs (``None`` without one)."""
         return self._engine.min_dte()
 
+    @overload
+    def add(self, strike: OptionContract, right: Side | str, *, qty: int = 1) -> Leg: ...
+
+    @overload
     def add(
         self,
         strike: float,
@@ -191,10 +213,46 @@ class Strategy:
         side: Side | str,
         qty: int = 1,
         expiry: int | date = 0,
+    ) -> Leg: ...
+
+    def add(
+        self,
+        strike: float | OptionContract,
+        right: Right | Side | str | None = None,
+        side: Side | str | None = None,
+        qty: int = 1,
+        expiry: int | date = 0,
     ) -> Leg:
-        """A leg on today's chain: ``expiry`` an index into today's listed expiries (0 = nearest)
-        or a listed date; ``qty`` contracts (lots)."""
-        return Leg(self._engine.market.contract(strike, right, expiry), Side.parse(side), qty)
+        """A leg on today's chain: ``add(strike, right, side, qty=1, expiry=0)`` with ``expiry``
+        an index into today's listed expiries (0 = nearest) or a listed date and ``qty``
+        contracts (lots); or ``add(contract, side, qty=1)`` with a contract from
+        :meth:`BarContext.select <workbench.engine.context.BarContext.select>` (its strike,
+        right and expiry), ``qty`` by keyword or third."""
+        if isinstance(strike, OptionContract):
+            contract = strike
+            if isinstance(side, int) and not isinstance(side, bool):  # add(contract, "SELL", 2)
+                qty, side = side, None
+            if side is None:  # add(contract, "SELL")
+                right, side = None, right  # type: ignore[assignment]
+            if right is not None and Right.parse(right) is not contract.right:  # type: ignore[arg-type]
+                raise ValueError(
+                    f"add: {contract.symbol} is a {contract.right.name}, got right={right!r}"
+                )
+            if contract.underlying != self._engine.market.underlying:
+                raise ValueError(
+                    f"add: {contract.symbol} is not on today's underlying "
+                    f"{self._engine.market.underlying}"
+                )
+            if side is None:
+                raise ValueError("add: give the side, e.g. add(contract, 'SELL')")
+            return Leg(
+                self._engine.market.contract(contract.strike, contract.right, contract.expiry),
+                Side.parse(side),
+                qty,
+            )
+        if right is None or side is None:
+            raise ValueError("add: give strike, right and side, e.g. add(22000, 'C', 'SELL')")
+        return Leg(self._engine.market.contract(strike, right, expiry), Side.parse(side), qty)  # type: ignore[arg-type]
 
     def try_fill(
         self, legs: Sequence[Leg] | Mapping[str, Leg], *, reason: str = "entry"

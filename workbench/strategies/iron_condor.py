@@ -25,7 +25,7 @@ from pydantic import Field, model_validator
 
 from workbench.engine.config import StrategyConfig
 from workbench.engine.context import BarContext
-from workbench.engine.selection import ExpiryRule, LiquidityFilter, Selection, resolve_expiry
+from workbench.engine.selection import ExpiryRule, LiquidityFilter, Selection
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Side
 from workbench.model.trades import MAX_LEG_QTY
@@ -91,8 +91,7 @@ class WeeklyIronCondor(Strategy):
         c = self.config
         if not self.idle or bar.time < c.entry_time:
             return
-        choice = resolve_expiry(bar.expiries, bar.date, c.expiry, underlying=bar.underlying)
-        expiry = choice.expiry
+        expiry = bar.expiry(c.expiry)
         if expiry is None or expiry in self._traded:
             return
         dte = (expiry - bar.date).days

@@ -36,7 +36,7 @@ from pydantic import Field, model_validator
 
 from workbench.engine.config import StrategyConfig
 from workbench.engine.context import BarContext
-from workbench.engine.selection import ExpiryRule, LiquidityFilter, Selection, resolve_expiry
+from workbench.engine.selection import ExpiryRule, LiquidityFilter, Selection
 from workbench.engine.strategy import Strategy
 from workbench.model.calendars import trading_days
 from workbench.model.enums import Side
@@ -139,7 +139,7 @@ class ProtectivePut(Strategy):
         """The hedge the entry rules pick now, by key, or ``None`` if a leg cannot be chosen."""
         c = self.config
         rule = ExpiryRule(dte=c.target_expiry_days, dte_bound="at_least")
-        expiry = resolve_expiry(bar.expiries, bar.date, rule, underlying=bar.underlying).expiry
+        expiry = bar.expiry(rule)
         if expiry is None:
             return None
         counts, call_qty = self.contracts(bar.lot_size)
@@ -154,7 +154,7 @@ class ProtectivePut(Strategy):
             )
             if put is None:
                 return None
-            legs[key] = self.add(put.strike, "P", "BUY", n, expiry)
+            legs[key] = self.add(put, "BUY", qty=n)
         if c.call_strike_pct is not None:
             call = bar.select(
                 "C",
@@ -165,7 +165,7 @@ class ProtectivePut(Strategy):
             )
             if call is None:
                 return None
-            legs["call"] = self.add(call.strike, "C", "SELL", call_qty, expiry)
+            legs["call"] = self.add(call, "SELL", qty=call_qty)
         return legs
 
     def on_bar(self, bar: BarContext) -> None:
