@@ -157,3 +157,55 @@ def test_readme_example_in_a_notebook_on_every_executor(
     assert json.loads(found["EQUAL"]) == {"pool": True, "dask": True, "dask_executor": True}
     assert len(json.loads(found["RUN_IDS"])) == 1  # the executor is not part of a run's identity
     assert int(found["FILLS"]) == serial_metrics["fills"]
+
+
+MY_STRATEGIES = """
+from datetime import time
+
+from workbench import Strategy, StrategyConfig
+
+
+class MyStraddle(Strategy):
+    class Config(StrategyConfig):
+        entry: time = time(9, 20)
+
+    def on_bar(self, bar):
+        if self.idle and bar.time >= self.config.entry:
+            atm = bar.atm(expiry=0)
+            self.try_fill([self.add(atm, "C", "SELL"), self.add(atm, "P", "SELL")])
+"""
+
+MY_TEMPLATE = """
+name = "my-straddle"
+version = 1
+strategy = "../my_strategies.py:MyStraddle"
+[params]
+entry = "10:00"
+"""
+
+
+def test_readme_user_strategy_commands_run_as_written(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's two ``workbench run`` lines for a file and a template of one's own, with
+    the files they name created as a researcher would."""
+    import shlex
+
+    from workbench.cli.main import main
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("A strategy of your own is named") :]
+    block = re.findall(r"```bash\n(.*?)```", block, flags=re.S)[0]
+    lines = [line for line in block.splitlines() if line.startswith("workbench run")]
+    assert len(lines) == 2
+    (workdir / "my_strategies.py").write_text(MY_STRATEGIES)
+    (workdir / "my-templates").mkdir(exist_ok=True)
+    (workdir / "my-templates" / "my-straddle.toml").write_text(MY_TEMPLATE)
+    monkeypatch.chdir(workdir)
+    for line in lines:
+        argv = shlex.split(line)[1:]
+        assert main([*argv, "--no-progress", "--reports", str(workdir / "reports")]) == 0, line
+        out = workdir / argv[argv.index("--out") + 1]
+        assert (out / "tearsheet.html").is_file()
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["strategy"]["name"] == "MyStraddle"

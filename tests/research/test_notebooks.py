@@ -28,7 +28,7 @@ def _execute(name: str, executed: Path, **parameters: object) -> nbformat.Notebo
     return nbformat.read(executed, as_version=4)
 
 
-@pytest.mark.parametrize("name", ["backtest.ipynb", "basket.ipynb", "explore.ipynb"])
+@pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
 def test_stored_notebooks_are_thin_and_clean(name: str) -> None:
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -47,7 +47,7 @@ def test_backtest_basket_and_explore_notebooks(nifty_tiny: Path, tmp_path: Path)
         _execute(
             "backtest.ipynb",
             tmp_path / f"backtest-{stop}.ipynb",
-            template="short-straddle",
+            strategy="short-straddle",
             overrides={"stop_loss_pct": stop},
             data=str(nifty_tiny),
             fees="india",

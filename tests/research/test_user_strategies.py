@@ -270,3 +270,28 @@ def test_events_compare_takes_file_strategies(
     code, out, err = _run([*args, "--out", str(tmp_path / "cmp")], capsys)
     assert code == 0, out + err
     assert "FileStraddle" in out and "short-straddle" in out
+
+
+def test_the_tearsheet_is_written_before_the_run_folder_is_swapped_in(
+    nifty_tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose tearsheet fails (or a process killed while drawing it) leaves the previous
+    run folder as it was: the tearsheet is part of the new folder before the rename."""
+    from workbench.research.runs import run_strategy
+
+    out = tmp_path / "run"
+    common = dict(data=nifty_tiny, out=out, executor="serial", refs_dir=tmp_path / "reports")
+    first = run_strategy("short-straddle", **common)
+    before = (out / "manifest.json").read_text()
+    assert (out / "tearsheet.html").is_file()
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed while drawing")
+
+    monkeypatch.setattr("workbench.analytics.tearsheet.render_tearsheet", boom)
+    with pytest.raises(RuntimeError, match="killed while drawing"):
+        run_strategy("short-straddle", overrides={"stop_loss_pct": 0.5}, **common)
+    assert (out / "manifest.json").read_text() == before
+    assert (out / "tearsheet.html").is_file()
+    assert first.manifest["run_id"] in before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

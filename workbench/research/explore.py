@@ -258,7 +258,9 @@ def explorer(data: str | Path, run_folder: str | Path | None = None) -> Any:
     underlyings = store.underlyings()
     u = w.Dropdown(options=underlyings, description="underlying")
     d = w.Dropdown(description="day")
-    t = w.Text(value="10:30", description="time")
+    t = w.SelectionSlider(
+        options=["10:30"], value="10:30", description="minute", continuous_update=False
+    )
     e = w.Dropdown(description="expiry")
     strike = w.FloatText(description="strike")
     right = w.ToggleButtons(options=["C", "P"], value="C")
@@ -271,7 +273,12 @@ def explorer(data: str | Path, run_folder: str | Path | None = None) -> Any:
     state: dict[str, Any] = {"chain": None, "book": None}
 
     def when() -> time:
-        return time.fromisoformat(t.value.strip())
+        return time.fromisoformat(str(t.value))
+
+    def minutes(day: Any) -> list[str]:
+        """The day's spot bar times, HH:MM (the slider's stops)."""
+        ts = store.read_spot(u.value, day).column("ts").to_pylist()
+        return sorted({stamp.strftime("%H:%M") for stamp in ts})
 
     def on_underlying(*_: Any) -> None:
         days = store.days(u.value)
@@ -282,6 +289,18 @@ def explorer(data: str | Path, run_folder: str | Path | None = None) -> Any:
         if d.value is None:
             return
         state["book"] = PayoffBook(u.value, d.value)
+        stops = minutes(d.value) or ["10:30"]
+        keep = (
+            str(t.value)
+            if str(t.value) in stops
+            else min(stops, key=lambda m: abs(int(m[:2]) * 60 + int(m[3:]) - 630))
+        )
+        state["quiet"] = True  # one redraw for the new day, not one per slider change
+        try:
+            t.options = stops
+            t.value = keep
+        finally:
+            state["quiet"] = False
         expiries = store.expiries(u.value, d.value)
         e.options = expiries
         if expiries and e.value not in expiries:
@@ -290,7 +309,7 @@ def explorer(data: str | Path, run_folder: str | Path | None = None) -> Any:
             refresh()
 
     def refresh(*_: Any) -> None:
-        if d.value is None or e.value is None:
+        if state.get("quiet") or d.value is None or e.value is None:
             return
         try:
             now = when()

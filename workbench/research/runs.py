@@ -10,6 +10,7 @@ template cannot change under a report without a version bump.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -42,6 +43,23 @@ class RunSummary:
     def metrics_frame(self) -> pd.DataFrame:
         """Headline metrics as a one-column table for notebooks."""
         return pd.DataFrame({"value": pd.Series(self.metrics, dtype=object)})
+
+    def show_tearsheet(self, height: int = 900) -> Any:
+        """The tearsheet inline in a notebook (an ``iframe`` of the self-contained page; the
+        file itself is :attr:`tearsheet`)."""
+        import html
+
+        from IPython.display import HTML
+
+        page = self.tearsheet.read_text(encoding="utf-8")
+        frame = (
+            f'<iframe title="tearsheet {html.escape(self.out.name)}" '
+            f'srcdoc="{html.escape(page, quote=True)}" '
+            f'style="width:100%;height:{int(height)}px;border:1px solid #ddd"></iframe>'
+        )
+        with warnings.catch_warnings():  # IPython suggests IFrame, which cannot take srcdoc
+            warnings.simplefilter("ignore", UserWarning)
+            return HTML(frame)
 
     def show_charts(
         self, names: tuple[str, ...] = ("equity", "underwater", "monthly_heatmap")
