@@ -295,3 +295,30 @@ def test_the_tearsheet_is_written_before_the_run_folder_is_swapped_in(
     assert (out / "tearsheet.html").is_file()
     assert first.manifest["run_id"] in before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.slow
+def test_a_file_strategy_runs_on_dask_workers_that_never_saw_the_file(
+    strategy_file: Path, nifty_tiny: Path
+) -> None:
+    """Dask workers started fresh (other processes, no PYTHONPATH, the file's folder not on
+    their path) run the class by value: same tradebook as serial, in a sweep too."""
+    import pandas as pd
+    from dask.distributed import Client, LocalCluster
+
+    from workbench import run_backtest, sweep
+
+    spec = f"{strategy_file}:FileStraddle"
+    serial = run_backtest(spec, data=nifty_tiny, executor="serial", progress=False)
+    grid = {"stop_loss": [0.2, 0.4]}
+    local = sweep(spec, grid, data=nifty_tiny, executor="serial", progress=False)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        remote = run_backtest(spec, data=nifty_tiny, executor=client, progress=False)
+        swept = sweep(spec, grid, data=nifty_tiny, executor=client, progress=False)
+    pd.testing.assert_frame_equal(serial.tradebook, remote.tradebook)
+    pd.testing.assert_frame_equal(local, swept)
