@@ -28,8 +28,14 @@ LAYERS = (
 )
 TOP = ("bench",)
 RANK = {"bench": 0, **{layer: i for i, layer in enumerate(LAYERS)}}
-#: the engine's result schema, which "reads results only" may know
-RESULT_MODULES = ("workbench.engine.result", "workbench.engine.tradebook")
+#: the engine's result schema, which "reads results only" may know: the result, the tradebook,
+#: and the definitions of the numbers read from them (headline metrics, the position model)
+RESULT_MODULES = (
+    "workbench.engine.result",
+    "workbench.engine.tradebook",
+    "workbench.engine.metrics",
+    "workbench.engine.positions",
+)
 
 
 def _rank(layer: str) -> int:

@@ -203,6 +203,9 @@ def make_run(
     tradebook = pd.DataFrame(rows).sort_values(["ts", "fill_id"]).reset_index(drop=True)
     daily = daily_from_fills(tradebook, days, marks)
     manifest = {
+        # cycles restart every day, as in an intraday run (the one position held over days
+        # has a cycle of its own): positions are (entry day, cycle)
+        "strategy": {"name": "short-straddle", "mode": "intraday"},
         "template": "short-straddle",
         "version": "1",
         "params": {"entry": "09:20"},

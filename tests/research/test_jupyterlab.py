@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -153,7 +154,19 @@ def _run_all(driver: Any, base: str, name: str) -> None:
         prompts = [e.text.strip() for e in _css(driver, shown)]
         return bool(prompts) and all(p.startswith("[") and p[1:2].isdigit() for p in prompts)
 
-    _wait(f"every cell of {name} to run", finished, limit=900, every=1.0)
+    try:
+        _wait(f"every cell of {name} to run", finished, limit=900, every=1.0)
+    except AssertionError as exc:
+        shown = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt"
+        prompts = [e.text.strip() for e in _css(driver, shown)]
+        outputs = [e.text[:300] for e in _css(driver, ".jp-OutputArea-output")]
+        driver.save_screenshot(
+            str(
+                Path(driver.capabilities.get("chrome", {}).get("userDataDir", "/tmp")).parent
+                / f"stuck-{name}.png"
+            )
+        )
+        raise AssertionError(f"{exc}; prompts {prompts}; outputs {outputs}") from None
 
 
 def _errors(driver: Any) -> list[str]:

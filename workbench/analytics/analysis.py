@@ -18,7 +18,7 @@ import pandas as pd
 from workbench.analytics import breakdowns as bd
 from workbench.analytics import drawdowns as dds
 from workbench.analytics import metrics as m
-from workbench.analytics.inputs import RunData, coerce_run
+from workbench.analytics.inputs import RunData, coerce_run, run_mode
 from workbench.analytics.montecarlo import MonteCarloResult, monte_carlo
 from workbench.analytics.returns import (
     CapitalBaseKind,
@@ -28,6 +28,18 @@ from workbench.analytics.returns import (
     wealth_index,
 )
 from workbench.analytics.trades import ExpiryKindFn, default_expiry_kind, trade_table
+from workbench.engine.metrics import headline
+
+#: Figures of :func:`workbench.engine.metrics.headline` that the analysis reports as they are
+SHARED_HEADLINE: tuple[str, ...] = (
+    "sharpe",
+    "total_return",
+    "cagr",
+    "volatility",
+    "max_drawdown_pct",
+    "capital_base",
+    "base_amount",
+)
 
 #: Cost multipliers of the cost-sensitivity table (1.0 = the costs actually paid).
 COST_MULTIPLIERS: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
@@ -305,10 +317,13 @@ def _trade_metrics(trades: pd.DataFrame) -> dict[str, Any]:
     credit = closed[closed["premium"].astype(float) > 0]
     sequence = pnl.to_numpy()
     return {
-        "trades": len(trades),
-        "closed_trades": len(closed),
-        "open_trades": int((trades["status"] == "open").sum()),
-        "win_rate_trades": m.win_rate(sequence),
+        # the one trade model (workbench.engine.positions): trades are closed positions, open
+        # positions are reported apart, adjustments are counted inside positions
+        "trades": len(closed),
+        "open_positions": int((trades["status"] == "open").sum()),
+        "adjustments": int(trades["adjustments"].astype(int).sum()) if len(trades) else 0,
+        # as the headline's: winning closed positions over all closed positions
+        "win_rate": float((sequence > 0).mean()) if sequence.size else math.nan,
         "profit_factor_trades": m.profit_factor(sequence),
         "payoff_ratio_trades": m.payoff_ratio(sequence),
         "expectancy_trade": float(sequence.mean()) if sequence.size else math.nan,
@@ -436,10 +451,14 @@ def analyse(
     wealth = wealth_index(returns)
     equity = daily["equity"].rename("equity")
     metrics = _return_metrics(daily, returns, wealth, periods_per_year, capital)
-    metrics["capital_base"] = base
-    metrics["base_amount"] = start_value
+    # the headline figures are the engine's, computed once (workbench.engine.metrics): the
+    # tearsheet, metrics.json, the index and the command line show the same numbers
+    mode = run_mode(run.manifest, run.tradebook)
+    head = headline(daily, run.tradebook, mode=mode, capital=capital, capital_base=base)
+    for key in SHARED_HEADLINE:
+        metrics[key] = head[key] if head[key] is not None else math.nan
     window = rolling_window or max(round(periods_per_year / 4), 2)
-    roll = returns.rolling(window)
+    roll = daily["pnl"].rolling(window)  # the headline Sharpe's definition, on daily PnL
     with np.errstate(divide="ignore", invalid="ignore"):
         rolling = roll.mean() / roll.std() * math.sqrt(periods_per_year)
     # a flat window has no Sharpe: NaN, not inf
@@ -447,7 +466,12 @@ def analyse(
 
     kind_fn = default_expiry_kind() if expiry_kind == "default" else expiry_kind
     trades = trade_table(
-        run.tradebook, daily, marks=marks, expiry_kind=kind_fn, excursions=run.excursions
+        run.tradebook,
+        daily,
+        marks=marks,
+        expiry_kind=kind_fn,
+        excursions=run.excursions,
+        mode=mode,
     )
     if len(trades) and (trades["expiry_kind"] == "unknown").all():
         notes.append(

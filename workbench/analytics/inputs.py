@@ -272,3 +272,19 @@ def load_run(folder: str | Path) -> RunData:
         saved_metrics=saved,
         excursions=excursions,
     )
+
+
+def run_mode(manifest: dict[str, Any], tradebook: pd.DataFrame) -> str | dict[str, str]:
+    """How a run's positions are identified (:mod:`workbench.engine.positions`): the
+    manifest's ``strategy.mode``; for a basket, its ``modes`` (``run_id -> mode``); for a bare
+    tradebook, ``"positional"`` when a leg was held over a night, else ``"intraday"``."""
+    modes = manifest.get("modes")
+    if isinstance(modes, dict) and modes:
+        return {str(k): str(v) for k, v in modes.items()}
+    strategy = manifest.get("strategy")
+    if isinstance(strategy, dict) and strategy.get("mode") in ("intraday", "positional"):
+        return str(strategy["mode"])
+    if tradebook.empty:
+        return "intraday"
+    spans = tradebook.groupby("trade_id")["day"].nunique()
+    return "positional" if bool((spans > 1).any()) else "intraday"

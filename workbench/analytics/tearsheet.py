@@ -176,10 +176,10 @@ HEADLINE: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     ),
 )
 TRADE_HEADLINE: tuple[tuple[str, str, str], ...] = (
-    ("trades", "Trades", "int"),
-    ("closed_trades", "Closed", "int"),
-    ("open_trades", "Still open", "int"),
-    ("win_rate_trades", "Win rate", "pct"),
+    ("trades", "Trades (closed positions)", "int"),
+    ("open_positions", "Open positions (not trades)", "int"),
+    ("adjustments", "Adjustments inside positions", "int"),
+    ("win_rate", "Win rate", "pct"),
     ("profit_factor_trades", "Profit factor", "ratio"),
     ("payoff_ratio_trades", "Payoff ratio", "ratio"),
     ("expectancy_trade", "Expectancy per trade", "money"),
@@ -281,6 +281,13 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
     else:
         text = value if isinstance(value, str) else json.dumps(value, default=str)
         out.append((prefix, text))
+
+
+def _base_short(a: Analysis) -> str:
+    """The capital base in a few words, for a label beside a return figure."""
+    if a.capital_base == "margin":
+        return f"peak margin {_money(a.base_amount)}"
+    return f"capital {_money(a.capital)}"
 
 
 def _base_text(a: Analysis) -> str:
@@ -390,11 +397,11 @@ def build_context(
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "kpis": [
             ("Net PnL", _money(m.get("net_pnl"))),
-            ("CAGR", _pct(m.get("cagr"))),
-            ("Sharpe", _ratio(m.get("sharpe"))),
-            ("Max drawdown", _pct(m.get("max_drawdown_pct"))),
+            (f"CAGR on {_base_short(analysis)}", _pct(m.get("cagr"))),
+            ("Sharpe (daily PnL)", _ratio(m.get("sharpe"))),
+            (f"Max drawdown on {_base_short(analysis)}", _pct(m.get("max_drawdown_pct"))),
             ("Trades", _int(analysis.trade_metrics.get("trades"))),
-            ("Win rate (trades)", _pct(analysis.trade_metrics.get("win_rate_trades"))),
+            ("Win rate (trades)", _pct(analysis.trade_metrics.get("win_rate"))),
         ],
         "headline": [(section, _rows(m, spec)) for section, spec in HEADLINE],
         "trade_headline": _rows(analysis.trade_metrics, TRADE_HEADLINE),

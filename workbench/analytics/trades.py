@@ -3,10 +3,11 @@
 Two levels:
 
 * **legs** (``leg_trades``): one row per ``trade_id`` (one engine position), all of its fills;
-* **trades** (``trade_table``): the legs entered together, grouped by (``run_id`` when present,
-  ``cycle``, timestamp of the leg's first opening fill). Legs filled by one all-or-nothing
-  ``try_fill`` share that timestamp, so a straddle is one trade; a leg added later by an
-  adjustment is its own trade.
+* **trades** (``trade_table``): one row per *position*, the workbench's one trade model
+  (:mod:`workbench.engine.positions`): the legs of one cycle, its opening order and every
+  adjustment inside it (a roll, a hedge, a leg stopped alone), grouped by (``run_id`` when
+  present, position id). A straddle is one trade; a leg added later by an adjustment belongs to
+  it and is counted in ``adjustments``, not as a trade of its own.
 
 Money columns are in the account currency: ``pnl`` is the sum of the fills' ``cash`` (net of
 fees), ``gross_pnl`` is before fees, ``premium`` is ``-sum(signed_units * price)`` over opening
@@ -28,15 +29,20 @@ path available, named in ``excursion_basis``:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from workbench.engine.positions import position_ids, positions
+
 TRADE_COLUMNS: tuple[str, ...] = (
     "trade",
+    "position",
     "legs",
+    "adjustments",
+    "adjustment_reasons",
     "underlying",
     "symbols",
     "entry_ts",
@@ -87,13 +93,14 @@ LEG_COLUMNS: tuple[str, ...] = (
 ExpiryKindFn = Callable[[str, date], str]
 
 
-def leg_trades(tradebook: pd.DataFrame) -> pd.DataFrame:
+def leg_trades(tradebook: pd.DataFrame, mode: str | Mapping[str, str] = "intraday") -> pd.DataFrame:
     """One row per ``trade_id``: entry/exit timestamps, net units, premium, fees, slippage, PnL,
-    exit reason (the reason of the last closing or settling fill) and the grouping key."""
+    exit reason (the reason of the last closing or settling fill) and the grouping key (the
+    run and position, ``mode`` being the run's ``"intraday"`` or ``"positional"``)."""
     cols = list(LEG_COLUMNS)
     if tradebook.empty:
         return pd.DataFrame(columns=cols)
-    tb = tradebook
+    tb = tradebook.assign(position=position_ids(tradebook, mode).to_numpy())
     is_open = (tb["action"] == "open").to_numpy()
     signed = tb["signed_units"].to_numpy(dtype=float)
     price = tb["price"].to_numpy(dtype=float)
@@ -129,11 +136,6 @@ def leg_trades(tradebook: pd.DataFrame) -> pd.DataFrame:
     closed = (np.abs(net) < 1e-9 * np.maximum(1.0, max_units.to_numpy())) & lasts[
         "ts"
     ].notna().to_numpy()
-    run = (
-        first["run_id"].astype(str)
-        if "run_id" in first.columns
-        else pd.Series("", index=first.index)
-    )
     if "symbol" in first.columns:
         symbol = first["symbol"].astype(str)
     else:
@@ -148,9 +150,7 @@ def leg_trades(tradebook: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "trade_id": sums.index.to_numpy(),
-            "group": (
-                run + "|" + first["cycle"].astype(int).astype(str) + "|" + first["ts"].astype(str)
-            ).to_numpy(),
+            "group": first["position"].astype(str).to_numpy(),
             "underlying": first["underlying"].astype(str).to_numpy(),
             "symbol": symbol.to_numpy(),
             "entry_ts": pd.to_datetime(first["ts"]).to_numpy(),
@@ -202,8 +202,10 @@ def trade_table(
     marks: pd.DataFrame | None = None,
     expiry_kind: ExpiryKindFn | None = None,
     excursions: pd.DataFrame | None = None,
+    mode: str | Mapping[str, str] = "intraday",
 ) -> pd.DataFrame:
-    """One row per trade (legs entered together), columns ``TRADE_COLUMNS``, ordered by entry.
+    """One row per trade (a position: see the module docstring), columns ``TRADE_COLUMNS``,
+    ordered by entry.
 
     Parameters
     ----------
@@ -212,8 +214,9 @@ def trade_table(
     marks : optional per-leg open-PnL path, columns ``trade_id, ts, pnl`` (money, before fees).
     expiry_kind : ``f(underlying, expiry) -> "weekly" | "monthly"``; ``None`` labels "unknown".
     excursions : the engine's per-trade excursions (``trade_ids``, ``mae``, ``mfe``), used first.
+    mode : the run's mode, ``"intraday"`` or ``"positional"`` (how positions are identified).
     """
-    legs = leg_trades(tradebook)
+    legs = leg_trades(tradebook, mode)
     if legs.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in TRADE_COLUMNS})
     if marks is not None:
@@ -261,13 +264,22 @@ def trade_table(
             "gross_pnl": pnl + sums["fees"],
             "pnl": pnl,
             "pnl_pct_premium": (pnl / premium).where(premium > 0),
-            "exit_reason": last["exit_reason"].where(closed, ""),
+            "exit_reason": "",
             "status": np.where(closed, "closed", "open"),
             "spot_entry": first["spot_entry"],
             "spot_exit": last["spot_exit"].where(closed),
             "delta_entry": g["delta_entry"].sum(min_count=1),
             "leg_ids": g["trade_id"].agg(list),
         }
+    )
+    # the position's own figures (:func:`workbench.engine.positions.positions`): exit reason
+    # and adjustments
+    own = positions(tradebook, mode).set_index("position", drop=False)
+    rows["position"] = own["position"].reindex(rows.index).to_numpy()
+    rows["adjustments"] = own["adjustments"].reindex(rows.index).fillna(0).astype(int).to_numpy()
+    rows["adjustment_reasons"] = own["adjustment_reasons"].reindex(rows.index).fillna("").to_numpy()
+    rows["exit_reason"] = (
+        own["exit_reason"].reindex(rows.index).fillna("").where(closed, "").to_numpy()
     )
     table = rows.sort_values("entry_ts", kind="stable").reset_index(drop=True)
     table["trade"] = [f"T{i + 1:04d}" for i in range(len(table))]

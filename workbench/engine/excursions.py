@@ -1,9 +1,9 @@
 """Most adverse and most favourable excursion of each intraday trade, tick by tick.
 
-A *trade* is the legs a strategy opened together: same cycle, same opening tick (one
-all-or-nothing ``try_fill``), the grouping the analytics' trade table uses. Its path at tick
-``t``, from its opening tick to its last leg's exit, is the gross PnL (before fees) of its legs:
-``signed_units x (mark_t - entry price)`` while a leg is open (the engine's mark: the mid of the
+A *trade* is a position (:mod:`workbench.engine.positions`): the legs of one cycle of the
+day, the opening order and every adjustment inside it. Its path at tick ``t``, from its first
+opening tick to its last leg's exit, is the gross PnL (before fees) of its legs: nothing before a
+leg opened, ``signed_units x (mark_t - entry price)`` while a leg is open (the engine's mark: the mid of the
 last usable quote, else the last close; see :mod:`workbench.engine.ticks`), and
 ``signed_units x (exit price - entry price)`` from the tick it closed. ``mae = min(path, 0)``
 (<= 0) and ``mfe = max(path, 0)`` (>= 0), in money, with the ticks where they were reached.
@@ -47,25 +47,28 @@ def day_excursions(
     ``ticks_of(leg)`` gives the leg's aligned day (``None``: no bars, the leg keeps its entry
     price as its mark). ``trade_ids`` joins the legs' trade ids with ``;`` in sorted order.
     """
-    groups: dict[tuple[int, datetime], list[Trade]] = {}
+    groups: dict[int, list[Trade]] = {}
     for leg in trades:
         if leg.exit_ts is None or leg.exit_price is None:
             continue
-        groups.setdefault((leg.cycle, leg.entry_ts), []).append(leg)
+        groups.setdefault(leg.cycle, []).append(leg)
     rows: list[tuple[object, ...]] = []
-    for (cycle, opened), legs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    ordered = sorted(groups.items(), key=lambda kv: (min(leg.entry_ts for leg in kv[1]), kv[0]))
+    for cycle, legs in ordered:
+        opened = min(leg.entry_ts for leg in legs)
         t0 = bisect.bisect_left(clock, opened)
         exits = [bisect.bisect_left(clock, leg.exit_ts) for leg in legs]  # type: ignore[arg-type,type-var]
         t1 = max(max(exits), t0)
         path = np.zeros(t1 - t0 + 1)
         for leg, t_exit in zip(legs, exits, strict=True):
-            held = max(t_exit - t0, 0)
+            start = max(bisect.bisect_left(clock, leg.entry_ts) - t0, 0)
+            held = max(t_exit - t0, start)
             entry, units = leg.entry_price, leg.signed_units
             ticks = ticks_of(leg)
-            if held and ticks is not None:
-                marks = np.asarray(ticks.mark[t0 : t0 + held], dtype=np.float64)
+            if held > start and ticks is not None:
+                marks = np.asarray(ticks.mark[t0 + start : t0 + held], dtype=np.float64)
                 marks = np.where(np.isfinite(marks), marks, entry)
-                path[:held] += units * (marks - entry)
+                path[start:held] += units * (marks - entry)
             path[held:] += units * (float(leg.exit_price) - entry)  # type: ignore[arg-type]
         lo, hi = int(np.argmin(path)), int(np.argmax(path))
         last_exit = max(leg.exit_ts for leg in legs)  # type: ignore[type-var]

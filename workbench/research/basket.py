@@ -228,6 +228,13 @@ def combine(
         tradebook = tradebook.sort_values(["ts", "sleeve"], kind="stable").reset_index(drop=True)
     manifest = {
         "kind": "basket",
+        # each sleeve's mode, by its (prefixed) run id: how its positions are identified
+        "modes": {
+            f"{s.name}:{s.manifest.get('run_id')}": (s.manifest.get("strategy") or {}).get(
+                "mode", "intraday"
+            )
+            for s in sleeves
+        },
         "sleeves": [
             {
                 "name": s.name,

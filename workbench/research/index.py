@@ -36,6 +36,7 @@ PREFERRED_METRICS = (
     "win_rate",
     "profit_factor",
     "trades",
+    "open_positions",
 )
 
 
@@ -60,12 +61,22 @@ def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
                 "template": _template_label(manifest),
                 "params": template.get("overrides") or manifest.get("params") or {},
                 "metrics": metrics,
+                "base": _base_label(metrics),
                 "has_tearsheet": (folder / "tearsheet.html").exists(),
                 "has_basket": (folder / "basket.html").exists(),
                 "has_notebook": (folder / "backtest.ipynb").exists(),
             }
         )
     return runs
+
+
+def _base_label(metrics: dict[str, Any]) -> str:
+    """What the run's return figures (CAGR, total return, drawdown %) are on."""
+    amount = metrics.get("base_amount")
+    if not isinstance(amount, int | float):
+        return ""
+    kind = "peak margin" if metrics.get("capital_base") == "margin" else "capital"
+    return f"{kind} {amount:,.0f}"
 
 
 def _template_label(manifest: dict[str, Any]) -> str:
