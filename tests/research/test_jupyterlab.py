@@ -160,12 +160,7 @@ def _run_all(driver: Any, base: str, name: str) -> None:
         shown = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt"
         prompts = [e.text.strip() for e in _css(driver, shown)]
         outputs = [e.text[:300] for e in _css(driver, ".jp-OutputArea-output")]
-        driver.save_screenshot(
-            str(
-                Path(driver.capabilities.get("chrome", {}).get("userDataDir", "/tmp")).parent
-                / f"stuck-{name}.png"
-            )
-        )
+        driver.save_screenshot(str(Path(tempfile.gettempdir()) / f"workbench-lab-stuck-{name}.png"))
         raise AssertionError(f"{exc}; prompts {prompts}; outputs {outputs}") from None
 
 
