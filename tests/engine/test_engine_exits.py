@@ -142,3 +142,36 @@ def test_warm_run_reads_nothing_from_duckdb(market: Path) -> None:
     assert (warm.days["fetches"] == 0).all()
     assert warm.tradebook.equals(cold.tradebook)
     assert series_lru().stats()["hits"] > 0
+
+
+def test_premium_rules_are_seed_003s_cost_to_close_against_the_credit() -> None:
+    """``on="premium"``: the open legs' cost to close at the marks against their opening credit,
+    before fees (what strategies.marks computed beside the engine's rules before there was one
+    vocabulary)."""
+    from types import SimpleNamespace
+
+    from workbench.engine.exits import ProfitTarget, StopLoss, credit_exits
+
+    short = SimpleNamespace(signed_units=-100.0, entry_price=3.0)
+    long = SimpleNamespace(signed_units=100.0, entry_price=1.0)  # credit 200
+    marks: dict[int, float] = {}
+
+    class Bar:
+        def mark(self, trade):
+            value = marks.get(id(trade))
+            return (value, 0) if value is not None else (float("nan"), None)
+
+    strategy = SimpleNamespace(positions={"s": short, "l": long})
+    bar = Bar()
+    target, stop = ProfitTarget(pct=0.5, on="premium"), StopLoss(pct=1.0, on="premium")
+    marks.update({id(short): 2.0, id(long): 0.5})  # cost 150
+    assert target(strategy, bar) is None and stop(strategy, bar) is None
+    marks.update({id(short): 1.5, id(long): 0.5})  # cost 100 = 200 x (1 - 0.5)
+    assert target(strategy, bar) == "profit_target"
+    marks.update({id(short): 4.5, id(long): 0.5})  # cost 400 = 200 x (1 + 1.0)
+    assert stop(strategy, bar) == "stop_loss"
+    del marks[id(long)]  # a leg without a mark: nothing is decided
+    assert stop(strategy, bar) is None
+    assert credit_exits(0.5, None, None) is credit_exits(0.5, None, None)
+    with pytest.raises(ValueError, match="on='premium' takes pct"):
+        StopLoss(amount=10.0, on="premium")

@@ -141,8 +141,8 @@ def test_profit_target(market: Path) -> None:
     tb, _ = run(market, target_pct=0.05)
     # cycle 2: target 5 % x 170 = 8.5/unit; at 09:21 the value is 158 (12 of profit) -> target
     assert fills(tb)[6:] == [
-        ("09:21", "C21600", 50.0, "close", "target", 70.0),
-        ("09:21", "P21600", 50.0, "close", "target", 88.0),
+        ("09:21", "C21600", 50.0, "close", "profit_target", 70.0),
+        ("09:21", "P21600", 50.0, "close", "profit_target", 88.0),
     ]
     assert tb["cash"].sum() == pytest.approx(-2750.0 + 600.0)
 

@@ -11,17 +11,28 @@ tick (the cycle's PnL at the mark, the entry premium, the time, days held, DTE):
         def exit_check(self, bar):
             return self.exits(self, bar)
 
-Money conventions: PnL is the current cycle's, in money, net of the fees paid so far, open legs at
-the engine's mark (``Strategy.pnl``). "On premium" thresholds are fractions of the absolute entry
-premium of the cycle (``abs(Strategy.entry_credit)``, money): for a credit of 10,000, a stop at
-``pct=0.25`` exits when the loss reaches 2,500 (seed 003: value >= credit x (1 + stop)); "on
-money" thresholds are amounts. Reasons: ``stop_loss``, ``profit_target``, ``trailing_stop``,
-``time_exit``, ``days_held``, ``dte_exit`` (override with ``reason=``).
+The workbench's one set of exit rules and reason names (the example strategies use them too).
+Two measures, named by ``on``:
+
+``on="pnl"`` (default)
+    The current cycle's PnL, in money, net of the fees paid so far, open legs at the engine's mark
+    (``Strategy.pnl``), against a fraction ``pct`` of the absolute entry premium of the cycle
+    (``abs(Strategy.entry_credit)``, money) or an ``amount`` of money: for a credit of 10,000, a
+    stop at ``pct=0.25`` exits when the loss reaches 2,500.
+``on="premium"``
+    Seed 003's rule on the open legs themselves, before fees: their cost to close at the marks
+    (:func:`cost_to_close`) against the credit they were opened for (:func:`opening_credit`) --
+    ``ProfitTarget(pct=p)`` when ``cost <= credit x (1 - p)``, ``StopLoss(pct=s)`` when
+    ``cost >= credit x (1 + s)``; nothing is decided while a leg has no mark or without a credit.
+
+Reasons: ``stop_loss``, ``profit_target``, ``trailing_stop``, ``time_exit``, ``days_held``,
+``dte_exit`` (override with ``reason=``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import time
 from typing import TYPE_CHECKING, Protocol
@@ -29,10 +40,50 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from workbench.engine.context import BarContext
     from workbench.engine.strategy import Strategy
+    from workbench.engine.trade import Trade
 
 
 class ExitRule(Protocol):
     def __call__(self, strategy: Strategy, bar: BarContext) -> str | None: ...
+
+
+_TOLERANCE = 1e-9
+"""Thresholds are reached within this much money (binary noise at an exact threshold)."""
+
+
+def opening_credit(trades: Iterable[Trade]) -> float:
+    """Money received when ``trades`` were opened (> 0 for a credit), before fees."""
+    return -sum(t.signed_units * t.entry_price for t in trades)
+
+
+def cost_to_close(bar: BarContext, trades: Iterable[Trade]) -> float:
+    """Money to close every trade at the current marks (> 0 for a net short position); ``NaN``
+    if a leg has no mark yet."""
+    total = 0.0
+    for t in trades:
+        mark, lag = bar.mark(t)
+        if lag is None or not math.isfinite(mark):
+            return math.nan
+        total -= t.signed_units * mark
+    return total
+
+
+def _premium(strategy: Strategy, bar: BarContext) -> tuple[float, float]:
+    """(opening credit, cost to close) of the open legs; NaN when undecidable."""
+    legs = list(strategy.positions.values())
+    if not legs:
+        return math.nan, math.nan
+    credit, cost = opening_credit(legs), cost_to_close(bar, legs)
+    if not (math.isfinite(credit) and credit > 0 and math.isfinite(cost)):
+        return math.nan, math.nan
+    return credit, cost
+
+
+def _check_on(on: str, amount: float | None, what: str) -> None:
+    if on not in ("pnl", "premium"):
+        raise ValueError(f"{what}: on must be 'pnl' or 'premium', got {on!r}")
+    if on == "premium" and amount is not None:
+        raise ValueError(f"{what}: on='premium' takes pct (a fraction of the credit), not amount")
 
 
 def _threshold(pct: float | None, amount: float | None, strategy: Strategy, what: str) -> float:
@@ -60,13 +111,19 @@ class StopLoss:
     pct: float | None = None
     amount: float | None = None
     reason: str = "stop_loss"
+    on: str = "pnl"
 
     def __post_init__(self) -> None:
         _check_one(self.pct, self.amount, "StopLoss")
+        _check_on(self.on, self.amount, "StopLoss")
 
     def __call__(self, strategy: Strategy, bar: BarContext) -> str | None:
+        if self.on == "premium":
+            credit, cost = _premium(strategy, bar)
+            hit = cost >= credit * (1.0 + float(self.pct or 0.0)) - _TOLERANCE
+            return self.reason if hit else None
         limit = _threshold(self.pct, self.amount, strategy, "StopLoss")
-        return self.reason if strategy.pnl(bar) <= -limit else None
+        return self.reason if strategy.pnl(bar) <= -limit + _TOLERANCE else None
 
 
 @dataclass(frozen=True)
@@ -76,13 +133,19 @@ class ProfitTarget:
     pct: float | None = None
     amount: float | None = None
     reason: str = "profit_target"
+    on: str = "pnl"
 
     def __post_init__(self) -> None:
         _check_one(self.pct, self.amount, "ProfitTarget")
+        _check_on(self.on, self.amount, "ProfitTarget")
 
     def __call__(self, strategy: Strategy, bar: BarContext) -> str | None:
+        if self.on == "premium":
+            credit, cost = _premium(strategy, bar)
+            hit = cost <= credit * (1.0 - float(self.pct or 0.0)) + _TOLERANCE
+            return self.reason if hit else None
         target = _threshold(self.pct, self.amount, strategy, "ProfitTarget")
-        return self.reason if strategy.pnl(bar) >= target else None
+        return self.reason if strategy.pnl(bar) >= target - _TOLERANCE else None
 
 
 @dataclass
@@ -174,3 +237,26 @@ class Exits:
             if reason:
                 return reason
         return None
+
+
+_credit_exits: dict[tuple[float | None, float | None, int | None], Exits] = {}
+
+
+def credit_exits(
+    profit_target_pct: float | None, stop_loss_pct: float | None, dte_exit: int | None
+) -> Exits:
+    """Seed 003's exits for a credit position, in order: profit target and stop on the premium
+    (``on="premium"``), then the DTE exit; a ``None`` leaves its rule out (built once per set
+    of values)."""
+    key = (profit_target_pct, stop_loss_pct, dte_exit)
+    found = _credit_exits.get(key)
+    if found is None:
+        rules: list[ExitRule] = []
+        if profit_target_pct is not None:
+            rules.append(ProfitTarget(pct=profit_target_pct, on="premium"))
+        if stop_loss_pct is not None:
+            rules.append(StopLoss(pct=stop_loss_pct, on="premium"))
+        if dte_exit is not None:
+            rules.append(DteExit(dte_exit))
+        found = _credit_exits.setdefault(key, Exits(*rules))
+    return found

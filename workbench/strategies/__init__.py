@@ -14,7 +14,7 @@ in ``templates/strategies`` take):
 ``workbench.strategies.protective_put:ProtectivePut``
     positional protective put or collar (seed 002), rolled n trading days before expiry.
 
-Helpers: :mod:`workbench.strategies.scanner` (credit-spread scanner and scoring) and
-:mod:`workbench.strategies.marks` (opening credit, cost to close, credit exits). Nothing is
+Helpers: :mod:`workbench.strategies.scanner` (credit-spread scanner and scoring); exits are
+the engine's (:mod:`workbench.engine.exits`, ``credit_exits`` for seed 003's). Nothing is
 imported here, so importing one strategy does not import the others.
 """

@@ -10,7 +10,7 @@
   long call. Four legs, one all-or-nothing order.
 - **exits**, checked in order each tick: ``profit_target`` when the cost to close is at most
   ``(1 - profit_target_pct)`` x the opening credit; ``stop_loss`` when it is at least
-  ``(1 + stop_loss_pct)`` x the credit (see :mod:`workbench.strategies.marks`); ``dte_exit`` at
+  ``(1 + stop_loss_pct)`` x the credit (``engine.exits`` on the premium); ``dte_exit`` at
   ``exit_dte`` days to expiry if set; otherwise the engine settles the legs at intrinsic value
   on expiry.
 """
@@ -25,11 +25,11 @@ from pydantic import Field, model_validator
 
 from workbench.engine.config import StrategyConfig
 from workbench.engine.context import BarContext
+from workbench.engine.exits import credit_exits
 from workbench.engine.selection import ExpiryRule, LiquidityFilter, Selection
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Side
 from workbench.model.trades import MAX_LEG_QTY
-from workbench.strategies.marks import credit_position_exit
 
 __all__ = ["WeeklyIronCondor"]
 
@@ -139,12 +139,6 @@ class WeeklyIronCondor(Strategy):
             self._traded.add(expiry)
 
     def exit_check(self, bar: BarContext) -> str | None:
-        c = self.config
-        return credit_position_exit(
-            bar,
-            self.positions.values(),
-            profit_target_pct=c.profit_target_pct,
-            stop_loss_pct=c.stop_loss_pct,
-            dte=self.dte(bar),
-            dte_exit=c.exit_dte,
-        )
+        return credit_exits(
+            self.config.profit_target_pct, self.config.stop_loss_pct, self.config.exit_dte
+        )(self, bar)

@@ -23,11 +23,11 @@ from pydantic import Field, model_validator
 
 from workbench.engine.config import StrategyConfig
 from workbench.engine.context import BarContext
+from workbench.engine.exits import credit_exits
 from workbench.engine.selection import LiquidityFilter
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Right
 from workbench.model.trades import MAX_LEG_QTY
-from workbench.strategies.marks import credit_position_exit
 from workbench.strategies.scanner import SpreadScan, scan_credit_spreads
 
 __all__ = ["PutCreditSpread"]
@@ -95,12 +95,6 @@ class PutCreditSpread(Strategy):
         )
 
     def exit_check(self, bar: BarContext) -> str | None:
-        c = self.config
-        return credit_position_exit(
-            bar,
-            self.positions.values(),
-            profit_target_pct=c.profit_target_pct,
-            stop_loss_pct=c.stop_loss_pct,
-            dte=self.dte(bar),
-            dte_exit=c.dte_exit,
-        )
+        return credit_exits(
+            self.config.profit_target_pct, self.config.stop_loss_pct, self.config.dte_exit
+        )(self, bar)

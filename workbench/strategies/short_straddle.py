@@ -16,7 +16,8 @@ closed by the session's last tick at the latest):
 - **re-entry**: ``max_cycles`` entry/exit cycles per day (default 1); after an exit the strategy
   waits ``reentry_wait`` ticks before it may enter again, at the strike selected then.
 
-Exit reasons in the tradebook: ``stop_loss``, ``leg_stop``, ``target``, ``time_exit``, ``eod``.
+Exit reasons in the tradebook (the names of :mod:`workbench.engine.exits`): ``stop_loss``,
+``leg_stop``, ``profit_target``, ``time_exit``, ``eod``.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class IntradayShortStraddle(Strategy):
         if c.stop_mode == "combined" and pnl <= -c.stop_loss_pct * credit + 1e-9:
             return "stop_loss"
         if c.target_pct is not None and pnl >= c.target_pct * credit - 1e-9:
-            return "target"
+            return "profit_target"
         return None
 
     def on_exit(self, bar: BarContext, trades: list[Trade]) -> None:
