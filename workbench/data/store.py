@@ -36,6 +36,7 @@ from workbench.data import layout
 from workbench.data.catalog import Catalog
 from workbench.data.errors import (
     CorruptFileError,
+    DatasetError,
     DatasetNotFoundError,
     MissingDayError,
     SchemaError,
@@ -221,6 +222,32 @@ class MarketStore:
         """Spot bars ``ts, open, high, low, close, volume`` of the day, sorted by ``ts``."""
         path = self.spot_path(underlying, day)
         return self._query(path, "spot", underlying, day, _SPOT_SQL, {})
+
+    def daily_closes(
+        self, underlying: str, start: date | None = None, end: date | None = None
+    ) -> dict[date, float]:
+        """The last spot close of each day with a spot file (a daily series: a daily dataset's
+        one bar, an intraday day's final bar), ``start``..``end`` inclusive, by date; one
+        DuckDB query over the day files' direct paths (bound as a parameter)."""
+        name = self.check_underlying(underlying)
+        days = [
+            d
+            for d in self.catalog.day_index[name].spot
+            if (start is None or d >= start) and (end is None or d <= end)
+        ]
+        if not days:
+            return {}
+        paths = [str(layout.spot_path(self.path, name, d)) for d in days]
+        self.query_count += 1
+        try:
+            rows = self._con.execute(
+                "SELECT CAST(ts AS DATE) AS day, arg_max(close, ts) AS close "
+                "FROM read_parquet($paths) WHERE isfinite(close) GROUP BY 1 ORDER BY 1",
+                {"paths": paths},
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise DatasetError(f"dataset {self.path}: reading {name}'s daily closes: {exc}") from None
+        return {day: float(close) for day, close in rows}
 
     def read_instrument(self, contract: OptionContract, day: date | str) -> pa.Table:
         """Every bar of one option on ``day`` (all option columns), sorted by ``ts``.

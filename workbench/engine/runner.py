@@ -575,6 +575,7 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
             "timezone": catalog.timezone,
         },
         "underlying": underlying,
+        "currency": _currency(catalog, underlying),
         "start": identity["start"],
         "end": identity["end"],
         "days": len(records),
@@ -604,6 +605,20 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
             [row for r in records for row in r.excursions], columns=list(EXCURSION_COLUMNS)
         )
     return BacktestResult(table, daily, days_table, metrics, manifest, excursions=excursions)
+
+
+def _currency(catalog: Any, underlying: str) -> str:
+    """The run's money: the currency of the underlying's spec in the catalog (else the
+    registry's; "" when neither knows it)."""
+    spec = catalog.underlyings.get(underlying)
+    if spec is not None and spec.currency:
+        return str(spec.currency)
+    try:
+        from workbench.model.instruments import get_instrument
+
+        return str(get_instrument(underlying).currency)
+    except KeyError:
+        return ""
 
 
 def _seeds(catalog: Any, config: StrategyConfig) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.research.fx import FxSeries
+
 #: Daily columns that scale linearly with position size and are summed across sleeves.
 ADDITIVE_DAILY = (
     "pnl",
@@ -51,6 +53,14 @@ class Sleeve:
     daily: pd.DataFrame
     manifest: dict[str, Any]
 
+    @property
+    def currency(self) -> str:
+        """The run's money: its manifest's ``currency`` (older runs: the registry's currency
+        of its underlying); "" when unknown."""
+        from workbench.analytics.analysis import resolve_currency
+
+        return resolve_currency(self.manifest, self.tradebook)
+
 
 def load_sleeve(folder: str | Path, name: str | None = None) -> Sleeve:
     """Read a saved run folder (``tradebook.parquet``, ``daily.csv``, ``manifest.json``)."""
@@ -69,6 +79,86 @@ def load_sleeve(folder: str | Path, name: str | None = None) -> Sleeve:
     if "pnl" not in daily.columns:
         raise BasketError(f"{folder}/daily.csv: column 'pnl' is missing")
     return Sleeve(name or folder.name, folder, tradebook, daily, manifest)
+
+
+#: Daily columns that are flows of the day (converted at the day's close) and values held at
+#: the close (converted at that close); equity and cash are rebuilt from the converted flows.
+_DAILY_FLOWS = ("pnl", "realized", "fees")
+_DAILY_HELD = ("unrealized", "mtm", "vega", "theta", "margin")
+_BOOK_MONEY = ("cash", "fees", "price", "mid")
+
+
+def _one_currency(
+    sleeves: list[Sleeve], currency: str | None, fx: FxSeries | str | Path | None
+) -> tuple[list[Sleeve], dict[str, Any]]:
+    """The sleeves in one currency (converted where needed) and what was done, for the
+    manifest and the page."""
+    from workbench.research.fx import FxSeries, fx_from_dataset
+
+    currencies = {s.name: s.currency for s in sleeves}
+    target = (currency or next(iter(currencies.values()), "")).upper()
+    foreign = {n: c for n, c in currencies.items() if c and c != target}
+    unknown = [n for n, c in currencies.items() if not c]
+    if unknown and foreign:
+        raise BasketError(f"sleeve(s) {', '.join(unknown)}: currency unknown; cannot convert")
+    if not foreign:
+        return sleeves, {"currency": target}
+    if fx is None:
+        listed = ", ".join(f"{n} ({c})" for n, c in currencies.items())
+        raise BasketError(
+            f"sleeves in different currencies: {listed}; give fx= (a daily FX series: a dataset "
+            f"of e.g. USDINR ingested with `workbench data ingest --format ohlc`) to convert "
+            f"them to {target}, or combine runs of one currency"
+        )
+    series = fx if isinstance(fx, FxSeries) else fx_from_dataset(fx)
+    out, stale = [], 0
+    for sleeve in sleeves:
+        source = currencies[sleeve.name]
+        if source == target:
+            out.append(sleeve)
+            continue
+        if not series.converts(source, target):
+            raise BasketError(
+                f"sleeve {sleeve.name} is in {source}; FX {series.pair} cannot convert it to {target}"
+            )
+        converted, late = _convert(sleeve, series, source, target)
+        stale += late
+        out.append(converted)
+    note = {
+        "pair": series.pair,
+        "source": series.source,
+        "converted": {n: f"{c} -> {target}" for n, c in foreign.items()},
+        "rule": "each day's close (the last close before a day without one)",
+        "days_on_an_earlier_close": stale,
+    }
+    return out, {"currency": target, "fx": note}
+
+
+def _convert(sleeve: Sleeve, fx: FxSeries, source: str, target: str) -> tuple[Sleeve, int]:
+    daily = sleeve.daily.copy()
+    days = pd.to_datetime(daily["date"]).dt.date
+    factors, late = [], 0
+    for day in days:
+        factor, used = fx.factor(day, source, target)
+        factors.append(factor)
+        late += used != day
+    rate = np.asarray(factors, dtype=float)
+    for col in (*_DAILY_FLOWS, *_DAILY_HELD):
+        if col in daily.columns:
+            daily[col] = daily[col].astype(float) * rate
+    daily["equity"] = daily["pnl"].astype(float).cumsum()
+    if "cash" in daily.columns:
+        daily["cash"] = daily["equity"] - (daily["mtm"].astype(float) if "mtm" in daily else 0.0)
+    book = sleeve.tradebook.copy()
+    if len(book):
+        fill_days = pd.to_datetime(book["day"]).dt.date
+        by_day = {d: fx.factor(d, source, target)[0] for d in sorted(set(fill_days))}
+        book_rate = fill_days.map(by_day).to_numpy(dtype=float)
+        for col in _BOOK_MONEY:
+            if col in book.columns:
+                book[col] = book[col].astype(float) * book_rate
+    manifest = {**sleeve.manifest, "currency": target, "converted_from": source}
+    return Sleeve(sleeve.name, sleeve.folder, book, daily, manifest), late
 
 
 def resolve_runs(runs: str | Path | list[str | Path]) -> list[Path]:
@@ -144,6 +234,9 @@ class Basket:
 def combine(
     runs: str | Path | list[str | Path] | list[Sleeve],
     weights: dict[str, float] | list[float] | None = None,
+    *,
+    currency: str | None = None,
+    fx: FxSeries | str | Path | None = None,
 ) -> Basket:
     """Combine saved runs into one portfolio.
 
@@ -155,6 +248,15 @@ def combine(
         Per sleeve (by folder name, or a list in the order of ``runs``); a weight multiplies
         the sleeve's quantities, cash flows, PnL, Greeks and margin (an integer weight is a lot
         multiplier). Default 1 for every sleeve.
+    currency
+        The basket's money (default: the first sleeve's).
+    fx
+        An :class:`~workbench.research.fx.FxSeries` or a dataset folder holding one (a pair
+        such as USDINR ingested with ``--format ohlc``). Sleeves in another currency than the
+        basket's are converted with it at each day's close (flows -- PnL, realised, fees, fills'
+        cash and prices -- at their day's close; values held -- market value, margin, vega and
+        theta -- at each close; equity is the sum of the converted daily PnL). Without it,
+        sleeves in different currencies are refused: adding rupees to dollars is not a number.
     """
     if isinstance(runs, list) and runs and all(isinstance(r, Sleeve) for r in runs):
         sleeves = [r for r in runs if isinstance(r, Sleeve)]
@@ -177,6 +279,7 @@ def combine(
     for name, value in w.items():
         if not np.isfinite(value):
             raise BasketError(f"weight for {name} must be finite, got {value}")
+    sleeves, conversion = _one_currency(sleeves, currency, fx)
 
     dates = sorted(set().union(*(set(s.daily["date"]) for s in sleeves)))
     index = pd.DatetimeIndex(dates, name="date")
@@ -228,6 +331,8 @@ def combine(
         tradebook = tradebook.sort_values(["ts", "sleeve"], kind="stable").reset_index(drop=True)
     manifest = {
         "kind": "basket",
+        "currency": conversion["currency"],
+        "fx": conversion.get("fx"),
         # each sleeve's mode, by its (prefixed) run id: how its positions are identified
         "modes": {
             f"{s.name}:{s.manifest.get('run_id')}": (s.manifest.get("strategy") or {}).get(

@@ -137,8 +137,20 @@ def write_basket(basket: Basket, out: str | Path, *, capital: float, title: str 
         render_tearsheet(
             basket, tmp / "tearsheet.html", analysis=analysis, title=f"{title}: combined portfolio"
         )
-        currencies = {str(s.manifest.get("currency", "")) for s in basket.sleeves} - {""}
-        currency = currencies.pop() if len(currencies) == 1 else "money"
+        currency = str(basket.manifest.get("currency") or "money")
+        fx = basket.manifest.get("fx")
+        fx_note = (
+            f"Sleeves converted to {currency} with {fx['pair']} at {fx['rule']}: "
+            + ", ".join(f"{n} ({c})" for n, c in fx["converted"].items())
+            + (
+                f"; {fx['days_on_an_earlier_close']} day(s) used an earlier close"
+                if fx["days_on_an_earlier_close"]
+                else ""
+            )
+            + "."
+            if fx
+            else ""
+        )
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
             autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -148,6 +160,8 @@ def write_basket(basket: Basket, out: str | Path, *, capital: float, title: str 
             title=title,
             metrics=basket.metrics,
             capital=capital,
+            currency=currency,
+            fx_note=fx_note,
             sleeves=_sleeve_rows(basket, out),
             correlation_png=_png(correlation_figure(basket)) if len(basket.sleeves) > 1 else None,
             equity_png=_png(equity_figure(basket, currency)),

@@ -18,7 +18,7 @@ column prefix such as ``VIX_OPEN`` is read as ``open``):
 Without an ``Instrument``/``root`` column the underlying is ``--underlying`` or, failing that,
 the leading name of the file (``BankNifty_2018_to_2023.csv`` -> BANKNIFTY,
 ``nifty50_daily...`` -> NIFTY, ``indiavix_daily...`` -> INDIAVIX). Underlyings outside the
-instrument registry that are known here (:data:`EXTRA_SERIES`: VIX, INDIAVIX) carry an explicit
+instrument registry that are known here (:data:`EXTRA_SERIES`: VIX, INDIAVIX, USDINR) carry an explicit
 spec in the catalog and use the calendar of a registered proxy (SPX, NIFTY).
 
 The dataset takes the timezone of its underlyings (all must share it) and, so that spot and VIX
@@ -74,6 +74,11 @@ EXTRA_SERIES: dict[str, ExtraSeries] = {
         "SPX",
     ),
     "INDIAVIX": ExtraSeries(
+        UnderlyingSpec(venue="NSE", currency="INR", timezone="Asia/Kolkata", calendar="XBOM"),
+        "NIFTY",
+    ),
+    # the rupee's daily close (INR per USD), for baskets of NSE and US runs (research.fx)
+    "USDINR": ExtraSeries(
         UnderlyingSpec(venue="NSE", currency="INR", timezone="Asia/Kolkata", calendar="XBOM"),
         "NIFTY",
     ),
