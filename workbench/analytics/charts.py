@@ -379,23 +379,15 @@ def greeks_chart(a: Analysis) -> Figure:
     """Greeks and margin of the book at each close; when the book is flat at every close
     (intraday strategies), the position delta of each trade at its entry instead."""
     _need_days(a)
-    cols = [
-        c
-        for c in ("delta", "gamma", "vega", "theta", "margin")
-        if c in a.greeks and (a.greeks[c].fillna(0.0) != 0).any()
-    ]
+    from workbench.analytics.units import LABELS, trader_greeks
+
+    shown = trader_greeks(a.greeks, a.manifest.get("underlying"))
+    cols = [c for c in shown.columns if (shown[c].fillna(0.0) != 0).any()]
     if not cols:
         return _entry_delta_chart(a)
-    units = {
-        "delta": "underlying units",
-        "gamma": "per point",
-        "vega": "per 1.00 vol",
-        "theta": "per year",
-        "margin": _currency(a),
-    }
     fig, axes = _figure(len(cols), 1, height=1.5 * len(cols) + 0.6, sharex=True)
     for ax, col in zip(axes[:, 0], cols):
-        s = a.greeks[col]
+        s = shown[col]
         ax.plot(
             s.index,
             s.to_numpy(dtype=float),
@@ -404,7 +396,8 @@ def greeks_chart(a: Analysis) -> Figure:
             drawstyle="steps-post",
         )
         ax.axhline(0, color="black", linewidth=0.5)
-        ax.set_ylabel(f"{col}\n({units[col]})", fontsize=8)
+        label = LABELS[col].replace("money", _currency(a)).replace(" (", "\n(")
+        ax.set_ylabel(label, fontsize=8)
     _date_axis(axes[-1, 0])
     axes[-1, 0].set_xlabel("date (position at the close)")
     fig.suptitle("Position Greeks and margin at each close")

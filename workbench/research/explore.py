@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from workbench.analytics.units import chain_for_display
 from workbench.data.store import MarketStore
 from workbench.execution.payoff import PositionLeg, expiry_pnl, pnl_at, price_grid
 from workbench.model.instruments import get_instrument
@@ -319,7 +320,7 @@ def explorer(data: str | Path, run_folder: str | Path | None = None) -> Any:
         state["chain"] = chain
         spot = spot_at(store, u.value, d.value, now)
         for out, thing in (
-            (chain_out, chain.round(4)),
+            (chain_out, chain_for_display(chain).round(4)),
             (smile_out, smile_figure(chain, spot, title=f"{u.value} {e.value} at {now}")),
             (payoff_out, payoff_figure(state["book"], spot, now)),
         ):
