@@ -26,7 +26,10 @@ Whole-file and row rules are those of ``cboe-eod`` (:mod:`.cboe`, :mod:`.rules`)
 name on a non-trading day -> ``exchange_holiday_file``; a trade date other than the name's ->
 ``quote_date_mismatch_file``; per row ``exchange_holiday``, ``negative_price``, ``bid_gt_ask``,
 ``no_price``, ``expiry_before_quote_date``, ``strike_off_grid``, unparseable/missing fields and
-duplicate keys.
+duplicate keys. Deltas are stored signed per right (calls 0..1, puts -1..0): a file whose put
+deltas are unsigned is detected and converted (:func:`signed_put_deltas`; a note names the file
+and the convention); put deltas of both signs in one file are refused row by row as
+``put_delta_sign``, negative call deltas as ``call_delta_sign``.
 """
 
 from __future__ import annotations
@@ -194,6 +197,19 @@ class OratsAdapter(Adapter):
         for src, dst in GREEKS.items():
             if dst in greeks:
                 checks.append((f"unparseable_{src}", greeks[dst].bad))
+        if "delta" in greeks:
+            raw_delta = greeks["delta"].values
+            is_put = right == "P"
+            signed, convention = signed_put_deltas(raw_delta, is_put, strike.values, spot.values)
+            if convention in ("absolute", "call delta"):
+                greeks["delta"] = Parsed(signed, greeks["delta"].missing, greeks["delta"].bad)
+                self.note(
+                    f"{file.display}: put deltas are unsigned ({convention} convention): "
+                    "stored signed (puts -1..0)"
+                )
+            elif convention == "mixed":
+                checks.append(("put_delta_sign", is_put & (raw_delta > 1e-9)))
+            checks.append(("call_delta_sign", (right == "C") & (greeks["delta"].values < -1e-9)))
         checks.append(("exchange_holiday", trading == False))  # noqa: E712
         checks += quote_checks(
             bid=bid.values,
@@ -225,6 +241,7 @@ class OratsAdapter(Adapter):
         for field, parsed in greeks.items():
             values = parsed.values[idx]
             options[field] = np.where(values == 0.0, np.nan, values) if field == "iv" else values
+
         options["_file"] = file.index
         options["_line"] = lines[idx]
         options["_rank"] = 0.0
@@ -240,6 +257,36 @@ class OratsAdapter(Adapter):
             volume=np.zeros(len(spot_rows), dtype=np.int64),
         )
         return Staged(rows_read, options=options, spot=spot_frame, rejects=rejects)
+
+
+#: A file's put deltas are "unsigned" when at least this share of them is positive.
+UNSIGNED_SHARE = 0.95
+
+
+def signed_put_deltas(
+    delta: np.ndarray, is_put: np.ndarray, strike: np.ndarray, spot: np.ndarray
+) -> tuple[np.ndarray, str]:
+    """Put deltas made negative when a file gives them unsigned, and the convention found.
+
+    ``"signed"``: puts already <= 0 (kept). Otherwise, when at least :data:`UNSIGNED_SHARE` of
+    the finite put deltas are > 0, out-of-the-money puts (strike below spot) say which vendor
+    convention it is: small values (median < 0.5) are absolute values, stored as ``-delta``
+    (``"absolute"``); values near 1 are the call's delta, stored as ``delta - 1``
+    (``"call delta"``). Anything else is ``"mixed"`` and left for the caller to refuse.
+    """
+    puts = is_put & np.isfinite(delta) & (delta != 0.0)
+    if not puts.any() or not (delta[puts] > 1e-9).any():
+        return delta, "signed"
+    if (delta[puts] > 0).mean() < UNSIGNED_SHARE:
+        return delta, "mixed"
+    otm = puts & (strike < spot)
+    sample = delta[otm] if otm.any() else delta[puts]
+    out = delta.copy()
+    if float(np.median(sample)) < 0.5:
+        out[puts] = -delta[puts]
+        return out, "absolute"
+    out[puts] = delta[puts] - 1.0
+    return out, "call delta"
 
 
 def _registered(name: str, where: object) -> str:
