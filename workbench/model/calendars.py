@@ -2,16 +2,27 @@
 
 Trading days come from ``exchange_calendars``: ``XNYS`` for US venues, ``XBOM`` (BSE, whose
 holidays are NSE's) for Indian ones, including MCX (an approximation: MCX keeps its evening
-session on some equity holidays). Calendars are built once per process and turned into plain
-Python sets and sorted lists, so every function here is cheap after the first call.
+session on some equity holidays). On top of it, the registry's dated calendar overrides
+(:mod:`workbench.model.calendar_overrides`) add the sessions the calendar misses (NSE/BSE
+Muhurat hours, weekend disaster-recovery sessions, Budget-day Saturdays, a moved holiday) with
+their hours, and remove sessions the venue did not hold. Every function here applies them:
+ingest, the engine and the expiry calendar see the same days. Calendars are built once per
+process and turned into plain Python sets and sorted lists, so every function here is cheap
+after the first call.
 
-Calendar coverage: ``XNYS`` is rule-based and built for 2005-01-01 .. 2035-12-31. ``XBOM``'s
-holidays are an explicit list that ends at the calendar's last session (2026-12-31 in
-exchange_calendars 4.13). Outside a calendar's coverage :func:`is_trading_day` and friends
-raise :class:`CalendarRangeError`, except expiry generation, which treats every weekday as a
-trading day beyond the coverage (XBOM: except fixed-date national holidays) so that long-dated
-expiries (NIFTY half-yearlies to 2030) can still be listed; such far dates ignore holidays
-whose date moves from year to year.
+Special sessions (``special=True`` overrides: Muhurat, weekend tests, Budget days) are trading
+days with their own hours (:func:`session_bounds`, :func:`session_windows`), but they never host
+an expiry (a nominal expiry on such a day moves to the previous regular session), and
+``trading_days(..., special=False)`` leaves them out (the synthetic market's calendar).
+
+Calendar coverage: ``XNYS`` is rule-based and built for 1990-01-02 .. 2035-12-31. ``XBOM``
+from 1997-01-01; its holidays are an explicit list that ends at the calendar's last session
+(2026-12-31 in exchange_calendars 4.13). Outside a calendar's coverage :func:`is_trading_day`
+and friends raise :class:`CalendarRangeError` (:func:`coverage` gives the range), except expiry
+generation, which treats every weekday as a trading day beyond the coverage (XBOM: except
+fixed-date national holidays) so that long-dated expiries (NIFTY half-yearlies to 2030) can
+still be listed; such far dates ignore holidays whose date moves from year to year. Expiries
+are generated from :data:`EXPIRY_START` (2005-01-03).
 
 Expiry calendar: an underlying's expiries are generated from its dated
 :class:`~workbench.model.instruments.ExpiryRule` history: weekly expiries on the rule's
@@ -34,6 +45,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
+from workbench.model.calendar_overrides import OVERRIDES, SessionOverride, overrides_for
 from workbench.model.dates import as_date
 from workbench.model.enums import ExpiryKind
 from workbench.model.instruments import (
@@ -46,8 +58,11 @@ from workbench.model.instruments import (
 if TYPE_CHECKING:  # exchange_calendars (and pandas) load on first calendar use, not on import
     import exchange_calendars as xcals
 
-CALENDAR_START = date(2005, 1, 3)
-"""First session of every calendar built here."""
+#: First session of each calendar built here (its coverage starts there).
+CALENDAR_STARTS: dict[str, date] = {"XNYS": date(1990, 1, 2), "XBOM": date(1997, 1, 1)}
+_DEFAULT_START = date(2005, 1, 3)
+EXPIRY_START = date(2005, 1, 3)
+"""Expiries are generated from this date (the registry's expiry rules are not modelled earlier)."""
 _XNYS_END = date(2035, 12, 31)
 _EXPIRY_END = date(2035, 12, 31)
 """Expiries are generated up to this date (weekday-only beyond a calendar's coverage)."""
@@ -78,6 +93,10 @@ class _Sessions:
     special_hours: dict[date, tuple[time, time]]
     # (month, day) holidays assumed beyond the coverage (expiry generation only)
     fixed_holidays: frozenset[tuple[int, int]] = frozenset()
+    # the registry's overrides that apply to this venue, by day
+    overrides: dict[date, SessionOverride] | None = None
+    # days that may host an expiry (regular sessions: the days without special overrides)
+    expiry_days: frozenset[date] | None = None
 
     def check(self, d: date, who: str) -> None:
         if not self.first <= d <= self.last:
@@ -86,28 +105,34 @@ class _Sessions:
             )
 
     def is_session(self, d: date) -> bool:
-        """Trading day test; beyond the coverage every weekday counts (for expiry generation)."""
+        """Expiry-day test: a regular session (not a special one); beyond the coverage every
+        weekday counts, except fixed-date holidays (for expiry generation)."""
         if self.first <= d <= self.last:
-            return d in self.day_set
+            return d in (self.expiry_days if self.expiry_days is not None else self.day_set)
         return d.weekday() < 5 and (d.month, d.day) not in self.fixed_holidays
+
+    def override(self, d: date) -> SessionOverride | None:
+        return None if self.overrides is None else self.overrides.get(d)
 
 
 @cache
 def _calendar(name: str) -> xcals.ExchangeCalendar:
     import exchange_calendars as xcals
 
+    start = CALENDAR_STARTS.get(name, _DEFAULT_START).isoformat()
     end = _XNYS_END.isoformat() if name == "XNYS" else None
     with _lock, warnings.catch_warnings():
         # exchange_calendars 4.13 reads Series.values on tz-aware data, which pandas 3
         # deprecates; the warning is the library's, not ours.
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
         if end is None:
-            return xcals.get_calendar(name, start=CALENDAR_START.isoformat())
-        return xcals.get_calendar(name, start=CALENDAR_START.isoformat(), end=end)
+            return xcals.get_calendar(name, start=start)
+        return xcals.get_calendar(name, start=start, end=end)
 
 
 @cache
-def _sessions(name: str) -> _Sessions:
+def _base_sessions(name: str) -> _Sessions:
+    """The exchange calendar ``name`` as it is, without overrides."""
     cal = _calendar(name)
     sched = cal.schedule
     tz = cal.tz
@@ -127,6 +152,50 @@ def _sessions(name: str) -> _Sessions:
     return _Sessions(name, days[0], days[-1], days, frozenset(days), special, fixed)
 
 
+def apply_overrides(base: _Sessions, overrides: dict[date, SessionOverride]) -> _Sessions:
+    """``base`` with ``overrides`` applied (those inside its coverage)."""
+    inside = {d: o for d, o in overrides.items() if base.first <= d <= base.last}
+    if not inside:
+        return base
+    day_set = set(base.day_set)
+    for d, entry in inside.items():
+        if entry.kind == "session":
+            day_set.add(d)
+        else:
+            day_set.discard(d)
+    expiry_days = frozenset(
+        d
+        for d in day_set
+        if not (d in inside and inside[d].kind == "session" and inside[d].special)
+    )
+    special = dict(base.special_hours)
+    for d, entry in inside.items():
+        if entry.kind == "session":
+            special[d] = (entry.open, entry.close)
+        else:
+            special.pop(d, None)
+    return _Sessions(
+        base.name,
+        base.first,
+        base.last,
+        tuple(sorted(day_set)),
+        frozenset(day_set),
+        special,
+        base.fixed_holidays,
+        inside,
+        expiry_days,
+    )
+
+
+@cache
+def _sessions(name: str, venue: str | None = None) -> _Sessions:
+    """Calendar ``name`` with the registry's overrides for ``venue`` applied."""
+    base = _base_sessions(name)
+    if venue is None:
+        return base
+    return apply_overrides(base, overrides_for(venue, OVERRIDES))
+
+
 def trading_calendar(underlying: str) -> xcals.ExchangeCalendar:
     """The ``exchange_calendars`` calendar of ``underlying`` (built once, then cached)."""
     return _calendar(get_instrument(underlying).calendar)
@@ -134,26 +203,61 @@ def trading_calendar(underlying: str) -> xcals.ExchangeCalendar:
 
 def _spec_sessions(underlying: str) -> tuple[InstrumentSpec, _Sessions]:
     spec = get_instrument(underlying)
-    return spec, _sessions(spec.calendar)
+    return spec, _sessions(spec.calendar, spec.venue)
+
+
+def coverage(underlying: str) -> tuple[date, date]:
+    """First and last day of ``underlying``'s calendar coverage (both inclusive)."""
+    _, s = _spec_sessions(underlying)
+    return s.first, s.last
+
+
+def expiry_coverage() -> tuple[date, date]:
+    """First and last day expiries are generated for (:data:`EXPIRY_START` .. 2035-12-31)."""
+    return EXPIRY_START, _EXPIRY_END
 
 
 def is_trading_day(underlying: str, day: date) -> bool:
-    """Whether ``day`` is a trading day of ``underlying``'s venue calendar."""
+    """Whether ``day`` is a trading day of ``underlying``'s venue calendar (overrides applied)."""
     spec, s = _spec_sessions(underlying)
     d = as_date(day, "day")
     s.check(d, f"is_trading_day({spec.name!r})")
     return d in s.day_set
 
 
-def trading_days(underlying: str, start: date, end: date) -> list[date]:
-    """Trading days from ``start`` to ``end``, both inclusive, ascending."""
+def trading_days(underlying: str, start: date, end: date, *, special: bool = True) -> list[date]:
+    """Trading days from ``start`` to ``end``, both inclusive, ascending.
+
+    ``special=False`` leaves out special sessions (Muhurat hours, weekend test sessions,
+    Budget-day Saturdays; see :mod:`workbench.model.calendar_overrides`): the venue's regular
+    trading days, the synthetic market's calendar.
+    """
     spec, s = _spec_sessions(underlying)
     a, b = as_date(start, "start"), as_date(end, "end")
     if b < a:
         raise ValueError(f"trading_days({spec.name!r}): end {b} is before start {a}")
     s.check(a, f"trading_days({spec.name!r}) start")
     s.check(b, f"trading_days({spec.name!r}) end")
-    return list(s.days[bisect.bisect_left(s.days, a) : bisect.bisect_right(s.days, b)])
+    days = s.days[bisect.bisect_left(s.days, a) : bisect.bisect_right(s.days, b)]
+    if special or s.expiry_days is None:
+        return list(days)
+    return [d for d in days if d in s.expiry_days]
+
+
+def is_special_session(underlying: str, day: date) -> bool:
+    """Whether ``day`` is a special session of ``underlying``'s venue (an override with
+    ``special=True``: Muhurat, a weekend test session, a Budget-day Saturday)."""
+    spec, s = _spec_sessions(underlying)
+    d = as_date(day, "day")
+    s.check(d, f"is_special_session({spec.name!r})")
+    entry = s.override(d)
+    return entry is not None and entry.kind == "session" and entry.special
+
+
+def session_override(underlying: str, day: date) -> SessionOverride | None:
+    """The registry's calendar override for ``underlying``'s venue on ``day``, if any."""
+    _, s = _spec_sessions(underlying)
+    return s.override(as_date(day, "day"))
 
 
 def previous_trading_day(underlying: str, day: date) -> date:
@@ -178,18 +282,39 @@ def next_trading_day(underlying: str, day: date) -> date:
     return s.days[i]
 
 
+def session_windows(underlying: str, day: date) -> list[tuple[datetime, datetime]]:
+    """Exchange-local naive ``[(open, close), ...]`` trading windows of the session on ``day``.
+
+    One window on an ordinary day (:func:`session_bounds`); a session with a break (the 2024
+    NSE disaster-recovery Saturdays: 09:15-10:00 and 11:30-12:30) has one per part. Raises
+    ``ValueError`` if ``day`` is not a trading day.
+    """
+    spec, s = _spec_sessions(underlying)
+    d = as_date(day, "day")
+    entry = s.override(d)
+    if entry is not None and entry.kind == "session":
+        s.check(d, f"session_windows({spec.name!r})")
+        return [(datetime.combine(d, a), datetime.combine(d, b)) for a, b in entry.hours]
+    return [session_bounds(underlying, d)]
+
+
 def session_bounds(underlying: str, day: date) -> tuple[datetime, datetime]:
     """Exchange-local naive ``(open, close)`` of the data session on ``day``.
 
     The spec's session hours (NSE/BSE 09:15-15:30 IST, MCX 09:00-23:30 IST, US 09:30-16:00
     ET), with the calendar's early closes and late opens where it has them (XNYS 13:00 ET
-    half days). Raises ``ValueError`` if ``day`` is not a trading day.
+    half days), and the hours of a registry override (a Muhurat hour: 18:15-19:15 IST; a
+    session with a break spans both parts, see :func:`session_windows`). Raises
+    ``ValueError`` if ``day`` is not a trading day.
     """
     spec, s = _spec_sessions(underlying)
     d = as_date(day, "day")
     s.check(d, f"session_bounds({spec.name!r})")
     if d not in s.day_set:
         raise ValueError(f"session_bounds({spec.name!r}): {d} is not a {spec.calendar} trading day")
+    entry = s.override(d)
+    if entry is not None and entry.kind == "session":
+        return datetime.combine(d, entry.open), datetime.combine(d, entry.close)
     open_t, close_t = spec.session_open, spec.session_close
     special = s.special_hours.get(d)
     if special is not None and spec.calendar == "XNYS":
@@ -260,8 +385,8 @@ def _monthly_for(spec: InstrumentSpec, s: _Sessions, year: int, month: int) -> d
 @cache
 def _expiry_table(name: str) -> _ExpiryTable:
     spec = get_instrument(name)
-    s = _sessions(spec.calendar)
-    start = max(HISTORY_START, CALENDAR_START)
+    s = _sessions(spec.calendar, spec.venue)
+    start = max(HISTORY_START, EXPIRY_START)
     monthly_by_label: dict[tuple[int, int], date] = {}
     for year in range(start.year, _EXPIRY_END.year + 1):
         for month in range(1, 13):
@@ -325,7 +450,7 @@ def monthly_expiry(underlying: str, year: int, month: int) -> date:
     except KeyError:
         raise CalendarRangeError(
             f"monthly_expiry({spec.name!r}): {year}-{month:02d} is outside "
-            f"{CALENDAR_START.year}..{_EXPIRY_END.year}"
+            f"{EXPIRY_START.year}..{_EXPIRY_END.year}"
         ) from None
 
 
@@ -423,9 +548,9 @@ def listed_expiries(underlying: str, on: date, horizon_days: int | None = None) 
         raise ValueError(
             f"listed_expiries({spec.name!r}): horizon_days must be >= 0, got {horizon_days}"
         )
-    if not CALENDAR_START <= d <= _EXPIRY_END:
+    if not EXPIRY_START <= d <= _EXPIRY_END:
         raise CalendarRangeError(
-            f"listed_expiries({spec.name!r}): {d} is outside {CALENDAR_START} .. {_EXPIRY_END}"
+            f"listed_expiries({spec.name!r}): {d} is outside {EXPIRY_START} .. {_EXPIRY_END}"
         )
     out = _listed_cached(spec.name, d)
     if horizon_days is None:
