@@ -153,3 +153,33 @@ def build_dataset(
                 UNDERLYING, d, option_table(d, [(e, k, r, list(ms)) for e, k, r, ms in instruments])
             )
     return w.finalize()
+
+
+def rerecord(root: Path, store: object | None = None) -> Catalog:
+    """Record the files of ``root`` as they are now in its catalog (sha256, size, rows), as if
+    the dataset had been written with them: for tests that replace a day file with one another
+    writer would make (other codec, no statistics). ``store``: an open MarketStore to update."""
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    from workbench.data.catalog import FileEntry
+
+    catalog = Catalog.load(root)
+    files = dict(catalog.files)
+    for rel, entry in catalog.files.items():
+        path = Path(root) / rel
+        size = path.stat().st_size
+        if size != entry.bytes:
+            files[rel] = entry.model_copy(
+                update={
+                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                    "bytes": size,
+                    "rows": pq.read_metadata(path).num_rows,
+                }
+            )
+    updated = catalog.model_copy(update={"files": {k: FileEntry(**v.model_dump()) for k, v in files.items()}})
+    updated.write(root)
+    if store is not None:
+        store.catalog = updated  # type: ignore[attr-defined]
+    return updated

@@ -53,9 +53,13 @@ def test_report_files_follow_the_umask(tmp_path: Path, umask_022: None) -> None:
     assert mode(tmp_path / "reports" / "template-refs.json") == 0o644
 
 
-def test_synthetic_dataset_folder_follows_the_umask(tmp_path: Path, umask_022: None) -> None:
-    from workbench.data.synth.output import staged_folder
+def test_a_published_dataset_folder_follows_the_umask(tmp_path: Path, umask_022: None) -> None:
+    """A dataset version is staged in a ``mkdtemp`` folder (0700) and renamed into place."""
+    from data_builders import DAY2, build_dataset, spot_table, writer
 
-    with staged_folder(tmp_path / "ds") as staging:
-        (staging / "x").write_text("x")
+    build_dataset(tmp_path / "ds")
+    assert mode(tmp_path / "ds") == 0o755
+    w = writer(tmp_path / "ds")  # an extension publishes a new staged folder too
+    w.write_spot("TESTIDX", DAY2, spot_table(DAY2))
+    w.finalize()
     assert mode(tmp_path / "ds") == 0o755

@@ -303,10 +303,14 @@ def test_rejects_are_counted_by_reason_and_reingest_is_idempotent(tmp_path: Path
 
 
 def test_rejects_table_needs_reason(tmp_path: Path) -> None:
-    with pytest.raises(SchemaError, match=r"rejects table for source 'x'.*\['reason'\]"):
-        writer(tmp_path / "ds").write_rejects("x", _rejects(1, "r").drop_columns(["reason"]))
-    with pytest.raises(ValueError, match="not a valid file name"):
-        writer(tmp_path / "ds").write_rejects("../x", _rejects(1, "r"))
+    with (
+        pytest.raises(SchemaError, match=r"rejects table for source 'x'.*\['reason'\]"),
+        writer(tmp_path / "ds") as w,
+    ):
+        w.write_rejects("x", _rejects(1, "r").drop_columns(["reason"]))
+    with pytest.raises(ValueError, match="not a valid file name"), writer(tmp_path / "ds") as w:
+        w.write_rejects("../x", _rejects(1, "r"))
+    assert not (tmp_path / "ds").exists()  # both writers aborted: nothing was published
 
 
 def test_option_files_use_small_row_groups(tmp_path: Path) -> None:
@@ -390,32 +394,6 @@ def test_finalize_rejects_a_foreign_file_with_wrong_columns(tmp_path: Path) -> N
         ).finalize()
 
 
-def _write_days(root: str, days: list[date]) -> None:
-    """Pool task: one writer per process, each writing its own days into the same year folder."""
-    w = writer(Path(root))
-    for d in days:
-        w.write_spot(UNDERLYING, d, spot_table(d))
-        w.write_options(UNDERLYING, d, option_table(d))
-
-
-def test_processes_writing_days_into_one_year_folder_do_not_disturb_each_other(
-    tmp_path: Path,
-) -> None:
-    """A write must never remove another process's in-flight temporary file (it would then fail
-    at its rename). Two processes write interleaved days of January 2024 into the same folder."""
-    import multiprocessing
-    from datetime import timedelta
-
-    root = tmp_path / "ds"
-    days = [date(2024, 1, 1) + timedelta(days=k) for k in range(60)]
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(2) as pool:
-        pool.starmap(_write_days, [(str(root), days[0::2]), (str(root), days[1::2])])
-    cat = writer(root).finalize()
-    assert cat.day_index[UNDERLYING].spot == days
-    assert cat.row_counts.spot == 10 * len(days)
-
-
 def test_a_write_does_not_list_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Per-write cost must not grow with the files already in the folder (an ingest of ~21k daily
     files): writing a day touches only its own temporary file and destination."""
@@ -434,4 +412,4 @@ def test_a_write_does_not_list_its_folder(tmp_path: Path, monkeypatch: pytest.Mo
     w.write_options(UNDERLYING, DAY2, option_table(DAY2))
     w.write_rejects("test-source", _rejects(2, "bad price"))
     monkeypatch.undo()
-    assert writer(root).finalize().days == 2
+    assert w.finalize().days == 2

@@ -10,6 +10,17 @@ Underlying specs: an underlying known to ``workbench.model.instruments`` gets it
 the registry (``registered=True``); an underlying the registry does not know is allowed only
 with an explicit :class:`UnderlyingSpec` given to the writer (``registered=False``), so every
 dataset says what its contracts are (currency, lot size, strike step, settlement).
+
+Format 2 adds what makes a dataset checkable: ``files`` (every data and rejects file with its
+sha256, size and row count; ``workbench data verify`` compares them with the disk, the market
+store checks sizes and row counts as it opens files) and ``inputs`` (every input file an ingest
+read, keyed by its content: rows read, accepted, rejected, notes, or the reason it was refused
+whole). A format-1 catalog (without them) still loads; ``workbench data repair --rehash``
+records the checksums of its files as they are.
+
+Loading a catalog applies the same checks as writing one: underlying names must be safe folder
+names and every recorded file path must be a canonical path inside the dataset, so a crafted
+catalog cannot make the store open files elsewhere.
 """
 
 from __future__ import annotations
@@ -24,9 +35,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from workbench.data.atomic import write_bytes_atomic
 from workbench.data.errors import CorruptFileError, DatasetNotFoundError, SchemaError
-from workbench.data.layout import CATALOG_FILE
+from workbench.data.layout import CATALOG_FILE, check_relative_path
+from workbench.model.names import check_underlying
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 BarInterval = Literal["1min", "1d"]
 
 
@@ -96,6 +108,38 @@ class RowCounts(BaseModel):
     rejected: int = Field(default=0, ge=0)
 
 
+class FileEntry(BaseModel):
+    """One data or rejects file: ``sha256`` of its bytes, ``bytes`` (size), ``rows`` and, for a
+    rejects file, its rows by ``reasons``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(ge=0)
+    rows: int = Field(ge=0)
+    reasons: dict[str, int] | None = None
+
+
+class InputRecord(BaseModel):
+    """One input file of an ingest, keyed in the catalog by its rejects source (which carries
+    the file's content hash, so the same bytes read through another path spelling are the same
+    input). ``status`` is ``"ingested"`` or ``"refused"`` (the whole file, with ``reason``;
+    ``rows_read`` then counts its lines when they could be counted, else ``None``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    format: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    path: str | None = None
+    status: Literal["ingested", "refused"] = "ingested"
+    reason: str | None = None
+    rows_read: int | None = Field(default=None, ge=0)
+    accepted: int = Field(default=0, ge=0)
+    rejected: int = Field(default=0, ge=0)
+    notes: list[str] = Field(default_factory=list)
+
+
 class Catalog(BaseModel):
     """Contents of ``catalog.json`` (see the module docstring).
 
@@ -126,6 +170,33 @@ class Catalog(BaseModel):
     rejected_by_reason: dict[str, int] = Field(default_factory=dict)
     rejected_without_rows: dict[str, dict[str, int]] = Field(default_factory=dict)
     created_by: str
+    files: dict[str, FileEntry] = Field(default_factory=dict)
+    inputs: dict[str, InputRecord] = Field(default_factory=dict)
+
+    @field_validator("format_version")
+    @classmethod
+    def _known_format(cls, value: int) -> int:
+        if value not in (1, FORMAT_VERSION):
+            raise ValueError(
+                f"format {value} is not one this workbench reads (1..{FORMAT_VERSION}); "
+                "it was written by a newer version"
+            )
+        return value
+
+    @field_validator("underlyings", "day_index")
+    @classmethod
+    def _safe_underlyings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if check_underlying(name) != name:
+                raise ValueError(f"underlying {name!r} is not in canonical upper case")
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _canonical_paths(cls, value: dict[str, FileEntry]) -> dict[str, FileEntry]:
+        for rel in value:
+            check_relative_path(rel)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -156,6 +227,15 @@ class Catalog(BaseModel):
         if path.parent.is_file():
             raise DatasetNotFoundError(f"{path.parent} is a file, not a dataset folder")
         if not path.parent.is_dir():
+            from workbench.data.txn import interrupted_publish
+
+            pending = interrupted_publish(path.parent)
+            if pending is not None:
+                raise DatasetNotFoundError(
+                    f"dataset folder {path.parent} does not exist: a writer was killed while "
+                    f"publishing a new version (complete, at {pending.name}); run "
+                    f"`workbench data repair {path.parent}` to put it in place"
+                )
             raise DatasetNotFoundError(f"dataset folder {path.parent} does not exist")
         if not path.is_file():
             raise DatasetNotFoundError(

@@ -17,38 +17,44 @@ from pathlib import Path
 from typing import Literal
 
 from workbench.data.atomic import is_temporary
+from workbench.model.names import SAFE_NAME, UnsafeNameError, check_underlying
 
 CATALOG_FILE = "catalog.json"
 KINDS: tuple[str, ...] = ("spot", "options")
 Kind = Literal["spot", "options"]
 
-_UNDERLYING = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
-_SOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+#: Relative paths a catalog may record: day files and rejects files, nothing else.
+_DATA_REL = re.compile(
+    r"^(spot|options)/([A-Z0-9][A-Z0-9._-]{0,31})/(\d{4})/(\d{4}-\d{2}-\d{2})\.parquet$"
+)
+_REJECTS_REL = re.compile(r"^rejects/([A-Za-z0-9][A-Za-z0-9._-]{0,127})\.parquet$")
 
-
-def check_underlying(underlying: str) -> str:
-    """Return the canonical (upper-case) underlying name; raise ``ValueError`` if unusable.
-
-    Names become folder names, so only ``A-Z 0-9 . _ -`` are allowed (at most 32 characters).
-    """
-    if not isinstance(underlying, str):
-        raise ValueError(f"underlying must be a string, got {underlying!r}")
-    name = underlying.strip().upper()
-    if not _UNDERLYING.match(name):
-        raise ValueError(
-            f"underlying {underlying!r} is not a valid name (letters, digits, '.', '_', '-'; "
-            "at most 32 characters)"
-        )
-    return name
+__all__ = ["check_underlying"]
 
 
 def check_source_name(source: str) -> str:
     """Validate a rejects source name (it becomes a file name)."""
-    if not isinstance(source, str) or not _SOURCE.match(source):
-        raise ValueError(
+    if not isinstance(source, str) or not SAFE_NAME.match(source):
+        raise UnsafeNameError(
             f"rejects source {source!r} is not a valid file name (letters, digits, '.', '_', '-')"
         )
     return source
+
+
+def check_relative_path(rel: str) -> str:
+    """``rel`` if it is a canonical dataset file path (``spot|options/<U>/<YYYY>/<day>.parquet``
+    or ``rejects/<source>.parquet``); :class:`~workbench.model.names.UnsafeNameError` otherwise."""
+    match = _DATA_REL.match(rel) if isinstance(rel, str) else None
+    if match is not None:
+        if match[3] != match[4][:4]:
+            raise UnsafeNameError(f"file path {rel!r}: the year folder differs from the day")
+        return rel
+    if isinstance(rel, str) and _REJECTS_REL.match(rel):
+        return rel
+    raise UnsafeNameError(
+        f"file path {rel!r} is not a canonical dataset path (spot|options/<UNDERLYING>/<YYYY>/"
+        "<YYYY-MM-DD>.parquet or rejects/<source>.parquet)"
+    )
 
 
 def catalog_path(root: Path) -> Path:

@@ -1,8 +1,8 @@
-"""Where ``generate`` writes: a fresh folder built beside ``out`` and swapped in at the end.
+"""Where ``generate`` may write, and the ``source`` it records.
 
-The dataset is written into a temporary sibling folder (``.<name>.synth-<random>``) and moved
-to ``out`` only when complete, so a crash or kill never leaves a half-written dataset at
-``out``. ``out`` may be absent, an empty folder, or a dataset this module wrote before (its
+``generate`` writes one dataset transaction (:mod:`workbench.data.txn`): the new dataset is
+built beside ``out`` and replaces it in one atomic step, so a crash or kill never leaves a
+half-written dataset at ``out``. ``out`` may be absent, an empty folder, or a dataset this module wrote before (its
 catalog's source starts with :data:`SOURCE_PREFIX`), which is replaced. Anything else (a file,
 a folder with other content, a dataset from another source) is refused with a ``ValueError``
 naming ``out``.
@@ -10,14 +10,8 @@ naming ``out``.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-from workbench.data.atomic import default_mode
 from workbench.data.catalog import Catalog
 from workbench.data.errors import DatasetError
 from workbench.data.layout import CATALOG_FILE
@@ -61,25 +55,3 @@ def check_out(out: Path) -> None:
             f"out {str(out)!r} holds dataset {catalog.name!r} from source {catalog.source!r}, "
             "not a synthetic one; refusing to replace it"
         )
-
-
-@contextlib.contextmanager
-def staged_folder(out: Path) -> Iterator[Path]:
-    """Yield a fresh temporary folder beside ``out``; on success it replaces ``out``."""
-    out = out.absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.synth-", dir=out.parent))
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    default_mode(staging)
-    old: Path | None = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.rmdir(old)
-        os.replace(out, old)
-    os.replace(staging, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

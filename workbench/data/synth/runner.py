@@ -2,45 +2,52 @@
 
 Days are planned serially (spot skeleton, expiries, strike bands), then built in chunks on a
 process pool, each task writing its days into its own scratch folder through its own
-:class:`~workbench.data.writer.DatasetWriter` (its files then move into the dataset, and one
-``finalize`` writes the catalog). Every random draw of a day comes from generators keyed by
+:class:`~workbench.data.writer.DatasetWriter` (its files then move into the new version, and
+one ``finalize`` writes the catalog). Every random draw of a day comes from generators keyed by
 ``(seed, day)``, so the content (and the catalog's content version) depends only on the
 profile, seed, start and length, never on the number of workers or the chunking.
 
-The pool uses the ``forkserver`` start method (safe with Numba's threads): a script that calls
-:func:`generate` must guard its entry point with ``if __name__ == "__main__":``.
+The whole generation is one dataset transaction (:mod:`workbench.data.txn`): it holds ``out``'s
+lock (one writer at a time), builds the new version beside ``out`` and replaces ``out`` in one
+atomic step at the end; a kill leaves the previous dataset (or none), and the next writer of
+``out`` removes the leftovers. The synthetic calendar is the venue's regular sessions
+(``trading_days(..., special=False)``): Muhurat hours and weekend test sessions are real-data
+events it does not simulate.
+
+The pool's workers are spawned processes that exit when the generating process dies, even by
+``SIGKILL`` (:mod:`workbench.data.workers`): a script that calls :func:`generate` with workers
+must guard its entry point with ``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import shutil
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from datetime import date, datetime, timedelta
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from workbench.model.dates import as_date
 from workbench.data import layout
 from workbench.data.catalog import Catalog
-from workbench.data.synth.output import check_out, staged_folder, synth_source
+from workbench.data.locks import DEFAULT_LOCK_TIMEOUT
+from workbench.data.synth.output import check_out, synth_source
 from workbench.data.synth.profiles import Profile, get_profile
 from workbench.data.synth.seeding import check_seed
+from workbench.data.workers import worker_pool
 from workbench.data.writer import DatasetWriter
 from workbench.model import calendars
+from workbench.model.dates import as_date
 
 #: Largest number of days one worker task builds and writes.
 MAX_CHUNK_DAYS = 8
 #: By default, runs shorter than this build in-process: measured on 2 shared cores, the pool's
 #: start-up (fork server, imports, Numba cache loads) ate its gain up to about two months.
 MIN_POOL_DAYS = 100
-#: Modules the pool's fork server imports once, so that each worker starts with them loaded.
-PRELOAD_MODULES = ("numpy", "pyarrow", "pyarrow.parquet", "numba", "workbench.data.synth.profiles")
 #: Scratch folder (inside the staged dataset) where each task writes before its files move in.
 SCRATCH_DIR = ".chunks"
 
@@ -85,9 +92,10 @@ def select_days(underlying: str, start: date, days: int | None, years: int | Non
 
 
 def _trading_days_upto(underlying: str, start: date, end: date) -> list[date]:
-    """Trading days in [start, end], ``end`` clipped to the calendar's last covered day."""
+    """Regular trading days in [start, end], ``end`` clipped to the calendar's last covered
+    day (special sessions left out: the synthetic market does not simulate them)."""
     try:
-        return calendars.trading_days(underlying, start, end)
+        return calendars.trading_days(underlying, start, end, special=False)
     except calendars.CalendarRangeError:
         lo, hi = start, end
         while (hi - lo).days > 1:  # largest covered end by bisection
@@ -97,7 +105,7 @@ def _trading_days_upto(underlying: str, start: date, end: date) -> list[date]:
                 lo = mid
             except calendars.CalendarRangeError:
                 hi = mid
-        return calendars.trading_days(underlying, start, lo)
+        return calendars.trading_days(underlying, start, lo, special=False)
 
 
 def _writer_kwargs(profile: Profile, seed: int, start: date, n_days: int) -> dict[str, Any]:
@@ -119,7 +127,7 @@ def _build_chunk(
     same directory. Returns the number of days built.
     """
     profile = get_profile(profile_name)
-    writer = DatasetWriter(folder, **writer_kwargs)
+    writer = DatasetWriter(folder, transaction=False, **writer_kwargs)
     for plan in plans:
         day = _plan_day(plan)
         tables = profile.build(plan, seed)
@@ -150,6 +158,8 @@ def _worker_init() -> None:
     """One Numba thread per worker process: the pool already uses every core."""
     import numba
 
+    import workbench.data.synth.profiles  # noqa: F401  (load the generators before the first task)
+
     numba.set_num_threads(1)
 
 
@@ -163,6 +173,7 @@ def generate(
     years: int | None = None,
     progress: bool = True,
     workers: int | None = None,
+    lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
 ) -> Catalog:
     """Write the synthetic dataset ``profile`` to ``out`` and return its catalog.
 
@@ -179,6 +190,7 @@ def generate(
     workers : processes to build days on; 1 builds in this process. Default: every core for
         runs of at least :data:`MIN_POOL_DAYS` days, else 1 (for shorter runs the pool's
         start-up, a few seconds, costs more than it saves).
+    lock_timeout : seconds to wait for another writer of ``out`` (``0``: fail at once).
     """
     prof = get_profile(profile)
     seed = check_seed(seed)
@@ -196,34 +208,37 @@ def generate(
     size = max(1, min(MAX_CHUNK_DAYS, math.ceil(len(plans) / (4 * n_workers))))
     chunks = [plans[i : i + size] for i in range(0, len(plans), size)]
     bar = tqdm(total=len(plans), unit="day", desc=f"synth {prof.name}", disable=not progress)
-    with staged_folder(out_path) as root, bar:
+    final = DatasetWriter(out_path, replace=True, lock_timeout=lock_timeout, **kwargs)
+    try:
+        check_out(out_path)  # again, now that no other writer can change it
+        root = final.folder
         scratch = [root / SCRATCH_DIR / f"{k:05d}" for k in range(len(chunks))]
-        if n_workers == 1:
-            for folder, chunk in zip(scratch, chunks):
-                bar.update(_build_chunk(prof.name, seed, str(folder), kwargs, chunk))
-                _merge_chunk(folder, root)
-        else:
-            context = multiprocessing.get_context("forkserver")
-            # Workers fork from a server that imported these once (imports, not Numba threads).
-            context.set_forkserver_preload(list(PRELOAD_MODULES))
-            with ProcessPoolExecutor(
-                n_workers, mp_context=context, initializer=_worker_init
-            ) as pool:
-                pending: dict[Future[int], Path] = {
-                    pool.submit(_build_chunk, prof.name, seed, str(folder), kwargs, chunk): folder
-                    for folder, chunk in zip(scratch, chunks)
-                }
-                try:
-                    while pending:
-                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            folder = pending.pop(future)
-                            bar.update(future.result())
-                            _merge_chunk(folder, root)
-                except BaseException:
-                    for future in pending:
-                        future.cancel()
-                    raise
+        with bar:
+            if n_workers == 1:
+                for folder, chunk in zip(scratch, chunks):
+                    bar.update(_build_chunk(prof.name, seed, str(folder), kwargs, chunk))
+                    _merge_chunk(folder, root)
+            else:
+                with worker_pool(n_workers, initializer=_worker_init) as pool:
+                    pending: dict[Future[int], Path] = {
+                        pool.submit(_build_chunk, prof.name, seed, str(folder), kwargs, chunk): (
+                            folder
+                        )
+                        for folder, chunk in zip(scratch, chunks)
+                    }
+                    try:
+                        while pending:
+                            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                            for future in done:
+                                folder = pending.pop(future)
+                                bar.update(future.result())
+                                _merge_chunk(folder, root)
+                    except BaseException:
+                        for future in pending:
+                            future.cancel()
+                        raise
         shutil.rmtree(root / SCRATCH_DIR, ignore_errors=True)
-        catalog = DatasetWriter(root, **kwargs).finalize()
-    return catalog
+        return final.finalize()
+    except BaseException:
+        final.abort()
+        raise
