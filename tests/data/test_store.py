@@ -20,6 +20,7 @@ from data_builders import (
     build_dataset,
     option_close,
     option_table,
+    rerecord,
     writer,
 )
 
@@ -30,6 +31,7 @@ from workbench.data.errors import (
     SchemaError,
     UnknownUnderlyingError,
 )
+from workbench.data.layout import options_path
 from workbench.data.schema import OPTIONS_SCHEMA, ROW_GROUP_ROWS, SPOT_SCHEMA
 from workbench.data.store import MarketStore
 from workbench.model.contracts import OptionContract
@@ -221,8 +223,9 @@ def test_one_instrument_reads_few_row_groups(tmp_path: Path) -> None:
     from data_builders import spot_table
 
     w.write_spot(UNDERLYING, DAY, spot_table(DAY))
-    path = w.write_options(UNDERLYING, DAY, option_table(DAY, rows))
+    w.write_options(UNDERLYING, DAY, option_table(DAY, rows))
     w.finalize()
+    path = options_path(tmp_path / "ds", UNDERLYING, DAY)
     meta = pq.read_metadata(path)
     n_groups = meta.num_row_groups
     assert n_groups >= 7
@@ -276,6 +279,7 @@ def test_expiries_of_a_file_the_footer_cannot_answer_are_queried(dataset: Path, 
     with MarketStore(dataset) as store:
         path = store.options_path(UNDERLYING, DAY)
         rewrite(pq.read_table(path), path)
+        rerecord(dataset, store)
         before = store.query_count
         assert store.expiries(UNDERLYING, DAY) == [EXPIRY, EXPIRY2]
         assert store.query_count == before + 1
@@ -346,6 +350,7 @@ def test_direct_reads_equal_the_duckdb_query_and_fall_back_when_they_cannot(
         # a file without statistics: the query answers, with the same rows
         path = store.options_path(UNDERLYING, DAY)
         pq.write_table(pq.read_table(path), path, write_statistics=False)
+        rerecord(store.path, store)
         before = store.query_count
         again = store.instruments_arrays(UNDERLYING, DAY, EXPIRY, keys)
         assert store.query_count == before + 1
@@ -427,5 +432,6 @@ def test_files_of_an_older_codec_read_the_same(tmp_path: Path) -> None:
                 out.write_table(table.slice(start, rows), row_group_size=rows)
                 start += rows
         assert pq.read_metadata(path).row_group(0).column(0).compression == "SNAPPY"
+        rerecord(root, store)
         assert _same_arrays(store.instrument_arrays(contract, DAY), one)
         assert _same_arrays(store.instruments_arrays(UNDERLYING, DAY, EXPIRY2, keys), several)

@@ -108,7 +108,9 @@ def sweep_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
-def check_replaceable(out: Path | str, markers: Sequence[str], what: str, *, label: str = "out") -> None:
+def check_replaceable(
+    out: Path | str, markers: Sequence[str], what: str, *, label: str = "out"
+) -> None:
     """Raise ``ValueError`` naming ``out`` unless it may be replaced by a folder of ``what``.
 
     Results are saved by renaming a finished temporary folder over ``out``, which removes what

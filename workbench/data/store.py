@@ -8,6 +8,15 @@
   never globbed.
 - Results are Arrow tables (no pandas on the hot path).
 
+Files are checked as they are opened, cheaply, against the catalog (format 2 records every
+file's size and row count): a file whose size or footer row count differs from the catalog's,
+or whose page checksums fail on a direct read (files written with page checksums: a flipped
+bit in a price), raises :class:`CorruptFileError` naming it and pointing to ``workbench data
+verify``, instead of serving a wrong price. :meth:`MarketStore.check_files` runs the size and
+row-count checks over a run's days up front (the engine records the outcome in the run's
+manifest). DuckDB queries (whole-chain reads) do not verify page checksums; ``workbench data
+verify`` (sha256 of every file) is the full check.
+
 Errors name what is at fault: :class:`DatasetNotFoundError` (no folder or no ``catalog.json``),
 :class:`UnknownUnderlyingError` (underlying not in the dataset, with the known ones),
 :class:`MissingDayError` (underlying, day and the path looked at), :class:`CorruptFileError`
@@ -21,7 +30,7 @@ thread (the engine runs days in processes, each opening its own store).
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
@@ -45,6 +54,7 @@ from workbench.data.errors import (
 from workbench.data.schema import OPTIONAL_OPTION_FIELDS, schema_for
 from workbench.model.contracts import OptionContract
 from workbench.model.dates import as_date
+from workbench.model.names import inside
 
 _SPOT_SQL = "SELECT ts, open, high, low, close, volume FROM read_parquet($path)"
 _CHAIN_SQL = "SELECT * FROM read_parquet($path)"
@@ -155,6 +165,11 @@ class MarketStore:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive integer, got {threads!r}")
         self.catalog: Catalog = Catalog.load(self.path)
+        for name in self.catalog.day_index:  # a crafted catalog cannot point outside the dataset
+            for kind in layout.KINDS:
+                folder = self.path / kind / name
+                if folder.exists():
+                    inside(folder, self.path, f"{kind} folder of {name!r}")
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET parquet_metadata_cache = true")
         # one-instrument reads are latency-bound: one thread is fastest and leaves the other
@@ -165,6 +180,8 @@ class MarketStore:
         #: Reads answered from Parquet row groups directly (footer statistics, no query).
         self.direct_reads = 0
         self._footers: dict[Path, tuple[tuple[int, int], _OpenFile]] = {}
+        # files whose size and row count were checked against the catalog, by (mtime, size)
+        self._checked: dict[Path, tuple[int, int]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -383,12 +400,13 @@ class MarketStore:
             cached = self._footers.get(path)
             if cached is not None and cached[0] == stamp:
                 return cached[1]
-            pf = pq.ParquetFile(path)
+            pf = pq.ParquetFile(path, page_checksum_verification=True)
         except (pa.ArrowInvalid, OSError):
             raise self._diagnose(path, kind, None, "an unreadable footer") from None
         names = pf.metadata.schema.names
         if kind == "options" and ("expiry" not in names or "strike" not in names):
             raise self._diagnose(path, kind, None, str(names))
+        self._check_recorded(path, kind, stamp, pf.metadata.num_rows)
         opened = _OpenFile(pf, _group_index(pf.metadata) if kind == "options" else None)
         if len(self._footers) >= 4:
             self._footers.pop(next(iter(self._footers)))
@@ -420,8 +438,13 @@ class MarketStore:
                 if groups
                 else pf.schema_arrow.empty_table()
             )
-        except (pa.ArrowInvalid, OSError):
-            return None
+        except (pa.ArrowInvalid, OSError) as exc:
+            # the footer was readable and matches the catalog: a failing page (its checksum,
+            # its compression) is damage, never a reason to read the same bytes another way
+            raise CorruptFileError(
+                f"{path}: damaged data page ({str(exc).splitlines()[0]}); run `workbench data "
+                f"verify {self.path}`"
+            ) from None
         if not table.schema.equals(_schema(kind, tuple(table.column_names))):
             return None
         if any(column.null_count for column in table.columns):
@@ -512,11 +535,80 @@ class MarketStore:
         return arrays
 
     def _check_exists(self, path: Path, kind: str, underlying: str, day: date | str) -> None:
-        if not path.is_file():
+        try:
+            st = path.stat()
+        except OSError:
+            st = None
+        if st is None or not path.is_file():
             raise MissingDayError(
                 f"no {kind} data for {underlying} on {as_date(day).isoformat()} in dataset "
                 f"{self.catalog.name!r}: {path} does not exist"
             )
+        if self._checked.get(path) != (st.st_mtime_ns, st.st_size):
+            self._open(path, kind)  # type: ignore[arg-type]  # parses the footer, checks it
+
+    def _check_recorded(self, path: Path, kind: str, stamp: tuple[int, int], rows: int) -> None:
+        """Size and footer row count of ``path`` against the catalog (format 2 catalogs)."""
+        if self._checked.get(path) == stamp:
+            return
+        problem = self._recorded_problem(path, stamp[1], rows)
+        if problem is not None:
+            schema_error = self._diagnose(path, kind, None)  # type: ignore[arg-type]
+            if isinstance(schema_error, SchemaError):
+                raise schema_error
+            raise CorruptFileError(
+                f"{path}: {problem}: the file changed after the dataset was written; run "
+                f"`workbench data verify {self.path}`"
+            )
+        self._checked[path] = stamp
+
+    def _recorded_problem(self, path: Path, size: int, rows: int | None) -> str | None:
+        """What differs between ``path`` (``size`` bytes, ``rows`` rows) and its catalog entry."""
+        try:
+            rel = path.relative_to(self.path).as_posix()
+        except ValueError:
+            return None
+        entry = self.catalog.files.get(rel)
+        if entry is None:
+            if self.catalog.files:
+                return "the catalog does not list this file"
+            return None  # a format-1 catalog records no files
+        if size != entry.bytes:
+            return f"{size:,} bytes, the catalog records {entry.bytes:,}"
+        if rows is not None and rows != entry.rows:
+            return f"{rows:,} rows in its footer, the catalog records {entry.rows:,}"
+        return None
+
+    def check_files(self, underlying: str, days: list[date]) -> dict[str, Any]:
+        """Check the files a run over ``days`` reads: present, size and footer row count as the
+        catalog records them. Returns ``{"checked": n, "status": "ok" | "failed" |
+        "unrecorded", "problems": [...]}`` (``unrecorded``: a format-1 catalog without
+        per-file records, sizes cannot be checked)."""
+        name = self.check_underlying(underlying)
+        entry = self.catalog.day_index.get(name)
+        problems: list[str] = []
+        checked = 0
+        if entry is not None:
+            for kind, listed in (("spot", entry.spot), ("options", entry.options)):
+                wanted = set(days).intersection(listed)
+                for day in sorted(wanted):
+                    path = layout.data_path(self.path, kind, name, day)  # type: ignore[arg-type]
+                    checked += 1
+                    try:
+                        size = path.stat().st_size
+                    except OSError:
+                        problems.append(f"{path}: missing (the catalog lists it)")
+                        continue
+                    try:
+                        rows = pq.read_metadata(path).num_rows
+                    except (pa.ArrowInvalid, OSError) as exc:
+                        problems.append(f"{path}: unreadable footer ({exc})")
+                        continue
+                    problem = self._recorded_problem(path, size, rows)
+                    if problem is not None:
+                        problems.append(f"{path}: {problem}")
+        status = "failed" if problems else ("ok" if self.catalog.files else "unrecorded")
+        return {"checked": checked, "status": status, "problems": problems}
 
     def _diagnose(
         self,

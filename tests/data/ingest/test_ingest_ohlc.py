@@ -26,9 +26,14 @@ def test_gdfl_minutes_and_special_session(tmp_path: Path) -> None:
         "close": 21712.00,
         "volume": 0,
     }
-    # the 2024-01-20 weekend special session is not an XBOM session: quarantined, not lost
+    # 2024-01-20 (a Saturday) was a full NSE session the XBOM calendar lacks: the registry's
+    # override keeps its bars 09:15 .. 15:30 (the closing print); the flat after-hours prints
+    # from 15:31 to 18:16 are outside the session
     reasons = Counter((r["Date"], r["reason"]) for r in rejects(out))
-    assert set(reasons) == {("20240120", "exchange_holiday")}
+    assert reasons == {("20240120", "outside_session"): 542 - 376}
+    special = MarketStore(out).read_spot("NIFTY", date(2024, 1, 20)).column("ts").to_pylist()
+    assert len(special) == 376
+    assert (special[0], special[-1]) == (datetime(2024, 1, 20, 9, 15), datetime(2024, 1, 20, 15, 30))
     assert catalog(out).bar_interval == "1min" and catalog(out).venue == "NSE"
     # 2009-05-18: the upper-circuit day with two bars
     assert len(MarketStore(out).read_spot("NIFTY", date(2009, 5, 18))) == 2

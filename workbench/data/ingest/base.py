@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import ClassVar, Literal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -43,11 +45,14 @@ class Staged:
 
 @dataclass(frozen=True)
 class InputFile:
-    """An input file: its ``path`` and the ``display`` name rejects record (relative path)."""
+    """An input file: its ``path``, the ``display`` name rejects record (relative path), its
+    position in the read order, the ``sha256`` of its bytes and its ``resolved`` path."""
 
     path: Path
     display: str
     index: int
+    sha256: str = ""
+    resolved: str = ""
 
 
 class Adapter:
@@ -101,6 +106,49 @@ class Adapter:
         """Called once after every file was read (summary notes)."""
 
     def note(self, text: str) -> None:
-        """Record something the report should tell the user (a warning or a fact)."""
+        """Record something the report should tell the user (a warning or a fact).
+
+        Notes about one file start with its display name and a colon; the catalog keeps them
+        with that input.
+        """
         if text not in self.notes:
             self.notes.append(text)
+
+    def note_out_of_range(
+        self,
+        file: InputFile,
+        field: str,
+        mask: np.ndarray,
+        raw: pa.ChunkedArray | pa.Array,
+        lines: np.ndarray,
+        days: VenueDays,
+        *,
+        expiry: bool = False,
+    ) -> None:
+        """Name the first line whose ``field`` is outside the calendar (``date_out_of_range``)."""
+        if not mask.any():
+            return
+        first = int(np.flatnonzero(mask)[0])
+        text = raw[first].as_py() if hasattr(raw, "__getitem__") else None
+        lo, hi = (days.expiry_first, days.expiry_last) if expiry else (days.first, days.last)
+        which = "expiry calendar" if expiry else f"{days.spec.calendar} calendar"
+        hint = ""
+        stripped = str(text or "").strip()
+        if stripped and len(stripped.replace("-", "/").split("/")[-1]) == 2:
+            hint = "; a two-digit year is not read as 20YY: write the year in full"
+        self.note(
+            f"{file.display}: {int(mask.sum()):,} row(s) with {field} outside the {which} "
+            f"({lo} .. {hi}), first at line {int(lines[first])}: {text!r}{hint}; quarantined "
+            "as date_out_of_range"
+        )
+
+    def note_mismatch_lines(
+        self, file: InputFile, field: str, named: date, mask: np.ndarray, lines: np.ndarray
+    ) -> None:
+        """Name the lines whose ``field`` disagrees with the date in the file's name."""
+        hit = np.flatnonzero(mask)
+        shown = ", ".join(str(int(lines[i])) for i in hit[:10]) + (", ..." if len(hit) > 10 else "")
+        self.note(
+            f"{file.display}: {len(hit):,} row(s) with a {field} other than the file name's "
+            f"{named} (line(s) {shown}); the file is quarantined as quote_date_mismatch_file"
+        )

@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 from workbench.data.ingest.base import Adapter, InputFile, Staged
 from workbench.data.ingest.csvchunks import CsvChunk, iter_csv_chunks
 from workbench.data.ingest.fields import eod_option_frame, parse_date, parse_float, parse_int
-from workbench.data.ingest.quarantine import BLANK, malformed_rows, reject_all, reject_rows
+from workbench.data.ingest.quarantine import BLANK, malformed_rows, reject_rows
 from workbench.data.ingest.rules import first_reason, quote_checks
 from workbench.data.ingest.sources import check_header, read_header
 from workbench.model.instruments import UnknownInstrumentError, instrument_by_occ_root
@@ -151,13 +151,27 @@ class CboeEodAdapter(Adapter):
         if n == 0:
             return Staged(rows_read, rejects=bad_lines)
         col = raw.column
+        venue = self._days("SPX")  # SPX and SPXW share the XNYS calendar
         quotedate = parse_date(col("quotedate"), DATE_FORMATS)
-        file_reason = self._file_reason(dated, quotedate.values)
+        quote_oor = venue.out_of_range(quotedate.values)
+        self.note_out_of_range(file, "quotedate", quote_oor, col("quotedate"), lines, venue)
+        file_reason = self._file_reason(file, dated, quotedate.values, quote_oor, lines)
         if file_reason is not None:
-            rejects = reject_all(raw, lines, file_reason, file.display)
+            reasons = np.where(quote_oor, "date_out_of_range", file_reason).astype(object)
+            rejects = reject_rows(raw, lines, reasons, file.display)
             return Staged(rows_read, rejects=concat_rejects(rejects, bad_lines))
 
         expiry = parse_date(col("expiration"), DATE_FORMATS)
+        expiry_oor = venue.out_of_range(expiry.values, expiry=True)
+        self.note_out_of_range(
+            file,
+            "expiration",
+            expiry_oor & ~quote_oor,
+            col("expiration"),
+            lines,
+            venue,
+            expiry=True,
+        )
         strike = parse_float(col("strike"))
         bid = parse_float(col("bid"))
         ask = parse_float(col("ask"))
@@ -198,6 +212,7 @@ class CboeEodAdapter(Adapter):
         ):
             checks.append((f"missing_{field}", parsed.missing))
             checks.append((f"unparseable_{field}", parsed.bad))
+        checks.append(("date_out_of_range", quote_oor | expiry_oor))
         checks.append(("unparseable_type", right_bad))
         checks.append(("unparseable_optionroot", ~occ_ok))
         checks.append(("unknown_root", occ_ok & (underlying == "")))
@@ -216,6 +231,7 @@ class CboeEodAdapter(Adapter):
             quote_date=quote_day,
             strike=strike.values,
             strike_step=step,
+            spot=spot.values,
         )
         reasons = first_reason(checks, n)
         ok = reasons == ""
@@ -246,7 +262,15 @@ class CboeEodAdapter(Adapter):
         options["_file"] = file.index
         options["_line"] = lines[idx]
         options["_rank"] = 0.0
-        spot_frame = self._spot(file, underlying, quote_day, close_ts, spot.values, lines, trading)
+        spot_frame = self._spot(
+            file,
+            underlying,
+            quote_day,
+            close_ts,
+            spot.values,
+            lines,
+            np.where(quote_oor, False, trading),  # no spot bar on a day outside the calendar
+        )
         return Staged(rows_read, options=options, spot=spot_frame, rejects=rejects)
 
     def finish(self) -> None:
@@ -256,14 +280,24 @@ class CboeEodAdapter(Adapter):
                 f"{self._max_iv:g}; deep in-the-money junk): prefer recomputed IVs"
             )
 
-    def _file_reason(self, dated: date | None, quote_day: np.ndarray) -> str | None:
+    def _file_reason(
+        self,
+        file: InputFile,
+        dated: date | None,
+        quote_day: np.ndarray,
+        out_of_range: np.ndarray,
+        lines: np.ndarray,
+    ) -> str | None:
+        """Whole-file reason of a file whose name carries a date (rows outside the calendar
+        are refused on their own, as ``date_out_of_range``, and do not count here)."""
         if dated is None:
             return None
         facts = self._days("SPX").facts(dated)
         if facts.trading is False:
             return "exchange_holiday_file"
-        days = quote_day[~np.isnat(quote_day)]
-        if len(days) and (days != np.datetime64(dated, "D")).any():
+        other = ~np.isnat(quote_day) & ~out_of_range & (quote_day != np.datetime64(dated, "D"))
+        if other.any():
+            self.note_mismatch_lines(file, "quotedate", dated, other, lines)
             return "quote_date_mismatch_file"
         return None
 

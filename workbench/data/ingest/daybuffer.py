@@ -5,9 +5,11 @@ array; plain arrays, because per-day pandas overhead dominates files of thousand
 days) carrying three bookkeeping columns: ``_file`` (index of the input file), ``_line`` (its
 physical line or row number) and ``_rank`` (lower is preferred when keys collide). When more
 than :data:`SPILL_ROWS` rows are held in memory they are spilled to Parquet parts in a private
-temporary folder inside the dataset (removed at the end), so memory stays bounded by one day
-plus the spill threshold whatever the input size. A file that fails half-way is withdrawn with :meth:`DayBuffer.discard`, so its rows
-never reach the dataset.
+temporary folder, so memory stays bounded by one day plus the spill threshold whatever the
+input size. The spill folder is a sibling of the dataset (``.<dataset>.ingest-<random>``),
+outside the version being written, and is removed at the end or, after a kill, by the
+dataset's next writer. A file that fails half-way is withdrawn with
+:meth:`DayBuffer.discard`, so its rows never reach the dataset.
 
 :func:`split_duplicates` keeps, for every key, the row with the smallest ``(_rank, _file,
 _line)`` (deterministic whatever the order files were given) and returns the others.
@@ -50,8 +52,11 @@ class _Parts:
 class DayBuffer:
     """Rows staged per (kind, underlying, day); see the module docstring."""
 
-    def __init__(self, parent: Path, spill_rows: int | None = None) -> None:
+    def __init__(
+        self, parent: Path, spill_rows: int | None = None, prefix: str = ".ingest-"
+    ) -> None:
         self._parent = Path(parent)
+        self._prefix = prefix
         self._spill_rows = SPILL_ROWS if spill_rows is None else spill_rows
         self._parts: dict[Key, _Parts] = {}
         self._in_memory = 0
@@ -103,7 +108,7 @@ class DayBuffer:
     def _spill(self) -> None:
         if self._tmp is None:
             self._parent.mkdir(parents=True, exist_ok=True)
-            self._tmp = Path(tempfile.mkdtemp(prefix=".ingest-", dir=self._parent))
+            self._tmp = Path(tempfile.mkdtemp(prefix=self._prefix, dir=self._parent))
         for parts in self._parts.values():
             for file_index, frame in parts.memory:
                 self._seq += 1

@@ -39,8 +39,11 @@ Mapping to the canonical layout (1-minute dataset, ``Asia/Kolkata``):
 
 Whole-file checks: a file whose name's date is not an NSE trading day is refused as
 ``exchange_holiday_file`` (set 4's stale 2025-08-27 files); a ``Fetch_Time`` on another day
-than the name's as ``quote_date_mismatch_file``. Row rules: :mod:`rules`, plus
-``outside_session`` for a ``Fetch_Time`` outside 09:15-15:30.
+than the name's as ``quote_date_mismatch_file`` (a note names the lines). Row rules:
+:mod:`rules`, plus ``outside_session`` for a ``Fetch_Time`` outside the day's session
+(09:15-15:30, or a special session's hours and breaks). A file whose name's prefix names
+another underlying than its ``Symbol`` column (a NIFTY file holding BANKNIFTY) is stored under
+the column's underlying, with a note the catalog keeps with the input.
 """
 
 from __future__ import annotations
@@ -114,14 +117,21 @@ class NseChainAdapter(Adapter):
         yield self._stage(file, raw)
 
     def _underlying(self, file: InputFile, raw: pa.Table) -> str:
+        named = file.path.name.split("_")[0].strip().upper()
         for col in ("Symbol", "index_name"):
             if col in raw.column_names:
                 values = [v for v in pd.unique(raw.column(col).to_numpy()) if isinstance(v, str)]
                 if len(values) > 1:
                     raise UnreadableFileError(f"{file.path}: column {col!r} holds {values}")
                 if values:
-                    return _known(file, values[0].strip().upper())
-        return _known(file, file.path.name.split("_")[0].upper())
+                    stated = _known(file, values[0].strip().upper())
+                    if named and named != stated and _is_instrument(named):
+                        self.note(
+                            f"{file.display}: the file name says {named} but column {col!r} "
+                            f"says {stated}; stored as {stated} (the data's own label)"
+                        )
+                    return stated
+        return _known(file, named)
 
     def _stage(self, file: InputFile, raw: pa.Table) -> Staged:
         n = raw.num_rows
@@ -135,27 +145,43 @@ class NseChainAdapter(Adapter):
         venue = self._days(underlying)
         col = raw.column
         fetch = parse_datetime(_text(col("Fetch_Time")), FETCH_FORMATS)
+        quote_day = fetch.values.astype("datetime64[D]")
+        fetch_oor = venue.out_of_range(quote_day)
+        self.note_out_of_range(file, "Fetch_Time", fetch_oor, col("Fetch_Time"), lines, venue)
         dated = name_date(file.path.name)
         file_reason = None
         if dated is not None:
             if venue.facts(dated).trading is False:
                 file_reason = "exchange_holiday_file"
             else:
-                days = fetch.values[~np.isnat(fetch.values)].astype("datetime64[D]")
-                if (days != np.datetime64(dated, "D")).any():
+                other = ~np.isnat(quote_day) & ~fetch_oor & (quote_day != np.datetime64(dated, "D"))
+                if other.any():
+                    self.note_mismatch_lines(file, "Fetch_Time", dated, other, lines)
                     file_reason = "quote_date_mismatch_file"
         if file_reason is not None:
-            reasons = np.full(2 * n, file_reason, dtype=object)
+            reasons = np.where(fetch_oor, "date_out_of_range", file_reason).astype(object)
             return Staged(
-                rows_read, rejects=reject_rows(long_raw, long_lines, reasons, file.display)
+                rows_read,
+                rejects=reject_rows(
+                    long_raw, long_lines, np.concatenate([reasons, reasons]), file.display
+                ),
             )
 
         expiry = parse_date(_text(col("Expiry_Date")), EXPIRY_FORMATS)
+        expiry_oor = venue.out_of_range(expiry.values, expiry=True)
+        self.note_out_of_range(
+            file,
+            "Expiry_Date",
+            expiry_oor & ~fetch_oor,
+            col("Expiry_Date"),
+            lines,
+            venue,
+            expiry=True,
+        )
         strike = parse_float(_text(col("Strike_Price")))
-        quote_day = fetch.values.astype("datetime64[D]")
-        trading, opens, closes, step = venue.table(quote_day)
+        trading, _, _, step = venue.table(quote_day)
         ts = fetch.values.astype("datetime64[m]").astype("datetime64[us]")
-        outside = ~np.isnat(ts) & ((ts < opens) | (ts > closes))
+        outside = venue.outside(quote_day, ts, close_inclusive=True)
 
         sides: dict[str, dict[str, Parsed]] = {
             right: {f: parse_float(_text(col(prefix + f))) for f in SIDE_FIELDS}
@@ -185,6 +211,7 @@ class NseChainAdapter(Adapter):
         ]
         for field in SIDE_FIELDS:
             checks.append((f"unparseable_{field}", side_bad(field)))
+        checks.append(("date_out_of_range", both(fetch_oor | expiry_oor)))
         checks.append(("exchange_holiday", both(trading == False)))  # noqa: E712
         checks.append(("outside_session", both(outside)))
         checks += quote_checks(
@@ -294,6 +321,14 @@ class NseChainAdapter(Adapter):
         out = dict(cols)
         out["volume"] = np.where(same, np.maximum(delta, 0), cumulative)
         return out
+
+
+def _is_instrument(name: str) -> bool:
+    try:
+        get_instrument(name)
+    except UnknownInstrumentError:
+        return False
+    return True
 
 
 def _known(file: InputFile, name: str) -> str:

@@ -29,10 +29,14 @@ dataset; the epoch file's 15-minute bars are stored as they are (a note gives th
 Row rules (a row gets the first that applies): ``blank_line``, ``missing_<field>``,
 ``unparseable_<field>``, ``non_positive_price`` (any of O/H/L/C <= 0), ``inconsistent_bar``
 (high < low, or open/close outside [low, high], by more than :data:`BAR_TOLERANCE_POINTS`),
-``exchange_holiday`` (a day inside the calendar's coverage on which the venue had no
-session; the XBOM calendar does not list special sessions such as the 2020-02-01 budget day or
-the 2024 weekend sessions, so their bars land here), then ``duplicate_key`` (same ``ts`` twice
-for an underlying; the first line is kept). Volume is 0 where the file has none.
+``date_out_of_range`` (a day outside the venue calendar's coverage: XNYS from 1990, XBOM from
+1997; a two-digit year lands here, with a note naming the line), ``exchange_holiday`` (a day
+inside the coverage on which the venue had no session; the registry's calendar overrides add
+the special sessions exchange_calendars lacks, such as the 2020-02-01 budget day, the 2024
+weekend sessions and Muhurat hours, so their bars are kept), ``outside_session`` (intraday bars
+before the open, after the close, or inside a special session's break: set 5's flat after-hours
+prints of 2024-01-20 from 15:31; a bar stamped at the close itself is the closing print, kept), then ``duplicate_key`` (same ``ts`` twice for an underlying;
+the first line is kept). Volume is 0 where the file has none.
 """
 
 from __future__ import annotations
@@ -300,12 +304,21 @@ class OhlcAdapter(Adapter):
             checks += [("missing_time", epoch.missing), ("unparseable_time", epoch.bad)]
             ts = self._epoch_to_local(epoch.values, underlying)
             day = ts.astype("datetime64[D]")
+        out_of_range = np.zeros(n, dtype=bool)
+        outside = np.zeros(n, dtype=bool)
         for u in pd.unique(underlying[underlying != ""]):
             mask = underlying == u
-            t_, close_, _ = self._venue_days(str(u)).arrays(day[mask])
+            venue = self._venue_days(str(u))
+            out_of_range[mask] = venue.out_of_range(day[mask])
+            t_, close_, _ = venue.arrays(day[mask])
             trading[mask] = t_
             if layout.kind == "daily":
                 ts[mask] = close_
+            else:  # a bar stamped at the close is the closing print (2009 files have one)
+                outside[mask] = venue.outside(day[mask], ts[mask], close_inclusive=True)
+            date_col = "date" if "date" in layout.columns else "time"
+            self.note_out_of_range(file, date_col, out_of_range & mask, col(date_col), lines, venue)
+        checks.append(("date_out_of_range", out_of_range))
         for f in PRICE_FIELDS:
             checks += [(f"missing_{f}", prices[f].missing), (f"unparseable_{f}", prices[f].bad)]
         if volume is not None:
@@ -319,6 +332,7 @@ class OhlcAdapter(Adapter):
             )
         checks.append(("inconsistent_bar", inconsistent))
         checks.append(("exchange_holiday", trading == False))  # noqa: E712
+        checks.append(("outside_session", outside))
         reasons = first_reason(checks, n)
         ok = reasons == ""
         rejects = reject_rows(raw, lines, reasons, file.display)

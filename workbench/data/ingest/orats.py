@@ -59,7 +59,7 @@ from workbench.data.ingest.fields import (
     parse_float,
     parse_int,
 )
-from workbench.data.ingest.quarantine import BLANK, malformed_rows, reject_all, reject_rows
+from workbench.data.ingest.quarantine import BLANK, malformed_rows, reject_rows
 from workbench.data.ingest.rules import first_reason, quote_checks
 from workbench.data.ingest.sources import check_header, read_header
 from workbench.model.instruments import UnknownInstrumentError, get_instrument
@@ -139,21 +139,36 @@ class OratsAdapter(Adapter):
         names = raw.column_names
         trade = parse_date(col("tradeDate"), DATE_FORMATS)
         underlying = self._tickers(file, np.asarray(col("ticker").to_numpy(), dtype=object))
+        first = next((str(u) for u in underlying if u), None)
+        venue = self._days(first or "SPX")  # ORATS covers US listings: one calendar (XNYS)
+        trade_oor = venue.out_of_range(trade.values)
+        self.note_out_of_range(file, "tradeDate", trade_oor, col("tradeDate"), lines, venue)
         if dated is not None:
             reason = None
-            first = next((str(u) for u in underlying if u), None)
-            if first is not None and self._days(first).facts(dated).trading is False:
+            if first is not None and venue.facts(dated).trading is False:
                 reason = "exchange_holiday_file"
             else:
-                days = trade.values[~np.isnat(trade.values)]
-                if len(days) and (days != np.datetime64(dated, "D")).any():
+                other = (
+                    ~np.isnat(trade.values)
+                    & ~trade_oor
+                    & (trade.values != np.datetime64(dated, "D"))
+                )
+                if other.any():
+                    self.note_mismatch_lines(file, "tradeDate", dated, other, lines)
                     reason = "quote_date_mismatch_file"
             if reason is not None:
+                reasons = np.where(trade_oor, "date_out_of_range", reason).astype(object)
                 return Staged(
                     rows_read,
-                    rejects=concat_rejects(reject_all(raw, lines, reason, file.display), bad_lines),
+                    rejects=concat_rejects(
+                        reject_rows(raw, lines, reasons, file.display), bad_lines
+                    ),
                 )
         expiry = parse_date(col("expirDate"), DATE_FORMATS)
+        expiry_oor = venue.out_of_range(expiry.values, expiry=True)
+        self.note_out_of_range(
+            file, "expirDate", expiry_oor & ~trade_oor, col("expirDate"), lines, venue, expiry=True
+        )
         strike = parse_float(col("strike"))
         bid = parse_float(col("bid"))
         ask = parse_float(col("ask"))
@@ -189,6 +204,7 @@ class OratsAdapter(Adapter):
         ):
             checks.append((f"missing_{field}", parsed.missing))
             checks.append((f"unparseable_{field}", parsed.bad))
+        checks.append(("date_out_of_range", trade_oor | expiry_oor))
         checks.append(("unparseable_optionType", right_bad))
         checks.append(("unparseable_stockPrice", spot.bad))
         for field, maybe in (("last", last), ("volume", volume), ("openInterest", oi)):
@@ -219,6 +235,7 @@ class OratsAdapter(Adapter):
             quote_date=trade.values,
             strike=strike.values,
             strike_step=step,
+            spot=spot.values,
         )
         reasons = first_reason(checks, n)
         ok = reasons == ""

@@ -11,6 +11,7 @@ after all files are read carry ``key`` (the canonical key, as text) and ``kept_s
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -28,9 +29,25 @@ DUPLICATE = "duplicate_key"
 
 
 def source_name(fmt: str, display_name: str) -> str:
-    """The ``rejects/<name>.parquet`` name of one input file: ``<format>.<file name>``."""
+    """The rejects name earlier versions gave an input file: ``<format>.<display name>``.
+
+    It depended on how the path was spelled (``SPX_1.csv`` and ``folder/SPX_1.csv`` gave two
+    files, so the same rows were counted twice); :func:`input_key` replaces it. Still computed
+    to remove such files when their input is read again.
+    """
     name = _UNSAFE.sub("_", f"{fmt}.{display_name}")
     return name[:128]
+
+
+def input_key(fmt: str, file_name: str, sha256: str) -> str:
+    """The key of one input file: ``<format>.<file name>.<first 12 hex of its sha256>``.
+
+    It names the file's ``rejects/<key>.parquet`` and its entry in the catalog's ``inputs``.
+    Keyed by content: the same bytes read through any path spelling are the same input (its
+    rejects are replaced, not added again); a changed file is a new input.
+    """
+    stem = _UNSAFE.sub("_", f"{fmt}.{Path(file_name).name}")
+    return f"{stem[:110]}.{sha256[:12]}"
 
 
 def reject_rows(

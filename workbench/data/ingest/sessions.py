@@ -1,19 +1,28 @@
 """Per-day venue facts the adapters need, looked up once per distinct day.
 
 For an underlying of the instrument registry and a day: whether the venue traded
-(``None`` outside the calendar's coverage, where it cannot be told), the exchange-local session
-close (the calendar's early closes included; outside the coverage the spec's regular close)
-and the strike step in force.
+(``None`` outside the calendar's coverage, where it cannot be told; adapters refuse such rows as
+``date_out_of_range`` first), the exchange-local session open and close (the calendar's early
+closes and the registry's overrides included: a Muhurat hour, a weekend session; outside the
+coverage the spec's regular hours), the breaks inside a session (the 2024 disaster-recovery
+Saturdays) and the strike step in force.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 
-from workbench.model.calendars import CalendarRangeError, is_trading_day, session_bounds
+from workbench.model.calendars import (
+    CalendarRangeError,
+    coverage,
+    expiry_coverage,
+    is_trading_day,
+    session_windows,
+)
 from workbench.model.instruments import get_instrument
 
 
@@ -23,6 +32,8 @@ class DayFacts:
     open: datetime
     close: datetime
     strike_step: float
+    #: ``(start, end)`` of the pauses between a session's trading windows
+    breaks: tuple[tuple[datetime, datetime], ...] = ()
 
 
 class VenueDays:
@@ -32,6 +43,10 @@ class VenueDays:
         self.spec = get_instrument(underlying)
         self.name = self.spec.name
         self._cache: dict[date, DayFacts] = {}
+        #: First and last day of the venue calendar's coverage.
+        self.first, self.last = coverage(self.name)
+        #: First and last expiry the expiry calendar knows.
+        self.expiry_first, self.expiry_last = self.first, expiry_coverage()[1]
 
     def facts(self, day: date) -> DayFacts:
         got = self._cache.get(day)
@@ -54,8 +69,39 @@ class VenueDays:
             return DayFacts(None, *regular, step)
         if not trading:
             return DayFacts(False, *regular, step)
-        start, end = session_bounds(self.name, day)
-        return DayFacts(True, start, end, step)
+        windows = session_windows(self.name, day)
+        breaks = tuple((a[1], b[0]) for a, b in itertools.pairwise(windows))
+        return DayFacts(True, windows[0][0], windows[-1][1], step, breaks)
+
+    def out_of_range(self, days: np.ndarray, *, expiry: bool = False) -> np.ndarray:
+        """Rows of ``datetime64[D]`` ``days`` outside the calendar's coverage (``expiry``: the
+        expiry calendar's range, which runs past the session coverage); NaT is not flagged."""
+        lo, hi = (self.expiry_first, self.expiry_last) if expiry else (self.first, self.last)
+        valid = ~np.isnat(days)
+        out = np.zeros(len(days), dtype=bool)
+        out[valid] = (days[valid] < np.datetime64(lo, "D")) | (days[valid] > np.datetime64(hi, "D"))
+        return out
+
+    def outside(self, days: np.ndarray, ts: np.ndarray, *, close_inclusive: bool) -> np.ndarray:
+        """Rows whose exchange-local ``ts`` (``datetime64[us]``) is outside the session of its
+        trading day: before the open, after the close (at the close too unless
+        ``close_inclusive``: a minute bar labelled 15:30 starts after a 15:30 close) or inside a
+        break. Rows of non-trading or unknown days are not flagged (other rules handle them)."""
+        trading, opens, closes, _ = self.table(days)
+        is_trading = trading == True  # noqa: E712 (object array)
+        with np.errstate(invalid="ignore"):
+            late = ts > closes if close_inclusive else ts >= closes
+            out = is_trading & ~np.isnat(ts) & ((ts < opens) | late)
+        if not is_trading.any():
+            return out
+        for day in np.unique(days[is_trading]):
+            facts = self.facts(day.astype(object))
+            rows = is_trading & (days == day)
+            for start, end in facts.breaks:
+                a, b = np.datetime64(start, "us"), np.datetime64(end, "us")
+                inside = (ts > a) if close_inclusive else (ts >= a)
+                out |= rows & inside & (ts < b)
+        return out
 
     def arrays(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For ``datetime64[D]`` days (NaT allowed): ``trading`` (object: True/False/None),

@@ -89,3 +89,28 @@ def check_header(
         problems.append(f"duplicate column(s) {dupes}")
     if problems:
         raise HeaderError(f"{path}: {'; '.join(problems)}; expected {required}")
+
+
+def count_rows(path: Path) -> int | None:
+    """Data rows of a refused file when they can be counted: text lines after the header (a
+    gzip stream decompressed), a Parquet file's rows from its footer; ``None`` for binary
+    content, a damaged stream or an unreadable file."""
+    try:
+        if path.name.lower().endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            return int(pq.read_metadata(path).num_rows)
+        opener = gzip.open if is_gzip(path) else open
+        lines = 0
+        last = b"\n"
+        with opener(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                if b"\x00" in block:
+                    return None
+                lines += block.count(b"\n")
+                last = block[-1:]
+        if last != b"\n":
+            lines += 1
+        return max(lines - 1, 0)
+    except (OSError, EOFError, zlib.error, ValueError):
+        return None
