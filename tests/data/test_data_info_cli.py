@@ -40,8 +40,10 @@ def test_info_prints_catalog_readably(dataset: Path, capsys: pytest.CaptureFixtu
     assert "2024-01-02 .. 2024-01-02 (1 trading days)" in out
     assert f"  {UNDERLYING}" in out and "lot 25" in out and "[explicit spec]" in out
     assert "rejected by reason" in out
-    reasons = [line.split() for line in lines[lines.index("rejected by reason") + 1 :]]
+    start = lines.index("rejected by reason") + 1
+    reasons = [line.split() for line in lines[start : lines.index("", start)]]
     assert reasons == [["bad", "strike", "2"], ["crossed", "quote", "1"]]
+    assert "checksums         3 files recorded (sha256, size, rows)" in out
     assert any(line.split() == ["options", "20"] for line in lines)
     assert any(line.split() == ["rejected", "3"] for line in lines)
 

@@ -1,4 +1,4 @@
-"""``workbench data ...``: dataset commands (synth, info, ingest).
+"""``workbench data ...``: dataset commands (synth, info, ingest, verify, repair).
 
 Each sub-command lives in its own module exposing ``register(subparsers)``.
 """
@@ -13,6 +13,8 @@ DATA_COMMAND_MODULES: tuple[str, ...] = (
     "workbench.cli.data_synth",
     "workbench.cli.data_info",
     "workbench.cli.data_ingest",
+    "workbench.cli.data_verify",
+    "workbench.cli.data_repair",
 )
 
 

@@ -1,18 +1,22 @@
 """``workbench data info DIR``: print a dataset's catalog in a readable way.
 
 Shows name, content version, venue, source, timezone, bar interval, date range and trading
-days, each underlying's spec summary and days, columns, row counts and, when present, the
-rejected rows by reason. ``--json`` prints ``catalog.json`` as stored (validated). A folder
-without a catalog, or an invalid one, gives one line naming the path and field (exit status 2).
+days, each underlying's spec summary and days, columns, row counts, the rejected rows by
+reason, the input files refused whole (with their reason and row count when known), notes the
+ingest recorded per input, how many files carry checksums, and what interrupted writers left
+beside the dataset. ``--json`` prints ``catalog.json`` as stored (validated). A folder without a
+catalog, or an invalid one, gives one line naming the path and field (exit status 2).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from workbench.data.catalog import Catalog
+from workbench.data.txn import leftovers
 
 
 def register(subparsers: Any) -> None:
@@ -33,6 +37,13 @@ def _handle(args: argparse.Namespace) -> int:
         print(json.dumps(catalog.model_dump(mode="json"), indent=2))
     else:
         print(format_catalog(catalog))
+        left = leftovers(Path(args.dir))
+        if left:
+            names = ", ".join(p.name for p in left)
+            print(
+                f"\nleft by interrupted writers: {names} (not part of the dataset; removed by "
+                f"its next writer or `workbench data repair {args.dir}`)"
+            )
     return 0
 
 
@@ -90,4 +101,29 @@ def format_catalog(catalog: Catalog) -> str:
         width = max(len(r) for r in catalog.rejected_by_reason)
         for reason, n in sorted(catalog.rejected_by_reason.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  {reason:<{width}}  {_n(n):>12}")
+    refused = [r for r in catalog.inputs.values() if r.status == "refused"]
+    if refused:
+        lines.append("")
+        lines.append("input files refused whole (not read, not counted above)")
+        for record in sorted(refused, key=lambda r: r.file):
+            rows = "rows unknown" if record.rows_read is None else f"{_n(record.rows_read)} rows"
+            lines.append(f"  {record.file} ({record.format}, {rows}): {record.reason}")
+    noted = [r for r in catalog.inputs.values() if r.notes]
+    if noted:
+        lines.append("")
+        lines.append("notes")
+        for record in sorted(noted, key=lambda r: r.file):
+            for note in record.notes:
+                lines.append(f"  {note}")
+    lines.append("")
+    if catalog.files:
+        lines.append(
+            f"checksums         {_n(len(catalog.files))} files recorded (sha256, size, rows): "
+            "`workbench data verify` checks them"
+        )
+    else:
+        lines.append(
+            "checksums         none recorded (catalog format 1): `workbench data repair "
+            "--rehash` records them"
+        )
     return "\n".join(lines)

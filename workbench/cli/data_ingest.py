@@ -9,6 +9,10 @@ Examples::
 
 (``$REAL`` is the real-data folder, ``../shared/data/real``.)
 
+One writer at a time: while another process writes ``--out`` the command waits (a warning
+names that process) up to ``--lock-timeout`` seconds, then extends what it wrote. A killed ingest
+leaves the previous dataset (or none); the next ingest cleans up after it.
+
 Prints rows read, accepted and rejected by reason, the content version and any notes. Exit
 status 0 when every file was read; 1 when some files were refused (each named with its reason
 on stderr; the others were ingested); 2 for bad arguments or when every file was refused
@@ -41,8 +45,24 @@ def register(subparsers: Any) -> None:
         help="underlying to store the rows under (ohlc, orats; overrides the file's own name)",
     )
     parser.add_argument("--name", default=None, help="dataset name (default: the folder name)")
+    parser.add_argument(
+        "--lock-timeout",
+        default="600",
+        help="seconds to wait while another process writes --out (default 600; 0: fail at once)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_handle)
+
+
+def lock_timeout_arg(text: str) -> float:
+    """``--lock-timeout`` as seconds (a non-negative number); ``ValueError`` naming the flag."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"--lock-timeout must be a number of seconds, got {text!r}") from None
+    if not value >= 0:
+        raise ValueError(f"--lock-timeout must be >= 0 seconds, got {text!r}")
+    return value
 
 
 def _handle(args: argparse.Namespace) -> int:
@@ -53,6 +73,7 @@ def _handle(args: argparse.Namespace) -> int:
         underlying=args.underlying,
         name=args.name,
         progress=not args.no_progress,
+        lock_timeout=lock_timeout_arg(args.lock_timeout),
     )
     print(report.format_text())
     for failed in report.failed:

@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from workbench.cli.data_ingest import lock_timeout_arg
 from workbench.data.synth import PROFILES, generate, get_profile, parse_start
 from workbench.data.synth.output import check_out
 
@@ -48,6 +49,11 @@ def register(subparsers: Any) -> None:
         "--workers",
         default=None,
         help="processes to build days on (default: every core from 100 days, else 1)",
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        default="600",
+        help="seconds to wait while another process writes --out (default 600; 0: fail at once)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_handle)
@@ -101,6 +107,7 @@ def _handle(args: argparse.Namespace) -> int:
         years=years,
         progress=not args.no_progress,
         workers=workers,
+        lock_timeout=lock_timeout_arg(args.lock_timeout),
     )
     counts = catalog.row_counts
     print(f"wrote {out.absolute()}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -133,15 +134,46 @@ def check_replaceable(
     )
 
 
+def stale_siblings(out: Path) -> list[Path]:
+    """Temporary folders (and files) :func:`replace_folder` and :func:`atomic_path` create for
+    ``out`` (``.<name>.<8 random>.tmp``, ``.<name>.old-<pid>.tmp``) that exist beside it."""
+    out = Path(out).absolute()
+    if not out.parent.is_dir():
+        return []
+    pattern = re.compile(
+        rf"^\.{re.escape(out.name)}\.(?:[a-z0-9_]{{8}}|old-\d+){re.escape(TEMP_SUFFIX)}$"
+    )
+    return sorted(p for p in out.parent.iterdir() if pattern.match(p.name))
+
+
 @contextlib.contextmanager
 def replace_folder(out: Path | str, markers: Sequence[str], what: str) -> Iterator[Path]:
     """Write a folder atomically: yields a temporary folder beside ``out``; when the block ends
     without an error its files are fsynced, it gets the umask's permissions and is renamed over
     ``out`` (the old folder removed); on an error it is removed and ``out`` is untouched.
-    ``out`` must pass :func:`check_replaceable`."""
+    ``out`` must pass :func:`check_replaceable`.
+
+    One writer at a time: it holds ``out``'s lock (:mod:`workbench.data.locks`) from the check
+    to the rename, and first removes the temporary folders killed writers of ``out`` left
+    (:func:`stale_siblings`; safe, since no other writer of ``out`` can be running).
+    """
+    from workbench.data.locks import FolderLock
+
     out = Path(out)
-    check_replaceable(out, markers, what)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out, purpose=f"writing {what}"):
+        check_replaceable(out, markers, what)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for stale in stale_siblings(out):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+        with _replace_folder(out) as tmp:
+            yield tmp
+
+
+@contextlib.contextmanager
+def _replace_folder(out: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=TEMP_SUFFIX, dir=out.parent))
     try:
         yield tmp

@@ -9,7 +9,9 @@ While it holds the lock a process records who it is in ``<parent>/.<name>.lock.o
 (pid, host, command line, start time, purpose); a process that finds the folder locked names
 that holder in its warning while it waits, and in :class:`DatasetLockedError` when it gives up
 (after ``timeout`` seconds; ``0`` = do not wait). A second writer in the same process fails at
-once instead of waiting for itself.
+once instead of waiting for itself. Both files are removed on release (the lock file while
+still held, which filelock's acquire tolerates); a killed holder leaves them, harmless, until
+the next writer of the folder takes and releases the lock.
 """
 
 from __future__ import annotations
@@ -154,9 +156,11 @@ class FolderLock:
         with _held_lock:
             _held.pop(self._key, None)
         try:
-            owner = read_owner(self.target)
-            if owner is not None and owner.get("pid") == os.getpid():
-                owner_path(self.target).unlink(missing_ok=True)
+            owner_path(self.target).unlink(missing_ok=True)
+            # removed while still held: a waiter that opened this file finds it unlinked once
+            # it gets the lock and retries on a fresh one (filelock checks st_nlink), so no two
+            # processes ever hold the same path; nothing is left beside the folder
+            lock_path(self.target).unlink(missing_ok=True)
         finally:
             self._lock.release(force=True)
 

@@ -159,6 +159,8 @@ class DatasetWriter:
     lock_timeout : seconds to wait for another writer of ``root`` (``None`` = forever, ``0`` =
         fail at once).
     transaction : ``False`` writes straight into ``root``, unlocked (scratch folders only).
+    rehash : record every kept file's checksum as it is now instead of the previous catalog's
+        (``workbench data repair --rehash``: trusts the files).
     """
 
     def __init__(
@@ -174,8 +176,10 @@ class DatasetWriter:
         replace: bool = False,
         lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
         transaction: bool = True,
+        rehash: bool = False,
     ) -> None:
         self.root = Path(root)
+        self._rehash = rehash
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"name must be a non-empty string, got {name!r}")
         if bar_interval not in _BAR_INTERVALS:
@@ -400,7 +404,7 @@ class DatasetWriter:
         folder = self.folder
         for sub in self._data_folders():
             sweep_temporaries(sub)
-        recorded = self.previous.files if self.previous is not None else {}
+        recorded = self.previous.files if self.previous is not None and not self._rehash else {}
         files: dict[str, FileEntry] = {}
         day_index: dict[str, dict[str, list[date]]] = {}
         rows = {"spot": 0, "options": 0}

@@ -140,8 +140,7 @@ def test_a_synthetic_dataset_is_replaced_whole(tmp_path: Path) -> None:
     assert sorted(p.name for p in (out / "spot" / "NIFTY" / "2024").iterdir()) == [
         "2024-01-08.parquet"
     ]
-    # no staging folders left; the lock file stays (an empty file the next writer locks again)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".synth.lock", "synth"]
+    assert [p.name for p in tmp_path.iterdir()] == ["synth"]  # no staging folders, no lock file
 
 
 def test_a_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,7 +154,7 @@ def test_a_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.Mon
         generate(
             "nifty-intraday", tmp_path / "x", seed=1, start="2024-01-02", days=1, progress=False
         )
-    assert [p.name for p in tmp_path.iterdir()] == [".x.lock"]  # no dataset, no staging
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_process_pool_writes_the_same_content_as_one_process(

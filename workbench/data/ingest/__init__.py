@@ -16,8 +16,8 @@ Formats (``--format`` of ``workbench data ingest``), one module each:
 - ``ohlc`` (:mod:`.ohlc`): spot/index/VIX bars (GDFL minute files, epoch-second bars, Yahoo-style
   daily files, long files with a ``root`` column).
 
-Every input row is written or quarantined in ``rejects/<format>.<file>.parquet`` with its
-source file, line and reason (:mod:`.rules`, :mod:`.quarantine`); the catalog's ``row_counts``
+Every input row is written or quarantined in ``rejects/<format>.<file>.<sha>.parquet`` (keyed
+by the file's content) with its source file, line and reason (:mod:`.rules`, :mod:`.quarantine`); the catalog's ``row_counts``
 and ``rejected_by_reason`` record the totals. Whole files that cannot be trusted (a day the
 venue did not trade, a quote date that disagrees with the file name) are quarantined with their
 reason; files that cannot be read at all are refused with an error naming them, without
@@ -66,17 +66,22 @@ def ingest(
     underlying: str | None = None,
     name: str | None = None,
     progress: bool = False,
+    lock_timeout: float | None = 600.0,
 ) -> IngestReport:
     """Ingest ``sources`` (files or folders, ``.gz`` read directly) as ``fmt`` into ``out``.
 
-    Creates the dataset or extends it (days in this input replace those days' files).
-    ``underlying`` overrides the underlying a format would infer (``ohlc``, ``orats``);
-    ``name`` is the dataset name (default: the folder name). Returns the :class:`IngestReport`.
+    Creates the dataset or extends it (days in this input replace those days' files), as one
+    transaction holding the dataset's lock (``lock_timeout``: seconds to wait for another
+    writer; ``0`` fails at once). ``underlying`` overrides the underlying a format would infer
+    (``ohlc``, ``orats``); ``name`` is the dataset name (default: the folder name). Returns the
+    :class:`IngestReport`.
     """
     from workbench.data.ingest.run import ingest as run_ingest
 
     adapter = make_adapter(fmt, underlying=underlying)
-    return run_ingest(adapter, sources, out, name=name, progress=progress)
+    return run_ingest(
+        adapter, sources, out, name=name, progress=progress, lock_timeout=lock_timeout
+    )
 
 
 __all__ = [
