@@ -445,6 +445,8 @@ class RunPlan:
     code_info: dict[str, Any]
     #: the strategy class and its config, shipped by value to workers
     code: Portable[tuple[type[Strategy], StrategyConfig]]
+    #: the dataset files' check against its catalog (``MarketStore.check_files``): manifest
+    verification: dict[str, Any] | None = None
 
 
 def plan_run(
@@ -498,6 +500,13 @@ def plan_run(
             "opened; run a multi-day strategy in positional mode"
         )
     days, missing = _run_days(store, underlying, start_d, end_d)
+    verification = store.check_files(underlying, days)
+    if verification["status"] == "failed":
+        problems = verification["problems"]
+        run_warnings.append(
+            f"dataset {catalog.name!r} fails verification: {len(problems)} file(s) differ from "
+            f"its catalog (first: {problems[0]}); run `workbench data verify {data_path}`"
+        )
     indexed = list(enumerate(days))
     ref = strategy_ref(cls)
     code_info = code_identity(cls)
@@ -534,6 +543,7 @@ def plan_run(
         warnings=tuple(run_warnings),
         code_info=code_info,
         code=Portable((cls, config)),
+        verification=verification,
     )
 
 
@@ -573,6 +583,7 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
             "source": catalog.source,
             "bar_interval": catalog.bar_interval,
             "timezone": catalog.timezone,
+            "verification": plan.verification,
         },
         "underlying": underlying,
         "currency": _currency(catalog, underlying),

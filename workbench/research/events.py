@@ -46,6 +46,7 @@ from workbench.analytics.collateral import (
 from workbench.data.atomic import replace_folder
 from workbench.engine.spec import RunSpec
 from workbench.engine.usercode import Portable
+from workbench.model.names import check_name
 from workbench.research.files import load_toml_model, validation_problems
 from workbench.research.strategy_spec import resolve_strategy_spec
 from workbench.research.sweep import RunTask, executor_scope, run_tasks
@@ -162,6 +163,10 @@ class EventRepository:
         return [load_event_file(p) for p in sorted(self.root.glob("*.toml"))]
 
     def get(self, slug: str) -> EventPreset:
+        try:
+            check_name(slug, "event preset")
+        except ValueError as exc:
+            raise EventPresetError(str(exc)) from None
         path = self.root / f"{slug}.toml"
         if not path.is_file():
             known = ", ".join(sorted(p.stem for p in self.root.glob("*.toml"))) or "none"

@@ -50,6 +50,7 @@ from pydantic import (
 from tqdm.auto import tqdm
 
 from workbench.data.atomic import default_mode, write_bytes_atomic
+from workbench.model.names import check_name
 from workbench.research.files import load_toml_model, read_json_dict
 from workbench.research.strategy_spec import StrategyFields, StrategySpec
 
@@ -88,6 +89,12 @@ class GridSpec(StrategyFields):
     #: the file the spec was read from (set by :func:`load_grid`; names it in errors)
     _source: Path | None = PrivateAttr(default=None)
 
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str | None) -> str | None:
+        # the name becomes reports/<day>/grid-<name>.json: one safe pattern for every such name
+        return None if value is None else check_name(value, "grid name")
+
     @field_validator("grid")
     @classmethod
     def _non_empty_lists(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -125,7 +132,12 @@ def load_grid(path: str | Path) -> GridSpec:
                 raise GridError(
                     f"{path}: heatmap axis {axis!r} is not a grid parameter ({', '.join(spec.grid)})"
                 )
-    spec = spec if spec.name else spec.model_copy(update={"name": path.stem})
+    if not spec.name:
+        try:
+            stem = check_name(path.stem, "grid name (the file's name)")
+        except ValueError as exc:
+            raise GridError(f"{path}: {exc}") from None
+        spec = spec.model_copy(update={"name": stem})
     spec._source = path
     return spec
 
@@ -281,13 +293,19 @@ def run_grid(
             where = f"combination {combo}" if combo else "overrides"
             raise GridError(f"{spec.label}: {where}: {exc}") from None
     check_run_inputs(spec.label, data=spec.data, fill=spec.fill, fees=spec.fees, margin=spec.margin)
+    grid_name = check_name(spec.name or chosen.slug, "grid name")
+    run_ids = [
+        check_name(
+            run_id_for(chosen, chosen.resolved_params({**spec.overrides, **c}), spec), "run id"
+        )
+        for c in combos
+    ]
     day_folder.mkdir(parents=True, exist_ok=True)
     chosen.record_reference(reports_root)
     strategy_arg = _portable_spec(chosen)
     jobs: list[dict[str, Any]] = []
-    for combo in combos:
+    for combo, run_id in zip(combos, run_ids, strict=True):
         overrides = {**spec.overrides, **combo}
-        run_id = run_id_for(chosen, chosen.resolved_params(overrides), spec)
         jobs.append(
             {
                 "run_id": run_id,
@@ -344,7 +362,7 @@ def run_grid(
         "heatmap": None if spec.heatmap is None else spec.heatmap.model_dump(),
         "runs": [r.run_id for r in runs],
     }
-    _write_json_atomic(day_folder / f"grid-{spec.name or chosen.slug}.json", grid_record)
+    _write_json_atomic(day_folder / f"grid-{grid_name}.json", grid_record)
     index = write_index(day_folder)
     return GridResult(
         spec=spec,

@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbench.data.atomic import default_mode
+from workbench.model.names import check_name
 from workbench.research.files import load_toml_model
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "strategies"
@@ -183,6 +184,10 @@ class TemplateRepository:
         """The template called ``name`` (its file is ``<root>/<name>.toml``)."""
         from workbench.model.suggest import did_you_mean
 
+        try:
+            check_name(name, "template name")
+        except ValueError as exc:
+            raise TemplateError(str(exc)) from None
         path = self.root / f"{name}.toml"
         if not path.is_file():
             names = self.names()
