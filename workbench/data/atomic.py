@@ -174,9 +174,12 @@ def replace_folder(out: Path | str, markers: Sequence[str], what: str) -> Iterat
 
 @contextlib.contextmanager
 def _replace_folder(out: Path) -> Iterator[Path]:
+    from workbench.data.faults import checkpoint
+
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=TEMP_SUFFIX, dir=out.parent))
     try:
         yield tmp
+        checkpoint("folder-staged")
         for path in tmp.rglob("*"):
             if path.is_file():
                 with open(path, "rb") as handle:

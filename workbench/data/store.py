@@ -370,8 +370,22 @@ class MarketStore:
         expiry: date,
         exclude: list[tuple[float, str]] | None = None,
     ) -> dict[str, np.ndarray]:
-        """One expiry's bars, without the instruments in ``exclude`` = [(strike, right)]."""
+        """One expiry's bars, without the instruments in ``exclude`` = [(strike, right)].
+
+        Read from the expiry's row groups directly when the footer allows (page checksums
+        verified, like every direct read), else by a DuckDB query.
+        """
         path = self.options_path(underlying, day)
+        self._check_exists(path, "options", underlying, day)
+        direct = self._direct_arrays(path, "options", (expiry, -np.inf, np.inf))
+        if direct is not None:
+            if not exclude:
+                return direct
+            drop = np.zeros(len(direct["strike"]), dtype=bool)
+            strike, right = direct["strike"], direct["right"]
+            for k, r in exclude:
+                drop |= (strike == float(k)) & (right == str(r))
+            return direct if not drop.any() else {n: c[~drop] for n, c in direct.items()}
         if not exclude:
             return self._query_numpy(
                 path, "options", underlying, day, _EXPIRY_SQL, {"expiry": expiry}
