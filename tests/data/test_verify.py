@@ -167,3 +167,22 @@ def test_extending_a_dataset_keeps_recorded_checksums_and_refuses_a_changed_file
         dataset
     ) as w:
         w.write_options(UNDERLYING, DAY2, option_table(DAY2))
+
+
+def test_a_store_opened_before_a_publish_says_so_and_the_pool_reopens(dataset: Path) -> None:
+    from workbench.data.errors import DatasetChangedError
+    from workbench.engine.pool import close_stores, open_store
+
+    close_stores()
+    contract = OptionContract(UNDERLYING, EXPIRY, 1000.0, "C")
+    store = open_store(dataset)
+    assert len(store.instrument_arrays(contract, DAY2)["ts"]) == 200
+    w = writer(dataset)
+    w.write_options(UNDERLYING, DAY, option_table(DAY, [(EXPIRY, 1000.0, "C", range(3))]))
+    w.finalize()
+    assert store.stale()
+    with pytest.raises(DatasetChangedError, match="was rewritten after this store opened it"):
+        store.instrument_arrays(contract, DAY)
+    again = open_store(dataset)
+    assert again is not store and len(again.instrument_arrays(contract, DAY)["ts"]) == 3
+    close_stores()

@@ -31,3 +31,7 @@ class CorruptFileError(DatasetError):
 
 class SchemaError(DatasetError):
     """A table or file whose columns, types or values break the canonical layout."""
+
+
+class DatasetChangedError(DatasetError):
+    """A new version of the dataset was published after the reader opened it: reopen it."""

@@ -45,6 +45,7 @@ from workbench.data import layout
 from workbench.data.catalog import Catalog
 from workbench.data.errors import (
     CorruptFileError,
+    DatasetChangedError,
     DatasetError,
     DatasetNotFoundError,
     MissingDayError,
@@ -165,6 +166,7 @@ class MarketStore:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive integer, got {threads!r}")
         self.catalog: Catalog = Catalog.load(self.path)
+        self._catalog_stamp = self._stamp_catalog()
         for name in self.catalog.day_index:  # a crafted catalog cannot point outside the dataset
             for kind in layout.KINDS:
                 folder = self.path / kind / name
@@ -184,6 +186,18 @@ class MarketStore:
         self._checked: dict[Path, tuple[int, int]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
+    def _stamp_catalog(self) -> tuple[int, int, int] | None:
+        try:
+            st = layout.catalog_path(self.path).stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def stale(self) -> bool:
+        """True when a writer has published a new version since this store was opened (its
+        catalog is not the one on disk): reopen the store to read the new version."""
+        return self._stamp_catalog() != self._catalog_stamp
+
     def close(self) -> None:
         self._con.close()
 
@@ -567,6 +581,12 @@ class MarketStore:
             return
         problem = self._recorded_problem(path, stamp[1], rows)
         if problem is not None:
+            if self.stale():
+                raise DatasetChangedError(
+                    f"{path}: dataset {self.catalog.name!r} at {self.path} was rewritten after "
+                    "this store opened it (a new version was published); open it again to read "
+                    "the new version"
+                )
             schema_error = self._diagnose(path, kind, None)  # type: ignore[arg-type]
             if isinstance(schema_error, SchemaError):
                 raise schema_error

@@ -465,8 +465,8 @@ class DatasetWriter:
             counted.update(self.previous.rejected_without_rows)
         for src, session_counts in self._counted.items():
             counted[src] = dict(sorted(session_counts.items()))
-        for by_reason in counted.values():
-            rejected.update(by_reason)
+        for counts in counted.values():
+            rejected.update(counts)
 
         all_days = sorted(
             {d for entry in day_index.values() for lst in entry.values() for d in lst}

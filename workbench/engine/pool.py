@@ -46,6 +46,9 @@ def open_store(path: str | Path) -> MarketStore:
     key = f"{os.getpid()}:{threading.get_ident()}:{Path(path).expanduser().resolve()}"
     with _lock:
         store = _stores.get(key)
+        if store is not None and store.stale():  # a writer published a new version since
+            store.close()
+            store = None
         if store is None:
             store = MarketStore(Path(path).expanduser().resolve())
             _stores[key] = store

@@ -107,7 +107,7 @@ def plan_days(
         return out
     kept = [_kept_expiries(day, params) for day in days]
     last_expiry = max([days[-1], *(e for chosen in kept for e in chosen)])
-    horizon = calendars.trading_days(UNDERLYING, days[0], last_expiry)
+    horizon = calendars.trading_days(UNDERLYING, days[0], last_expiry, special=False)
     for day, skel, chosen in zip(days, skeletons, kept, strict=True):
         open_, close = calendars.session_bounds(UNDERLYING, day)
         minutes = int((close - open_) / MINUTE)

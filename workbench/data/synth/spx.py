@@ -119,7 +119,7 @@ def plan_days(days: list[date], skeletons: list[DaySkeleton], params: SpxParams)
         return out
     kept = [{root: _kept(root, day, params) for root in OPTION_ROOTS} for day in days]
     last_expiry = max([days[-1], *(e for k in kept for es in k.values() for e in es)])
-    horizon = calendars.trading_days(SPOT, days[0], last_expiry)
+    horizon = calendars.trading_days(SPOT, days[0], last_expiry, special=False)
     for day, skel, kept_today in zip(days, skeletons, kept, strict=True):
         open_, close = calendars.session_bounds(SPOT, day)
         per_root: dict[str, tuple[ExpiryPlan, ...]] = {}
