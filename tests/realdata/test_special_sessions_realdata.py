@@ -97,3 +97,17 @@ def test_the_budget_session_of_2020_and_muhurat_days_in_daily_files(
         for day, close in ((date(2021, 11, 4), time(19, 15)), (date(2024, 11, 1), time(19, 0))):
             (bar,) = store.read_spot("NIFTY", day).to_pylist()
             assert bar["ts"] == datetime.combine(day, close)
+
+
+def test_a_missing_special_session_is_no_gap(tmp_path: Path) -> None:
+    """Vendors and the synthetic market often omit special sessions: a run over a dataset
+    without 2024-01-20 does not report it as a trading day without data."""
+    from workbench.data.synth import generate
+
+    synth = tmp_path / "synth"
+    generate("nifty-intraday", synth, seed=2, start="2024-01-18", days=3, progress=False, workers=1)
+    result = run_backtest(
+        Watch, data=synth, start="2024-01-18", end="2024-01-23", executor="serial", progress=False
+    )
+    days = {str(r["date"])[:10]: r["status"] for r in result.days.to_dict("records")}
+    assert days == {"2024-01-18": "ok", "2024-01-19": "ok", "2024-01-23": "ok"}

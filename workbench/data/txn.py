@@ -136,7 +136,8 @@ def link_tree(src: Path, dst: Path) -> int:
         rel = Path(folder).relative_to(src)
         target = dst / rel
         target.mkdir(parents=True, exist_ok=True)
-        dirs.sort()
+        # hidden folders are no part of a version (an older ingest's spill folder inside it)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.startswith(".") and name.endswith(".tmp"):
                 continue  # a killed write's temporary file: not part of the version

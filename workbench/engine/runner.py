@@ -319,7 +319,9 @@ def _run_days(
         try:
             from workbench.model.calendars import trading_days
 
-            listed = trading_days(underlying, lo, hi)
+            # regular sessions: a special one (Muhurat, a weekend test session) runs when the
+            # dataset has it, but its absence is no gap (vendors and the synthetic market omit it)
+            listed = trading_days(underlying, lo, hi, special=False)
         except (KeyError, ValueError):
             listed = []
         have_set = set(have)
