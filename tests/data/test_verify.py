@@ -45,6 +45,31 @@ def flip_bits(path: Path, chunks: int = 6) -> list[str]:
     return touched
 
 
+def flip_silently(path: Path, column: str = "close") -> tuple[float, float]:
+    """Flip one bit of ``column``'s data where the file still decodes, to another value (a
+    reader that does not check page checksums sees a wrong price, no error); return the value
+    before and after."""
+    original = path.read_bytes()
+    clean = pq.read_table(path).column(column).to_numpy()
+    meta = pq.read_metadata(path)
+    chunk = meta.row_group(0).column(meta.schema.to_arrow_schema().names.index(column))
+    start, size = chunk.data_page_offset, chunk.total_compressed_size
+    for offset in range(start + size - 1, start + size // 2, -1):
+        data = bytearray(original)
+        data[offset] ^= 0x04
+        path.write_bytes(bytes(data))
+        try:
+            got = pq.read_table(path, page_checksum_verification=False).column(column)
+        except (OSError, ValueError):
+            continue
+        values = got.to_numpy()
+        changed = values != clean
+        if len(values) == len(clean) and changed.any():
+            return float(clean[changed][0]), float(values[changed][0])
+    path.write_bytes(original)
+    raise AssertionError(f"no bit of {path}'s {column} flips silently")
+
+
 @pytest.fixture
 def dataset(tmp_path: Path) -> Path:
     rows = [(EXPIRY, 1000.0 + 50 * i, r, range(200)) for i in range(8) for r in ("C", "P")]
@@ -96,6 +121,18 @@ def test_the_store_refuses_pages_whose_checksum_fails(dataset: Path) -> None:
                 read()
         # the other day is untouched and reads as before
         assert store.instrument_arrays(contract, DAY2)["close"].tolist() == clean.tolist()
+
+
+def test_a_silent_flip_is_a_wrong_price_without_checksums_and_an_error_with_them(
+    dataset: Path,
+) -> None:
+    path = spot_path(dataset, UNDERLYING, DAY)
+    before, after = flip_silently(path)
+    assert before != after  # what a reader without page checksums would return
+    with MarketStore(dataset) as store:
+        with pytest.raises(CorruptFileError, match="damaged data page"):
+            store.spot_arrays(UNDERLYING, DAY)
+    assert not verify_dataset(dataset, progress=False).ok
 
 
 def test_a_file_of_another_size_is_refused_by_the_store_and_reported_by_verify(

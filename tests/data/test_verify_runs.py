@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from test_verify import flip_bits
+from test_verify import flip_silently
 
 from workbench import run_backtest
 from workbench.data.layout import options_path, spot_path
@@ -69,7 +69,9 @@ def test_flipped_bits_fail_the_day_instead_of_trading_on_them(
 ) -> None:
     data = _copy(clean, tmp_path)
     day = date(2024, 1, 2)
-    flip_bits(spot_path(data, "NIFTY", day), chunks=4)
+    # a spot close that still decodes, to another number (before the fix the run succeeded
+    # with the same run id and content version as on the clean data)
+    flip_silently(spot_path(data, "NIFTY", day))
     result = _run(data)
     # same size and footer: the up-front check passes, the page checksums do not
     assert result.manifest["dataset"]["verification"]["status"] == "ok"
