@@ -52,6 +52,8 @@ def repair_dataset(
                     f"{root}: not a dataset folder (no catalog.json) and it holds other files; "
                     "nothing was changed"
                 )
+    if not root.exists() and not done:
+        done.append(f"no dataset at {root}: nothing to repair")
     if rehash:
         if not layout.catalog_path(root).is_file():
             raise DatasetError(f"{root}: no catalog.json to rewrite (--rehash)")
