@@ -185,17 +185,12 @@ def build_day(plan: NiftyDay, seed: int, params: NiftyParams) -> dict[str, dict[
     monthly = grid.monthly(plan.expiries)
     r, q = params.rate, params.dividend_yield
 
-    # Time to settlement at each bar's end (m x n) and at the session open (m), ACT/365; the
-    # ATM level per expiry prices the variance still to come on the path's clock.
-    t_end = year_fraction((ts + np.timedelta64(60, "s"))[None, :], settle[:, None])
+    # The ATM level per expiry prices the variance still to come on the path's clock.
+    atm_end, atm_open = atm_levels(plan, path, ts, params)
+    t_end, iv, x, mid = bar_marks(params, path, ts, settle, atm_end[grid.expiry_index], K, is_call)
     t_open = year_fraction(ts[0], settle)
-    atm_end, atm_open = _atm_levels(plan, path, ts, params)
-    S = path.close[None, :]
     Kc = K[:, None]
-    fwd = S * np.exp((r - q) * t_end)
-    iv, x = smile_vol(params.surface, atm_end[grid.expiry_index], np.log(Kc / fwd), t_end)
     callc = np.broadcast_to(is_call[:, None], (m, n))
-    mid = bs_price(S, Kc, t_end, r, iv, callc, q=q)
     p_high = bs_price(path.high[None, :], Kc, t_end, r, iv, callc, q=q)
     p_low = bs_price(path.low[None, :], Kc, t_end, r, iv, callc, q=q)
     fwd0 = path.open[0] * np.exp((r - q) * t_open)
@@ -261,7 +256,36 @@ def build_day(plan: NiftyDay, seed: int, params: NiftyParams) -> dict[str, dict[
     return {"spot": {UNDERLYING: spot}, "options": {UNDERLYING: options}}
 
 
-def _atm_levels(
+def bar_marks(
+    params: NiftyParams,
+    path: MinutePath,
+    ts: np.ndarray,
+    settle: np.ndarray,
+    atm: np.ndarray,
+    strike: np.ndarray,
+    is_call: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Model marks of ``m`` options at each of the day's ``n`` bar ends.
+
+    ``settle`` (``datetime64[us]``, m), ``strike`` and ``is_call`` describe the options and
+    ``atm`` (m x n) is the ATM volatility of each one's expiry at each bar end
+    (:func:`atm_levels`). Returns ``(t, iv, x, mid)``, each m x n: ACT/365 years to
+    settlement, smile volatility, standardised moneyness and the Black-Scholes mid against
+    the bar's close. The day builder quotes every listed option from these; the calibration
+    sampler (:mod:`.sample`) prices the few it trades with the same function.
+    """
+    r, q = params.rate, params.dividend_yield
+    t_end = year_fraction((ts + MINUTE_NS)[None, :], settle[:, None])
+    S = path.close[None, :]
+    Kc = strike[:, None]
+    fwd = S * np.exp((r - q) * t_end)
+    iv, x = smile_vol(params.surface, atm, np.log(Kc / fwd), t_end)
+    callc = np.broadcast_to(is_call[:, None], t_end.shape)
+    mid = bs_price(S, Kc, t_end, r, iv, callc, q=q)
+    return t_end, iv, x, mid
+
+
+def atm_levels(
     plan: NiftyDay, path: MinutePath, ts: np.ndarray, params: NiftyParams
 ) -> tuple[np.ndarray, np.ndarray]:
     """ATM volatility per expiry at each bar's end (expiries x n) and at the session open.

@@ -26,6 +26,7 @@ response to the spot's deviation from the bridge's straight line.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -56,10 +57,19 @@ class PathParams:
     v_min: float = 0.06
     v_max: float = 1.2
     price_decimals: int = 2  # spot prices are rounded to this many decimals
-    u_shape: float = 2.5  # extra variance weight at the open and close (intraday U-shape)
-    u_width: float = 0.06  # width of the U-shape bumps, fraction of the session
+    # Intraday variance profile (:func:`intraday_weights`): a bump decaying from the open and
+    # one rising into the close, on top of a flat level 1, widths as fractions of the session,
+    # and the first bar's share of the session's variance (0: no separate opening bar).
+    open_weight: float = 2.5
+    open_width: float = 0.06
+    close_weight: float = 2.5
+    close_width: float = 0.06
+    first_bar_share: float = 0.0
     leverage: float = 4.0  # intraday ln v response per unit of log-spot deviation
     minute_vol_noise: float = 0.02  # sd of intraday ln v noise around the bridge
+    # Degrees of freedom of the 1-minute innovations (Student t scaled to unit variance, so the
+    # variance budget is unchanged; inf: Gaussian): real index minutes have fat tails.
+    minute_tail_df: float = math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +144,37 @@ def simulate_skeleton(params: PathParams, seed: int, days: list[date]) -> list[D
 
 
 def intraday_weights(params: PathParams, n: int) -> np.ndarray:
-    """Per-minute share of the day's variance (sums to 1): U-shaped, high at open and close."""
+    """Per-minute share of the session's variance (sums to 1), high at the open and the close.
+
+    Bar ``i`` of ``n`` (midpoint ``u = (i + 0.5) / n`` of the session) weighs
+    ``1 + open_weight exp(-u / open_width) + close_weight exp(-(1 - u) / close_width)``; with
+    ``first_bar_share > 0`` the first bar then takes exactly that share (the opening minute,
+    where the index catches up with the stocks' opening trades) and the rest keep their
+    proportions.
+    """
+    if n <= 0:
+        raise ValueError(f"intraday_weights: n must be > 0, got {n}")
     u = (np.arange(n) + 0.5) / n
-    w = 1.0 + params.u_shape * (np.exp(-u / params.u_width) + np.exp(-(1.0 - u) / params.u_width))
-    return w / w.sum()
+    w = (
+        1.0
+        + params.open_weight * np.exp(-u / params.open_width)
+        + params.close_weight * np.exp(-(1.0 - u) / params.close_width)
+    )
+    w = w / w.sum()
+    share = params.first_bar_share
+    if share > 0.0 and n > 1:
+        w[1:] *= (1.0 - share) / w[1:].sum()
+        w[0] = share
+    return w
+
+
+def _unit_innovations(rng: np.random.Generator, n: int, df: float) -> np.ndarray:
+    """``n`` draws with mean 0 and variance 1: Gaussian, or Student t with ``df > 2``."""
+    if math.isinf(df):
+        return rng.standard_normal(n)
+    if not df > 2.0:
+        raise ValueError(f"PathParams.minute_tail_df must be > 2 (finite variance), got {df!r}")
+    return rng.standard_t(df, n) * math.sqrt((df - 2.0) / df)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +198,7 @@ def minute_path(
     cum[-1] = 1.0
     sigma = skeleton.v_open
     day_var = sigma * sigma * (1.0 - params.overnight_share) / TRADING_DAYS_PER_YEAR
-    steps = rng.standard_normal(n) * np.sqrt(weights * day_var)
+    steps = _unit_innovations(rng, n, params.minute_tail_df) * np.sqrt(weights * day_var)
     walk = np.cumsum(steps)
     jump_minute = min(int(skeleton.jump_at * n), n - 1)
     jumps = np.where(np.arange(n) >= jump_minute, skeleton.jump, 0.0)
