@@ -21,6 +21,7 @@ BENCHMARKS: tuple[str, ...] = (
     "iv",
     "numba_start",
     "synth",
+    "synth_calibration",
     "engine",
     "analytics",
     "ingest",
