@@ -133,6 +133,7 @@ def test_measure_names_only_what_a_sample_holds() -> None:
     assert "iv_rv_median" in got and "exceed3" in got
     assert "overnight_share" not in got and "term_7_30" not in got
     assert got["iv_median"] == pytest.approx(0.2)
+    assert math.isnan(got["return_iv_corr"])  # a constant IV moves with nothing
 
 
 def test_bad_arguments_are_refused() -> None:

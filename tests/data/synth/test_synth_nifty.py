@@ -125,7 +125,12 @@ def test_quotes_bracket_the_close_and_are_never_zero(nifty_dataset: tuple[Path, 
     assert (opts.high >= opts[["open", "close"]].max(axis=1) - 1e-9).all()
     assert (opts.low <= opts[["open", "close"]].min(axis=1) + 1e-9).all()
     assert (opts.volume >= 1).all() and (opts.oi >= 0).all()
-    assert not quoted.all()  # some far out-of-the-money options have no bid
+    # Late on its expiry day a far out-of-the-money weekly is worth a tick: no bid (NaN). (The
+    # day before, every listed strike, about 3.5 % either side, still has one, as real NIFTY
+    # weeklies do: 2025-08-29's 2-trading-day weekly bid 1.85 for a put 3.5 % out.)
+    expiry_day = _options(root, "2024-01-04")
+    same_day = expiry_day[expiry_day.expiry == date(2024, 1, 4)]
+    assert same_day.bid.isna().any() and (same_day.ask[same_day.bid.isna()] >= TICK).all()
 
 
 def test_put_call_parity_holds_within_the_spread(nifty_dataset: tuple[Path, Catalog]) -> None:
@@ -222,10 +227,13 @@ def test_open_interest_moves_with_the_days_volume(nifty_dataset: tuple[Path, Cat
     assert moved.mean() > 0.5
 
 
-def test_a_60_day_default_sample_has_a_several_percent_day() -> None:
+def test_the_demo_sample_has_a_several_percent_day() -> None:
+    # The demo dataset (60 days from the default start, seed 7 as in research.demo) keeps a
+    # stress day for the stops and tearsheets to show: a 3.6 % close-to-close move. (Since the
+    # calibration a 60-day window of NIFTY has one only sometimes, as the real index does.)
     profile = PROFILES["nifty-intraday"]
     days = select_days(profile.calendar_underlying, profile.default_start, 60, None)
-    plans = profile.plan(days, 42)
+    plans = profile.plan(days, 7)
     moves = [abs(p.skeleton.close / p.skeleton.prev_close - 1) for p in plans]
     assert max(moves) > 0.03
 

@@ -80,5 +80,6 @@ def test_weekend_and_session_cost_what_the_path_delivers() -> None:
     session = w_mon0 - w_mon1
     assert weekend == pytest.approx(day_var * (ov + (1 - ov) * first_minute), rel=0.05)
     assert session == pytest.approx(day_var * (1 - ov) * (1 - first_minute), rel=0.05)
-    # ACT/365 on calendar time would charge 64.25 h against 6.23 h: the ratio would be ~10.
-    assert weekend / session < 0.3
+    # ACT/365 on calendar time would charge 64.25 h against 6.23 h: the ratio would be ~10;
+    # the path's clock gives the Monday gap plus the opening minute over the rest, about 0.5.
+    assert weekend / session < 1.0

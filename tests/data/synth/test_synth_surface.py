@@ -104,3 +104,24 @@ def test_prices_from_the_surface_are_monotone_in_strike(
     tol = 1e-9 * s
     assert np.all(np.diff(calls) <= tol)
     assert np.all(np.diff(puts) >= -tol)
+
+
+@pytest.mark.parametrize("profile", ["nifty-intraday", "spx-eod"])
+@settings(max_examples=40, deadline=None)
+@given(atm=st.floats(0.06, 0.9), t_days=st.floats(0.01, 120.0))
+def test_the_calibrated_smiles_are_free_of_static_arbitrage(
+    profile: str, atm: float, t_days: float
+) -> None:
+    # The profiles' own smiles (NIFTY's fitted on 2025-08-29, SPX's steeper one on 2019's
+    # 30-day chains): calls fall and puts rise with the strike, and both are convex in it.
+    from workbench.data.synth import nifty, spx
+
+    surface = (nifty.DEFAULT_PARAMS if profile == "nifty-intraday" else spx.DEFAULT_PARAMS).surface
+    t = t_days / 365.0
+    strikes = 100.0 * np.exp(np.linspace(-0.5, 0.5, 1001))
+    iv, _ = smile_vol(surface, np.array(atm), np.log(strikes), np.array(t))
+    for is_call in (True, False):
+        price = bs_price(100.0, strikes, t, 0.0, iv, is_call)
+        slope = np.diff(price) / np.diff(strikes)
+        assert np.all(slope <= 1e-9 if is_call else slope >= -1e-9)
+        assert np.all(np.diff(slope) >= -1e-9 * (1.0 + np.abs(slope[1:])))

@@ -3,8 +3,8 @@
 Both checks simulate the default profiles' own paths (no dataset needed) and compare, over
 many days, the ATM implied total variance the surface quotes with the variance the path then
 realises over the same span of its clock. Ratio of means (not mean of ratios: a day's realised
-variance is heavy-tailed, and its reciprocal more so). With the default premiums (1.1 NIFTY,
-1.25 SPX) the ratio must lie in [1.0, 1.6]: below 1 selling volatility would lose at mid on
+variance is heavy-tailed, and its reciprocal more so). With the default premiums (1.2 NIFTY,
+1.16 SPX) the ratio must lie in [1.0, 1.6]: below 1 selling volatility would lose at mid on
 average (the fault this guards against: quotes on calendar time against a path whose variance
 sits in the session gave about 0.1-0.3 intraday, unpriced jumps about 0.85 close to close), far
 above 1.6 it would be a money machine.
@@ -68,5 +68,6 @@ def test_intraday_straddle_window_implied_over_realised_is_the_premium() -> None
     imp, real, jump = np.array(implied), np.array(realised), np.array(jumped)
     ratio = imp.mean() / real.mean()
     assert BAND[0] <= ratio <= BAND[1]
-    # The jumps are priced: on the days without one the premium looks much larger.
-    assert imp[~jump].mean() / real[~jump].mean() > 1.25 * ratio
+    # The jumps are priced: on the days without one the premium looks larger (by about 14 %
+    # with NIFTY's jump sizes; generator 3's rare 3 % jumps made it about 1.7 times).
+    assert imp[~jump].mean() / real[~jump].mean() > 1.08 * ratio

@@ -20,9 +20,19 @@ time), :mod:`.quotes` (spreads, liquidity, volume), :mod:`.oi`.
 
 Options price the variance the path will deliver before settlement, jumps included, times a
 variance risk premium (``SurfaceParams.variance_premium``: ATM implied variance over expected
-realised variance, 1.1 for ``nifty-intraday``, 1.25 for ``spx-eod``), quoted as volatilities on
+realised variance, 1.2 for ``nifty-intraday``, 1.16 for ``spx-eod``), quoted as volatilities on
 the ACT/365 clock of :func:`workbench.pricing.year_fraction`. So selling ATM volatility earns a
 modest premium on average and loses heavily on jump days, as on real index options.
+
+Both profiles are calibrated on real index data (generator version 4; the tables are in
+:mod:`.nifty` and :mod:`.spx`): the ratio of the 30-day implied volatility to the volatility
+realised over the next 21 days, the frequency of days beyond 3 and 4 implied sigmas, the yearly
+kurtosis, how widely volatility regimes wander, the leverage correlation, the overnight share of
+the variance, the intraday profile and the 1-minute jump share, the ATM term structure and the
+smile's share of the VIX. :mod:`.calibration` defines each statistic once, :mod:`.targets`
+holds the values measured on the real files (``python -m workbench.bench synth_calibration``
+re-measures them; the generator never reads them) and :mod:`.sample` measures the generated
+market without writing it.
 Quote semantics: ``bid``/``ask`` NaN means no quote on that side; traded prices are at least
 one tick.
 """

@@ -291,7 +291,8 @@ def measure(sample: MarketSample) -> dict[str, float]:
         out["ln_iv_sd"] = float(np.std(np.log(iv[live])))
         d_ln_iv = np.diff(np.log(np.where(live, iv, np.nan)))
         pair = np.isfinite(d_ln_iv) & np.isfinite(r[1:])
-        out["return_iv_corr"] = float(np.corrcoef(r[1:][pair], d_ln_iv[pair])[0, 1])
+        with np.errstate(invalid="ignore", divide="ignore"):  # a constant IV has no correlation
+            out["return_iv_corr"] = float(np.corrcoef(r[1:][pair], d_ln_iv[pair])[0, 1])
     if sample.minute_returns.size:
         m = sample.minute_returns
         session_rv = session_realised_vol(m)
