@@ -131,6 +131,8 @@ def test_every_page_counts_the_same_trades(nifty_tiny: Path, tmp_path: Path) -> 
     reasons = analysis.breakdowns["exit_reason"]
     labels = set(reasons.index if "exit_reason" not in reasons.columns else reasons["exit_reason"])
     assert "delta_adjust" not in labels and "time_exit" in labels
-    assert metrics["sharpe"] == analysis.metrics["sharpe"] or (
+    # the same figure to rounding: the engine divides money PnL, the tearsheet returns on the
+    # base (PnL / capital), which can differ in the last bits (generator 4's data does)
+    assert metrics["sharpe"] == pytest.approx(analysis.metrics["sharpe"], rel=1e-12) or (
         metrics["sharpe"] is None and pd.isna(analysis.metrics["sharpe"])
     )
