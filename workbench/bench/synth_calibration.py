@@ -243,6 +243,8 @@ def straddle_figures(seed: int, years: int) -> dict[str, float]:
 def run(quick: bool) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     real_root = os.environ.get("WORKBENCH_REAL_DATA")
+    if real_root and not Path(real_root).is_dir():
+        raise SystemExit(f"WORKBENCH_REAL_DATA={real_root} is not a folder")
     if real_root:
         for profile, stats in measure_real(Path(real_root)).items():
             for name, value in stats.items():
