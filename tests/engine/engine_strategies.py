@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict
 from workbench.engine.config import StrategyConfig
 from workbench.engine.exits import Exits, StopLoss, TimeOfDay
 from workbench.engine.strategy import Strategy
+from workbench.model.contracts import OptionContract
+from workbench.model.enums import Right
 
 
 class LegSpec(BaseModel):
@@ -287,3 +289,172 @@ class HeldStraddle(Strategy):
         if self.idle and bar.time >= time(9, 20):
             k = bar.atm()
             self.try_fill({"ce": self.add(k, "C", "SELL"), "pe": self.add(k, "P", "SELL")})
+
+
+def _safe(fn):
+    """``fn()`` or the error's type and message (a probe that raises is recorded, not fatal)."""
+    try:
+        return fn()
+    except (ValueError, TypeError) as exc:
+        return ("error", type(exc).__name__, str(exc))
+
+
+class HookRecorder(Strategy):
+    """Records what every hook sees (for the look-ahead tests) and trades on it.
+
+    ``seen`` holds ``(hook, when, ...)``: ``when`` is the tick's timestamp for the per-tick hooks,
+    the day at 00:00 for ``on_day_start`` (before the first tick) and the day at 23:59 for
+    ``on_day_end`` (after the last). Trading: sells the ATM straddle of the nearest expiry from
+    09:16 when flat, rolls the call to the next expiry at 09:18 when the PnL is negative, exits
+    on a stop (-1500) or a target (+1500) of the cycle's PnL. Any mode."""
+
+    seen: list[tuple] = []
+
+    class Config(StrategyConfig):
+        max_cycles: int = 50
+
+    def _book(self):
+        return (
+            self.pnl(),
+            tuple(sorted(self.positions)),
+            self.dte(),
+            self.days_held(),
+            self.entry_credit,
+            self.cycle,
+            str(self.state),
+            len(self.closed_trades),
+        )
+
+    def on_day_start(self, day):
+        HookRecorder.seen.append(
+            (
+                "day_start",
+                datetime.combine(day.date, time(0, 0)),
+                day.spot,
+                tuple(day.expiries),
+                day.strike_step,
+                day.lot_size,
+                _safe(lambda: day.atm()),
+                _safe(lambda: tuple(day.atm_window(1))),
+                _safe(lambda: day.expiry(0)),
+                *self._book(),
+            )
+        )
+        day.prefetch(expiry=0, strikes=day.atm_window(1))
+        return True
+
+    def _bar(self, hook, bar):
+        c = OptionContract("NIFTY", bar.expiries[0], 21500.0, Right.CALL)
+        chain = bar.chain(0)
+        q = bar.quote(c)
+        HookRecorder.seen.append(
+            (
+                hook,
+                bar.ts,
+                bar.tick,
+                bar.is_last,
+                bar.spot,
+                bar.price(c),
+                bar.mark(c),
+                (q.bid, q.ask, q.last, q.lag),
+                tuple(chain.strike.tolist()),
+                tuple(chain.close.tolist()),
+                tuple(chain.bid.tolist()),
+                tuple(chain.lag.tolist()),
+                chain.spot,
+                _safe(lambda: bar.atm()),
+                _safe(lambda: bar.select("C", method="premium", value=100.0, side="BUY")),
+                bar.last_selection_reason,
+                bar.pnl,
+                tuple(sorted(bar.greeks.items())),
+                tuple(sorted(bar.positions())),
+                *self._book(),
+            )
+        )
+
+    def on_bar(self, bar):
+        self._bar("on_bar", bar)
+        if self.idle and bar.time >= time(9, 16):
+            k = bar.atm()
+            self.try_fill({"c": self.add(k, "C", "SELL"), "p": self.add(k, "P", "SELL")})
+
+    def adjust(self, bar):
+        self._bar("adjust", bar)
+        if bar.time == time(9, 18) and "c" in self.positions and self.pnl() < 0:
+            old = self.positions["c"]
+            if len(bar.expiries) > 1 and old.contract.expiry == bar.expiries[0]:
+                self.roll("c", self.add(old.contract.strike, "C", old.side, old.qty, expiry=1))
+
+    def exit_check(self, bar):
+        self._bar("exit_check", bar)
+        pnl = self.pnl()
+        return "stop" if pnl < -1500 else "target" if pnl > 1500 else None
+
+    def on_exit(self, bar, trades):
+        self._bar("on_exit", bar)
+        HookRecorder.seen.append(
+            (
+                "on_exit_trades",
+                bar.ts,
+                tuple((t.trade_id, t.exit_price, t.exit_reason) for t in trades),
+            )
+        )
+
+    def on_day_end(self, day):
+        HookRecorder.seen.append(
+            ("day_end", datetime.combine(day.date, time(23, 59)), day.spot, *self._book())
+        )
+
+
+class DayStartPnl(Strategy):
+    """Positional: buys the 21500 C of the nearest expiry at the first tick of ``buy_on`` and
+    records ``(day, self.pnl(), day.spot)`` in every ``on_day_start``."""
+
+    mode = "positional"
+    seen: list[tuple] = []
+
+    class Config(StrategyConfig):
+        buy_on: date
+
+    def on_day_start(self, day):
+        DayStartPnl.seen.append((day.date, self.pnl(), day.spot))
+        return True
+
+    def on_bar(self, bar):
+        if self.idle and bar.date == self.config.buy_on:
+            self.try_fill({"c": self.add(21500, "C", "BUY")})
+
+
+class StaleContext(Strategy):
+    """Positional: buys the 21500 C at D1's first tick, keeps its ``BarContext`` and, in the next
+    ``on_day_start``, tries every accessor of the kept context (each must refuse)."""
+
+    mode = "positional"
+    seen: list[tuple] = []
+
+    def on_bar(self, bar):
+        self.kept = bar
+        if self.idle:
+            self.try_fill({"c": self.add(21500, "C", "BUY")})
+
+    def on_day_start(self, day):
+        kept = getattr(self, "kept", None)
+        if kept is None:
+            return True
+        c = self.positions["c"].contract
+        probes = {
+            "spot": lambda: kept.spot,
+            "price": lambda: kept.price(c),
+            "mark": lambda: kept.mark(c),
+            "quote": lambda: kept.quote(c),
+            "chain": lambda: kept.chain(0),
+            "select": lambda: kept.select("C", method="atm"),
+            "pnl": lambda: kept.pnl,
+            "greeks": lambda: kept.greeks,
+        }
+        for name, probe in probes.items():
+            try:
+                StaleContext.seen.append((day.date, name, "value", probe()))
+            except Exception as exc:
+                StaleContext.seen.append((day.date, name, type(exc).__name__, str(exc)))
+        return True

@@ -47,11 +47,14 @@ def _contract_of(item: OptionContract | Leg | Trade) -> OptionContract:
 
 
 class DayStartContext:
-    """The restricted view passed to ``on_day_start``: date, opening spot, ATM, expiries, prefetch.
+    """The restricted view passed to ``on_day_start`` (and ``clock``/``on_day_end``): date,
+    the previous close, ATM, expiries, prefetch.
 
-    ``spot`` is the open of the day's first spot bar (underlying price units). ``expiries`` are
-    the expiries listed that day (with data), ascending; ``expiry=0`` everywhere means the
-    nearest. Nothing here reads an option price.
+    ``on_day_start`` runs before the day's first tick, when "now" is the previous session's
+    close: ``spot`` is that session's last spot close (the dataset's latest earlier day, even
+    before the run's start; NaN on the dataset's first day) and nothing here reads a bar of
+    the new day. ``expiries`` are the expiries listed that day (with data), ascending -- the
+    contract listing, not a price; ``expiry=0`` everywhere means the nearest.
     """
 
     __slots__ = ("__market",)
@@ -69,8 +72,8 @@ class DayStartContext:
 
     @property
     def spot(self) -> float:
-        """Opening price of the session (first spot bar's open; its close if the open is missing)."""
-        return self.__market.open_spot
+        """The previous session's last spot close (NaN when the dataset has no earlier day)."""
+        return self.__market.previous_close
 
     @property
     def expiries(self) -> list[_dt.date]:
@@ -89,14 +92,26 @@ class DayStartContext:
         return self.__market.resolve_expiry(expiry)
 
     def atm(self, expiry: ExpiryRef = 0) -> float:
-        """ATM strike at the open: the opening spot rounded to the strike grid (half up)."""
+        """ATM strike before the open: :attr:`spot` (the previous close) rounded to the strike
+        grid (half up). ``ValueError`` on the dataset's first day (no earlier close)."""
         self.__market.resolve_expiry(expiry)
-        return self.__market.atm_strike(self.__market.open_spot)
+        spot = self.spot
+        if not math.isfinite(spot):
+            raise ValueError(
+                f"{self.date}: no spot before the first tick (the dataset has no earlier "
+                "session); use bar.atm() from on_bar"
+            )
+        return self.__market.atm_strike(spot)
 
     def atm_window(self, n: int, expiry: ExpiryRef = 0) -> list[float]:
-        """The ``2n + 1`` grid strikes centred on :meth:`atm` (ascending)."""
+        """The ``2n + 1`` grid strikes centred on :meth:`atm` (ascending); empty on the
+        dataset's first day, where there is no earlier close (a prefetch of nothing is a
+        valid hint: the engine fetches lazily)."""
         if n < 0:
             raise ValueError(f"atm_window: n must be >= 0, got {n}")
+        self.__market.resolve_expiry(expiry)
+        if not math.isfinite(self.spot):
+            return []
         centre = self.atm(expiry)
         step = self.__market.strike_step
         return [centre + k * step for k in range(-n, n + 1)]
@@ -131,6 +146,19 @@ class BarContext:
         self.__i = -1
         self.__ts: datetime | None = None
         self.__time: time | None = None
+
+    def __tick(self) -> int:
+        """The current tick; a context the engine has not advanced yet has none (index -1
+        would read the day's last tick)."""
+        i = self.__i
+        if i < 0:
+            from workbench.engine.errors import StrategyStateError
+
+            raise StrategyStateError(
+                f"{self!r}: no current tick (a bar context is valid only inside its own day's "
+                "hooks, from the first tick on)"
+            )
+        return i
 
     # -- time --------------------------------------------------------------------------------
     @property
@@ -191,32 +219,34 @@ class BarContext:
     @property
     def spot(self) -> float:
         """Spot close of the last spot bar at or before this tick."""
-        return self.__market.spot_ticks.close[self.__i]
+        return self.__market.spot_ticks.close[self.__tick()]
 
     def price(self, contract: OptionContract | Leg | Trade) -> tuple[float, int | None]:
         """``(close, lag)`` of the last bar with a close at or before this tick; ``(nan, None)``
         when the instrument has none yet today."""
+        i = self.__tick()
         ticks = self.__market.ticks(_contract_of(contract))
         if ticks is None:
             return (math.nan, None)
-        lag = ticks.close_lag[self.__i]
-        return (ticks.close[self.__i], None if lag == NO_LAG else lag)
+        lag = ticks.close_lag[i]
+        return (ticks.close[i], None if lag == NO_LAG else lag)
 
     def mark(self, contract: OptionContract | Leg | Trade) -> tuple[float, int | None]:
         """``(mark, lag)``: the engine's mark-to-market price (see :mod:`workbench.engine.ticks`)."""
+        i = self.__tick()
         ticks = self.__market.ticks(_contract_of(contract))
         if ticks is None:
             return (math.nan, None)
-        lag = ticks.mark_lag[self.__i]
-        return (ticks.mark[self.__i], None if lag == NO_LAG else lag)
+        lag = ticks.mark_lag[i]
+        return (ticks.mark[i], None if lag == NO_LAG else lag)
 
     def quote(self, contract: OptionContract | Leg | Trade) -> Quote:
         """``Quote(bid, ask, last, lag)`` of the bar visible at this tick (``mid`` is a property)."""
-        return self.__market.quote(_contract_of(contract), self.__i)
+        return self.__market.quote(_contract_of(contract), self.__tick())
 
     def chain(self, expiry: ExpiryRef = 0) -> ChainSnapshot:
         """Every strike of one expiry as visible at this tick (a :class:`ChainSnapshot`)."""
-        return self.__market.snapshot(self.__market.resolve_expiry(expiry), self.__i)
+        return self.__market.snapshot(self.__market.resolve_expiry(expiry), self.__tick())
 
     def atm(self, expiry: ExpiryRef = 0) -> float:
         """ATM strike now: current spot rounded to the strike grid (half up)."""
@@ -242,7 +272,7 @@ class BarContext:
         including an expiry rule that matches no listed expiry; the reason is then in
         :attr:`last_selection_reason`.
         """
-        return self.__market.select(self.__i, right, expiry, rule, params)
+        return self.__market.select(self.__tick(), right, expiry, rule, params)
 
     @property
     def last_selection_reason(self) -> str:
@@ -253,13 +283,13 @@ class BarContext:
     @property
     def pnl(self) -> float:
         """Current cycle's PnL in money, net of fees, open legs at the mark."""
-        return self.__sim.cycle_pnl(self.__i)
+        return self.__sim.cycle_pnl(self.__tick())
 
     @property
     def greeks(self) -> dict[str, float]:
         """Position Greeks now: ``delta`` and ``gamma`` in underlying units, ``vega`` money per
         1.00 vol, ``theta`` money per year (Black-Scholes from the mark's implied vol)."""
-        return self.__sim.position_greeks(self.__i, self.__ts)
+        return self.__sim.position_greeks(self.__tick(), self.__ts)
 
     def positions(self) -> dict[str, Trade]:
         """The strategy's open positions (a copy)."""
@@ -274,3 +304,9 @@ def advance(bar: BarContext, i: int, ts: datetime, tod: time) -> None:
     bar._BarContext__i = i  # type: ignore[attr-defined]
     bar._BarContext__ts = ts  # type: ignore[attr-defined]
     bar._BarContext__time = tod  # type: ignore[attr-defined]
+
+
+def retire(bar: BarContext) -> None:
+    """End ``bar``'s day: every accessor then raises (a context kept past its day would read
+    that day's arrays through the engine's current books)."""
+    bar._BarContext__i = -1  # type: ignore[attr-defined]

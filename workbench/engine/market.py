@@ -165,6 +165,7 @@ class DayMarket:
         self._chains: dict[date, _ChainTicks] = {}
         self.last_selection_reason = ""
         self._expiries: list[date] | None = None
+        self._previous_close: float | None = None
         self.clock: list[datetime] = []
         self.times: list[time] = []
         self.clock_ns = np.zeros(0, dtype=np.int64)
@@ -234,6 +235,20 @@ class DayMarket:
         if math.isfinite(first):
             return first
         return float(self.spot_ticks.close[0]) if self.n_ticks else math.nan
+
+    @property
+    def previous_close(self) -> float:
+        """The previous session's last spot close: the last finite close of the dataset's latest
+        spot day before :attr:`day` (outside the run's range too); NaN when the dataset has no
+        earlier day. It is "now" before the day's first tick: nothing of the new day is read."""
+        if self._previous_close is None:
+            found, cached = self._lru.get(self._key("previous-close"))
+            if found and cached is not None:
+                self._previous_close = float(cached)
+            else:
+                self._previous_close = _previous_close(self.store, self.underlying, self.day)
+                self._lru.put(self._key("previous-close"), self._previous_close, 64)
+        return self._previous_close
 
     @property
     def close_spot(self) -> float:
@@ -333,7 +348,14 @@ class DayMarket:
             self._cache.prefetch(missing)
         self._lru.put(marker, True, 64 + 8 * len(wanted))
 
+    def _check_tick(self, i: int) -> None:
+        if not 0 <= i < self.n_ticks:
+            raise IndexError(
+                f"{self.day}: tick {i} outside the day's clock (0..{self.n_ticks - 1})"
+            )
+
     def quote(self, contract: OptionContract, i: int) -> Quote:
+        self._check_tick(i)
         ticks = self.ticks(contract)
         if ticks is None:
             return Quote(math.nan, math.nan, math.nan, None)
@@ -402,6 +424,7 @@ class DayMarket:
         from workbench.engine.greeks import years_to_settlement
         from workbench.engine.selection import ChainSnapshot
 
+        self._check_tick(i)
         chain = self._chain_ticks(expiry)
         r = chain.rows[:, i] if chain.rows.size else np.zeros(0, dtype=np.int64)
         seen = r >= 0
@@ -464,6 +487,39 @@ class DayMarket:
         if choice.strike is None:
             return None
         return OptionContract(self.underlying, exp, choice.strike, Right.parse(right))
+
+
+def spot_underlying_of(store: MarketStore, underlying: str) -> str:
+    """The dataset's spot series for an options underlying (SPXW -> SPX when the catalog names
+    it and holds it; else the underlying itself), as the day cache reads it."""
+    spec = store.catalog.underlyings.get(underlying)
+    name = spec.spot if spec is not None and spec.spot else underlying
+    return name if name in store.catalog.day_index else underlying
+
+
+def previous_spot_day(store: MarketStore, underlying: str, day: date) -> date | None:
+    """The dataset's latest day with a spot file before ``day`` (``None`` if there is none)."""
+    import bisect
+
+    entry = store.catalog.day_index.get(spot_underlying_of(store, underlying))
+    if entry is None:
+        return None
+    days = sorted(entry.spot)
+    j = bisect.bisect_left(days, day)
+    return days[j - 1] if j > 0 else None
+
+
+def last_close(store: MarketStore, underlying: str, day: date) -> float:
+    """The last finite spot close of ``day`` (NaN when the day has none)."""
+    arrays = store.spot_arrays(spot_underlying_of(store, underlying), day)
+    closes = np.asarray(arrays["close"], dtype=np.float64)
+    finite = closes[np.isfinite(closes)]
+    return float(finite[-1]) if finite.size else math.nan
+
+
+def _previous_close(store: MarketStore, underlying: str, day: date) -> float:
+    prev = previous_spot_day(store, underlying, day)
+    return math.nan if prev is None else last_close(store, underlying, prev)
 
 
 def _clean(x: float) -> float:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from workbench.engine.book import Book, FillInfo
-from workbench.engine.context import BarContext, DayStartContext, advance
+from workbench.engine.context import BarContext, DayStartContext, advance, retire
 from workbench.engine.errors import ChronologyError, StrategyStateError
 from workbench.engine.excursions import day_excursions
 from workbench.engine.greeks import implied_greeks, years_to_settlement
@@ -148,7 +148,7 @@ class Simulator:
         self._series: dict[str, TickSeries] = {}  # open positions' prices (spot for stock)
         self._last_marks: dict[str, float] = {}
         self._su: dict[str, float] = {}
-        self._legs: list[tuple[list[float], float, float]] = []
+        self._legs: list[tuple[list[float], float, float, float]] = []
         self._order_warnings: list[str] = []
         self._market: DayMarket | None = None
         self._bar: BarContext | None = None
@@ -164,6 +164,8 @@ class Simulator:
         return self._market
 
     def _now(self) -> datetime:
+        if self.tick < 0:  # clock[-1] would be the day's last tick: never read it as "now"
+            raise StrategyStateError("no tick yet today: the clock has not started")
         return self.market.clock[self.tick]
 
     def _mark(self, key: str, trade: Trade, i: int) -> tuple[float, int]:
@@ -182,18 +184,25 @@ class Simulator:
         Hot path (called every tick by most exits): plain floats and lists, no lookups by key.
         """
         total = self.cycle_cash
-        for marks, su, entry in self._legs:
+        if i < 0:  # before the day's first tick "now" is the previous session's close
+            for _marks, su, _entry, previous in self._legs:
+                total += su * previous
+            return total
+        for marks, su, entry, _previous in self._legs:
             m = marks[i]
             total += su * (entry if m != m else m)
         return total
 
     def _rebuild_legs(self) -> None:
-        """Refresh the hot-path view of open positions: (mark list, signed units, entry price)."""
+        """Refresh the hot-path view of open positions: (mark list, signed units, entry price,
+        previous session's closing mark -- "now" before the first tick)."""
+        last = self._last_marks
         self._legs = [
             (
                 self._series[k].close if t.asset is Asset.UNDERLYING else self._series[k].mark,
                 self._su[k],
                 t.entry_price,
+                last.get(k, t.entry_price),
             )
             for k, t in self.book.open.items()
         ]
@@ -690,6 +699,7 @@ class Simulator:
         record.fetches = market.fetch_count
         if positional:
             self._market_release()
+        retire(bar)
         return record
 
     def _unquoted_marks(self, i: int) -> list[str]:
