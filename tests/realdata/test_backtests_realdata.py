@@ -23,11 +23,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -46,7 +43,6 @@ from backtest_checks import (
 )
 
 from workbench import BacktestResult, run_backtest
-from workbench.data.ingest import ingest
 from workbench.data.ingest.nse import PARITY_RATE
 from workbench.data.store import MarketStore
 
@@ -72,40 +68,6 @@ PCS_2018: dict[str, Any] = {
 FEES = "per-contract:0.65"
 SEED003_REASONS = {"entry", "profit_target", "stop_loss", "dte_exit", "expiry"}
 NSE_DAY = date(2025, 8, 29)
-
-
-@pytest.fixture(scope="session")
-def real(real_data_root: Path) -> Path:
-    return real_data_root
-
-
-@pytest.fixture(scope="session")
-def scratch() -> Iterator[Path]:
-    shm = Path("/dev/shm")
-    folder = Path(tempfile.mkdtemp(prefix="wb-bt-", dir=shm if shm.is_dir() else None))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def set1(real: Path, scratch: Path) -> Path:
-    out = scratch / "spx2019"
-    ingest("cboe-eod", [real / "us_spx_eod_chains_2019"], out, progress=False)
-    return out
-
-
-@pytest.fixture(scope="session")
-def set2(real: Path, scratch: Path) -> Path:
-    out = scratch / "spx2018"
-    ingest("cboe-eod", [real / "us_spxw_eod_2018q1_optopsy"], out, progress=False)
-    return out
-
-
-@pytest.fixture(scope="session")
-def set4(real: Path, scratch: Path) -> Path:
-    out = scratch / "nse"
-    ingest("nse-chain", [real / "in_nse_option_chain_snapshots_2025-08" / "20250829"], out)
-    return out
 
 
 def _pcs(data: Path, params: dict[str, Any], fill: str) -> BacktestResult:

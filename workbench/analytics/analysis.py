@@ -537,6 +537,7 @@ def analyse(
         ).value_counts()
         listed = ", ".join(f"{reason} ({n})" for reason, n in counts.items())
         notes.append(f"{len(skipped)} of {len(daily)} days skipped: {listed}")
+    notes.extend(_settlement_notes(run.tradebook))
     refused = float(daily["refused_fills"].fillna(0).sum())
     if refused:
         notes.append(f"{refused:.0f} fill(s) refused by the engine (see days.csv)")
@@ -598,6 +599,24 @@ def jsonable(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return str(value)
+
+
+def _settlement_notes(tradebook: pd.DataFrame) -> list[str]:
+    """Settlements the engine valued at the last spot before a settlement session without data
+    (``settle/last-spot``): flagged, with the expiries and the spot used."""
+    if tradebook is None or "fill_model" not in tradebook or not len(tradebook):
+        return []
+    stale = tradebook[tradebook["fill_model"] == "settle/last-spot"]
+    if not len(stale):
+        return []
+    parts = []
+    for (day, expiry), rows in stale.groupby(["day", "expiry"], sort=True):
+        on, exp = pd.Timestamp(day).date(), pd.Timestamp(expiry).date()
+        parts.append(f"{exp} on {on} at {float(rows['spot'].iloc[0]):g} ({len(rows)} legs)")
+    return [
+        f"{len(stale)} settlement(s) with no data on the settlement session, valued at the last "
+        f"spot close at or before the settlement time (see days.csv): {'; '.join(parts)}"
+    ]
 
 
 def metrics_dict(analysis: Analysis) -> dict[str, Any]:

@@ -71,8 +71,19 @@ class UnderlyingSpec(BaseModel):
 
         Raises the registry's ``UnknownInstrumentError`` (a ``KeyError``) for an unknown name.
         """
+        from workbench.data.layout import settled_underlying
         from workbench.model.instruments import get_instrument
 
+        base = settled_underlying(name)
+        if base is not None:  # a settlement series: the venue, zone and calendar of its options
+            of = get_instrument(base)
+            return cls(
+                venue=str(of.venue),
+                currency=str(of.currency),
+                timezone=str(of.timezone),
+                calendar=str(of.calendar),
+                registered=False,
+            )
         spec = get_instrument(name)
         spot = spec.spot_underlying
         return cls(

@@ -32,6 +32,25 @@ _REJECTS_REL = re.compile(r"^rejects/([A-Za-z0-9][A-Za-z0-9._-]{0,127})\.parquet
 __all__ = ["check_underlying"]
 
 
+SETTLEMENT_SUFFIX = ".SETTLEMENT"
+"""A dataset underlying named ``<OPTIONS UNDERLYING>.SETTLEMENT`` (``SPX.SETTLEMENT``) is that
+underlying's official settlement series: one daily bar per settlement session, ``close`` =
+the official settlement value (the engine settles expiries at it when present)."""
+
+
+def settlement_series(underlying: str) -> str:
+    """The name of ``underlying``'s official settlement series (``SPX`` -> ``SPX.SETTLEMENT``)."""
+    return f"{check_underlying(underlying)}{SETTLEMENT_SUFFIX}"
+
+
+def settled_underlying(series: str) -> str | None:
+    """The options underlying a settlement series belongs to (``None`` for other names)."""
+    name = series.strip().upper()
+    if name.endswith(SETTLEMENT_SUFFIX) and len(name) > len(SETTLEMENT_SUFFIX):
+        return name[: -len(SETTLEMENT_SUFFIX)]
+    return None
+
+
 def check_source_name(source: str) -> str:
     """Validate a rejects source name (it becomes a file name)."""
     if not isinstance(source, str) or not SAFE_NAME.match(source):

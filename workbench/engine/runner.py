@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import pandas as pd
 
+from workbench.data.layout import settled_underlying
 from workbench.engine.config import StrategyConfig, build_config
 from workbench.engine.daily import daily_frame, days_frame
 from workbench.engine.errors import DayFailedError
@@ -279,17 +280,31 @@ def _run_positional(
     days: Sequence[tuple[int, date]],
     progress: bool,
     desc: str,
+    missing: Sequence[tuple[date, str]] = (),
 ) -> list[DayRecord]:
+    """Days in order in one simulator; a trading day without data while positions are open
+    is a gap day (settlements due that day, the rest held at their marks)."""
     sim = Simulator(cls(config), costs, mode="positional")
     records = []
+    gaps = sorted(missing)
+    g = 0
     bar = _progress(len(days), progress, desc)
     try:
         for index, day in days:
             try:
+                while g < len(gaps) and gaps[g][0] < day:
+                    gap = sim.run_gap_day(*gaps[g])
+                    if gap is not None:
+                        records.append(gap)
+                    g += 1
                 records.append(sim.run_day(_new_market(data, underlying, day, costs), index))
             except Exception as exc:
                 raise DayFailedError(day, exc) from exc
             bar.update(1)
+        for gap_day, why in gaps[g:]:
+            gap = sim.run_gap_day(gap_day, why)
+            if gap is not None:
+                records.append(gap)
     finally:
         bar.close()
     return records
@@ -340,7 +355,10 @@ def _with_missing_days(
     the record carries the previous day's mark-to-market, unrealised PnL, open legs, Greeks and
     margin, with no fills and no cash, so that day's PnL is zero and equity reconciles.
     """
-    gaps = [DayRecord(day=d, status="skipped", reason=why) for d, why in missing]
+    simulated = {r.day for r in records}  # a positional run records its own gap days
+    gaps = [
+        DayRecord(day=d, status="skipped", reason=why) for d, why in missing if d not in simulated
+    ]
     gap_ids = {id(g) for g in gaps}
     merged = sorted([*records, *gaps], key=lambda r: r.day)
     for prev, r in itertools.pairwise(merged):
@@ -420,7 +438,7 @@ def run_backtest(
     else:
         records = _run_positional(
             plan.cls, plan.config, plan.data, plan.underlying, plan.costs, plan.indexed,
-            progress, desc,
+            progress, desc, plan.missing,
         )  # fmt: skip
     return assemble(plan, records)
 
@@ -472,7 +490,8 @@ def plan_run(
     data_path = str(spec.data)
     store = open_store(data_path)
     catalog = store.catalog
-    underlyings = store.underlyings()
+    # an official settlement series (SPX.SETTLEMENT) is data for settlement, not a tradable
+    underlyings = [u for u in store.underlyings() if settled_underlying(u) is None]
     underlying = config.underlying.strip().upper() if config.underlying else None
     if underlying is None:
         if len(underlyings) != 1:

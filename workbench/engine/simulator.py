@@ -4,19 +4,24 @@ One :class:`Simulator` serves one strategy instance: one day in intraday mode (a
 per day; days are independent), the whole run in positional mode (positions carry across days).
 Per day (:meth:`Simulator.run_day`):
 
-1. positional: settle positions whose expiry is AM-settled today (or passed unseen) at the
-   session's opening price; re-bind open positions to today's prices;
-2. ``on_day_start(day)``; ``False`` skips the day (positional: no ticks are delivered, but
-   settlement and marking still happen);
+1. positional: re-bind open positions to today's prices;
+2. ``on_day_start(day)`` before the first tick ("now" is the previous session's close);
+   ``False`` skips the day (positional: no ticks are delivered, but settlement and marking
+   still happen); positional, at the first tick: ``on_exit`` of cycles that ended on a day
+   without data, then settlement of AM-settled expiries (:mod:`~workbench.engine.settlement`);
 3. the clock (``Strategy.clock``; default the spot bars' timestamps) is checked: an out-of-order
    or repeated timestamp raises :class:`~workbench.engine.errors.ChronologyError`;
 4. per tick: when ACTIVE ``adjust`` -> ``exit_check`` -> exit; then ``on_bar``;
 5. intraday: the last tick force-closes every open leg (reason ``"eod"``; a leg without a live
    price closes at its mark and a warning says so); positional: PM-settled expiries settle at
-   the session's last close;
+   the session's last close (or the official settlement series);
 6. ``on_day_end(day)``; intraday: a position still open raises ``ChronologyError`` (open after
    the stop time);
 7. reconciliation (:meth:`~workbench.engine.book.Book.reconcile`) and the day's record.
+
+Positional runs also get :meth:`Simulator.run_gap_day` for each trading day without data while
+positions are open: expiries whose settlement session it is settle there, at the last spot at
+or before the settlement time, flagged; the rest are held at their last marks.
 
 Fills: a leg fills only from a live bar (lag 0, or up to ``Config.max_fill_lag`` ticks) through the
 run's fill model (entry model for opening fills, exit model for closing fills; a model's
@@ -38,6 +43,7 @@ from workbench.engine.context import BarContext, DayStartContext, advance, retir
 from workbench.engine.errors import ChronologyError, StrategyStateError
 from workbench.engine.excursions import day_excursions
 from workbench.engine.greeks import implied_greeks, years_to_settlement
+from workbench.engine.settlement import Settlements, SettlementValue
 from workbench.engine.strategy import Strategy
 from workbench.engine.ticks import NO_LAG, TickSeries, clock_to_ns, constant_ticks, usable_quote
 from workbench.engine.trade import Asset, StrategyState, Trade
@@ -152,6 +158,8 @@ class Simulator:
         self._order_warnings: list[str] = []
         self._market: DayMarket | None = None
         self._bar: BarContext | None = None
+        self._settle_book: Settlements | None = None
+        self._deferred_exits: list[list[Trade]] = []
         cfg = strategy.config
         self.max_cycles: int = int(cfg.max_cycles)
         self.max_lag: int = int(cfg.max_fill_lag)
@@ -331,10 +339,12 @@ class Simulator:
             return m, info, None
         return price, info, refusal
 
-    def _fees(self, priced: Sequence[_Priced], settlement: bool = False) -> list[float]:
+    def _fees(
+        self, priced: Sequence[_Priced], settlement: bool = False, day: date | None = None
+    ) -> list[float]:
         from workbench.execution.fees import FillEvent
 
-        day = self.market.day
+        day = self.market.day if day is None else day
         events: list[FillEvent] = []
         where: list[int] = []
         for j, p in enumerate(priced):
@@ -384,9 +394,15 @@ class Simulator:
             self._pending_exit = None
 
     def _record_open(
-        self, p: _Priced, fee: float, reason: str, asset: Asset = Asset.OPTION
+        self,
+        p: _Priced,
+        fee: float,
+        reason: str,
+        asset: Asset = Asset.OPTION,
+        when: tuple[date, datetime] | None = None,
     ) -> Trade:
         market = self.market
+        day, ts = when if when is not None else (market.day, self._now())
         trade = self.book.open_position(
             p.key,
             asset=asset,
@@ -396,8 +412,8 @@ class Simulator:
             qty=p.qty,
             lot_size=p.lot,
             cycle=self.cycle,
-            day=market.day,
-            ts=self._now(),
+            day=day,
+            ts=ts,
             price=p.price,
             fees=fee,
             reason=reason,
@@ -414,12 +430,19 @@ class Simulator:
         self.cycle_trades.append(trade)
         return trade
 
-    def _record_close(self, p: _Priced, fee: float, reason: str, action: str = "close") -> Trade:
-        market = self.market
+    def _record_close(
+        self,
+        p: _Priced,
+        fee: float,
+        reason: str,
+        action: str = "close",
+        when: tuple[date, datetime] | None = None,
+    ) -> Trade:
+        day, ts = when if when is not None else (self.market.day, self._now())
         trade = self.book.close_position(
             p.key,
-            day=market.day,
-            ts=self._now(),
+            day=day,
+            ts=ts,
             price=p.price,
             fees=fee,
             reason=reason,
@@ -545,31 +568,89 @@ class Simulator:
         self.cycle += 1
         self.state = _IDLE if self.cycle < self.max_cycles else _DONE
         self._pending_exit = None
-        assert self._bar is not None
+        if self._bar is None:  # settled on a day without data: on_exit at the next first tick
+            self._deferred_exits.append(trades)
+            return
         self.strategy.on_exit(self._bar, trades)
 
     # -- settlement (positional) ---------------------------------------------------------
-    def _settle(self, keys: list[str], spot: float, tick: int, reason: str) -> None:
+    def _settlements(self) -> Settlements:
+        if self._settle_book is None:
+            market = self.market
+            self._settle_book = Settlements(market.store, market.underlying)
+        return self._settle_book
+
+    def _due(self, pred: Any) -> dict[date, list[str]]:
+        """Open option positions by settlement session, for the sessions ``pred`` accepts."""
+        book = self._settlements()
+        out: dict[date, list[str]] = {}
+        for k, t in self.book.open.items():
+            if t.contract is None:
+                continue
+            session = book.session(t.contract.expiry)
+            if pred(session):
+                out.setdefault(session, []).append(k)
+        return out
+
+    def _settle_due(self, pred: Any, here: SettlementValue | None, tick: int) -> None:
+        """Settle the positions whose session ``pred`` accepts: the official value of their
+        session first, else ``here`` (today's own spot) when the session is today, else the
+        last spot at or before the settlement time (flagged)."""
+        book = self._settlements()
+        today = self.market.day
+        for session, keys in sorted(self._due(pred).items()):
+            value = book.official(session)
+            if value is None:
+                value = here if session == today else book.last_spot(session)
+            if value is None or not math.isfinite(value.value):
+                self.warnings.append(
+                    f"positions {keys} reached their settlement session {session} and no spot "
+                    "at or before it is known: they stay open"
+                )
+                continue
+            self._settle(keys, value, tick, "expiry", session=session)
+
+    def _settle(
+        self,
+        keys: list[str],
+        value: SettlementValue,
+        tick: int,
+        reason: str,
+        *,
+        session: date,
+        when: tuple[date, datetime] | None = None,
+    ) -> None:
+        """Settle ``keys`` at intrinsic value against ``value`` (at tick ``tick`` of today, or
+        at ``when`` = (day, ts) on a day without data)."""
         if not keys:
             return
         market = self.market
-        self.tick = tick
+        if when is None:
+            self.tick = tick
+        spot = value.value
         physical = market.facts.settlement is Settlement.PHYSICAL
+        if value.basis == "last-spot":
+            expiries = sorted({str(self.book.open[k].contract.expiry) for k in keys})  # type: ignore[union-attr]
+            self.warnings.append(
+                f"{len(keys)} position(s) expiring {', '.join(expiries)} settled at {spot:g}, the "
+                f"last spot close at or before the settlement time (from {value.source_day}): "
+                f"no data for the settlement session {session}"
+            )
         priced: list[_Priced] = []
         for key in keys:
             t = self.book.open[key]
             assert t.contract is not None
-            value = t.contract.intrinsic(spot)
-            delta = 0.0 if value == 0 else (1.0 if t.contract.is_call else -1.0)
-            info = FillInfo(None, None, "settle/intrinsic", math.nan, spot, math.nan, delta)
+            intrinsic = t.contract.intrinsic(spot)
+            delta = 0.0 if intrinsic == 0 else (1.0 if t.contract.is_call else -1.0)
+            info = FillInfo(None, None, value.fill_model, math.nan, spot, math.nan, delta)
             priced.append(
-                _Priced(key, t, t.contract, t.side.opposite, t.qty, t.lot_size, value, info)
+                _Priced(key, t, t.contract, t.side.opposite, t.qty, t.lot_size, intrinsic, info)
             )
-        fees = self._fees(priced, settlement=True)
+        fees = self._fees(priced, settlement=True, day=None if when is None else when[0])
         for p, fee in zip(priced, fees):
             trade = p.trade
             assert trade is not None and trade.contract is not None
-            self._record_close(p, fee, reason, action="settle")
+            self._record_close(p, fee, reason, action="settle", when=when)
             if physical and p.price > 0:
                 long_stock = (trade.side is Side.BUY) == trade.contract.is_call
                 units = trade.qty * trade.lot_size
@@ -592,15 +673,43 @@ class Simulator:
                     ),
                 )
                 why = "exercise" if trade.side is Side.BUY else "assignment"
-                self._record_open(stock, 0.0, why, asset=Asset.UNDERLYING)
+                self._record_open(stock, 0.0, why, asset=Asset.UNDERLYING, when=when)
         self._after_close()
 
-    def _expiring(self, pred: Any) -> list[str]:
-        return [
-            k
-            for k, t in self.book.open.items()
-            if t.contract is not None and pred(t.contract.expiry)
-        ]
+    def run_gap_day(self, day: date, reason: str) -> DayRecord | None:
+        """Positional: a trading day without data while positions are open (``None`` when
+        flat, or before the first simulated day). Positions whose settlement session is this
+        day (or earlier) settle here at the last spot at or before the settlement time (or the
+        official value); the others are held at their last marks. The record is "skipped" with
+        ``reason`` and carries the day's settlement fills."""
+        if self._market is None or not self.book.open:
+            return None
+        market = self.market
+        self.warnings = []
+        self.refusals = []
+        record = DayRecord(day=day, status="skipped", reason=reason)
+        rows_before = len(self.book.rows)
+        cash0, realized0, fees0 = self.book.cash, self.book.realized, self.book.fees
+        self.book.set_prefix(day.strftime("%Y%m%d"))
+        book = self._settlements()
+        for session, keys in sorted(self._due(lambda s: s <= day).items()):
+            value = book.official(session) or book.last_spot(session)
+            if value is None:
+                self.warnings.append(
+                    f"positions {keys} reached their settlement session {session} and no spot "
+                    "at or before it is known: they stay open"
+                )
+                continue
+            ts = datetime.combine(day, market.facts.settlement_clock)
+            self._settle(keys, value, -1, "expiry", session=session, when=(day, ts))
+        last = market.n_ticks - 1
+        marks = self.marks(last)
+        self.book.reconcile(f"{day} (no data) day end", marks)
+        self._fill_record(record, rows_before, cash0, realized0, fees0, marks, last)
+        record.spot_close = math.nan
+        record.fetches = 0
+        self._last_marks = marks
+        return record
 
     # -- the day -----------------------------------------------------------------------------
     def run_day(self, market: DayMarket, day_index: int) -> DayRecord:
@@ -624,24 +733,19 @@ class Simulator:
             raise ChronologyError(f"{day}: the clock has no ticks (no spot bars)")
         if positional:
             self._bind_open()
-            advance(bar, 0, market.clock[0], market.times[0])
-            late = self._expiring(lambda e: e < day)
-            if late:
-                self.warnings.append(
-                    f"positions {late} expired before {day} without data; settled at today's open"
-                )
-            am = market.facts.settlement_time is SettlementTime.AM
-            self._settle(
-                late + (self._expiring(lambda e: e == day) if am else []),
-                market.open_spot,
-                0,
-                "expiry",
-            )
-            self.tick = -1
         trading = strategy.on_day_start(day_ctx)
         if trading is False:
             record.status = "skipped"
             record.reason = "on_day_start returned False"
+        if positional:  # at the open: exits deferred from days without data, AM settlement
+            self.tick = 0
+            advance(bar, 0, market.clock[0], market.times[0])
+            while self._deferred_exits:
+                strategy.on_exit(bar, self._deferred_exits.pop(0))
+            am = market.facts.settlement_time is SettlementTime.AM
+            here = SettlementValue(market.open_spot, "open", day)
+            self._settle_due(lambda s: s < day or (am and s == day), here, 0)
+            self.tick = -1
         if trading is not False:
             default = market.default_clock
             clock = strategy.clock(day_ctx, default)
@@ -662,7 +766,8 @@ class Simulator:
             self.tick = last
             advance(bar, last, market.clock[last], market.times[last])
             if market.facts.settlement_time is SettlementTime.PM:
-                self._settle(self._expiring(lambda e: e == day), market.close_spot, last, "expiry")
+                here = SettlementValue(market.close_spot, "close", day)
+                self._settle_due(lambda s: s == day, here, last)
         strategy.on_day_end(day_ctx)
         if not positional and self.book.open:
             raise ChronologyError(
@@ -680,8 +785,28 @@ class Simulator:
             )
         marks = self.marks(last)
         self.book.reconcile(f"{day} day end", marks)
-        greeks = self.position_greeks(last, market.clock[last])
         record.ticks = market.n_ticks if trading is not False else 0
+        self._fill_record(record, rows_before, cash0, realized0, fees0, marks, last)
+        record.spot_close = market.close_spot
+        record.fetches = market.fetch_count
+        if positional:
+            self._market_release()
+        retire(bar)
+        return record
+
+    def _fill_record(
+        self,
+        record: DayRecord,
+        rows_before: int,
+        cash0: float,
+        realized0: float,
+        fees0: float,
+        marks: dict[str, float],
+        last: int,
+    ) -> None:
+        """The day's books into ``record``: fills, money, marks, Greeks and margin at tick
+        ``last``, warnings and refusals."""
+        greeks = self.position_greeks(last, self.market.clock[last])
         record.rows = self.book.rows[rows_before:]
         record.cash = self.book.cash - cash0
         record.realized = self.book.realized - realized0
@@ -692,15 +817,9 @@ class Simulator:
         record.delta, record.gamma = greeks["delta"], greeks["gamma"]
         record.vega, record.theta = greeks["vega"], greeks["theta"]
         record.margin = self._margin(last, marks)
-        record.spot_close = market.close_spot
         record.fills = len(record.rows)
         record.warnings = list(self.warnings)
         record.refusals = [str(r) for r in self.refusals]
-        record.fetches = market.fetch_count
-        if positional:
-            self._market_release()
-        retire(bar)
-        return record
 
     def _unquoted_marks(self, i: int) -> list[str]:
         """Warnings for option legs held overnight whose mark at tick ``i`` is not a quote mid:
@@ -747,11 +866,21 @@ class Simulator:
             if ticks is None:
                 last = self._last_marks.get(key, trade.entry_price)
                 ticks = constant_ticks(market.n_ticks, last)
-                self.warnings.append(
-                    f"{key} ({trade.symbol}) has no bars today: marked at {last:g}"
-                )
+                if not self._settles_at_open(trade.contract):
+                    self.warnings.append(
+                        f"{key} ({trade.symbol}) has no bars today: marked at {last:g}"
+                    )
             self._series[key] = ticks
         self._rebuild_legs()
+
+    def _settles_at_open(self, contract: OptionContract) -> bool:
+        """An AM-settled option on (or past) its settlement session: it settles at the open
+        and does not trade that day, so its missing bars are not news."""
+        market = self.market
+        return (
+            market.facts.settlement_time is SettlementTime.AM
+            and self._settlements().session(contract.expiry) <= market.day
+        )
 
     def _margin(self, i: int, marks: dict[str, float]) -> float:
         """The margin model's requirement for the open positions at tick ``i`` (money).

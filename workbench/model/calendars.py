@@ -298,6 +298,20 @@ def session_windows(underlying: str, day: date) -> list[tuple[datetime, datetime
     return [session_bounds(underlying, d)]
 
 
+def settlement_day(underlying: str, expiry: date) -> date:
+    """The session an expiry settles on: the expiry itself when it is a trading day, else the
+    registry's shifted date -- the previous trading day, or the next one for a Monday expiry
+    whose rule moves Monday holidays forward (CBOE's ``monday_holiday_next``). Beyond the
+    calendar's coverage every weekday counts as a session."""
+    spec, s = _spec_sessions(underlying)
+    d = as_date(expiry, "expiry")
+    if s.is_session(d):
+        return d
+    if d.weekday() == 0 and spec.expiry_rule(d).monday_holiday_next:
+        return _shift_forward(s, d)
+    return _shift_back(s, d)
+
+
 def session_bounds(underlying: str, day: date) -> tuple[datetime, datetime]:
     """Exchange-local naive ``(open, close)`` of the data session on ``day``.
 

@@ -19,7 +19,10 @@ Without an ``Instrument``/``root`` column the underlying is ``--underlying`` or,
 the leading name of the file (``BankNifty_2018_to_2023.csv`` -> BANKNIFTY,
 ``nifty50_daily...`` -> NIFTY, ``indiavix_daily...`` -> INDIAVIX). Underlyings outside the
 instrument registry that are known here (:data:`EXTRA_SERIES`: VIX, INDIAVIX, USDINR) carry an explicit
-spec in the catalog and use the calendar of a registered proxy (SPX, NIFTY).
+spec in the catalog and use the calendar of a registered proxy (SPX, NIFTY). An official
+settlement series is named after its options underlying with ``.SETTLEMENT``
+(``--underlying SPX.SETTLEMENT``: a daily file of settlement values, ``close`` the value; the
+engine settles expiries at it) and takes that underlying's zone and calendar.
 
 The dataset takes the timezone of its underlyings (all must share it) and, so that spot and VIX
 bars can extend a chain dataset, the venue of that zone's option chains (CBOE for
@@ -61,6 +64,7 @@ from workbench.data.ingest.quarantine import BLANK, malformed_rows, reject_rows
 from workbench.data.ingest.rules import first_reason
 from workbench.data.ingest.sessions import VenueDays
 from workbench.data.ingest.sources import read_header
+from workbench.data.layout import settled_underlying, settlement_series
 from workbench.model.instruments import UnknownInstrumentError, get_instrument, instrument_names
 
 
@@ -164,11 +168,15 @@ def check_series(name: str, where: object) -> str:
     key = name.strip().upper()
     if key in EXTRA_SERIES:
         return key
+    base = settled_underlying(key)
     try:
+        if base is not None:  # an official settlement series (SPX.SETTLEMENT)
+            return settlement_series(get_instrument(base).name)
         return get_instrument(key).name
     except UnknownInstrumentError:
         raise HeaderError(
-            f"{where}: unknown underlying {name!r}; known: {sorted(_known_names())}"
+            f"{where}: unknown underlying {name!r}; known: {sorted(_known_names())} "
+            "(and <registered name>.SETTLEMENT for an official settlement series)"
         ) from None
 
 
@@ -215,12 +223,14 @@ class OhlcAdapter(Adapter):
     def _timezone_of(underlying: str) -> str:
         if underlying in EXTRA_SERIES:
             return EXTRA_SERIES[underlying].spec.timezone
-        return str(get_instrument(underlying).timezone)
+        return str(get_instrument(settled_underlying(underlying) or underlying).timezone)
 
     def _venue_days(self, underlying: str) -> VenueDays:
         """An extra series (a VIX, say) trades on the calendar of the market it belongs to."""
         extra = EXTRA_SERIES.get(underlying)
-        return self._days(extra.calendar_of if extra is not None else underlying)
+        if extra is not None:
+            return self._days(extra.calendar_of)
+        return self._days(settled_underlying(underlying) or underlying)
 
     def _file_underlyings(self, file: InputFile, layout: Layout) -> list[str]:
         if "root" in layout.columns:
