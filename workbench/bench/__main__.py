@@ -26,6 +26,7 @@ BENCHMARKS: tuple[str, ...] = (
     "analytics",
     "ingest",
     "sweep",
+    "eod",
 )
 
 

@@ -30,6 +30,7 @@ thread (the engine runs days in processes, each opening its own store).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -376,6 +377,51 @@ class MarketStore:
         if keep.all():
             return arrays
         return {name: column[keep] for name, column in arrays.items()}
+
+    def day_columns(
+        self, underlying: str, day: date | str, columns: Sequence[str]
+    ) -> dict[str, np.ndarray]:
+        """The whole option file of ``day`` as NumPy arrays of ``columns`` only (file order:
+        (expiry, strike, right, ts)), for end-of-day runs that need every instrument of the
+        day: one direct PyArrow read of just these columns. ``ts``/``expiry`` are
+        ``datetime64[us]``, ``right`` a boolean ``is_call`` array under the key ``"is_call"``,
+        ``volume``/``oi`` ``float64``; optional columns the file lacks (``iv``, ``delta``...)
+        come back all-NaN. A file the direct read cannot answer (nulls, unexpected types) goes
+        through the DuckDB query, which also gives the errors."""
+        path = self.options_path(underlying, day)
+        self._check_exists(path, "options", underlying, day)
+        opened = self._open(path, "options")
+        present = set(opened.file.metadata.schema.names)
+        wanted = [c for c in columns if c in present]
+        table: pa.Table | None
+        try:
+            table = opened.file.read(columns=wanted, use_threads=False)
+            if any(col.null_count for col in table.columns):
+                table = None
+        except (pa.ArrowInvalid, OSError):
+            table = None
+        if table is None:
+            table = self.read_chain(underlying, day).select(wanted)
+            table = table.combine_chunks()
+        else:
+            self.direct_reads += 1
+        out: dict[str, np.ndarray] = {}
+        n = table.num_rows
+        for name in columns:
+            if name not in present:
+                out[name] = np.full(n, np.nan)
+                continue
+            column = table.column(name)
+            if name in ("ts", "expiry"):
+                out[name] = column.to_numpy().astype(_TS)
+            elif name == "right":
+                rights = pc.equal(column, "C").to_numpy(zero_copy_only=False)
+                if not bool((rights | pc.equal(column, "P").to_numpy(zero_copy_only=False)).all()):
+                    raise SchemaError(f"{path}: column 'right' holds a value other than C/P")
+                out["is_call"] = np.asarray(rights, dtype=bool)
+            else:
+                out[name] = np.asarray(column.to_numpy(), dtype=np.float64)
+        return out
 
     def expiry_arrays(
         self,

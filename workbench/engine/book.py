@@ -52,6 +52,12 @@ class Book:
         self.fees = 0.0
         self._prefix = trade_prefix
         self._seq = 0
+        # reconciliation folds rows in once: positions rebuilt and cash/fees summed so far
+        self._rebuilt: dict[str, tuple[str, float]] = {}
+        self._rebuilt_upto = 0
+        self._cash_rows = 0.0
+        self._fees_rows = 0.0
+        self._summed_upto = 0
 
     def set_prefix(self, prefix: str) -> None:
         """Trade ids are ``<prefix>-<n>``; positional runs set the day so ids say when they opened."""
@@ -210,9 +216,12 @@ class Book:
 
     # -- reconciliation -------------------------------------------------------------------------
     def rebuilt_positions(self) -> dict[str, tuple[str, float]]:
-        """Positions rebuilt from the rows alone: key -> (symbol, signed units), flat ones dropped."""
-        pos: dict[str, tuple[str, float]] = {}
-        for row in self.rows:
+        """Positions rebuilt from the rows alone: key -> (symbol, signed units), flat ones dropped.
+
+        Incremental: the rows already folded in are remembered, so a day's reconciliation reads
+        only that day's rows (the fold is the same as from the first row)."""
+        pos = self._rebuilt
+        for row in self.rows[self._rebuilt_upto :]:
             key, symbol, signed = row[1], row[10], row[15]
             held = pos.get(key)
             if held is not None and held[0] != symbol:
@@ -224,7 +233,8 @@ class Book:
                 pos.pop(key, None)
             else:
                 pos[key] = (symbol, total)
-        return pos
+        self._rebuilt_upto = len(self.rows)
+        return dict(pos)
 
     def reconcile(self, when: str, marks: dict[str, float]) -> None:
         """Check positions and money against the tradebook; raise naming ``when`` on a mismatch."""
@@ -237,12 +247,16 @@ class Book:
             raise ReconciliationError(
                 f"{when}: positions rebuilt from the tradebook {rebuilt} != engine positions {engine}"
             )
-        cash_rows = math.fsum(row[22] for row in self.rows)
+        new = self.rows[self._summed_upto :]
+        self._cash_rows = math.fsum([self._cash_rows, *(row[22] for row in new)])
+        self._fees_rows = math.fsum([self._fees_rows, *(row[21] for row in new)])
+        self._summed_upto = len(self.rows)
+        cash_rows = self._cash_rows
         if abs(cash_rows - self.cash) > CENT:
             raise ReconciliationError(
                 f"{when}: tradebook cash {cash_rows:.6f} != engine cash {self.cash:.6f}"
             )
-        fees_rows = math.fsum(row[21] for row in self.rows)
+        fees_rows = self._fees_rows
         if abs(fees_rows - self.fees) > CENT:
             raise ReconciliationError(
                 f"{when}: tradebook fees {fees_rows:.6f} != engine fees {self.fees:.6f}"

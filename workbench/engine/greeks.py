@@ -36,6 +36,11 @@ def _payoff_delta(contract: OptionContract, spot: float) -> float:
     return d if contract.is_call else -d
 
 
+_SCALAR_MAX = 8
+"""Up to this many live legs, :func:`implied_greeks` calls the scalar kernels leg by leg (no
+array preparation); the pricing layer tests that the scalar path equals the array path."""
+
+
 def implied_greeks(
     contracts: Sequence[OptionContract],
     prices: Sequence[float],
@@ -60,6 +65,25 @@ def implied_greeks(
         c = contracts[int(j)]
         out[int(j)].update(delta=_payoff_delta(c, spot), gamma=0.0, vega=0.0, theta=0.0)
     if live.size == 0:
+        return out
+    if live.size <= _SCALAR_MAX:  # an order's legs: the scalar kernels, bit-identical to arrays
+        for m in live.tolist():
+            c = contracts[m]
+            with np.errstate(all="ignore"):
+                vol = float(
+                    implied_vol(
+                        float(prices[m]), float(spot), c.strike, tte[m], float(rate), c.is_call
+                    )
+                )
+            if vol == vol and vol > 0:
+                g1 = bs_greeks(float(spot), c.strike, tte[m], float(rate), vol, c.is_call)
+                out[m].update(
+                    iv=vol,
+                    delta=float(g1["delta"]),
+                    gamma=float(g1["gamma"]),
+                    vega=float(g1["vega"]),
+                    theta=float(g1["theta"]),
+                )
         return out
     price = np.array([prices[int(j)] for j in live], dtype=np.float64)
     strike = np.array([contracts[int(j)].strike for j in live])

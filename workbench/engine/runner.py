@@ -87,10 +87,22 @@ class DayTask:
     days: tuple[tuple[int, date], ...]
 
 
+COLUMNAR_EOD = True
+"""End-of-day datasets (bar interval ``1d``) read each day's option file once, as columns
+(:class:`~workbench.engine.eod.EodDayMarket`); ``False`` selects the per-instrument reference
+path everywhere (the tests compare both)."""
+
+
 def _new_market(data: str, underlying: str, day: date, costs: Costs) -> Any:
     from workbench.engine.market import DayMarket
 
-    return DayMarket(open_store(data), underlying, day, series_lru(), rate=costs.rate)
+    store = open_store(data)
+    cls: type[DayMarket] = DayMarket
+    if COLUMNAR_EOD and str(store.catalog.bar_interval) == "1d":
+        from workbench.engine.eod import EodDayMarket
+
+        cls = EodDayMarket
+    return cls(store, underlying, day, series_lru(), rate=costs.rate)
 
 
 def _failed(day: date, exc: BaseException) -> DayRecord:

@@ -155,6 +155,7 @@ class Simulator:
         self._last_marks: dict[str, float] = {}
         self._su: dict[str, float] = {}
         self._legs: list[tuple[list[float], float, float, float]] = []
+        self._legs_stale = False  # rebuilt on the next cycle_pnl after fills or a re-bind
         self._order_warnings: list[str] = []
         self._market: DayMarket | None = None
         self._bar: BarContext | None = None
@@ -191,6 +192,8 @@ class Simulator:
 
         Hot path (called every tick by most exits): plain floats and lists, no lookups by key.
         """
+        if self._legs_stale:
+            self._rebuild_legs()
         total = self.cycle_cash
         if i < 0:  # before the day's first tick "now" is the previous session's close
             for _marks, su, _entry, previous in self._legs:
@@ -204,6 +207,7 @@ class Simulator:
     def _rebuild_legs(self) -> None:
         """Refresh the hot-path view of open positions: (mark list, signed units, entry price,
         previous session's closing mark -- "now" before the first tick)."""
+        self._legs_stale = False
         last = self._last_marks
         self._legs = [
             (
@@ -424,7 +428,7 @@ class Simulator:
         ticks = market.spot_ticks if p.contract is None else market.ticks(p.contract)
         assert ticks is not None  # a fill needs a live bar
         self._series[p.key] = ticks
-        self._rebuild_legs()
+        self._legs_stale = True
         self.cycle_cash += -su * p.price - fee
         self.entry_credit += -su * p.price
         self.cycle_trades.append(trade)
@@ -451,7 +455,7 @@ class Simulator:
         )
         self.cycle_cash += self._su.pop(p.key) * p.price - fee
         del self._series[p.key]
-        self._rebuild_legs()
+        self._legs_stale = True
         return trade
 
     def try_fill(
@@ -858,11 +862,18 @@ class Simulator:
     def _bind_open(self) -> None:
         """Point open positions at today's prices; one with no bars today keeps its last mark."""
         market = self.market
-        for key, trade in self.book.open.items():
+        open_legs = self.book.open
+        many = getattr(market, "ticks_many", None)
+        bound: dict[str, TickSeries | None] = {}
+        if many is not None:  # one vectorised lookup for every open option leg
+            keys = [k for k, t in open_legs.items() if t.contract is not None]
+            contracts = [open_legs[k].contract for k in keys]
+            bound = dict(zip(keys, many(contracts)))
+        for key, trade in open_legs.items():
             if trade.contract is None:
                 self._series[key] = market.spot_ticks
                 continue
-            ticks = market.ticks(trade.contract)
+            ticks = bound[key] if key in bound else market.ticks(trade.contract)
             if ticks is None:
                 last = self._last_marks.get(key, trade.entry_price)
                 ticks = constant_ticks(market.n_ticks, last)
@@ -871,7 +882,7 @@ class Simulator:
                         f"{key} ({trade.symbol}) has no bars today: marked at {last:g}"
                     )
             self._series[key] = ticks
-        self._rebuild_legs()
+        self._legs_stale = True
 
     def _settles_at_open(self, contract: OptionContract) -> bool:
         """An AM-settled option on (or past) its settlement session: it settles at the open

@@ -1,0 +1,307 @@
+"""End-of-day days: the day's whole option file read once, as columns (issue 13).
+
+On an end-of-day dataset (one tick a day) a study needs every instrument of the chain every
+day: open positions on many expiries plus every candidate entry. :class:`EodDayMarket` reads
+the day's option file once -- only the columns the engine uses -- and answers everything from
+those arrays: instrument lookups (a binary search in the expiry's slice; no per-instrument
+read), chain snapshots (built once per expiry and shared by every selection call of the day)
+and the listed expiries. The per-instrument :class:`~workbench.engine.market.DayMarket`
+(lazy, "never the same instrument twice") stays the path for intraday days, where it is the
+right unit, and for a strategy that sets its own clock.
+
+Everything a strategy sees is the same as through :class:`DayMarket` -- prices, lags, marks,
+quotes, snapshots row for row (``tests/engine/test_engine_eod.py`` compares both on the real
+SPX set) -- so results do not depend on the path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import date
+from typing import Any, cast
+
+import numpy as np
+
+from workbench.engine.market import DayMarket
+from workbench.engine.ticks import NO_LAG, TickSeries
+from workbench.model.contracts import OptionContract
+from workbench.model.enums import Right
+
+#: Option columns an end-of-day day is read with.
+COLUMNS = ("ts", "expiry", "strike", "right", "bid", "ask", "close", "volume", "oi", "iv", "delta")
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _key(ordinal: int, strike: float, is_call: bool) -> int:
+    """(expiry, strike to 1/20, right) as one sortable integer (calls first, as files are)."""
+    return ((ordinal << 23) + round(strike * 20)) * 2 + (0 if is_call else 1)
+
+
+class _Day:
+    """One day's option rows as arrays, file order (expiry, strike, right), plus what every
+    lookup needs precomputed: visibility at the day's tick, close and mark as the tick
+    alignment defines them, and each expiry's slice."""
+
+    __slots__ = (
+        "_keys",
+        "_order",
+        "_ordinals",
+        "ask",
+        "bid",
+        "close",
+        "close_ok",
+        "delta",
+        "is_call",
+        "iv",
+        "mark",
+        "nbytes",
+        "oi",
+        "slices",
+        "strike",
+        "visible",
+        "volume",
+    )
+
+    def __init__(self, arrays: dict[str, np.ndarray], tick_ns: int) -> None:
+        ts = arrays["ts"].astype("datetime64[ns]").view(np.int64)
+        self.strike = arrays["strike"]
+        self.is_call = arrays["is_call"]
+        self.bid = arrays["bid"]
+        self.ask = arrays["ask"]
+        self.close = arrays["close"]
+        self.volume = arrays["volume"]
+        self.oi = arrays["oi"]
+        self.iv = arrays["iv"]
+        self.delta = arrays["delta"]
+        self.visible = ts <= tick_ns
+        with np.errstate(invalid="ignore"):
+            self.close_ok = np.isfinite(self.close) & (self.close >= 0)
+            usable = (
+                np.isfinite(self.bid)
+                & np.isfinite(self.ask)
+                & (self.bid >= 0)
+                & (self.ask > 0)
+                & (self.ask >= self.bid)
+            )
+        self.mark = np.where(
+            usable, 0.5 * (self.bid + self.ask), np.where(self.close_ok, self.close, np.nan)
+        )
+        expiry = arrays["expiry"].astype("datetime64[D]")
+        # proleptic ordinals (date.toordinal) of each row's expiry, for the composite keys
+        self._ordinals = expiry.astype(np.int64) + _EPOCH_ORDINAL
+        self._keys: np.ndarray | None = None
+        self._order: np.ndarray | None = None
+        self.slices: dict[date, tuple[int, int]] = {}
+        if expiry.size:
+            change = np.flatnonzero(expiry[1:] != expiry[:-1]) + 1
+            bounds = [0, *change.tolist(), int(expiry.size)]
+            for a, b in itertools.pairwise(bounds):
+                self.slices[expiry[a].astype(date)] = (a, b)
+        self.nbytes = (
+            sum(
+                a.nbytes
+                for a in (self.strike, self.is_call, self.bid, self.ask, self.close, self.volume)
+            )
+            + 6 * self.strike.nbytes
+        )
+
+    def rows(self, contracts: list[OptionContract]) -> np.ndarray:
+        """The rows of ``contracts`` in one vectorised search (``-1`` where the file has none)."""
+        out = np.full(len(contracts), -1, dtype=np.int64)
+        if not contracts or not self.strike.size:
+            return out
+        keys = self._day_keys()
+        want = np.fromiter(
+            (_key(c.expiry.toordinal(), c.strike, c.right is Right.CALL) for c in contracts),
+            dtype=np.int64,
+            count=len(contracts),
+        )
+        j = np.searchsorted(keys, want)
+        j = np.minimum(j, keys.size - 1)
+        hit = keys[j] == want
+        order = self._order
+        rows = order[j] if order is not None else j
+        strikes = np.fromiter((c.strike for c in contracts), dtype=np.float64, count=len(contracts))
+        hit &= self.strike[rows] == strikes  # the key rounds strikes: confirm exactly
+        out[hit] = rows[hit]
+        for m in np.flatnonzero(~hit & (keys[j] == want)):  # a finer strike grid: exact search
+            out[m] = self.row(contracts[int(m)])
+        return out
+
+    def _day_keys(self) -> np.ndarray:
+        if self._keys is None:
+            ordinals = self._ordinals
+            keys = np.asarray(
+                (ordinals.astype(np.int64) << 23) + np.rint(self.strike * 20).astype(np.int64),
+                dtype=np.int64,
+            ) * 2 + (~self.is_call).astype(np.int64)
+            if keys.size > 1 and not bool((keys[1:] >= keys[:-1]).all()):
+                self._order = np.argsort(keys, kind="stable")
+                keys = keys[self._order]
+            self._keys = keys
+        return self._keys
+
+    def row(self, contract: OptionContract) -> int:
+        """The row of ``contract`` (``-1`` when the file has none)."""
+        span = self.slices.get(contract.expiry)
+        if span is None:
+            return -1
+        a, b = span
+        strike = contract.strike
+        j = a + int(np.searchsorted(self.strike[a:b], strike, side="left"))
+        want = contract.right is Right.CALL
+        while j < b and self.strike[j] == strike:
+            if bool(self.is_call[j]) == want:
+                return j
+            j += 1
+        return -1
+
+
+class EodDayMarket(DayMarket):
+    """A :class:`DayMarket` for one-tick days that reads the day's option file once (see the
+    module docstring). With a clock of more than one tick, or a strategy's own clock, every
+    method falls back to the per-instrument :class:`DayMarket`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._eod: _Day | None = None
+        self._eod_snaps: dict[date, Any] = {}
+        self._eod_reads = 0
+
+    @property
+    def columnar(self) -> bool:
+        return self.n_ticks == 1 and self._custom_clock is None
+
+    def _eod_day(self) -> _Day:
+        if self._eod is None:
+            key = self._key("eod-day", self._fp)
+            found, cached = self._lru.get(key)
+            if found and cached is not None:
+                self._eod = cached
+            else:
+                if self.store.options_path(self.underlying, self.day).is_file():
+                    arrays = self.store.day_columns(self.underlying, self.day, COLUMNS)
+                    self._eod_reads += 1
+                else:
+                    arrays = _empty_day()
+                self._eod = _Day(arrays, int(self.clock_ns[0]))
+                self._lru.put(key, self._eod, self._eod.nbytes)
+        assert self._eod is not None
+        return self._eod
+
+    @property
+    def expiries(self) -> list[date]:
+        if not self.columnar:
+            return super().expiries
+        if self._expiries is None:
+            self._expiries = sorted(e for e in self._eod_day().slices if e >= self.day)
+        return self._expiries
+
+    def ticks(self, contract: OptionContract) -> TickSeries | None:
+        if not self.columnar:
+            return super().ticks(contract)
+        try:
+            return self._ticks[contract]
+        except KeyError:
+            pass
+        day = self._eod_day()
+        r = day.row(contract)
+        series = None if r < 0 else _one_tick(day, r)
+        self._ticks[contract] = series
+        return series
+
+    def ticks_many(self, contracts: list[OptionContract]) -> list[TickSeries | None]:
+        """:meth:`ticks` of many contracts with one vectorised row search (the open legs of a
+        positional book, bound each morning)."""
+        if not self.columnar:
+            return [self.ticks(c) for c in contracts]
+        todo = [c for c in contracts if c not in self._ticks]
+        if todo:
+            day = self._eod_day()
+            rows = day.rows(todo).tolist()
+            for c, r in zip(todo, rows):
+                self._ticks[c] = None if r < 0 else _one_tick(day, r)
+        return [self._ticks[c] for c in contracts]
+
+    def prefetch(self, expiry: date, strikes: Any, rights: Any) -> None:
+        if not self.columnar:
+            super().prefetch(expiry, strikes, rights)
+        # the whole day is read at the first need: nothing to hint
+
+    def snapshot(self, expiry: date, i: int) -> Any:
+        if not self.columnar:
+            return super().snapshot(expiry, i)
+        self._check_tick(i)
+        snap = self._eod_snaps.get(expiry)
+        if snap is not None:
+            return snap
+        from workbench.engine.greeks import years_to_settlement
+        from workbench.engine.selection import ChainSnapshot
+
+        day = self._eod_day()
+        a, b = day.slices.get(expiry, (0, 0))
+        vis = day.visible[a:b]
+        ts = self.clock[0]
+        snap = ChainSnapshot(
+            underlying=self.underlying,
+            ts=ts,
+            spot=float(self.spot_ticks.close[0]),
+            expiry=expiry,
+            tte=years_to_settlement(ts, expiry, self.facts.settlement_clock),
+            strike=day.strike[a:b][vis],
+            is_call=day.is_call[a:b][vis],
+            bid=day.bid[a:b][vis],
+            ask=day.ask[a:b][vis],
+            close=day.close[a:b][vis],
+            volume=day.volume[a:b][vis],
+            oi=day.oi[a:b][vis],
+            iv=day.iv[a:b][vis],
+            delta=day.delta[a:b][vis],
+            lag=np.zeros(int(vis.sum()), dtype=np.int64),
+            rate=self.rate,
+            div_yield=self.div_yield,
+            strike_step=self.strike_step,
+        )
+        self._eod_snaps[expiry] = snap
+        return snap
+
+    @property
+    def fetch_count(self) -> int:
+        return super().fetch_count + self._eod_reads
+
+
+def _one_tick(day: _Day, r: int) -> TickSeries:
+    """The one-tick :class:`TickSeries` of row ``r`` (what :func:`~workbench.engine.ticks.align`
+    gives for one bar and a one-tick clock, without its NumPy work)."""
+    visible = bool(day.visible[r])
+    close = float(day.close[r])
+    mark = float(day.mark[r])
+    close_ok = visible and bool(day.close_ok[r])
+    mark_ok = visible and mark == mark
+    bid, ask = float(day.bid[r]), float(day.ask[r])
+    return TickSeries(
+        close=[close if close_ok else math.nan],
+        close_lag=[0 if close_ok else NO_LAG],
+        mark=[mark if mark_ok else math.nan],
+        mark_lag=[0 if mark_ok else NO_LAG],
+        row=cast(Any, [0 if visible else -1]),
+        row_lag=cast(Any, [0 if visible else NO_LAG]),
+        bid=cast(Any, [bid]),
+        ask=cast(Any, [ask]),
+        last=cast(Any, [close]),
+        volume=cast(Any, [float(day.volume[r])]),
+        oi=cast(Any, [float(day.oi[r])]),
+        open_first=math.nan,
+        nbytes=200,
+    )
+
+
+def _empty_day() -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {name: np.zeros(0) for name in COLUMNS if name != "right"}
+    out["ts"] = np.zeros(0, dtype="datetime64[us]")
+    out["expiry"] = np.zeros(0, dtype="datetime64[us]")
+    out["is_call"] = np.zeros(0, dtype=bool)
+    return out
