@@ -611,7 +611,7 @@ def _settlement_notes(tradebook: pd.DataFrame) -> list[str]:
         return []
     parts = []
     for (day, expiry), rows in stale.groupby(["day", "expiry"], sort=True):
-        on, exp = pd.Timestamp(day).date(), pd.Timestamp(expiry).date()
+        on, exp = pd.Timestamp(str(day)).date(), pd.Timestamp(str(expiry)).date()
         parts.append(f"{exp} on {on} at {float(rows['spot'].iloc[0]):g} ({len(rows)} legs)")
     return [
         f"{len(stale)} settlement(s) with no data on the settlement session, valued at the last "

@@ -57,20 +57,21 @@ def _tradebook(result_like: Any) -> pd.DataFrame:
 def study_trades(result_like: Any) -> pd.DataFrame:
     """One row per study position (see the module docstring), by entry day then expiry.
 
-    Per leg ``<leg>_strike`` and ``<leg>_delta`` (at entry); ``short_delta`` is the |delta|
+    Per leg ``<leg>_strike`` and ``<leg>_entry_delta`` (signed); ``short_delta`` is the |delta|
     of the first sold leg. Open positions have ``status`` "open", no exit and NaN PnL.
     """
     tb = _tradebook(result_like)
     if not len(tb):
         return pd.DataFrame(columns=list(TRADE_COLUMNS))
     keys = tb["position_key"].astype(str)
-    parts = keys.str.rsplit("/", n=1)
-    if not bool(parts.str.len().eq(2).all()):
-        bad = keys[parts.str.len() != 2].iloc[0]
+    nested = keys.str.count("/") >= 2
+    if not bool(nested.all()):
+        bad = keys[~nested].iloc[0]
         raise ValueError(
             f"study_trades: position key {bad!r} is not '<entry day>/<expiry>/<leg>' (not a study run)"
         )
-    frame = tb.assign(_position=parts.str[0], _leg=parts.str[1])
+    split = [k.rsplit("/", 1) for k in keys.tolist()]
+    frame = tb.assign(_position=[p for p, _ in split], _leg=[leg for _, leg in split])
     rows = []
     for position, g in frame.groupby("_position", sort=True):
         opens = g[g["action"] == "open"]
@@ -100,7 +101,7 @@ def study_trades(result_like: Any) -> pd.DataFrame:
         row["return_on_credit"] = row["pnl"] / credit if closed and credit > 0 else float("nan")
         for _, leg in opens.iterrows():
             row[f"{leg['_leg']}_strike"] = float(leg["strike"])
-            row[f"{leg['_leg']}_delta"] = float(leg["delta"])
+            row[f"{leg['_leg']}_entry_delta"] = float(leg["delta"])
         rows.append(row)
     out = pd.DataFrame(rows)
     return out.sort_values(["entry_day", "expiry"], kind="stable").reset_index(drop=True)

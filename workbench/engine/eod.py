@@ -166,10 +166,37 @@ class EodDayMarket(DayMarket):
     method falls back to the per-instrument :class:`DayMarket`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._eod_reads = 0
         super().__init__(*args, **kwargs)
         self._eod: _Day | None = None
         self._eod_snaps: dict[date, Any] = {}
-        self._eod_reads = 0
+
+    def _default_spot(self) -> TickSeries:
+        """The day's spot bar(s) read directly (the few columns, one small file), the same
+        clock and aligned series as the per-instrument path builds through its day cache."""
+        found, cached = self._lru.get(self._key("spot-default"))
+        if found and cached is not None:
+            clock_ns, clock, times, fp, spot = cached
+            self._set_clock(clock_ns, clock, times, fp)
+            return spot  # type: ignore[no-any-return]
+        arrays = _spot_arrays(self.store, self.underlying, self.day)
+        if arrays is None:  # missing, nulls, odd types: the day cache's path and its errors
+            return super()._default_spot()
+        from workbench.data.series import series_from_arrays
+        from workbench.engine.market import _clock_list, spot_underlying_of, ticks_from_series
+        from workbench.engine.pool import clock_fingerprint
+
+        clock_ns = arrays["ts"].astype("datetime64[ns]").view(np.int64)
+        clock = _clock_list(clock_ns)
+        times = [t.time() for t in clock]
+        fp = clock_fingerprint(clock_ns)
+        name = spot_underlying_of(self.store, self.underlying)
+        spot = ticks_from_series(series_from_arrays(name, clock_ns, arrays, clock_ns), clock_ns)
+        size = spot.nbytes + clock_ns.nbytes + 120 * len(clock)
+        self._lru.put(self._key("spot-default"), (clock_ns, clock, times, fp, spot), size)
+        self._set_clock(clock_ns, clock, times, fp)
+        self._eod_reads = getattr(self, "_eod_reads", 0) + 1
+        return spot
 
     @property
     def columnar(self) -> bool:
@@ -218,13 +245,29 @@ class EodDayMarket(DayMarket):
         positional book, bound each morning)."""
         if not self.columnar:
             return [self.ticks(c) for c in contracts]
-        todo = [c for c in contracts if c not in self._ticks]
+        known = self._ticks
+        todo = [c for c in contracts if c not in known]
         if todo:
             day = self._eod_day()
-            rows = day.rows(todo).tolist()
-            for c, r in zip(todo, rows):
-                self._ticks[c] = None if r < 0 else _one_tick(day, r)
-        return [self._ticks[c] for c in contracts]
+            rows = day.rows(todo)
+            hit = rows >= 0
+            r = np.where(hit, rows, 0)
+            # every field of every row at once, as Python values (no NumPy scalar per leg)
+            vis = (day.visible[r] & hit).tolist()
+            close = day.close[r].tolist()
+            close_ok = day.close_ok[r].tolist()
+            mark = day.mark[r].tolist()
+            bid, ask = day.bid[r].tolist(), day.ask[r].tolist()
+            volume, oi = day.volume[r].tolist(), day.oi[r].tolist()
+            for j, c in enumerate(todo):
+                known[c] = (
+                    _tick_series(
+                        vis[j], close[j], close_ok[j], mark[j], bid[j], ask[j], volume[j], oi[j]
+                    )
+                    if hit[j]
+                    else None
+                )
+        return [known[c] for c in contracts]
 
     def prefetch(self, expiry: date, strikes: Any, rights: Any) -> None:
         if not self.columnar:
@@ -274,14 +317,33 @@ class EodDayMarket(DayMarket):
 
 
 def _one_tick(day: _Day, r: int) -> TickSeries:
-    """The one-tick :class:`TickSeries` of row ``r`` (what :func:`~workbench.engine.ticks.align`
-    gives for one bar and a one-tick clock, without its NumPy work)."""
-    visible = bool(day.visible[r])
-    close = float(day.close[r])
-    mark = float(day.mark[r])
-    close_ok = visible and bool(day.close_ok[r])
+    """The one-tick :class:`TickSeries` of row ``r``."""
+    return _tick_series(
+        bool(day.visible[r]),
+        float(day.close[r]),
+        bool(day.close_ok[r]),
+        float(day.mark[r]),
+        float(day.bid[r]),
+        float(day.ask[r]),
+        float(day.volume[r]),
+        float(day.oi[r]),
+    )
+
+
+def _tick_series(
+    visible: bool,
+    close: float,
+    close_valid: bool,
+    mark: float,
+    bid: float,
+    ask: float,
+    volume: float,
+    oi: float,
+) -> TickSeries:
+    """What :func:`~workbench.engine.ticks.align` gives for one bar on a one-tick clock,
+    without its NumPy work (the per-field lists hold one value)."""
+    close_ok = visible and close_valid
     mark_ok = visible and mark == mark
-    bid, ask = float(day.bid[r]), float(day.ask[r])
     return TickSeries(
         close=[close if close_ok else math.nan],
         close_lag=[0 if close_ok else NO_LAG],
@@ -292,11 +354,37 @@ def _one_tick(day: _Day, r: int) -> TickSeries:
         bid=cast(Any, [bid]),
         ask=cast(Any, [ask]),
         last=cast(Any, [close]),
-        volume=cast(Any, [float(day.volume[r])]),
-        oi=cast(Any, [float(day.oi[r])]),
+        volume=cast(Any, [volume]),
+        oi=cast(Any, [oi]),
         open_first=math.nan,
         nbytes=200,
     )
+
+
+_SPOT_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
+
+
+def _spot_arrays(store: Any, underlying: str, day: date) -> dict[str, np.ndarray] | None:
+    """The day's spot file as the store's spot arrays, read directly; ``None`` when the
+    direct read cannot answer (the caller falls back to the store's checked path)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from workbench.engine.market import spot_underlying_of
+
+    path = store.spot_path(spot_underlying_of(store, underlying), day)
+    try:
+        table = pq.ParquetFile(path).read(columns=list(_SPOT_COLUMNS), use_threads=False)
+    except (OSError, pa.ArrowInvalid, KeyError):
+        return None
+    if any(c.null_count for c in table.columns) or table.num_rows == 0:
+        return None
+    out = {name: table.column(name).to_numpy() for name in _SPOT_COLUMNS}
+    if out["ts"].dtype != np.dtype("datetime64[us]") or out["close"].dtype != np.float64:
+        return None
+    if out["ts"].size > 1 and not bool((np.diff(out["ts"].view(np.int64)) > 0).all()):
+        return None
+    return out
 
 
 def _empty_day() -> dict[str, np.ndarray]:

@@ -59,7 +59,11 @@ def implied_greeks(
     ]
     if n == 0 or not (math.isfinite(spot) and spot > 0):
         return out
-    tte = np.array([years_to_settlement(ts, c.expiry, settlement_clock) for c in contracts])
+    by_expiry: dict[date, float] = {}
+    for c in contracts:
+        if c.expiry not in by_expiry:
+            by_expiry[c.expiry] = years_to_settlement(ts, c.expiry, settlement_clock)
+    tte = np.array([by_expiry[c.expiry] for c in contracts])
     live = np.flatnonzero(tte > 0)
     for j in np.flatnonzero(tte <= 0):
         c = contracts[int(j)]

@@ -1,0 +1,156 @@
+"""The end-of-day path (issue 13): the columnar day gives exactly what the per-instrument
+reference path gives -- prices, lags, marks, quotes, chain snapshots, expiries -- and a study
+run through either has the same books, byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+import pytest
+
+import workbench.engine.runner as runner
+from workbench.data.store import MarketStore
+from workbench.data.synth import generate
+from workbench.engine.eod import EodDayMarket
+from workbench.engine.market import DayMarket
+from workbench.engine.pool import SeriesLRU
+from workbench.engine.runner import run_backtest
+from workbench.model.contracts import OptionContract
+from workbench.model.enums import Right
+from workbench.strategies.every_entry import EveryEntryIronCondor, EveryEntryPutSpread
+
+SNAPSHOT_FIELDS = ("strike", "is_call", "bid", "ask", "close", "volume", "oi", "iv", "delta", "lag")
+
+
+@pytest.fixture(scope="module")
+def eod(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("eod") / "spx"
+    generate("spx-eod", path, seed=3, start="2019-03-01", days=30, progress=False, workers=1)
+    return path
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind == "f" or b.dtype.kind == "f":
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def test_columnar_day_matches_the_reference(eod: Path) -> None:
+    store = MarketStore(eod)
+    checked = 0
+    for day in store.days("SPXW")[::3]:
+        ref = DayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
+        col = EodDayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
+        assert col.columnar
+        assert col.expiries == ref.expiries
+        for expiry in ref.expiries:
+            a, b = ref.snapshot(expiry, 0), col.snapshot(expiry, 0)
+            for field in SNAPSHOT_FIELDS:
+                assert _same(getattr(a, field), getattr(b, field)), (day, expiry, field)
+            assert (a.tte, a.spot, a.ts, a.rate) == (b.tte, b.spot, b.ts, b.rate)
+        chain = store.read_chain("SPXW", day)
+        contracts = [
+            OptionContract("SPXW", e, k, Right.parse(r))
+            for e, k, r in zip(
+                chain.column("expiry").to_pylist()[::7],
+                chain.column("strike").to_pylist()[::7],
+                chain.column("right").to_pylist()[::7],
+            )
+        ]
+        absent = OptionContract("SPXW", ref.expiries[0], 1.0, Right.PUT)
+        contracts.append(absent)
+        many = col.ticks_many(contracts)
+        for contract, bound in zip(contracts, many):
+            x, y = ref.ticks(contract), col.ticks(contract)
+            assert (x is None) == (y is None) == (bound is None), contract
+            if x is None:
+                continue
+            assert (x.close, x.close_lag, x.mark, x.mark_lag) == (
+                y.close,
+                y.close_lag,
+                y.mark,
+                y.mark_lag,
+            ) or np.allclose(x.mark, y.mark, equal_nan=True)
+            assert _same(np.array(x.close), np.array(y.close))
+            assert _same(np.array(x.mark), np.array(y.mark))
+            assert (x.close_lag, x.mark_lag) == (y.close_lag, y.mark_lag)
+            assert _same(np.array(x.quote_at(0)), np.array(y.quote_at(0)))
+            assert ref.quote(contract, 0) == col.quote(contract, 0) or _same(
+                np.array(ref.quote(contract, 0)[:3]), np.array(col.quote(contract, 0)[:3])
+            )
+            checked += 1
+    assert checked > 200
+
+
+@pytest.mark.parametrize("strategy", [EveryEntryPutSpread, EveryEntryIronCondor])
+def test_a_study_has_the_same_books_on_both_paths(
+    eod: Path, strategy: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = {"underlying": "SPXW", "exit_dte": 3}
+    results = {}
+    for columnar in (True, False):
+        monkeypatch.setattr(runner, "COLUMNAR_EOD", columnar)
+        results[columnar] = run_backtest(
+            strategy, data=eod, params=params, fill="orats", fees="per-contract:0.65",
+            progress=False,
+        )  # fmt: skip
+    fast, slow = results[True], results[False]
+    assert len(fast.tradebook) > 100
+    # exact, NaN in the same places (Arrow's Table.equals counts NaN != NaN)
+    pd.testing.assert_frame_equal(fast.tradebook, slow.tradebook, check_exact=True)
+    pd.testing.assert_frame_equal(fast.daily, slow.daily, check_exact=True)
+    pd.testing.assert_frame_equal(
+        fast.days.drop(columns=["fetches"]), slow.days.drop(columns=["fetches"]), check_exact=True
+    )
+    assert fast.metrics == slow.metrics
+    assert (fast.days["fetches"] <= 2).all()  # one spot read and one option-file read a day
+
+
+def test_study_positions_follow_the_rules(eod: Path) -> None:
+    """Keys are entry day / expiry / leg; every expiry with 7-45 DTE is entered each day; the
+    short put is the put whose |delta| in the day's file is nearest 0.30 (sold: ties to the
+    lower strike), checked against the raw chain."""
+    result = run_backtest(
+        EveryEntryPutSpread,
+        data=eod,
+        params={"underlying": "SPXW"},
+        fill="mid",
+        fees="none",
+        progress=False,
+    )
+    tb = result.tradebook
+    opens = tb[tb["action"] == "open"]
+    store = MarketStore(eod)
+    first = store.days("SPXW")[0]
+    day_opens = opens[opens["day"].astype(str) == str(first)]
+    listed = [e for e in store.expiries("SPXW", first) if 7 <= (e - first).days <= 45]
+    assert sorted({str(e) for e in day_opens["expiry"]}) == [str(e) for e in listed]
+    for _, row in day_opens[day_opens["position_key"].str.endswith("/short")].iterrows():
+        expiry = pd.Timestamp(row["expiry"]).date()
+        assert row["position_key"] == f"{first}/{expiry}/short"
+        chain = store.read_chain("SPXW", first, expiry)
+        puts = chain.filter(pc.equal(chain["right"], "P")).to_pandas()
+        mid = (puts["bid"] + puts["ask"]) / 2
+        puts = puts[(puts["bid"] >= 0) & (puts["ask"] > puts["bid"]) & (mid > 0)]
+        gap = (puts["delta"].abs() - 0.30).abs()
+        best = puts[gap == gap.min()]["strike"].min()
+        assert row["strike"] == best
+    # every position settles or exits once, and each has both legs
+    keys = tb["position_key"].str.rsplit("/", n=1).str[0]
+    legs = tb.assign(p=keys).groupby("p")["position_key"].nunique()
+    assert (legs == 2).all()
+    assert set(tb.loc[tb["action"] != "open", "reason"]) <= {"expiry"}
+
+
+def test_study_config_errors() -> None:
+    from workbench.engine.config import build_config
+    from workbench.engine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="long_delta"):
+        build_config(EveryEntryPutSpread.Config, {"short_delta": 0.1, "long_delta": 0.2})
+    with pytest.raises(ConfigError, match="dte_window"):
+        build_config(EveryEntryPutSpread.Config, {"dte_window": (30, 7)})
