@@ -203,20 +203,15 @@ class EodDayMarket(DayMarket):
         return self.n_ticks == 1 and self._custom_clock is None
 
     def _eod_day(self) -> _Day:
+        # Not kept in the process LRU: a positional run reads each day once, and holding
+        # years of whole chains would make memory grow with the days (the target is flat).
         if self._eod is None:
-            key = self._key("eod-day", self._fp)
-            found, cached = self._lru.get(key)
-            if found and cached is not None:
-                self._eod = cached
+            if self.store.options_path(self.underlying, self.day).is_file():
+                arrays = self.store.day_columns(self.underlying, self.day, COLUMNS)
+                self._eod_reads += 1
             else:
-                if self.store.options_path(self.underlying, self.day).is_file():
-                    arrays = self.store.day_columns(self.underlying, self.day, COLUMNS)
-                    self._eod_reads += 1
-                else:
-                    arrays = _empty_day()
-                self._eod = _Day(arrays, int(self.clock_ns[0]))
-                self._lru.put(key, self._eod, self._eod.nbytes)
-        assert self._eod is not None
+                arrays = _empty_day()
+            self._eod = _Day(arrays, int(self.clock_ns[0]))
         return self._eod
 
     @property

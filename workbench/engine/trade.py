@@ -12,7 +12,7 @@ underlying in the quote currency; money amounts (``pnl``, fees) are ``units x pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -57,6 +57,10 @@ class Trade:
     exit_price: float | None = None
     exit_fees: float = 0.0
     exit_reason: str | None = None
+    #: the display symbol, formatted once per contract object (the books read it daily)
+    _symbol: tuple[OptionContract | None, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def units(self) -> float:
@@ -74,7 +78,12 @@ class Trade:
 
     @property
     def symbol(self) -> str:
-        return self.contract.symbol if self.contract is not None else self.underlying
+        cached = self._symbol
+        if cached is not None and cached[0] is self.contract:
+            return cached[1]
+        text = self.contract.symbol if self.contract is not None else self.underlying
+        self._symbol = (self.contract, text)
+        return text
 
     @property
     def entry_value(self) -> float:
