@@ -154,3 +154,30 @@ def test_study_config_errors() -> None:
         build_config(EveryEntryPutSpread.Config, {"short_delta": 0.1, "long_delta": 0.2})
     with pytest.raises(ConfigError, match="dte_window"):
         build_config(EveryEntryPutSpread.Config, {"dte_window": (30, 7)})
+
+
+def test_study_exits_per_position(eod: Path) -> None:
+    """``exit_dte`` closes a position once its DTE is at most the threshold; a profit target
+    closes it when its PnL at the marks reaches the fraction of its credit (mid fills, no fees:
+    the exit price is the mark), the other positions staying open."""
+    from workbench.analytics.study import study_trades
+
+    result = run_backtest(
+        EveryEntryPutSpread,
+        data=eod,
+        params={"underlying": "SPXW", "exit_dte": 5, "profit_target_pct": 0.5},
+        fill="mid",
+        fees="none",
+        progress=False,
+    )
+    trades = study_trades(result)
+    closed = trades[trades["status"] == "closed"]
+    reasons = set(closed["exit_reason"])
+    assert {"dte_exit", "profit_target"} <= reasons <= {"dte_exit", "profit_target", "expiry"}
+    dte = closed[closed["exit_reason"] == "dte_exit"]
+    days_left = [(e - x).days for e, x in zip(dte["expiry"], dte["exit_day"])]
+    assert all(d <= 5 for d in days_left)
+    target = closed[closed["exit_reason"] == "profit_target"]
+    assert (target["pnl"] >= 0.5 * target["entry_credit"].abs() - 1e-6).all()
+    # positions overlap: on some day several are open at once
+    assert result.daily["open_legs"].max() >= 6

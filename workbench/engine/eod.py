@@ -57,7 +57,6 @@ class _Day:
         "is_call",
         "iv",
         "mark",
-        "nbytes",
         "oi",
         "slices",
         "strike",
@@ -100,13 +99,6 @@ class _Day:
             bounds = [0, *change.tolist(), int(expiry.size)]
             for a, b in itertools.pairwise(bounds):
                 self.slices[expiry[a].astype(date)] = (a, b)
-        self.nbytes = (
-            sum(
-                a.nbytes
-                for a in (self.strike, self.is_call, self.bid, self.ask, self.close, self.volume)
-            )
-            + 6 * self.strike.nbytes
-        )
 
     def rows(self, contracts: list[OptionContract]) -> np.ndarray:
         """The rows of ``contracts`` in one vectorised search (``-1`` where the file has none)."""

@@ -18,7 +18,8 @@ overlap freely (one cycle lasts while any is open). Per day, at the first tick a
    premium, a strike offset...); a leg given ``from_leg`` and ``width`` sits at the chosen
    strike of that leg plus ``width`` (negative: below). The position opens only when every
    leg is found, no two legs share a contract, and the legs are on distinct strikes; the
-   order is all-or-nothing.
+   order is all-or-nothing, and an entry refused (no live quote for a leg) is not retried
+   later that day.
 
 ``Study`` subclasses set the legs in their ``Config`` (see
 :mod:`workbench.strategies.every_entry`). The per-position results (entry and exit, strikes,
