@@ -181,3 +181,22 @@ def test_study_exits_per_position(eod: Path) -> None:
     assert (target["pnl"] >= 0.5 * target["entry_credit"].abs() - 1e-6).all()
     # positions overlap: on some day several are open at once
     assert result.daily["open_legs"].max() >= 6
+
+
+def test_study_positions_are_the_trades(eod: Path) -> None:
+    """The one trade model counts a study's positions (one order each), not its cycles: the
+    overlapping book is one engine cycle while any position is open."""
+    from workbench.analytics.study import study_trades
+
+    result = run_backtest(
+        EveryEntryPutSpread,
+        data=eod,
+        params={"underlying": "SPXW", "exit_dte": 5},
+        fill="mid",
+        fees="none",
+        progress=False,
+    )
+    trades = study_trades(result)
+    closed = trades[trades["status"] == "closed"]
+    assert result.metrics["trades"] == len(closed) > 10
+    assert result.metrics["open_positions"] == len(trades) - len(closed)

@@ -11,6 +11,8 @@ across days.
   that closed its last legs (``stop_loss``, ``profit_target``, ``expiry``, ``eod``...).
 * An **open** position (a leg still held at the end of the run) is reported apart, with its
   cash so far; it is never counted as a trade, won or lost.
+* Positionally, a leg key ``"<position>/<leg>"`` names its position (a study's positions,
+  ``"<entry day>/<expiry>/<leg>"``, overlap within one cycle and are positions of their own).
 * **Adjustments** are the orders between the opening order and the exit: each distinct
   timestamp at which the position's fills are neither its first opening fills nor its final
   closing fills (a roll, a delta hedge, a leg stopped alone). They are counted per reason.
@@ -65,6 +67,13 @@ def position_ids(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pd.S
         positional = (known.map(dict(mode)).fillna("intraday") == "positional").to_numpy()
     first_day = tradebook.groupby("trade_id")["day"].transform("first").astype(str).to_numpy()
     ids = np.where(positional, "#" + cycle.astype(object), first_day.astype(object) + "#" + cycle)
+    # a key "<position>/<leg>" (a study's "<entry day>/<expiry>/<leg>") names its position:
+    # overlapping positions of one positional cycle are positions of their own
+    keys = tradebook["position_key"].astype(str)
+    nested = (keys.str.contains("/", regex=False)).to_numpy() & positional
+    if nested.any():
+        parent = keys.str.rsplit("/", n=1).str[0].to_numpy().astype(object)
+        ids = np.where(nested, ids + "/" + parent, ids)
     if runs is not None and runs.nunique() > 1:
         ids = runs.to_numpy().astype(object) + "|" + ids
     return pd.Series(ids, index=tradebook.index, name="position", dtype=object)
