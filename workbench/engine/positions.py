@@ -69,8 +69,12 @@ def position_ids(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pd.S
     ids = np.where(positional, "#" + cycle.astype(object), first_day.astype(object) + "#" + cycle)
     # a key "<position>/<leg>" (a study's "<entry day>/<expiry>/<leg>") names its position:
     # overlapping positions of one positional cycle are positions of their own
-    keys = tradebook["position_key"].astype(str)
-    nested = (keys.str.contains("/", regex=False)).to_numpy() & positional
+    keys = (
+        tradebook["position_key"].astype(str)
+        if "position_key" in tradebook.columns
+        else pd.Series("", index=tradebook.index)
+    )
+    nested = keys.str.contains("/", regex=False).to_numpy() & positional
     if nested.any():
         parent = keys.str.rsplit("/", n=1).str[0].to_numpy().astype(object)
         ids = np.where(nested, ids + "/" + parent, ids)
