@@ -24,7 +24,7 @@ import math
 import sys
 import traceback
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -129,7 +129,29 @@ def _chunks(days: Sequence[tuple[int, date]], workers: int) -> list[tuple[tuple[
     return [tuple(days[i : i + size]) for i in range(0, len(days), size)]
 
 
-def _progress(total: int, enabled: bool, desc: str) -> Any:
+class _CallbackProgress:
+    """A progress "bar" that reports ``(done, total)`` to a callable (first ``(0, total)``).
+
+    An exception the callable raises (a service cancelling its job) stops the run: it comes
+    out of :func:`run_backtest` after the days finished so far."""
+
+    def __init__(self, total: int, report: Callable[[int, int], None]) -> None:
+        self.total = total
+        self.done = 0
+        self._report = report
+        report(0, total)
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        self._report(self.done, self.total)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, enabled: bool | Callable[[int, int], None], desc: str) -> Any:
+    if callable(enabled):
+        return _CallbackProgress(total, enabled)
     from tqdm.auto import tqdm
 
     return tqdm(
@@ -138,7 +160,11 @@ def _progress(total: int, enabled: bool, desc: str) -> Any:
 
 
 def _run_intraday(
-    base: DayTask, days: Sequence[tuple[int, date]], executor: Any, progress: bool, desc: str
+    base: DayTask,
+    days: Sequence[tuple[int, date]],
+    executor: Any,
+    progress: bool | Callable[[int, int], None],
+    desc: str,
 ) -> list[DayRecord]:
     if executor is None and len(days) < MIN_POOL_DAYS:
         executor = "serial"
@@ -147,8 +173,8 @@ def _run_intraday(
     bar = _progress(len(days), progress, desc)
     try:
         if where.pool is None:
-            for chunk in _chunks(days, 1):
-                done = run_intraday_days(_with_days(base, chunk))
+            for index_day in days:  # one day at a time: progress (and a stop) after each day
+                done = run_intraday_days(_with_days(base, (index_day,)))
                 records.extend(done)
                 bar.update(len(done))
             return records
@@ -290,7 +316,7 @@ def _run_positional(
     underlying: str,
     costs: Costs,
     days: Sequence[tuple[int, date]],
-    progress: bool,
+    progress: bool | Callable[[int, int], None],
     desc: str,
     missing: Sequence[tuple[date, str]] = (),
 ) -> list[DayRecord]:
@@ -395,7 +421,7 @@ def run_backtest(
     mode: Literal["intraday", "positional"] | None = None,
     margin: MarginSpec = None,
     capital: float | None = None,
-    progress: bool = True,
+    progress: bool | Callable[[int, int], None] = True,
     rate: float | None = None,
 ) -> BacktestResult:
     """Run ``strategy`` on the dataset at ``data`` from ``start`` to ``end`` (inclusive).
@@ -432,7 +458,9 @@ def run_backtest(
     capital
         Capital base for return metrics (money); recorded in the manifest.
     progress
-        Show a tqdm progress bar.
+        Show a tqdm progress bar; or a callable ``report(days_done, days_in_all)``, called with
+        ``(0, n)`` first and then as days finish (a service's progress and cancellation: an
+        exception it raises stops the run and propagates).
     rate
         Risk-free rate (continuous, per year) for implied vol and Greeks (default 0).
     """
