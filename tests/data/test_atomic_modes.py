@@ -50,7 +50,7 @@ def test_report_files_follow_the_umask(tmp_path: Path, umask_022: None) -> None:
         update={"path": tmp_path / "t.toml", "sha256": "0" * 64}
     )
     repo.record_reference(template)
-    assert mode(tmp_path / "reports" / "template-refs.json") == 0o644
+    assert mode(tmp_path / "reports" / "repository.sqlite") == 0o644
 
 
 def test_a_published_dataset_folder_follows_the_umask(tmp_path: Path, umask_022: None) -> None:

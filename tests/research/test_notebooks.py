@@ -13,6 +13,8 @@ import pandas as pd
 import papermill
 import pytest
 
+from workbench.research.versions import TemplateVersions
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
@@ -64,8 +66,9 @@ def test_backtest_basket_and_explore_notebooks(nifty_tiny: Path, tmp_path: Path)
         manifest = json.loads((out / "manifest.json").read_text())
         assert manifest["template"]["name"] == "short-straddle"
         assert manifest["template"]["overrides"] == {"stop_loss_pct": stop}
-    # the template reference is recorded in the reports folder
-    assert "short-straddle@1" in json.loads((reports / "template-refs.json").read_text())
+    # the template version is recorded in the reports folder's version store
+    stored = TemplateVersions(reports).get("short-straddle", 1)
+    assert stored is not None and stored.referenced
 
     basket_out = tmp_path / "basket"
     nb = _execute(

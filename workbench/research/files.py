@@ -28,14 +28,23 @@ def load_toml_model(
         raw = path.read_bytes()
     except OSError as exc:
         raise error(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    return parse_toml_model(raw, str(path), model, error, what), raw
+
+
+def parse_toml_model(
+    raw: bytes | str, label: str, model: type[M], error: type[Exception], what: str
+) -> M:
+    """``model(**toml)`` of the TOML text ``raw`` (a file's bytes, a request body); errors as
+    :func:`load_toml_model`, naming ``label`` instead of a path."""
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise error(f"{path}: not valid TOML: {exc}") from None
+        raise error(f"{label}: not valid TOML: {exc}") from None
     try:
-        return model(**data), raw
+        return model(**data)
     except ValidationError as exc:
-        raise error(f"{path}: invalid {what}: {validation_problems(exc)}") from None
+        raise error(f"{label}: invalid {what}: {validation_problems(exc)}") from None
 
 
 def validation_problems(exc: ValidationError, whole: str = "(file)") -> str:
