@@ -9,6 +9,7 @@ the session instead of passing silently.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,11 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
 )
 settings.load_profile("workbench")
+
+# Runs the tests make through the command line are recorded in a run repository: in a
+# throw-away reports folder per test process, never in the checkout's reports/ (a test that
+# cares passes --reports or sets the variable itself).
+os.environ.setdefault("WORKBENCH_REPORTS", tempfile.mkdtemp(prefix="workbench-test-reports-"))
 
 
 def real_data_dir() -> Path:

@@ -7,6 +7,9 @@ import pandas as pd
 import pytest
 
 from workbench.cli.main import main
+from workbench.research.repository import RunRepository
+from workbench.research.templates import DEFAULT_TEMPLATES_DIR as TEMPLATES
+from workbench.research.versions import TemplateVersions
 
 
 def test_run_command_accepts_a_template_name(
@@ -41,7 +44,17 @@ def test_run_command_accepts_a_template_name(
     assert json.loads((out / "metrics.json").read_text())["total_pnl"] == pytest.approx(
         book["cash"].sum(), abs=0.01
     )
-    assert "short-straddle@1" in json.loads((reports / "template-refs.json").read_text())
+    # the template version used is in the version store, referenced (immutable from now on)
+    stored = TemplateVersions(reports).get("short-straddle", 1)
+    assert stored is not None and stored.referenced and stored.status == "active"
+    assert stored.text == (TEMPLATES / "short-straddle.toml").read_text()
+    # and the run is in the run repository, completed, with its manifest and metrics
+    (entry,) = RunRepository(reports).list()
+    assert (entry.kind, entry.status, entry.origin) == ("single", "completed", "cli")
+    assert entry.template == "short-straddle@1" and entry.out == str(out.resolve())
+    assert entry.run_id == manifest["run_id"] and entry.manifest == manifest
+    assert entry.metrics["total_pnl"] == pytest.approx(book["cash"].sum(), abs=0.01)
+    assert entry.started_at is not None and entry.finished_at >= entry.started_at
 
 
 def test_unknown_template_is_a_one_line_error(

@@ -4,7 +4,6 @@ dated folders, the day's index and heatmap."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from pathlib import Path
@@ -14,6 +13,8 @@ import pytest
 from workbench.engine.config import StrategyConfig
 from workbench.engine.strategy import Strategy
 from workbench.research.grid import GridError, load_grid, run_grid
+from workbench.research.repository import RunRepository
+from workbench.research.versions import TemplateVersions
 
 FAKE_NOTEBOOK = Path(__file__).parent / "fixtures" / "fake_backtest.ipynb"
 
@@ -85,9 +86,21 @@ def test_grid_runs_every_combination_and_reports_failures(setup: tuple[Path, Pat
     assert "boom for stop_loss 0.9" in html
     assert "data:image/png;base64," in html  # heatmap embedded
     assert not re.search(r"(src|href)=\"https?://", html)
-    # the template reference is recorded for immutability
-    refs = json.loads((reports / "template-refs.json").read_text())
-    assert "fake@1" in refs
+    # the template version is recorded for immutability
+    stored = TemplateVersions(reports).get("fake", 1)
+    assert stored is not None and stored.referenced
+    # the run repository holds the grid and each combination, failures with their error
+    repo = RunRepository(reports)
+    (grid,) = repo.list(kind="grid")
+    assert (grid.status, grid.template, grid.progress_done) == ("completed", "fake@1", 6)
+    assert grid.metrics["runs"] == 6 and grid.metrics["failed"] == 2
+    members = repo.list(parent=grid.id)
+    assert len(members) == 6 and all(m.kind == "grid-member" for m in members)
+    assert {m.out for m in members} == {str(r.folder) for r in result.runs}
+    bad = [m for m in members if m.status == "failed"]
+    assert len(bad) == 2 and all("boom for stop_loss 0.9" in (m.error or "") for m in bad)
+    assert all(m.started_at is not None for m in members)  # each worker said it started
+    assert sum(m.status == "completed" for m in members) == 4
 
 
 def test_grid_file_errors_name_the_field(tmp_path: Path) -> None:

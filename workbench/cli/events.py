@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 from typing import Any
 
 from workbench.cli.out_folder import check_out_folder
@@ -52,6 +53,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
     parser.add_argument("--out", default=None, help="write paths.csv, summary.csv into DIR")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--reports",
+        default=None,
+        help="reports folder whose run repository records the comparison "
+        "(default: $WORKBENCH_REPORTS or the repository's reports/)",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -71,22 +78,47 @@ def _handle(args: argparse.Namespace) -> int:
         )
         templates = [t.strip() for t in args.strategies.split(",")] if args.strategies else None
         portfolio = _portfolio(args)
-        result = compare(
-            repo.get(args.slug),
-            templates,
-            data=args.data,
-            capital=args.capital,
-            fill=args.fill,
-            fees=args.fees,
-            margin=args.margin,
-            workers=args.workers,
-            progress=not args.no_progress,
-            portfolio=portfolio,
-            templates_dir=args.templates,
-        )
+        preset = repo.get(args.slug)
+        from workbench.research.events import comparison_metrics
+        from workbench.research.repository import RunRecorder
+
+        with RunRecorder.open(
+            args.reports,
+            "event-comparison",
+            origin="cli",
+            template=None,
+            data=Path(args.data).resolve(),
+            out=Path(args.out).resolve() if args.out else None,
+            request={
+                "preset": preset.slug,
+                "templates": templates,
+                "data": args.data,
+                "capital": args.capital,
+                "fill": args.fill,
+                "fees": args.fees,
+                "margin": args.margin,
+                "portfolio": portfolio,
+            },
+        ) as record:
+            result = compare(
+                preset,
+                templates,
+                data=args.data,
+                capital=args.capital,
+                fill=args.fill,
+                fees=args.fees,
+                margin=args.margin,
+                workers=args.workers,
+                progress=not args.no_progress,
+                portfolio=portfolio,
+                templates_dir=args.templates,
+            )
+            if args.out:
+                result.save(args.out)
+            record.completed(metrics=comparison_metrics(result))
         print(format_comparison(result))
         if args.out:
-            print(f"written: {result.save(args.out)}")
+            print(f"written: {args.out}")
         return 0 if result.summary["error"].isna().all() else 1
     presets = [repo.get(args.slug)] if args.slug else repo.list()
     if not presets:

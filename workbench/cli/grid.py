@@ -49,7 +49,11 @@ def _handle(args: argparse.Namespace) -> int:
         executor = client.get_executor()
     try:
         result = run_grid(
-            spec, reports_root=args.reports, executor=executor, templates_dir=args.templates
+            spec,
+            reports_root=args.reports,
+            executor=executor,
+            templates_dir=args.templates,
+            origin="cli",
         )
     finally:
         if client is not None:

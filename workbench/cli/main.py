@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workbench.cli.run",
     "workbench.cli.walkforward",
     "workbench.cli.events",
+    "workbench.cli.runs",
 )
 
 

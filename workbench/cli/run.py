@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from workbench.cli.out_folder import check_out_folder
@@ -78,8 +79,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--reports",
         default=None,
-        help="with a template: reports folder where the template reference is recorded "
-        "(default: the repository's reports/)",
+        help="reports folder whose run repository records the run (and, with a template, "
+        "its version); default: $WORKBENCH_REPORTS or the repository's reports/",
     )
     parser.add_argument("--out", required=True, help="run folder to write (replaced atomically)")
     parser.set_defaults(handler=_handle)
@@ -125,26 +126,56 @@ RUN_MARKERS = ("manifest.json", "tradebook.parquet")
 
 
 def _handle(args: argparse.Namespace) -> int:
+    from workbench.research.repository import RunRecorder, default_reports
     from workbench.research.runs import run_strategy
 
     check_out_folder(args.out, RUN_MARKERS, "a run folder")
-    summary = run_strategy(
-        args.strategy,
-        data=args.data,
-        out=args.out,
-        overrides=parse_sets(args.sets),
-        start=args.start,
-        end=args.end,
-        fill=args.fill,
-        fees=args.fees,
-        margin=args.margin,
-        mode=args.mode,
-        capital=args.capital,
-        executor=args.executor,
-        progress=not args.no_progress,
-        templates_dir=args.templates,
-        refs_dir=args.reports,
-    )
+    reports = args.reports if args.reports is not None else default_reports()
+    params = parse_sets(args.sets)
+    chosen = _check_inputs(args, params, reports)
+    template = chosen.template.ref if chosen.template is not None else None
+    request = {
+        "strategy": args.strategy,
+        "templates": args.templates,
+        "data": args.data,
+        "start": args.start,
+        "end": args.end,
+        "params": params,
+        "fill": args.fill,
+        "fees": args.fees,
+        "margin": args.margin,
+        "mode": args.mode,
+        "capital": args.capital,
+        "out": args.out,
+    }
+    with RunRecorder.open(
+        reports,
+        "single",
+        origin="cli",
+        template=template,
+        strategy=None if template else chosen.label,
+        data=Path(args.data).expanduser().resolve(),
+        out=Path(args.out).expanduser().resolve(),
+        request=request,
+    ) as record:
+        summary = run_strategy(
+            chosen,
+            data=args.data,
+            out=args.out,
+            overrides=params,
+            start=args.start,
+            end=args.end,
+            fill=args.fill,
+            fees=args.fees,
+            margin=args.margin,
+            mode=args.mode,
+            capital=args.capital,
+            executor=args.executor,
+            progress=not args.no_progress,
+            templates_dir=args.templates,
+            refs_dir=reports,
+        )
+        _record(record, summary.manifest, summary.metrics, summary.out)
     print(f"wrote run {summary.manifest.get('run_id')} to {summary.out}")
     print(f"  tearsheet      {summary.tearsheet}")
     _print_metrics(summary.metrics)
@@ -152,3 +183,41 @@ def _handle(args: argparse.Namespace) -> int:
     if failed:
         print(f"  {failed} day(s) failed: tracebacks in {summary.out / 'days.csv'}")
     return 1 if failed else 0
+
+
+def _check_inputs(args: argparse.Namespace, params: dict[str, Any], reports: Any) -> Any:
+    """Everything the run checks before its first day, checked first (the strategy, its
+    parameters, the data, the dates, the models): bad input is one error line and no run is
+    recorded (as the service answers 422 and queues nothing). Returns the resolved strategy."""
+    from workbench.engine.runner import plan_run
+    from workbench.research.strategy_spec import resolve_strategy_spec
+
+    chosen = resolve_strategy_spec(args.strategy, templates=args.templates, refs_dir=reports)
+    chosen.validate(params)
+    plan_run(
+        chosen.cls,
+        params=chosen.resolved_params(params),
+        data=args.data,
+        start=args.start,
+        end=args.end,
+        fill=args.fill,
+        fees=args.fees,
+        margin=args.margin,
+        mode=args.mode,
+        capital=args.capital,
+    )
+    return chosen
+
+
+def _record(record: Any, manifest: dict[str, Any], metrics: dict[str, Any], out: Any) -> None:
+    """Completed, or failed naming the failed days (the run folder is written either way)."""
+    failed = int(metrics.get("days_failed") or 0)
+    if failed:
+        record.failed(
+            f"{failed} day(s) failed (days.csv has each error)",
+            manifest=manifest,
+            metrics=metrics,
+            out=Path(out).resolve(),
+        )
+    else:
+        record.completed(manifest=manifest, metrics=metrics, out=Path(out).resolve())

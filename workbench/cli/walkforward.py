@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 from typing import Any
 
 from workbench.cli.out_folder import check_out_folder
@@ -12,6 +13,7 @@ from workbench.research.walkforward import (
     WalkForwardResult,
     load_walkforward_spec,
     run_walkforward_spec,
+    window_recorder,
 )
 
 
@@ -38,6 +40,12 @@ def register(subparsers: Any) -> None:
         "--dask", default=None, metavar="ADDRESS", help="run on a Dask distributed scheduler"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--reports",
+        default=None,
+        help="reports folder whose run repository records the walk-forward and its windows "
+        "(default: $WORKBENCH_REPORTS or the repository's reports/)",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -57,20 +65,46 @@ def _handle(args: argparse.Namespace) -> int:
 
         client = Client(args.dask)
         executor = client.get_executor()
+    from workbench.research.repository import RunRecorder
+
+    out = Path(args.out).resolve() if args.out else None
     try:
-        result = run_walkforward_spec(
-            spec,
-            templates=args.templates,
-            executor=executor,
-            workers=args.workers,
-            progress=not args.no_progress,
-        )
+        with RunRecorder.open(
+            args.reports,
+            "walkforward",
+            origin="cli",
+            template=spec.template,
+            strategy=spec.strategy,
+            data=Path(spec.data).resolve(),
+            out=out,
+            request=spec.model_dump(mode="json", by_alias=True),
+        ) as record:
+            hook = None
+            if record.id is not None and record.repository is not None:
+                hook = window_recorder(
+                    record.repository,
+                    record.id,
+                    template=spec.template,
+                    strategy=spec.strategy,
+                    data=Path(spec.data).resolve(),
+                )
+            result = run_walkforward_spec(
+                spec,
+                templates=args.templates,
+                executor=executor,
+                workers=args.workers,
+                progress=not args.no_progress,
+                on_window=hook,
+            )
+            if args.out:
+                result.save(args.out)
+            record.completed(metrics=result.summary(), out=out)
     finally:
         if client is not None:
             client.close()
     print(format_report(result))
     if args.out:
-        print(f"written: {result.save(args.out)}")
+        print(f"written: {args.out}")
     return 0 if result.windows["error"].isna().all() else 1
 
 

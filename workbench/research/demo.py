@@ -74,7 +74,9 @@ def run_demo(
     for grid_file in grid_files:
         spec = load_grid(grid_file)
         spec = spec.model_copy(update={"data": str(data)})
-        result = run_grid(spec, reports_root=reports_root, day=day, progress=progress)
+        result = run_grid(
+            spec, reports_root=reports_root, day=day, progress=progress, origin="demo"
+        )
         ok = len(result.runs) - len(result.failed)
         say(f"grid {spec.name}: {ok} of {len(result.runs)} runs completed")
         for failed in result.failed:

@@ -517,3 +517,23 @@ def _sized_to_holding(
 def _metric(metrics: Mapping[str, Any], name: str) -> float:
     value = metrics.get(name)
     return float("nan") if value is None else float(value)
+
+
+def comparison_metrics(result: EventComparison) -> dict[str, Any]:
+    """What the run repository keeps of a comparison: the preset, the range, the ranked
+    summary (one JSON object per template) and how many templates failed or never traded."""
+    from workbench.analytics.analysis import jsonable
+
+    summary = jsonable(result.summary.to_dict(orient="records"))
+    fills = pd.to_numeric(result.summary["fills"], errors="coerce")
+    return {
+        "preset": result.preset.slug,
+        "start": result.start.isoformat(),
+        "end": result.end.isoformat(),
+        "capital": result.capital,
+        "templates": len(result.summary),
+        "failed": int(result.summary["error"].notna().sum()),
+        "no_fills": int((fills.fillna(0) == 0).sum()),
+        "winner": None if result.summary.empty else str(result.summary["template"].iloc[0]),
+        "summary": summary,
+    }

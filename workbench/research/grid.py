@@ -194,6 +194,10 @@ def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
     import papermill
 
     final = Path(job["folder"])
+    if job.get("record"):  # the parent records the outcome; the worker says it started
+        from workbench.research.repository import RunRepository, record_safely
+
+        record_safely(lambda: RunRepository(job["reports"]).start(job["record"]))
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
     run_out = tmp / "run"
     notebook_out = tmp / "backtest.ipynb"
@@ -272,13 +276,21 @@ def run_grid(
     notebook: str | Path = BACKTEST_NOTEBOOK,
     progress: bool = True,
     on_done: Callable[[GridRun], None] | None = None,
+    record_id: str | None = None,
+    origin: str = "research",
 ) -> GridResult:
     """Run every combination of ``spec`` and rewrite the day's index.
 
     ``executor`` defaults to a local process pool with ``spec.workers`` (or all cores) workers;
     any :class:`concurrent.futures.Executor` works (e.g. ``dask.distributed.Client.get_executor()``).
+
+    The run repository of ``reports_root`` records the grid (kind ``grid``, made by
+    ``origin``) and each combination (``grid-member``: queued, running in its worker, then
+    completed or failed with its error; cancelled when the grid stopped before it finished).
+    ``record_id``: a grid record the caller made and finishes itself (the service); the members
+    are recorded under it.
     """
-    from workbench.research.index import write_index
+    from workbench.research.repository import RunRecorder, RunRepository
 
     reports_root = Path(reports_root).resolve()
     day = day or date.today()
@@ -303,11 +315,77 @@ def run_grid(
     day_folder.mkdir(parents=True, exist_ok=True)
     chosen.record_reference(reports_root)
     strategy_arg = _portable_spec(chosen)
+    runs_repo = RunRepository(reports_root)
+    grid_record = (
+        RunRecorder(runs_repo, record_id, finish=False)
+        if record_id is not None
+        else RunRecorder.open(
+            reports_root,
+            "grid",
+            origin=origin,
+            template=chosen.template.ref if chosen.template is not None else None,
+            strategy=None if chosen.template is not None else chosen.label,
+            data=Path(spec.data).resolve(),
+            out=day_folder,
+            request=spec.model_dump(mode="json"),
+            progress_total=len(combos),
+        )
+    )
+    with grid_record:
+        result = _run_jobs(
+            spec, chosen, strategy_arg, combos, run_ids, grid_name, day_folder, reports_root,
+            notebook, executor, progress, on_done, grid_record, runs_repo,
+        )  # fmt: skip
+        summary = {
+            "runs": len(result.runs),
+            "failed": len(result.failed),
+            "index": str(result.index),
+        }
+        grid_record.completed(metrics=summary, out=day_folder)
+    return result
+
+
+def _run_jobs(
+    spec: GridSpec,
+    chosen: StrategySpec,
+    strategy_arg: str,
+    combos: list[dict[str, Any]],
+    run_ids: list[str],
+    grid_name: str,
+    day_folder: Path,
+    reports_root: Path,
+    notebook: str | Path,
+    executor: Executor | None,
+    progress: bool,
+    on_done: Callable[[GridRun], None] | None,
+    grid_record: Any,
+    runs_repo: Any,
+) -> GridResult:
+    from workbench.research.index import write_index
+    from workbench.research.repository import record_safely
+
     jobs: list[dict[str, Any]] = []
     for combo, run_id in zip(combos, run_ids, strict=True):
         overrides = {**spec.overrides, **combo}
+        folder = day_folder / run_id
+        member = None
+        if grid_record.id is not None:
+            member = record_safely(
+                lambda combo=combo, folder=folder: runs_repo.create(
+                    "grid-member",
+                    origin="grid",
+                    parent=grid_record.id,
+                    template=chosen.template.ref if chosen.template is not None else None,
+                    strategy=None if chosen.template is not None else chosen.label,
+                    data=Path(spec.data).resolve(),
+                    out=folder,
+                    request={"params": combo},
+                )
+            )
         jobs.append(
             {
+                "record": member,
+                "reports": str(reports_root),
                 "run_id": run_id,
                 "params": combo,
                 "folder": str(day_folder / run_id),
@@ -349,20 +427,30 @@ def run_grid(
             metrics = read_json_dict(folder / "metrics.json")
             run = GridRun(job["run_id"], job["params"], folder, error is None, error, metrics)
             runs.append(run)
+            _record_member(runs_repo, job["record"], run)
+            grid_record.progress(len(runs), len(jobs))
             if on_done is not None:
                 on_done(run)
     finally:
         if own_executor:
             pool.shutdown()
+        for job in jobs:  # members that never reported (the grid was stopped): not left queued
+            if job["record"] and not any(r.folder == Path(job["folder"]) for r in runs):
+                record = job["record"]
+                record_safely(
+                    lambda record=record: runs_repo.cancel(
+                        record, "the grid stopped before this run finished"
+                    )
+                )
     runs.sort(key=lambda r: [str(r.params.get(k)) for k in spec.grid] + [r.run_id])
-    grid_record = {
+    grid_file = {
         "name": spec.name,
         "template": chosen.label,
         "grid": spec.grid,
         "heatmap": None if spec.heatmap is None else spec.heatmap.model_dump(),
         "runs": [r.run_id for r in runs],
     }
-    _write_json_atomic(day_folder / f"grid-{grid_name}.json", grid_record)
+    _write_json_atomic(day_folder / f"grid-{grid_name}.json", grid_file)
     index = write_index(day_folder)
     return GridResult(
         spec=spec,
@@ -373,13 +461,31 @@ def run_grid(
     )
 
 
+def _record_member(runs_repo: Any, record_id: str | None, run: GridRun) -> None:
+    from workbench.research.repository import record_safely
+
+    if not record_id:
+        return
+    manifest = read_json_dict(run.folder / "manifest.json") or None
+    if run.ok:
+        record_safely(
+            lambda: runs_repo.complete(
+                record_id, manifest=manifest, metrics=run.metrics or None, out=run.folder
+            )
+        )
+    else:
+        error = run.error or "failed"
+        record_safely(lambda: runs_repo.fail(record_id, error, manifest=manifest, out=run.folder))
+
+
 def _portable_spec(chosen: StrategySpec) -> str:
-    """How a notebook in another kernel names the strategy: the template's name, or the
+    """How a notebook in another kernel names the strategy: the template's ``name@version``
+    (exactly the version checked here, from the version store if the file moved on), or the
     class's ``module:Class`` / absolute ``path/to/file.py:Class``."""
     from workbench.engine.resolve import strategy_ref
 
     if chosen.template is not None:
-        return chosen.template.name
+        return chosen.template.ref
     ref = strategy_ref(chosen.cls)
     if ref.startswith(("__main__:", "__mp_main__:")):
         raise GridError(

@@ -41,7 +41,59 @@ PREFERRED_METRICS = (
 
 
 def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
-    """One record per run folder under ``day_folder`` (folders starting with '.' are in progress)."""
+    """One record per run of the day: each run folder under ``day_folder`` (folders starting
+    with '.' are in progress), with its status and kind from the run repository of the
+    reports folder (``day_folder``'s parent) when there is one, plus the runs the repository
+    has for this day whose folder is not written (queued, running, failed before writing,
+    cancelled)."""
+    runs = _folder_runs(day_folder)
+    recorded = _recorded_runs(day_folder)
+    by_folder = {r["run_id"]: r for r in runs}
+    for name, entry in recorded.items():
+        run = by_folder.get(name)
+        if run is not None:
+            run["status"] = entry.status
+            run["kind"] = entry.kind
+            if entry.status == "failed" and run["ok"]:
+                run["ok"] = False
+                run["error"] = entry.error
+            continue
+        request = entry.request or {}
+        runs.append(
+            {
+                "run_id": name,
+                "folder": day_folder / name,
+                "ok": entry.status != "failed",
+                "error": entry.error,
+                "template": entry.label,
+                "params": request.get("params") or {},
+                "metrics": entry.metrics or {},
+                "base": _base_label(entry.metrics or {}),
+                "has_tearsheet": False,
+                "has_basket": False,
+                "has_notebook": False,
+                "has_folder": False,
+                "status": entry.status,
+                "kind": entry.kind,
+            }
+        )
+    runs.sort(key=lambda r: r["run_id"])
+    return runs
+
+
+def _recorded_runs(day_folder: Path) -> dict[str, Any]:
+    """The repository's runs whose output folder is in ``day_folder``, by folder name (the
+    latest record when a folder was written twice); none when there is no repository."""
+    from workbench.research.database import database_path
+    from workbench.research.repository import RunRepository, record_safely
+
+    if not database_path(day_folder.parent).is_file():
+        return {}
+    entries = record_safely(lambda: RunRepository(day_folder.parent).list(out_under=day_folder))
+    return {Path(e.out).name: e for e in entries or []}
+
+
+def _folder_runs(day_folder: Path) -> list[dict[str, Any]]:
     runs = []
     for folder in sorted(
         p for p in day_folder.iterdir() if p.is_dir() and not p.name.startswith(".")
@@ -65,6 +117,9 @@ def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
                 "has_tearsheet": (folder / "tearsheet.html").exists(),
                 "has_basket": (folder / "basket.html").exists(),
                 "has_notebook": (folder / "backtest.ipynb").exists(),
+                "has_folder": True,
+                "status": "failed" if error_file.exists() else "completed",
+                "kind": manifest.get("kind") or "",
             }
         )
     return runs
@@ -186,6 +241,7 @@ def write_index(day_folder: str | Path) -> Path:
         param_keys=param_keys,
         grids=grids,
         failed=sum(1 for r in runs if not r["ok"]),
+        active=sum(1 for r in runs if r["status"] in ("queued", "running")),
     )
     index = day_folder / "index.html"
     write_bytes_atomic(index, html.encode("utf-8"))

@@ -11,6 +11,7 @@ template cannot change under a report without a version bump.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,9 +21,7 @@ import pandas as pd
 
 from workbench.engine.spec import RunSpec
 from workbench.research.strategy_spec import resolve_strategy_spec
-
-#: Where template references are recorded unless a run names another reports folder.
-DEFAULT_REPORTS = Path(__file__).resolve().parents[2] / "reports"
+from workbench.research.repository import default_reports
 
 #: Capital base used when a run declares none, by the dataset's currency (money units).
 DEFAULT_CAPITAL = {"INR": 1_000_000.0, "USD": 100_000.0}
@@ -97,7 +96,7 @@ def run_strategy(
     templates_dir: str | Path | None = None,
     refs_dir: str | Path | None = None,
     executor: Any = None,
-    progress: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> RunSummary:
     """Run ``strategy`` and write its report folder (run files plus ``tearsheet.html``).
 
@@ -121,15 +120,16 @@ def run_strategy(
         Capital base for returns (money); default :data:`DEFAULT_CAPITAL` for the dataset's
         currency. Recorded in the manifest.
     refs_dir
-        Where template references are recorded (a reports folder); default: the
-        repository's ``reports/``.
+        The reports folder whose version store records the template version used; default:
+        :func:`~workbench.research.repository.default_reports`.
+    progress
+        Show a progress bar, or a callable ``(days done, days in all)`` (see
+        :func:`workbench.run_backtest`).
     """
-    from workbench.analytics.analysis import analyse, jsonable
-    from workbench.analytics.tearsheet import render_tearsheet
     from workbench.engine import run_backtest
 
     out = Path(out)
-    refs = Path(refs_dir) if refs_dir is not None else DEFAULT_REPORTS
+    refs = Path(refs_dir) if refs_dir is not None else default_reports()
     chosen = resolve_strategy_spec(strategy, templates=templates_dir, refs_dir=refs)
     params = chosen.resolved_params(overrides)
     chosen.validate(overrides)
@@ -163,6 +163,12 @@ def run_strategy(
 def run_template(template: Any, **options: Any) -> RunSummary:
     """:func:`run_strategy` (kept under the name the notebooks and scripts used)."""
     return run_strategy(template, **options)
+
+
+def default_capital(data: str | Path) -> float:
+    """The capital base of a run that declares none: :data:`DEFAULT_CAPITAL` for the
+    dataset's currency (100,000 when it has several or an unknown one)."""
+    return _default_capital(Path(data))
 
 
 def _default_capital(data: Path) -> float:

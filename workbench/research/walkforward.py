@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -430,6 +430,7 @@ def walk_forward(
     workers: int | None = None,
     progress: bool = True,
     templates_dir: str | Path | None = None,
+    on_window: Callable[[dict[str, Any], int], None] | None = None,
 ) -> WalkForwardResult:
     """Walk ``strategy`` forward over ``grid`` (see the module docstring).
 
@@ -440,7 +441,9 @@ def walk_forward(
     (inclusive; default: all). ``objective`` is a metrics.json name from :data:`OBJECTIVES`
     (higher is better, except ``fees``); ``top_n`` combinations go from train to validate.
     ``spec`` and the other arguments as :func:`workbench.research.sweep.sweep`; one executor
-    serves every phase of every window.
+    serves every phase of every window. ``on_window(row, windows)`` is called as each window
+    finishes with its row of :attr:`WalkForwardResult.windows` (as a dict) and the number of
+    windows (the run repository's hook).
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
@@ -477,6 +480,12 @@ def walk_forward(
     rows: list[dict[str, Any]] = []
     oos: list[pd.DataFrame] = []
     chosen: list[dict[str, Any]] = []
+
+    def finish(row: dict[str, Any]) -> None:
+        rows.append(row)
+        if on_window is not None:
+            on_window(dict(row), len(windows))
+
     with executor_scope(executor, workers) as pool:
         for w in windows:
             label = f"window {w.index + 1}/{len(windows)}"
@@ -497,7 +506,7 @@ def walk_forward(
                 row[name] = None
             if not finalists:
                 row["error"] = "no usable combination on train: " + _first_error(train_frame)
-                rows.append(_fill_missing(row, objective))
+                finish(_fill_missing(row, objective))
                 continue
             val_frame = records_frame(
                 [combos[i] for i in finalists],
@@ -512,7 +521,7 @@ def walk_forward(
             val_ranked = rank_by_objective(val_frame, objective)
             if not pd.isna(val_ranked["error"].iloc[0]):
                 row["error"] = "no usable combination on validate: " + _first_error(val_frame)
-                rows.append(_fill_missing(row, objective))
+                finish(_fill_missing(row, objective))
                 continue
             best = int(val_ranked.index[0])
             combo = combos[best]
@@ -529,7 +538,7 @@ def walk_forward(
                 | _phase_columns("validate", val_frame.loc[best], objective)
                 | _record_columns(test_record, objective)
             )
-            rows.append(row)
+            finish(row)
             if test_record.daily is not None:
                 part = test_record.daily[["date", "pnl"]].copy()
                 part.insert(1, "window", w.index)
@@ -706,6 +715,7 @@ def run_walkforward_spec(
     executor: Any = None,
     workers: int | None = None,
     progress: bool = True,
+    on_window: Callable[[dict[str, Any], int], None] | None = None,
 ) -> WalkForwardResult:
     """Run a :class:`WalkForwardSpec`: its template or strategy class (templates from
     ``templates``, a folder or a :class:`TemplateRepository`, else the file's ``templates``,
@@ -737,4 +747,47 @@ def run_walkforward_spec(
         executor=executor,
         workers=workers,
         progress=progress,
+        on_window=on_window,
     )
+
+
+def window_recorder(
+    repository: Any, parent: str, *, template: str | None, strategy: str | None, data: Any
+) -> Callable[[dict[str, Any], int], None]:
+    """An ``on_window`` hook recording each finished window in the run repository: kind
+    ``walkforward-window`` under ``parent``, completed with the test run's figures (the
+    chosen parameters, the window's dates, the train/validate/test objective) or failed with
+    the window's error; the parent's progress counts the windows."""
+    from workbench.research.repository import record_safely
+
+    done = [0]
+
+    def record(row: dict[str, Any], total: int) -> None:
+        done[0] += 1
+        plain = _jsonable(_json_row(row))
+        request = {k: plain.get(k) for k in (*WINDOW_COLUMNS, "params")}
+        # the test run's figures under the names every run has (lists show them)
+        plain.setdefault("total_pnl", plain.get("test_pnl"))
+        plain.setdefault("sharpe", plain.get("test_sharpe"))
+        plain.setdefault("trades", plain.get("test_trades"))
+
+        def write() -> None:
+            record_id = repository.create(
+                "walkforward-window",
+                status="running",
+                origin="walkforward",
+                parent=parent,
+                template=template,
+                strategy=strategy,
+                data=data,
+                request=request,
+            )
+            if plain.get("error"):
+                repository.fail(record_id, str(plain["error"]), metrics=plain)
+            else:
+                repository.complete(record_id, metrics=plain, run_id=plain.get("test_run_id"))
+            repository.progress(parent, done[0], total)
+
+        record_safely(write)
+
+    return record
