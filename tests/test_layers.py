@@ -14,7 +14,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "workbench"
 
-# DESIGN.md, top to bottom; `bench` (benchmark tooling) sits with the command line on top
+# DESIGN.md, top to bottom; the REST service and `bench` (benchmark tooling) sit with the
+# command line on top
 LAYERS = (
     "cli",
     "research",
@@ -26,8 +27,8 @@ LAYERS = (
     "data",
     "model",
 )
-TOP = ("bench",)
-RANK = {"bench": 0, **{layer: i for i, layer in enumerate(LAYERS)}}
+TOP = ("bench", "service")
+RANK = {"bench": 0, "service": 0, **{layer: i for i, layer in enumerate(LAYERS)}}
 #: the engine's result schema, which "reads results only" may know: the result, the tradebook,
 #: and the definitions of the numbers read from them (headline metrics, the position model)
 RESULT_MODULES = (

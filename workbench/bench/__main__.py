@@ -27,6 +27,7 @@ BENCHMARKS: tuple[str, ...] = (
     "ingest",
     "sweep",
     "eod",
+    "service",
 )
 
 

@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workbench.cli.walkforward",
     "workbench.cli.events",
     "workbench.cli.runs",
+    "workbench.cli.serve",
 )
 
 
