@@ -243,3 +243,32 @@ def test_entry_exit_fill_spec_sets_both_sides() -> None:
 
     policy = resolve_fills(" mid / cross ")
     assert isinstance(policy.entry, Mid) and isinstance(policy.exit, CrossSpread)
+
+
+def test_progress_callable_reports_each_day_and_can_stop_the_run(market: Path) -> None:
+    """A service's progress and cancellation: ``(0, n)`` first, then after each day; an
+    exception raised from it stops the run between two days and comes out of run_backtest."""
+    seen: list[tuple[int, int]] = []
+    result = run_backtest(Scripted, data=market, params=STRADDLE, executor="serial",
+                          progress=lambda done, total: seen.append((done, total)))  # fmt: skip
+    assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert result.metrics["days"] == 3
+
+    class Stop(Exception):
+        pass
+
+    days_started: list[int] = []
+
+    def stop_after_first(done: int, total: int) -> None:
+        days_started.append(done)
+        if done == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_backtest(Scripted, data=market, params=STRADDLE, executor="serial",
+                     progress=stop_after_first)  # fmt: skip
+    assert days_started == [0, 1]  # the second and third days never ran
+    positional: list[tuple[int, int]] = []
+    run_backtest(Scripted, data=market, params=STRADDLE, mode="positional",
+                 progress=lambda done, total: positional.append((done, total)))  # fmt: skip
+    assert positional == [(0, 3), (1, 3), (2, 3), (3, 3)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +217,19 @@ def test_bodies_that_are_not_json_or_too_large(server: Server) -> None:
     answer = client.post("/api/grids", json=[1, 2])
     assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body"]
 
+    def streamed(size: int) -> Any:  # no Content-Length: chunked transfer
+        yield b'{"template": "short-straddle", "data": "nifty", "params": {"x": "'
+        yield b"y" * size
+        yield b'"}}'
+
+    chunked = client.post("/api/backtests", content=streamed(1_500_000),
+                          headers={"content-type": "application/json"})  # fmt: skip
+    assert chunked.status_code == 413 and "over 1000000 bytes" in chunked.json()["detail"]
+    small = client.post(
+        "/api/backtests", content=streamed(3), headers={"content-type": "application/json"}
+    )
+    assert small.status_code == 422 and small.json()["detail"][0]["loc"] == ["body", "params"]
+
 
 def test_data_paths_must_lie_under_the_data_roots(
     server: Server, data_root: Path, tmp_path: Path
@@ -385,6 +399,11 @@ def test_grid_walkforward_events_and_montecarlo(
 ) -> None:
     events = tmp_path / "events"
     events.mkdir()
+    (events / "spx-jan-2024.toml").write_text(
+        'slug = "spx-jan-2024"\ndisplay_name = "On SPX"\nsymbol = "SPX"\n'
+        'window_start = 2024-01-03\nwindow_end = 2024-01-04\nevent_type = "stress_test"\n'
+        'default_template_slugs = ["collar"]\nnormalize_start_value = false\n'
+    )
     (events / "synthetic-jan-2024.toml").write_text(
         'slug = "synthetic-jan-2024"\ndisplay_name = "Synthetic January"\nsymbol = "NIFTY"\n'
         'window_start = 2024-01-03\nwindow_end = 2024-01-04\nevent_type = "stress_test"\n'
@@ -409,7 +428,12 @@ def test_grid_walkforward_events_and_montecarlo(
     assert answer.status_code == 202, answer.text
     wf_id = answer.json()["id"]
     # an event comparison over the preset
-    assert [e["slug"] for e in client.get("/api/events").json()] == ["synthetic-jan-2024"]
+    assert [e["slug"] for e in client.get("/api/events").json()] == [
+        "spx-jan-2024",
+        "synthetic-jan-2024",
+    ]
+    answer = client.post("/api/events/spx-jan-2024/compare", json={"data": "nifty"})
+    assert answer.status_code == 422 and "the event is on SPX" in answer.json()["detail"][0]["msg"]
     answer = client.post("/api/events/synthetic-jan-2024/compare", json={"data": "nifty"})
     assert answer.status_code == 202, answer.text
     event_id = answer.json()["id"]
@@ -430,6 +454,16 @@ def test_grid_walkforward_events_and_montecarlo(
     for member in members:  # each member's folder is a complete run with its notebook
         folder = Path(repo.get(member["id"]).out or "")
         assert (folder / "tearsheet.html").is_file() and (folder / "backtest.ipynb").is_file()
+        # a member is a backtest: its files are served like a submitted one's
+        assert member["links"]["tearsheet"] == f"/api/backtests/{member['id']}/tearsheet"
+        assert (
+            client.get(member["links"]["tradebook"]).content
+            == (folder / "tradebook.parquet").read_bytes()
+        )
+        assert (
+            member["metrics"]["total_pnl"]
+            == json.loads((folder / "metrics.json").read_text())["total_pnl"]
+        )
     assert (Path(repo.get(grid_id).out or "") / "index.html").is_file()
 
     walk = wait_for(client, f"/api/walkforward/{wf_id}")
@@ -528,3 +562,28 @@ def test_serve_refuses_bad_settings_in_one_line(
         assert done.returncode == 2, (args, done.stderr)
         assert done.stderr.count("\n") == 1 and fragment in done.stderr, done.stderr
     assert server.client().get("/health").status_code == 200  # the first server is unharmed
+
+
+def test_cancel_a_running_grid(server_factory: Any) -> None:
+    server = server_factory("--workers", "1").start()
+    client = server.client()
+    grid = {
+        "template": "short-straddle",
+        "data": "nifty",
+        "grid": {"stop_loss_pct": [0.2, 0.3, 0.4, 0.5]},
+    }
+    grid_id = client.post("/api/grids", json=grid).json()["id"]
+    deadline = time.monotonic() + 600
+    while not any(
+        m["status"] == "completed" for m in client.get(f"/api/grids/{grid_id}").json()["members"]
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    answer = client.delete(f"/api/runs/{grid_id}")
+    assert answer.status_code == 202 and answer.json()["status"] == "cancelling"
+    stopped = wait_for(client, f"/api/grids/{grid_id}")
+    assert stopped["status"] == "cancelled" and stopped["error"] == "cancelled by the client"
+    statuses = [m["status"] for m in stopped["members"]]
+    assert statuses.count("completed") >= 1 and "cancelled" in statuses
+    assert all(s in ("completed", "cancelled") for s in statuses), statuses
+    assert client.delete(f"/api/runs/{grid_id}").status_code == 409

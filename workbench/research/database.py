@@ -93,10 +93,13 @@ def _initialise(path: Path) -> None:
     process doing the same at the same moment)."""
     key = str(path.resolve())
     with _ready_lock:
-        if key in _ready:
+        if key in _ready and path.is_file():  # a file removed since is created again
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = _open(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = _open(path)
+        except (OSError, sqlite3.Error) as exc:
+            raise RepositoryError(f"{path}: cannot create the repository: {exc}") from None
         try:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":

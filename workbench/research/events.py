@@ -321,7 +321,9 @@ class EventComparison:
         return out
 
 
-def _dataset_underlying(data: str | Path, symbol: str) -> str:
+def dataset_underlying(data: str | Path, symbol: str) -> str:
+    """The dataset's underlying an event on ``symbol`` trades: ``symbol`` itself, or the one
+    option root whose spot it is (SPXW for SPX); ``ValueError`` naming both otherwise."""
     from workbench.data.catalog import Catalog
     from workbench.model.instruments import get_instrument
 
@@ -428,7 +430,7 @@ def compare(
         capital=capital, rate=rate,
     )  # fmt: skip
     capital = run_spec.capital
-    underlying = _dataset_underlying(run_spec.data, preset.symbol)
+    underlying = dataset_underlying(run_spec.data, preset.symbol)
     tasks = []
     for label, picked in zip(labels, chosen, strict=True):
         override = dict((overrides or {}).get(label, {}))

@@ -209,6 +209,13 @@ class RunRepository:
     def __repr__(self) -> str:
         return f"RunRepository({str(self.reports)!r})"
 
+    def ensure(self) -> Path:
+        """Create the file and its tables now (reading alone never does); returns its path.
+        A folder that cannot hold the repository raises ``RepositoryError`` naming it."""
+        with connect(self.path):
+            pass
+        return self.path
+
     # -- writing ----------------------------------------------------------------------------
     def create(
         self,

@@ -332,6 +332,12 @@ def check_event_compare(config: ServiceConfig, slug: str, body: Any) -> dict[str
             raise UnsafeInputError(
                 ("body", "overrides", name), f"overrides name template {name!r}, not compared"
             )
+    from workbench.research.events import dataset_underlying
+
+    try:
+        dataset_underlying(data, preset.symbol)
+    except ValueError as exc:
+        raise UnsafeInputError(("body", "data"), str(exc)) from None
     if preset.normalize_start_value and body.capital is None:
         raise UnsafeInputError(
             ("body", "capital"),

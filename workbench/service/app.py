@@ -54,6 +54,8 @@ from workbench.service.safety import RateLimiter, UnsafeInputError, token_matche
 log = logging.getLogger("workbench.service.http")
 
 RecordId = Annotated[str, PathParam(pattern=RECORD_PATTERN, description="record id")]
+#: Records that are one backtest with its folder: a service or command-line run, a grid member.
+BACKTESTS = ("single", "grid-member")
 PAGE_COOKIE = "workbench_page"
 SPEC_BODY = {
     "requestBody": {
@@ -90,23 +92,35 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._refuse(send)
             return
-        seen = 0
-        too_big = False
-
-        async def limited() -> Message:
-            nonlocal seen, too_big
+        if scope.get("method") in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        # read the whole body first (it is small, or refused): a streamed body over the limit
+        # is a 413 before the application sees any of it
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    too_big = True
-                    raise _TooLarge()
-            return message
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({"detail": f"request body over {self.limit} bytes"}).encode()
@@ -114,10 +128,6 @@ class BodyLimit:
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})  # fmt: skip
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def _problem(loc: Any, message: str, kind: str = "value_error") -> JSONResponse:
@@ -253,7 +263,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     def links(entry: RunEntry) -> dict[str, str]:
         out = {"self": f"/api/runs/{entry.id}"}
-        if entry.kind == "single":
+        if entry.kind in BACKTESTS:
             base = f"/api/backtests/{entry.id}"
             out.update(self=base, tearsheet=f"{base}/tearsheet", tradebook=f"{base}/tradebook",
                        daily=f"{base}/daily", manifest=f"{base}/manifest",
@@ -269,7 +279,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         return out
 
     def describe(entry: RunEntry) -> dict[str, Any]:
-        metrics = adapter.headline(entry.metrics) if entry.kind == "single" else entry.metrics
+        metrics = adapter.headline(entry.metrics) if entry.kind in BACKTESTS else entry.metrics
         return {
             "id": entry.id,
             "kind": entry.kind,
@@ -354,13 +364,13 @@ def create_app(config: ServiceConfig) -> FastAPI:
     @app.get("/api/backtests/{record_id}", tags=["backtests"])
     def backtest(record_id: RecordId) -> dict[str, Any]:
         """Status, progress (days done / total) and, once completed, the headline metrics."""
-        return describe(entry_of(record_id, ("single",)))
+        return describe(entry_of(record_id, BACKTESTS))
 
     @app.get(
         "/api/backtests/{record_id}/tearsheet", response_class=HTMLResponse, tags=["backtests"]
     )
     def tearsheet(record_id: RecordId) -> FileResponse:
-        return FileResponse(run_file(entry_of(record_id, ("single",)), "tearsheet.html"),
+        return FileResponse(run_file(entry_of(record_id, BACKTESTS), "tearsheet.html"),
                             media_type="text/html")  # fmt: skip
 
     @app.get("/api/backtests/{record_id}/tradebook", tags=["backtests"])
@@ -368,7 +378,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         record_id: RecordId, format: Annotated[str, Query(pattern="^(parquet|csv)$")] = "parquet"
     ) -> Response:
         """The tradebook, one row per fill (Parquet, or CSV)."""
-        path = run_file(entry_of(record_id, ("single",)), "tradebook.parquet")
+        path = run_file(entry_of(record_id, BACKTESTS), "tradebook.parquet")
         if format == "csv":
             return Response(adapter.tradebook_csv(path.parent), media_type="text/csv",
                             headers={"Content-Disposition": f'attachment; filename="{record_id}-tradebook.csv"'})  # fmt: skip
@@ -380,14 +390,14 @@ def create_app(config: ServiceConfig) -> FastAPI:
         record_id: RecordId, format: Annotated[str, Query(pattern="^(csv|json)$")] = "csv"
     ) -> Response:
         """The daily path (daily.csv), or its rows as JSON."""
-        path = run_file(entry_of(record_id, ("single",)), "daily.csv")
+        path = run_file(entry_of(record_id, BACKTESTS), "daily.csv")
         if format == "json":
             return JSONResponse(adapter.daily_rows(path.parent))
         return FileResponse(path, media_type="text/csv", filename=f"{record_id}-daily.csv")
 
     @app.get("/api/backtests/{record_id}/manifest", tags=["backtests"])
     def manifest(record_id: RecordId) -> Any:
-        entry = entry_of(record_id, ("single",))
+        entry = entry_of(record_id, BACKTESTS)
         if entry.manifest:
             return entry.manifest
         return json.loads(run_file(entry, "manifest.json").read_text())
@@ -467,7 +477,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
             raise UnsafeInputError(("body", "paths"),
                                    f"{body.paths} paths; the server allows at most {config.max_paths}")  # fmt: skip
         source = repo.find(body.run)
-        if source is None or source.kind != "single":
+        if source is None or source.kind not in BACKTESTS:
             raise UnsafeInputError(("body", "run"), f"no backtest {body.run!r}")
         if source.status != "completed" or not adapter.folder_complete(source.out):
             raise UnsafeInputError(
@@ -492,7 +502,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     def analysis(record_id: RecordId) -> Any:
         """The analytics of a finished backtest: metrics, trades, costs, Monte Carlo summaries,
         breakdowns, worst drawdowns, yearly table."""
-        entry = entry_of(record_id, ("single",))
+        entry = entry_of(record_id, BACKTESTS)
         run_file(entry, "tradebook.parquet")
         capital = (entry.manifest or {}).get("capital")
         return adapter.analysis_of(str(entry.out), capital)
@@ -574,7 +584,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         out = describe(entry)
         out["request"] = entry.request
         out["out"] = entry.out
-        if entry.kind != "single":
+        if entry.kind not in BACKTESTS:
             out["metrics"] = entry.metrics
         return out
 
@@ -613,7 +623,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     @app.get("/runs/{record_id}/tearsheet", response_class=HTMLResponse, include_in_schema=False)
     def page_tearsheet(request: Request, record_id: RecordId) -> FileResponse:
         page_access(request)
-        entry = entry_of(record_id, ("single", "grid-member"))
+        entry = entry_of(record_id, BACKTESTS)
         return FileResponse(run_file(entry, "tearsheet.html"),
                             media_type="text/html")  # fmt: skip
 

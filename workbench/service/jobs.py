@@ -153,7 +153,7 @@ class TrackingExecutor(cf.Executor):
             self.cancel_pending()
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
+def pool_context() -> multiprocessing.context.BaseContext:
     """Workers start from a fork server with the engine, the research layer and the
     tearsheet pre-imported (never a plain fork of the server: threads, DuckDB)."""
     if "forkserver" in multiprocessing.get_all_start_methods():
@@ -204,6 +204,7 @@ class JobManager:
 
         if self._started:
             return
+        self.repo.ensure()
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.config.service_dir / "server.lock"))
         try:
@@ -287,7 +288,7 @@ class JobManager:
             return self._client.get_executor(pure=False)  # type: ignore[no-any-return]
         return cf.ProcessPoolExecutor(
             max_workers=self.config.workers,
-            mp_context=_pool_context(),
+            mp_context=pool_context(),
             initializer=watch_server,
             initargs=(self.owner,),
         )
@@ -682,7 +683,7 @@ class JobManager:
             except UnknownRunError:
                 continue
             if parent.origin == "service" and parent.final:
-                self.repo.fail(member.id, "the grid stopped first")
+                self.repo.cancel(member.id, "the grid stopped before this run finished")
         for folder in self.jobs_dir.iterdir() if self.jobs_dir.is_dir() else []:
             shutil.rmtree(folder, ignore_errors=True)
 
