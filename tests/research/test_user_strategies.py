@@ -202,7 +202,8 @@ def test_grid_and_walkforward_files_name_a_file_strategy(
     reports = tmp_path / "reports"
     code, out, err = _run(["grid", str(grid), "--reports", str(reports), "--workers", "2"], capsys)
     assert code == 0, out + err
-    folders = [p for p in next(reports.iterdir()).iterdir() if p.is_dir()]
+    (day,) = [p for p in reports.iterdir() if p.is_dir()]  # beside it: the run repository
+    folders = [p for p in day.iterdir() if p.is_dir()]
     assert len(folders) == 2
     for folder in folders:
         assert (folder / "tearsheet.html").is_file()

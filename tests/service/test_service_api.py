@@ -188,7 +188,7 @@ def test_strategy_runs_and_cancel(server: Server, data_root: Path) -> None:
         ({"template": "no-such-template", "data": "nifty"}, ["body", "template"], "unknown template"),
         ({"template": "Short Straddle", "data": "nifty"}, ["body", "template"], "pattern"),
         ({"template": "short-straddle", "data": "nifty", "capital": -5}, ["body", "capital"], "greater"),
-        ({"template": "short-straddle", "data": "nifty", "mode": "positional"}, ["body"], "mode"),
+        ({"template": "short-straddle", "data": "nifty", "mode": "weekly"}, ["body", "mode"], "intraday"),
     ],
 )  # fmt: skip
 def test_bad_backtest_bodies_are_422_naming_the_field(
@@ -285,6 +285,27 @@ def test_only_allowed_strategy_modules_run(server: Server) -> None:
         assert answer.status_code == 422, (strategy, answer.text)
         (problem,) = answer.json()["detail"]
         assert problem["loc"] == ["body", "strategy"] and fragment in problem["msg"], problem
+    # a grid or a walk-forward: a strategy from the allowed modules, never a folder of the client's
+    windows = {"windows": {"train": 1, "validate": 1, "test": 1}}
+    for body, loc in [
+        ({"strategy": "os:system"}, ["body", "strategy"]),
+        ({"strategy": "/tmp/evil.py:Strategy"}, ["body", "strategy"]),
+        ({"template": "short-straddle", "templates": "/tmp"}, ["body", "templates"]),
+    ]:
+        grid = client.post("/api/grids", json={**body, "data": "nifty"})
+        assert grid.status_code == 422 and grid.json()["detail"][0]["loc"] == loc, grid.text
+        walk = client.post(
+            "/api/walkforward", json={**body, "data": "nifty", "grid": {"qty": [1]}, **windows}
+        )
+        assert walk.status_code == 422 and walk.json()["detail"][0]["loc"] == loc, walk.text
+    answer = client.post(
+        "/api/grids", json={"strategy": STRADDLE, "data": "nifty", "grid": {"qty": [2]}}
+    )
+    assert answer.status_code == 202, answer.text
+    grid = wait_for(client, f"/api/grids/{answer.json()['id']}")
+    assert grid["status"] == "completed" and grid["strategy"] == STRADDLE
+    (member,) = grid["members"]
+    assert member["status"] == "completed" and member["strategy"] == STRADDLE
     # a template may name a new version only with an allowed (or a known) strategy
     answer = client.post(
         "/api/templates",

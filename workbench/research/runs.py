@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 
 from workbench.engine.spec import RunSpec
-from workbench.research.strategy_spec import resolve_strategy_spec
 from workbench.research.repository import default_reports
+from workbench.research.strategy_spec import resolve_strategy_spec
 
 #: Capital base used when a run declares none, by the dataset's currency (money units).
 DEFAULT_CAPITAL = {"INR": 1_000_000.0, "USD": 100_000.0}
@@ -126,6 +126,8 @@ def run_strategy(
         Show a progress bar, or a callable ``(days done, days in all)`` (see
         :func:`workbench.run_backtest`).
     """
+    from workbench.analytics.analysis import analyse, jsonable
+    from workbench.analytics.tearsheet import render_tearsheet
     from workbench.engine import run_backtest
 
     out = Path(out)

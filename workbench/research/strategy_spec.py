@@ -67,9 +67,11 @@ class StrategySpec:
     @property
     def template_folder(self) -> Path | None:
         """The folder the template was read from (``None`` for a class)."""
-        if self.template is None or self.template.path is None:
+        if self.template is None:
             return None
-        return self.template.path.parent
+        if self.template.folder is not None:  # a stored version: its repository's folder
+            return self.template.folder
+        return None if self.template.path is None else self.template.path.parent
 
     def record_reference(self, refs_dir: str | Path | None) -> None:
         """For a template: record in ``refs_dir`` that a report used it (immutable from now

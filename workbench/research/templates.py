@@ -77,6 +77,10 @@ class StrategyTemplate(BaseModel):
     sha256: str = Field(default="", exclude=True)
     #: the text the template was read from (its sha256 is ``sha256``)
     text: str = Field(default="", exclude=True, repr=False)
+    #: the templates folder it belongs to: its file's folder, or for a version read from the
+    #: version store, the folder of the repository that read it (relative file strategies and
+    #: notebooks resolve from there)
+    folder: Path | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def ref(self) -> str:
@@ -87,11 +91,12 @@ class StrategyTemplate(BaseModel):
         """``strategy`` with a relative file path made absolute from the template's folder."""
         from workbench.engine.usercode import is_file_spec
 
-        if is_file_spec(self.strategy) and self.path is not None:
+        base = self.folder or (self.path.parent if self.path is not None else None)
+        if is_file_spec(self.strategy) and base is not None:
             target, _, attr = self.strategy.rpartition(":")
             file = Path(target).expanduser()
             if not file.is_absolute():
-                file = self.path.parent / file
+                file = base / file
             return f"{file}:{attr}"
         return self.strategy
 
@@ -159,6 +164,7 @@ def load_template_file(path: Path) -> StrategyTemplate:
             "path": path,
             "sha256": hashlib.sha256(raw).hexdigest(),
             "text": raw.decode("utf-8"),
+            "folder": path.parent,
         }
     )
 
@@ -251,15 +257,7 @@ class TemplateRepository:
         template = template_from_text(row.text, label)
         if (template.name, template.version) != (row.name, row.version):
             raise TemplateError(f"{label}: the stored text is {template.ref}")
-        from workbench.engine.usercode import is_file_spec
-
-        if (
-            is_file_spec(template.strategy)
-            and not Path(template.strategy.rpartition(":")[0]).is_absolute()
-        ):
-            # a file path relative to the template's folder, as when it was read from the file
-            template = template.model_copy(update={"path": self.root / f"{row.name}.toml"})
-        return template
+        return template.model_copy(update={"folder": self.root})
 
     def names(self) -> builtins.list[str]:
         """Every template name: the folder's files and the store's names."""

@@ -18,8 +18,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import importlib
 import json
-import os
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -141,39 +139,32 @@ def check_backtest(config: ServiceConfig, body: Any, allowed: Mapping[str, type]
     request the worker runs (JSON-ready): the data path absolute, the template pinned to its
     version, parameters validated against the strategy's Config, the models parsed, the date
     range inside the dataset."""
-    from workbench.engine.config import build_config
     from workbench.engine.runner import plan_run
-    from workbench.research.templates import TemplateError
+    from workbench.research.strategy_spec import resolve_strategy_spec
 
     data = resolve_data(body.data, config.data_roots)
     catalog = _catalog(data, ("body", "data"))
     _check_span(body.start, body.end, config, ("body",))
     if body.template is not None:
         template = _template(config, body.template, ("body", "template"))
-        try:
-            template.validate_params(body.params)
-        except TemplateError as exc:
-            raise UnsafeInputError(("body", "params"), str(exc)) from None
-        strategy_ref = template.strategy
-        params = template.resolved_params(body.params)
-        pinned = template.ref
+        chosen = resolve_strategy_spec(template)
+        pinned: str | None = template.ref
     else:
-        cls = check_strategy(body.strategy, allowed)
-        try:
-            build_config(cls.Config, body.params)
-        except ValueError as exc:
-            raise UnsafeInputError(("body", "params"), str(exc)) from None
-        strategy_ref = body.strategy
-        params = dict(body.params)
+        check_strategy(body.strategy, allowed)
+        chosen = resolve_strategy_spec(body.strategy)
         pinned = None
+    try:
+        chosen.validate(body.params)
+    except ValueError as exc:
+        raise UnsafeInputError(("body", "params"), str(exc)) from None
     _check_models(catalog.venue, body.fill, body.fees, body.margin, ("body",))
     try:
         plan = plan_run(
-            strategy_ref,
+            chosen.cls,
+            params=chosen.resolved_params(body.params),
             data=data,
             start=body.start,
             end=body.end,
-            params=params,
             fill=body.fill,
             fees=body.fees,
             margin=body.margin,
@@ -186,11 +177,11 @@ def check_backtest(config: ServiceConfig, body: Any, allowed: Mapping[str, type]
         raise UnsafeInputError(("body", field) if field else ("body",), text) from None
     return {
         "template": pinned,
-        "strategy": None if pinned else strategy_ref,
+        "strategy": None if pinned else body.strategy,
         "data": str(data),
         "start": None if body.start is None else body.start.isoformat(),
         "end": None if body.end is None else body.end.isoformat(),
-        "params": params if pinned is None else dict(body.params),
+        "params": dict(body.params),
         "fill": body.fill,
         "fees": body.fees,
         "margin": body.margin,
@@ -227,11 +218,41 @@ def _spec_body(body: Any, model: type, what: str) -> Any:
         raise UnsafeInputError(("body",), f"invalid {what}: {exc}") from None
 
 
-def check_grid(config: ServiceConfig, body: Any) -> dict[str, Any]:
-    """A grid spec (JSON or TOML) checked: its template pinned, its data under a root, at most
-    ``max_grid`` combinations, every combination's parameters valid, the models parsed."""
+def _spec_strategy(config: ServiceConfig, spec: Any, allowed: Mapping[str, type]) -> Any:
+    """A grid's or walk-forward's strategy, checked: a template of the server's (pinned to its
+    version), or an allowed ``module:Class``; never a templates folder or a file of the
+    client's. Returns ``(resolved strategy, the spec with its template pinned)``."""
+    from workbench.research.strategy_spec import resolve_strategy_spec
+
+    if spec.templates is not None:
+        raise UnsafeInputError(
+            ("body", "templates"),
+            "templates: a templates folder cannot be named through the service (the server's "
+            "templates folder and version store are used)",
+        )
+    if spec.strategy is not None:
+        check_strategy(spec.strategy, allowed)
+        return resolve_strategy_spec(spec.strategy), spec
+    template = _template(config, spec.template, ("body", "template"))
+    chosen = resolve_strategy_spec(template)
+    return chosen, spec.model_copy(update={"template": template.ref})
+
+
+def _check_combinations(
+    chosen: Any, overrides: Mapping[str, Any], combos: list[dict[str, Any]]
+) -> None:
+    for combo in combos or [{}]:
+        try:
+            chosen.validate({**overrides, **combo})
+        except ValueError as exc:
+            raise UnsafeInputError(("body", "grid"), f"combination {combo}: {exc}") from None
+
+
+def check_grid(config: ServiceConfig, body: Any, allowed: Mapping[str, type]) -> dict[str, Any]:
+    """A grid spec (JSON or TOML) checked: its template pinned (or its strategy allowed), its
+    data under a root, at most ``max_grid`` combinations, every combination's parameters
+    valid, the models parsed."""
     from workbench.research.grid import GridSpec
-    from workbench.research.templates import TemplateError
 
     spec = _spec_body(body, GridSpec, "grid spec")
     if spec.name is not None:
@@ -251,24 +272,25 @@ def check_grid(config: ServiceConfig, body: Any) -> dict[str, Any]:
                 raise UnsafeInputError(
                     ("body", "heatmap"), f"heatmap axis {axis!r} is not a grid parameter"
                 )
-    template = _template(config, spec.template, ("body", "template"))
-    for combo in combos or [{}]:
-        try:
-            template.validate_params({**spec.overrides, **combo})
-        except TemplateError as exc:
-            raise UnsafeInputError(("body", "grid"), f"combination {combo}: {exc}") from None
+    chosen, spec = _spec_strategy(config, spec, allowed)
+    _check_combinations(chosen, spec.overrides, combos)
     _check_models(catalog.venue, spec.fill, spec.fees, spec.margin, ("body",))
     pinned = spec.model_copy(
-        update={"template": template.ref, "data": str(data), "workers": None,
-                "name": spec.name or template.name},
-    )  # fmt: skip
-    return {"spec": pinned.model_dump(mode="json"), "combinations": max(1, len(combos))}
+        update={"data": str(data), "workers": None, "name": spec.name or chosen.slug},
+    )
+    return {
+        "spec": pinned.model_dump(mode="json"),
+        "combinations": max(1, len(combos)),
+        "template": chosen.template.ref if chosen.template is not None else None,
+        "strategy": None if chosen.template is not None else chosen.label,
+    }
 
 
-def check_walkforward(config: ServiceConfig, body: Any) -> dict[str, Any]:
+def check_walkforward(
+    config: ServiceConfig, body: Any, allowed: Mapping[str, type]
+) -> dict[str, Any]:
     """A walk-forward spec (JSON or TOML) checked like a grid."""
     from workbench.research.sweep import expand_grid
-    from workbench.research.templates import TemplateError
     from workbench.research.walkforward import WalkForwardSpec
 
     spec = _spec_body(body, WalkForwardSpec, "walk-forward spec")
@@ -281,15 +303,16 @@ def check_walkforward(config: ServiceConfig, body: Any) -> dict[str, Any]:
             ("body", "grid"),
             f"the grid has {len(combos)} combinations; the server allows at most {config.max_grid}",
         )
-    template = _template(config, spec.template, ("body", "template"))
-    for combo in combos:
-        try:
-            template.validate_params({**spec.overrides, **combo})
-        except TemplateError as exc:
-            raise UnsafeInputError(("body", "grid"), f"combination {combo}: {exc}") from None
+    chosen, spec = _spec_strategy(config, spec, allowed)
+    _check_combinations(chosen, spec.overrides, combos)
     _check_models(catalog.venue, spec.fill, spec.fees, spec.margin, ("body",))
-    pinned = spec.model_copy(update={"template": template.ref, "data": str(data)})
-    return {"spec": pinned.model_dump(mode="json", by_alias=True), "combinations": len(combos)}
+    pinned = spec.model_copy(update={"data": str(data)})
+    return {
+        "spec": pinned.model_dump(mode="json", by_alias=True),
+        "combinations": len(combos),
+        "template": chosen.template.ref if chosen.template is not None else None,
+        "strategy": None if chosen.template is not None else chosen.label,
+    }
 
 
 def presets(config: ServiceConfig) -> list[dict[str, Any]]:
@@ -533,17 +556,6 @@ def analysis_of(out: str | Path, capital: float | None) -> dict[str, Any]:
 
 
 # -- executing ----------------------------------------------------------------------------------
-def _into_place(staging: Path, out: Path) -> None:
-    """Move a finished staging folder to ``out`` (an older attempt's folder is replaced)."""
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-        os.replace(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, out)
-
-
 def execute_backtest(
     request: Mapping[str, Any],
     *,
@@ -553,57 +565,28 @@ def execute_backtest(
     progress: Callable[[int, int], None],
 ) -> dict[str, Any]:
     """Run a checked backtest request (:func:`check_backtest`) in this process and write its
-    folder at ``out`` (the tearsheet included); the folder appears only when complete."""
-    from workbench.engine.runner import run_backtest
-    from workbench.research.runs import default_capital, run_template, save_run
+    folder at ``out`` with its tearsheet, exactly as ``workbench run`` does (the folder appears
+    only when complete; a run stopped by ``progress`` writes nothing)."""
+    from workbench.research.runs import run_strategy
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.partial"
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
-        if request.get("template"):
-            summary = run_template(
-                request["template"],
-                data=request["data"],
-                out=staging,
-                overrides=request.get("params") or {},
-                start=request.get("start"),
-                end=request.get("end"),
-                fill=request.get("fill"),
-                fees=request.get("fees"),
-                margin=request.get("margin"),
-                capital=request.get("capital"),
-                templates_dir=templates_dir,
-                refs_dir=reports,
-                executor="serial",
-                progress=progress,
-            )
-        else:
-            capital = request.get("capital") or default_capital(request["data"])
-            result = run_backtest(
-                request["strategy"],
-                data=request["data"],
-                start=request.get("start"),
-                end=request.get("end"),
-                params=request.get("params") or {},
-                fill=request.get("fill"),
-                fees=request.get("fees"),
-                margin=request.get("margin"),
-                mode=request.get("mode"),
-                capital=capital,
-                executor="serial",
-                progress=progress,
-            )
-            summary = save_run(
-                result, staging, capital=capital, title=f"{request['strategy']} {out.name}"
-            )
-        _into_place(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return {"out": str(out), "manifest": summary.manifest, "metrics": summary.metrics}
+    summary = run_strategy(
+        request.get("template") or request["strategy"],
+        out=Path(out),
+        overrides=request.get("params") or {},
+        data=request["data"],
+        start=request.get("start"),
+        end=request.get("end"),
+        fill=request.get("fill"),
+        fees=request.get("fees"),
+        margin=request.get("margin"),
+        capital=request.get("capital"),
+        mode=request.get("mode"),
+        templates_dir=templates_dir,
+        refs_dir=reports,
+        executor="serial",
+        progress=progress,
+    )
+    return {"out": str(summary.out), "manifest": summary.manifest, "metrics": summary.metrics}
 
 
 def execute_montecarlo(
@@ -720,7 +703,11 @@ def execute_walkforward(
 
     spec = WalkForwardSpec(**job["spec"])
     record = window_recorder(
-        RunRepository(reports), record_id, template=spec.template, strategy=None, data=spec.data
+        RunRepository(reports),
+        record_id,
+        template=spec.template,
+        strategy=spec.strategy,
+        data=spec.data,
     )
 
     def hook(row: dict[str, Any], total: int) -> None:

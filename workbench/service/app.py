@@ -414,11 +414,11 @@ def create_app(config: ServiceConfig) -> FastAPI:
     async def submit_grid(request: Request, response: Response) -> dict[str, Any]:
         """Queue a parameter grid (a grid spec as JSON or TOML text, as `workbench grid`)."""
         body = await raw_body(request)
-        job = await run_in_threadpool(adapter.check_grid, config, body)
+        job = await run_in_threadpool(adapter.check_grid, config, body, allowed)
         spec = job["spec"]
         record_id = await run_in_threadpool(
-            lambda: manager.submit("grid", job, template=spec["template"], data=spec["data"],
-                                   total=job["combinations"])
+            lambda: manager.submit("grid", job, template=job["template"], strategy=job["strategy"],
+                                   data=spec["data"], total=job["combinations"])
         )  # fmt: skip
         return accepted(record_id, response)
 
@@ -434,10 +434,16 @@ def create_app(config: ServiceConfig) -> FastAPI:
     async def submit_walkforward(request: Request, response: Response) -> dict[str, Any]:
         """Queue a walk-forward (a spec as JSON or TOML text, as `workbench walkforward`)."""
         body = await raw_body(request)
-        job = await run_in_threadpool(adapter.check_walkforward, config, body)
+        job = await run_in_threadpool(adapter.check_walkforward, config, body, allowed)
         spec = job["spec"]
         record_id = await run_in_threadpool(
-            lambda: manager.submit("walkforward", job, template=spec["template"], data=spec["data"])
+            lambda: manager.submit(
+                "walkforward",
+                job,
+                template=job["template"],
+                strategy=job["strategy"],
+                data=spec["data"],
+            )
         )
         return accepted(record_id, response)
 

@@ -674,9 +674,10 @@ class JobManager:
                 continue
             if self.repo.fail(entry.id, SERVER_STOPPED):
                 self._log_state(entry.id, entry.kind, "failed", SERVER_STOPPED)
-            if entry.out:  # a folder the killed worker was writing (never the run's folder)
+            if entry.out:  # the temporary folder the killed worker was writing, if any
                 out = Path(entry.out)
-                shutil.rmtree(out.parent / f".{out.name}.partial", ignore_errors=True)
+                for tmp in out.parent.glob(f".{out.name}.*.tmp") if out.parent.is_dir() else []:
+                    shutil.rmtree(tmp, ignore_errors=True)
         for member in self.repo.list(status=ACTIVE, origin="grid"):
             try:
                 parent = self.repo.get(str(member.parent))

@@ -49,15 +49,13 @@ class BacktestRequest(BaseModel):
     margin: str | None = SPEC
     capital: float | None = Field(default=None, gt=0, lt=1e15, description="capital base (money)")
     mode: Literal["intraday", "positional"] | None = Field(
-        default=None, description="strategy runs only; a template runs in its strategy's mode"
+        default=None, description="intraday or positional; default the strategy's own mode"
     )
 
     @model_validator(mode="after")
     def _one_strategy(self) -> BacktestRequest:
         if (self.template is None) == (self.strategy is None):
             raise ValueError("give exactly one of template and strategy")
-        if self.template is not None and self.mode is not None:
-            raise ValueError("mode applies to strategy runs; a template runs in its own mode")
         if self.start is not None and self.end is not None and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         return self
