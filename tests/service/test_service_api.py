@@ -114,6 +114,14 @@ def test_whole_flow_submit_poll_fetch(server: Server, data_root: Path, tmp_path:
     assert f"/runs/{record_id}/tearsheet" in page.text
     assert client.get(f"/runs/{record_id}/tearsheet").text == sheet.text
 
+    # the day's report index lists it (rewritten by the server once the job finished)
+    index = Path(entry.out or "").parent / "index.html"
+    deadline = time.monotonic() + 120
+    while not (index.is_file() and record_id in index.read_text()):
+        assert time.monotonic() < deadline, "the day's index.html does not list the run"
+        time.sleep(0.2)
+    assert ">completed<" in index.read_text()
+
     health = client.get("/health").json()
     assert health["status"] == "ok" and health["jobs"] == {"queued": 0, "running": 0}
     assert health["workers"] == 2

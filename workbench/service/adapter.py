@@ -521,6 +521,13 @@ def tradebook_csv(out: str | Path) -> bytes:
     return sink.getvalue()  # type: ignore[no-any-return]
 
 
+def write_day_index(day: Path) -> Path:
+    """Rewrite a day folder's ``index.html`` (the report index reads the run repository)."""
+    from workbench.research.index import write_index
+
+    return write_index(day)
+
+
 def daily_rows(out: str | Path) -> list[dict[str, Any]]:
     """The run's daily path (``daily.csv``) as JSON rows with typed values."""
     import pandas as pd

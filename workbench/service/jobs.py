@@ -195,6 +195,8 @@ class JobManager:
         self._last_beat = 0.0
         self._last_reap = 0.0
         self._started = False
+        self._dirty_days: set[Path] = set()
+        self._last_index = 0.0
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -249,6 +251,7 @@ class JobManager:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._write_indexes(force=True)
         with self._lock:
             late = list(self._inflight.values())
             for job in late:  # did not stop within the grace period
@@ -400,6 +403,7 @@ class JobManager:
                 self._reap()
                 self._collect()
                 self._poll_progress()
+                self._write_indexes()
                 with self._lock:
                     if self._exit:
                         return
@@ -422,6 +426,23 @@ class JobManager:
             {"instance": self.instance, "pid": os.getpid(), "owner": self.owner,
              "heartbeat": time.time()},
         )  # fmt: skip
+
+    def _write_indexes(self, force: bool = False) -> None:
+        """Rewrite the ``index.html`` of the days whose runs finished: at most every 10 s while
+        jobs run, at once when none does (a grid rewrites its own day's index)."""
+        if not self._dirty_days:
+            return
+        now = time.monotonic()
+        if not force and self._inflight and now - self._last_index < 10.0:
+            return
+        self._last_index = now
+        days, self._dirty_days = self._dirty_days, set()
+        for day in sorted(days):
+            try:
+                adapter.write_day_index(day)
+            except Exception as exc:  # an index is a convenience: never stop the dispatcher
+                log.warning("index not written", extra={"event": "index-error", "day": str(day),
+                            "error": f"{type(exc).__name__}: {exc}"})  # fmt: skip
 
     def _reap(self) -> None:
         """Every half minute: runs of other processes (the command line) that were killed
@@ -658,6 +679,9 @@ class JobManager:
         if changed:
             first = str(error).strip().splitlines()[0] if error else None
             self._log_state(record_id, kind, str(status), first)
+            out = outcome.get("out")
+            if out and kind in TASK_KINDS and status in ("completed", "failed"):
+                self._dirty_days.add(Path(out).parent)
         if status != "queued":
             shutil.rmtree(self.jobs_dir / record_id, ignore_errors=True)
 
