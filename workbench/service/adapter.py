@@ -58,6 +58,13 @@ RUN_FILES: tuple[str, ...] = (
 )
 
 
+def version() -> str:
+    """The workbench package version (what ``/health`` and the OpenAPI page report)."""
+    from workbench.engine.manifest import package_version
+
+    return package_version()
+
+
 # -- checking -----------------------------------------------------------------------------------
 def allowed_strategies(modules: Sequence[str]) -> dict[str, type]:
     """``{"module:Class": class}`` for every Strategy subclass the modules expose (imported

@@ -68,15 +68,6 @@ SPEC_BODY = {
 }
 
 
-def _version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("workbench")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with a 413 (declared or streamed)."""
 
@@ -90,7 +81,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         if scope.get("method") in ("GET", "HEAD", "DELETE", "OPTIONS"):
             await self.app(scope, receive, send)
@@ -106,7 +97,7 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             if size > self.limit:
-                await self._refuse(send)
+                await self._refuse(scope, send)
                 return
             if not message.get("more_body", False):
                 break
@@ -122,7 +113,13 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        client = scope.get("client")
+        log.info(
+            "%s %s 413", scope.get("method"), scope.get("path"),
+            extra={"event": "request", "method": scope.get("method"), "path": scope.get("path"),
+                   "status": 413, "duration_ms": 0.0, "client": client[0] if client else None},
+        )  # fmt: skip
         body = json.dumps({"detail": f"request body over {self.limit} bytes"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
@@ -158,7 +155,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     app = FastAPI(
         title="workbench",
-        version=_version(),
+        version=adapter.version(),
         description="Backtests, grids, walk-forward, event comparisons and Monte Carlo over "
         "the workbench's run repository.",
         lifespan=lifespan,
@@ -343,7 +340,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     def health() -> dict[str, Any]:
         return {
             "status": "stopping" if manager.stopping else "ok",
-            "version": _version(),
+            "version": adapter.version(),
             "jobs": manager.counts(),
             "executor": "dask" if config.dask else "process-pool",
             "workers": manager.capacity(),
