@@ -773,8 +773,3 @@ def execute_event_compare(
     result.save(out)
     metrics = comparison_metrics(result)
     return {"out": str(out), "metrics": metrics, "document": metrics}
-
-
-def interrupted_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions a stopped job's pending work raises (cancelled futures)."""
-    return (cf.CancelledError,)
