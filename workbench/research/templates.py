@@ -199,6 +199,11 @@ def template_from_text(text: str, label: str) -> StrategyTemplate:
 def parse_ref(ref: str) -> tuple[str, int | None]:
     """``"name"`` -> ``("name", None)``, ``"name@3"`` -> ``("name", 3)``; ``TemplateError``
     for anything else (template names become file names)."""
+    if isinstance(ref, str):
+        try:
+            check_name(ref.partition("@")[0], "template name")  # the one safe-name check
+        except ValueError as exc:
+            raise TemplateError(str(exc)) from None
     match = TEMPLATE_REF.match(ref) if isinstance(ref, str) else None
     if match is None:
         raise TemplateError(
