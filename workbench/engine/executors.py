@@ -15,7 +15,8 @@ The local pool is loky's reusable executor (the process pool of joblib): its wor
 clean (never a fork of this process, whose DuckDB connections must not be shared), they do not
 re-run the caller's ``__main__``, so a script without an ``if __name__ == "__main__":`` guard
 works, and they stay up between runs (a notebook's second run and a sweep's runs find them
-warm), until idle for :data:`IDLE_SECONDS`. Tasks carry strategies by value
+warm), until idle for :data:`IDLE_SECONDS`, and exit when this process dies (even by
+``SIGKILL``). Tasks carry strategies by value
 (:class:`~workbench.engine.usercode.Portable`), so classes defined in a notebook, a script or a
 file run on any of these executors.
 """
@@ -48,9 +49,17 @@ def local_pool(workers: int) -> cf.Executor:
     """The process-wide local pool (loky's reusable executor) with ``workers`` workers."""
     from loky import get_reusable_executor
 
+    from workbench.data.workers import watch_parent
+
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    return get_reusable_executor(max_workers=workers, timeout=IDLE_SECONDS)  # type: ignore[no-any-return]
+    # workers exit when this process dies, even by SIGKILL (loky's would outlive it)
+    return get_reusable_executor(  # type: ignore[no-any-return]
+        max_workers=workers,
+        timeout=IDLE_SECONDS,
+        initializer=watch_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 @dataclass(frozen=True)
