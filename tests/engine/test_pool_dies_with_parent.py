@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fault_helpers import alive, children, start, until  # noqa: E402
+from fault_helpers import alive, children, start, until
 
 SLOW = '''
 import time

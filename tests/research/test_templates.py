@@ -155,7 +155,7 @@ def test_a_referenced_version_loads_for_ever_after_the_file_moves_on(tmp_path: P
     with pytest.raises(TemplateError, match=r"unknown template version dummy@3; known: dummy@1"):
         repo.get("dummy@3")
     for bad in ("Dummy", "dummy@0", "dummy@x", "../dummy", "dummy@1@2"):
-        with pytest.raises(TemplateError, match="not a template name|not a safe name"):
+        with pytest.raises(TemplateError, match=r"not a template name|not a safe name"):
             repo.get(bad)
 
 
