@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fault_helpers import alive, children, start, until
 
-SLOW = '''
+SLOW = """
 import time
 from workbench import Strategy
 
@@ -20,7 +20,7 @@ from workbench import Strategy
 class Slow(Strategy):
     def on_bar(self, bar):
         time.sleep(0.005)  # keeps the workers busy long enough to be killed mid-run
-'''
+"""
 
 
 def test_killing_a_run_leaves_no_worker(tmp_path: Path) -> None:
