@@ -28,7 +28,8 @@ tick); its link to the engine is name-mangled (``_Strategy__sim``) and exposes n
 the day's data. Python cannot forbid deliberate access to private attributes.
 
 The state machine IDLE -> ACTIVE -> DONE is the engine's: ``try_fill`` moves IDLE -> ACTIVE;
-closing every open leg ends the cycle; ``Config.max_cycles`` (default 1) bounds the cycles.
+closing every open leg ends the cycle; ``Config.max_cycles`` bounds the cycles (default: one a
+day intraday, "until the data ends" positionally).
 """
 
 from __future__ import annotations
@@ -275,6 +276,28 @@ class Strategy(Generic[ConfigT]):
         """Close every open position now, all or none."""
         return self._engine.close_keys(list(self._engine.book.open), reason)
 
-    def roll(self, key: str, leg: Leg, *, reason: str = "roll") -> Trade | None:
-        """Close ``key`` and open ``leg`` under the same key in one all-or-nothing order."""
-        return self._engine.roll(key, leg, reason)
+    @overload
+    def roll(self, key: str, leg: Leg, *, reason: str = "roll") -> Trade | None: ...
+
+    @overload
+    def roll(
+        self, key: Mapping[str, Leg], leg: None = None, *, reason: str = "roll"
+    ) -> dict[str, Trade] | None: ...
+
+    def roll(
+        self, key: str | Mapping[str, Leg], leg: Leg | None = None, *, reason: str = "roll"
+    ) -> Trade | dict[str, Trade] | None:
+        """Roll positions: close each and open its new leg under the same key, in ONE
+        all-or-nothing order -- ``roll("call", leg)`` for one, ``roll({"call": c, "put": p})``
+        for several (the new trades by key). ``None`` when any leg cannot fill (nothing is
+        done; the refusal is recorded). A roll is an adjustment inside the position, never
+        a new position (:mod:`workbench.engine.positions`), and keeps the cycle's entry
+        credit."""
+        if isinstance(key, Mapping):
+            if leg is not None:
+                raise TypeError("roll: give a key and a leg, or a mapping of keys to legs")
+            return self._engine.roll(dict(key), reason)
+        if leg is None:
+            raise TypeError(f"roll({key!r}): the new leg is missing")
+        done = self._engine.roll({key: leg}, reason)
+        return None if done is None else done[key]

@@ -54,7 +54,6 @@ class ProtectivePut(Strategy):
     mode = "positional"
 
     class Config(StrategyConfig):
-        max_cycles: int = Field(default=100_000, ge=1, description="hedges over the whole run")
         put_strike_pct: float = Field(
             default=0.95, gt=0, description="put strike as a fraction of spot"
         )
@@ -202,8 +201,10 @@ class ProtectivePut(Strategy):
         legs = self._legs(bar)
         if legs is None:
             return
-        for key in due:
-            new = legs.get(key)
-            old = self.positions[key].contract
-            if new is not None and new.contract != old:
-                self.roll(key, new, reason="roll")
+        rolls = {
+            key: legs[key]
+            for key in due
+            if key in legs and legs[key].contract != self.positions[key].contract
+        }
+        if rolls:  # the put(s) and the call of a collar roll together or not at all
+            self.roll(rolls, reason="roll")
