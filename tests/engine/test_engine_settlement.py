@@ -262,3 +262,32 @@ def test_span_margin_of_a_held_short_straddle_on_synthetic_nifty(tmp_path: Path)
     assert len(held) == 3  # Mon-Wed; the weekly expires on Thursday 2024-01-04
     assert held["margin"].between(80_000, 160_000).all(), held["margin"]
     assert daily.loc["2024-01-04", "open_legs"] == 0 and daily.loc["2024-01-04", "margin"] == 0
+
+
+def test_positional_default_trades_until_the_data_ends(nifty: Path) -> None:
+    # no max_cycles: a positional strategy re-enters every day. Buy the 21500 C (expiry E) at
+    # 09:15 each day, exit at 09:17: D1 100 -> 120, D2 70 -> 80, D3 130 -> 125 (mids, lot 50).
+    orders = [order(d, "09:15", 21500, "C", "BUY", "c") for d in (D1, D2, D3)]
+    result = run_backtest(
+        PositionalScripted,
+        data=nifty,
+        params={"orders": orders, "exit_at": time(9, 17)},
+        fill="mid",
+        fees="none",
+        progress=False,
+    )
+    tb = result.tradebook
+    assert list(tb["price"]) == [100.0, 120.0, 70.0, 80.0, 130.0, 125.0]
+    assert list(tb["cycle"]) == [0, 0, 1, 1, 2, 2]
+    assert result.metrics["trades"] == 3
+    assert result.metrics["total_pnl"] == (20 + 10 - 5) * 50
+    # an explicit cap still binds: one cycle, then DONE for the rest of the run
+    capped = run_backtest(
+        PositionalScripted,
+        data=nifty,
+        params={"orders": orders, "exit_at": time(9, 17), "max_cycles": 1},
+        fill="mid",
+        fees="none",
+        progress=False,
+    )
+    assert list(capped.tradebook["price"]) == [100.0, 120.0]

@@ -12,9 +12,21 @@ The base class carries the engine-facing parameters every strategy has:
     The underlying traded (``None``: the dataset's only underlying).
 ``max_cycles``
     How many entry/exit cycles a strategy may run per day (intraday) or per run (positional).
+    ``None`` (the default) means the mode's natural bound: one cycle per day intraday, and
+    "until the data ends" in positional mode (no cap; a positional strategy re-enters whenever
+    it is idle and its rules say so).
 ``max_fill_lag``
     The staleness tolerated at a fill, in clock ticks: ``0`` (default) needs a bar at the fill
     tick itself; ``n`` accepts the last bar up to ``n`` ticks old.
+``max_spot_lag``
+    The staleness of the spot tolerated by anything that reads it, in clock ticks (default 1:
+    one missing spot bar). Beyond it, selection that depends on spot (``bar.select``,
+    ``bar.atm``) refuses with the reason and the day's ``days.csv`` row warns.
+``mark_bounds``
+    Positional mode: a leg whose day-end bar has no two-sided quote (0/0) is marked at its last
+    trade, which may be stale; with ``mark_bounds`` (the default) that mark is moved into its
+    no-arbitrage bounds against the quoted neighbour strikes of the same expiry
+    (:mod:`workbench.engine.markbounds`), and the day's warnings say so.
 """
 
 from __future__ import annotations
@@ -53,11 +65,25 @@ class StrategyConfig(BaseModel):
     underlying: str | None = Field(
         default=None, description="underlying name; None = the dataset's only one"
     )
-    max_cycles: int = Field(
-        default=1, ge=1, description="entry/exit cycles allowed per day (intraday) or per run"
+    max_cycles: int | None = Field(
+        default=None,
+        ge=1,
+        description="entry/exit cycles allowed per day (intraday; default 1) or per run "
+        "(positional; default: until the data ends)",
     )
     max_fill_lag: int = Field(
         default=0, ge=0, description="max staleness of a fill price, in clock ticks"
+    )
+    max_spot_lag: int = Field(
+        default=1,
+        ge=0,
+        description="max staleness of the spot, in clock ticks, before selection by spot "
+        "refuses and the day warns",
+    )
+    mark_bounds: bool = Field(
+        default=True,
+        description="positional: bound the day-end mark of a leg without a two-sided quote by "
+        "no-arbitrage against its quoted neighbour strikes",
     )
 
     @field_validator("*", mode="before")
@@ -119,3 +145,15 @@ def build_config(config_cls: type[StrategyConfig], params: dict[str, Any] | None
                 message = str(err["msg"]).removeprefix("Value error, ")
                 problems.append(f"parameter {name!r}: {message} (got {err.get('input')!r})")
         raise ConfigError(f"{config_cls.__qualname__}: " + "; ".join(problems)) from None
+
+
+#: The cap a positional run uses when ``max_cycles`` is None: no practical limit.
+UNTIL_DATA_ENDS = 2**62
+
+
+def cycle_limit(max_cycles: int | None, mode: str) -> int:
+    """The cycle cap a run enforces: ``max_cycles`` when given, else one per day intraday and
+    "until the data ends" positionally."""
+    if max_cycles is not None:
+        return int(max_cycles)
+    return UNTIL_DATA_ENDS if mode == "positional" else 1

@@ -42,7 +42,6 @@ class WeeklyIronCondor(Strategy):
     mode = "positional"
 
     class Config(StrategyConfig):
-        max_cycles: int = Field(default=100_000, ge=1, description="condors over the whole run")
         expiry: ExpiryRule = Field(default=ExpiryRule(index=0), description="which expiry to trade")
         entry_dte: tuple[int, int] = Field(
             default=(1, 7), description="inclusive DTE window to enter"

@@ -50,7 +50,6 @@ class PutCreditSpread(Strategy):
     mode = "positional"
 
     class Config(StrategyConfig):
-        max_cycles: int = Field(default=100_000, ge=1, description="spreads over the whole run")
         dte_window: tuple[int, int] = Field(default=(30, 45), description="inclusive DTE window")
         scan: SpreadScan = Field(
             default=_DEFAULT_SCAN, description="scanner rules (right must be P)"
