@@ -4,7 +4,7 @@ hand-compute every fill."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -50,6 +50,9 @@ class Scripted(Strategy):
         clock_fault: str | None = None  # "reverse" | "repeat"
         open_in_day_end: bool = False
         roll_at: time | None = None  # roll key "c" to the next expiry
+        # from this time on, roll "c" to the next expiry's 21500 C and "p" to the 21550 C of
+        # the first expiry in ONE order (retried each bar until it fills)
+        roll_both_at: time | None = None
 
     def on_day_start(self, day):
         self.done_orders: set[int] = set()
@@ -70,6 +73,10 @@ class Scripted(Strategy):
             return [ticks[0], ticks[1], ticks[1], *ticks[2:]]
         if self.config.clock_fault == "sparse":  # not a fault: every other minute
             return ticks[::2]
+        if self.config.clock_fault == "integers":
+            return list(range(len(ticks)))
+        if self.config.clock_fault == "next_day":
+            return [*ticks[:-1], ticks[-1] + timedelta(days=1)]
         return ticks
 
     def on_bar(self, bar):
@@ -87,6 +94,15 @@ class Scripted(Strategy):
                 self.try_fill(request)
 
     def adjust(self, bar):
+        both = self.config.roll_both_at
+        if both is not None and bar.time >= both and not getattr(self, "rolled_both", False):
+            old = self.positions
+            if "c" in old and "p" in old:
+                rolls = {
+                    "c": self.add(21500, "C", old["c"].side, old["c"].qty, expiry=1),
+                    "p": self.add(21550, "C", old["p"].side, old["p"].qty),
+                }
+                self.rolled_both = self.roll(rolls) is not None
         roll_at = self.config.roll_at
         if roll_at is None or bar.time < roll_at or "c" not in self.positions:
             return

@@ -197,6 +197,46 @@ def test_roll_is_an_adjustment(market: Path) -> None:
     assert result.metrics["total_pnl"] == (100 - 120 + 160 - 170) * LOT
 
 
+def test_a_two_leg_roll_is_one_order_or_nothing(market: Path) -> None:
+    # sell C E and P E 21500 at 09:15 (100, 90), keys c and p. From 09:18 roll both in one order:
+    # c -> C E2 21500, p -> C E 21550. At 09:18 the 21550 C has no bar, at 09:19 the 21500 C E
+    # has none: both refused whole (no leg of either roll traded). At 09:20 all four legs quote:
+    # close C E 130, P E 72, open C E2 170, C E 21550 -- no bar at 09:20 either -> refused; the
+    # EOD force close then buys back c at 130 and p at 72.
+    result = run(
+        market, {"orders": [straddle("09:15", keys=("c", "p"))], "roll_both_at": time(9, 18)}
+    )
+    assert rows(result) == [
+        ("c", "09:15", "SELL", "open", 100.0, 100 * LOT, "entry"),
+        ("p", "09:15", "SELL", "open", 90.0, 90 * LOT, "entry"),
+        ("c", "09:20", "BUY", "close", 130.0, -130 * LOT, "eod"),
+        ("p", "09:20", "BUY", "close", 72.0, -72 * LOT, "eod"),
+    ]
+    messages = result.days.iloc[0]["refusal_messages"]
+    assert result.days.iloc[0]["refused_fills"] == 3
+    assert "09:18:00 roll p (NIFTY2410421550CE)" in messages
+    assert "09:19:00 roll c (NIFTY2410421500CE)" in messages  # closing c has no bar either
+    assert "09:20:00 roll p (NIFTY2410421550CE)" in messages
+    # from 09:17 the same roll fills at once: four rows at 09:17, both reason "roll", keys kept;
+    # c: buy back 120, sell E2 160; p: buy back 75, sell 21550 C 95. At 09:20 c (E2) closes at
+    # 170 and p's 21550 C (last bar 09:19) at its mark 85.
+    result = run(
+        market, {"orders": [straddle("09:15", keys=("c", "p"))], "roll_both_at": time(9, 17)}
+    )
+    assert rows(result) == [
+        ("c", "09:15", "SELL", "open", 100.0, 100 * LOT, "entry"),
+        ("p", "09:15", "SELL", "open", 90.0, 90 * LOT, "entry"),
+        ("c", "09:17", "BUY", "close", 120.0, -120 * LOT, "roll"),
+        ("p", "09:17", "BUY", "close", 75.0, -75 * LOT, "roll"),
+        ("c", "09:17", "SELL", "open", 160.0, 160 * LOT, "roll"),
+        ("p", "09:17", "SELL", "open", 95.0, 95 * LOT, "roll"),
+        ("c", "09:20", "BUY", "close", 170.0, -170 * LOT, "eod"),
+        ("p", "09:20", "BUY", "close", 85.0, -85 * LOT, "eod"),
+    ]
+    assert result.metrics["total_pnl"] == (100 + 90 - 120 - 75 + 160 + 95 - 170 - 85) * LOT
+    assert result.metrics["adjustments"] == 1 and result.metrics["trades"] == 1
+
+
 def test_key_collision_raises_and_fails_only_that_day(market: Path) -> None:
     result = run_backtest(
         Scripted,
@@ -279,7 +319,15 @@ def test_failing_day_in_a_process_pool(market: Path, tmp_path: Path) -> None:
     assert a == b, _tradebook_differences(pooled.tradebook, serial.tradebook)
 
 
-@pytest.mark.parametrize(("fault", "word"), [("reverse", "out-of-order"), ("repeat", "repeated")])
+@pytest.mark.parametrize(
+    ("fault", "word"),
+    [
+        ("reverse", "out-of-order"),
+        ("repeat", "repeated"),
+        ("integers", "not numbers (tick 0 is 0)"),
+        ("next_day", "tick 5 (2024-01-03T09:20"),
+    ],
+)
 def test_stale_or_repeated_timestamps_raise(market: Path, fault: str, word: str) -> None:
     result = run(market, {"clock_fault": fault})
     day = result.days.iloc[0]
@@ -392,3 +440,20 @@ def test_any_executor_thread_pool(market: Path, tmp_path: Path) -> None:
         tmp_path / "s" / "tradebook.parquet"
     ).read_bytes()
     assert threaded.metrics["days_failed"] == 0
+
+
+def test_intraday_margin_is_measured_during_the_day(market: Path) -> None:
+    # sell the 21500 straddle at 09:15 (C mid 100, P mid 90; spot 21510), exit at 09:17. Reg-T
+    # (index: 15 % / 10 %) after the 09:15 fills, 50 units a leg:
+    #   call: 50 x (100 + max(0.15 x 21510 - 0, 0.10 x 21510)) = 166,325
+    #   put:  50 x (90 + max(0.15 x 21510 - 10, 0.10 x 21500)) = 165,325
+    #   straddle: max(166,325 + 50 x 90, 165,325 + 50 x 100) = 170,825
+    # The book is flat at the close (margin 0) but needed 170,825 during the day.
+    result = run(market, {"orders": [straddle("09:15")], "exit_at": time(9, 17)}, margin="reg-t")
+    day = result.daily.iloc[0]
+    assert day["margin"] == 0.0
+    assert day["peak_margin"] == pytest.approx(170_825.0, abs=1e-6)
+    assert result.metrics["total_pnl"] == (100 + 90 - 120 - 75) * LOT
+    assert result.metrics["peak_margin"] == 170_825.0
+    assert result.metrics["return_on_peak_margin"] == pytest.approx(-250 / 170_825.0)
+    assert result.metrics["capital_base"] != "margin"  # auto: flat at the close -> fixed

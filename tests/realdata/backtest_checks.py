@@ -80,6 +80,11 @@ def check_round_trips(tb: pd.DataFrame, metrics: dict[str, float]) -> pd.Series:
     return pnl
 
 
+def _quoted(bar: pd.Series) -> bool:
+    bid, ask = float(bar["bid"]), float(bar["ask"])
+    return math.isfinite(bid) and math.isfinite(ask) and bid >= 0 and ask > 0 and ask >= bid
+
+
 def mark_from_rows(rows: pd.DataFrame) -> float:
     """INTERFACES.md mark rule on one instrument's bars up to now: the mid of the last bar with a
     usable two-sided quote (finite bid >= 0, finite ask > 0, ask >= bid), else its close."""
@@ -90,6 +95,40 @@ def mark_from_rows(rows: pd.DataFrame) -> float:
     if math.isfinite(bid) and math.isfinite(ask) and bid >= 0 and ask > 0 and ask >= bid:
         return (bid + ask) / 2
     return float(last["close"])
+
+
+def bounded_mark(store: MarketStore, leg: pd.Series, day: date, mark: float) -> float:
+    """INTERFACES.md (days.csv, positional): a leg whose day-end bar has no two-sided quote is
+    held within the no-arbitrage bounds of the nearest quoted strikes of its expiry and right
+    (monotone in strike; neighbours differ by at most the strike distance; never below 0).
+    Written from the rule, on the raw chain, apart from workbench.engine.markbounds."""
+    chain = store.read_chain(leg["underlying"], day, leg["expiry"]).to_pandas()
+    chain = chain[chain["right"] == leg["right"]].sort_values("ts").groupby("strike").last()
+    quoted = chain[
+        np.isfinite(chain["bid"])
+        & np.isfinite(chain["ask"])
+        & (chain["bid"] >= 0)
+        & (chain["ask"] > 0)
+        & (chain["ask"] >= chain["bid"])
+    ]
+    k = float(leg["strike"])
+    mids = ((quoted["bid"] + quoted["ask"]) / 2).drop(k, errors="ignore")
+    below, above = mids[mids.index < k], mids[mids.index > k]
+    if below.empty and above.empty:
+        return mark
+    call = leg["right"] == "C"
+    low, high = 0.0, math.inf
+    if not below.empty:
+        kb, mb = float(below.index[-1]), float(below.iloc[-1])
+        low = max(low, mb - (k - kb) if call else mb)
+        high = min(high, mb if call else mb + (k - kb))
+    if not above.empty:
+        ka, ma = float(above.index[0]), float(above.iloc[0])
+        low = max(low, ma if call else ma - (ka - k))
+        high = min(high, ma + (ka - k) if call else ma)
+    if low > high:
+        return (low + high) / 2
+    return min(max(mark, low), high)
 
 
 def recomputed_equity(
@@ -122,6 +161,8 @@ def recomputed_equity(
                 )
                 rows = store.read_instrument(contract, day).to_pandas()
                 mark = mark_from_rows(rows)
+                if not rows.empty and not _quoted(rows.iloc[-1]) and end_day.get(tid) != day:
+                    mark = bounded_mark(store, leg, day, mark)
                 if math.isfinite(mark):
                     last_mark[str(tid)] = mark
             mtm += float(leg["signed_units"]) * last_mark.get(str(tid), float(leg["price"]))

@@ -252,7 +252,14 @@ def test_2018_spike_stop(run2018: BacktestResult, set2: Path) -> None:
     assert pnl < -1.25 * credit  # a real loss, past the 125 % stop (the market gapped through it)
     assert pnl > -(25 * 100 - credit) - 4 * 0.65  # but never more than the width
     daily = run2018.daily.set_index("date")
-    assert daily.loc["2018-02-05", "pnl"] < -1000  # marked down on the spike day itself
+    # marked down on the spike day itself, with the 2615 put (quoted 0/0, last trade 39.80)
+    # held within its no-arbitrage bounds by the quoted 2605 and 2620 puts (mids 74.50, 79.50):
+    # the spread loses about 9.45 points that day, not the 44 the stale price would show
+    assert daily.loc["2018-02-05", "pnl"] < -500
+    assert (
+        "long (SPXW  180228P02615000) bounded mark 74.5 instead of 39.8"
+        in days.loc["2018-02-05", "warning_messages"]
+    )
     assert run2018.metrics["total_pnl"] < 0
 
 
@@ -412,7 +419,7 @@ def test_readme_commands(set2: Path, run2018: BacktestResult, scratch: Path) -> 
 # change of behaviour: explain it and update the README with it.
 README_FIGURES = {
     "spx-2019": {"total_pnl": -175.9, "trades": 8, "win_rate": 0.75, "max_drawdown": -883.2},
-    "spxw-2018": {"total_pnl": -926.0, "trades": 2, "win_rate": 0.0, "max_drawdown": -4807.9},
+    "spxw-2018": {"total_pnl": -926.0, "trades": 2, "win_rate": 0.0, "max_drawdown": -1337.9},
     "NIFTY": {"total_pnl": 1684.02, "trades": 1, "win_rate": 1.0, "max_drawdown": 0.0},
     "BANKNIFTY": {"total_pnl": 1175.15, "trades": 1, "win_rate": 1.0, "max_drawdown": 0.0},
 }

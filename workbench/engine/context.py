@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
+from workbench.engine.errors import StaleSpotError
 from workbench.engine.ticks import NO_LAG
 from workbench.model.contracts import OptionContract
 from workbench.model.enums import Right
@@ -248,9 +249,21 @@ class BarContext:
         """Every strike of one expiry as visible at this tick (a :class:`ChainSnapshot`)."""
         return self.__market.snapshot(self.__market.resolve_expiry(expiry), self.__tick())
 
+    @property
+    def spot_lag(self) -> int | None:
+        """How many ticks old :attr:`spot` is (0: a bar at this tick; ``None``: no spot bar
+        yet today)."""
+        lag = self.__market.spot_ticks.close_lag[self.__tick()]
+        return None if lag == NO_LAG else lag
+
     def atm(self, expiry: ExpiryRef = 0) -> float:
-        """ATM strike now: current spot rounded to the strike grid (half up)."""
+        """ATM strike now: current spot rounded to the strike grid (half up).
+        :class:`~workbench.engine.errors.StaleSpotError` when the spot is older than the
+        strategy's ``max_spot_lag`` (check :attr:`spot_lag` first to skip such ticks)."""
         self.__market.resolve_expiry(expiry)
+        stale = self.__market.stale_spot(self.__tick())
+        if stale is not None:
+            raise StaleSpotError(f"bar.atm(): {stale}")
         return self.__market.atm_strike(self.spot)
 
     def select(

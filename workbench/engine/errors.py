@@ -16,6 +16,11 @@ class ChronologyError(EngineError):
     """An out-of-order or repeated clock timestamp, or a position open after the stop time."""
 
 
+class StaleSpotError(EngineError):
+    """A spot-dependent request (``bar.atm()``) at a tick where the spot is older than the
+    strategy's ``max_spot_lag``."""
+
+
 class ReconciliationError(EngineError):
     """Positions rebuilt from the tradebook differ from the engine's, or the equity path differs
     from cash flows plus mark-to-market by more than a cent."""

@@ -164,6 +164,8 @@ class DayMarket:
         self._ticks: dict[OptionContract, TickSeries | None] = {}
         self._chains: dict[date, _ChainTicks] = {}
         self.last_selection_reason = ""
+        #: the spot staleness tolerated by selection, in ticks (the strategy's max_spot_lag)
+        self.max_spot_lag = 1
         self._expiries: list[date] | None = None
         self._previous_close: float | None = None
         self.clock: list[datetime] = []
@@ -348,6 +350,36 @@ class DayMarket:
             self._cache.prefetch(missing)
         self._lru.put(marker, True, 64 + 8 * len(wanted))
 
+    def stale_spot(self, i: int) -> str | None:
+        """Why the spot at tick ``i`` is too old to select by (``None`` when it is fresh
+        enough): no spot bar yet today, or its last bar is more than :attr:`max_spot_lag`
+        ticks old."""
+        self._check_tick(i)
+        lag = self.spot_ticks.close_lag[i]
+        if lag == NO_LAG or self.spot_ticks.close[i] != self.spot_ticks.close[i]:
+            return f"no spot bar at or before {self.clock[i]:%H:%M:%S} today"
+        if lag > self.max_spot_lag:
+            return (
+                f"the spot at {self.clock[i]:%H:%M:%S} is {lag} ticks old (last bar "
+                f"{self.clock[i - lag]:%H:%M:%S}; max_spot_lag={self.max_spot_lag})"
+            )
+        return None
+
+    def stale_spot_summary(self) -> str | None:
+        """A day's warning when the spot was too old at some ticks (``None`` otherwise)."""
+        n = self.n_ticks
+        if n == 0:
+            return None
+        lags = np.asarray(self.spot_ticks.close_lag, dtype=np.int64)
+        bad = np.flatnonzero((lags == NO_LAG) | (lags > self.max_spot_lag))
+        if not bad.size:
+            return None
+        first = int(bad[0])
+        return (
+            f"stale spot beyond max_spot_lag={self.max_spot_lag} at {bad.size} of {n} ticks "
+            f"(first: {self.stale_spot(first)}); selection by spot refuses there"
+        )
+
     def _check_tick(self, i: int) -> None:
         if not 0 <= i < self.n_ticks:
             raise IndexError(
@@ -473,6 +505,10 @@ class DayMarket:
         if rule is not None and params:
             raise ValueError(f"select: give a rule or rule fields, not both (got {sorted(params)})")
         chosen = rule if rule is not None else Selection(**params)
+        stale = self.stale_spot(i)
+        if stale is not None:  # every strike rule reads spot (ATM, moneyness, computed deltas)
+            self.last_selection_reason = f"refused: {stale}"
+            return None
         target = chosen.expiry if expiry is None else expiry
         if isinstance(target, ExpiryRule):
             picked = resolve_expiry(self.expiries, self.day, target, underlying=self.underlying)

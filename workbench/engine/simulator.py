@@ -32,23 +32,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from workbench.engine.book import Book, FillInfo
+from workbench.engine.config import cycle_limit
 from workbench.engine.context import BarContext, DayStartContext, advance, retire
 from workbench.engine.errors import ChronologyError, StrategyStateError
 from workbench.engine.excursions import day_excursions
 from workbench.engine.greeks import implied_greeks, years_to_settlement
+from workbench.engine.markbounds import MarkBound, bound_mark
 from workbench.engine.settlement import Settlements, SettlementValue
 from workbench.engine.strategy import Strategy
 from workbench.engine.ticks import NO_LAG, TickSeries, clock_to_ns, constant_ticks, usable_quote
 from workbench.engine.trade import Asset, StrategyState, Trade
 from workbench.model.contracts import OptionContract
-from workbench.model.enums import Settlement, SettlementTime, Side
+from workbench.model.enums import Right, Settlement, SettlementTime, Side
 from workbench.model.trades import Leg
 
 if TYPE_CHECKING:
@@ -107,6 +109,9 @@ class DayRecord:
     vega: float = 0.0
     theta: float = 0.0
     margin: float = math.nan
+    #: the largest margin of the day: at its close and after every tick whose fills changed
+    #: the book (intraday books are flat at the close; this is what they needed during it)
+    peak_margin: float = math.nan
     spot_close: float = math.nan
     fills: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -161,9 +166,15 @@ class Simulator:
         self._bar: BarContext | None = None
         self._settle_book: Settlements | None = None
         self._deferred_exits: list[list[Trade]] = []
+        self._margin_dirty = False  # a fill changed the book at this tick
+        self._peak_margin = math.nan  # the day's largest margin after such a tick
+        #: today's day-end marks moved into their no-arbitrage bounds: key -> (raw mark, bound)
+        self._mark_bounds: dict[str, tuple[float, MarkBound]] = {}
+        self._marks_checked: set[str] = set()  # legs whose day-end mark was looked at
         cfg = strategy.config
-        self.max_cycles: int = int(cfg.max_cycles)
+        self.max_cycles: int = cycle_limit(cfg.max_cycles, strategy.mode)
         self.max_lag: int = int(cfg.max_fill_lag)
+        self.max_spot_lag: int = int(cfg.max_spot_lag)
 
     # -- accessors used by the strategy and contexts ---------------------------------------
     @property
@@ -407,6 +418,7 @@ class Simulator:
     ) -> Trade:
         market = self.market
         day, ts = when if when is not None else (market.day, self._now())
+        self._margin_dirty = True
         trade = self.book.open_position(
             p.key,
             asset=asset,
@@ -443,6 +455,9 @@ class Simulator:
         when: tuple[date, datetime] | None = None,
     ) -> Trade:
         day, ts = when if when is not None else (self.market.day, self._now())
+        self._margin_dirty = True
+        self._marks_checked.discard(p.key)  # a new leg may reuse the key today
+        self._mark_bounds.pop(p.key, None)
         trade = self.book.close_position(
             p.key,
             day=day,
@@ -498,7 +513,9 @@ class Simulator:
         self._start_cycle_if_idle()
         return {p.key: self._record_open(p, fee, reason) for p, fee in zip(priced, fees)}
 
-    def _close_priced(self, keys: Sequence[str], n_legs: int, force: bool) -> list[_Priced] | None:
+    def _close_priced(
+        self, keys: Sequence[str], n_legs: int, force: bool, action: str = "close"
+    ) -> list[_Priced] | None:
         priced: list[_Priced] = []
         for key in keys:
             trade = self.book.open[key]
@@ -507,7 +524,7 @@ class Simulator:
                 key, trade.contract, side, n_legs, "close", trade, force
             )
             if refusal is not None:
-                self._refuse("close", key, trade.symbol, refusal)
+                self._refuse(action, key, trade.symbol, refusal)
                 return None
             priced.append(
                 _Priced(key, trade, trade.contract, side, trade.qty, trade.lot_size, price, info)
@@ -535,33 +552,51 @@ class Simulator:
         self._after_close()
         return closed
 
-    def roll(self, key: str, leg: Leg, reason: str) -> Trade | None:
+    def roll(self, rolls: Mapping[str, Leg], reason: str) -> dict[str, Trade] | None:
+        """Close each open position of ``rolls`` and open its new leg under the same key, all in
+        one all-or-nothing order of ``2 x len(rolls)`` legs (the fill model prices every leg as
+        part of that order); ``None`` (nothing done, refusal recorded) if any leg cannot fill."""
         self._check_tick("roll")
-        if key not in self.book.open:
-            raise KeyError(
-                f"roll: no open position {key!r} (open: {', '.join(self.book.open) or 'none'})"
-            )
-        if not isinstance(leg, Leg):
-            raise TypeError(f"roll: leg must be a Leg (use Strategy.add), got {leg!r}")
-        closing = self._close_priced([key], 2, False)
+        if not rolls:
+            raise ValueError("roll: give at least one position key and its new leg")
+        for key, leg in rolls.items():
+            if key not in self.book.open:
+                raise KeyError(
+                    f"roll: no open position {key!r} (open: {', '.join(self.book.open) or 'none'})"
+                )
+            if not isinstance(leg, Leg):
+                raise TypeError(f"roll {key!r}: leg must be a Leg (use Strategy.add), got {leg!r}")
+        n_legs = 2 * len(rolls)
+        closing = self._close_priced(list(rolls), n_legs, False, "roll")
         if closing is None:
             return None
-        price, info, refusal = self._price(key, leg.contract, leg.side, 2, "open", None, False)
-        if refusal is not None:
-            self._refuse("roll", key, leg.contract.symbol, refusal)
-            return None
-        opening = _Priced(
-            key, None, leg.contract, leg.side, leg.qty, float(self.market.lot_size), price, info
-        )
-        both = [closing[0], opening]
-        fees = self._fees(both)
-        self._fill_greeks(both)
+        opening: list[_Priced] = []
+        for key, leg in rolls.items():
+            price, info, refusal = self._price(
+                key, leg.contract, leg.side, n_legs, "open", None, False
+            )
+            if refusal is not None:
+                self._refuse("roll", key, leg.contract.symbol, refusal)
+                return None
+            opening.append(
+                _Priced(
+                    key, None, leg.contract, leg.side, leg.qty, float(self.market.lot_size),
+                    price, info,
+                )
+            )  # fmt: skip
+        order = [*closing, *opening]
+        fees = self._fees(order)
+        self._fill_greeks(order)
         self._commit_warnings()
-        self._record_close(closing[0], fees[0], reason)
+        for priced, fee in zip(closing, fees[: len(closing)], strict=True):
+            self._record_close(priced, fee, reason)
         entry_credit = self.entry_credit
-        trade = self._record_open(opening, fees[1], reason)
+        trades = {
+            priced.key: self._record_open(priced, fee, reason)
+            for priced, fee in zip(opening, fees[len(closing) :], strict=True)
+        }
         self.entry_credit = entry_credit  # a roll does not change the cycle's entry credit
-        return trade
+        return trades
 
     def _after_close(self) -> None:
         if self.state is _ACTIVE and not self.book.open:
@@ -692,6 +727,7 @@ class Simulator:
         self.warnings = []
         self.refusals = []
         record = DayRecord(day=day, status="skipped", reason=reason)
+        self._peak_margin = math.nan
         rows_before = len(self.book.rows)
         cash0, realized0, fees0 = self.book.cash, self.book.realized, self.book.fees
         self.book.set_prefix(day.strftime("%Y%m%d"))
@@ -724,6 +760,11 @@ class Simulator:
         self.tick = -1
         self.warnings = []
         self.refusals = []
+        self._mark_bounds = {}
+        self._marks_checked = set()
+        self._margin_dirty = False
+        self._peak_margin = math.nan
+        market.max_spot_lag = self.max_spot_lag
         day = market.day
         record = DayRecord(day=day)
         rows_before = len(self.book.rows)
@@ -754,12 +795,16 @@ class Simulator:
             default = market.default_clock
             clock = strategy.clock(day_ctx, default)
             if type(strategy).clock is not Strategy.clock or clock != market.clock:
+                clock = _user_clock(clock, day)
                 clock_ns = _checked_clock(clock, day)
                 market.use_clock(clock_ns, [_as_datetime(t) for t in clock])
                 self._bind_open()
             else:
                 _checked_clock(market.clock_ns, day)
             self._loop(bar)
+            stale = market.stale_spot_summary()
+            if stale is not None:
+                self.warnings.append(stale)
         last = market.n_ticks - 1
         if not positional:
             if self.book.open:
@@ -779,6 +824,7 @@ class Simulator:
                 f"{market.clock[last]:%H:%M:%S} (opened in on_day_end?)"
             )
         if positional:
+            self._bound_day_end_marks()  # legs opened today
             self.warnings.extend(self._unquoted_marks(last))
         else:
             record.excursions = day_excursions(
@@ -821,6 +867,7 @@ class Simulator:
         record.delta, record.gamma = greeks["delta"], greeks["gamma"]
         record.vega, record.theta = greeks["vega"], greeks["theta"]
         record.margin = self._margin(last, marks)
+        record.peak_margin = float(np.fmax(self._peak_margin, record.margin))
         record.fills = len(record.rows)
         record.warnings = list(self.warnings)
         record.refusals = [str(r) for r in self.refusals]
@@ -847,11 +894,59 @@ class Simulator:
                 if math.isfinite(close) and close >= 0
                 else "carried from an earlier bar (this one has no trade either)"
             )
+            bounded = self._mark_bounds.get(key)
+            if bounded is not None:
+                raw, bound = bounded
+                out.append(
+                    f"{key} ({trade.symbol}) bounded mark {mark:g} instead of {raw:g} "
+                    f"({source}; its bar has no two-sided quote, bid {bid:g}, ask {ask:g}): "
+                    f"{bound.note}"
+                )
+                continue
             out.append(
                 f"{key} ({trade.symbol}) marked at {mark:g}, {source}: its bar has no "
                 f"two-sided quote (bid {bid:g}, ask {ask:g})"
             )
         return out
+
+    def _bound_day_end_marks(self) -> None:
+        """Positional: move the day-end mark of every open option leg whose last bar has no
+        two-sided quote into its no-arbitrage bounds against the quoted neighbour strikes
+        (:mod:`workbench.engine.markbounds`; ``Config.mark_bounds``, on by default). Only the
+        day's last tick is changed: it values the book overnight (equity, margin, the next
+        day's previous close); marks inside the day stay the rule's."""
+        if self.mode != "positional" or not self.strategy.config.mark_bounds:
+            return
+        market = self.market
+        last = market.n_ticks - 1
+        checked = self._marks_checked
+        for key, trade in self.book.open.items():
+            if key in checked:
+                continue
+            checked.add(key)
+            contract = trade.contract
+            series = self._series.get(key)
+            if contract is None or series is None:
+                continue
+            if not len(series.bid) or int(series.row[last]) < 0:
+                continue  # no bar today: marked at the last mark, said by _bind_open
+            r = int(series.row[last])
+            if usable_quote(float(series.bid[r]), float(series.ask[r])):
+                continue
+            raw = float(series.mark[last])
+            found = bound_mark(
+                market.snapshot(contract.expiry, last),
+                float(contract.strike),
+                contract.right is Right.CALL,
+                raw,
+            )
+            if found is None:
+                continue
+            marks = list(series.mark)
+            marks[last] = found.value
+            self._series[key] = replace(series, mark=marks)
+            self._mark_bounds[key] = (raw, found)
+            self._legs_stale = True
 
     def _market_release(self) -> None:
         """Positional: remember today's closing marks and drop today's market."""
@@ -883,6 +978,9 @@ class Simulator:
                     )
             self._series[key] = ticks
         self._legs_stale = True
+        self._mark_bounds = {}  # the series were just re-read: bound them again
+        self._marks_checked = set()
+        self._bound_day_end_marks()
 
     def _settles_at_open(self, contract: OptionContract) -> bool:
         """An AM-settled option on (or past) its settlement session: it settles at the open
@@ -979,6 +1077,21 @@ class Simulator:
                     if reason and self.close_keys(list(self.book.open), str(reason)) is None:
                         self._pending_exit = str(reason)
             on_bar(bar)
+            if self._margin_dirty:
+                self._track_margin(i)
+
+    def _track_margin(self, i: int) -> None:
+        """The margin after tick ``i``'s fills, into the day's peak (many-tick days only: a
+        one-tick day's close is its only tick). A warning the margin model gives is kept once."""
+        self._margin_dirty = False
+        if self.costs.margin is None or self.market.n_ticks < 2:
+            return
+        before = len(self.warnings)
+        value = self._margin(i, self.marks(i))
+        new = self.warnings[before:]
+        del self.warnings[before:]
+        self.warnings.extend(w for w in dict.fromkeys(new) if w not in self.warnings)
+        self._peak_margin = float(np.fmax(self._peak_margin, value))
 
 
 def _borrow_volatility(
@@ -1023,14 +1136,38 @@ def _as_datetime(value: Any) -> datetime:
     return np.datetime64(value, "us").astype(datetime)  # type: ignore[no-any-return]
 
 
+def _user_clock(clock: Any, day: date) -> list[Any]:
+    """What a strategy's ``clock()`` returned, as a list of timestamps. Plain numbers
+    (``list(range(n))``) are refused: they are not times of the session (they would read as
+    nanoseconds after 1970)."""
+    values = list(clock)
+    for j, v in enumerate(values):
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            raise ChronologyError(
+                f"{day}: clock() must return timestamps of the day (datetimes, e.g. ticks[::5] "
+                f"of the default clock), not numbers (tick {j} is {v!r})"
+            )
+    return values
+
+
 def _checked_clock(clock: Any, day: date) -> np.ndarray:
-    """The clock as int64 ns, strictly increasing, all on ``day``; ``ChronologyError`` otherwise."""
+    """The clock as int64 ns, strictly increasing, all on ``day``; ``ChronologyError`` otherwise.
+
+    ``clock`` is int64 ns (the market's own clock) or what a strategy's ``clock()`` returned;
+    see :func:`_user_clock`."""
     try:
-        ns = clock_to_ns(list(clock) if not isinstance(clock, np.ndarray) else clock)
+        ns = clock_to_ns(clock)
     except (TypeError, ValueError) as exc:
         raise ChronologyError(f"{day}: the clock must hold timestamps ({exc})") from None
     if ns.size == 0:
         raise ChronologyError(f"{day}: the clock is empty")
+    days = ns.astype("datetime64[ns]").astype("datetime64[D]")
+    off = np.flatnonzero(days != np.datetime64(day, "D"))
+    if off.size:
+        j = int(off[0])
+        raise ChronologyError(
+            f"{day}: clock tick {j} ({np.datetime64(int(ns[j]), 'ns')}) is not on the session day"
+        )
     steps = np.diff(ns)
     bad = np.flatnonzero(steps <= 0)
     if bad.size:

@@ -1,0 +1,96 @@
+"""No-arbitrage bounds for the mark of an option whose bar has no two-sided quote.
+
+A leg quoted 0/0 (or with no bid/ask at all) is marked at its last trade, which can be hours
+or days old: on 2018-02-05 the SPXW 2615 put's last trade was 39.80 while its quoted
+neighbours said it was worth about 75. The engine bounds such a mark by the nearest strikes of
+the same expiry and right that do have a usable quote, using their mids ``m``:
+
+* monotonicity: a put is worth at least the put below it and at most the put above it
+  (``m(K-) <= P(K) <= m(K+)``); a call the other way round (``m(K+) <= C(K) <= m(K-)``);
+* vertical spreads: two strikes of the same right differ by at most the strike distance
+  (``P(K) <= m(K-) + (K - K-)``, ``P(K) >= m(K+) - (K+ - K)``; for calls
+  ``C(K) <= m(K+) + (K+ - K)``, ``C(K) >= m(K-) - (K - K-)``);
+* and never below zero.
+
+The nearest quoted neighbour on each side gives the tightest of these bounds. A mark outside
+``[low, high]`` is moved to the nearest bound; a mark inside is kept. With no quoted neighbour on
+either side nothing is bounded (the mark stays the last trade, and the engine's warning says so).
+When the neighbours' own quotes disagree (``low > high``) the midpoint of the two is used.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from workbench.engine.selection import ChainSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class MarkBound:
+    """The bounded mark and how it was found."""
+
+    value: float
+    low: float
+    high: float
+    note: str
+
+
+def bound_mark(snap: ChainSnapshot, strike: float, is_call: bool, mark: float) -> MarkBound | None:
+    """The no-arbitrage bound of ``mark`` for ``strike`` (module docstring), or ``None`` when
+    no quoted neighbour exists or ``mark`` is already inside the bounds."""
+    bid, ask = snap.bid, snap.ask
+    quoted = (
+        (snap.is_call == is_call)
+        & (snap.strike != strike)
+        & np.isfinite(bid)
+        & np.isfinite(ask)
+        & (bid >= 0)
+        & (ask > 0)
+        & (ask >= bid)
+    )
+    if not quoted.any():
+        return None
+    strikes = snap.strike[quoted]
+    mids = (bid[quoted] + ask[quoted]) / 2.0
+    below = np.flatnonzero(strikes < strike)
+    above = np.flatnonzero(strikes > strike)
+    lows: list[float] = [0.0]
+    highs: list[float] = []
+    parts: list[str] = []
+    if below.size:
+        j = int(below[np.argmax(strikes[below])])
+        k_lo, m_lo = float(strikes[j]), float(mids[j])
+        parts.append(f"{k_lo:g} mid {m_lo:g}")
+        if is_call:  # C(K) <= C(K-), C(K) >= C(K-) - (K - K-)
+            highs.append(m_lo)
+            lows.append(m_lo - (strike - k_lo))
+        else:  # P(K) >= P(K-), P(K) <= P(K-) + (K - K-)
+            lows.append(m_lo)
+            highs.append(m_lo + (strike - k_lo))
+    if above.size:
+        j = int(above[np.argmin(strikes[above])])
+        k_hi, m_hi = float(strikes[j]), float(mids[j])
+        parts.append(f"{k_hi:g} mid {m_hi:g}")
+        if is_call:  # C(K) >= C(K+), C(K) <= C(K+) + (K+ - K)
+            lows.append(m_hi)
+            highs.append(m_hi + (k_hi - strike))
+        else:  # P(K) <= P(K+), P(K) >= P(K+) - (K+ - K)
+            highs.append(m_hi)
+            lows.append(m_hi - (k_hi - strike))
+    low = max(lows)
+    high = min(highs) if highs else math.inf
+    if low > high:
+        value = (low + high) / 2.0
+    elif mark != mark:
+        value = low if math.isinf(high) else (low + high) / 2.0
+    elif mark < low:
+        value = low
+    elif mark > high:
+        value = high
+    else:
+        return None
+    note = f"no-arbitrage bound [{low:g}, {high:g}] from quoted neighbours {', '.join(parts)}"
+    return MarkBound(value=value, low=low, high=high, note=note)
