@@ -100,3 +100,21 @@ def test_a_named_folder_that_is_not_a_run_is_an_error(runs: list[Path], tmp_path
     with pytest.raises(BasketError, match=r"nowhere: no such run folder"):
         resolve_runs([runs[0], tmp_path / "nowhere"])
     assert resolve_runs(str(tmp_path / "*")) == runs
+
+
+def test_combined_margin_counts_intraday_sleeves(tmp_path: Path) -> None:
+    # a positional sleeve holds 100 at each close; an intraday sleeve is flat at the close
+    # (margin 0) but needed 40 and 70 during its two days. The basket's peak is
+    # 100 + 70 = 170 (summing each sleeve's largest margin of the day), not the 100 seen at
+    # the closes.
+    days = ["2024-01-01", "2024-01-02"]
+    positional = _run(tmp_path / "pos", days, [1.0, 2.0], [100, 100])
+    intraday = _run(tmp_path / "intra", days, [3.0, -1.0], [0, 0])
+    daily = pd.read_csv(intraday / "daily.csv")
+    daily["peak_margin"] = [40.0, 70.0]
+    daily.to_csv(intraday / "daily.csv", index=False)
+    basket = combine([positional, intraday])
+    combined = basket.daily.set_index("date")
+    assert combined["margin"].tolist() == [100.0, 100.0]
+    assert combined["peak_margin"].tolist() == [140.0, 170.0]
+    assert basket.metrics["max_margin"] == 170.0

@@ -47,6 +47,7 @@ def daily_frame(records: Sequence[DayRecord]) -> pd.DataFrame:
                 "vega": r.vega,
                 "theta": r.theta,
                 "margin": r.margin,
+                "peak_margin": r.peak_margin,
                 "spot_close": r.spot_close,
                 "fills": r.fills,
                 "skipped": skipped,

@@ -34,7 +34,8 @@ The capital base:
     is at or below zero the run is ruined; later returns are NaN (and left out of the statistics).
 ``margin``
     Return on the margin the run needed: the same account, started with the **peak margin** of the
-    run (the largest value of the daily ``margin`` column) instead of ``capital``; i.e. the
+    run (the largest margin of any day, :func:`day_margin`: at a close or, for books that change
+    during the day, after any tick whose fills changed them) instead of ``capital``; i.e. the
     smallest account that could have carried every position. (Dividing each day's PnL by that
     day's margin and compounding would reinvest a small, changing base and turn a profitable run
     into a loss through volatility drag; it is deliberately not done.) A run without any margin
@@ -42,7 +43,9 @@ The capital base:
 ``auto``
     ``margin`` when a margin model is present, i.e. the daily path has a positive margin carried
     into or held at the close of every day with non-zero PnL; else ``fixed``. (An intraday
-    strategy is flat at every close, so its margin column is 0 and it uses ``fixed``.)
+    strategy is flat at every close, so its margin column is 0 and it uses ``fixed``; its
+    ``peak_margin``, ``avg_margin`` and ``return_on_peak_margin`` still come from the margin it
+    needed during each day, and ``capital_base="margin"`` asks for that base explicitly.)
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ def base_amount(daily: pd.DataFrame, *, capital: float, base: Literal["fixed", "
     if base == "fixed":
         return float(capital)
     if base == "margin":
-        margin = daily["margin"].to_numpy(dtype=float) if "margin" in daily else np.zeros(0)
+        margin = day_margin(daily)
         peak = float(np.nanmax(margin)) if np.isfinite(margin).any() else 0.0
         if not peak > 0:
             raise ValueError(
@@ -202,12 +205,24 @@ def headline(
     return out
 
 
+def day_margin(daily: pd.DataFrame) -> np.ndarray:
+    """Each day's largest margin (money): the ``peak_margin`` column (the margin after every
+    tick whose fills changed the book, and at the close) where the run has it, else the close
+    ``margin`` (runs saved before the column existed)."""
+    if not len(daily) or "margin" not in daily:
+        return np.zeros(0)
+    close = daily["margin"].to_numpy(dtype=float)
+    if "peak_margin" not in daily:
+        return close
+    peak = daily["peak_margin"].to_numpy(dtype=float)
+    return np.where(np.isfinite(peak), np.fmax(peak, close), close)
+
+
 def margin_figures(daily: pd.DataFrame, total_pnl: float) -> dict[str, Any]:
     """``peak_margin``, ``avg_margin`` (over days with margin) and ``return_on_peak_margin``
-    (``None`` each without a margin model or without any margin)."""
-    margin = (
-        daily["margin"].to_numpy(dtype=float) if "margin" in daily and len(daily) else np.zeros(0)
-    )
+    (``None`` each without a margin model or without any margin), from each day's largest
+    margin (:func:`day_margin`: intraday books count the margin they needed during the day)."""
+    margin = day_margin(daily)
     held = margin[np.isfinite(margin) & (margin > 0)]
     if not held.size:
         return {"peak_margin": None, "avg_margin": None, "return_on_peak_margin": None}

@@ -43,6 +43,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "vega",
     "theta",
     "margin",
+    "peak_margin",
     "spot_close",
     "fills",
     "skipped",

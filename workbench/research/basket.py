@@ -34,6 +34,7 @@ ADDITIVE_DAILY = (
     "vega",
     "theta",
     "margin",
+    "peak_margin",
 )
 #: Tradebook columns that scale with the weight.
 SCALED_TRADEBOOK = ("qty", "units", "signed_units", "fees", "cash")
@@ -84,7 +85,7 @@ def load_sleeve(folder: str | Path, name: str | None = None) -> Sleeve:
 #: Daily columns that are flows of the day (converted at the day's close) and values held at
 #: the close (converted at that close); equity and cash are rebuilt from the converted flows.
 _DAILY_FLOWS = ("pnl", "realized", "fees")
-_DAILY_HELD = ("unrealized", "mtm", "vega", "theta", "margin")
+_DAILY_HELD = ("unrealized", "mtm", "vega", "theta", "margin", "peak_margin")
 _BOOK_MONEY = ("cash", "fees", "price", "mid")
 
 
@@ -224,11 +225,26 @@ class Basket:
             if std and np.isfinite(std) and std > 0
             else None,
             "max_drawdown": float(self.drawdown.min()) if len(pnl) else 0.0,
-            "max_margin": float(self.daily["margin"].max())
-            if "margin" in self.daily and len(pnl)
+            # each sleeve's largest margin of the day summed: intraday sleeves count what they
+            # needed during the day (flat at the close); an upper bound when sleeves peak at
+            # different times of the day
+            "max_margin": float(self.daily["peak_margin"].max())
+            if "peak_margin" in self.daily and len(pnl)
             else None,
             "sleeves": len(self.sleeves),
         }
+
+
+def _with_day_peak_margin(daily: pd.DataFrame) -> pd.DataFrame:
+    """``daily`` with ``peak_margin`` = the day's largest margin (the engine's intraday peak,
+    or the close margin for runs saved without it)."""
+    if "margin" not in daily.columns:
+        return daily
+    out = daily.copy()
+    close = out["margin"].astype(float)
+    peak = out["peak_margin"].astype(float) if "peak_margin" in out.columns else close
+    out["peak_margin"] = np.fmax(peak, close)
+    return out
 
 
 def combine(
@@ -286,7 +302,7 @@ def combine(
     columns = {}
     combined = pd.DataFrame(index=index)
     for sleeve in sleeves:
-        daily = sleeve.daily.set_index("date").reindex(index)
+        daily = _with_day_peak_margin(sleeve.daily).set_index("date").reindex(index)
         columns[sleeve.name] = daily["pnl"].fillna(0.0) * w[sleeve.name]
         for col in ADDITIVE_DAILY:
             if col not in daily.columns:
@@ -298,6 +314,7 @@ def combine(
                 "mtm",
                 "equity",
                 "margin",
+                "peak_margin",
                 "delta",
                 "gamma",
                 "vega",
