@@ -89,6 +89,9 @@ def test_unsigned_put_deltas_are_detected_and_stored_signed(tmp_path: Path) -> N
         report = run("orats", [src], out)
         assert report.accepted == signed.accepted
         assert any(convention in note and "stored signed" in note for note in report.notes)
+        # ... and the note stays with the dataset: the catalog's record of that input file
+        noted = [n for r in MarketStore(out).catalog.inputs.values() for n in r.notes]
+        assert any(convention in n and "stored signed" in n for n in noted), noted
         chain = MarketStore(out).read_chain("SPX", date(2019, 4, 25)).to_pandas()
         # absolute values give the deltas back exactly; the call delta minus one is the put's
         # delta up to the file's own parity error (carry and dividends, under 0.01 here)
