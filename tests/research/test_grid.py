@@ -101,6 +101,21 @@ def test_grid_runs_every_combination_and_reports_failures(setup: tuple[Path, Pat
     assert len(bad) == 2 and all("boom for stop_loss 0.9" in (m.error or "") for m in bad)
     assert all(m.started_at is not None for m in members)  # each worker said it started
     assert sum(m.status == "completed" for m in members) == 4
+    # a worker SIGKILLed mid-combination leaves its temporary folder beside the run folder; the
+    # next writer of that run folder sweeps it
+    leftovers = [r.folder.parent / f".{r.folder.name}.k1ll3d00.tmp" for r in result.runs]
+    for left in leftovers:
+        (left / "run").mkdir(parents=True)
+    again = run_grid(
+        spec,
+        reports_root=reports,
+        day=date(2026, 1, 2),
+        templates_dir=templates,
+        notebook=FAKE_NOTEBOOK,
+        progress=False,
+    )
+    assert {r.folder for r in again.runs} == {r.folder for r in result.runs}
+    assert not [p for p in again.day_folder.iterdir() if p.name.startswith(".")]
 
 
 def test_grid_file_errors_name_the_field(tmp_path: Path) -> None:

@@ -190,15 +190,33 @@ class GridResult:
 
 
 def _execute_one(job: dict[str, Any]) -> dict[str, Any]:
-    """Worker: execute the backtest notebook for one combination into a temp folder, then rename."""
-    import papermill
+    """Worker: execute the backtest notebook for one combination into a temp folder, then rename.
+
+    One writer per run folder (its :class:`~workbench.data.locks.FolderLock`); the temporary
+    folders a killed worker left beside it (``.<name>.<8 random>.tmp``) are removed first."""
+    from workbench.data.atomic import stale_siblings
+    from workbench.data.locks import FolderLock
 
     final = Path(job["folder"])
+    with FolderLock(final, purpose="writing a grid run"):
+        for stale in stale_siblings(final):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+        return _execute_locked(job, final)
+
+
+def _execute_locked(job: dict[str, Any], final: Path) -> dict[str, Any]:
+    import papermill
+
+    from workbench.data.atomic import TEMP_SUFFIX
+
     if job.get("record"):  # the parent records the outcome; the worker says it started
         from workbench.research.repository import RunRepository, record_safely
 
         record_safely(lambda: RunRepository(job["reports"]).start(job["record"]))
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=TEMP_SUFFIX, dir=final.parent))
     run_out = tmp / "run"
     notebook_out = tmp / "backtest.ipynb"
     error: str | None = None
