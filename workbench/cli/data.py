@@ -11,6 +11,7 @@ from typing import Any
 
 DATA_COMMAND_MODULES: tuple[str, ...] = (
     "workbench.cli.data_synth",
+    "workbench.cli.data_synth_history",
     "workbench.cli.data_info",
     "workbench.cli.data_ingest",
     "workbench.cli.data_verify",

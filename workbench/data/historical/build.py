@@ -118,7 +118,7 @@ def vol_levels(
 def _ticks(values: np.ndarray, tick: float, how: str) -> np.ndarray:
     eps = 1e-9
     units = np.floor(values / tick + eps) if how == "down" else np.ceil(values / tick - eps)
-    decimals = max(0, -int(math.floor(math.log10(tick) + 1e-9))) + 1
+    decimals = max(0, -math.floor(math.log10(tick) + 1e-9)) + 1
     return np.round(units * tick, decimals)
 
 
@@ -254,7 +254,7 @@ def synth_history(
         ]
         if not days:
             raise ValueError(f"source {source} has no {underlying} day in {first} .. {last}")
-        lo, hi = calendars.expiry_coverage()
+        lo, _hi = calendars.expiry_coverage()
         if days[0] < lo:
             raise ValueError(
                 f"start: {days[0]} is before {lo}, where the registry's expiry rules begin"
