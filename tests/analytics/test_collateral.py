@@ -70,6 +70,29 @@ def test_path_by_hand() -> None:
     assert not path["margin_call_hedged"].any()
 
 
+def test_scenario_end_liquidation_by_hand() -> None:
+    """Seed 002's scenario end: the put still open on day 3 (marked 15.00, 1500) is sold at
+    that mark when the scenario ends there; the cash is counted, the value is unchanged."""
+    daily, tb = _put_hedge()
+    daily, tb = daily.iloc[:3], tb.iloc[:1]
+    kept = collateral_path(daily, tb, PORTFOLIO)
+    sold = collateral_path(daily, tb, PORTFOLIO, liquidate_at_end=True)
+    assert kept["liquidation"].tolist() == [0.0, 0.0, 0.0]
+    assert sold["liquidation"].tolist() == [0.0, 0.0, 1500.0]
+    assert sold["option_market_value"].tolist() == [200.0, 600.0, 0.0]
+    assert sold["option_cash"].tolist() == [-200.0, -200.0, 1300.0]
+    assert sold["realized_option_cashflow"].tolist() == [0.0, 0.0, 1500.0]
+    assert sold["net_portfolio_value"].tolist() == kept["net_portfolio_value"].tolist()
+    summary = collateral_summary(sold, tb, PORTFOLIO)
+    assert summary["scenario_end_liquidation"] == 1500.0
+    assert summary["total_option_payoff_realized"] == 1500.0
+    assert summary["end_value_hedged_net"] == 8000.0 - 200.0 + 1500.0
+    assert collateral_summary(kept, tb, PORTFOLIO)["total_option_payoff_realized"] == 0.0
+    # nothing open at the end: nothing to sell
+    full = collateral_path(*_put_hedge(), PORTFOLIO, liquidate_at_end=True)
+    assert full["liquidation"].sum() == 0.0
+
+
 def test_summary_by_hand() -> None:
     daily, tb = _put_hedge()
     summary = collateral_summary(collateral_path(daily, tb, PORTFOLIO), tb, PORTFOLIO)
@@ -91,6 +114,7 @@ def test_summary_by_hand() -> None:
             "roll_count": 0,
             "hedge_coverage": 1.0,
             "days_spot_carried": 0,
+            "scenario_end_liquidation": 0.0,
         }
     )
 

@@ -33,6 +33,9 @@ SHIPPED = {
     "gfc-2008": ("SPX", date(2008, 9, 15), date(2009, 3, 9)),
     "nifty-election-2024": ("NIFTY", date(2024, 6, 3), date(2024, 6, 5)),
     "selloff-may-2019": ("SPX", date(2019, 5, 3), date(2019, 6, 3)),
+    "rate-shock-2022": ("SPX", date(2022, 1, 3), date(2022, 10, 12)),
+    "devaluation-2015-08": ("SPX", date(2015, 8, 10), date(2015, 8, 25)),
+    "demonetisation-2016-11": ("NIFTY", date(2016, 11, 8), date(2016, 12, 26)),
 }
 
 PRESET = """slug = "synthetic-dip"
@@ -439,7 +442,8 @@ def test_compare_with_a_portfolio_ranks_by_margin_calls_and_ltv(
             progress=False,
         )
         assert len(direct.tradebook) > 0  # the hedge traded: the view is not of an empty book
-        expected = collateral_path(direct.daily, direct.tradebook, portfolio)
+        # the comparison sells what is open at the scenario end at that day's marks
+        expected = collateral_path(direct.daily, direct.tradebook, portfolio, liquidate_at_end=True)
         pd.testing.assert_frame_equal(result.collateral[name], expected)
         row = summary.set_index("template").loc[name]
         for key, value in collateral_summary(expected, direct.tradebook, portfolio).items():

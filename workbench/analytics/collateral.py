@@ -57,6 +57,7 @@ PATH_COLUMNS: tuple[str, ...] = (
     "margin_call_hedged",
     "open_legs",
     "spot_carried",
+    "liquidation",
 )
 
 SUMMARY_KEYS: tuple[str, ...] = (
@@ -75,6 +76,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "roll_count",
     "hedge_coverage",
     "days_spot_carried",
+    "scenario_end_liquidation",
 )
 
 #: Seed 002's ranking of hedges under one portfolio, best first: (key, ascending).
@@ -159,9 +161,21 @@ def _flows(tradebook: pd.DataFrame, dates: pd.Series) -> tuple[np.ndarray, np.nd
 
 
 def collateral_path(
-    daily: pd.DataFrame, tradebook: pd.DataFrame, portfolio: Portfolio
+    daily: pd.DataFrame,
+    tradebook: pd.DataFrame,
+    portfolio: Portfolio,
+    *,
+    liquidate_at_end: bool = False,
 ) -> pd.DataFrame:
-    """The day-by-day collateral path (:data:`PATH_COLUMNS`; see the module docstring)."""
+    """The day-by-day collateral path (:data:`PATH_COLUMNS`; see the module docstring).
+
+    ``liquidate_at_end`` (seed 002's scenario end, what an event comparison does): the legs
+    still open on the last day are sold at that day's marks -- the last row's
+    ``option_market_value`` becomes cash (``liquidation``, counted in
+    ``realized_option_cashflow`` and ``option_cash``) and the hedge holds nothing after the
+    scenario. The net value is unchanged by it (marks to cash); ``liquidation`` is 0 on every
+    other day and when nothing was open.
+    """
     d = _checked_daily(daily)
     spot = d["spot_close"].to_numpy(dtype=float)
     entry_spot = portfolio.entry_spot or float(spot[0])
@@ -175,7 +189,14 @@ def collateral_path(
     premium, realized = _flows(tradebook, d["date"])
     underlying = portfolio.underlying_units * spot + portfolio.cash_balance
     option_cash = d["cash"].to_numpy(dtype=float)
-    mtm = d["mtm"].to_numpy(dtype=float)
+    mtm = d["mtm"].to_numpy(dtype=float).copy()
+    liquidation = np.zeros(len(mtm))
+    if liquidate_at_end and np.isfinite(mtm[-1]) and mtm[-1] != 0.0:
+        liquidation[-1] = mtm[-1]
+        realized[-1] += mtm[-1]
+        option_cash = option_cash.copy()
+        option_cash[-1] += mtm[-1]
+        mtm[-1] = 0.0
     net = underlying + option_cash + mtm
     years = (d["date"] - d["date"].iloc[0]).dt.days.to_numpy(dtype=float) / 365.0
     loan = portfolio.loan_amount * np.exp(portfolio.financing_rate * years)
@@ -202,6 +223,7 @@ def collateral_path(
             "margin_call_hedged": ltv_h >= portfolio.margin_call_ltv,
             "open_legs": d["open_legs"].to_numpy(),
             "spot_carried": d["spot_carried"].to_numpy(),
+            "liquidation": liquidation,
         },
         columns=list(PATH_COLUMNS),
     )
@@ -251,7 +273,9 @@ def collateral_summary(
     with the legs still open at their marks); drawdowns are fractions of a running peak, the
     start value counting as one; ``days_protected_below_threshold`` counts days in margin call
     unhedged but not hedged; ``hedge_coverage`` is the first order's long put units per unit
-    held; ``days_spot_carried`` the days valued at a carried close.
+    held; ``days_spot_carried`` the days valued at a carried close;
+    ``scenario_end_liquidation`` the cash the legs open at the end were sold for (a path made
+    with ``liquidate_at_end``; included in ``total_option_payoff_realized``).
     """
     entry_spot = portfolio.entry_spot or float(path["spot_close"].iloc[0])
     start_value = portfolio.underlying_units * entry_spot + portfolio.cash_balance
@@ -275,6 +299,9 @@ def collateral_summary(
         "roll_count": _roll_count(tradebook),
         "hedge_coverage": _coverage(tradebook, portfolio),
         "days_spot_carried": int(path["spot_carried"].sum()),
+        "scenario_end_liquidation": float(path["liquidation"].sum())
+        if "liquidation" in path.columns
+        else 0.0,
     }
 
 

@@ -31,7 +31,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--templates", default=None, metavar="DIR", help="templates folder of one's own"
     )
-    parser.add_argument("--capital", type=float, default=None, help="money the paths start at")
+    parser.add_argument(
+        "--capital",
+        type=float,
+        default=None,
+        help="money the paths start at (default with --units: the holding's first close)",
+    )
     parser.add_argument("--fill", default=None, help="fill model spec")
     parser.add_argument("--fees", default=None, help="fee model spec")
     parser.add_argument("--margin", default=None, help="margin model spec")
@@ -117,6 +122,8 @@ def _handle(args: argparse.Namespace) -> int:
                 result.save(args.out)
             record.completed(metrics=comparison_metrics(result))
         print(format_comparison(result))
+        for line in result.warnings:
+            print(f"warning: {line}")
         if args.out:
             print(f"written: {args.out}")
         return 0 if result.summary["error"].isna().all() else 1
@@ -195,6 +202,8 @@ def format_comparison(result: EventComparison) -> str:
         )
         if isinstance(row["error"], str):
             lines.append(f"        error: {row['error']}")
+        elif row.get("flag"):
+            lines.append(f"        flag: {row['flag']}")
     return "\n".join(lines)
 
 
@@ -207,7 +216,7 @@ def _format_collateral(result: EventComparison) -> str:
         f"holding {p.underlying_units:,g} units, loan {p.loan_amount:,.2f}, margin call at LTV "
         f"{p.margin_call_ltv:g}; ranked by hedged margin-call days, max LTV, hedge cost, end value",
         f"{'rank':>4}  {'template':<24} {'calls h/u':>9} {'max LTV h':>9} {'max LTV u':>9} "
-        f"{'hedge cost':>12} {'end value h':>14} {'end value u':>14} {'rolls':>5}",
+        f"{'hedge cost':>12} {'end value h':>14} {'end value u':>14} {'rolls':>5}  flag",
     ]
     for row in result.summary.to_dict(orient="records"):
         calls = (
@@ -218,6 +227,7 @@ def _format_collateral(result: EventComparison) -> str:
             f"{_num(row['max_ltv_hedged'], 4):>9} {_num(row['max_ltv_unhedged'], 4):>9} "
             f"{_num(row['total_hedge_cost']):>12} {_num(row['end_value_hedged_net']):>14} "
             f"{_num(row['end_value_unhedged']):>14} {_num(row['roll_count'], 0):>5}"
+            f"  {row.get('flag') or ''}"
         )
         if isinstance(row["error"], str):
             lines.append(f"        error: {row['error']}")

@@ -86,6 +86,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "days_failed",
     "run_id",
     "error",
+    "flag",
 )
 
 
@@ -282,16 +283,39 @@ class EventComparison:
     portfolio: Portfolio | None = None
     #: template -> :func:`~workbench.analytics.collateral.collateral_path` (with a portfolio)
     collateral: dict[str, pd.DataFrame] = dataclass_field(default_factory=dict)
+    #: one line per template that failed, never traded or whose ladder collapsed
+    warnings: list[str] = dataclass_field(default_factory=list)
+    #: template -> its run's tradebook (pandas; empty when it never traded)
+    tradebooks: dict[str, pd.DataFrame] = dataclass_field(default_factory=dict)
+    #: template -> its daily path without a portfolio (``date``, ``pnl``, ``fills``)
+    daily: dict[str, pd.DataFrame] = dataclass_field(default_factory=dict)
+    #: template -> ``{"name", "version", "sha256", ...}`` (``None`` for a class of one's own)
+    templates: dict[str, Any] = dataclass_field(default_factory=dict)
+    #: the synthetic provider's configuration when the dataset is a synthetic history
+    provider: dict[str, Any] | None = None
+    dataset: dict[str, Any] = dataclass_field(default_factory=dict)
 
     def save(self, out: str | Path) -> Path:
-        """Write ``paths.csv``, ``summary.csv`` and ``event.json`` (the preset, the materialised
-        range, the capital) into ``out`` atomically (a temporary folder renamed into place)."""
+        """Write the comparison into ``out`` atomically (a temporary folder renamed into place):
+
+        * ``ranking.csv`` (and ``summary.csv``, the same table): the ranked summary with its
+          ``flag`` column; ``summary.json``: the preset, range, portfolio, provider, ranking
+          order, warnings and the summary as JSON records; ``event.json``: the preset and range;
+        * ``paths.csv``: the normalised paths; with a portfolio ``collateral.csv`` (every
+          template's day-by-day collateral path, long) and ``collateral.png``;
+        * ``templates/<template>/``: ``tradebook.csv`` (every fill), ``daily.csv`` (the
+          collateral path: hedged and unhedged value, loan with its financing, LTVs, margin-call
+          flags, the end liquidation; without a portfolio the daily PnL) and ``template.json``
+          (name, version and sha256 of the template, its flag);
+        * ``report.html``: the self-contained comparison report.
+        """
         out = Path(out)
         with replace_folder(
             out, ("event.json", "summary.csv"), "an event comparison folder"
         ) as tmp:
             self.paths.to_csv(tmp / "paths.csv", lineterminator="\n")
             self.summary.to_csv(tmp / "summary.csv", index=False, lineterminator="\n")
+            self.summary.to_csv(tmp / "ranking.csv", index=False, lineterminator="\n")
             if self.collateral:
                 long = pd.concat(
                     [p.assign(template=name) for name, p in self.collateral.items()],
@@ -304,6 +328,26 @@ class EventComparison:
 
                     chart = collateral_chart(self.collateral, self.portfolio)
                     chart.savefig(tmp / "collateral.png", dpi=90)
+            for row in self.summary.to_dict(orient="records"):
+                label = str(row["template"])
+                folder = tmp / "templates" / check_name(label, "template")
+                folder.mkdir(parents=True)
+                book = self.tradebooks.get(label)
+                (book if book is not None else pd.DataFrame()).to_csv(
+                    folder / "tradebook.csv", index=False, lineterminator="\n"
+                )
+                path = self.collateral.get(label, self.daily.get(label))
+                (path if path is not None else pd.DataFrame()).to_csv(
+                    folder / "daily.csv", index=False, lineterminator="\n"
+                )
+                meta = {
+                    "template": self.templates.get(label),
+                    "label": label,
+                    "rank": row["rank"],
+                    "flag": row.get("flag") or None,
+                    "run_id": row.get("run_id"),
+                }
+                (folder / "template.json").write_text(json.dumps(meta, indent=2) + "\n")
             ranking = (
                 [*(key for key, _ in COLLATERAL_RANKING), "template"]
                 if self.portfolio is not None
@@ -318,6 +362,19 @@ class EventComparison:
                 "ranking": ranking,
             }
             (tmp / "event.json").write_text(json.dumps(document, indent=2) + "\n")
+            summary = {
+                **document,
+                "flagged_last": True,
+                "warnings": self.warnings,
+                "dataset": self.dataset,
+                "provider": self.provider,
+                "templates": self.templates,
+                "summary": comparison_metrics(self)["summary"],
+            }
+            (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            from workbench.research.event_report import render_event_report
+
+            (tmp / "report.html").write_text(render_event_report(self), encoding="utf-8")
         return out
 
 
@@ -414,17 +471,20 @@ def compare(
     unknown = set(overrides or {}) - set(labels)
     if unknown:
         raise ValueError(f"overrides name templates not compared: {sorted(unknown)}")
-    if preset.normalize_start_value and (capital is None or not capital > 0):
-        raise ValueError(
-            f"{preset.slug}: capital (> 0, in the dataset's currency) is required to normalise "
-            f"the paths to 1.0 (normalize_start_value = true), got {capital!r}"
-        )
     if portfolio is not None and not isinstance(portfolio, Portfolio):
         try:
             portfolio = Portfolio(**dict(portfolio))
         except ValidationError as exc:
             raise ValueError(f"portfolio: {validation_problems(exc, '(portfolio)')}") from None
     start, end = materialize(preset)
+    source = data if data is not None else (spec.data if spec is not None else None)
+    if capital is None and portfolio is not None and source is not None:
+        capital = _holding_value(source, preset.symbol, start, portfolio)
+    if preset.normalize_start_value and (capital is None or not capital > 0):
+        raise ValueError(
+            f"{preset.slug}: capital (> 0, in the dataset's currency) is required to normalise "
+            f"the paths to 1.0 (normalize_start_value = true), got {capital!r}"
+        )
     run_spec = RunSpec.build(
         spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
         capital=capital, rate=rate,
@@ -432,6 +492,7 @@ def compare(
     capital = run_spec.capital
     underlying = dataset_underlying(run_spec.data, preset.symbol)
     tasks = []
+    ladders: list[int] = []
     for label, picked in zip(labels, chosen, strict=True):
         override = dict((overrides or {}).get(label, {}))
         params = picked.resolved_params(override)
@@ -439,8 +500,17 @@ def compare(
         if portfolio is not None:
             params = _sized_to_holding(picked.cls, params, override, portfolio)
         tasks.append(
-            RunTask(Portable(picked.cls), params, run_spec, keep_daily=True, portfolio=portfolio)
+            RunTask(
+                Portable(picked.cls),
+                params,
+                run_spec,
+                keep_daily=True,
+                portfolio=portfolio,
+                keep_tradebook=True,
+                liquidate_at_end=portfolio is not None,
+            )
         )
+        ladders.append(len(params.get("ladder") or ()))
     with executor_scope(executor, workers) as pool:
         records = run_tasks(tasks, pool, progress=progress, desc=preset.slug)
 
@@ -449,7 +519,7 @@ def compare(
     baseline = calendars.previous_trading_day(preset.symbol, start)
     columns: dict[str, pd.Series] = {}
     rows = []
-    for label, record in zip(labels, records, strict=True):
+    for label, record, rungs in zip(labels, records, ladders, strict=True):
         daily = record.daily
         pnl = daily["pnl"].to_numpy(dtype=float) if daily is not None else np.array([])
         cumulative = pd.Series(
@@ -483,21 +553,118 @@ def compare(
                 "days_failed": _metric(metrics, "days_failed"),
                 "run_id": record.run_id,
                 "error": record.error,
+                "flag": _flag(record, rungs),
             }
         )
     paths = pd.DataFrame(columns) if columns else pd.DataFrame(index=[baseline])
     paths.index.name = "date"
+    extras: dict[str, Any] = {
+        "warnings": [_warning(row) for row in rows if row["flag"]],
+        "tradebooks": {
+            label: r.tradebook for label, r in zip(labels, records) if r.tradebook is not None
+        },
+        "daily": {label: r.daily for label, r in zip(labels, records) if r.daily is not None},
+        "templates": {
+            label: c.manifest_entry((overrides or {}).get(label))
+            for label, c in zip(labels, chosen)
+        },
+        **_dataset_info(run_spec.data),
+    }
     if portfolio is None:
-        summary = rank_summary(pd.DataFrame(rows))[list(SUMMARY_COLUMNS)]
-        return EventComparison(preset, start, end, capital, paths, summary)
+        summary = _flagged_last(pd.DataFrame(rows), rank_summary)[list(SUMMARY_COLUMNS)]
+        return EventComparison(preset, start, end, capital, paths, summary, **extras)
     collateral: dict[str, pd.DataFrame] = {}
     for label, record, row in zip(labels, records, rows, strict=True):
         found = record.collateral_summary or {}
         row.update({key: found.get(key, float("nan")) for key in COLLATERAL_KEYS})
         if record.collateral is not None:
             collateral[label] = record.collateral
-    summary = rank_hedges(pd.DataFrame(rows))[["rank", *COLLATERAL_SUMMARY_COLUMNS]]
-    return EventComparison(preset, start, end, capital, paths, summary, portfolio, collateral)
+    summary = _flagged_last(pd.DataFrame(rows), rank_hedges)
+    summary = summary[["rank", *COLLATERAL_SUMMARY_COLUMNS]]
+    return EventComparison(
+        preset, start, end, capital, paths, summary, portfolio, collateral, **extras
+    )
+
+
+def _flag(record: Any, rungs: int) -> str:
+    """Why a template's result is not a hedge to rank: ``failed``, ``no_fills`` (it never
+    traded: no cost, no protection) or ``ladder_collapsed`` (a ladder of n rungs whose first
+    order bought fewer: the sizing left rungs with no contract); ``""`` when none."""
+    if record.error is not None:
+        return "failed"
+    fills = record.metrics.get("fills")
+    if fills is None or not fills:
+        return "no_fills"
+    book = record.tradebook
+    if rungs > 1 and book is not None and not book.empty:
+        opening = book[(book["action"] == "open") & (book["right"] == "P")]
+        if not opening.empty:
+            first = opening[opening["ts"] == opening["ts"].min()]
+            bought = first["position_key"].nunique()
+            if bought < rungs:
+                return f"ladder_collapsed ({bought} of {rungs} rungs)"
+    return ""
+
+
+def _warning(row: Mapping[str, Any]) -> str:
+    flag = str(row["flag"])
+    what = {
+        "failed": f"failed ({row['error']})",
+        "no_fills": "never traded (0 fills): no hedge was bought, it is not a zero-cost hedge",
+    }.get(flag, f"{flag}: it bought fewer rungs than it declares, so it is not that ladder")
+    return f"{row['template']}: {what}; ranked after every template without a flag"
+
+
+def _flagged_last(rows: pd.DataFrame, ranker: Any) -> pd.DataFrame:
+    """``ranker``'s order among the templates without a flag, then the flagged ones (in
+    ``ranker``'s order among themselves); ``rank`` renumbered 1..n."""
+    flagged = rows["flag"].astype(bool)
+    parts = [ranker(rows[~flagged]), ranker(rows[flagged])] if flagged.any() else [ranker(rows)]
+    ranked = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    ranked["rank"] = np.arange(1, len(ranked) + 1)
+    return ranked
+
+
+def _holding_value(
+    data: str | Path, symbol: str, start: date, portfolio: Portfolio
+) -> float | None:
+    """The portfolio's value at the first day's close (the capital its paths start from)."""
+    from workbench.data.store import MarketStore
+
+    try:
+        store = MarketStore(data)
+    except Exception:  # the run reports a bad dataset with its own message
+        return None
+    try:
+        closes = store.daily_closes(symbol, start, start)
+    except Exception:
+        return None
+    finally:
+        store.close()
+    if start not in closes:
+        return None
+    spot = portfolio.entry_spot or closes[start]
+    return portfolio.underlying_units * spot + portfolio.cash_balance
+
+
+def _dataset_info(data: Any) -> dict[str, Any]:
+    """The dataset's name, version and source, and the synthetic provider's configuration."""
+    from workbench.data.catalog import Catalog
+    from workbench.data.historical import provider_snapshot
+
+    try:
+        catalog = Catalog.load(data)
+    except Exception:
+        return {"dataset": {"path": str(data)}, "provider": None}
+    return {
+        "dataset": {
+            "path": str(data),
+            "name": catalog.name,
+            "content_version": catalog.content_version,
+            "source": catalog.source,
+        },
+        "provider": provider_snapshot(catalog.source),
+    }
 
 
 def _sized_to_holding(
@@ -536,6 +703,10 @@ def comparison_metrics(result: EventComparison) -> dict[str, Any]:
         "templates": len(result.summary),
         "failed": int(result.summary["error"].notna().sum()),
         "no_fills": int((fills.fillna(0) == 0).sum()),
+        "flagged": int(result.summary["flag"].astype(bool).sum())
+        if "flag" in result.summary.columns
+        else 0,
+        "warnings": list(result.warnings),
         "winner": None if result.summary.empty else str(result.summary["template"].iloc[0]),
         "summary": summary,
     }

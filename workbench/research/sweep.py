@@ -71,6 +71,11 @@ class RunTask:
     #: A :class:`workbench.analytics.collateral.Portfolio`: the worker also returns the run's
     #: collateral path and summary under it (seed 002's loan view of a hedge).
     portfolio: Any = None
+    #: Also return the run's tradebook (pandas), e.g. for an event comparison's folder.
+    keep_tradebook: bool = False
+    #: With a portfolio: sell the legs open on the last day at its marks (seed 002's scenario
+    #: end; :func:`~workbench.analytics.collateral.collateral_path`'s ``liquidate_at_end``).
+    liquidate_at_end: bool = False
 
     @classmethod
     def make(
@@ -106,6 +111,7 @@ class RunRecord:
     daily: pd.DataFrame | None = None
     collateral: pd.DataFrame | None = None
     collateral_summary: dict[str, Any] | None = None
+    tradebook: pd.DataFrame | None = None
 
 
 def run_task(task: RunTask) -> RunRecord:
@@ -139,11 +145,18 @@ def _record(task: RunTask, result: Any) -> RunRecord:
         daily = result.daily[["date", "pnl", "fills"]].copy()
         daily["date"] = pd.to_datetime(daily["date"]).dt.date
     record = RunRecord(metrics=metrics, run_id=result.run_id, error=error, daily=daily)
+    if task.keep_tradebook:
+        record.tradebook = result.tradebook
     if task.portfolio is not None:
         from workbench.analytics.collateral import collateral_path, collateral_summary
 
         try:
-            path = collateral_path(result.daily, result.tradebook, task.portfolio)
+            path = collateral_path(
+                result.daily,
+                result.tradebook,
+                task.portfolio,
+                liquidate_at_end=task.liquidate_at_end,
+            )
         except ValueError as exc:
             record.error = record.error or _describe(exc)
         else:
