@@ -55,6 +55,33 @@ def register(subparsers: Any) -> None:
         "--financing-rate", type=float, default=0.0, help="loan interest per year (continuous)"
     )
     loan.add_argument("--cash", type=float, default=0.0, help="cash held beside the units")
+    synthetic = parser.add_argument_group(
+        "synthetic provider (seed 002 BT-001)",
+        "--provider synthetic: --data holds real daily closes (e.g. set 3 or 6 ingested with "
+        "--format ohlc); listed options are priced on them over the event's range (see "
+        "workbench data synth-history) and the comparison runs on that history",
+    )
+    synthetic.add_argument(
+        "--provider",
+        choices=("snapshot", "synthetic"),
+        default="snapshot",
+        help="snapshot: --data holds option chains (default); synthetic: price them",
+    )
+    synthetic.add_argument("--vol-index", default=None, help="volatility index series (VIX)")
+    synthetic.add_argument("--vol", type=float, default=None, help="fixed volatility instead")
+    synthetic.add_argument("--vol-scale", type=float, default=None, help="ATM vol / (index/100)")
+    synthetic.add_argument("--put-skew", type=float, default=None, help="vol per 10%% OTM put")
+    synthetic.add_argument("--risk-free", type=float, default=0.0, help="rate (continuous)")
+    synthetic.add_argument("--dividend", type=float, default=0.0, help="dividend yield")
+    synthetic.add_argument("--stress-spread", type=float, default=None, help="extra half-spread")
+    synthetic.add_argument(
+        "--provider-config", default=None, help="TOML with the whole provider configuration"
+    )
+    synthetic.add_argument(
+        "--history-dir",
+        default=None,
+        help="folder for the synthetic history (default: data/history/<preset>-<hash>)",
+    )
     parser.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
     parser.add_argument("--out", default=None, help="write paths.csv, summary.csv into DIR")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -84,6 +111,11 @@ def _handle(args: argparse.Namespace) -> int:
         templates = [t.strip() for t in args.strategies.split(",")] if args.strategies else None
         portfolio = _portfolio(args)
         preset = repo.get(args.slug)
+        provider = None
+        if args.provider == "synthetic":
+            args.data, provider = _synthetic_history(args, preset)
+        elif _provider_flags(args):
+            raise ValueError(f"{_provider_flags(args)[0]} needs --provider synthetic")
         from workbench.research.events import comparison_metrics
         from workbench.research.repository import RunRecorder
 
@@ -103,6 +135,7 @@ def _handle(args: argparse.Namespace) -> int:
                 "fees": args.fees,
                 "margin": args.margin,
                 "portfolio": portfolio,
+                "provider": provider,
             },
         ) as record:
             result = compare(
@@ -147,6 +180,64 @@ def _handle(args: argparse.Namespace) -> int:
                 f"templates: {', '.join(preset.default_template_slugs)}"
             )
     return 0
+
+
+_PROVIDER_FLAGS = (
+    ("--vol-index", "vol_index"),
+    ("--vol", "vol"),
+    ("--vol-scale", "vol_scale"),
+    ("--put-skew", "put_skew"),
+    ("--stress-spread", "stress_spread"),
+    ("--provider-config", "provider_config"),
+    ("--history-dir", "history_dir"),
+)
+
+
+def _provider_flags(args: argparse.Namespace) -> list[str]:
+    given = [flag for flag, name in _PROVIDER_FLAGS if getattr(args, name) is not None]
+    given += [f for f, v in (("--risk-free", args.risk_free), ("--dividend", args.dividend)) if v]
+    return given
+
+
+def _synthetic_history(args: argparse.Namespace, preset: Any) -> tuple[str, dict[str, Any]]:
+    """Write (or reuse) the preset's synthetic history from --data's closes; its folder and
+    the provider's configuration."""
+    from workbench.cli.data_synth_history import build_config
+    from workbench.research.history import event_history
+
+    options = argparse.Namespace(
+        config=args.provider_config,
+        underlying=None if args.provider_config else preset.symbol,
+        vol=args.vol,
+        vol_steps=None,
+        vol_index=args.vol_index,
+        vol_scale=args.vol_scale,
+        put_skew=args.put_skew,
+        rate=args.risk_free,
+        dividend=args.dividend,
+        stress_spread=args.stress_spread,
+    )
+    try:
+        config = build_config(options)
+    except ValueError as exc:
+        text = (
+            str(exc)
+            .replace("--rate", "--risk-free")
+            .replace("--vol, --vol-steps or", "--vol or")
+            .replace("(or give --config)", "")
+        )
+        raise ValueError(text.replace("--config", "--provider-config").strip()) from None
+    if config.underlying != preset.symbol:
+        raise ValueError(
+            f"--provider-config: underlying {config.underlying} is not the event's {preset.symbol}"
+        )
+    start, end = materialize(preset)
+    folder = event_history(
+        args.data, preset.slug, start, end, config, folder=args.history_dir,
+        progress=not args.no_progress,
+    )  # fmt: skip
+    print(f"synthetic history of {preset.symbol} {start} .. {end}: {folder}")
+    return str(folder), config.describe()
 
 
 def _portfolio(args: argparse.Namespace) -> dict[str, float] | None:

@@ -593,7 +593,7 @@ def _flag(record: Any, rungs: int) -> str:
     if record.error is not None:
         return "failed"
     fills = record.metrics.get("fills")
-    if fills is None or not fills:
+    if fills is None or not fills or fills != fills:  # None, 0 or NaN
         return "no_fills"
     book = record.tradebook
     if rungs > 1 and book is not None and not book.empty:
