@@ -239,3 +239,20 @@ def test_report_loads_offline_in_chromium(covid: EventComparison, tmp_path: Path
     finally:
         browser.close()
     assert math.isfinite(float(covid.summary["max_ltv_hedged"].iloc[0]))
+
+
+def test_readme_shows_this_ranking(covid: EventComparison) -> None:
+    """The README's covid-2020 table is this comparison's (same closes, VIX, rates, loan)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("<!-- covid-2020 ranking")[1].split("\n\n")[0]
+    rows = [line.split("|")[1:-1] for line in block.splitlines() if line.startswith("| ")]
+    rows = [[c.strip() for c in r] for r in rows if r[0].strip().isdigit()]
+    expected = [
+        [str(r["rank"]), r["template"], str(int(r["margin_call_days_hedged"])),
+         f"{r['max_ltv_hedged']:.4f}", f"{r['total_hedge_cost']:,.2f}",
+         f"{r['end_value_hedged_net']:,.2f}"]
+        for r in covid.summary.to_dict(orient="records")
+    ]  # fmt: skip
+    assert rows == expected
+    unhedged = float(covid.summary["end_value_unhedged"].iloc[0])
+    assert f"Unhedged the holding ends at {unhedged:,.2f}." in readme
