@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +267,9 @@ def synth_history(
                     f"vol: source {source} has no {series!r} series "
                     f"(it has {', '.join(store.underlyings())})"
                 )
-            index_closes = store.daily_closes(series, None, days[-1])
+            # the index up to the last day only; from far enough back to carry into the first
+            lookback = timedelta(days=7 * (config.vol.max_carry_days + 2))
+            index_closes = store.daily_closes(series, days[0] - lookback, days[-1])
         vols, carried = vol_levels(config, days, index_closes)
         closes = store.daily_closes(underlying, days[0], days[-1])
         for d in days:
