@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -210,17 +208,17 @@ def test_a_run_on_it_carries_the_config_in_its_manifest(built: tuple) -> None:
     ],
 )
 def test_bad_arguments_one_line_and_nothing_written(
-    built: tuple, tmp_path: Path, args: list[str], message: str
+    built: tuple, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
+    from workbench.cli.main import main
+
     src = built[0]
     out = tmp_path / "never"
-    proc = subprocess.run(
-        [sys.executable, "-m", "workbench", "data", "synth-history", "--source", str(src),
-         "--underlying", "SPX", "--out", str(out), "--no-progress", *args],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert proc.returncode == 2, proc.stderr
-    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    argv = ["data", "synth-history", "--source", str(src), "--underlying", "SPX",
+            "--out", str(out), "--no-progress", *args]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
     assert not out.exists()
 
 
