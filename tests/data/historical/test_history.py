@@ -231,6 +231,13 @@ def test_refuses_to_replace_another_dataset(built: tuple) -> None:
 def test_kept_expiries_nifty_has_one_root() -> None:
     from workbench.data.historical.config import Listing
 
-    kept = kept_expiries(("NIFTY",), date(2016, 11, 1), Listing())
-    assert max(kept["NIFTY"]) >= date(2017, 11, 1)
-    assert json.dumps([str(d) for d in kept["NIFTY"]])
+    kept = kept_expiries(("NIFTY",), date(2016, 11, 1), Listing())["NIFTY"]
+    assert max(kept) >= date(2017, 11, 1)
+    # NIFTY weeklies began in February 2019: none before, though the registry lists them
+    assert any(calendars.expiry_kind("NIFTY", e).value == "weekly"
+               for e in calendars.listed_expiries("NIFTY", date(2016, 11, 1)))  # fmt: skip
+    assert all(calendars.expiry_kind("NIFTY", e).value == "monthly" for e in kept)
+    later = kept_expiries(("NIFTY",), date(2019, 3, 1), Listing())["NIFTY"]
+    weekly = [e for e in later if calendars.expiry_kind("NIFTY", e).value == "weekly"]
+    assert weekly and all(e.weekday() == 3 for e in weekly)
+    assert json.dumps([str(d) for d in kept])

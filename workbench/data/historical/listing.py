@@ -11,7 +11,9 @@ end-of-day chain):
 * the other expiries of every root (weeklies, end-of-month, dailies) where the registry lists
   them on that day: those on the rule's weekly weekday (Friday in the US) within
   ``weekly_horizon_days``, the others within ``daily_horizon_days``. A second root's monthly
-  dates (``SPXW`` on a third Friday) are left to the monthly root.
+  dates (``SPXW`` on a third Friday) are left to the monthly root. The registry lists NSE
+  weeklies on every date; they did not exist before their launch (:data:`WEEKLIES_SINCE`), so
+  no weekly is listed before it.
 
 Strikes: for every kept expiry a band of ``±half_width`` grid steps around the day's close,
 growing with the path and never shrinking (:class:`workbench.data.synth.plan.StrikeBands`),
@@ -35,6 +37,10 @@ from workbench.model.instruments import get_instrument
 
 DAYS_PER_MONTH = 365.25 / 12.0
 
+#: First day weekly options traded, for roots whose registry rule lists weeklies from its
+#: start: NSE launched BANKNIFTY weeklies on 2016-05-27 and NIFTY 50 weeklies on 2019-02-11.
+WEEKLIES_SINCE: dict[str, date] = {"BANKNIFTY": date(2016, 5, 27), "NIFTY": date(2019, 2, 11)}
+
 
 @dataclass(frozen=True, slots=True)
 class ListedExpiry:
@@ -55,6 +61,7 @@ def kept_expiries(roots: tuple[str, ...], day: date, listing: Listing) -> dict[s
     for i, root in enumerate(roots):
         spec = get_instrument(root)
         weekly_day = max(spec.expiry_rule(day).weekly_weekdays, default=4)
+        weeklies = day >= WEEKLIES_SINCE.get(root, date.min)
         kept: list[date] = []
         beyond = False
         for expiry in calendars.listed_expiries(root, day):
@@ -68,6 +75,8 @@ def kept_expiries(roots: tuple[str, ...], day: date, listing: Listing) -> dict[s
                 elif not beyond:
                     kept.append(expiry)
                     beyond = True
+            elif not weeklies:
+                continue
             elif expiry.weekday() == weekly_day:
                 if expiry <= weekly_limit:
                     kept.append(expiry)
