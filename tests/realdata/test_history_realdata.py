@@ -3,8 +3,8 @@ of set 1 (2019-04-25 .. 2019-07-22), volatility from the VIX (``INDEX_SMILE``, `
 
 What agrees and what does not (measured, every SPX monthly 20-200 days out, the put at the
 strike nearest the official close, 309 day-expiry pairs): the median signed error of the
-synthetic mid against the real mid is +0.1 %, the median absolute error 3.5 %, the 90th
-percentile 10.8 %. The synthetic mid falls *inside* the real bid/ask on only 12 % of them and
+synthetic mid against the real mid is -0.05 %, the median absolute error 3.5 %, the 90th
+percentile 10.9 %. The synthetic mid falls *inside* the real bid/ask on only 12 % of them and
 the two quotes overlap on 26 %: real ATM SPX spreads were 0.5-0.9 points (about 1 % of the
 mid), while the VIX-to-ATM ratio moves with a day-to-day sd of 0.04 (about 0.5 vol points, 2-4
 points of premium) and the vendor's snapshot spot sits off the official close by an sd of 5.8
