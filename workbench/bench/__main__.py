@@ -22,6 +22,7 @@ BENCHMARKS: tuple[str, ...] = (
     "numba_start",
     "synth",
     "synth_calibration",
+    "synth_history",
     "engine",
     "analytics",
     "ingest",
