@@ -26,14 +26,33 @@ if TYPE_CHECKING:
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 24px auto; max-width: 1150px; color: #222; }
 h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; }
-table { border-collapse: collapse; font-size: 13px; }
-th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: right; }
+table { border-collapse: collapse; font-size: 12px; }
+th, td { border-bottom: 1px solid #ddd; padding: 4px 6px; text-align: right; }
+th { vertical-align: bottom; } td:nth-child(2) { white-space: nowrap; }
 th:nth-child(2), td:nth-child(2) { text-align: left; }
 tr.flagged td { color: #999; } .flag { color: #b00; font-weight: 600; }
 .warn { background: #fff4e5; border-left: 4px solid #f0a020; padding: 6px 10px; margin: 4px 0; }
 img { max-width: 100%; } pre { background: #f6f6f6; padding: 8px; font-size: 12px;
 white-space: pre-wrap; }
 """
+
+
+_HEADERS = {
+    "margin_call_days_hedged": "margin-call days hedged",
+    "margin_call_days_unhedged": "margin-call days unhedged",
+    "max_ltv_hedged": "max LTV hedged",
+    "max_ltv_unhedged": "max LTV unhedged",
+    "total_hedge_cost": "hedge cost",
+    "total_option_payoff_realized": "option payoff realised",
+    "scenario_end_liquidation": "sold at the end",
+    "end_value_hedged_net": "end value hedged",
+    "end_value_unhedged": "end value unhedged",
+    "roll_count": "rolls",
+    "end_value": "end value",
+    "total_pnl": "total PnL",
+    "max_drawdown": "max drawdown",
+    "worst_day": "worst day",
+}
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -45,8 +64,6 @@ def _fmt(value: Any, digits: int = 2) -> str:
         number = float(value)
         if not math.isfinite(number):
             return "-"
-        if (float(number).is_integer() and abs(number) >= 1000) or digits == 0:
-            return f"{number:,.0f}"
         return f"{number:,.{digits}f}"
     return html.escape(str(value))
 
@@ -74,11 +91,15 @@ def _cost_protection_chart(summary: pd.DataFrame) -> Any:
     y = np.arange(len(names))
     days_ax.barh(y - 0.2, unhedged, height=0.4, color="0.6", label="unhedged")
     days_ax.barh(y + 0.2, hedged, height=0.4, color="tab:blue", label="hedged")
+    for yy, u, h in zip(y, unhedged, hedged, strict=True):
+        days_ax.annotate(f"{h:.0f} / {u:.0f}", (max(u, h), yy), fontsize=7, xytext=(3, -3),
+                         textcoords="offset points")  # fmt: skip
     days_ax.set_yticks(y, names, fontsize=8)
     days_ax.invert_yaxis()
-    days_ax.set_xlabel("days in margin call")
-    days_ax.set_title("days in margin call per template")
-    days_ax.legend(fontsize=8, frameon=False)
+    days_ax.set_xlabel("days in margin call (hedged / unhedged)")
+    days_ax.set_xlim(0, max(1.0, float(unhedged.max()), float(hedged.max())) * 1.25)
+    days_ax.set_title("days in margin call: hedged (blue) / unhedged (grey)")
+    # no legend box over the bars: the title says which is which
     return fig
 
 
@@ -134,7 +155,7 @@ def render_event_report(result: EventComparison) -> str:
     )  # fmt: skip
     columns = [c for c in columns if c in result.summary.columns]
     parts.append("<h2>Ranking</h2><table><tr>")
-    parts.extend(f"<th>{html.escape(c)}</th>" for c in columns)
+    parts.extend(f"<th>{html.escape(_HEADERS.get(c, c))}</th>" for c in columns)
     parts.append("</tr>")
     for row in result.summary.to_dict(orient="records"):
         css = " class='flagged'" if row.get("flag") else ""
