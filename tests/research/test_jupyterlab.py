@@ -138,26 +138,42 @@ def _run_all(driver: Any, base: str, name: str) -> None:
         ),
         limit=300,
     )
-    menu = _wait(
-        "the Run menu",
-        lambda: [e for e in _css(driver, ".lm-MenuBar-itemLabel") if e.text.strip() == "Run"],
-    )
-    menu[0].click()
-    item = _wait(
-        "Run All Cells",
-        lambda: _css(driver, "li.lm-Menu-item[data-command='runmenu:run-all']"),
-    )
-    item[0].click()
+    shown = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt"
+
+    def run_all() -> None:
+        menu = _wait(
+            "the Run menu",
+            lambda: [e for e in _css(driver, ".lm-MenuBar-itemLabel") if e.text.strip() == "Run"],
+        )
+        menu[0].click()
+        item = _wait(
+            "Run All Cells",
+            lambda: _css(driver, "li.lm-Menu-item[data-command='runmenu:run-all']"),
+        )
+        item[0].click()
+
+    def started() -> bool:  # a cell queued ([*]) or run ([n])
+        return any(e.text.strip()[:2] in ("[*",) or e.text.strip()[1:2].isdigit()
+                   for e in _css(driver, shown))  # fmt: skip
+
+    # on a loaded machine the status bar can say Idle before the kernel's session takes
+    # requests, and a Run All sent then is dropped: send it again while nothing has started
+    for attempt in range(4):
+        run_all()
+        try:
+            _wait(f"{name}'s cells to start (attempt {attempt + 1})", started, limit=120)
+            break
+        except AssertionError:
+            if attempt == 3:
+                raise
 
     def finished() -> bool:
-        shown = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt"
         prompts = [e.text.strip() for e in _css(driver, shown)]
         return bool(prompts) and all(p.startswith("[") and p[1:2].isdigit() for p in prompts)
 
     try:
         _wait(f"every cell of {name} to run", finished, limit=900, every=1.0)
     except AssertionError as exc:
-        shown = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt"
         prompts = [e.text.strip() for e in _css(driver, shown)]
         outputs = [e.text[:300] for e in _css(driver, ".jp-OutputArea-output")]
         driver.save_screenshot(str(Path(tempfile.gettempdir()) / f"workbench-lab-stuck-{name}.png"))
