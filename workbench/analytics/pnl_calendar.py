@@ -57,7 +57,7 @@ def month_grids(pnl: pd.Series, skipped: pd.Series | None = None) -> list[MonthG
     idx = pd.DatetimeIndex(pnl.index).normalize()
     values = pnl.to_numpy(dtype=float)
     flags = np.zeros(len(values), bool) if skipped is None else skipped.to_numpy(dtype=bool)
-    ncols = 7 if bool((idx.dayofweek >= 5).any()) else 5
+    ncols = 7 if bool((idx.day_of_week >= 5).any()) else 5
     known = {d: (float(v), bool(f)) for d, v, f in zip(idx, values, flags)}
     grids: list[MonthGrid] = []
     for year, month in sorted(set(zip(idx.year.tolist(), idx.month.tolist()))):
@@ -65,10 +65,10 @@ def month_grids(pnl: pd.Series, skipped: pd.Series | None = None) -> list[MonthG
         weeks: list[tuple[DayCell | None, ...]] = []
         row: list[DayCell | None] = [None] * ncols
         for day in pd.date_range(first, first + pd.offsets.MonthEnd(0), freq="D"):
-            if day.dayofweek < ncols:
+            if day.day_of_week < ncols:
                 value, flag = known.get(day, (float("nan"), False))
-                row[day.dayofweek] = DayCell(day, value, flag)
-            if day.dayofweek == 6 or day.is_month_end:
+                row[day.day_of_week] = DayCell(day, value, flag)
+            if day.day_of_week == 6 or day.is_month_end:
                 if any(c is not None for c in row):
                     weeks.append(tuple(row))
                 row = [None] * ncols
