@@ -138,7 +138,7 @@ def _figure(
     m = margins
     axis_w = max((WIDTH - m.left - m.right - (ncols - 1) * m.wspace) / ncols, 0.5)
     axis_h = max((height - m.top - m.bottom - (nrows - 1) * m.hspace) / nrows, 0.3)
-    gridspec = {
+    gridspec: dict[str, Any] = {
         "left": m.left / WIDTH,
         "right": 1.0 - m.right / WIDTH,
         "top": 1.0 - m.top / height,
@@ -153,6 +153,10 @@ def _figure(
         ax.grid(True, alpha=0.3, linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
     return fig, axes
+
+
+#: The fixed-layout figure of every chart, for pages beyond the tearsheet (walk-forward, events).
+new_figure = _figure
 
 
 def _currency(a: Analysis) -> str:

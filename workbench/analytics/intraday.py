@@ -115,7 +115,7 @@ def path_matrix(paths: pd.DataFrame) -> PathMatrix:
     days = pd.DatetimeIndex(sorted(day.unique()))
     minutes = np.unique(minute)
     values = np.full((len(days), len(minutes)), np.nan)
-    rows = days.get_indexer(day)
+    rows = days.get_indexer(pd.DatetimeIndex(day))
     cols = np.searchsorted(minutes, minute)
     values[rows, cols] = paths["pnl"].to_numpy(dtype=float)
     # hold each day's value forward across minutes where it had no tick (after its first)

@@ -329,7 +329,7 @@ def _calendar(a: Analysis) -> dict[str, Any]:
     for g in grids:
         weeks = []
         for week in g.weeks:
-            cells = []
+            cells: list[dict[str, Any] | None] = []
             for cell in week:
                 if cell is None:
                     cells.append(None)
@@ -452,7 +452,9 @@ def _trade_rows(a: Analysis, trades: pd.DataFrame) -> list[dict[str, Any]]:
     by_position: dict[str, list[dict[str, Any]]] = {}
     if len(legs):
         for rec in legs.to_dict(orient="records"):
-            by_position.setdefault(str(rec["position"]), []).append(rec)
+            by_position.setdefault(str(rec["position"]), []).append(
+                {str(k): v for k, v in rec.items()}
+            )
     rows = []
     for t in trades.to_dict(orient="records"):
         entry_day = pd.Timestamp(t["entry_ts"]).normalize()

@@ -137,7 +137,12 @@ def trade_legs(tradebook: pd.DataFrame, mode: str | Mapping[str, str] = "intrada
         tb[~is_open].groupby("trade_id", sort=False).tail(1).set_index("trade_id")
     ).reindex(sums.index)
     net = sums["signed"].to_numpy()
-    scale = np.maximum(1.0, np.maximum(sums["open_units"], sums["close_units"]).to_numpy())
+    scale = np.maximum(
+        1.0,
+        np.maximum(
+            sums["open_units"].to_numpy(dtype=float), sums["close_units"].to_numpy(dtype=float)
+        ),
+    )
     closed = (np.abs(net) < 1e-9 * scale) & last_close["ts"].notna().to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         entry_price = np.where(
@@ -257,7 +262,7 @@ def entry_features(legs: pd.DataFrame) -> pd.DataFrame:
         if options.empty:
             rows[str(position)] = (risk, float("nan"), float("nan"))
             continue
-        main = options.loc[options["premium_size"].idxmax()]
+        main = options.iloc[int(np.argmax(options["premium_size"].to_numpy(dtype=float)))]
         spot, k = float(main["spot"]), float(main["strike"])
         if np.isfinite(spot) and spot > 0:
             otm = (k / spot - 1.0) if main["right"] == "C" else (1.0 - k / spot)
@@ -304,7 +309,9 @@ def legs_detail(legs: pd.DataFrame) -> pd.Series:
     """Per position: every leg's :func:`leg_text` joined by ``" | "`` (times in full)."""
     if legs.empty:
         return pd.Series(dtype=object)
-    texts = [leg_text(row) for row in legs.to_dict(orient="records")]
+    texts = [
+        leg_text({str(k): v for k, v in row.items()}) for row in legs.to_dict(orient="records")
+    ]
     return (
         pd.Series(texts, index=legs["position"].to_numpy())
         .groupby(level=0, sort=False)

@@ -284,8 +284,13 @@ class EventComparison:
     collateral: dict[str, pd.DataFrame] = dataclass_field(default_factory=dict)
 
     def save(self, out: str | Path) -> Path:
-        """Write ``paths.csv``, ``summary.csv`` and ``event.json`` (the preset, the materialised
-        range, the capital) into ``out`` atomically (a temporary folder renamed into place)."""
+        """Write ``paths.csv``, ``summary.csv``, ``event.json`` (the preset, the materialised
+        range, the capital) and the report page ``event.html``
+        (:mod:`workbench.research.event_report`) into ``out`` atomically (a temporary folder
+        renamed into place). A folder under a reports day is listed in that day's index."""
+        from workbench.research.event_report import write_event_page
+        from workbench.research.index import refresh_day_index
+
         out = Path(out)
         with replace_folder(
             out, ("event.json", "summary.csv"), "an event comparison folder"
@@ -300,10 +305,11 @@ class EventComparison:
                 long = long[["template", *[c for c in long.columns if c != "template"]]]
                 long.to_csv(tmp / "collateral.csv", index=False, lineterminator="\n")
                 if self.portfolio is not None:
+                    from workbench.analytics.charts import figure_png
                     from workbench.analytics.collateral import collateral_chart
 
                     chart = collateral_chart(self.collateral, self.portfolio)
-                    chart.savefig(tmp / "collateral.png", dpi=90)
+                    (tmp / "collateral.png").write_bytes(figure_png(chart))
             ranking = (
                 [*(key for key, _ in COLLATERAL_RANKING), "template"]
                 if self.portfolio is not None
@@ -318,6 +324,8 @@ class EventComparison:
                 "ranking": ranking,
             }
             (tmp / "event.json").write_text(json.dumps(document, indent=2) + "\n")
+            write_event_page(self, tmp)
+        refresh_day_index(out)
         return out
 
 
