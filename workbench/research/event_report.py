@@ -113,7 +113,7 @@ def _summary_rows(comparison: EventComparison) -> list[dict[str, Any]]:
                 "fees": pg.money(rec.get("fees")),
                 "sharpe": pg.num(rec.get("sharpe")),
                 "trades": f"{pg.num(rec.get('trades'), 0)} / {pg.num(rec.get('fills'), 0)}",
-                "days": f"{pg.num(rec.get('days'), 0)} ({pg.num(rec.get('days_skipped'), 0)} skipped, {pg.num(rec.get('days_failed'), 0)} failed)",
+                "days": f"{pg.num(rec.get('days'), 0)} days ({pg.num(rec.get('days_skipped'), 0)} skipped, {pg.num(rec.get('days_failed'), 0)} failed)",
                 "error": error if isinstance(error, str) else "",
                 "collateral": [
                     (

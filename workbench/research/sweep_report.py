@@ -40,6 +40,8 @@ PAGE_METRICS: tuple[str, ...] = (
 #: Metrics where less is better (the page sorts them ascending and colours them the other way).
 LOWER_IS_BETTER: frozenset[str] = frozenset({"fees"})
 MONEY = frozenset({"total_pnl", "max_drawdown", "avg_trade_pnl", "fees"})
+#: Money columns coloured by their sign (a gain green, a loss red; fees are neither).
+SIGNED = frozenset({"total_pnl", "max_drawdown", "avg_trade_pnl"})
 #: Heat maps drawn at most (pairs of parameters, in grid order).
 MAX_HEATMAPS = 10
 
@@ -90,7 +92,7 @@ def _rows(
             {
                 "params": [pg.text(rec[p]) for p in params],
                 "metrics": [
-                    (_fmt(m, rec.get(m)), pg.sign_class(rec.get(m)) if m in MONEY else "")
+                    (_fmt(m, rec.get(m)), pg.sign_class(rec.get(m)) if m in SIGNED else "")
                     for m in metrics
                 ],
                 "link": links.get(str(run_id)) if isinstance(run_id, str) else None,
