@@ -11,14 +11,11 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -30,23 +27,40 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
 
 
 def _png(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    from workbench.analytics.charts import figure_png_base64
+
+    return figure_png_base64(fig, 100)
 
 
 def correlation_figure(basket: Basket) -> Figure:
+    """The sleeves' correlation of daily PnL as a heat map (for notebooks; the basket page shows
+    the same matrix as a coloured table). Laid out so that long sleeve names, the title and the
+    colour bar never run into each other."""
+    from workbench.analytics.charts import Margins, new_figure
+
     corr = basket.correlation
     values = corr.to_numpy(dtype=float)
     n = len(corr)
-    fig = Figure(figsize=(2.2 + 0.9 * n, 1.6 + 0.8 * n))
-    ax = fig.add_subplot()
+    names = [str(c) for c in corr.columns]
+    longest = max((len(x) for x in names), default=4)
+    label_in = 0.3 + 0.07 * longest  # inches for the longest name at 8 pt
+    side = max(0.55 * n, 1.6)
+    width = label_in + side + 1.6
+    height = side + label_in + 0.9
+    fig, axes = new_figure(
+        height=height,
+        margins=Margins(left=label_in, right=1.4, top=0.55, bottom=label_in + 0.1),
+    )
+    fig.set_size_inches(max(width, 4.5), height)
+    ax = axes[0, 0]
+    ax.grid(False)
     image = ax.imshow(values, vmin=-1, vmax=1, cmap="RdBu_r")
-    ax.set_xticks(range(n), corr.columns, rotation=30, ha="right", fontsize=8)
-    ax.set_yticks(range(n), corr.index, fontsize=8)
+    ax.set_xticks(range(n), names, rotation=90, fontsize=8)
+    ax.set_yticks(range(n), names, fontsize=8)
     for i in range(n):
         for j in range(n):
             value = values[i, j]
+            ink = "white" if np.isfinite(value) and abs(value) > 0.6 else "black"
             ax.text(
                 j,
                 i,
@@ -54,11 +68,34 @@ def correlation_figure(basket: Basket) -> Figure:
                 ha="center",
                 va="center",
                 fontsize=8,
+                color=ink,
             )
-    fig.colorbar(image, ax=ax, label="correlation of daily PnL")
-    ax.set_title("correlation of the sleeves' daily PnL")
-    fig.tight_layout()
+    bar = fig.add_axes(
+        (
+            1.0 - 1.15 / fig.get_figwidth(),
+            ax.get_position().y0,
+            0.12 / fig.get_figwidth(),
+            ax.get_position().height,
+        )
+    )
+    fig.colorbar(image, cax=bar, label="correlation")
+    fig.suptitle("Correlation of the sleeves' daily PnL", fontsize=10)
     return fig
+
+
+def correlation_table(basket: Basket) -> dict[str, Any]:
+    """The correlation matrix as a coloured table for the page (:mod:`workbench.research.pages`)."""
+    from workbench.research import pages as pg
+
+    corr = basket.correlation
+    return pg.heat_table(
+        corr,
+        corner="sleeve",
+        fmt=lambda v: f"{v:.2f}",
+        center=0.0,
+        scale=1.0,
+        titles=corr.map(lambda v: f"correlation {v:.3f}" if np.isfinite(v) else "undefined"),
+    )
 
 
 def equity_figure(basket: Basket, currency: str) -> Figure:
@@ -151,22 +188,22 @@ def write_basket(basket: Basket, out: str | Path, *, capital: float, title: str 
             if fx
             else ""
         )
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
-            autoescape=jinja2.select_autoescape(["html", "j2"]),
-            undefined=jinja2.StrictUndefined,
-        )
-        html = env.get_template("basket.html.j2").render(
+        from workbench.research import pages
+
+        start = str(pd.Timestamp(basket.daily["date"].min()).date()) if len(basket.daily) else ""
+        end = str(pd.Timestamp(basket.daily["date"].max()).date()) if len(basket.daily) else ""
+        html = pages.render(
+            "basket.html.j2",
             title=title,
+            subtitle=f"{len(basket.sleeves)} sleeves, {start} to {end}; capital base "
+            f"{capital:,.0f} {currency}",
             metrics=basket.metrics,
             capital=capital,
             currency=currency,
             fx_note=fx_note,
             sleeves=_sleeve_rows(basket, out),
-            correlation_png=_png(correlation_figure(basket)) if len(basket.sleeves) > 1 else None,
+            correlation=correlation_table(basket) if len(basket.sleeves) > 1 else None,
             equity_png=_png(equity_figure(basket, currency)),
-            start=str(pd.Timestamp(basket.daily["date"].min()).date()) if len(basket.daily) else "",
-            end=str(pd.Timestamp(basket.daily["date"].max()).date()) if len(basket.daily) else "",
         )
         (tmp / "basket.html").write_text(html, encoding="utf-8")
     return out

@@ -94,19 +94,26 @@ def heat_table(
     subs: pd.DataFrame | None = None,
     titles: pd.DataFrame | None = None,
     lower_is_better: bool = False,
+    center: float | None = None,
+    scale: float | None = None,
 ) -> dict[str, Any]:
     """A coloured table (``_macros.html.j2``'s ``heat``) of ``values`` (rows x columns): each
     cell coloured on a diverging scale around 0 (or around the median when every value has one
-    sign), with ``subs`` as a second line and ``titles`` as the tooltip."""
+    sign; or ``center``), deepening up to ``scale`` (default: the 95th percentile of the
+    distances from the centre), with ``subs`` as a second line and ``titles`` as the tooltip."""
     from workbench.analytics.tearsheet import heat_style
 
     fmt = fmt or (lambda v: num(v, 3))
     flat = values.to_numpy(dtype=float).ravel()
     flat = flat[np.isfinite(flat)]
-    center = 0.0
-    if flat.size and (flat.min() >= 0 or flat.max() <= 0):
-        center = float(np.median(flat))
-    spread = float(np.percentile(np.abs(flat - center), 95)) if flat.size else 0.0
+    if center is None:
+        center = 0.0
+        if flat.size and (flat.min() >= 0 or flat.max() <= 0):
+            center = float(np.median(flat))
+    if scale is not None:
+        spread = float(scale)
+    else:
+        spread = float(np.percentile(np.abs(flat - center), 95)) if flat.size else 0.0
     rows = []
     for label in values.index:
         cells = []
