@@ -67,8 +67,10 @@ def spot_series_name(catalog: Any, underlying: str) -> str:
 
 def vix_from_dataset(path: str | Path, name: str | None = None) -> DailySeries:
     """The VIX-like closes in the dataset at ``path``: ``name``, else its one underlying named in
-    :data:`VIX_NAMES`, else its only underlying (:class:`MarketSeriesError` when it cannot
-    tell)."""
+    :data:`VIX_NAMES`, else its one series without options (a volatility index ingested under
+    another name). :class:`MarketSeriesError` names the dataset when it cannot tell, or when the
+    closes do not look like a volatility level in points (a median outside 3..200: an index's
+    price, say)."""
     from workbench.data.store import MarketStore
 
     root = Path(path)
@@ -76,20 +78,30 @@ def vix_from_dataset(path: str | Path, name: str | None = None) -> DailySeries:
         names = store.underlyings()
         if name is None:
             known = [n for n in names if n in VIX_NAMES]
+            spot_only = [
+                n for n in names if not store.catalog.day_index[n].options and n not in known
+            ]
             if len(known) == 1:
                 name = known[0]
-            elif len(names) == 1:
-                name = names[0]
+            elif not known and len(spot_only) == 1:
+                name = spot_only[0]
             else:
                 raise MarketSeriesError(
                     f"--vix {root}: the dataset holds {', '.join(names)}; expected one of "
-                    f"{', '.join(VIX_NAMES)} (ingest a daily VIX with --format ohlc)"
+                    f"{', '.join(VIX_NAMES)} (a daily or minute series ingested with --format ohlc)"
                 )
         name = store.check_underlying(name)
         closes = _closes(store, name, None, None)
-        if closes.empty:
-            raise MarketSeriesError(f"--vix {root}: {name} has no daily closes")
-        return DailySeries(name, closes, str(root.resolve()), store.catalog.content_version)
+        version = store.catalog.content_version
+    if closes.empty:
+        raise MarketSeriesError(f"--vix {root}: {name} has no daily closes")
+    median = float(closes.median())
+    if not 3.0 <= median <= 200.0:
+        raise MarketSeriesError(
+            f"--vix {root}: {name}'s closes (median {median:,.2f}) do not look like a "
+            "volatility index in points"
+        )
+    return DailySeries(name, closes, str(root.resolve()), version)
 
 
 def vix_in_dataset(path: str | Path, underlying: str | None) -> DailySeries | None:
