@@ -24,6 +24,7 @@ BENCHMARKS: tuple[str, ...] = (
     "synth_calibration",
     "engine",
     "analytics",
+    "tearsheet",
     "ingest",
     "sweep",
     "eod",
