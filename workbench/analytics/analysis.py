@@ -500,7 +500,11 @@ def analyse(
     head = headline(daily, run.tradebook, mode=mode, capital=capital, capital_base=base)
     for key in SHARED_HEADLINE:
         metrics[key] = head[key] if head[key] is not None else math.nan
-    window = rolling_window or max(round(periods_per_year / 4), 2)
+    # a quarter of days by default; a month when the run is shorter than two quarters
+    quarter = max(round(periods_per_year / 4), 2)
+    window = rolling_window or (
+        quarter if len(daily) >= 2 * quarter else max(round(quarter / 3), 2)
+    )
     roll = daily["pnl"].rolling(window)  # the headline Sharpe's definition, on daily PnL
     with np.errstate(divide="ignore", invalid="ignore"):
         rolling = roll.mean() / roll.std() * math.sqrt(periods_per_year)

@@ -385,7 +385,7 @@ def daily_hist_chart(a: Analysis) -> Figure:
 def rolling_sharpe_chart(a: Analysis) -> Figure:
     rs = a.rolling_sharpe.dropna()
     if rs.empty:
-        raise ChartUnavailable("the run is shorter than the rolling window")
+        raise ChartOmitted("the run is shorter than the rolling window")
     fig, axes = _figure(height=3.0)
     ax = axes[0, 0]
     ax.plot(rs.index, rs.to_numpy(), color=PALETTE["main"], linewidth=1.2)

@@ -83,6 +83,65 @@ def correlation_figure(basket: Basket) -> Figure:
     return fig
 
 
+def basket_inputs(basket: Basket) -> Any:
+    """What the basket's tearsheet reads from the datasets: buy-and-hold and a VIX-like series
+    when every sleeve trades one underlying from one dataset in one currency (those of the first
+    sleeve); each day's intraday path as the sleeves' paths, weighted and summed on their common
+    clock, when every sleeve is intraday (:mod:`workbench.research.run_report`)."""
+    from workbench.analytics.inputs import run_mode
+    from workbench.research.run_report import ReportInputs, report_inputs
+
+    found = ReportInputs()
+    if not basket.sleeves:
+        return found
+    keys = {
+        (
+            str((s.manifest.get("dataset") or {}).get("path")),
+            str(s.manifest.get("underlying")),
+            s.currency,
+        )
+        for s in basket.sleeves
+    }
+    modes = {str(run_mode(s.manifest, s.tradebook)) for s in basket.sleeves}
+    converted = bool(basket.manifest.get("fx"))
+    per_sleeve = [report_inputs(s.folder) for s in basket.sleeves]
+    if len(keys) == 1 and not converted:
+        found.benchmark = per_sleeve[0].benchmark
+        found.vix = per_sleeve[0].vix
+    else:
+        found.notes.append(
+            "no benchmark or VIX-like series: the sleeves trade different underlyings, "
+            "datasets or currencies"
+        )
+    if modes == {"intraday"} and not converted:
+        paths: list[tuple[float, pd.DataFrame]] = []
+        for sleeve, inputs in zip(basket.sleeves, per_sleeve, strict=True):
+            if inputs.intraday is None:
+                found.notes.append(
+                    f"intraday paths not drawn: none for sleeve {sleeve.name} "
+                    f"({'; '.join(inputs.notes) or 'no dataset'})"
+                )
+                paths = []
+                break
+            paths.append((basket.weights[sleeve.name], inputs.intraday))
+        if paths:
+            found.intraday = _sum_paths(paths)
+    return found
+
+
+def _sum_paths(weighted: list[tuple[float, pd.DataFrame]]) -> pd.DataFrame:
+    """Intraday paths added up: on each day, at every tick of any sleeve, the sum of each
+    sleeve's weighted PnL held from its last tick (0 before its first that day)."""
+    frames = []
+    for k, (weight, paths) in enumerate(weighted):
+        frames.append(paths.assign(pnl=paths["pnl"] * weight, sleeve=k))
+    both = pd.concat(frames, ignore_index=True)
+    wide = both.pivot_table(index=["day", "ts"], columns="sleeve", values="pnl", aggfunc="last")
+    wide = wide.groupby(level="day").ffill().fillna(0.0)
+    out = wide.sum(axis=1).rename("pnl").reset_index()
+    return out[["day", "ts", "pnl"]]
+
+
 def correlation_table(basket: Basket) -> dict[str, Any]:
     """The correlation matrix as a coloured table for the page (:mod:`workbench.research.pages`)."""
     from workbench.research import pages as pg
@@ -165,7 +224,17 @@ def write_basket(basket: Basket, out: str | Path, *, capital: float, title: str 
     out = Path(out)
     with replace_folder(out, ("basket.html", "manifest.json"), "a basket folder") as tmp:
         manifest = {**basket.manifest, "capital": capital, "title": title}
-        analysis = analyse(basket, capital=capital)
+        inputs = basket_inputs(basket)
+        analysis = analyse(
+            basket,
+            capital=capital,
+            vix=inputs.vix.closes if inputs.vix is not None else None,
+            vix_source=inputs.vix.source if inputs.vix is not None else "",
+            benchmark=inputs.benchmark.closes if inputs.benchmark is not None else None,
+            benchmark_name=inputs.benchmark.name if inputs.benchmark is not None else None,
+            intraday=inputs.intraday,
+        )
+        analysis.notes.extend(inputs.notes)
         metrics = jsonable({**analysis.metrics, **analysis.trade_metrics, **basket.metrics})
         basket.tradebook.to_parquet(tmp / "tradebook.parquet", index=False)
         basket.daily.to_csv(tmp / "daily.csv", index=False, lineterminator="\n")

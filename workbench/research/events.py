@@ -422,6 +422,8 @@ def compare(
     unknown = set(overrides or {}) - set(labels)
     if unknown:
         raise ValueError(f"overrides name templates not compared: {sorted(unknown)}")
+    if capital is None and spec is not None:
+        capital = spec.capital  # the spec's capital normalises the paths when none is given
     if preset.normalize_start_value and (capital is None or not capital > 0):
         raise ValueError(
             f"{preset.slug}: capital (> 0, in the dataset's currency) is required to normalise "
