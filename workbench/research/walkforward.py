@@ -691,6 +691,7 @@ class WalkForwardSpec(StrategyFields):
     objective = "sharpe"
     top_n = 10
     fees = "per-order:20+india"   # fill, fees, margin, capital: as `workbench run`
+    vix = "data/indiavix"         # optional: a VIX-like series for the page's regime table
     [overrides]                   # template parameters fixed for every combination
     qty = 1
     [grid]
