@@ -60,8 +60,11 @@ def day_report_folder(reports: str | Path, kind: str, name: str) -> Path:
     import re
     from datetime import date
 
+    from workbench.model.names import check_name
+
     safe = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or kind
-    return Path(reports) / date.today().isoformat() / f"{kind}-{safe}"
+    folder = check_name(f"{kind}-{safe}", f"{kind} folder name")
+    return Path(reports) / date.today().isoformat() / folder
 
 
 def read_json_dict(path: Path) -> dict[str, Any]:

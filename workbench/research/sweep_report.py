@@ -253,6 +253,7 @@ def write_sweep(
     combination completed) and ``sweep.html``. A folder under a reports day is listed in that
     day's index. Returns ``out``."""
     from workbench.data.atomic import replace_folder
+    from workbench.model.names import check_name
     from workbench.research.index import refresh_day_index
     from workbench.research.runs import run_strategy
     from workbench.research.strategy_spec import resolve_strategy_spec
@@ -271,7 +272,7 @@ def write_sweep(
         if best_run and len(ranked) and pd.isna(ranked["error"].iloc[0]):
             top = ranked.iloc[0]
             overrides = {**dict(params or {}), **{n: _plain(top[n]) for n in names}}
-            folder_name = f"best-{top['run_id']}"
+            folder_name = check_name(f"best-{top['run_id']}", "run id")
             summary = run_strategy(
                 chosen.cls if chosen.template is None else chosen.template,
                 spec,
