@@ -94,12 +94,13 @@ def basket_inputs(basket: Basket) -> Any:
     found = ReportInputs()
     if not basket.sleeves:
         return found
+
+    def dataset_of(manifest: dict[str, Any]) -> str:
+        dataset = manifest.get("dataset")
+        return str(dataset.get("path")) if isinstance(dataset, dict) else str(dataset)
+
     keys = {
-        (
-            str((s.manifest.get("dataset") or {}).get("path")),
-            str(s.manifest.get("underlying")),
-            s.currency,
-        )
+        (dataset_of(s.manifest), str(s.manifest.get("underlying")), s.currency)
         for s in basket.sleeves
     }
     modes = {str(run_mode(s.manifest, s.tradebook)) for s in basket.sleeves}
