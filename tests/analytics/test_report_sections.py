@@ -119,7 +119,7 @@ def test_weekday_by_month_adds_up() -> None:
     total, count = weekday_by_month(pnl)
     assert total.to_numpy().sum() == pytest.approx(pnl.sum())
     assert count.to_numpy().sum() == len(days)
-    mondays_in_jan = pnl[(pnl.index.weekday == 0) & (pnl.index.month == 1)]
+    mondays_in_jan = pnl[(pnl.index.day_of_week == 0) & (pnl.index.month == 1)]
     assert total.loc["Monday", "Jan"] == pytest.approx(mondays_in_jan.sum())
 
 
