@@ -276,3 +276,26 @@ def test_the_full_tearsheet_draws_every_chart(full_analysis) -> None:  # type: i
     render_html(full_analysis, stats=stats_)
     assert set(stats_["charts"]) == set(ch.CHARTS)
     assert isinstance(FakeResult, type)
+
+
+def test_the_collateral_chart_keeps_its_labels_inside() -> None:
+    from workbench.analytics.collateral import Portfolio, collateral_chart
+
+    days = pd.bdate_range("2020-02-14", periods=30)
+    value = np.linspace(2_400_000.0, 1_650_000.0, len(days))
+    paths = {
+        name: pd.DataFrame(
+            {
+                "date": days,
+                "ltv_unhedged": 1_500_000.0 / value,
+                "ltv_hedged": 1_500_000.0 / (value + bump),
+                "underlying_value": value,
+                "net_portfolio_value": value + bump,
+            }
+        )
+        for name, bump in (("protective-put", 150_000.0), ("collar-with-a-long-name", 90_000.0))
+    }
+    fig = collateral_chart(
+        paths, Portfolio(underlying_units=100, loan_amount=1.5e6, margin_call_ltv=0.8)
+    )
+    assert text_problems(fig) == []

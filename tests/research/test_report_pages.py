@@ -210,3 +210,21 @@ def test_basket_correlation_figure_has_no_colliding_text(day: Path) -> None:
         p for p in day.iterdir() if p.name.startswith("short-") and (p / "manifest.json").exists()
     )
     assert text_problems(correlation_figure(combine(runs, None))) == []
+
+
+def test_page_figures_keep_their_text_inside() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analytics"))
+    from chart_checks import text_problems
+
+    from workbench.research import event_report, walkforward_report
+
+    wf = walkforward_result()
+    for build in (
+        walkforward_report._equity_figure,
+        walkforward_report._decay_figure,
+        walkforward_report._params_figure,
+    ):
+        assert text_problems(build(wf)) == [], build.__name__
+    assert text_problems(event_report._paths_figure(event_comparison())) == []

@@ -50,8 +50,12 @@ def _paths_figure(comparison: EventComparison) -> Any:
     paths = comparison.paths
     if paths.empty or not len(paths.columns):
         raise ChartUnavailable("no template produced a daily path")
+    # the legend sits right of the plot: room for the longest name at 8 pt (about 0.07 in a
+    # character), the line sample and the padding
+    longest = max([len(str(c)) for c in paths.columns] + [len("event window")])
+    right = min(max(1.2, 0.75 + 0.07 * longest), 4.5)
     fig, axes = new_figure(
-        2, 1, height=5.6, margins=Margins(top=0.45, hspace=0.75, right=2.2), sharex=True
+        2, 1, height=5.6, margins=Margins(top=0.45, hspace=0.75, right=right), sharex=True
     )
     ax, dd = axes[:, 0]
     dates = pd.to_datetime(paths.index)
