@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from workbench.data.atomic import replace_folder
+from workbench.engine.metrics import sharpe
 from workbench.research.basket import Basket
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
@@ -198,7 +199,6 @@ def _sleeve_rows(basket: Basket, out: Path) -> list[dict[str, Any]]:
     rows = []
     for sleeve in basket.sleeves:
         pnl = basket.sleeve_pnl[sleeve.name]
-        std = pnl.std(ddof=1)
         equity = pnl.cumsum()
         template = sleeve.manifest.get("template") or {}
         tearsheet = sleeve.folder / "tearsheet.html"
@@ -209,7 +209,7 @@ def _sleeve_rows(basket: Basket, out: Path) -> list[dict[str, Any]]:
                 "weight": basket.weights[sleeve.name],
                 "pnl": pnl_by[sleeve.name],
                 "share": share_by[sleeve.name],
-                "sharpe": float(pnl.mean() / std * np.sqrt(252)) if std > 0 else float("nan"),
+                "sharpe": sharpe(pnl.to_numpy(dtype=float)),
                 "max_drawdown": float((equity - equity.cummax()).min()),
                 "link": os.path.relpath(tearsheet, out) if tearsheet.exists() else None,
             }
