@@ -215,7 +215,8 @@ def write_run_folder(
 
 def reports_day(root: Path) -> Path:
     """``root/2026-12-03`` with two runs, a failed one, a grid, a walk-forward, a sweep, an
-    event comparison and a basket, and its index."""
+    event comparison and a basket, a run repository (``root/repository.sqlite``) holding a
+    queued grid member and the walk-forward and event comparison, and the day's index."""
     from workbench.research.basket import combine
     from workbench.research.basket_report import write_basket
     from workbench.research.index import write_index
@@ -284,5 +285,23 @@ def reports_day(root: Path) -> Path:
         capital=1e6,
         title="A basket of two runs with long names",
     )
+    # the run repository of the reports folder: a grid member still queued (no folder yet),
+    # and the walk-forward and event comparison recorded with their folders
+    from workbench.research.repository import RunRepository
+
+    repo = RunRepository(root)
+    repo.create(
+        "grid-member",
+        origin="grid",
+        template="short-straddle-with-a-long-template-name@1",
+        out=day / "short-straddle-with-a-long-template-name-v1-5eedc0ffee",
+        request={"params": {"stop_loss_pct": 0.75, "entry": "11:45:00"}},
+    )
+    for kind, folder in (
+        ("walkforward", "walkforward-straddle"),
+        ("event-comparison", "event-synthetic-dip"),
+    ):
+        record = repo.create(kind, origin="cli", status="running", out=day / folder)
+        repo.complete(record, metrics={"total_pnl": 1.0}, out=day / folder)
     write_index(day)
     return day

@@ -183,7 +183,19 @@ def test_index_lists_every_report_of_the_day(day: Path) -> None:
     ):
         assert f'href="{link}"' in html, link
     runs = _tables(html)["runs"]
-    assert len(runs) == 1 + 4  # header, two runs, a failed one, the basket
+    # header, two runs, a failed one, the basket, a queued grid member; the walk-forward and
+    # the event comparison the repository holds are in their own sections, not runs
+    assert len(runs) == 1 + 5
+    assert [r[1] for r in runs[1:]].count("completed") == 3
+    assert not [r for r in runs if r[0].startswith(("walkforward-", "event-"))]
+    queued = next(
+        r for r in runs if r[0].startswith("short-straddle-with-a-long-template-name-v1-5eed")
+    )
+    assert queued[1] == "queued" and "stop_loss_pct=0.75" in queued[2]
+    failed = next(
+        r for r in runs if r[0].startswith("short-straddle-with-a-long-template-name-v1-dead")
+    )
+    assert failed[1] == "failed"
     assert "ZeroDivisionError" in html
     # the grid's heat map: a coloured table of its metric over its two parameters
     assert "entry \\ stop_loss_pct" in html and "background:#" in html

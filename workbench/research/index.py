@@ -316,7 +316,7 @@ def write_index(day_folder: str | Path) -> Path:
         run["cells"] = [
             (format_metric(k, run["metrics"].get(k)), run["metrics"].get(k)) for k in metric_keys
         ]
-        run["param_text"] = [f"{k}={pg.text(v)}" for k, v in sorted(run["params"].items())]
+        run["param_text"] = [(k, pg.text(v)) for k, v in sorted(run["params"].items())]
     grids = []
     for path in sorted(day_folder.glob("grid-*.json")):
         grid = read_json_dict(path)
