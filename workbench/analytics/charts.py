@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -148,7 +149,11 @@ def _figure(
     }
     if width_ratios is not None:
         gridspec["width_ratios"] = width_ratios
-    axes = fig.subplots(nrows, ncols, squeeze=False, gridspec_kw=gridspec, **kw)  # type: ignore[call-overload]
+    # titles at a fixed height above their axes: matplotlib otherwise measures every axis's
+    # decorations at each draw to lift a title over ticks at the top, which no chart has
+    # (about a sixth of the drawing time); the chart tests check that no text collides
+    with matplotlib.rc_context({"axes.titley": 1.0}):
+        axes = fig.subplots(nrows, ncols, squeeze=False, gridspec_kw=gridspec, **kw)  # type: ignore[call-overload]
     for ax in axes.flat:
         ax.grid(True, alpha=0.3, linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
