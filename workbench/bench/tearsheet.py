@@ -15,7 +15,8 @@ per-leg stops, up to three entries a day), run serially. Timed, the process pinn
   drawn at 100 dpi and saved with ``savefig`` at 90), timed in the same process.
 
 Headline ratio: ``baseline charts / render charts`` (matplotlib time only). Target: ``render``
-under 2 s (``meets_target``).
+under 2 s (``meets_target``; ``meets_target_cpu`` on CPU time, the figure to read on a loaded
+machine, where the baseline's CPU time is also given).
 """
 
 from __future__ import annotations
@@ -129,9 +130,13 @@ def run(quick: bool) -> dict[str, Any]:
         pngs.append(stats["png_s"])
         contexts.append(stats["context_s"])
         templates.append(stats["template_s"])
+    baselines, baseline_cpus = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        baselines = [_baseline_charts(analysis) for _ in range(REPEATS)]
+        for _ in range(REPEATS):
+            c0 = time.process_time()
+            baselines.append(_baseline_charts(analysis))
+            baseline_cpus.append(time.process_time() - c0)
     render = statistics.median(walls)
     charts = statistics.median(draws) + statistics.median(pngs)
     baseline = statistics.median(baselines)
@@ -158,6 +163,12 @@ def run(quick: bool) -> dict[str, Any]:
             - charts
             + statistics.median(templates),
             "baseline_charts_s_median": baseline,
+            # CPU seconds: the fair comparison on a shared machine, where wall time includes
+            # the time other processes held the core
+            "baseline_charts_cpu_s_median": statistics.median(baseline_cpus),
+            "render_cpu_vs_baseline_charts_cpu": statistics.median(cpus)
+            / statistics.median(baseline_cpus),
+            "meets_target_cpu": statistics.median(cpus) < TARGET_S,
             "tearsheet_bytes": len(html.encode("utf-8")),
             "target_render_s": TARGET_S,
             "meets_target": render < TARGET_S,
