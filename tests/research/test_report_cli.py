@@ -69,7 +69,18 @@ def test_sweep_writes_its_page_the_best_run_and_the_index(
     index = (reports / TODAY / "index.html").read_text()
     assert 'href="sweep-stops/sweep.html"' in index
     assert "page:" in capsys.readouterr().out
-    # bad input: one line, nothing run
+    # the run repository of the reports folder records the sweep (and it is not an index run)
+    from workbench.research.repository import RunRepository
+
+    repo = RunRepository(reports)
+    (record,) = repo.list(kind="sweep")
+    assert record.status == "completed" and record.template == "short-straddle@1"
+    assert record.out == str(folder.resolve()) and record.progress_done == 4
+    assert record.metrics["combinations"] == 4 and record.metrics["failed"] == 0  # type: ignore[index]
+    assert record.metrics["best"]["run_id"] == best["run_id"]  # type: ignore[index]
+    assert record.metrics["best"]["total_pnl"] == pytest.approx(best["total_pnl"])  # type: ignore[index]
+    assert "sweep-stops</td>" not in index.split('<table id="runs">', 1)[1].split("</table>")[0]
+    # bad input: one line, nothing run, nothing recorded
     assert (
         main(
             [
@@ -84,6 +95,10 @@ def test_sweep_writes_its_page_the_best_run_and_the_index(
         == 2
     )
     assert "--objective 'sharp'" in capsys.readouterr().err
+    vix = ["--vix", str(tmp_path / "no-such-vix"), "--reports", str(reports)]
+    assert main(["sweep", str(_grid(tmp_path, market)), *vix]) == 2
+    assert "no-such-vix" in capsys.readouterr().err
+    assert len(repo.list(kind="sweep")) == 1
 
 
 def test_walkforward_and_events_write_into_the_day(

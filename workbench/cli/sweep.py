@@ -25,10 +25,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("grid", help="grid file (TOML, as for `workbench grid`)")
     parser.add_argument(
         "--reports",
-        default="reports",
+        default=None,
         metavar="DIR",
-        help="write into DIR/<today>/sweep-<name>/ and list it in that day's index "
-        "(default: reports)",
+        help="reports folder: the sweep is written into DIR/<today>/sweep-<name>/ (unless "
+        "--out), listed in that day's index and recorded in DIR's run repository (default: "
+        "$WORKBENCH_REPORTS or the repository's reports/)",
     )
     parser.add_argument("--out", default=None, help="write the sweep folder here instead")
     parser.add_argument(
@@ -59,11 +60,13 @@ def _handle(args: argparse.Namespace) -> int:
     from workbench.engine.spec import RunSpec
     from workbench.research.files import day_report_folder
     from workbench.research.grid import check_run_inputs, load_grid
+    from workbench.research.repository import RunRecorder, default_reports
     from workbench.research.sweep import HEADLINE_METRICS, sweep
     from workbench.research.sweep_report import write_sweep
 
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    reports = Path(args.reports) if args.reports is not None else default_reports()
     spec = load_grid(args.grid)
     if not spec.grid:
         raise ValueError(f"{spec.label}: [grid] is empty: nothing to sweep")
@@ -75,7 +78,7 @@ def _handle(args: argparse.Namespace) -> int:
     out = (
         Path(args.out)
         if args.out
-        else day_report_folder(args.reports, "sweep", spec.name or Path(args.grid).stem)
+        else day_report_folder(reports, "sweep", spec.name or Path(args.grid).stem)
     )
     check_out_folder(out, ("sweep.json", "sweep.csv"), "a sweep folder")
     check_run_inputs(spec.label, data=spec.data, fill=spec.fill, fees=spec.fees, margin=spec.margin)
@@ -86,27 +89,55 @@ def _handle(args: argparse.Namespace) -> int:
         None, data=spec.data, start=spec.start, end=spec.end, fill=spec.fill, fees=spec.fees,
         margin=spec.margin, capital=spec.capital,
     )  # fmt: skip
+    vix = args.vix or spec.vix
+    if vix is not None:  # a bad --vix is refused before anything runs or is recorded
+        from workbench.research.market_series import vix_from_dataset
+
+        vix_from_dataset(vix)
     strategy = picked.template if picked.template is not None else picked.cls
-    frame = sweep(
-        strategy,
-        spec.grid,
-        run_spec,
-        params=spec.overrides,
-        workers=args.workers or spec.workers,
-        progress=not args.no_progress,
-    )
-    folder = write_sweep(
-        frame,
-        out,
-        strategy=strategy,
-        grid=spec.grid,
-        spec=run_spec,
-        params=spec.overrides,
-        objective=objective,
-        best_run=not args.no_best,
-        vix=args.vix or spec.vix,
-        refs_dir=args.reports,
-    )
+    template = picked.template.ref if picked.template is not None else None
+    with RunRecorder.open(
+        reports,
+        "sweep",
+        origin="cli",
+        template=template,
+        strategy=None if template else picked.label,
+        data=Path(spec.data).resolve(),
+        out=out.resolve(),
+        request={**spec.model_dump(mode="json"), "objective": objective, "vix": vix},
+        progress_total=len(spec.combinations()),
+    ) as record:
+        frame = sweep(
+            strategy,
+            spec.grid,
+            run_spec,
+            params=spec.overrides,
+            workers=args.workers or spec.workers,
+            progress=not args.no_progress,
+        )
+        folder = write_sweep(
+            frame,
+            out,
+            strategy=strategy,
+            grid=spec.grid,
+            spec=run_spec,
+            params=spec.overrides,
+            objective=objective,
+            best_run=not args.no_best,
+            vix=vix,
+            refs_dir=reports,
+        )
+        failed = int(frame["error"].notna().sum())
+        record.progress(len(frame), len(frame))
+        record.completed(
+            metrics={
+                "combinations": len(frame),
+                "failed": failed,
+                "objective": objective,
+                "best": _best(frame, objective),
+            },
+            out=folder.resolve(),
+        )
     failed = int(frame["error"].notna().sum())
     print(
         f"{len(frame) - failed} of {len(frame)} combinations completed; page: {folder / 'sweep.html'}"
@@ -115,3 +146,26 @@ def _handle(args: argparse.Namespace) -> int:
         shown = ", ".join(f"{k}={row[k]}" for k in spec.grid)
         print(f"  failed {shown}: {row['error']}", file=sys.stderr)
     return 0 if not failed else 1
+
+
+def _best(frame: Any, objective: str) -> dict[str, Any] | None:
+    """The completed combination with the best objective (lowest for fees), as plain values."""
+    import math
+
+    done = frame[frame["error"].isna()] if "error" in frame else frame
+    if done.empty or objective not in done:
+        return None
+    values = done[objective].astype(float)
+    if values.isna().all():
+        return None
+    row = done.loc[values.idxmin() if objective == "fees" else values.idxmax()]
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        elif hasattr(value, "item"):
+            value = value.item()
+        out[str(key)] = (
+            value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
+        )
+    return out
