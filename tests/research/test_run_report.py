@@ -209,7 +209,9 @@ def test_vix_given_found_in_the_dataset_or_refused(
             "--no-progress",
         ]
     )
-    assert code == 2 and "nope" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 2 and f"--vix {tmp_path / 'nope'}: dataset folder" in err  # names the option
+    assert len(err.strip().splitlines()) == 1 and not bad.exists()
 
 
 def test_the_vix_regime_of_a_day_is_the_close_before_it(

@@ -71,10 +71,15 @@ def vix_from_dataset(path: str | Path, name: str | None = None) -> DailySeries:
     another name). :class:`MarketSeriesError` names the dataset when it cannot tell, or when the
     closes do not look like a volatility level in points (a median outside 3..200: an index's
     price, say)."""
+    from workbench.data.errors import DatasetError
     from workbench.data.store import MarketStore
 
     root = Path(path)
-    with MarketStore(root) as store:
+    try:
+        store = MarketStore(root)
+    except DatasetError as exc:  # no folder, no catalog: the message names the option too
+        raise MarketSeriesError(f"--vix {root}: {exc}") from None
+    with store:
         names = store.underlyings()
         if name is None:
             known = [n for n in names if n in VIX_NAMES]
