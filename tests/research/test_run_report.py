@@ -79,6 +79,7 @@ def run_folder(market: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         out=out,
         refs_dir=tmp_path_factory.mktemp("refs"),
         executor="serial",
+        margin="span",
     )
     return out
 
@@ -147,6 +148,26 @@ def test_the_tearsheet_has_the_intraday_section_and_the_benchmark(run_folder: Pa
     ):
         assert marker in html, marker
     assert "intraday paths not drawn" not in html
+
+
+def test_an_intraday_run_has_its_return_on_the_margin_it_held_during_the_day(
+    run_folder: Path,
+) -> None:
+    """The re-entering straddle (SPAN margin) is flat at every close: its return on margin is
+    on the largest margin each day needed while its positions were open (daily.csv's
+    ``peak_margin``), not undefined for want of margin at the close."""
+    daily = pd.read_csv(run_folder / "daily.csv")
+    assert (daily["margin"].fillna(0) == 0).all()  # flat at every close
+    held = daily["peak_margin"][daily["peak_margin"] > 0]
+    assert len(held) > 0
+    net = daily["pnl"].sum()
+    metrics = json.loads((run_folder / "metrics.json").read_text())
+    assert metrics["peak_margin"] == pytest.approx(held.max(), abs=0.01)
+    assert metrics["return_on_peak_margin"] == pytest.approx(net / held.max(), rel=1e-6)
+    html = (run_folder / "tearsheet.html").read_text()
+    assert f"Return on peak margin ({held.max():,.2f} INR)" in html
+    assert f"Return on average margin ({held.mean():,.2f} INR, days holding margin)" in html
+    assert "Return on margin</td>" not in html  # the undefined row is not shown
 
 
 def test_vix_given_found_in_the_dataset_or_refused(

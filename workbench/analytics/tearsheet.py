@@ -536,9 +536,10 @@ def _margin_rows(a: Analysis) -> list[tuple[str, str]]:
             )
         )
     else:
+        models = a.manifest.get("models") or {}
         reason = (
-            "flat at every close: the engine records margin at the close"
-            if a.mode == "intraday"
+            "the margin model gave no margin on any day"
+            if isinstance(models, dict) and models.get("margin")
             else "no margin model in the run"
         )
         rows.append(("Return on margin", f"– ({reason})"))
