@@ -220,3 +220,34 @@ def empty_run(n_days: int = 5, start: str = "2024-01-01") -> FakeResult:
     days = pd.bdate_range(start, periods=n_days)
     tb = pd.DataFrame(columns=list(fill(0, "x", "2024-01-01 09:20", "SELL", "open", 1.0).keys()))
     return FakeResult(tb, daily_from_fills(tb, days), {"template": "none"})
+
+
+def fake_paths(run: FakeResult, seed: int = 5, step_minutes: int = 5) -> pd.DataFrame:
+    """An intraday path per day with fills (``day, ts, pnl``): from minus the entry fees at the
+    first fill to the day's cash at the last, a random walk in between (a stand-in for the
+    marks the research layer reads from a dataset)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    tb = run.tradebook
+    for day, fills in tb.groupby("day"):
+        first, last = fills["ts"].min(), fills["ts"].max()
+        ts = pd.date_range(first, last, freq=f"{step_minutes}min")
+        if ts[-1] != last:
+            ts = ts.append(pd.DatetimeIndex([last]))
+        n = len(ts)
+        start = -float(fills.loc[fills["ts"] == first, "fees"].sum())
+        end = float(fills["cash"].sum())
+        walk = np.cumsum(rng.normal(0, 150.0, n))
+        bridge = walk - np.linspace(0, 1, n) * walk[-1]
+        pnl = start + (end - start) * np.linspace(0, 1, n) + bridge
+        pnl[-1] = end
+        frames.append(pd.DataFrame({"day": pd.Timestamp(day), "ts": ts, "pnl": pnl}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def fake_closes(run: FakeResult, seed: int = 9) -> pd.Series:
+    """Daily closes of the underlying from the business day before the run to its last day."""
+    rng = np.random.default_rng(seed)
+    days = pd.to_datetime(run.daily["date"])
+    index = pd.DatetimeIndex([days.iloc[0] - pd.offsets.BDay(1), *days])
+    return pd.Series(22000.0 * np.exp(np.cumsum(rng.normal(0, 0.01, len(index)))), index=index)

@@ -9,23 +9,47 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from analytics_builders import FakeResult, empty_run, make_run
+from analytics_builders import FakeResult, empty_run, fake_closes, fake_paths, make_run
 
 
 @pytest.fixture(scope="session")
-def full_tearsheet(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 120-day run's tearsheet with every chart (VIX supplied) and a hostile manifest."""
+def full_run() -> FakeResult:
+    """A run of 300 business days (over a year: every chart applies) with a hostile manifest."""
+    run = make_run(300)
+    run.manifest["note"] = '<script>alert("x")</script> & "quotes"'
+    run.manifest["nested"] = {"fill_model": "<b>mid</b>"}
+    run.manifest["underlying"] = "NIFTY"
+    return run
+
+
+@pytest.fixture(scope="session")
+def full_analysis(full_run: FakeResult):  # type: ignore[no-untyped-def]
+    """``full_run`` analysed with a VIX-like series, the underlying's closes and intraday paths."""
     import numpy as np
     import pandas as pd
 
+    from workbench.analytics import analyse
+
+    days = pd.to_datetime(full_run.daily["date"])
+    vix = pd.Series(np.linspace(11, 38, len(days)), index=days)
+    return analyse(
+        full_run,
+        capital=1_000_000,
+        vix=vix,
+        vix_source="INDIAVIX from a test series",
+        benchmark=fake_closes(full_run),
+        intraday=fake_paths(full_run),
+        mc_paths=300,
+    )
+
+
+@pytest.fixture(scope="session")
+def full_tearsheet(tmp_path_factory: pytest.TempPathFactory, full_analysis) -> Path:  # type: ignore[no-untyped-def]
+    """The tearsheet of ``full_analysis`` (with ``trades.csv`` beside it)."""
     from workbench.analytics import render_tearsheet
 
-    run = make_run(120)
-    run.manifest["note"] = '<script>alert("x")</script> & "quotes"'
-    run.manifest["nested"] = {"fill_model": "<b>mid</b>"}
-    vix = pd.Series(np.linspace(11, 38, len(run.daily)), index=pd.to_datetime(run.daily["date"]))
     out = tmp_path_factory.mktemp("tearsheet") / "tearsheet.html"
-    return render_tearsheet(run, out, capital=1_000_000, vix=vix, mc_paths=300)
+    return render_tearsheet(None, out, analysis=full_analysis)
 
 
 @pytest.fixture(scope="session")

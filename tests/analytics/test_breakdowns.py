@@ -64,8 +64,10 @@ def test_vix_regime_boundaries_and_asof() -> None:
     vix = pd.Series([12.0, 30.0], index=pd.to_datetime(["2024-01-02", "2024-01-04"]))
     days = pd.Series(pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-05"]))
     got = bd.vix_asof(vix, days)
-    assert np.isnan(got.iloc[0])
-    assert list(got.iloc[1:]) == [12.0, 12.0, 30.0]
+    # each day gets the last close strictly before it: never its own close (known only after
+    # the day's trading) nor a later one
+    assert np.isnan(got.iloc[0]) and np.isnan(got.iloc[1])
+    assert list(got.iloc[2:]) == [12.0, 30.0]
 
 
 def test_trade_breakdowns_use_closed_trades_only() -> None:
@@ -87,5 +89,7 @@ def test_trade_breakdowns_use_closed_trades_only() -> None:
     assert bd.by_dte(trades).loc["0", "count"] == 1
     vix = pd.Series([12.0, 40.0], index=pd.to_datetime(["2024-01-01", "2024-01-05"]))
     regimes = bd.by_vix_regime_trades(trades, vix)
-    assert regimes.loc["<15", "pnl"] == 50.0 and regimes.loc[">35", "pnl"] == 30.0
+    # entered 01-01: no close before it, left out; 01-02: the 01-01 close (12); 01-08: 01-05's
+    assert regimes.loc["<15", "pnl"] == -50.0 and regimes.loc[">35", "pnl"] == 30.0
+    assert regimes["count"].sum() == 2
     assert bd.by_exit_reason(trades.iloc[3:]).empty

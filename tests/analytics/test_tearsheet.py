@@ -62,7 +62,7 @@ class _Checker(HTMLParser):
         self.stack.pop()
 
 
-def check_self_contained(html: str) -> _Checker:
+def check_self_contained(html: str, allow: tuple[str, ...] = ()) -> _Checker:
     checker = _Checker()
     checker.feed(html)
     checker.close()
@@ -71,7 +71,7 @@ def check_self_contained(html: str) -> _Checker:
     assert html.lstrip().startswith("<!DOCTYPE html>")
     assert checker.scripts == 0
     for url in checker.urls:
-        assert url.startswith("data:") or url.startswith("#"), url
+        assert url.startswith("data:") or url.startswith("#") or url in allow, url
     assert not re.search(r"(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", html, re.I)
     assert not re.search(r"url\(\s*[\"']?\s*(?:https?:)?//", html, re.I)
     assert not re.search(r"@import", html, re.I)
@@ -87,20 +87,32 @@ def full_html(full_tearsheet: Path) -> str:
 
 
 def test_full_tearsheet_is_self_contained_with_every_chart(full_html: str) -> None:
-    checker = check_self_contained(full_html)
+    checker = check_self_contained(full_html, allow=("trades.csv",))
     assert len(checker.images) == len(ch.CHARTS)  # every registered chart drew
     for name in ch.CHARTS:
         assert f'id="chart-{name}"' in full_html
     for table in (
         "Headline metrics",
+        "Return on capital and on margin",
+        "Against buy-and-hold NIFTY",
+        "Daily PnL calendar",
+        "PnL by weekday and month",
         "Worst drawdowns",
         "Monthly returns",
-        "Best trades",
-        "Worst trades",
+        "Yearly",
+        "Intraday",
+        "Stop-outs by time of day",
+        "Trade PnL by entry time",
+        "|delta| at entry x DTE at entry",
+        "moneyness at entry",
+        "Worst 5 and best 5 trades",
+        "Trade log",
+        "Volatility regimes from INDIAVIX from a test series",
         "Manifest",
         "Monte Carlo",
     ):
-        assert table in full_html
+        assert table in full_html, table
+    assert '<a href="trades.csv">trades.csv</a>' in full_html
 
 
 def test_manifest_values_are_escaped(full_html: str) -> None:
@@ -115,7 +127,7 @@ def test_degenerate_runs_render(which: str, request: pytest.FixtureRequest, tmp_
     run: FakeResult = request.getfixturevalue(which)
     out = render_tearsheet(run, tmp_path / "t.html", capital=100_000, mc_paths=20)
     html = out.read_text(encoding="utf-8")
-    check_self_contained(html)
+    check_self_contained(html, allow=("trades.csv",))
     assert "not available" in html
     if which == "zero_trade_run":
         assert "no closed trades in this run" in html
@@ -130,7 +142,8 @@ def test_render_tearsheet_writes_atomically(tmp_path: Path, run60: FakeResult) -
     with pytest.raises(KeyError, match="unknown chart 'nope'"):
         render_tearsheet(None, out, analysis=a, charts=["nope"])
     assert out.read_bytes() == before  # the failed render left the old file intact
-    assert [p.name for p in out.parent.iterdir()] == ["tearsheet.html"]  # no temp file left
+    # the trade log beside it, and no temporary file left
+    assert sorted(p.name for p in out.parent.iterdir()) == ["tearsheet.html", "trades.csv"]
     with pytest.raises(ValueError, match="capital"):
         render_tearsheet(run60, out)
 

@@ -82,10 +82,17 @@ def test_grid_runs_every_combination_and_reports_failures(setup: tuple[Path, Pat
     # no temporary folders left behind
     assert not [p for p in result.day_folder.iterdir() if p.name.startswith(".")]
     html = result.index.read_text()
-    assert html.count("<tr") == 7  # header + 6 runs
+    runs_table = html.split('<table id="runs">', 1)[1].split("</table>", 1)[0]
+    assert runs_table.count("<tr") == 7  # header + 6 runs
     assert "boom for stop_loss 0.9" in html
-    assert "data:image/png;base64," in html  # heatmap embedded
+    # the heat map of sharpe over the two parameters: a coloured table, 2 rows of 3
+    assert "lots \\ stop_loss" in html and html.count("background:#") >= 4
+    assert 'href="grid-demo.html"' in html
     assert not re.search(r"(src|href)=\"https?://", html)
+    # the grid's own page: every combination, each completed run's tearsheet linked
+    page = (result.day_folder / "grid-demo.html").read_text()
+    assert page.count('id="sort-') == 2 + 7  # two parameters and the metrics shown
+    assert "boom for stop_loss 0.9" in page
     # the template version is recorded for immutability
     stored = TemplateVersions(reports).get("fake", 1)
     assert stored is not None and stored.referenced

@@ -296,6 +296,7 @@ def test_save_writes_three_files_atomically(wf: WalkForwardResult, tmp_path: Pat
     wf.save(out)
     assert sorted(p.name for p in out.iterdir()) == [
         "oos_daily.csv",
+        "walk_forward.html",
         "walk_forward.json",
         "windows.csv",
     ]

@@ -60,6 +60,7 @@ def _rows(driver: Any) -> dict[str, str]:
 
 
 def test_runs_page_in_chromium(server: Server, browser: Any, tmp_path: Path) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -82,9 +83,10 @@ def test_runs_page_in_chromium(server: Server, browser: Any, tmp_path: Path) -> 
     assert refresh and refresh[0].get_attribute("content") == "3"
     # the page refreshes itself until the running job shows completed (no script on it)
     assert browser.execute_script("return document.scripts.length") == 0
-    WebDriverWait(browser, 300, poll_frequency=0.5).until(
-        lambda d: _rows(d).get(slow) == "completed"
-    )
+    # the refresh may replace the table while it is read: a stale row is read again
+    WebDriverWait(
+        browser, 300, poll_frequency=0.5, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(lambda d: _rows(d).get(slow) == "completed")
     time.sleep(0.5)
     assert not browser.find_elements(By.CSS_SELECTOR, "meta[http-equiv='refresh']")
     png = browser.get_screenshot_as_png()

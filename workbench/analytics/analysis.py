@@ -17,7 +17,10 @@ import pandas as pd
 
 from workbench.analytics import breakdowns as bd
 from workbench.analytics import drawdowns as dds
+from workbench.analytics import intraday as intra
 from workbench.analytics import metrics as m
+from workbench.analytics.benchmark import Benchmark, buy_and_hold, empty_metrics
+from workbench.analytics.buckets import BucketGrid, bucket_grid
 from workbench.analytics.inputs import RunData, coerce_run, run_mode
 from workbench.analytics.montecarlo import MonteCarloResult, monte_carlo
 from workbench.analytics.returns import (
@@ -27,6 +30,7 @@ from workbench.analytics.returns import (
     resolve_capital_base,
     wealth_index,
 )
+from workbench.analytics.tradelog import trade_legs
 from workbench.analytics.trades import ExpiryKindFn, default_expiry_kind, trade_table
 from workbench.engine.metrics import headline
 
@@ -83,6 +87,33 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
     currency: str = ""
     base_amount: float = math.nan
+    #: ``"intraday"`` or ``"positional"`` (a basket of both: ``"mixed"``)
+    mode: str = "intraday"
+    #: one row per leg of every position (:func:`workbench.analytics.tradelog.trade_legs`)
+    trade_legs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: buy-and-hold of the underlying (:mod:`workbench.analytics.benchmark`), or None
+    benchmark: Benchmark | None = None
+    #: each day's mark-to-market path (:mod:`workbench.analytics.intraday`), or None
+    intraday: pd.DataFrame | None = None
+    #: optopsy-style buckets: ``"delta"`` and ``"moneyness"`` x DTE
+    buckets: dict[str, BucketGrid] = field(default_factory=dict)
+    #: stop-outs by time of day (:func:`workbench.analytics.intraday.stop_outs_by_time`)
+    stop_outs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: what the VIX-like series is (its name and where it came from), "" without one
+    vix_source: str = ""
+
+    @property
+    def span_days(self) -> int:
+        """Calendar days from the first to the last day of the daily path (0 when empty)."""
+        if self.daily.empty:
+            return 0
+        return int((self.daily.index[-1] - self.daily.index[0]).days)
+
+    @property
+    def months(self) -> int:
+        """Calendar months the daily path touches."""
+        idx = pd.DatetimeIndex(self.daily.index)
+        return len(set(zip(idx.year, idx.month)))
 
     def __repr__(self) -> str:
         m = self.metrics
@@ -407,6 +438,10 @@ def analyse(
     expiry_kind: ExpiryKindFn | Literal["default"] | None = "default",
     rolling_window: int | None = None,
     worst_n: int = 10,
+    benchmark: pd.Series | Literal["daily"] | None = "daily",
+    benchmark_name: str | None = None,
+    intraday: pd.DataFrame | None = None,
+    vix_source: str = "",
 ) -> Analysis:
     """Analyse a run.
 
@@ -427,6 +462,14 @@ def analyse(
         layer's calendars when available, ``None`` labels every expiry "unknown".
     rolling_window : periods of the rolling Sharpe (default a quarter: ``ppy / 4``).
     worst_n : rows of the worst-drawdowns table.
+    benchmark : the underlying's daily closes by date (from the dataset, with the close before
+        the run's first day) for buy-and-hold (:mod:`workbench.analytics.benchmark`);
+        ``"daily"`` takes the daily path's ``spot_close`` (the first day then has no earlier
+        close and is left out, said in the notes); ``None`` for none.
+    benchmark_name : what the benchmark is called (default: the manifest's underlying).
+    intraday : each day's mark-to-market path (``day, ts, pnl``:
+        :mod:`workbench.analytics.intraday`), for the intraday charts.
+    vix_source : what ``vix`` is, for the page (e.g. ``"INDIAVIX from data/indiavix"``).
     """
     if not (isinstance(periods_per_year, int | float) and periods_per_year > 0):
         raise ValueError(f"periods_per_year must be > 0, got {periods_per_year!r}")
@@ -457,7 +500,11 @@ def analyse(
     head = headline(daily, run.tradebook, mode=mode, capital=capital, capital_base=base)
     for key in SHARED_HEADLINE:
         metrics[key] = head[key] if head[key] is not None else math.nan
-    window = rolling_window or max(round(periods_per_year / 4), 2)
+    # a quarter of days by default; a month when the run is shorter than two quarters
+    quarter = max(round(periods_per_year / 4), 2)
+    window = rolling_window or (
+        quarter if len(daily) >= 2 * quarter else max(round(quarter / 3), 2)
+    )
     roll = daily["pnl"].rolling(window)  # the headline Sharpe's definition, on daily PnL
     with np.errstate(divide="ignore", invalid="ignore"):
         rolling = roll.mean() / roll.std() * math.sqrt(periods_per_year)
@@ -465,6 +512,7 @@ def analyse(
     rolling_sharpe = rolling.where(np.isfinite(rolling)).rename("rolling_sharpe")
 
     kind_fn = default_expiry_kind() if expiry_kind == "default" else expiry_kind
+    legs = trade_legs(run.tradebook, mode)
     trades = trade_table(
         run.tradebook,
         daily,
@@ -472,6 +520,7 @@ def analyse(
         expiry_kind=kind_fn,
         excursions=run.excursions,
         mode=mode,
+        legs=legs,
     )
     if len(trades) and (trades["expiry_kind"] == "unknown").all():
         notes.append(
@@ -490,11 +539,28 @@ def analyse(
         "expiry_kind": bd.by_expiry_kind(trades),
         "dte_at_entry": bd.by_dte(trades),
     }
+    intraday_run = mode == "intraday"
+    if intraday_run and len(trades):
+        breakdowns["entry_time"] = intra.by_entry_time(trades)
+        if (pd.to_numeric(trades["cycle"], errors="coerce").fillna(0) > 0).any():
+            breakdowns["cycle"] = intra.by_cycle(trades)
     vix_series = None
     if vix is not None:
         vix_series = _vix_levels(vix)
         breakdowns["vix_regime_trades"] = bd.by_vix_regime_trades(trades, vix_series)
         breakdowns["vix_regime_days"] = bd.by_vix_regime_days(daily["pnl"], vix_series)
+
+    metrics.update(_margin_returns(head, capital, float(daily["pnl"].sum()), len(daily)))
+    bench = _benchmark(benchmark, benchmark_name, run, returns, periods_per_year, notes)
+    metrics.update(bench.metrics if bench is not None else empty_metrics())
+    paths = None
+    if intraday is not None:
+        missing = set(intra.PATH_COLUMNS) - set(intraday.columns)
+        if missing:
+            raise ValueError(
+                f"intraday: missing column(s) {', '.join(sorted(missing))} (need day, ts, pnl)"
+            )
+        paths = intraday[list(intra.PATH_COLUMNS)].copy()
 
     costs, sensitivity = _costs(
         run.tradebook, float(daily["pnl"].sum()), start_value, len(daily), periods_per_year
@@ -569,7 +635,68 @@ def analyse(
         notes=notes,
         currency=resolve_currency(run.manifest, run.tradebook),
         base_amount=start_value,
+        mode=mode if isinstance(mode, str) else _basket_mode(mode),
+        trade_legs=legs,
+        benchmark=bench,
+        intraday=paths,
+        buckets={
+            "delta": bucket_grid(trades, "delta"),
+            "moneyness": bucket_grid(trades, "moneyness"),
+        }
+        if len(trades)
+        else {},
+        stop_outs=intra.stop_outs_by_time(legs) if intraday_run else pd.DataFrame(),
+        vix_source=vix_source if vix is not None else "",
     )
+
+
+def _basket_mode(modes: dict[str, str]) -> str:
+    kinds = set(modes.values())
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def _margin_returns(head: dict[str, Any], capital: float, net: float, days: int) -> dict[str, Any]:
+    """Return on the declared capital beside return on the margin the run held (the headline's
+    ``peak_margin``, ``avg_margin``, ``return_on_peak_margin``), each on its own base."""
+    peak, avg = head.get("peak_margin"), head.get("avg_margin")
+    return {
+        "return_on_capital": net / capital if capital else math.nan,
+        "peak_margin": peak if peak is not None else math.nan,
+        "avg_margin": avg if avg is not None else math.nan,
+        "return_on_peak_margin": head["return_on_peak_margin"]
+        if head.get("return_on_peak_margin") is not None
+        else math.nan,
+        "return_on_avg_margin": net / avg if avg else math.nan,
+    }
+
+
+def _benchmark(
+    benchmark: pd.Series | Literal["daily"] | None,
+    name: str | None,
+    run: RunData,
+    returns: pd.Series,
+    ppy: float,
+    notes: list[str],
+) -> Benchmark | None:
+    if benchmark is None or returns.empty:
+        return None
+    label = name or str(run.manifest.get("underlying") or "the underlying")
+    if isinstance(benchmark, str):
+        if benchmark != "daily":
+            raise ValueError(
+                f"benchmark must be a Series of closes, 'daily' or None, got {benchmark!r}"
+            )
+        closes = run.daily["spot_close"].dropna()
+        if len(closes) < 3:
+            return None
+        notes.append(
+            f"benchmark: buy-and-hold of {label} from the daily path's closes; the first day has "
+            "no earlier close and is left out"
+        )
+    else:
+        closes = benchmark
+    result = buy_and_hold(label, closes, returns, ppy)
+    return result if result.metrics["benchmark_days"] else None
 
 
 def jsonable(value: Any) -> Any:

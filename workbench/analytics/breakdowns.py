@@ -185,20 +185,22 @@ def vix_regime(level: pd.Series) -> pd.Series:
 
 
 def vix_asof(vix: pd.Series, days: pd.Series) -> pd.Series:
-    """The last VIX value on or before each date in ``days`` (NaN before the series starts)."""
+    """The VIX level known before each date in ``days``: the last value strictly before it (NaN
+    before the series starts). A day's PnL and a trade entered during a day are labelled by the
+    previous close, never by a close that came after them."""
     series = vix.copy()
     series.index = pd.DatetimeIndex(pd.to_datetime(series.index)).normalize()
-    series = series[~series.index.duplicated(keep="last")].sort_index().astype(float)
+    series = series[~series.index.duplicated(keep="last")].sort_index().astype(float).dropna()
     idx = pd.DatetimeIndex(pd.to_datetime(days)).normalize()
     if series.empty:
         return pd.Series(np.nan, index=days.index)
-    return pd.Series(
-        series.reindex(series.index.union(idx)).ffill().reindex(idx).to_numpy(), index=days.index
-    )
+    pos = np.searchsorted(series.index.to_numpy(), idx.to_numpy(), side="left") - 1
+    values = np.where(pos >= 0, series.to_numpy()[np.maximum(pos, 0)], np.nan)
+    return pd.Series(values, index=days.index)
 
 
 def by_vix_regime_trades(trades: pd.DataFrame, vix: pd.Series) -> pd.DataFrame:
-    """Closed trades grouped by the VIX regime on their entry day (as-of the entry date)."""
+    """Closed trades grouped by the VIX regime known at entry (the close before the entry day)."""
     closed = trades[trades["status"] == "closed"]
     level = vix_asof(vix, closed["entry_day"])
     labels = vix_regime(level)
@@ -207,7 +209,7 @@ def by_vix_regime_trades(trades: pd.DataFrame, vix: pd.Series) -> pd.DataFrame:
 
 
 def by_vix_regime_days(pnl: pd.Series, vix: pd.Series) -> pd.DataFrame:
-    """Daily PnL grouped by the VIX regime of that day (as-of the date)."""
+    """Daily PnL grouped by the VIX regime known that morning (the previous close)."""
     days = pd.Series(pd.DatetimeIndex(pnl.index), index=pnl.index)
     labels = vix_regime(vix_asof(vix, days))
     keep = labels != ""

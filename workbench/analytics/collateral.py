@@ -328,9 +328,11 @@ def rank_hedges(summary: pd.DataFrame) -> pd.DataFrame:
 def collateral_chart(paths: dict[str, pd.DataFrame], portfolio: Portfolio) -> Any:
     """A matplotlib ``Figure``: the unhedged LTV and each hedge's LTV by day, the margin-call
     threshold, and below it the hedged net values against the unhedged holding."""
-    from workbench.analytics.charts import _date_axis, _figure
+    from workbench.analytics.charts import Margins, _date_axis, _figure
 
-    fig, axes = _figure(2, 1, height=6.5, sharex=True, height_ratios=(3, 2))
+    fig, axes = _figure(
+        2, 1, height=6.5, margins=Margins(left=1.3, top=0.5), sharex=True, height_ratios=(3, 2)
+    )
     ltv_ax, value_ax = axes[:, 0]
     first = next(iter(paths.values()), None)
     if first is not None:

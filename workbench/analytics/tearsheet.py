@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,7 +22,12 @@ import pandas as pd
 
 from workbench.analytics import charts as ch
 from workbench.analytics.analysis import Analysis, analyse
+from workbench.analytics.buckets import BucketGrid
+from workbench.analytics.pnl_calendar import month_grids, weekday_by_month
 from workbench.analytics.returns import CapitalBaseKind
+
+#: The trade log written beside every tearsheet and linked from it.
+TRADES_CSV = "trades.csv"
 
 #: The report templates folder (``templates/report`` at the repository root).
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
@@ -248,27 +254,6 @@ GROUP_FORMATS = {
     "best": "money",
     "worst": "money",
 }
-TRADE_SHOWN = (
-    "trade",
-    "symbols",
-    "entry_ts",
-    "exit_ts",
-    "dte_at_entry",
-    "premium",
-    "fees",
-    "pnl",
-    "mae",
-    "mfe",
-    "exit_reason",
-)
-TRADE_FORMATS = {
-    "premium": "amount",
-    "fees": "amount",
-    "pnl": "money",
-    "mae": "money",
-    "mfe": "money",
-    "dte_at_entry": "int",
-}
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
@@ -297,6 +282,285 @@ def _base_text(a: Analysis) -> str:
     return f"returns on a fixed capital of {_money(a.capital)}{cur}"
 
 
+def short_money(value: float) -> str:
+    """Money in a few characters for a small cell: ``845``, ``-2.7k``, ``22.3k``, ``1.23M``."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    size = abs(value)
+    if size >= 1e6:
+        text = f"{size / 1e6:.3g}M"
+    elif size >= 1e3:
+        text = f"{size / 1e3:.3g}k"
+    else:
+        text = f"{size:.0f}"
+    return ("-" if value < 0 and text not in ("0",) else "") + text
+
+
+#: The diverging scale of every coloured cell: loss (red) -> white -> gain (green).
+_LOSS, _GAIN = (178, 24, 43), (27, 120, 55)
+
+
+def heat_style(value: float, scale: float) -> str:
+    """An inline ``background``/``color`` style for a cell of ``value`` on a scale whose ends
+    are ``±scale`` (the deeper the colour, the larger the amount; white text on deep colour)."""
+    if value is None or not math.isfinite(value) or not scale > 0:
+        return ""
+    t = max(-1.0, min(1.0, value / scale))
+    end = _GAIN if t > 0 else _LOSS
+    mix = 0.15 + 0.85 * abs(t) if t else 0.0
+    rgb = tuple(round(255 + (c - 255) * mix) for c in end)
+    ink = "#fff" if mix > 0.6 else "#222"
+    return f"background:#{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x};color:{ink}"
+
+
+def _scale(values: Iterable[float]) -> float:
+    """The colour scale of a set of amounts: the 95th percentile of their sizes."""
+    arr = np.abs(np.asarray([v for v in values if v is not None], dtype=float))
+    arr = arr[np.isfinite(arr) & (arr > 0)]
+    return float(np.percentile(arr, 95)) if arr.size else 0.0
+
+
+def _calendar(a: Analysis) -> dict[str, Any]:
+    pnl = a.daily["pnl"]
+    skipped = a.daily.get("skipped", None)
+    grids = month_grids(pnl, skipped)
+    scale = _scale(pnl[pnl != 0].to_numpy())
+    months = []
+    for g in grids:
+        weeks = []
+        for week in g.weeks:
+            cells: list[dict[str, Any] | None] = []
+            for cell in week:
+                if cell is None:
+                    cells.append(None)
+                    continue
+                title = cell.date.strftime("%a %d %b %Y")
+                if not cell.in_run:
+                    cells.append(
+                        {
+                            "day": cell.date.day,
+                            "text": "",
+                            "style": "",
+                            "cls": "off",
+                            "title": f"{title}: not a day of the run",
+                        }
+                    )
+                elif cell.skipped and cell.pnl == 0:
+                    cells.append(
+                        {
+                            "day": cell.date.day,
+                            "text": "skip",
+                            "style": "",
+                            "cls": "skip",
+                            "title": f"{title}: skipped",
+                        }
+                    )
+                else:
+                    cells.append(
+                        {
+                            "day": cell.date.day,
+                            "text": short_money(cell.pnl) if cell.pnl else "0",
+                            "style": heat_style(cell.pnl, scale),
+                            "cls": "",
+                            "title": f"{title}: {_money(cell.pnl)}",
+                        }
+                    )
+            weeks.append(cells)
+        months.append(
+            {
+                "label": g.label,
+                "weekdays": [w[:2] for w in g.weekdays],
+                "weeks": weeks,
+                "total": _money(g.total),
+                "total_cls": "pos" if g.total > 0 else "neg" if g.total < 0 else "",
+                "days": g.days,
+            }
+        )
+    total, count = weekday_by_month(pnl)
+    wm_scale = _scale(total.to_numpy().ravel())
+    heat = {
+        "months": list(total.columns),
+        "rows": [
+            (
+                day[:3],
+                [
+                    {
+                        "text": short_money(total.loc[day, m]) if count.loc[day, m] else "",
+                        "n": int(count.loc[day, m]),
+                        "style": heat_style(total.loc[day, m], wm_scale)
+                        if count.loc[day, m]
+                        else "",
+                        "title": f"{day}s in {m}: {_money(total.loc[day, m])} over {int(count.loc[day, m])} day(s)",
+                    }
+                    for m in total.columns
+                ],
+            )
+            for day in total.index
+        ],
+    }
+    return {"months": months, "scale": _money(scale), "weekday_month": heat}
+
+
+def _buckets(grid: BucketGrid) -> dict[str, Any]:
+    scale = _scale(grid.pnl.to_numpy().ravel())
+    rows = []
+    for row in grid.pnl.index:
+        cells = []
+        for col in grid.pnl.columns:
+            n = int(grid.count.loc[row, col])
+            pnl = float(grid.pnl.loc[row, col]) if n else math.nan
+            cells.append(
+                {
+                    "text": short_money(pnl) if n else "",
+                    "sub": f"{grid.win_rate.loc[row, col]:.0%} · {n}" if n else "",
+                    "style": heat_style(pnl, scale) if n else "",
+                    "title": f"{row}, DTE {col}: {n} trade(s), PnL {_money(pnl)}, win rate {grid.win_rate.loc[row, col]:.0%}"
+                    if n
+                    else "",
+                }
+            )
+        rows.append((str(row), cells))
+    return {
+        "columns": [str(c) for c in grid.pnl.columns],
+        "rows": rows,
+        "unbucketed": grid.unbucketed,
+        "empty": grid.empty,
+    }
+
+
+def _held(minutes: float, days: float) -> str:
+    if minutes is None or not math.isfinite(minutes):
+        return "–"
+    if days and days >= 1:
+        return f"{int(days)} d"
+    hours, mins = divmod(round(minutes), 60)
+    return f"{hours}h {mins:02d}m" if hours else f"{mins}m"
+
+
+def _ts_parts(ts: Any) -> tuple[str, str]:
+    if ts is None or ts is pd.NaT or (isinstance(ts, float) and math.isnan(ts)):
+        return ("–", "")
+    t = pd.Timestamp(ts)
+    return (t.strftime("%Y-%m-%d"), t.strftime("%H:%M") if (t.hour or t.minute) else "")
+
+
+def _trade_rows(a: Analysis, trades: pd.DataFrame) -> list[dict[str, Any]]:
+    """The trade log's rows: each position's figures and its legs in words."""
+    from workbench.analytics.tradelog import leg_text
+
+    legs = a.trade_legs
+    by_position: dict[str, list[dict[str, Any]]] = {}
+    if len(legs):
+        for rec in legs.to_dict(orient="records"):
+            by_position.setdefault(str(rec["position"]), []).append(
+                {str(k): v for k, v in rec.items()}
+            )
+    rows = []
+    for t in trades.to_dict(orient="records"):
+        entry_day = pd.Timestamp(t["entry_ts"]).normalize()
+        pnl = t["pnl"]
+        risk = t["max_risk"]
+        premium = float(t["premium"])
+        notes = []
+        if t["adjustments"]:
+            notes.append(f"adjustments: {t['adjustment_reasons'] or t['adjustments']}")
+        if t["cycle"]:
+            notes.append(
+                f"re-entry {int(t['cycle'])}"
+                if a.mode == "intraday"
+                else f"cycle {int(t['cycle'])}"
+            )
+        rows.append(
+            {
+                "trade": t["trade"],
+                "entry": _ts_parts(t["entry_ts"]),
+                "exit": _ts_parts(t["exit_ts"]),
+                "held": _held(t["minutes_held"], t["days_held"]),
+                "premium": (
+                    f"{abs(premium):,.2f}",
+                    "credit" if premium > 0 else "debit" if premium < 0 else "",
+                ),
+                "pnl": (_money(pnl), "pos" if pnl > 0 else "neg" if pnl < 0 else ""),
+                "pct_premium": _pct(t["pnl_pct_premium"]),
+                "pct_risk": "unlimited" if risk == math.inf else _pct(t["pnl_pct_max_risk"]),
+                "mae": _money(t["mae"]),
+                "mfe": _money(t["mfe"]),
+                "reason": t["exit_reason"] or ("open" if t["status"] == "open" else "–"),
+                "legs": [
+                    leg_text(leg, entry_day) for leg in by_position.get(str(t["position"]), [])
+                ],
+                "notes": "; ".join(notes),
+                "open": t["status"] == "open",
+            }
+        )
+    return rows
+
+
+def _kpis(a: Analysis) -> list[tuple[str, str]]:
+    m, tm = a.metrics, a.trade_metrics
+    kpis = [
+        ("Net PnL", _money(m.get("net_pnl"))),
+        (f"CAGR on {_base_short(a)}", _pct(m.get("cagr"))),
+        ("Sharpe (daily PnL)", _ratio(m.get("sharpe"))),
+        (f"Max drawdown on {_base_short(a)}", _pct(m.get("max_drawdown_pct"))),
+        ("Trades", _int(tm.get("trades"))),
+        ("Win rate (trades)", _pct(tm.get("win_rate"))),
+    ]
+    peak = m.get("peak_margin")
+    if isinstance(peak, float) and math.isfinite(peak):
+        kpis.append((f"Return on peak margin {_money(peak)}", _pct(m.get("return_on_peak_margin"))))
+    if a.benchmark is not None:
+        kpis.append((f"Beta to {a.benchmark.name}", _ratio(m.get("beta"))))
+    return kpis
+
+
+def _margin_rows(a: Analysis) -> list[tuple[str, str]]:
+    m = a.metrics
+    cur = f" {a.currency}" if a.currency else ""
+    rows = [
+        ("Net PnL", f"{_money(m.get('net_pnl'))}{cur}"),
+        (
+            f"Return on declared capital ({_money(a.capital)}{cur})",
+            _pct(m.get("return_on_capital")),
+        ),
+    ]
+    peak, avg = m.get("peak_margin"), m.get("avg_margin")
+    if isinstance(peak, float) and math.isfinite(peak):
+        rows.append(
+            (f"Return on peak margin ({_money(peak)}{cur})", _pct(m.get("return_on_peak_margin")))
+        )
+        rows.append(
+            (
+                f"Return on average margin ({_money(avg)}{cur}, days holding margin)",
+                _pct(m.get("return_on_avg_margin")),
+            )
+        )
+    else:
+        models = a.manifest.get("models") or {}
+        reason = (
+            "the margin model gave no margin on any day"
+            if isinstance(models, dict) and models.get("margin")
+            else "no margin model in the run"
+        )
+        rows.append(("Return on margin", f"– ({reason})"))
+    rows.append(("Cumulative return, CAGR and drawdown % are on", _base_text(a)))
+    return rows
+
+
+BENCHMARK_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("beta", "Beta", "ratio"),
+    ("alpha", "Alpha (annualised)", "pct"),
+    ("correlation", "Correlation (daily returns)", "ratio"),
+    ("up_capture", "Up capture", "ratio"),
+    ("down_capture", "Down capture", "ratio"),
+    ("benchmark_total_return", "Buy-and-hold return", "pct"),
+    ("benchmark_cagr", "Buy-and-hold CAGR", "pct"),
+    ("benchmark_volatility", "Buy-and-hold volatility (ann.)", "pct"),
+    ("benchmark_max_drawdown_pct", "Buy-and-hold max drawdown", "pct"),
+    ("benchmark_days", "Days compared", "int"),
+)
+
+
 def run_title(manifest: dict[str, Any]) -> str:
     """A readable title from the manifest: template or strategy name (and version), run id."""
     parts: list[str] = []
@@ -316,22 +580,27 @@ def run_title(manifest: dict[str, Any]) -> str:
     return " · ".join(parts) or "Backtest"
 
 
-def build_context(
+def render_charts(
     analysis: Analysis,
-    *,
-    title: str | None = None,
-    charts: Sequence[str] | None = None,
-    dpi: int = 90,
-) -> dict[str, Any]:
-    """Everything the template needs: formatted tables and base64 PNG charts (plain strings)."""
-    names = list(charts) if charts is not None else list(ch.CHARTS)
+    names: Sequence[str],
+    dpi: int = ch.DPI,
+    stats: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Draw ``names`` (registry order) as base64 PNGs; an unavailable chart keeps its reason,
+    an omitted one is left out. ``stats`` (when given) receives each chart's drawing and
+    rasterising time (``charts``: name -> seconds) and the totals ``draw_s``, ``png_s``."""
     figures: list[dict[str, Any]] = []
+    timings: dict[str, float] = {}
+    draw_s = png_s = 0.0
     for name in names:
         spec = ch.CHARTS.get(name, None)
         if spec is None:
             raise KeyError(f"unknown chart {name!r}; known: {', '.join(ch.CHARTS)}")
+        t0 = time.perf_counter()
         try:
             fig = spec.func(analysis)
+        except ch.ChartOmitted:
+            continue
         except ch.ChartUnavailable as exc:
             figures.append(
                 {
@@ -343,35 +612,75 @@ def build_context(
                 }
             )
             continue
+        t1 = time.perf_counter()
+        png = ch.figure_png_base64(fig, dpi)
+        t2 = time.perf_counter()
+        draw_s += t1 - t0
+        png_s += t2 - t1
+        timings[name] = t2 - t0
         figures.append(
             {
                 "name": name,
                 "title": spec.title,
                 "section": spec.section,
-                "png": ch.figure_png_base64(fig, dpi),
+                "png": png,
                 "reason": "",
             }
         )
+    if stats is not None:
+        stats["charts"] = timings
+        stats["draw_s"] = draw_s
+        stats["png_s"] = png_s
+    return figures
+
+
+#: Titles of the breakdown tables (keys of ``Analysis.breakdowns``).
+BREAKDOWN_TITLES: dict[str, str] = {
+    "exit_reason": "Exit reasons (closed trades)",
+    "weekday_days": "Daily PnL by weekday",
+    "weekday_trades": "Trade PnL by entry weekday",
+    "month_of_year_days": "Daily PnL by calendar month",
+    "expiry_kind": "Trade PnL by expiry cycle",
+    "dte_at_entry": "Trade PnL by DTE at entry (calendar days)",
+    "vix_regime_trades": "Trade PnL by VIX regime known at entry (previous close)",
+    "vix_regime_days": "Daily PnL by VIX regime known that morning (previous close)",
+    "entry_time": "Trade PnL by entry time (30-minute slot)",
+    "cycle": "Trade PnL by re-entry cycle",
+}
+#: Breakdowns shown in the intraday section rather than with the others.
+INTRADAY_BREAKDOWNS = ("entry_time", "cycle")
+#: Best and worst trades listed above the full log.
+EXTREME_TRADES = 5
+
+
+def build_context(
+    analysis: Analysis,
+    *,
+    title: str | None = None,
+    charts: Sequence[str] | None = None,
+    dpi: int = ch.DPI,
+    trades_csv: str | None = TRADES_CSV,
+    stats: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything the template needs: formatted tables and base64 PNG charts (plain strings).
+
+    ``trades_csv`` is the link to the trade log file beside the page (``None``: no link);
+    ``stats`` receives the chart timings (:func:`render_charts`)."""
+    names = list(charts) if charts is not None else list(ch.CHARTS)
+    figures = render_charts(analysis, names, dpi, stats)
     sections: dict[str, list[dict[str, Any]]] = {}
     for f in figures:
         sections.setdefault(f["section"], []).append(f)
 
     trades = analysis.trades
     closed = trades[trades["status"] == "closed"]
-    best = closed.sort_values("pnl", ascending=False).head(10) if len(closed) else closed
-    worst = closed.sort_values("pnl").head(10) if len(closed) else closed
+    best = (
+        closed.sort_values("pnl", ascending=False).head(EXTREME_TRADES) if len(closed) else closed
+    )
+    worst = closed.sort_values("pnl").head(EXTREME_TRADES) if len(closed) else closed
     manifest_rows: list[tuple[str, str]] = []
     _flatten("", analysis.manifest, manifest_rows)
-    breakdown_titles = {
-        "exit_reason": "Exit reasons (closed trades)",
-        "weekday_days": "Daily PnL by weekday",
-        "weekday_trades": "Trade PnL by entry weekday",
-        "month_of_year_days": "Daily PnL by calendar month",
-        "expiry_kind": "Trade PnL by expiry cycle",
-        "dte_at_entry": "Trade PnL by DTE at entry (calendar days)",
-        "vix_regime_trades": "Trade PnL by VIX regime at entry",
-        "vix_regime_days": "Daily PnL by VIX regime",
-    }
+    breakdown_titles = BREAKDOWN_TITLES
     mc_rows = []
     for key, res in analysis.monte_carlo.items():
         s = res.summary()
@@ -395,14 +704,7 @@ def build_context(
         "title": name,
         "subtitle": f"{_text(m.get('start'))} to {_text(m.get('end'))} · {m.get('trading_days', 0)} trading days · {_base_text(analysis)}",
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "kpis": [
-            ("Net PnL", _money(m.get("net_pnl"))),
-            (f"CAGR on {_base_short(analysis)}", _pct(m.get("cagr"))),
-            ("Sharpe (daily PnL)", _ratio(m.get("sharpe"))),
-            (f"Max drawdown on {_base_short(analysis)}", _pct(m.get("max_drawdown_pct"))),
-            ("Trades", _int(analysis.trade_metrics.get("trades"))),
-            ("Win rate (trades)", _pct(analysis.trade_metrics.get("win_rate"))),
-        ],
+        "kpis": _kpis(analysis),
         "headline": [(section, _rows(m, spec)) for section, spec in HEADLINE],
         "trade_headline": _rows(analysis.trade_metrics, TRADE_HEADLINE),
         "cost_headline": _rows(analysis.costs, COST_HEADLINE),
@@ -430,12 +732,54 @@ def build_context(
         "yearly": _table(
             analysis.yearly, {"return": "pct", "pnl": "money", "days": "int"}, index="year"
         ),
-        "best_trades": _table(best[list(TRADE_SHOWN)], TRADE_FORMATS),
-        "worst_trades": _table(worst[list(TRADE_SHOWN)], TRADE_FORMATS),
+        "best_trades": _trade_rows(analysis, best),
+        "worst_trades": _trade_rows(analysis, worst),
+        "trade_log": _trade_rows(analysis, trades),
+        "trades_csv": trades_csv,
+        "open_positions": int((trades["status"] == "open").sum()) if len(trades) else 0,
         "breakdowns": [
             (breakdown_titles.get(k, k), _table(v, GROUP_FORMATS, index="group"))
             for k, v in analysis.breakdowns.items()
+            if k not in INTRADAY_BREAKDOWNS
         ],
+        "intraday": {
+            "run": analysis.mode == "intraday",
+            "tables": [
+                (breakdown_titles[k], _table(analysis.breakdowns[k], GROUP_FORMATS, index="group"))
+                for k in INTRADAY_BREAKDOWNS
+                if k in analysis.breakdowns
+            ],
+            "stop_outs": _table(
+                analysis.stop_outs,
+                {
+                    "stop_orders": "int",
+                    "legs_stopped": "int",
+                    "exit_orders": "int",
+                    "share_of_exits": "pct",
+                },
+                index="slot",
+            )
+            if len(analysis.stop_outs)
+            else None,
+        },
+        "calendar": _calendar(analysis),
+        "buckets": [
+            (title, _buckets(analysis.buckets[key]))
+            for key, title in (
+                ("delta", "Main leg's |delta| at entry x DTE at entry"),
+                ("moneyness", "Main leg's moneyness at entry (% out of the money) x DTE at entry"),
+            )
+            if key in analysis.buckets
+        ],
+        "margin_rows": _margin_rows(analysis),
+        "benchmark": {
+            "name": analysis.benchmark.name,
+            "rows": _rows(m, BENCHMARK_ROWS),
+        }
+        if analysis.benchmark is not None
+        else None,
+        "vix_source": analysis.vix_source,
+        "show_yearly_table": analysis.span_days >= 365,
         "monte_carlo": {
             "header": [
                 "simulation",
@@ -472,13 +816,21 @@ def render_html(
     title: str | None = None,
     charts: Sequence[str] | None = None,
     template_dir: Path = TEMPLATE_DIR,
+    trades_csv: str | None = TRADES_CSV,
+    stats: dict[str, Any] | None = None,
 ) -> str:
-    """The tearsheet as an HTML string."""
-    return (
-        _environment(template_dir)
-        .get_template(TEMPLATE_NAME)
-        .render(**build_context(analysis, title=title, charts=charts))
+    """The tearsheet as an HTML string (``stats``: see :func:`render_charts`; it also receives
+    ``context_s``, everything before the template, and ``template_s``)."""
+    t0 = time.perf_counter()
+    context = build_context(
+        analysis, title=title, charts=charts, trades_csv=trades_csv, stats=stats
     )
+    t1 = time.perf_counter()
+    html = _environment(template_dir).get_template(TEMPLATE_NAME).render(**context)
+    if stats is not None:
+        stats["context_s"] = t1 - t0
+        stats["template_s"] = time.perf_counter() - t1
+    return html
 
 
 def write_atomic(path: Path, text: str) -> Path:
@@ -504,10 +856,12 @@ def render_tearsheet(
     analysis: Analysis | None = None,
     title: str | None = None,
     charts: Sequence[str] | None = None,
+    write_trades: bool = True,
 ) -> Path:
     """Analyse ``result_like`` (unless ``analysis`` is given) and write the tearsheet to
     ``out_path`` atomically; returns the path. ``capital`` (money) is required without
-    ``analysis``."""
+    ``analysis``. With ``write_trades`` the full trade log is written beside it as
+    :data:`TRADES_CSV` (one row per position) and linked from the page."""
     if analysis is None:
         if capital is None:
             raise ValueError(
@@ -523,4 +877,12 @@ def render_tearsheet(
             mc_seed=mc_seed,
             mc_paths=mc_paths,
         )
-    return write_atomic(Path(out_path), render_html(analysis, title=title, charts=charts))
+    out = Path(out_path)
+    html = render_html(
+        analysis, title=title, charts=charts, trades_csv=TRADES_CSV if write_trades else None
+    )
+    if write_trades:  # after the page rendered: a failed render leaves both files as they were
+        from workbench.analytics.tradelog import write_trades_csv
+
+        write_trades_csv(analysis.trades, out.parent / TRADES_CSV)
+    return write_atomic(out, html)

@@ -35,11 +35,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from workbench.analytics.tradelog import entry_features, legs_detail, trade_legs
 from workbench.engine.positions import position_ids, positions
 
 TRADE_COLUMNS: tuple[str, ...] = (
     "trade",
     "position",
+    "cycle",
     "legs",
     "adjustments",
     "adjustment_reasons",
@@ -61,14 +63,19 @@ TRADE_COLUMNS: tuple[str, ...] = (
     "gross_pnl",
     "pnl",
     "pnl_pct_premium",
+    "max_risk",
+    "pnl_pct_max_risk",
     "exit_reason",
     "status",
     "spot_entry",
     "spot_exit",
     "delta_entry",
+    "main_delta",
+    "moneyness_pct",
     "mae",
     "mfe",
     "excursion_basis",
+    "legs_detail",
 )
 
 LEG_COLUMNS: tuple[str, ...] = (
@@ -203,9 +210,16 @@ def trade_table(
     expiry_kind: ExpiryKindFn | None = None,
     excursions: pd.DataFrame | None = None,
     mode: str | Mapping[str, str] = "intraday",
+    legs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per trade (a position: see the module docstring), columns ``TRADE_COLUMNS``,
     ordered by entry.
+
+    Beside the money figures: ``cycle`` (the strategy's cycle: 0 the first entry of a day
+    intraday, 1 the first re-entry...), ``max_risk`` (the opening order's largest loss at
+    expiry, money, ``inf`` when unlimited, NaN across expiries) and ``pnl_pct_max_risk``,
+    ``main_delta`` and ``moneyness_pct`` of the main leg, and ``legs_detail`` (every leg's
+    entry and exit: :mod:`workbench.analytics.tradelog`).
 
     Parameters
     ----------
@@ -215,7 +229,12 @@ def trade_table(
     expiry_kind : ``f(underlying, expiry) -> "weekly" | "monthly"``; ``None`` labels "unknown".
     excursions : the engine's per-trade excursions (``trade_ids``, ``mae``, ``mfe``), used first.
     mode : the run's mode, ``"intraday"`` or ``"positional"`` (how positions are identified).
+    legs : :func:`workbench.analytics.tradelog.trade_legs` of the same tradebook, when the
+        caller already has it.
     """
+    log_legs = trade_legs(tradebook, mode) if legs is None else legs
+    features = entry_features(log_legs)
+    detail = legs_detail(log_legs)
     legs = leg_trades(tradebook, mode)
     if legs.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in TRADE_COLUMNS})
@@ -276,6 +295,16 @@ def trade_table(
     # and adjustments
     own = positions(tradebook, mode).set_index("position", drop=False)
     rows["position"] = own["position"].reindex(rows.index).to_numpy()
+    rows["cycle"] = own["cycle"].reindex(rows.index).to_numpy()
+    rows["max_risk"] = features["max_risk"].reindex(rows.index).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        risk = rows["max_risk"].to_numpy(dtype=float)
+        rows["pnl_pct_max_risk"] = np.where(
+            np.isfinite(risk) & (risk > 0), rows["pnl"].to_numpy(dtype=float) / risk, np.nan
+        )
+    rows["main_delta"] = features["main_delta"].reindex(rows.index).to_numpy(dtype=float)
+    rows["moneyness_pct"] = features["moneyness_pct"].reindex(rows.index).to_numpy(dtype=float)
+    rows["legs_detail"] = detail.reindex(rows.index).fillna("").to_numpy()
     rows["adjustments"] = own["adjustments"].reindex(rows.index).fillna(0).astype(int).to_numpy()
     rows["adjustment_reasons"] = own["adjustment_reasons"].reindex(rows.index).fillna("").to_numpy()
     rows["exit_reason"] = (

@@ -25,6 +25,7 @@ BENCHMARKS: tuple[str, ...] = (
     "synth_history",
     "engine",
     "analytics",
+    "tearsheet",
     "ingest",
     "sweep",
     "eod",

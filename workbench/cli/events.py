@@ -83,18 +83,30 @@ def register(subparsers: Any) -> None:
         help="folder for the synthetic history (default: data/history/<preset>-<hash>)",
     )
     parser.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
-    parser.add_argument("--out", default=None, help="write paths.csv, summary.csv into DIR")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--out", default=None, help="write paths.csv, summary.csv and the event.html page into DIR"
+    )
     parser.add_argument(
         "--reports",
         default=None,
-        help="reports folder whose run repository records the comparison "
-        "(default: $WORKBENCH_REPORTS or the repository's reports/)",
+        metavar="DIR",
+        help="reports folder: its run repository records the comparison (default: "
+        "$WORKBENCH_REPORTS or the repository's reports/); given without --out, the comparison "
+        "is written into DIR/<today>/event-<slug>/ and listed in that day's index",
     )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_handle)
 
 
 def _handle(args: argparse.Namespace) -> int:
+    if args.reports and not args.compare:
+        raise ValueError("--reports needs --compare and a preset SLUG")
+    if args.reports and not args.out:
+        if not args.slug:
+            raise ValueError("--reports needs --compare and a preset SLUG")
+        from workbench.research.files import day_report_folder
+
+        args.out = str(day_report_folder(args.reports, "event", args.slug))
     if args.out:
         check_out_folder(args.out, ("event.json", "paths.csv"), "an event comparison folder")
     repo = EventRepository(args.dir)
@@ -151,14 +163,13 @@ def _handle(args: argparse.Namespace) -> int:
                 portfolio=portfolio,
                 templates_dir=args.templates,
             )
-            if args.out:
-                result.save(args.out)
+            folder = result.save(args.out) if args.out else None
             record.completed(metrics=comparison_metrics(result))
         print(format_comparison(result))
         for line in result.warnings:
             print(f"warning: {line}")
-        if args.out:
-            print(f"written: {args.out}")
+        if folder is not None:
+            print(f"written: {folder} (pages: {folder / 'event.html'}, {folder / 'report.html'})")
         return 0 if result.summary["error"].isna().all() else 1
     presets = [repo.get(args.slug)] if args.slug else repo.list()
     if not presets:

@@ -31,6 +31,13 @@ def register(subparsers: Any) -> None:
         metavar="ADDRESS",
         help="run on a Dask distributed scheduler instead",
     )
+    parser.add_argument(
+        "--vix",
+        default=None,
+        metavar="DATASET",
+        help="a dataset with a daily VIX-like series for every run's volatility regimes "
+        "(overrides the file's vix; default: one in the grid's data, if any)",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -40,6 +47,8 @@ def _handle(args: argparse.Namespace) -> int:
     spec = load_grid(args.grid)
     if args.workers is not None:
         spec = spec.model_copy(update={"workers": args.workers})
+    if args.vix is not None:
+        spec = spec.model_copy(update={"vix": args.vix})
     executor = None
     client = None
     if args.dask:

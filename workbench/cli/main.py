@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workbench.cli.demo",
     "workbench.cli.run",
     "workbench.cli.walkforward",
+    "workbench.cli.sweep",
     "workbench.cli.events",
     "workbench.cli.runs",
     "workbench.cli.serve",

@@ -70,6 +70,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--mode", choices=("intraday", "positional"), default=None)
     parser.add_argument("--capital", type=float, default=None, help="capital base for returns")
     parser.add_argument(
+        "--vix",
+        default=None,
+        metavar="DATASET",
+        help="a dataset with a daily VIX-like series (VIX or INDIAVIX, ingested with --format "
+        "ohlc) for the tearsheet's volatility regimes; default: one in --data, if any",
+    )
+    parser.add_argument(
         "--executor",
         choices=("process", "serial"),
         default="process",
@@ -146,6 +153,7 @@ def _handle(args: argparse.Namespace) -> int:
         "margin": args.margin,
         "mode": args.mode,
         "capital": args.capital,
+        "vix": args.vix,
         "out": args.out,
     }
     with RunRecorder.open(
@@ -174,10 +182,12 @@ def _handle(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             templates_dir=args.templates,
             refs_dir=reports,
+            vix=args.vix,
         )
         _record(record, summary.manifest, summary.metrics, summary.out)
     print(f"wrote run {summary.manifest.get('run_id')} to {summary.out}")
     print(f"  tearsheet      {summary.tearsheet}")
+    print(f"  trade log      {summary.out / 'trades.csv'}")
     _print_metrics(summary.metrics)
     failed = summary.metrics.get("days_failed") or 0
     if failed:
@@ -206,6 +216,10 @@ def _check_inputs(args: argparse.Namespace, params: dict[str, Any], reports: Any
         mode=args.mode,
         capital=args.capital,
     )
+    if args.vix is not None:
+        from workbench.research.market_series import vix_from_dataset
+
+        vix_from_dataset(args.vix)
     return chosen
 
 

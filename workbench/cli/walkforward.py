@@ -25,7 +25,27 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "spec", help="walk-forward file (TOML: template or strategy, data, grid, windows)"
     )
-    parser.add_argument("--out", default=None, help="write walk_forward.json, CSVs into DIR")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="write walk_forward.json, the CSVs and the walk_forward.html page into DIR",
+    )
+    parser.add_argument(
+        "--reports",
+        default=None,
+        metavar="DIR",
+        help="reports folder: its run repository records the walk-forward and its windows "
+        "(default: $WORKBENCH_REPORTS or the repository's reports/); given without --out, the "
+        "walk-forward is written into DIR/<today>/walkforward-<file name>/ and listed in that "
+        "day's index",
+    )
+    parser.add_argument(
+        "--vix",
+        default=None,
+        metavar="DATASET",
+        help="a dataset with a daily VIX-like series: the page adds the out-of-sample days by "
+        "volatility regime (overrides the file's vix; default: one in the data, if any)",
+    )
     parser.add_argument(
         "--templates",
         default=None,
@@ -40,18 +60,16 @@ def register(subparsers: Any) -> None:
         "--dask", default=None, metavar="ADDRESS", help="run on a Dask distributed scheduler"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument(
-        "--reports",
-        default=None,
-        help="reports folder whose run repository records the walk-forward and its windows "
-        "(default: $WORKBENCH_REPORTS or the repository's reports/)",
-    )
     parser.set_defaults(handler=_handle)
 
 
 def _handle(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    if args.reports and not args.out:
+        from workbench.research.files import day_report_folder
+
+        args.out = str(day_report_folder(args.reports, "walkforward", Path(args.spec).stem))
     if args.out:
         check_out_folder(args.out, ("walk_forward.json",), "a walk-forward folder")
     spec = load_walkforward_spec(args.spec)
@@ -95,16 +113,16 @@ def _handle(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 progress=not args.no_progress,
                 on_window=hook,
+                vix=args.vix,
             )
-            if args.out:
-                result.save(args.out)
+            folder = result.save(args.out) if args.out else None
             record.completed(metrics=result.summary(), out=out)
     finally:
         if client is not None:
             client.close()
     print(format_report(result))
-    if args.out:
-        print(f"written: {args.out}")
+    if folder is not None:
+        print(f"written: {folder} (page: {folder / 'walk_forward.html'})")
     return 0 if result.windows["error"].isna().all() else 1
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.engine.metrics import sharpe
 from workbench.research.fx import FxSeries
 
 #: Daily columns that scale linearly with position size and are summed across sleeves.
@@ -218,12 +219,10 @@ class Basket:
     @property
     def metrics(self) -> dict[str, Any]:
         pnl = self.daily["pnl"].to_numpy(dtype=float)
-        std = pnl.std(ddof=1) if len(pnl) > 1 else float("nan")
+        ratio = sharpe(pnl)
         return {
             "total_pnl": float(pnl.sum()),
-            "sharpe": float(pnl.mean() / std * np.sqrt(252))
-            if std and np.isfinite(std) and std > 0
-            else None,
+            "sharpe": ratio if np.isfinite(ratio) else None,
             "max_drawdown": float(self.drawdown.min()) if len(pnl) else 0.0,
             # each sleeve's largest margin of the day summed: intraday sleeves count what they
             # needed during the day (flat at the close); an upper bound when sleeves peak at

@@ -307,8 +307,13 @@ class EventComparison:
           collateral path: hedged and unhedged value, loan with its financing, LTVs, margin-call
           flags, the end liquidation; without a portfolio the daily PnL) and ``template.json``
           (name, version and sha256 of the template, its flag);
-        * ``report.html``: the self-contained comparison report.
+        * ``report.html``: the self-contained comparison report; ``event.html``: the page on
+          the report layout (:mod:`workbench.research.event_page`). A folder under a reports
+          day is listed in that day's index.
         """
+        from workbench.research.event_page import write_event_page
+        from workbench.research.index import refresh_day_index
+
         out = Path(out)
         with replace_folder(
             out, ("event.json", "summary.csv"), "an event comparison folder"
@@ -324,10 +329,11 @@ class EventComparison:
                 long = long[["template", *[c for c in long.columns if c != "template"]]]
                 long.to_csv(tmp / "collateral.csv", index=False, lineterminator="\n")
                 if self.portfolio is not None:
+                    from workbench.analytics.charts import figure_png
                     from workbench.analytics.collateral import collateral_chart
 
                     chart = collateral_chart(self.collateral, self.portfolio)
-                    chart.savefig(tmp / "collateral.png", dpi=90)
+                    (tmp / "collateral.png").write_bytes(figure_png(chart))
             for row in self.summary.to_dict(orient="records"):
                 label = str(row["template"])
                 folder = tmp / "templates" / check_name(label, "template")
@@ -375,6 +381,8 @@ class EventComparison:
             from workbench.research.event_report import render_event_report
 
             (tmp / "report.html").write_text(render_event_report(self), encoding="utf-8")
+            write_event_page(self, tmp)
+        refresh_day_index(out)
         return out
 
 
@@ -471,6 +479,8 @@ def compare(
     unknown = set(overrides or {}) - set(labels)
     if unknown:
         raise ValueError(f"overrides name templates not compared: {sorted(unknown)}")
+    if capital is None and spec is not None:
+        capital = spec.capital  # the spec's capital normalises the paths when none is given
     if portfolio is not None and not isinstance(portfolio, Portfolio):
         try:
             portfolio = Portfolio(**dict(portfolio))

@@ -54,6 +54,19 @@ def validation_problems(exc: ValidationError, whole: str = "(file)") -> str:
     )
 
 
+def day_report_folder(reports: str | Path, kind: str, name: str) -> Path:
+    """``<reports>/<today>/<kind>-<name>``: where a walk-forward, sweep or event comparison is
+    written to be listed in the day's index (``name`` reduced to letters, digits, ``-``, ``_``)."""
+    import re
+    from datetime import date
+
+    from workbench.model.names import check_name
+
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or kind
+    folder = check_name(f"{kind}-{safe}", f"{kind} folder name")
+    return Path(reports) / date.today().isoformat() / folder
+
+
 def read_json_dict(path: Path) -> dict[str, Any]:
     """The JSON object in ``path``, or ``{}`` if it is missing, unreadable or not an object."""
     try:

@@ -81,6 +81,8 @@ class GridSpec(StrategyFields):
     fees: str | None = None
     margin: str | None = None
     capital: float | None = Field(default=None, gt=0)
+    #: a dataset holding a daily VIX-like series for every run's volatility-regime breakdowns
+    vix: str | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     heatmap: HeatmapSpec | None = None
@@ -239,6 +241,7 @@ def _execute_locked(job: dict[str, Any], final: Path) -> dict[str, Any]:
                 "fees": job["fees"],
                 "margin": job["margin"],
                 "capital": job["capital"],
+                "vix": job["vix"],
                 "out": str(run_out),
                 "refs_dir": job["refs_dir"],
                 # the grid parallelises over combinations: each notebook runs its days serially
@@ -330,6 +333,14 @@ def run_grid(
         )
         for c in combos
     ]
+    vix = None
+    if spec.vix is not None:
+        from workbench.research.market_series import vix_from_dataset
+
+        try:
+            vix = str(Path(vix_from_dataset(spec.vix).dataset))
+        except (OSError, ValueError, KeyError) as exc:
+            raise GridError(f"{spec.label}: vix: {exc}") from None
     day_folder.mkdir(parents=True, exist_ok=True)
     chosen.record_reference(reports_root)
     strategy_arg = _portable_spec(chosen)
@@ -352,7 +363,7 @@ def run_grid(
     with grid_record:
         result = _run_jobs(
             spec, chosen, strategy_arg, combos, run_ids, grid_name, day_folder, reports_root,
-            notebook, executor, progress, on_done, grid_record, runs_repo,
+            notebook, executor, progress, on_done, grid_record, runs_repo, vix,
         )  # fmt: skip
         summary = {
             "runs": len(result.runs),
@@ -378,6 +389,7 @@ def _run_jobs(
     on_done: Callable[[GridRun], None] | None,
     grid_record: Any,
     runs_repo: Any,
+    vix: str | None,
 ) -> GridResult:
     from workbench.research.index import write_index
     from workbench.research.repository import record_safely
@@ -420,6 +432,7 @@ def _run_jobs(
                 "fees": spec.fees,
                 "margin": spec.margin,
                 "capital": spec.capital,
+                "vix": vix,
                 "refs_dir": str(reports_root),
                 "cwd": str(REPO_ROOT),
             }
@@ -469,6 +482,7 @@ def _run_jobs(
         "runs": [r.run_id for r in runs],
     }
     _write_json_atomic(day_folder / f"grid-{grid_name}.json", grid_file)
+    _write_grid_page(day_folder / f"grid-{grid_name}.html", spec, chosen, runs)
     index = write_index(day_folder)
     return GridResult(
         spec=spec,
@@ -494,6 +508,50 @@ def _record_member(runs_repo: Any, record_id: str | None, run: GridRun) -> None:
     else:
         error = run.error or "failed"
         record_safely(lambda: runs_repo.fail(record_id, error, manifest=manifest, out=run.folder))
+
+
+def _write_grid_page(path: Path, spec: GridSpec, chosen: StrategySpec, runs: list[GridRun]) -> None:
+    """The grid's sweep page (:mod:`workbench.research.sweep_report`): every combination
+    sortable by link, heat maps of the objective over each pair of parameters, each run's
+    tearsheet linked (the best one first)."""
+    import pandas as pd
+
+    from workbench.research.sweep_report import PAGE_METRICS, render_sweep
+
+    names = list(spec.grid)
+    objective = spec.heatmap.metric if spec.heatmap is not None else "sharpe"
+    rows = []
+    links: dict[str, str] = {}
+    for run in runs:
+        row: dict[str, Any] = {name: run.params.get(name) for name in names}
+        for key in {*PAGE_METRICS, objective}:
+            value = run.metrics.get(key)
+            row[key] = float("nan") if value is None else value
+        row["run_id"] = run.run_id
+        row["error"] = run.error
+        rows.append(row)
+        if (run.folder / "tearsheet.html").is_file():
+            links[run.run_id] = f"{run.run_id}/tearsheet.html"
+    frame = pd.DataFrame(rows)
+    html = render_sweep(
+        frame,
+        params=names,
+        objective=objective,
+        grid=spec.grid,
+        links=links,
+        title=f"Grid {spec.name or chosen.slug}: {chosen.label}",
+        subtitle=f"{len(runs)} runs of {', '.join(names) or 'one combination'} on {spec.data}"
+        f"{f' from {spec.start}' if spec.start else ''}{f' to {spec.end}' if spec.end else ''}"
+        f" · ranked by {objective}",
+        inputs=[
+            ("template or strategy", chosen.label),
+            ("data", str(spec.data)),
+            ("overrides", ", ".join(f"{k}={v}" for k, v in spec.overrides.items()) or "none"),
+            ("fill / fees / margin", f"{spec.fill} / {spec.fees} / {spec.margin}"),
+            ("capital", str(spec.capital)),
+        ],
+    )
+    write_bytes_atomic(path, html.encode("utf-8"))
 
 
 def _portable_spec(chosen: StrategySpec) -> str:

@@ -1,43 +1,60 @@
 """The day's report index: ``reports/<YYYY-MM-DD>/index.html``.
 
-Rebuilt from the run folders on disk (so several grids on one day share one index): a sortable
-table of runs with their parameters, key metrics and links, failed runs with their error, and a
-heatmap of a chosen metric over two grid parameters for each grid that asked for one. The page is
-self-contained (heatmaps embedded as PNG, no external URL); a few lines of inline script make
-the table sortable, and it reads fine without them.
+Rebuilt from the folders on disk (so several grids on one day share one index):
+
+* a sortable table of runs (run folders: ``manifest.json``) with their parameters, key metrics
+  and links (tearsheet, ``trades.csv``, basket view, notebook), failed runs with their error;
+* for each grid of the day (``grid-<name>.json``): its heat map of a chosen metric over two
+  parameters and a link to its sweep page (``grid-<name>.html``);
+* the walk-forward (``walk_forward.json``), sweep (``sweep.json``) and event comparison
+  (``event.json``) folders of the day, each linked to its page.
+
+The page is self-contained (no external URL; heat maps are coloured tables); a few lines of
+inline script make the runs table sortable, and it reads fine without them. It fits a window
+from 800 px wide up: parameters wrap, metrics are shortened (``-33.4k``).
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import math
+import re
 from pathlib import Path
 from typing import Any
 
-import jinja2
-import numpy as np
 import pandas as pd
 
 from workbench.data.atomic import write_bytes_atomic
+from workbench.research import pages as pg
 from workbench.research.files import read_json_dict
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
+TEMPLATE_DIR = pg.TEMPLATE_DIR
 INDEX_TEMPLATE = "grid_index.html.j2"
 
-#: Metrics shown first, when present in the runs' metrics.json.
+#: Metrics shown, when present in the runs' metrics.json (money, fractions, ratios, counts).
 PREFERRED_METRICS = (
     "total_pnl",
     "cagr",
     "sharpe",
-    "sortino",
     "max_drawdown",
     "max_drawdown_pct",
     "win_rate",
-    "profit_factor",
     "trades",
     "open_positions",
 )
+#: Short column headers of the runs table.
+METRIC_LABELS = {
+    "total_pnl": "total PnL",
+    "cagr": "CAGR",
+    "sharpe": "Sharpe",
+    "max_drawdown": "max DD",
+    "max_drawdown_pct": "max DD %",
+    "win_rate": "win rate",
+    "trades": "trades",
+    "open_positions": "open",
+}
+_MONEY = frozenset({"total_pnl", "max_drawdown"})
+_PCT = frozenset({"cagr", "max_drawdown_pct", "win_rate"})
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
@@ -45,11 +62,14 @@ def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
     with '.' are in progress), with its status and kind from the run repository of the
     reports folder (``day_folder``'s parent) when there is one, plus the runs the repository
     has for this day whose folder is not written (queued, running, failed before writing,
-    cancelled)."""
+    cancelled). Walk-forward, sweep and event comparison folders are not runs: they have
+    their own sections (:func:`collect_reports`)."""
     runs = _folder_runs(day_folder)
     recorded = _recorded_runs(day_folder)
     by_folder = {r["run_id"]: r for r in runs}
     for name, entry in recorded.items():
+        if _report_kind(day_folder / name) is not None:
+            continue
         run = by_folder.get(name)
         if run is not None:
             run["status"] = entry.status
@@ -72,6 +92,7 @@ def collect_runs(day_folder: Path) -> list[dict[str, Any]]:
                 "has_tearsheet": False,
                 "has_basket": False,
                 "has_notebook": False,
+                "has_trades": False,
                 "has_folder": False,
                 "status": entry.status,
                 "kind": entry.kind,
@@ -103,7 +124,6 @@ def _folder_runs(day_folder: Path) -> list[dict[str, Any]]:
         error_file = folder / "error.txt"
         if not manifest and not error_file.exists():
             continue
-        template = manifest.get("template") or {}
         runs.append(
             {
                 "run_id": folder.name,
@@ -111,10 +131,11 @@ def _folder_runs(day_folder: Path) -> list[dict[str, Any]]:
                 "ok": not error_file.exists(),
                 "error": error_file.read_text().strip() if error_file.exists() else None,
                 "template": _template_label(manifest),
-                "params": template.get("overrides") or manifest.get("params") or {},
+                "params": _shown_params(manifest),
                 "metrics": metrics,
                 "base": _base_label(metrics),
                 "has_tearsheet": (folder / "tearsheet.html").exists(),
+                "has_trades": (folder / "trades.csv").exists(),
                 "has_basket": (folder / "basket.html").exists(),
                 "has_notebook": (folder / "backtest.ipynb").exists(),
                 "has_folder": True,
@@ -123,6 +144,83 @@ def _folder_runs(day_folder: Path) -> list[dict[str, Any]]:
             }
         )
     return runs
+
+
+#: The file naming each kind of report folder listed beside the runs.
+REPORT_FILES = {"walkforward": "walk_forward.json", "sweep": "sweep.json", "event": "event.json"}
+
+
+def _report_kind(folder: Path) -> str | None:
+    return next((k for k, f in REPORT_FILES.items() if (folder / f).is_file()), None)
+
+
+def collect_reports(day_folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """The walk-forward, sweep and event comparison folders of the day, with a few figures."""
+    found: dict[str, list[dict[str, Any]]] = {"walkforward": [], "sweep": [], "event": []}
+    for folder in sorted(
+        p for p in day_folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+    ):
+        wf = read_json_dict(folder / "walk_forward.json")
+        if wf:
+            cfg, summary = wf.get("config") or {}, wf.get("summary") or {}
+            found["walkforward"].append(
+                {
+                    "name": folder.name,
+                    "link": _page(folder, "walk_forward.html"),
+                    "what": str(cfg.get("template") or cfg.get("strategy") or ""),
+                    "figures": [
+                        ("windows", str(summary.get("windows", ""))),
+                        ("out-of-sample PnL", pg.money(summary.get("oos_total_pnl"))),
+                        ("out-of-sample Sharpe", pg.num(summary.get("oos_sharpe"))),
+                    ],
+                }
+            )
+            continue
+        sweep = read_json_dict(folder / "sweep.json")
+        if sweep:
+            found["sweep"].append(
+                {
+                    "name": folder.name,
+                    "link": _page(folder, "sweep.html"),
+                    "what": str(sweep.get("strategy", "")),
+                    "figures": [
+                        ("combinations", str(sweep.get("combinations", ""))),
+                        ("failed", str(sweep.get("failed", ""))),
+                        ("objective", str(sweep.get("objective", ""))),
+                    ],
+                }
+            )
+            continue
+        event = read_json_dict(folder / "event.json")
+        if event:
+            preset = event.get("preset") or {}
+            found["event"].append(
+                {
+                    "name": folder.name,
+                    "link": _page(folder, "event.html"),
+                    "what": str(preset.get("display_name") or preset.get("slug") or ""),
+                    "figures": [("run", f"{event.get('start')} .. {event.get('end')}")],
+                }
+            )
+    return found
+
+
+def _shown_params(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A template run's overrides (what makes it differ from its template); a class's own
+    parameters, the plain ones (nested rules such as a strike selection are left to the
+    manifest)."""
+    template = manifest.get("template") or {}
+    if isinstance(template, dict) and template:
+        overrides = template.get("overrides")
+        return dict(overrides) if isinstance(overrides, dict) else {}
+    params = manifest.get("params") or {}
+    if not isinstance(params, dict):
+        return {}
+    return {k: v for k, v in params.items() if not isinstance(v, dict | list) and v is not None}
+
+
+def _page(folder: Path, name: str) -> str | None:
+    return f"{folder.name}/{name}" if (folder / name).is_file() else None
 
 
 def _base_label(metrics: dict[str, Any]) -> str:
@@ -156,8 +254,24 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def _heatmap_png(runs: list[dict[str, Any]], grid: dict[str, Any]) -> str | None:
-    """Base64 PNG of ``metric`` over two grid parameters (mean over the other parameters)."""
+def format_metric(key: str, value: Any) -> str:
+    """A metric in a few characters: money shortened (``-33.4k``), fractions as percent."""
+    from workbench.analytics.tearsheet import short_money
+
+    number = pg.finite(value)
+    if number is None:
+        return "" if value is None else _format(value)
+    if key in _MONEY:
+        return short_money(number)
+    if key in _PCT:
+        return f"{number:.1%}"
+    if isinstance(value, int) or key in ("trades", "open_positions"):
+        return f"{number:,.0f}"
+    return f"{number:,.2f}"
+
+
+def _grid_heatmap(runs: list[dict[str, Any]], grid: dict[str, Any]) -> dict[str, Any] | None:
+    """A heat table of ``metric`` over two grid parameters (mean over the other parameters)."""
     spec = grid.get("heatmap")
     if not spec:
         return None
@@ -166,49 +280,31 @@ def _heatmap_png(runs: list[dict[str, Any]], grid: dict[str, Any]) -> str | None
     for run in runs:
         if run["run_id"] not in wanted or not run["ok"]:
             continue
-        value = run["metrics"].get(spec["metric"])
+        value = pg.finite(run["metrics"].get(spec["metric"]))
         if value is None:
             continue
         params = run["params"]
         rows.append(
-            {"x": str(params.get(spec["x"])), "y": str(params.get(spec["y"])), "v": float(value)}
+            {"x": pg.text(params.get(spec["x"])), "y": pg.text(params.get(spec["y"])), "v": value}
         )
     if not rows:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
     frame = pd.DataFrame(rows)
-    order_x = [str(v) for v in grid["grid"][spec["x"]]]
-    order_y = [str(v) for v in grid["grid"][spec["y"]]]
+    order_x = [pg.text(v) for v in grid["grid"][spec["x"]]]
+    order_y = [pg.text(v) for v in grid["grid"][spec["y"]]]
     table = frame.pivot_table(index="y", columns="x", values="v", aggfunc="mean").reindex(
         index=order_y, columns=order_x
     )
-    fig, ax = plt.subplots(figsize=(1.2 * len(order_x) + 3, 0.8 * len(order_y) + 2))
-    finite = table.to_numpy(dtype=float)
-    center = 0.0 if np.nanmin(finite) < 0 < np.nanmax(finite) else None
-    sns.heatmap(
-        table,
-        annot=True,
-        fmt=".3g",
-        cmap="RdYlGn",
-        center=center,
-        ax=ax,
-        cbar_kws={"label": spec["metric"]},
-    )
-    ax.set_xlabel(spec["x"])
-    ax.set_ylabel(spec["y"])
     others = [k for k in grid["grid"] if k not in (spec["x"], spec["y"])]
-    note = f" (mean over {', '.join(others)})" if others else ""
-    ax.set_title(f"{grid.get('name')}: {spec['metric']}{note}")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return {
+        "metric": spec["metric"],
+        "note": f"mean over {', '.join(others)}" if others else "",
+        "table": pg.heat_table(
+            table,
+            corner=f"{spec['y']} \\ {spec['x']}",
+            fmt=lambda v: format_metric(spec["metric"], v),
+        ),
+    }
 
 
 def write_index(day_folder: str | Path) -> Path:
@@ -216,33 +312,46 @@ def write_index(day_folder: str | Path) -> Path:
     day_folder = Path(day_folder)
     runs = collect_runs(day_folder)
     metric_keys = [k for k in PREFERRED_METRICS if any(k in r["metrics"] for r in runs)]
-    param_keys = sorted({k for r in runs for k in r["params"]})
+    for run in runs:
+        run["cells"] = [
+            (format_metric(k, run["metrics"].get(k)), run["metrics"].get(k)) for k in metric_keys
+        ]
+        run["param_text"] = [(k, pg.text(v)) for k, v in sorted(run["params"].items())]
     grids = []
     for path in sorted(day_folder.glob("grid-*.json")):
         grid = read_json_dict(path)
         if grid:
+            page = path.with_suffix(".html")
             grids.append(
                 {
                     "name": grid.get("name"),
                     "template": grid.get("template"),
-                    "png": _heatmap_png(runs, grid),
+                    "runs": len(grid.get("runs", [])),
+                    "link": page.name if page.is_file() else None,
+                    "heatmap": _grid_heatmap(runs, grid),
                 }
             )
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["fmt"] = _format
-    html = env.get_template(INDEX_TEMPLATE).render(
+    html = pg.render(
+        INDEX_TEMPLATE,
+        title=f"Reports for {day_folder.name}",
+        subtitle="",
         day=day_folder.name,
         runs=runs,
-        metric_keys=metric_keys,
-        param_keys=param_keys,
+        metric_keys=[(k, METRIC_LABELS.get(k, k)) for k in metric_keys],
         grids=grids,
+        reports=collect_reports(day_folder),
         failed=sum(1 for r in runs if not r["ok"]),
         active=sum(1 for r in runs if r["status"] in ("queued", "running")),
     )
     index = day_folder / "index.html"
     write_bytes_atomic(index, html.encode("utf-8"))
     return index
+
+
+def refresh_day_index(folder: str | Path) -> Path | None:
+    """Rewrite the index of the reports day that ``folder`` is in (its parent named
+    ``YYYY-MM-DD``); None when it is not in one."""
+    parent = Path(folder).resolve().parent
+    if not _DAY.match(parent.name):
+        return None
+    return write_index(parent)

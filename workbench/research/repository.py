@@ -9,7 +9,7 @@ One row per run, in ``<reports>/repository.sqlite`` (:mod:`workbench.research.da
 ``kind``           :data:`KINDS`: ``single`` (``workbench run``, a service backtest), ``grid``
                    and its ``grid-member`` runs, ``walkforward`` and its
                    ``walkforward-window`` runs (each window's out-of-sample test run),
-                   ``event-comparison``, ``montecarlo``
+                   ``event-comparison``, ``sweep`` (``workbench sweep``), ``montecarlo``
 ``status``         :data:`STATUSES`: ``queued`` -> ``running`` -> ``completed`` | ``failed``
                    (with ``error``) | ``cancelled``; the last three are final
 ``created_at``...  ``created_at``, ``started_at``, ``finished_at``: ISO 8601, UTC
@@ -51,6 +51,7 @@ KINDS: tuple[str, ...] = (
     "walkforward",
     "walkforward-window",
     "event-comparison",
+    "sweep",
     "montecarlo",
 )
 STATUSES: tuple[str, ...] = ("queued", "running", "completed", "failed", "cancelled")

@@ -3,9 +3,11 @@
 :func:`run_strategy` is what ``workbench run`` and ``notebooks/backtest.ipynb`` call: it resolves
 the strategy (a template, ``module:Class``, ``path/to/file.py:Class`` or a class), runs the
 backtest and writes the run folder (``tradebook.parquet``, ``daily.csv``, ``days.csv``,
-``metrics.json``, ``manifest.json`` and ``tearsheet.html``, the tearsheet written inside the new
-folder before it is swapped into place); for a template it records the reference so the
-template cannot change under a report without a version bump.
+``metrics.json``, ``manifest.json``, ``tearsheet.html`` and ``trades.csv``, the report written
+inside the new folder before it is swapped into place); for a template it records the reference
+so the template cannot change under a report without a version bump. The report reads the
+underlying's closes, a VIX-like series and each day's intraday path from the datasets
+(:mod:`workbench.research.run_report`).
 """
 
 from __future__ import annotations
@@ -66,10 +68,10 @@ class RunSummary:
         """Display a few tearsheet charts inline (notebooks); the full set is in the tearsheet."""
         from IPython.display import display
 
-        from workbench.analytics.analysis import analyse
         from workbench.analytics.charts import CHARTS, ChartUnavailable, render
+        from workbench.research.run_report import analyse_run
 
-        analysis = analyse(self.out, capital=float(self.manifest["capital"]))
+        analysis = analyse_run(self.out, capital=float(self.manifest["capital"]))
         for name in names:
             if name not in CHARTS:
                 continue
@@ -97,6 +99,7 @@ def run_strategy(
     refs_dir: str | Path | None = None,
     executor: Any = None,
     progress: bool | Callable[[int, int], None] = False,
+    vix: str | Path | None = None,
 ) -> RunSummary:
     """Run ``strategy`` and write its report folder (run files plus ``tearsheet.html``).
 
@@ -125,10 +128,14 @@ def run_strategy(
     progress
         Show a progress bar, or a callable ``(days done, days in all)`` (see
         :func:`workbench.run_backtest`).
+    vix
+        A dataset holding a daily VIX-like series (``VIX``, ``INDIAVIX``) for the report's
+        volatility-regime breakdowns; default: one held by the run's own dataset, if any. It is
+        recorded in the manifest (``vix``).
     """
-    from workbench.analytics.analysis import analyse, jsonable
-    from workbench.analytics.tearsheet import render_tearsheet
+    from workbench.analytics.analysis import jsonable
     from workbench.engine import run_backtest
+    from workbench.research.run_report import analyse_run, report_inputs, write_report
 
     out = Path(out)
     refs = Path(refs_dir) if refs_dir is not None else default_reports()
@@ -141,12 +148,20 @@ def run_strategy(
     )  # fmt: skip
     if run_spec.capital is None:
         run_spec = run_spec.replace(capital=_default_capital(run_spec.data))
+    vix_series = None
+    if vix is not None:  # a bad --vix fails before the backtest runs
+        from workbench.research.market_series import vix_from_dataset
+
+        vix_series = vix_from_dataset(vix)
     result = run_backtest(chosen.cls, run_spec, params=params, executor=executor, progress=progress)
     entry = chosen.manifest_entry(overrides)
     if entry is not None:
         result.manifest["template"] = entry
     capital_base = float(run_spec.capital or 0.0)
-    analysis = analyse(result, capital=capital_base)
+    inputs = report_inputs(result, vix=vix_series)
+    if inputs.vix is not None:
+        result.manifest["vix"] = inputs.vix.manifest_entry()
+    analysis = analyse_run(result, capital=capital_base, inputs=inputs)
     # metrics.json: the engine's headline figures extended by the analytics layer's
     # (the engine's own figures win where both name one, e.g. trades = finished round trips)
     extra = jsonable({**analysis.metrics, **analysis.trade_metrics, **analysis.costs})
@@ -154,10 +169,10 @@ def run_strategy(
         result.metrics.setdefault(key, value)
     title = f"{chosen.label} {out.name}"
 
-    def tearsheet(folder: Path) -> None:
-        render_tearsheet(result, folder / "tearsheet.html", analysis=analysis, title=title)
+    def report(folder: Path) -> None:
+        write_report(folder, analysis, title=title)
 
-    result.save(out, extras=tearsheet)
+    result.save(out, extras=report)
     chosen.record_reference(refs)
     return RunSummary(out=out, metrics=dict(result.metrics), manifest=dict(result.manifest))
 

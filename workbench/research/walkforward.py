@@ -301,6 +301,8 @@ class WalkForwardResult:
     ``stability``: :func:`parameter_stability` of the chosen parameters.
     ``decay``: :func:`alpha_decay` of the test Sharpe.
     ``config``: the inputs (strategy, grid, windows, objective, top_n, data, models).
+    ``vix``: a VIX-like daily series (:class:`~workbench.research.market_series.DailySeries`)
+    for the page's out-of-sample regime table, or None.
     """
 
     windows: pd.DataFrame
@@ -308,6 +310,7 @@ class WalkForwardResult:
     stability: dict[str, Any]
     decay: AlphaDecay
     config: dict[str, Any]
+    vix: Any = None
 
     @property
     def oos_sharpe(self) -> float:
@@ -331,8 +334,12 @@ class WalkForwardResult:
         }
 
     def save(self, out: str | Path) -> Path:
-        """Write ``walk_forward.json``, ``oos_daily.csv`` and ``windows.csv`` into ``out``
-        atomically (a temporary folder renamed into place); returns ``out``."""
+        """Write ``walk_forward.json``, ``oos_daily.csv``, ``windows.csv`` and the report page
+        ``walk_forward.html`` (:mod:`workbench.research.walkforward_report`) into ``out``
+        atomically (a temporary folder renamed into place); returns ``out``. A folder under a
+        day of the reports (``reports/<YYYY-MM-DD>/``) is listed in that day's index."""
+        from workbench.research.walkforward_report import write_walkforward_page
+
         out = Path(out)
         with replace_folder(
             out, ("walk_forward.json", "windows.csv"), "a walk-forward folder"
@@ -349,7 +356,16 @@ class WalkForwardResult:
             }
             text = json.dumps(_jsonable(document), indent=2, sort_keys=False, allow_nan=False)
             (tmp / "walk_forward.json").write_text(text + "\n", encoding="utf-8")
+            write_walkforward_page(self, tmp)
+        _refresh_day_index(out)
         return out
+
+
+def _refresh_day_index(folder: Path) -> None:
+    """Rewrite the index of the reports day ``folder`` sits in (a ``YYYY-MM-DD`` parent)."""
+    from workbench.research.index import refresh_day_index
+
+    refresh_day_index(folder)
 
 
 def _json_float(value: float | None) -> float | None:
@@ -431,6 +447,7 @@ def walk_forward(
     progress: bool = True,
     templates_dir: str | Path | None = None,
     on_window: Callable[[dict[str, Any], int], None] | None = None,
+    vix: Any = None,
 ) -> WalkForwardResult:
     """Walk ``strategy`` forward over ``grid`` (see the module docstring).
 
@@ -443,7 +460,9 @@ def walk_forward(
     ``spec`` and the other arguments as :func:`workbench.research.sweep.sweep`; one executor
     serves every phase of every window. ``on_window(row, windows)`` is called as each window
     finishes with its row of :attr:`WalkForwardResult.windows` (as a dict) and the number of
-    windows (the run repository's hook).
+    windows (the run repository's hook). ``vix`` (a dataset holding a daily VIX-like series, or
+    a :class:`~workbench.research.market_series.DailySeries`; default: one in ``data``, if any)
+    adds the out-of-sample days by volatility regime to the page.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
@@ -456,6 +475,7 @@ def walk_forward(
     )  # fmt: skip
     data = run_spec.data
     base = picked.resolved_params(params)
+    vix_series = _vix_series(vix, data, base.get("underlying"))
     combos = expand_grid(grid)
     if windows is None:
         if train is None or validate is None or test is None:
@@ -574,6 +594,7 @@ def walk_forward(
         "margin": _spec(run_spec.margin),
         "capital": run_spec.capital,
         "rate": run_spec.rate,
+        "vix": None if vix_series is None else vix_series.manifest_entry(),
         "code": code_identity(picked.cls),
     }
     return WalkForwardResult(
@@ -582,7 +603,22 @@ def walk_forward(
         stability=parameter_stability(chosen),
         decay=alpha_decay(test_sharpe),
         config=config,
+        vix=vix_series,
     )
+
+
+def _vix_series(vix: Any, data: Any, underlying: Any) -> Any:
+    """The walk-forward's VIX-like series: ``vix`` (a dataset or a series), else the one held by
+    ``data`` when it holds one."""
+    from workbench.research.market_series import DailySeries, vix_from_dataset, vix_in_dataset
+
+    if isinstance(vix, DailySeries):
+        return vix
+    if vix is not None:
+        return vix_from_dataset(vix)
+    if data is None:
+        return None
+    return vix_in_dataset(data, underlying if isinstance(underlying, str) else None)
 
 
 def _spec(model: Any) -> Any:
@@ -655,6 +691,7 @@ class WalkForwardSpec(StrategyFields):
     objective = "sharpe"
     top_n = 10
     fees = "per-order:20+india"   # fill, fees, margin, capital: as `workbench run`
+    vix = "data/indiavix"         # optional: a VIX-like series for the page's regime table
     [overrides]                   # template parameters fixed for every combination
     qty = 1
     [grid]
@@ -678,6 +715,7 @@ class WalkForwardSpec(StrategyFields):
     fees: str | None = None
     margin: str | None = None
     capital: float | None = Field(default=None, gt=0)
+    vix: str | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]]
     windows: WindowSpec
@@ -716,10 +754,12 @@ def run_walkforward_spec(
     workers: int | None = None,
     progress: bool = True,
     on_window: Callable[[dict[str, Any], int], None] | None = None,
+    vix: str | Path | None = None,
 ) -> WalkForwardResult:
     """Run a :class:`WalkForwardSpec`: its template or strategy class (templates from
     ``templates``, a folder or a :class:`TemplateRepository`, else the file's ``templates``,
-    else the repository's) with its overrides as the base."""
+    else the repository's) with its overrides as the base; ``vix`` (a dataset) wins over the
+    file's ``vix``."""
     picked = spec.strategy_spec(templates_dir=templates)
     picked.validate(spec.overrides)
     # every combination is checked before any window runs: a bad value would otherwise fail
@@ -748,6 +788,7 @@ def run_walkforward_spec(
         workers=workers,
         progress=progress,
         on_window=on_window,
+        vix=vix if vix is not None else spec.vix,
     )
 
 
