@@ -200,3 +200,67 @@ def test_study_positions_are_the_trades(eod: Path) -> None:
     closed = trades[trades["status"] == "closed"]
     assert result.metrics["trades"] == len(closed) > 10
     assert result.metrics["open_positions"] == len(trades) - len(closed)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "missing"])
+def test_read_ahead_leaves_errors_where_they_were(
+    eod: Path, tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next day's chain is read in a background thread; a day it cannot read (a damaged
+    file, a missing one) is read again on the engine's thread, so the run fails on that day
+    with the error the store gives there -- the same with and without the read-ahead -- and the
+    read-ahead's thread is gone afterwards."""
+    import shutil
+    import threading
+
+    from workbench.engine import eod as eod_module
+    from workbench.engine.errors import DayFailedError
+
+    data = tmp_path / "spx"
+    shutil.copytree(eod, data)
+    days = MarketStore(data).days("SPXW")
+    bad = days[10]
+    path = MarketStore(data).options_path("SPXW", bad)
+    if damage == "garbage":
+        path.write_bytes(b"PAR1 not a parquet file" * 50)
+    else:
+        path.unlink()
+    read: list = []
+    original = eod_module.ReadAhead._read
+
+    def spy(self: object, day: object) -> object:
+        read.append(day)
+        return original(self, day)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(eod_module.ReadAhead, "_read", spy)
+    messages = {}
+    for ahead in (True, False):
+        if not ahead:
+            monkeypatch.setattr(runner, "_read_ahead", lambda *a: None)
+        with pytest.raises(DayFailedError) as info:
+            run_backtest(
+                EveryEntryPutSpread, data=data, params={"underlying": "SPXW"}, progress=False
+            )
+        assert info.value.day == bad
+        messages[ahead] = str(info.value.__cause__)
+    assert messages[True] == messages[False]
+    assert str(path) in messages[True]
+    assert not [t for t in threading.enumerate() if t.name.startswith("eod-read-ahead")]
+    assert bad in read  # the read-ahead met the bad day first
+
+
+def test_read_ahead_gives_the_store_arrays(eod: Path) -> None:
+    from workbench.engine.eod import COLUMNS, ReadAhead
+
+    store = MarketStore(eod)
+    days = store.days("SPXW")[:6]
+    ahead = ReadAhead(eod, "SPXW", days)
+    try:
+        for day in days:
+            got = ahead.take(day).result()
+            want = store.day_columns("SPXW", day, COLUMNS)
+            assert got.keys() == want.keys()
+            for name in want:
+                assert _same(got[name], want[name]), (day, name)
+    finally:
+        ahead.close()

@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -157,10 +161,13 @@ class EodDayMarket(DayMarket):
     module docstring). With a clock of more than one tick, or a strategy's own clock, every
     method falls back to the per-instrument :class:`DayMarket`."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ahead: Future[Any] | None = None, **kwargs: Any) -> None:
         self._eod_reads = 0
         super().__init__(*args, **kwargs)
         self._eod: _Day | None = None
+        self._has_file: bool | None = None
+        #: this day's option columns being read by a :class:`ReadAhead` (consumed once)
+        self._ahead = ahead
         self._eod_snaps: dict[date, Any] = {}
 
     def _default_spot(self) -> TickSeries:
@@ -192,19 +199,35 @@ class EodDayMarket(DayMarket):
 
     @property
     def columnar(self) -> bool:
-        return self.n_ticks == 1 and self._custom_clock is None
+        """One tick, the default clock, and the day's option file there (a day without it
+        goes the per-instrument way, which says which file is missing)."""
+        if self.n_ticks != 1 or self._custom_clock is not None:
+            return False
+        if self._has_file is None:
+            self._has_file = self.store.options_path(self.underlying, self.day).is_file()
+        return self._has_file
 
     def _eod_day(self) -> _Day:
         # Not kept in the process LRU: a positional run reads each day once, and holding
         # years of whole chains would make memory grow with the days (the target is flat).
         if self._eod is None:
-            if self.store.options_path(self.underlying, self.day).is_file():
+            arrays = self._take_ahead()
+            if arrays is None:
                 arrays = self.store.day_columns(self.underlying, self.day, COLUMNS)
-                self._eod_reads += 1
-            else:
-                arrays = _empty_day()
+            self._eod_reads += 1
             self._eod = _Day(arrays, int(self.clock_ns[0]))
         return self._eod
+
+    def _take_ahead(self) -> dict[str, np.ndarray] | None:
+        """The read-ahead's arrays for this day, or ``None`` (no read-ahead, no file, or the
+        read failed: the day is then read here, which gives the error its usual way)."""
+        pending, self._ahead = self._ahead, None
+        if pending is None:
+            return None
+        try:
+            return pending.result()  # type: ignore[no-any-return]
+        except Exception:
+            return None
 
     @property
     def expiries(self) -> list[date]:
@@ -303,6 +326,65 @@ class EodDayMarket(DayMarket):
         return super().fetch_count + self._eod_reads
 
 
+class ReadAhead:
+    """Reads the option columns of the next day of a positional end-of-day run in a background
+    thread while the engine simulates the current one (the Parquet decode releases the GIL),
+    so the read is off the engine's path on a machine with a second core.
+
+    The thread has its own :class:`~workbench.data.store.MarketStore` (a store and its DuckDB
+    connection are not shared between threads), closed by :meth:`close`. What it reads is only
+    a hint: :meth:`EodDayMarket._eod_day` uses the arrays when the read succeeded and reads the
+    day itself otherwise (so an error is raised, with its usual message, where it always was).
+    Arrays are the same as :meth:`~workbench.data.store.MarketStore.day_columns` gives.
+    """
+
+    def __init__(self, data: str | Path, underlying: str, days: Sequence[date]) -> None:
+        self.data = Path(data)
+        self.underlying = underlying
+        self.days = list(days)
+        self._next = {d: self.days[j + 1] for j, d in enumerate(self.days[:-1])}
+        self._pending: dict[date, Future[Any]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eod-read-ahead")
+        self._local = threading.local()
+        self._stores: list[Any] = []
+        self._lock = threading.Lock()
+
+    def take(self, day: date) -> Future[Any]:
+        """The read of ``day`` (started now unless already under way); the next day's read
+        starts behind it."""
+        pending = self._pending.pop(day, None)
+        if pending is None:
+            pending = self._pool.submit(self._read, day)
+        after = self._next.get(day)
+        if after is not None and after not in self._pending:
+            self._pending[after] = self._pool.submit(self._read, after)
+        return pending
+
+    def _read(self, day: date) -> dict[str, np.ndarray] | None:
+        store = getattr(self._local, "store", None)
+        if store is None:
+            from workbench.data.store import MarketStore
+
+            store = MarketStore(self.data)
+            self._local.store = store
+            with self._lock:
+                self._stores.append(store)
+        if not store.options_path(self.underlying, day).is_file():
+            return None
+        return store.day_columns(self.underlying, day, COLUMNS)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Stop reading ahead and close the thread's store."""
+        for pending in self._pending.values():
+            pending.cancel()
+        self._pending.clear()
+        self._pool.shutdown(wait=True)
+        with self._lock:
+            for store in self._stores:
+                store.close()
+            self._stores.clear()
+
+
 def _one_tick(day: _Day, r: int) -> TickSeries:
     """The one-tick :class:`TickSeries` of row ``r``."""
     return _tick_series(
@@ -371,12 +453,4 @@ def _spot_arrays(store: Any, underlying: str, day: date) -> dict[str, np.ndarray
         return None
     if out["ts"].size > 1 and not bool((np.diff(out["ts"].view(np.int64)) > 0).all()):
         return None
-    return out
-
-
-def _empty_day() -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {name: np.zeros(0) for name in COLUMNS if name != "right"}
-    out["ts"] = np.zeros(0, dtype="datetime64[us]")
-    out["expiry"] = np.zeros(0, dtype="datetime64[us]")
-    out["is_call"] = np.zeros(0, dtype=bool)
     return out

@@ -56,6 +56,7 @@ from workbench.engine.tradebook import build_table
 from workbench.engine.usercode import Portable, code_identity
 
 if TYPE_CHECKING:
+    from workbench.engine.eod import ReadAhead
     from workbench.execution.fees import FeeModel
     from workbench.execution.fills import FillModel, FillPolicy
     from workbench.execution.margin import MarginModel
@@ -93,16 +94,31 @@ COLUMNAR_EOD = True
 path everywhere (the tests compare both)."""
 
 
-def _new_market(data: str, underlying: str, day: date, costs: Costs) -> Any:
+def _columnar(store: Any) -> bool:
+    return COLUMNAR_EOD and str(store.catalog.bar_interval) == "1d"
+
+
+def _new_market(
+    data: str, underlying: str, day: date, costs: Costs, ahead: ReadAhead | None = None
+) -> Any:
     from workbench.engine.market import DayMarket
 
     store = open_store(data)
-    cls: type[DayMarket] = DayMarket
-    if COLUMNAR_EOD and str(store.catalog.bar_interval) == "1d":
+    if _columnar(store):
         from workbench.engine.eod import EodDayMarket
 
-        cls = EodDayMarket
-    return cls(store, underlying, day, series_lru(), rate=costs.rate)
+        pending = None if ahead is None else ahead.take(day)
+        return EodDayMarket(store, underlying, day, series_lru(), rate=costs.rate, ahead=pending)
+    return DayMarket(store, underlying, day, series_lru(), rate=costs.rate)
+
+
+def _read_ahead(data: str, underlying: str, days: Sequence[date]) -> ReadAhead | None:
+    """A positional end-of-day run reads the next day's chain while it simulates this one."""
+    if len(days) < 2 or not _columnar(open_store(data)):
+        return None
+    from workbench.engine.eod import ReadAhead
+
+    return ReadAhead(data, underlying, days)
 
 
 def _failed(day: date, exc: BaseException) -> DayRecord:
@@ -327,6 +343,7 @@ def _run_positional(
     gaps = sorted(missing)
     g = 0
     bar = _progress(len(days), progress, desc)
+    ahead = _read_ahead(data, underlying, [day for _, day in days])
     try:
         for index, day in days:
             try:
@@ -335,7 +352,8 @@ def _run_positional(
                     if gap is not None:
                         records.append(gap)
                     g += 1
-                records.append(sim.run_day(_new_market(data, underlying, day, costs), index))
+                market = _new_market(data, underlying, day, costs, ahead)
+                records.append(sim.run_day(market, index))
             except Exception as exc:
                 raise DayFailedError(day, exc) from exc
             bar.update(1)
@@ -345,6 +363,8 @@ def _run_positional(
                 records.append(gap)
     finally:
         bar.close()
+        if ahead is not None:
+            ahead.close()
     return records
 
 
