@@ -21,6 +21,7 @@ from workbench.engine.selection import (
     LiquidityFilter,
     Selection,
     atm_target,
+    eligible_mask,
     resolve_strike,
     select_contract,
     years_to_expiry,
@@ -532,3 +533,72 @@ def test_selection_ignores_row_order_and_picks_a_nearest_row(
     elif method == "premium":
         mine = close[rights == right]
         assert abs(a.price - 5.0) <= np.abs(mine - 5.0).min() + 1e-9
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from([95.0, 100.0, 105.0, 110.0]), st.booleans()),
+        min_size=0,
+        max_size=9,
+    ),
+    ordered=st.booleans(),
+)
+def test_snapshot_duplicate_check_agrees_with_a_sort(
+    rows: list[tuple[float, bool]], ordered: bool
+) -> None:
+    """A chain in file order (strike ascending) skips the sort, unordered ones do not: either
+    way a repeated (strike, right) is refused, naming the smallest repeated (strike, right)
+    as the sorted check does (independent reference: a Counter), and no other chain is."""
+    from collections import Counter
+
+    if ordered:
+        rows = sorted(rows, key=lambda r: r[0])
+    strikes = [k for k, _ in rows]
+    calls = [c for _, c in rows]
+    repeated = sorted((k, int(c)) for (k, c), n in Counter(rows).items() if n > 1)
+    build = dict(
+        underlying="NIFTY",
+        ts=datetime(2024, 1, 18, 10, 0),
+        spot=100.0,
+        expiry=date(2024, 1, 25),
+        tte=0.02,
+        strike=strikes,
+        right=np.array(calls, dtype=bool),
+    )
+    if repeated:
+        k, c = repeated[0]
+        with pytest.raises(ValueError, match=f"duplicate row for strike {k:g} {'C' if c else 'P'}"):
+            ChainSnapshot.build(**build)
+    else:
+        assert len(ChainSnapshot.build(**build)) == len(rows)
+
+
+def test_selection_results_are_kept_per_snapshot_and_not_shared_out() -> None:
+    """Two rules on one snapshot give what each gives on a fresh snapshot; changing what a
+    helper returned does not change the next answer."""
+    snap = _build(
+        strike=[90.0, 95.0, 100.0, 105.0],
+        right=["P", "P", "P", "P"],
+        bid=[0.5, 1.0, 2.0, 4.0],
+        ask=[0.6, 1.2, 2.2, 4.4],
+        delta=[-0.1, -0.2, -0.35, -0.55],
+    )
+    fresh = lambda: _build(  # noqa: E731
+        strike=[90.0, 95.0, 100.0, 105.0],
+        right=["P", "P", "P", "P"],
+        bid=[0.5, 1.0, 2.0, 4.0],
+        ask=[0.6, 1.2, 2.2, 4.4],
+        delta=[-0.1, -0.2, -0.35, -0.55],
+    )
+    for value, side in ((0.3, "SELL"), (0.15, "BUY"), (0.2, "SELL")):
+        rule = Selection(method="delta", value=value, side=side)
+        assert resolve_strike(snap, "P", rule) == resolve_strike(fresh(), "P", rule)
+    mask, _ = eligible_mask(snap, False, LiquidityFilter(), "mid")
+    mask[:] = False
+    snap.two_sided[:] = False
+    snap.price("mid")[:] = 0.0
+    assert eligible_mask(snap, False, LiquidityFilter(), "mid")[0].all()
+    assert (
+        resolve_strike(snap, "P", Selection(method="delta", value=0.3, side="SELL")).strike == 100.0
+    )

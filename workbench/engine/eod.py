@@ -297,6 +297,15 @@ class EodDayMarket(DayMarket):
         day = self._eod_day()
         a, b = day.slices.get(expiry, (0, 0))
         vis = day.visible[a:b]
+        # every row visible (an end-of-day file's one bar a day): the slices themselves, as
+        # read-only views of the day's arrays; otherwise the visible rows (copies)
+        keep: Any = slice(None) if bool(vis.all()) else vis
+
+        def rows(column: np.ndarray) -> np.ndarray:
+            out = column[a:b][keep]
+            out.flags.writeable = False
+            return out
+
         ts = self.clock[0]
         snap = ChainSnapshot(
             underlying=self.underlying,
@@ -304,16 +313,16 @@ class EodDayMarket(DayMarket):
             spot=float(self.spot_ticks.close[0]),
             expiry=expiry,
             tte=years_to_settlement(ts, expiry, self.facts.settlement_clock),
-            strike=day.strike[a:b][vis],
-            is_call=day.is_call[a:b][vis],
-            bid=day.bid[a:b][vis],
-            ask=day.ask[a:b][vis],
-            close=day.close[a:b][vis],
-            volume=day.volume[a:b][vis],
-            oi=day.oi[a:b][vis],
-            iv=day.iv[a:b][vis],
-            delta=day.delta[a:b][vis],
-            lag=np.zeros(int(vis.sum()), dtype=np.int64),
+            strike=rows(day.strike),
+            is_call=rows(day.is_call),
+            bid=rows(day.bid),
+            ask=rows(day.ask),
+            close=rows(day.close),
+            volume=rows(day.volume),
+            oi=rows(day.oi),
+            iv=rows(day.iv),
+            delta=rows(day.delta),
+            lag=np.zeros(b - a if keep is not vis else int(vis.sum()), dtype=np.int64),
             rate=self.rate,
             div_yield=self.div_yield,
             strike_step=self.strike_step,

@@ -64,6 +64,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -125,6 +126,20 @@ def _float_array(name: str, values: Any, n: int | None) -> np.ndarray:
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"ChainSnapshot.{name}: length {arr.shape[0]} != {n} strikes")
     return arr
+
+
+def _no_duplicates_sorted(strike: np.ndarray, is_call: np.ndarray) -> bool:
+    """True when ``strike`` ascends and no (strike, right) pair repeats (a repeated pair is
+    then adjacent, or one row apart); ``False`` means "not shown": check the slow way."""
+    if strike.size < 2:
+        return True
+    same = strike[1:] == strike[:-1]
+    if not bool((same | (strike[1:] > strike[:-1])).all()):
+        return False
+    if bool((same & (is_call[1:] == is_call[:-1])).any()):
+        return False
+    # three or more rows on one strike hold a repeated right
+    return strike.size < 3 or not bool((same[1:] & same[:-1]).any())
 
 
 def _as_is_call(values: Any, n: int) -> np.ndarray:
@@ -199,8 +214,11 @@ class ChainSnapshot:
             raise ValueError(
                 f"ChainSnapshot.strike[{i}]: expected a positive strike, got {self.strike[i]!r}"
             )
-        keys = self.strike * 2.0 + self.is_call
-        _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+        if not _no_duplicates_sorted(self.strike, self.is_call):
+            keys = self.strike * 2.0 + self.is_call
+            _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+        else:  # rows ordered by strike (a canonical file's order) without a repeated pair
+            counts = first = np.zeros(0, dtype=np.int64)
         if (counts > 1).any():
             i = int(first[np.argmax(counts > 1)])
             right = "C" if self.is_call[i] else "P"
@@ -323,9 +341,8 @@ class ChainSnapshot:
         """The right of each row as ``"C"``/``"P"``."""
         return np.where(self.is_call, "C", "P")
 
-    @property
-    def two_sided(self) -> np.ndarray:
-        """Rows with a usable quote: finite bid >= 0, finite ask > 0, ask >= bid."""
+    @cached_property
+    def _two_sided(self) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             return (
                 np.isfinite(self.bid)
@@ -335,16 +352,34 @@ class ChainSnapshot:
                 & (self.ask >= self.bid)
             )
 
+    @cached_property
+    def _mid_price(self) -> np.ndarray:
+        return np.where(self._two_sided, 0.5 * (self.bid + self.ask), self.close)
+
+    @property
+    def _memo(self) -> dict[Any, Any]:
+        """Per-snapshot results of the selection helpers (a snapshot's arrays are never changed
+        after it is built; every selection call of a day shares the snapshot)."""
+        memo: dict[Any, Any] | None = self.__dict__.get("_memo_d")
+        if memo is None:
+            memo = self.__dict__["_memo_d"] = {}
+        return memo
+
+    @property
+    def two_sided(self) -> np.ndarray:
+        """Rows with a usable quote: finite bid >= 0, finite ask > 0, ask >= bid."""
+        return self._two_sided.copy()
+
     @property
     def mid(self) -> np.ndarray:
         """(bid + ask) / 2 where the quote is two-sided, else ``NaN``."""
-        return np.where(self.two_sided, 0.5 * (self.bid + self.ask), np.nan)
+        return np.where(self._two_sided, 0.5 * (self.bid + self.ask), np.nan)
 
     def price(self, basis: PriceBasis = "mid") -> np.ndarray:
         """Price per unit on a basis: ``mid`` (two-sided mid, falling back to the bar close where
         there is no quote), ``close``, ``bid`` or ``ask``. ``NaN`` where there is none."""
         if basis == "mid":
-            return np.where(self.two_sided, 0.5 * (self.bid + self.ask), self.close)
+            return self._mid_price.copy()
         if basis == "close":
             return self.close.copy()
         if basis == "bid":
@@ -515,10 +550,21 @@ def eligible_mask(
 
     Returns ``(mask, reason)``; ``reason`` is empty when at least one row is eligible.
     """
+    key = ("eligible", bool(is_call), filters, basis)
+    memo = snapshot._memo
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = _eligible_mask(snapshot, is_call, filters, basis)
+    return hit[0].copy(), hit[1]
+
+
+def _eligible_mask(
+    snapshot: ChainSnapshot, is_call: bool, filters: LiquidityFilter, basis: PriceBasis
+) -> tuple[np.ndarray, str]:
     right = "C" if is_call else "P"
     mask = snapshot.is_call == is_call
     steps: list[tuple[str, np.ndarray]] = []
-    price = snapshot.price(basis)
+    price = snapshot._mid_price if basis == "mid" else snapshot.price(basis)
     with np.errstate(invalid="ignore"):
         steps.append(("a bar today (lag >= 0)", snapshot.lag >= 0))
         steps.append((f"a positive {basis} price", np.isfinite(price) & (price > 0)))
@@ -530,7 +576,7 @@ def eligible_mask(
             or filters.max_spread_pct is not None
         )
         if needs_quote:
-            steps.append(("a two-sided bid/ask quote", snapshot.two_sided))
+            steps.append(("a two-sided bid/ask quote", snapshot._two_sided))
         width = snapshot.ask - snapshot.bid
         if filters.max_spread is not None:
             steps.append(
@@ -676,7 +722,7 @@ def resolve_strike(snapshot: ChainSnapshot, right: Right | str, rule: Selection)
     if why:
         return StrikeChoice(None, why)
     rows = np.flatnonzero(mask)
-    price = snapshot.price(basis)
+    price = snapshot._mid_price if basis == "mid" else snapshot.price(basis)
     n = int(rows.size)
 
     def conservative(tied: np.ndarray) -> int:
@@ -722,8 +768,12 @@ def resolve_strike(snapshot: ChainSnapshot, right: Right | str, rule: Selection)
             rule, rows, price[rows], value, f"{basis} price", conservative, done, rname, None
         )
 
-    # delta
-    deltas = abs_delta(snapshot, rows, basis)
+    # delta (the same for every rule with this right, filters and basis: kept on the snapshot)
+    key = ("abs_delta", is_call, rule.filters, basis)
+    memo = snapshot._memo
+    deltas = memo.get(key)
+    if deltas is None:
+        deltas = memo[key] = abs_delta(snapshot, rows, basis)
     known = np.isfinite(deltas)
     if not known.any():
         return StrikeChoice(
