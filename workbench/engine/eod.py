@@ -39,11 +39,6 @@ COLUMNS = ("ts", "expiry", "strike", "right", "bid", "ask", "close", "volume", "
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
-def _key(ordinal: int, strike: float, is_call: bool) -> int:
-    """(expiry, strike to 1/20, right) as one sortable integer (calls first, as files are)."""
-    return ((ordinal << 23) + round(strike * 20)) * 2 + (0 if is_call else 1)
-
-
 class _Day:
     """One day's option rows as arrays, file order (expiry, strike, right), plus what every
     lookup needs precomputed: visibility at the day's tick, close and mark as the tick
@@ -110,17 +105,17 @@ class _Day:
         if not contracts or not self.strike.size:
             return out
         keys = self._day_keys()
-        want = np.fromiter(
-            (_key(c.expiry.toordinal(), c.strike, c.right is Right.CALL) for c in contracts),
-            dtype=np.int64,
-            count=len(contracts),
-        )
+        n = len(contracts)
+        ordinals = np.fromiter((c.expiry.toordinal() for c in contracts), dtype=np.int64, count=n)
+        strikes = np.fromiter((c.strike for c in contracts), dtype=np.float64, count=n)
+        calls = np.fromiter((c.right is Right.CALL for c in contracts), dtype=np.bool_, count=n)
+        # (expiry, strike to 1/20, right) as one sortable integer, calls first as in the files
+        want = ((ordinals << 23) + np.rint(strikes * 20).astype(np.int64)) * 2 + (~calls)
         j = np.searchsorted(keys, want)
         j = np.minimum(j, keys.size - 1)
         hit = keys[j] == want
         order = self._order
         rows = order[j] if order is not None else j
-        strikes = np.fromiter((c.strike for c in contracts), dtype=np.float64, count=len(contracts))
         hit &= self.strike[rows] == strikes  # the key rounds strikes: confirm exactly
         out[hit] = rows[hit]
         for m in np.flatnonzero(~hit & (keys[j] == want)):  # a finer strike grid: exact search
@@ -252,32 +247,60 @@ class EodDayMarket(DayMarket):
 
     def ticks_many(self, contracts: list[OptionContract]) -> list[TickSeries | None]:
         """:meth:`ticks` of many contracts with one vectorised row search (the open legs of a
-        positional book, bound each morning)."""
+        positional book, bound each morning). The series are built here, not remembered: each
+        contract is asked for once a day (a later :meth:`ticks` builds an equal series)."""
         if not self.columnar:
             return [self.ticks(c) for c in contracts]
-        known = self._ticks
-        todo = [c for c in contracts if c not in known]
-        if todo:
-            day = self._eod_day()
-            rows = day.rows(todo)
-            hit = rows >= 0
-            r = np.where(hit, rows, 0)
-            # every field of every row at once, as Python values (no NumPy scalar per leg)
-            vis = (day.visible[r] & hit).tolist()
-            close = day.close[r].tolist()
-            close_ok = day.close_ok[r].tolist()
-            mark = day.mark[r].tolist()
-            bid, ask = day.bid[r].tolist(), day.ask[r].tolist()
-            volume, oi = day.volume[r].tolist(), day.oi[r].tolist()
-            for j, c in enumerate(todo):
-                known[c] = (
-                    _tick_series(
-                        vis[j], close[j], close_ok[j], mark[j], bid[j], ask[j], volume[j], oi[j]
-                    )
-                    if hit[j]
-                    else None
+        if not contracts:
+            return []
+        day = self._eod_day()
+        rows = day.rows(contracts)
+        hit = rows >= 0
+        r = np.where(hit, rows, 0)
+        # every field of every row at once, as Python values (no NumPy scalar per leg), with
+        # what :func:`_tick_series` decides per leg decided here for all of them
+        visible = day.visible[r] & hit
+        close = day.close[r]
+        mark = day.mark[r]
+        close_ok = visible & day.close_ok[r]
+        mark_ok = visible & (mark == mark)
+        nan = math.nan
+        out: list[TickSeries | None] = []
+        append = out.append
+        for found, vis, c_ok, c, m_ok, m, b, a, v, o in zip(
+            hit.tolist(),
+            visible.tolist(),
+            close_ok.tolist(),
+            close.tolist(),
+            mark_ok.tolist(),
+            mark.tolist(),
+            day.bid[r].tolist(),
+            day.ask[r].tolist(),
+            day.volume[r].tolist(),
+            day.oi[r].tolist(),
+            strict=True,
+        ):
+            if not found:
+                append(None)
+                continue
+            append(
+                TickSeries(
+                    [c if c_ok else nan],
+                    [0 if c_ok else NO_LAG],
+                    [m if m_ok else nan],
+                    [0 if m_ok else NO_LAG],
+                    [0 if vis else -1],  # type: ignore[arg-type]
+                    [0 if vis else NO_LAG],  # type: ignore[arg-type]
+                    [b],  # type: ignore[arg-type]
+                    [a],  # type: ignore[arg-type]
+                    [c],  # type: ignore[arg-type]
+                    [v],  # type: ignore[arg-type]
+                    [o],  # type: ignore[arg-type]
+                    nan,
+                    200,
                 )
-        return [known[c] for c in contracts]
+            )
+        return out
 
     def prefetch(self, expiry: date, strikes: Any, rights: Any) -> None:
         if not self.columnar:

@@ -959,16 +959,19 @@ class Simulator:
         market = self.market
         open_legs = self.book.open
         many = getattr(market, "ticks_many", None)
-        bound: dict[str, TickSeries | None] = {}
+        found: list[TickSeries | None] | None = None
         if many is not None:  # one vectorised lookup for every open option leg
-            keys = [k for k, t in open_legs.items() if t.contract is not None]
-            contracts = [open_legs[k].contract for k in keys]
-            bound = dict(zip(keys, many(contracts)))
+            found = many([t.contract for t in open_legs.values() if t.contract is not None])
+        j = 0
         for key, trade in open_legs.items():
             if trade.contract is None:
                 self._series[key] = market.spot_ticks
                 continue
-            ticks = bound[key] if key in bound else market.ticks(trade.contract)
+            if found is not None:
+                ticks = found[j]
+                j += 1
+            else:
+                ticks = market.ticks(trade.contract)
             if ticks is None:
                 last = self._last_marks.get(key, trade.entry_price)
                 ticks = constant_ticks(market.n_ticks, last)
