@@ -38,6 +38,7 @@ from workbench.engine.daily import daily_frame, days_frame
 from workbench.engine.errors import DayFailedError
 from workbench.engine.excursions import EXCURSION_COLUMNS
 from workbench.engine.executors import place
+from workbench.engine.gc_policy import fewer_collections
 from workbench.engine.manifest import dependency_versions, git_commit, package_version, run_id
 from workbench.engine.metrics import headline
 from workbench.engine.pool import open_store, series_lru
@@ -345,22 +346,23 @@ def _run_positional(
     bar = _progress(len(days), progress, desc)
     ahead = _read_ahead(data, underlying, [day for _, day in days])
     try:
-        for index, day in days:
-            try:
-                while g < len(gaps) and gaps[g][0] < day:
-                    gap = sim.run_gap_day(*gaps[g])
-                    if gap is not None:
-                        records.append(gap)
-                    g += 1
-                market = _new_market(data, underlying, day, costs, ahead)
-                records.append(sim.run_day(market, index))
-            except Exception as exc:
-                raise DayFailedError(day, exc) from exc
-            bar.update(1)
-        for gap_day, why in gaps[g:]:
-            gap = sim.run_gap_day(gap_day, why)
-            if gap is not None:
-                records.append(gap)
+        with fewer_collections():
+            for index, day in days:
+                try:
+                    while g < len(gaps) and gaps[g][0] < day:
+                        gap = sim.run_gap_day(*gaps[g])
+                        if gap is not None:
+                            records.append(gap)
+                        g += 1
+                    market = _new_market(data, underlying, day, costs, ahead)
+                    records.append(sim.run_day(market, index))
+                except Exception as exc:
+                    raise DayFailedError(day, exc) from exc
+                bar.update(1)
+            for gap_day, why in gaps[g:]:
+                gap = sim.run_gap_day(gap_day, why)
+                if gap is not None:
+                    records.append(gap)
     finally:
         bar.close()
         if ahead is not None:
