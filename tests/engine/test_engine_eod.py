@@ -250,15 +250,19 @@ def test_read_ahead_leaves_errors_where_they_were(
 
 
 def test_read_ahead_gives_the_store_arrays(eod: Path) -> None:
-    from workbench.engine.eod import COLUMNS, ReadAhead
+    from workbench.engine.eod import COLUMNS, ReadAhead, _spot_arrays
 
     store = MarketStore(eod)
     days = store.days("SPXW")[:6]
     ahead = ReadAhead(eod, "SPXW", days)
     try:
         for day in days:
-            got = ahead.take(day).result()
+            spot, got = ahead.take(day).result()
             want = store.day_columns("SPXW", day, COLUMNS)
+            want_spot = _spot_arrays(store, "SPXW", day)
+            assert spot.keys() == want_spot.keys()
+            for name in want_spot:
+                assert _same(spot[name], want_spot[name]), (day, name)
             assert got.keys() == want.keys()
             for name in want:
                 assert _same(got[name], want[name]), (day, name)

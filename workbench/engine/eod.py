@@ -16,6 +16,7 @@ SPX set) -- so results do not depend on the path.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import threading
@@ -158,11 +159,12 @@ class EodDayMarket(DayMarket):
 
     def __init__(self, *args: Any, ahead: Future[Any] | None = None, **kwargs: Any) -> None:
         self._eod_reads = 0
+        #: this day's spot and option arrays being read by a :class:`ReadAhead`
+        self._ahead = ahead
+        self._prefetched: tuple[Any, Any] | None = None
         super().__init__(*args, **kwargs)
         self._eod: _Day | None = None
         self._has_file: bool | None = None
-        #: this day's option columns being read by a :class:`ReadAhead` (consumed once)
-        self._ahead = ahead
         self._eod_snaps: dict[date, Any] = {}
 
     def _default_spot(self) -> TickSeries:
@@ -173,7 +175,9 @@ class EodDayMarket(DayMarket):
             clock_ns, clock, times, fp, spot = cached
             self._set_clock(clock_ns, clock, times, fp)
             return spot  # type: ignore[no-any-return]
-        arrays = _spot_arrays(self.store, self.underlying, self.day)
+        arrays = self._read_ahead()[0]
+        if arrays is None:
+            arrays = _spot_arrays(self.store, self.underlying, self.day)
         if arrays is None:  # missing, nulls, odd types: the day cache's path and its errors
             return super()._default_spot()
         from workbench.data.series import series_from_arrays
@@ -206,23 +210,26 @@ class EodDayMarket(DayMarket):
         # Not kept in the process LRU: a positional run reads each day once, and holding
         # years of whole chains would make memory grow with the days (the target is flat).
         if self._eod is None:
-            arrays = self._take_ahead()
+            arrays = self._read_ahead()[1]
+            self._prefetched = (None, None)  # the day holds them now
             if arrays is None:
                 arrays = self.store.day_columns(self.underlying, self.day, COLUMNS)
             self._eod_reads += 1
             self._eod = _Day(arrays, int(self.clock_ns[0]))
         return self._eod
 
-    def _take_ahead(self) -> dict[str, np.ndarray] | None:
-        """The read-ahead's arrays for this day, or ``None`` (no read-ahead, no file, or the
-        read failed: the day is then read here, which gives the error its usual way)."""
-        pending, self._ahead = self._ahead, None
-        if pending is None:
-            return None
-        try:
-            return pending.result()  # type: ignore[no-any-return]
-        except Exception:
-            return None
+    def _read_ahead(self) -> tuple[Any, Any]:
+        """The read-ahead's (spot arrays, option arrays) for this day; ``None`` for each it
+        has not got (no read-ahead, no file, or the read failed: the day is then read here,
+        which gives the error its usual way)."""
+        if self._prefetched is None:
+            pending, self._ahead = self._ahead, None
+            got: tuple[Any, Any] = (None, None)
+            if pending is not None:
+                with contextlib.suppress(Exception):  # only a hint: read again here
+                    got = pending.result()
+            self._prefetched = got
+        return self._prefetched
 
     @property
     def expiries(self) -> list[date]:
@@ -359,8 +366,8 @@ class EodDayMarket(DayMarket):
 
 
 class ReadAhead:
-    """Reads the option columns of the next day of a positional end-of-day run in a background
-    thread while the engine simulates the current one (the Parquet decode releases the GIL),
+    """Reads the spot bar and the option columns of the next day of a positional end-of-day run
+    in a background thread while the engine simulates the current one (the Parquet decode releases the GIL),
     so the read is off the engine's path on a machine with a second core.
 
     The thread has its own :class:`~workbench.data.store.MarketStore` (a store and its DuckDB
@@ -392,7 +399,8 @@ class ReadAhead:
             self._pending[after] = self._pool.submit(self._read, after)
         return pending
 
-    def _read(self, day: date) -> dict[str, np.ndarray] | None:
+    def _read(self, day: date) -> tuple[Any, Any]:
+        """(the spot arrays, the option columns) of ``day``; ``None`` for a missing file."""
         store = getattr(self._local, "store", None)
         if store is None:
             from workbench.data.store import MarketStore
@@ -401,9 +409,10 @@ class ReadAhead:
             self._local.store = store
             with self._lock:
                 self._stores.append(store)
+        spot = _spot_arrays(store, self.underlying, day)
         if not store.options_path(self.underlying, day).is_file():
-            return None
-        return store.day_columns(self.underlying, day, COLUMNS)  # type: ignore[no-any-return]
+            return spot, None
+        return spot, store.day_columns(self.underlying, day, COLUMNS)
 
     def close(self) -> None:
         """Stop reading ahead and close the thread's store."""
