@@ -41,6 +41,9 @@ _SCALAR_MAX = 8
 array preparation); the pricing layer tests that the scalar path equals the array path."""
 
 
+GREEK_NAMES = ("iv", "delta", "gamma", "vega", "theta")
+
+
 def implied_greeks(
     contracts: Sequence[OptionContract],
     prices: Sequence[float],
@@ -50,62 +53,80 @@ def implied_greeks(
     rate: float = 0.0,
 ) -> list[dict[str, float]]:
     """Per contract: ``iv, delta, gamma, vega, theta`` implied by ``prices`` (per unit) at ``ts``."""
+    columns = implied_greeks_columns(contracts, prices, spot, ts, settlement_clock, rate)
+    return [dict(zip(GREEK_NAMES, values, strict=True)) for values in zip(*columns.values())]
+
+
+def implied_greeks_columns(
+    contracts: Sequence[OptionContract],
+    prices: Sequence[float],
+    spot: float,
+    ts: datetime,
+    settlement_clock: time,
+    rate: float = 0.0,
+) -> dict[str, list[float]]:
+    """:func:`implied_greeks` as one list per Greek (``GREEK_NAMES``), in ``contracts`` order:
+    the same numbers without a dict per contract (the engine's daily book Greeks)."""
     from workbench.pricing import bs_greeks, implied_vol
 
     n = len(contracts)
-    out = [
-        {"iv": math.nan, "delta": math.nan, "gamma": math.nan, "vega": math.nan, "theta": math.nan}
-        for _ in range(n)
-    ]
+    nan = math.nan
+    iv, delta, gamma, vega, theta = ([nan] * n for _ in GREEK_NAMES)
+    out = {"iv": iv, "delta": delta, "gamma": gamma, "vega": vega, "theta": theta}
     if n == 0 or not (math.isfinite(spot) and spot > 0):
         return out
     by_expiry: dict[date, float] = {}
+    tte: list[float] = []
     for c in contracts:
-        if c.expiry not in by_expiry:
-            by_expiry[c.expiry] = years_to_settlement(ts, c.expiry, settlement_clock)
-    tte = np.array([by_expiry[c.expiry] for c in contracts])
-    live = np.flatnonzero(tte > 0)
-    for j in np.flatnonzero(tte <= 0):
-        c = contracts[int(j)]
-        out[int(j)].update(delta=_payoff_delta(c, spot), gamma=0.0, vega=0.0, theta=0.0)
-    if live.size == 0:
+        t = by_expiry.get(c.expiry)
+        if t is None:
+            t = by_expiry[c.expiry] = years_to_settlement(ts, c.expiry, settlement_clock)
+        tte.append(t)
+    live = [j for j, t in enumerate(tte) if t > 0]
+    for j, t in enumerate(tte):
+        if t <= 0:
+            delta[j] = _payoff_delta(contracts[j], spot)
+            gamma[j] = vega[j] = theta[j] = 0.0
+    if not live:
         return out
-    if live.size <= _SCALAR_MAX:  # an order's legs: the scalar kernels, bit-identical to arrays
-        for m in live.tolist():
-            c = contracts[m]
-            with np.errstate(all="ignore"):
+    if len(live) <= _SCALAR_MAX:  # an order's legs: the scalar kernels, bit-identical to arrays
+        with np.errstate(all="ignore"):
+            for m in live:
+                c = contracts[m]
                 vol = float(
                     implied_vol(
                         float(prices[m]), float(spot), c.strike, tte[m], float(rate), c.is_call
                     )
                 )
-            if vol == vol and vol > 0:
-                g1 = bs_greeks(float(spot), c.strike, tte[m], float(rate), vol, c.is_call)
-                out[m].update(
-                    iv=vol,
-                    delta=float(g1["delta"]),
-                    gamma=float(g1["gamma"]),
-                    vega=float(g1["vega"]),
-                    theta=float(g1["theta"]),
-                )
+                if vol == vol and vol > 0:
+                    g1 = bs_greeks(float(spot), c.strike, tte[m], float(rate), vol, c.is_call)
+                    iv[m] = vol
+                    delta[m] = float(g1["delta"])
+                    gamma[m] = float(g1["gamma"])
+                    vega[m] = float(g1["vega"])
+                    theta[m] = float(g1["theta"])
         return out
-    price = np.array([prices[int(j)] for j in live], dtype=np.float64)
-    strike = np.array([contracts[int(j)].strike for j in live])
-    is_call = np.array([contracts[int(j)].is_call for j in live])
-    s = np.full(live.size, float(spot))
-    r = np.full(live.size, float(rate))
+    k = len(live)
+    price = np.fromiter((prices[j] for j in live), dtype=np.float64, count=k)
+    strike = np.fromiter((contracts[j].strike for j in live), dtype=np.float64, count=k)
+    is_call = np.fromiter((contracts[j].is_call for j in live), dtype=np.bool_, count=k)
+    years = np.fromiter((tte[j] for j in live), dtype=np.float64, count=k)
+    s = np.full(k, float(spot))
+    r = np.full(k, float(rate))
     with np.errstate(all="ignore"):
-        sigma = np.asarray(implied_vol(price, s, strike, tte[live], r, is_call), dtype=np.float64)
+        sigma = np.asarray(implied_vol(price, s, strike, years, r, is_call), dtype=np.float64)
     ok = np.isfinite(sigma) & (sigma > 0)
     if ok.any():
-        g = bs_greeks(s[ok], strike[ok], tte[live][ok], r[ok], sigma[ok], is_call[ok])
-        vals = {k: np.asarray(g[k], dtype=np.float64) for k in ("delta", "gamma", "vega", "theta")}
-        for m, j in enumerate(live[ok]):
-            out[int(j)].update(
-                iv=float(sigma[ok][m]),
-                delta=float(vals["delta"][m]),
-                gamma=float(vals["gamma"][m]),
-                vega=float(vals["vega"][m]),
-                theta=float(vals["theta"][m]),
-            )
+        g = bs_greeks(s[ok], strike[ok], years[ok], r[ok], sigma[ok], is_call[ok])
+        where = [live[j] for j in np.flatnonzero(ok).tolist()]
+        for name, values in (
+            ("iv", sigma[ok]),
+            ("delta", g["delta"]),
+            ("gamma", g["gamma"]),
+            ("vega", g["vega"]),
+            ("theta", g["theta"]),
+        ):
+            column = out[name]
+            for j, v in zip(where, np.asarray(values, dtype=np.float64).tolist(), strict=True):
+                column[j] = v
     return out

@@ -43,7 +43,7 @@ from workbench.engine.config import cycle_limit
 from workbench.engine.context import BarContext, DayStartContext, advance, retire
 from workbench.engine.errors import ChronologyError, StrategyStateError
 from workbench.engine.excursions import day_excursions
-from workbench.engine.greeks import implied_greeks, years_to_settlement
+from workbench.engine.greeks import implied_greeks, implied_greeks_columns, years_to_settlement
 from workbench.engine.markbounds import MarkBound, bound_mark
 from workbench.engine.settlement import Settlements, SettlementValue
 from workbench.engine.strategy import Strategy
@@ -240,12 +240,13 @@ class Simulator:
             return out
         when = ts if ts is not None else market.clock[i]
         spot = market.spot_ticks.close[i]
+        su = self._su
         options = [(k, t) for k, t in self.book.open.items() if t.contract is not None]
         for k, t in self.book.open.items():
             if t.asset is Asset.UNDERLYING:
-                out["delta"] += self._su[k]
+                out["delta"] += su[k]
         if options:
-            greeks = implied_greeks(
+            greeks = implied_greeks_columns(
                 [t.contract for _, t in options],  # type: ignore[misc]
                 [self._mark(k, t, i)[0] for k, t in options],
                 spot,
@@ -253,11 +254,14 @@ class Simulator:
                 market.facts.settlement_clock,
                 self.costs.rate,
             )
-            for (k, _), g in zip(options, greeks):
-                for name in out:
-                    value = g[name]
+            units = [su[k] for k, _ in options]
+            # each total adds the legs in book order, as leg by leg would
+            for name in out:
+                total = out[name]
+                for u, value in zip(units, greeks[name], strict=True):
                     if value == value:
-                        out[name] += self._su[k] * value
+                        total += u * value
+                out[name] = total
         return out
 
     def days_held(self) -> int:
@@ -379,7 +383,7 @@ class Simulator:
         if not options:
             return
         market = self.market
-        g = implied_greeks(
+        g = implied_greeks_columns(
             [p.contract for p in options],  # type: ignore[misc]
             [p.price for p in options],
             market.spot_ticks.close[self.tick],
@@ -387,9 +391,9 @@ class Simulator:
             market.facts.settlement_clock,
             self.costs.rate,
         )
-        for p, values in zip(options, g):
-            p.info.iv = values["iv"]
-            p.info.delta = values["delta"]
+        for p, iv, delta in zip(options, g["iv"], g["delta"], strict=True):
+            p.info.iv = iv
+            p.info.delta = delta
 
     def _refuse(self, action: str, key: str, symbol: str, reason: str) -> None:
         self._order_warnings.clear()  # fallbacks of legs that were not filled are not warnings
