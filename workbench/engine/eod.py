@@ -272,6 +272,8 @@ class EodDayMarket(DayMarket):
         close_ok = visible & day.close_ok[r]
         mark_ok = visible & (mark == mark)
         nan = math.nan
+        # the lag and row fields take one of two values: shared, immutable one-tick tuples
+        zero, none, nan1 = _ZERO, _NO_LAG_1, _NAN_1
         out: list[TickSeries | None] = []
         append = out.append
         for found, vis, c_ok, c, m_ok, m, b, a, v, o in zip(
@@ -292,17 +294,17 @@ class EodDayMarket(DayMarket):
                 continue
             append(
                 TickSeries(
-                    [c if c_ok else nan],
-                    [0 if c_ok else NO_LAG],
-                    [m if m_ok else nan],
-                    [0 if m_ok else NO_LAG],
-                    [0 if vis else -1],  # type: ignore[arg-type]
-                    [0 if vis else NO_LAG],  # type: ignore[arg-type]
-                    [b],  # type: ignore[arg-type]
-                    [a],  # type: ignore[arg-type]
-                    [c],  # type: ignore[arg-type]
-                    [v],  # type: ignore[arg-type]
-                    [o],  # type: ignore[arg-type]
+                    (c,) if c_ok else nan1,  # type: ignore[arg-type]
+                    zero if c_ok else none,  # type: ignore[arg-type]
+                    (m,) if m_ok else nan1,  # type: ignore[arg-type]
+                    zero if m_ok else none,  # type: ignore[arg-type]
+                    zero if vis else none,  # type: ignore[arg-type]
+                    zero if vis else none,  # type: ignore[arg-type]
+                    (b,),  # type: ignore[arg-type]
+                    (a,),  # type: ignore[arg-type]
+                    (c,),  # type: ignore[arg-type]
+                    (v,),  # type: ignore[arg-type]
+                    (o,),  # type: ignore[arg-type]
                     nan,
                     200,
                 )
@@ -363,6 +365,14 @@ class EodDayMarket(DayMarket):
     @property
     def fetch_count(self) -> int:
         return super().fetch_count + self._eod_reads
+
+
+# one-tick fields shared by every bound series (tuples: nobody can change them); ``row`` is
+# -1 (no bar) where the lag is NO_LAG, as align() gives
+_ZERO = (0,)
+_NO_LAG_1 = (NO_LAG,)
+_NAN_1 = (math.nan,)
+assert NO_LAG == -1
 
 
 class ReadAhead:
