@@ -1,4 +1,4 @@
-"""The collector's threshold during positional runs (workbench.engine.gc_policy)."""
+"""The collector during positional runs (workbench.engine.gc_policy)."""
 
 from __future__ import annotations
 
@@ -7,31 +7,32 @@ import threading
 
 import pytest
 
-from workbench.engine.gc_policy import RUN_THRESHOLD, fewer_collections
+from workbench.engine.gc_policy import fewer_collections
 
 
 @pytest.fixture(autouse=True)
-def _default_threshold():  # type: ignore[no-untyped-def]
-    saved = gc.get_threshold()
-    gc.set_threshold(700, 10, 10)
+def _nothing_frozen():  # type: ignore[no-untyped-def]
+    gc.unfreeze()
     yield
-    gc.set_threshold(*saved)
+    gc.unfreeze()
 
 
-def test_raised_inside_and_restored_after_even_on_error() -> None:
+def test_frozen_inside_and_unfrozen_after_even_on_error() -> None:
+    threshold = gc.get_threshold()
     with fewer_collections():
-        assert gc.get_threshold() == (RUN_THRESHOLD, 10, 10)
-    assert gc.get_threshold() == (700, 10, 10)
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == threshold  # the run's own garbage goes as before
+    assert gc.get_freeze_count() == 0
     with pytest.raises(RuntimeError), fewer_collections():
         raise RuntimeError("boom")
-    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
 
 
-def test_overlapping_runs_restore_once_the_last_leaves() -> None:
-    """Two runs in threads, the first to start finishing first: the threshold stays raised
-    until the second ends, then comes back to the process's own."""
+def test_overlapping_runs_unfreeze_once_the_last_leaves() -> None:
+    """Two runs in threads, the first to start finishing first: objects stay frozen until the
+    second ends."""
     first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
-    seen: dict[str, tuple[int, int, int]] = {}
+    seen: dict[str, int] = {}
 
     def first() -> None:
         with fewer_collections():
@@ -44,28 +45,26 @@ def test_overlapping_runs_restore_once_the_last_leaves() -> None:
         with fewer_collections():
             second_in.set()
             first_out.wait(5)
-            seen["after first left"] = gc.get_threshold()
+            seen["after first left"] = gc.get_freeze_count()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(10)
-    assert seen["after first left"] == (RUN_THRESHOLD, 10, 10)
-    assert gc.get_threshold() == (700, 10, 10)
+    assert seen["after first left"] > 0
+    assert gc.get_freeze_count() == 0
 
 
-def test_a_higher_threshold_or_a_disabled_collector_is_left_alone() -> None:
-    gc.set_threshold(50_000, 10, 10)
+def test_a_process_that_froze_objects_itself_is_left_alone() -> None:
+    gc.freeze()
+    mine = gc.get_freeze_count()
     with fewer_collections():
-        assert gc.get_threshold()[0] == 50_000
-    gc.set_threshold(0, 10, 10)
-    with fewer_collections():
-        assert gc.get_threshold()[0] == 0
-    assert gc.get_threshold() == (0, 10, 10)
+        pass
+    assert gc.get_freeze_count() == mine > 0
 
 
-def test_a_positional_run_restores_the_threshold(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_positional_run_freezes_and_unfreezes(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from workbench.data.synth import generate
     from workbench.engine.runner import run_backtest
     from workbench.strategies.every_entry import EveryEntryPutSpread
@@ -76,9 +75,9 @@ def test_a_positional_run_restores_the_threshold(tmp_path) -> None:  # type: ign
 
     class Spy(EveryEntryPutSpread):
         def on_day_end(self, day):  # type: ignore[no-untyped-def]
-            seen.append(gc.get_threshold()[0])
+            seen.append(gc.get_freeze_count())
 
     result = run_backtest(Spy, data=data, params={"underlying": "SPXW"}, progress=False)
     assert len(result.daily) == 8
-    assert seen and set(seen) == {RUN_THRESHOLD}
-    assert gc.get_threshold() == (700, 10, 10)
+    assert seen and min(seen) > 0
+    assert gc.get_freeze_count() == 0
