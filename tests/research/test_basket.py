@@ -118,3 +118,9 @@ def test_combined_margin_counts_intraday_sleeves(tmp_path: Path) -> None:
     assert combined["margin"].tolist() == [100.0, 100.0]
     assert combined["peak_margin"].tolist() == [140.0, 170.0]
     assert basket.metrics["max_margin"] == 170.0
+    # the page's margin panel shows both: at the close and the largest during the day
+    from workbench.research.basket_report import equity_figure
+
+    panel = equity_figure(basket, "INR").axes[2]
+    lines = {line.get_label(): list(line.get_ydata()) for line in panel.get_lines()}
+    assert lines == {"at the close": [100.0, 100.0], "largest during the day": [140.0, 170.0]}

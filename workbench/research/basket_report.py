@@ -183,7 +183,19 @@ def equity_figure(basket: Basket, currency: str) -> Figure:
     dd.set_ylabel(f"drawdown ({currency})")
     dd.grid(alpha=0.3)
     if "margin" in daily.columns:
-        margin.plot(daily.index, daily["margin"], color="tab:purple")
+        margin.plot(daily.index, daily["margin"], color="tab:purple", label="at the close")
+    if "peak_margin" in daily.columns and bool(
+        (daily["peak_margin"].fillna(0) > daily["margin"].fillna(0) + 0.005).any()
+    ):  # intraday sleeves hold margin during the day and none at the close
+        margin.plot(
+            daily.index,
+            daily["peak_margin"],
+            color="tab:purple",
+            lw=0.8,
+            ls="--",
+            label="largest during the day",
+        )
+        margin.legend(fontsize=7, loc="upper left")
     margin.set_ylabel(f"margin ({currency})")
     margin.set_xlabel("date")
     margin.grid(alpha=0.3)
