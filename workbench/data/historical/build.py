@@ -183,26 +183,9 @@ def price_chain(
 def check_out(out: Path) -> None:
     """Raise ``ValueError`` naming ``out`` unless it is absent, empty or a dataset this module
     wrote before (then replaced)."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise ValueError(f"out {str(out)!r} exists and is not a folder")
-    if not any(out.iterdir()):
-        return
-    if not (out / CATALOG_FILE).is_file():
-        raise ValueError(
-            f"out {str(out)!r} is a non-empty folder that is not a dataset; choose a new or "
-            "empty folder"
-        )
-    try:
-        catalog = Catalog.load(out)
-    except (DatasetError, OSError, ValueError) as exc:
-        raise ValueError(f"out {str(out)!r}: cannot read its catalog ({exc})") from None
-    if not catalog.source.startswith(SOURCE_PREFIX) or "; " in catalog.source:
-        raise ValueError(
-            f"out {str(out)!r} holds dataset {catalog.name!r} from source {catalog.source!r}, "
-            "not a synthetic history; refusing to replace it"
-        )
+    from workbench.data.synth.output import check_generated_out
+
+    check_generated_out(out, SOURCE_PREFIX, "a synthetic history")
 
 
 def provider_snapshot(source: str) -> dict[str, Any] | None:

@@ -30,14 +30,20 @@ def synth_source(profile: str, seed: int, start: object, n_days: int) -> str:
 
 def check_out(out: Path) -> None:
     """Raise ``ValueError`` naming ``out`` unless it may receive a synthetic dataset."""
+    check_generated_out(out, SOURCE_PREFIX, "a synthetic one")
+
+
+def check_generated_out(out: Path, source_prefix: str, what: str) -> None:
+    """Raise ``ValueError`` naming ``out`` unless it is absent, empty, or a dataset a generator
+    wrote before (its catalog ``source`` starts with ``source_prefix``; it is then replaced).
+    ``what`` names that kind of dataset in the refusal."""
     if not out.exists():
         if out.parent.exists() and not out.parent.is_dir():
             raise ValueError(f"out {str(out)!r}: parent {str(out.parent)!r} is not a folder")
         return
     if not out.is_dir():
         raise ValueError(f"out {str(out)!r} exists and is not a folder")
-    entries = [p for p in out.iterdir()]
-    if not entries:
+    if not any(out.iterdir()):
         return
     if not (out / CATALOG_FILE).is_file():
         raise ValueError(
@@ -48,10 +54,10 @@ def check_out(out: Path) -> None:
         catalog = Catalog.load(out)
     except (DatasetError, OSError, ValueError) as exc:
         raise ValueError(f"out {str(out)!r}: cannot read its catalog ({exc})") from None
-    # a synthetic dataset later extended by an ingest has "<synthetic>; <ingest source>": its
-    # real rows must not be deleted by a re-synth
-    if not catalog.source.startswith(SOURCE_PREFIX) or "; " in catalog.source:
+    # a generated dataset later extended by an ingest has "<generated>; <ingest source>": its
+    # real rows must not be deleted by a rerun of the generator
+    if not catalog.source.startswith(source_prefix) or "; " in catalog.source:
         raise ValueError(
             f"out {str(out)!r} holds dataset {catalog.name!r} from source {catalog.source!r}, "
-            "not a synthetic one; refusing to replace it"
+            f"not {what}; refusing to replace it"
         )
