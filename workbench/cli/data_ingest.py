@@ -45,13 +45,20 @@ def register(subparsers: Any) -> None:
         help="underlying to store the rows under (ohlc, orats; overrides the file's own name)",
     )
     parser.add_argument("--name", default=None, help="dataset name (default: the folder name)")
+    add_lock_timeout(parser)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=_handle)
+
+
+def add_lock_timeout(
+    parser: argparse.ArgumentParser, waits_for: str = "another process writes --out"
+) -> None:
+    """The ``--lock-timeout`` option every dataset writer takes (read by :func:`lock_timeout_arg`)."""
     parser.add_argument(
         "--lock-timeout",
         default="600",
-        help="seconds to wait while another process writes --out (default 600; 0: fail at once)",
+        help=f"seconds to wait while {waits_for} (default 600; 0: fail at once)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(handler=_handle)
 
 
 def lock_timeout_arg(text: str) -> float:

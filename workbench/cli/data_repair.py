@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workbench.cli.data_ingest import lock_timeout_arg
+from workbench.cli.data_ingest import add_lock_timeout, lock_timeout_arg
 from workbench.data.repair import repair_dataset
 
 
@@ -29,11 +29,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="record every file's sha256, size and rows as they are now (trusts the files)",
     )
-    parser.add_argument(
-        "--lock-timeout",
-        default="600",
-        help="seconds to wait for a writer of DIR to finish (default 600; 0: do not wait)",
-    )
+    add_lock_timeout(parser, waits_for="another process writes DIR")
     parser.set_defaults(handler=_handle)
 
 

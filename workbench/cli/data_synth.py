@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from workbench.cli.data_ingest import lock_timeout_arg
+from workbench.cli.data_ingest import add_lock_timeout, lock_timeout_arg
 from workbench.data.synth import PROFILES, generate, get_profile, parse_start
 from workbench.data.synth.output import check_out
 
@@ -50,11 +50,7 @@ def register(subparsers: Any) -> None:
         default=None,
         help="processes to build days on (default: every core from 100 days, else 1)",
     )
-    parser.add_argument(
-        "--lock-timeout",
-        default="600",
-        help="seconds to wait while another process writes --out (default 600; 0: fail at once)",
-    )
+    add_lock_timeout(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_handle)
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from workbench.cli.data_ingest import lock_timeout_arg
+from workbench.cli.data_ingest import add_lock_timeout, lock_timeout_arg
 
 
 def register(subparsers: Any) -> None:
@@ -56,11 +56,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--start", default=None, help="first day YYYY-MM-DD (default: source's)")
     parser.add_argument("--end", default=None, help="last day YYYY-MM-DD (default: source's)")
     parser.add_argument("--name", default=None, help="dataset name (default: the folder name)")
-    parser.add_argument(
-        "--lock-timeout",
-        default="600",
-        help="seconds to wait while another process writes --out (default 600; 0: fail at once)",
-    )
+    add_lock_timeout(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=_handle)
 
