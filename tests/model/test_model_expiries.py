@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from workbench.model import (
@@ -14,6 +14,7 @@ from workbench.model import (
     UnknownInstrumentError,
     expiries_between,
     expiry_kind,
+    get_instrument,
     instruments,
     is_expiry,
     is_trading_day,
@@ -241,6 +242,7 @@ NAMES = [spec.name for spec in instruments()]
     name=st.sampled_from(NAMES),
     on=st.dates(min_value=date(2010, 1, 1), max_value=date(2026, 11, 30)),
 )
+@example(name="SPXW", on=date(2016, 2, 20))  # the Saturday before SPXW Wednesdays began
 def test_listed_expiries_invariants(name: str, on: date) -> None:
     listed = listed_expiries(name, on)
     assert listed == sorted(set(listed))
@@ -249,8 +251,13 @@ def test_listed_expiries_invariants(name: str, on: date) -> None:
         assert e.weekday() < 5
         if e <= date(2026, 12, 31):
             assert is_trading_day(name, e), (name, e)
-    # the nearest expiry is the first expiry on or after `on`
-    assert listed[0] == expiries_between(name, on, on + timedelta(days=60))[0]
+    # the nearest expiry is the first expiry on or after `on`, unless the venue's rules change
+    # in between: an expiry of a weekday launched after `on` is not listed yet on `on` (SPXW
+    # Wednesdays from 2016-02-22: on 2016-02-20 the nearest listed is Friday 02-26, not 02-24)
+    changes = [start for start, _ in get_instrument(name).expiry_rules if start > on]
+    ahead = expiries_between(name, on, on + timedelta(days=60))
+    assert listed[0] in ahead
+    assert all(changes and changes[0] <= e for e in ahead if e < listed[0]), (listed[0], ahead)
     # every monthly of the next 2 months is listed
     for e in expiries_between(name, on, on + timedelta(days=55)):
         if expiry_kind(name, e) is ExpiryKind.MONTHLY:
