@@ -9,6 +9,8 @@ Files written by :meth:`BacktestResult.save` (docs/INTERFACES.md, engine section
 ``metrics.json``       headline metrics (:mod:`workbench.engine.metrics`)
 ``manifest.json``      what the run depends on (:mod:`workbench.engine.manifest`)
 ``excursions.csv``     intraday runs: each trade's tick-by-tick MAE/MFE (:mod:`workbench.engine.excursions`)
+``orders.csv``         runs that placed resting orders: one row per order event
+                       (:data:`~workbench.engine.orders.ORDER_COLUMNS`)
 
 The folder is written atomically: into a temporary sibling folder, then renamed into place (an
 existing folder is replaced only after the new one is complete).
@@ -85,6 +87,7 @@ class BacktestResult:
         manifest: dict[str, Any],
         *,
         excursions: pd.DataFrame | None = None,
+        orders: pd.DataFrame | None = None,
     ) -> None:
         if isinstance(tradebook, pd.DataFrame):
             tradebook = pa.Table.from_pandas(
@@ -98,6 +101,9 @@ class BacktestResult:
         #: intraday runs: each trade's tick-by-tick MAE/MFE (``excursions.csv``,
         #: :mod:`workbench.engine.excursions`); ``None`` for positional runs
         self.excursions = excursions
+        #: order events (placed, replaced, cancelled, expired, rejected, triggered, filled) of
+        #: resting orders, :data:`~workbench.engine.orders.ORDER_COLUMNS`; empty without any
+        self.orders = orders if orders is not None else _no_orders()
         self._frame: pd.DataFrame | None = None
 
     @property
@@ -147,6 +153,8 @@ class BacktestResult:
                 self.excursions.round({"mae": 6, "mfe": 6}).to_csv(
                     tmp / "excursions.csv", index=False, lineterminator="\n"
                 )
+            if len(self.orders):
+                self.orders.to_csv(tmp / "orders.csv", index=False, lineterminator="\n")
             if extras is not None:
                 extras(tmp)
         return out
@@ -168,7 +176,33 @@ class BacktestResult:
         excursions = None
         if (folder / "excursions.csv").is_file():
             excursions = read_excursions(folder / "excursions.csv")
-        return cls(table, daily, days, metrics, manifest, excursions=excursions)
+        orders = None
+        if (folder / "orders.csv").is_file():
+            orders = read_orders(folder / "orders.csv")
+        return cls(table, daily, days, metrics, manifest, excursions=excursions, orders=orders)
+
+
+def _no_orders() -> pd.DataFrame:
+    from workbench.engine.orders import ORDER_COLUMNS
+
+    return pd.DataFrame(columns=list(ORDER_COLUMNS))
+
+
+def read_orders(path: Path) -> pd.DataFrame:
+    """``orders.csv`` back as written (``day`` as dates, ``ts`` as datetimes, text as text)."""
+    text = {
+        c: str
+        for c in ("order_id", "event", "kind", "action", "tif", "legs", "trigger_on", "reason")
+    }
+    frame = pd.read_csv(
+        path,
+        dtype=text,
+        keep_default_na=False,
+        na_values={c: [""] for c in ("limit", "above", "below", "net_price")},
+    )
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    frame["ts"] = pd.to_datetime(frame["ts"])
+    return frame
 
 
 def read_excursions(path: Path) -> pd.DataFrame:

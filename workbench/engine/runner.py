@@ -41,6 +41,7 @@ from workbench.engine.executors import place
 from workbench.engine.gc_policy import fewer_collections
 from workbench.engine.manifest import dependency_versions, git_commit, package_version, run_id
 from workbench.engine.metrics import headline
+from workbench.engine.orders import orders_frame
 from workbench.engine.pool import open_store, series_lru
 from workbench.engine.resolve import (
     resolve_fees,
@@ -698,7 +699,10 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
         excursions = pd.DataFrame(
             [row for r in records for row in r.excursions], columns=list(EXCURSION_COLUMNS)
         )
-    return BacktestResult(table, daily, days_table, metrics, manifest, excursions=excursions)
+    orders = orders_frame([row for r in records for row in r.orders])
+    return BacktestResult(
+        table, daily, days_table, metrics, manifest, excursions=excursions, orders=orders
+    )
 
 
 def _currency(catalog: Any, underlying: str) -> str:
@@ -723,4 +727,6 @@ def _seeds(catalog: Any, config: StrategyConfig) -> dict[str, Any]:
     for name, value in config.model_dump().items():
         if "seed" in name:
             out[f"params.{name}"] = value
+    # resting limit orders at the touch draw u = sha256(config hash|order id|revision|tick)
+    out["orders_touch"] = f"sha256:{config.config_hash()}"
     return out

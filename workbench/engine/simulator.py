@@ -31,7 +31,7 @@ fallback is counted as a warning); fees come from the run's fee model per order.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,7 @@ from workbench.engine.errors import ChronologyError, StrategyStateError
 from workbench.engine.excursions import day_excursions
 from workbench.engine.greeks import implied_greeks, implied_greeks_columns, years_to_settlement
 from workbench.engine.markbounds import MarkBound, bound_mark
+from workbench.engine.orders import OrderBook
 from workbench.engine.settlement import Settlements, SettlementValue
 from workbench.engine.strategy import Strategy
 from workbench.engine.ticks import NO_LAG, TickSeries, clock_to_ns, constant_ticks, usable_quote
@@ -120,6 +121,8 @@ class DayRecord:
     error: str = ""
     #: intraday: one row per trade of the day (:data:`~workbench.engine.excursions.EXCURSION_COLUMNS`)
     excursions: list[tuple[Any, ...]] = field(default_factory=list)
+    #: the day's order events (:data:`~workbench.engine.orders.ORDER_COLUMNS`)
+    orders: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -175,6 +178,9 @@ class Simulator:
         self.max_cycles: int = cycle_limit(cfg.max_cycles, strategy.mode)
         self.max_lag: int = int(cfg.max_fill_lag)
         self.max_spot_lag: int = int(cfg.max_spot_lag)
+        #: resting orders (:mod:`workbench.engine.orders`); touch draws seeded by the config
+        self.orders = OrderBook(cfg.config_hash())
+        self._quiet_refusal: Refusal | None = None
 
     # -- accessors used by the strategy and contexts ---------------------------------------
     @property
@@ -395,9 +401,37 @@ class Simulator:
             p.info.iv = iv
             p.info.delta = delta
 
-    def _refuse(self, action: str, key: str, symbol: str, reason: str) -> None:
+    def _refuse(self, action: str, key: str, symbol: str, reason: str, quiet: bool = False) -> None:
         self._order_warnings.clear()  # fallbacks of legs that were not filled are not warnings
-        self.refusals.append(Refusal(self._now(), action, key, symbol, reason))
+        refusal = Refusal(self._now(), action, key, symbol, reason)
+        if quiet:  # a resting order's tick: kept on the order, not counted as a refusal
+            self._quiet_refusal = refusal
+        else:
+            self.refusals.append(refusal)
+
+    def quiet_reason(self) -> str:
+        """Why the last quiet (resting-order) attempt did not fill."""
+        r = self._quiet_refusal
+        return "" if r is None else f"{r.key} ({r.symbol}): {r.reason}"
+
+    def state_done(self) -> bool:
+        return self.state is _DONE
+
+    def watched_value(self, on: str, keys: Sequence[str]) -> float | None:
+        """What a stop order watches at the current tick: the underlying's spot close
+        (``on="spot"``) or the positions' value at the mark, ``sum(side sign x qty x mark)``
+        per unit (``on="value"``; ``None`` when a key is not open)."""
+        i = self.tick
+        if on == "spot":
+            return float(self.market.spot_ticks.close[i])
+        total = 0.0
+        for key in keys:
+            trade = self.book.open.get(key)
+            if trade is None:
+                return None
+            mark, _lag = self._mark(key, trade, i)
+            total += trade.side.sign * trade.qty * mark
+        return total
 
     def _commit_warnings(self) -> None:
         self.warnings.extend(self._order_warnings)
@@ -478,8 +512,17 @@ class Simulator:
         return trade
 
     def try_fill(
-        self, legs: Sequence[Leg] | Mapping[str, Leg], reason: str
+        self,
+        legs: Sequence[Leg] | Mapping[str, Leg],
+        reason: str,
+        *,
+        accept: Callable[[list[_Priced]], str | None] | None = None,
+        quiet: bool = False,
     ) -> dict[str, Trade] | None:
+        """Open every leg at this tick or none. ``accept`` (resting orders) sees the priced
+        legs before anything is booked and may decline (a reason) or move their prices
+        (a limit order filling at its limit); ``quiet`` keeps a refusal on the order instead
+        of the day's refusals."""
         self._check_tick("try_fill")
         if self.state is _DONE:
             raise StrategyStateError(
@@ -508,9 +551,12 @@ class Simulator:
         for key, leg in keyed:
             price, info, refusal = self._price(key, leg.contract, leg.side, n, "open", None, False)
             if refusal is not None:
-                self._refuse("open", key, leg.contract.symbol, refusal)
+                self._refuse("open", key, leg.contract.symbol, refusal, quiet)
                 return None
             priced.append(_Priced(key, None, leg.contract, leg.side, leg.qty, lot, price, info))
+        if accept is not None and accept(priced) is not None:
+            self._order_warnings.clear()
+            return None
         fees = self._fees(priced)
         self._fill_greeks(priced)
         self._commit_warnings()
@@ -518,7 +564,12 @@ class Simulator:
         return {p.key: self._record_open(p, fee, reason) for p, fee in zip(priced, fees)}
 
     def _close_priced(
-        self, keys: Sequence[str], n_legs: int, force: bool, action: str = "close"
+        self,
+        keys: Sequence[str],
+        n_legs: int,
+        force: bool,
+        action: str = "close",
+        quiet: bool = False,
     ) -> list[_Priced] | None:
         priced: list[_Priced] = []
         for key in keys:
@@ -528,7 +579,7 @@ class Simulator:
                 key, trade.contract, side, n_legs, "close", trade, force
             )
             if refusal is not None:
-                self._refuse(action, key, trade.symbol, refusal)
+                self._refuse(action, key, trade.symbol, refusal, quiet)
                 return None
             priced.append(
                 _Priced(key, trade, trade.contract, side, trade.qty, trade.lot_size, price, info)
@@ -536,7 +587,13 @@ class Simulator:
         return priced
 
     def close_keys(
-        self, keys: Sequence[str], reason: str, *, force: bool = False
+        self,
+        keys: Sequence[str],
+        reason: str,
+        *,
+        force: bool = False,
+        accept: Callable[[list[_Priced]], str | None] | None = None,
+        quiet: bool = False,
     ) -> list[Trade] | None:
         self._check_tick("close")
         for key in keys:
@@ -546,8 +603,11 @@ class Simulator:
                 )
         if not keys:
             return []
-        priced = self._close_priced(keys, len(keys), force)
+        priced = self._close_priced(keys, len(keys), force, quiet=quiet)
         if priced is None:
+            return None
+        if accept is not None and accept(priced) is not None:
+            self._order_warnings.clear()
             return None
         fees = self._fees(priced)
         self._fill_greeks(priced)
@@ -822,6 +882,8 @@ class Simulator:
                 here = SettlementValue(market.close_spot, "close", day)
                 self._settle_due(lambda s: s == day, here, last)
         strategy.on_day_end(day_ctx)
+        self.orders.end_day(self, intraday=not positional)
+        record.orders = self.orders.take_events()
         if not positional and self.book.open:
             raise ChronologyError(
                 f"{day}: position(s) {sorted(self.book.open)} open after the stop time "
@@ -1073,9 +1135,12 @@ class Simulator:
         exit_check = strategy.exit_check
         clock = market.clock
         times = market.times
+        orders = self.orders
         for i in range(market.n_ticks):
             self.tick = i
             advance(bar, i, clock[i], times[i])
+            if orders:  # resting orders first: the hooks see this tick's fills
+                orders.work(self)
             if self.state is _ACTIVE:
                 if adjust is not None:
                     adjust(bar)

@@ -49,6 +49,7 @@ from workbench.model.trades import Leg
 
 if TYPE_CHECKING:
     from workbench.engine.context import BarContext, DayStartContext
+    from workbench.engine.orders import Order
     from workbench.engine.simulator import Refusal, Simulator
 
 Mode = Literal["intraday", "positional"]
@@ -301,3 +302,139 @@ class Strategy(Generic[ConfigT]):
             raise TypeError(f"roll({key!r}): the new leg is missing")
         done = self._engine.roll({key: leg}, reason)
         return None if done is None else done[key]
+
+    # -- orders that rest (workbench.engine.orders) ----------------------------------------------
+    def place_limit(
+        self,
+        legs: Sequence[Leg] | Mapping[str, Leg] | Leg | str | Sequence[str] | None,
+        *,
+        limit: float,
+        tif: Literal["bar", "day", "gtc"] = "day",
+        touch_probability: float = 0.0,
+        reason: str | None = None,
+    ) -> str:
+        """Place a multi-leg limit order at a net price; returns its order id.
+
+        ``legs``: legs to open (a list gets automatic keys, a dict its keys, as ``try_fill``)
+        or the keys of open positions to close (a key, a list of keys; ``None`` = every open
+        position). ``limit``: the net debit per unit of underlying, ``sum(qty x price)`` of
+        bought legs minus sold legs; negative = a credit (``limit=-1.20``: open a credit spread
+        for at least 1.20; ``limit=0.60`` on the spread's keys: buy it back for at most 0.60).
+        The order rests and fills, all legs or none, at the first LATER tick at which the
+        run's fill model prices the combo at or better than the limit (at the fill model's
+        prices on its first tick, at the limit afterwards); at the touch it fills with
+        probability ``touch_probability`` (default 0: never). ``tif``: ``"bar"`` (the next
+        tick only), ``"day"`` (default; until the session's end), ``"gtc"`` (positional: until
+        filled or cancelled; intraday runs expire every order at the day's end).
+        ``reason``: the tradebook reason of its fills (default ``"entry"`` for an opening
+        order, ``"limit"`` for a closing one). Details: :mod:`workbench.engine.orders`.
+        """
+        from workbench.engine.orders import (
+            check_limit,
+            check_probability,
+            check_tif,
+            is_closing_target,
+        )
+
+        sim = self._engine
+        sim._check_tick("place_limit")
+        closing = is_closing_target(legs)
+        return sim.orders.place(
+            sim,
+            legs,
+            kind="limit",
+            action="close" if closing else "open",
+            tif=check_tif(tif),
+            limit=check_limit(limit),
+            trigger_on=None,
+            above=None,
+            below=None,
+            touch_probability=check_probability(touch_probability),
+            reason=reason or ("limit" if closing else "entry"),
+        )
+
+    def place_stop(
+        self,
+        target: Sequence[Leg] | Mapping[str, Leg] | Leg | str | Sequence[str] | None = None,
+        *,
+        on: Literal["value", "spot"] = "value",
+        above: float | None = None,
+        below: float | None = None,
+        tif: Literal["bar", "day", "gtc"] = "gtc",
+        reason: str | None = None,
+    ) -> str:
+        """Place a stop order; returns its order id. It triggers at the first LATER tick where
+        the watched number is ``>= above`` or ``<= below`` and then becomes a market order at
+        that tick (retried each tick until it fills or its ``tif`` ends).
+
+        ``target``: open position keys to close (a key, keys, ``None`` = every open position)
+        or legs to open (then only ``on="spot"``). ``on="value"``: the positions' value at the
+        mark, ``sum(side sign x qty x mark)`` per unit (a short spread is negative: stop it out
+        with ``below=-2 x credit``); ``on="spot"``: the underlying's spot close. ``reason``:
+        default ``"stop"`` (closing) / ``"entry"`` (opening)."""
+        from workbench.engine.orders import check_tif, is_closing_target
+
+        sim = self._engine
+        sim._check_tick("place_stop")
+        closing = is_closing_target(target)
+        if on not in ("value", "spot"):
+            raise ValueError(f"place_stop: on must be 'value' or 'spot', got {on!r}")
+        if not closing and on != "spot":
+            raise ValueError("place_stop: a stop that opens legs watches the spot (on='spot')")
+        if above is None and below is None:
+            raise ValueError("place_stop: give above= or below= (the trigger)")
+        from workbench.engine.orders import check_limit
+
+        return sim.orders.place(
+            sim,
+            target,
+            kind="stop",
+            action="close" if closing else "open",
+            tif=check_tif(tif),
+            limit=None,
+            trigger_on=on,
+            above=None if above is None else check_limit(above),
+            below=None if below is None else check_limit(below),
+            touch_probability=0.0,
+            reason=reason or ("stop" if closing else "entry"),
+        )
+
+    def cancel(self, order_id: str) -> bool:
+        """Cancel an open order now (``False`` when it had already filled, expired or was
+        cancelled); ``KeyError`` for an unknown id."""
+        sim = self._engine
+        sim._check_tick("cancel")
+        return sim.orders.cancel(sim, order_id)
+
+    def replace(
+        self,
+        order_id: str,
+        *,
+        limit: float | None = None,
+        above: float | None = None,
+        below: float | None = None,
+    ) -> None:
+        """Amend a working order's limit (limit orders) or trigger (stops); the amended order
+        is a new arrival, eligible from the next tick."""
+        from workbench.engine.orders import check_limit
+
+        sim = self._engine
+        sim._check_tick("replace")
+        changes = {
+            name: check_limit(value)
+            for name, value in (("limit", limit), ("above", above), ("below", below))
+            if value is not None
+        }
+        if not changes:
+            raise ValueError("replace: give limit=, above= or below=")
+        sim.orders.replace(sim, order_id, changes)
+
+    @property
+    def orders(self) -> dict[str, Order]:
+        """Open orders (working, or triggered stops not yet filled) by id, in placement order;
+        each an immutable :class:`~workbench.engine.orders.Order` snapshot as of this tick."""
+        return self._engine.orders.open_orders()
+
+    def order(self, order_id: str) -> Order:
+        """Any order placed in this simulation by id (its status as of now)."""
+        return self._engine.orders.get(order_id)
