@@ -48,7 +48,14 @@ from workbench.engine.markbounds import MarkBound, bound_mark
 from workbench.engine.orders import OrderBook
 from workbench.engine.settlement import Settlements, SettlementValue
 from workbench.engine.strategy import Strategy
-from workbench.engine.ticks import NO_LAG, TickSeries, clock_to_ns, constant_ticks, usable_quote
+from workbench.engine.ticks import (
+    NO_LAG,
+    TickSeries,
+    bar_liquidity,
+    clock_to_ns,
+    constant_ticks,
+    usable_quote,
+)
 from workbench.engine.trade import Asset, StrategyState, Trade
 from workbench.model.contracts import OptionContract
 from workbench.model.enums import Right, Settlement, SettlementTime, Side
@@ -298,8 +305,11 @@ class Simulator:
         action: str,
         trade: Trade | None,
         force: bool,
+        qty: int = 1,
     ) -> tuple[float, FillInfo, str | None]:
-        """Price one leg at the current tick: ``(price, info, refusal)``; warnings recorded."""
+        """Price one leg of ``qty`` contracts at the current tick: ``(price, info, refusal)``;
+        warnings recorded. A sized model (``liquidity``) sees the fill bar's volume and open
+        interest."""
         market = self.market
         i = self.tick
         clock = market.clock
@@ -334,7 +344,11 @@ class Simulator:
         if refusal is None:
             assert qlag is not None
             model = self.costs.fills.entry if action == "open" else self.costs.fills.exit
-            fp = model.fill(side, quote, legs=n_legs)
+            sized = getattr(model, "fill_sized", None)
+            if sized is not None and ticks is not None:
+                fp = sized(side, quote, legs=n_legs, qty=qty, liquidity=bar_liquidity(ticks, i))
+            else:
+                fp = model.fill(side, quote, legs=n_legs)
             info.fill_model = f"{model.name}/{fp.basis}"
             info.price_ts = clock[i - qlag]
             if not fp.filled:
@@ -549,7 +563,9 @@ class Simulator:
         lot = float(self.market.lot_size)
         priced: list[_Priced] = []
         for key, leg in keyed:
-            price, info, refusal = self._price(key, leg.contract, leg.side, n, "open", None, False)
+            price, info, refusal = self._price(
+                key, leg.contract, leg.side, n, "open", None, False, leg.qty
+            )
             if refusal is not None:
                 self._refuse("open", key, leg.contract.symbol, refusal, quiet)
                 return None
@@ -576,7 +592,7 @@ class Simulator:
             trade = self.book.open[key]
             side = trade.side.opposite
             price, info, refusal = self._price(
-                key, trade.contract, side, n_legs, "close", trade, force
+                key, trade.contract, side, n_legs, "close", trade, force, trade.qty
             )
             if refusal is not None:
                 self._refuse(action, key, trade.symbol, refusal, quiet)
@@ -637,7 +653,7 @@ class Simulator:
         opening: list[_Priced] = []
         for key, leg in rolls.items():
             price, info, refusal = self._price(
-                key, leg.contract, leg.side, n_legs, "open", None, False
+                key, leg.contract, leg.side, n_legs, "open", None, False, leg.qty
             )
             if refusal is not None:
                 self._refuse("roll", key, leg.contract.symbol, refusal)

@@ -25,9 +25,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from workbench.execution.liquidity import Liquidity
 
 NO_LAG = -1
 """Internal lag value for "no bar yet today" (the API shows ``None``)."""
@@ -177,3 +181,14 @@ def constant_ticks(n: int, value: float) -> TickSeries:
         open_first=math.nan,
         nbytes=32 * n,
     )
+
+
+def bar_liquidity(series: TickSeries, i: int) -> Liquidity:
+    """The volume and open interest of the bar visible at tick ``i`` (contracts; NaN when
+    there is no bar), for sized fill models (:mod:`workbench.execution.liquidity`)."""
+    from workbench.execution.liquidity import Liquidity
+
+    r = int(series.row[i])
+    if r < 0 or not len(series.volume):
+        return Liquidity(math.nan, math.nan)
+    return Liquidity(float(series.volume[r]), float(series.oi[r]))

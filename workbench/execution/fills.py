@@ -484,18 +484,36 @@ def _build(parsed: ParsedSpec) -> FillModel:
             raise SpecError(f"spec {parsed.text!r}: 'percent' needs a value, e.g. percent:0.01")
         options = _fallback_option(parsed, ("mid", "none"))
         return PercentSlippage(parsed.number(parsed.value, "pct"), **options)  # type: ignore[arg-type]
+    if name == "liquidity":
+        from workbench.execution.liquidity import LiquiditySlippage
+
+        parsed.reject_unknown({"base", "oi_weight", "fallback"})
+        kwargs: dict[str, Any] = {}
+        if parsed.value is not None:
+            kwargs["impact"] = parsed.number(parsed.value, "impact")
+        for option in ("base", "oi_weight"):
+            if option in parsed.options:
+                kwargs[option] = parsed.number(parsed.options[option], option)
+        if "fallback" in parsed.options:
+            kwargs.update(_fallback_option(_only(parsed, "fallback"), ("close", "none")))
+        return LiquiditySlippage(**kwargs)
     raise SpecError(
         f"spec {parsed.text!r}: unknown fill model {name!r} "
-        "(known: close, mid, cross, fraction:S, orats, percent:P)"
+        "(known: close, mid, cross, fraction:S, orats, percent:P, liquidity[:IMPACT])"
     )
+
+
+def _only(parsed: ParsedSpec, option: str) -> ParsedSpec:
+    return ParsedSpec(parsed.text, parsed.name, parsed.value, {option: parsed.options[option]})
 
 
 def parse_fill(spec: str | Mapping[str, Any]) -> FillModel:
     """Build a fill model from a spec string or a ``describe()`` dict.
 
     Strings: ``close``, ``mid``, ``cross``, ``fraction:0.5``, ``orats``,
-    ``orats:0.75/0.66/0.56/0.53``, ``percent:0.01`` (or ``percent:1%``); any may add
-    ``,fallback=close|mid|none``. Raises :class:`SpecError` naming the spec and the fault, and
+    ``orats:0.75/0.66/0.56/0.53``, ``percent:0.01`` (or ``percent:1%``),
+    ``liquidity[:IMPACT][,base=B][,oi_weight=W]`` (:mod:`workbench.execution.liquidity`); any
+    may add ``,fallback=close|mid|none``. Raises :class:`SpecError` naming the spec and the fault, and
     re-raises a model's parameter error the same way.
     """
     if isinstance(spec, Mapping):
@@ -512,10 +530,15 @@ def parse_fill(spec: str | Mapping[str, Any]) -> FillModel:
 def _from_dict(data: Mapping[str, Any]) -> FillModel:
     params = dict(data)
     name = params.pop("name", None)
+    from workbench.execution.liquidity import LiquiditySlippage
+
     classes: dict[str, Any] = {
         c.name: c
-        for c in (BarClose, Mid, CrossSpread, SpreadFraction, OratsSlippage, PercentSlippage)
-    }
+        for c in (
+            BarClose, Mid, CrossSpread, SpreadFraction, OratsSlippage, PercentSlippage,
+            LiquiditySlippage,
+        )
+    }  # fmt: skip
     if name not in classes:
         raise SpecError(f"fill model dict {dict(data)!r}: unknown name {name!r}")
     if "fractions" in params:
