@@ -4,6 +4,7 @@ run through either has the same books, byte for byte."""
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from workbench.engine.eod import EodDayMarket
 from workbench.engine.market import DayMarket
 from workbench.engine.pool import SeriesLRU
 from workbench.engine.runner import run_backtest
+from workbench.engine.ticks import bar_liquidity
 from workbench.model.contracts import OptionContract
 from workbench.model.enums import Right
 from workbench.strategies.every_entry import EveryEntryIronCondor, EveryEntryPutSpread
@@ -79,6 +81,10 @@ def test_columnar_day_matches_the_reference(eod: Path) -> None:
             assert _same(np.array(x.mark), np.array(y.mark))
             assert (x.close_lag, x.mark_lag) == (y.close_lag, y.mark_lag)
             assert _same(np.array(x.quote_at(0)), np.array(y.quote_at(0)))
+            # what a sized fill model sees: volume, open interest, quoted sizes
+            sized = [astuple(bar_liquidity(t, 0)) for t in (x, y, bound)]  # type: ignore[arg-type]
+            assert _same(np.array(sized[0]), np.array(sized[1]))
+            assert _same(np.array(sized[0]), np.array(sized[2]))
             assert ref.quote(contract, 0) == col.quote(contract, 0) or _same(
                 np.array(ref.quote(contract, 0)[:3]), np.array(col.quote(contract, 0)[:3])
             )
@@ -268,3 +274,46 @@ def test_read_ahead_gives_the_store_arrays(eod: Path) -> None:
                 assert _same(got[name], want[name]), (day, name)
     finally:
         ahead.close()
+
+
+def test_quoted_sizes_reach_both_paths(tmp_path: Path) -> None:
+    """A 1d dataset with ``bid_size``/``ask_size``: the columnar and the per-instrument path
+    give a sized fill model the same volume, open interest and sizes."""
+    from datetime import date, datetime
+
+    import pyarrow as pa
+
+    from workbench.data.writer import DatasetWriter
+    from workbench.execution.liquidity import Liquidity
+
+    day, expiry = date(2024, 1, 2), date(2024, 1, 19)
+    ts = datetime(2024, 1, 2, 16, 0)
+    root = tmp_path / "sized-eod"
+    with DatasetWriter(
+        root, name="sized", venue="CBOE", timezone="America/New_York", bar_interval="1d",
+        source="test",
+    ) as w:  # fmt: skip
+        w.write_spot("SPXW", day, pa.table({
+            "ts": pa.array([ts], pa.timestamp("us")), "open": [4700.0], "high": [4710.0],
+            "low": [4690.0], "close": [4705.0], "volume": pa.array([0], pa.int64()),
+        }))  # fmt: skip
+        w.write_options("SPXW", day, pa.table({
+            "ts": pa.array([ts, ts], pa.timestamp("us")),
+            "expiry": pa.array([expiry, expiry], pa.date32()),
+            "strike": [4700.0, 4700.0], "right": ["C", "P"],
+            "open": [50.0, 45.0], "high": [50.0, 45.0], "low": [50.0, 45.0],
+            "close": [50.0, 45.0], "bid": [49.0, 44.0], "ask": [51.0, 46.0],
+            "volume": pa.array([120, 80], pa.int64()), "oi": pa.array([900, 700], pa.int64()),
+            "bid_size": [7.0, 2.0], "ask_size": [4.0, 9.0],
+        }))  # fmt: skip
+    store = MarketStore(root)
+    ref = DayMarket(store, "SPXW", day, SeriesLRU(1 << 20))
+    col = EodDayMarket(store, "SPXW", day, SeriesLRU(1 << 20))
+    assert col.columnar
+    call = OptionContract("SPXW", expiry, 4700.0, Right.CALL)
+    put = OptionContract("SPXW", expiry, 4700.0, Right.PUT)
+    assert bar_liquidity(ref.ticks(call), 0) == Liquidity(120.0, 900.0, 7.0, 4.0)  # type: ignore[arg-type]
+    assert bar_liquidity(col.ticks(call), 0) == Liquidity(120.0, 900.0, 7.0, 4.0)  # type: ignore[arg-type]
+    many = col.ticks_many([put, call])
+    assert bar_liquidity(many[0], 0) == Liquidity(80.0, 700.0, 2.0, 9.0)  # type: ignore[arg-type]
+    assert bar_liquidity(ref.ticks(put), 0) == bar_liquidity(many[0], 0)  # type: ignore[arg-type]

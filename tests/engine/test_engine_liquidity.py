@@ -77,3 +77,52 @@ def _dry_market(tmp_path: Path) -> Path:
             t = t.set_column(t.schema.get_field_index("oi"), "oi", zero)
             w.write_options("NIFTY", d, t)
     return root
+
+
+def _sized_market(tmp_path: Path, bid_size: float, ask_size: float) -> Path:
+    root = tmp_path / "sized"
+    with DatasetWriter(
+        root, name="sized", venue="NSE", timezone="Asia/Kolkata", bar_interval="1min", source="test"
+    ) as w:
+        for d, bars in nifty_spot().items():
+            w.write_spot("NIFTY", d, spot_table(d, bars))
+        for d, rows in nifty_options().items():
+            t = option_table(d, rows)
+            t = t.append_column("bid_size", pa.array([bid_size] * t.num_rows, pa.float64()))
+            t = t.append_column("ask_size", pa.array([ask_size] * t.num_rows, pa.float64()))
+            w.write_options("NIFTY", d, t)
+    return root
+
+
+def run_buy(market: Path, qty: int):
+    step = {
+        "at": time(9, 15),
+        "do": "open",
+        "legs": [{"strike": 21500, "right": "C", "side": "BUY", "qty": qty}],
+        "keys": ["c"],
+    }
+    return run_backtest(
+        Resting,
+        data=market,
+        start=D1,
+        end=D1,
+        params={"steps": [step]},
+        fill="liquidity",
+        fees="none",
+        executor="serial",
+        progress=False,
+    )
+
+
+def test_an_order_larger_than_the_quoted_size_is_refused(tmp_path: Path) -> None:
+    # every bar quotes 5 contracts bid and 3 offered: a buy of 4 takes more than the ask's 3
+    root = _sized_market(tmp_path, bid_size=5, ask_size=3)
+    refused = run_buy(root, 4)
+    assert refused.tradebook.empty
+    messages = refused.days.iloc[0]["refusal_messages"]
+    assert "order of 4 contracts larger than the quoted ask size 3" in messages
+    # 3 contracts fit the ask: bought at 09:15 (C 99/101, rho 3/200, s = 0.5 + sqrt(0.015));
+    # the EOD sale of 3 fits the bid's 5
+    filled = run_buy(root, 3)
+    s = 0.5 + (3 / 200) ** 0.5
+    assert list(filled.tradebook["price"]) == pytest.approx([99 + 2 * s, 131 - 2 * s])

@@ -6,7 +6,8 @@ Spot files: ``ts timestamp[us]`` (exchange-local, naive), ``open high low close 
 Option files: ``ts timestamp[us]``, ``expiry date32``, ``strike float64`` (underlying price
 units), ``right string`` (``C``/``P``), ``open high low close bid ask float64`` (NaN = none),
 ``volume oi int64`` (contracts), optional ``iv delta gamma theta vega float64`` (iv as a
-fraction, 0.2 = 20 %; Greeks in the source's units); sorted by (expiry, strike, right, ts) and
+fraction, 0.2 = 20 %; Greeks in the source's units), optional ``bid_size ask_size float64``
+(the quoted size at the best bid / ask, in contracts; NaN = not quoted); sorted by (expiry, strike, right, ts) and
 written with row groups of at most :data:`ROW_GROUP_ROWS` rows so that one instrument-day is
 read through row-group min/max statistics without reading the whole day.
 
@@ -83,6 +84,8 @@ OPTIONAL_OPTION_FIELDS: Final = (
     pa.field("gamma", pa.float64()),
     pa.field("theta", pa.float64()),
     pa.field("vega", pa.float64()),
+    pa.field("bid_size", pa.float64()),
+    pa.field("ask_size", pa.float64()),
 )
 
 #: Required columns of a rejects table; any other columns carry the raw input fields.

@@ -25,7 +25,7 @@ from workbench.model.contracts import OptionContract
 
 PRICE_FIELDS = ("open", "high", "low", "close", "bid", "ask")
 _NO_ARRAY = np.zeros(0)  # stands for an absent column when every price column is present
-EXTRA_FIELDS = ("iv", "delta", "gamma", "theta", "vega")
+EXTRA_FIELDS = ("iv", "delta", "gamma", "theta", "vega", "bid_size", "ask_size")
 _NONE_LAG = -1
 
 

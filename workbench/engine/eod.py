@@ -34,7 +34,10 @@ from workbench.model.contracts import OptionContract
 from workbench.model.enums import Right
 
 #: Option columns an end-of-day day is read with.
-COLUMNS = ("ts", "expiry", "strike", "right", "bid", "ask", "close", "volume", "oi", "iv", "delta")
+COLUMNS = (
+    "ts", "expiry", "strike", "right", "bid", "ask", "close", "volume", "oi", "iv", "delta",
+    "bid_size", "ask_size",
+)  # fmt: skip
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -50,7 +53,9 @@ class _Day:
         "_order",
         "_ordinals",
         "ask",
+        "ask_size",
         "bid",
+        "bid_size",
         "close",
         "close_ok",
         "delta",
@@ -75,6 +80,8 @@ class _Day:
         self.oi = arrays["oi"]
         self.iv = arrays["iv"]
         self.delta = arrays["delta"]
+        self.bid_size = arrays["bid_size"]
+        self.ask_size = arrays["ask_size"]
         self.visible = ts <= tick_ns
         with np.errstate(invalid="ignore"):
             self.close_ok = np.isfinite(self.close) & (self.close >= 0)
@@ -276,7 +283,9 @@ class EodDayMarket(DayMarket):
         zero, none, nan1 = _ZERO, _NO_LAG_1, _NAN_1
         out: list[TickSeries | None] = []
         append = out.append
-        for found, vis, c_ok, c, m_ok, m, b, a, v, o in zip(
+        bid_size = day.bid_size[r].tolist()
+        ask_size = day.ask_size[r].tolist()
+        for found, vis, c_ok, c, m_ok, m, b, a, v, o, bs, az in zip(
             hit.tolist(),
             visible.tolist(),
             close_ok.tolist(),
@@ -287,6 +296,8 @@ class EodDayMarket(DayMarket):
             day.ask[r].tolist(),
             day.volume[r].tolist(),
             day.oi[r].tolist(),
+            bid_size,
+            ask_size,
             strict=True,
         ):
             if not found:
@@ -307,6 +318,8 @@ class EodDayMarket(DayMarket):
                     (o,),  # type: ignore[arg-type]
                     nan,
                     200,
+                    (bs,),  # type: ignore[arg-type]
+                    (az,),  # type: ignore[arg-type]
                 )
             )
         return out
@@ -447,6 +460,8 @@ def _one_tick(day: _Day, r: int) -> TickSeries:
         float(day.ask[r]),
         float(day.volume[r]),
         float(day.oi[r]),
+        float(day.bid_size[r]),
+        float(day.ask_size[r]),
     )
 
 
@@ -459,6 +474,8 @@ def _tick_series(
     ask: float,
     volume: float,
     oi: float,
+    bid_size: float = math.nan,
+    ask_size: float = math.nan,
 ) -> TickSeries:
     """What :func:`~workbench.engine.ticks.align` gives for one bar on a one-tick clock,
     without its NumPy work (the per-field lists hold one value)."""
@@ -478,6 +495,8 @@ def _tick_series(
         oi=cast(Any, [oi]),
         open_first=math.nan,
         nbytes=200,
+        bid_size=cast(Any, [bid_size]),
+        ask_size=cast(Any, [ask_size]),
     )
 
 

@@ -96,6 +96,8 @@ def ticks_from_series(series: Series, clock_ns: np.ndarray) -> TickSeries:
         open_=series.open,
         volume=series.volume,
         oi=series.oi,
+        bid_size=series.extra.get("bid_size"),
+        ask_size=series.extra.get("ask_size"),
     )
 
 

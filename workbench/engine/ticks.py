@@ -67,6 +67,9 @@ class TickSeries:
     oi: NDArray[np.float64]
     open_first: float
     nbytes: int
+    #: quoted sizes at the best bid / ask per bar row, contracts (``None``: not in the data)
+    bid_size: NDArray[np.float64] | None = None
+    ask_size: NDArray[np.float64] | None = None
 
     def quote_at(self, i: int) -> tuple[float, float, float, float, int]:
         """``(bid, ask, last, mid, lag)`` of the bar at tick ``i`` (NaN fields when absent)."""
@@ -94,6 +97,8 @@ def align(
     open_: NDArray[np.float64] | None = None,
     volume: NDArray | None = None,
     oi: NDArray | None = None,
+    bid_size: NDArray | None = None,
+    ask_size: NDArray | None = None,
 ) -> TickSeries:
     """Align one instrument-day's bars (``ts`` int64 ns, ascending) to ``clock_ns``."""
     ts = np.asarray(ts, dtype=np.int64)
@@ -159,6 +164,8 @@ def align(
         oi=nan_rows if oi is None else np.array(oi, dtype=np.float64),
         open_first=first_open,
         nbytes=lists_bytes + arrays_bytes + 5 * m * 8,
+        bid_size=None if bid_size is None else np.array(bid_size, dtype=np.float64),
+        ask_size=None if ask_size is None else np.array(ask_size, dtype=np.float64),
     )
 
 
@@ -184,11 +191,14 @@ def constant_ticks(n: int, value: float) -> TickSeries:
 
 
 def bar_liquidity(series: TickSeries, i: int) -> Liquidity:
-    """The volume and open interest of the bar visible at tick ``i`` (contracts; NaN when
-    there is no bar), for sized fill models (:mod:`workbench.execution.liquidity`)."""
+    """The volume, open interest and quoted sizes of the bar visible at tick ``i``
+    (contracts; NaN when there is no bar or the data has no sizes), for sized fill models
+    (:mod:`workbench.execution.liquidity`)."""
     from workbench.execution.liquidity import Liquidity
 
     r = int(series.row[i])
     if r < 0 or not len(series.volume):
         return Liquidity(math.nan, math.nan)
-    return Liquidity(float(series.volume[r]), float(series.oi[r]))
+    bid_size = math.nan if series.bid_size is None else float(series.bid_size[r])
+    ask_size = math.nan if series.ask_size is None else float(series.ask_size[r])
+    return Liquidity(float(series.volume[r]), float(series.oi[r]), bid_size, ask_size)

@@ -82,6 +82,10 @@ def test_row_mapping_by_hand(nse: tuple[Path, object]) -> None:
     assert got["iv"] == pytest.approx(row["CALLS_IV"] / 100.0)
     assert got["oi"] == round(row["CALLS_OI"])
     assert got["volume"] == row["CALLS_Volume"]  # first snapshot: the cumulative figure
+    # quoted sizes: NSE quantities in units, stored in contracts of the day's lot (75)
+    assert row["CALLS_Bid_Qty"] % 75 == 0 and row["CALLS_Bid_Qty"] > 0
+    assert got["bid_size"] == row["CALLS_Bid_Qty"] / 75
+    assert got["ask_size"] == row["CALLS_Ask_Qty"] / 75
     # next kept snapshot of the same contract: the difference of cumulative volumes
     nxt = _raw("NIFTY_20250829_094518.parquet")
     nrow = nxt[(nxt.Expiry_Date == "02-Sep-2025") & (nxt.Strike_Price == 24500)].iloc[0]
@@ -96,7 +100,8 @@ def test_row_mapping_by_hand(nse: tuple[Path, object]) -> None:
 def test_zero_is_none_for_nse_prices(nse: tuple[Path, object]) -> None:
     out, _ = nse
     chain = MarketStore(out).read_chain("NIFTY", DAY).to_pandas()
-    assert not (chain[["open", "close", "bid", "ask", "iv"]] == 0).any().any()
+    assert not (chain[["open", "close", "bid", "ask", "iv", "bid_size", "ask_size"]] == 0).any().any()
+    assert (chain.bid.isna() == chain.bid_size.isna()).mean() > 0.99  # no bid, no bid size
     one_sided = chain[chain.bid.notna() & chain.ask.isna()]
     assert len(one_sided) > 0  # a bid without an offer is a usable quote
 

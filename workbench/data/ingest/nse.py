@@ -6,7 +6,7 @@ with ``CALLS_*`` and ``PUTS_*`` fields. Columns::
     required  Fetch_Time, Expiry_Date, Strike_Price, and for CALLS_ and PUTS_:
               OI, Volume, IV, LTP, Bid_Price, Ask_Price
     optional  Symbol, index_name, collection_timestamp, date, and for CALLS_/PUTS_:
-              Chng_in_OI, Net_Chng, Bid_Qty, Ask_Qty (not stored)
+              Chng_in_OI, Net_Chng (not stored), Bid_Qty, Ask_Qty
 
 Each input row holds two quotes (call and put): counts are per side, so a file of ``n`` rows
 reads ``2n`` rows, and each side is accepted or quarantined on its own (``line`` is the
@@ -31,6 +31,10 @@ Mapping to the canonical layout (1-minute dataset, ``Asia/Kolkata``):
   positions opened under an older lot size (12.666667 = 950 units / 75); stored rounded to
   whole contracts.
 - ``iv``: NSE percent -> decimal; 0 (none published) -> NaN. No Greeks are given.
+- ``bid_size`` / ``ask_size`` (when the file has ``Bid_Qty`` / ``Ask_Qty``): NSE quotes the
+  quantity at the best bid / offer in units of the underlying (multiples of the lot, 75 for
+  NIFTY in Aug 2025); stored in contracts, ``quantity / lot size`` of the quote day; 0 or
+  missing (no bid, no offer) -> NaN. The liquidity fill model caps an order by them.
 - Spot is not in the data: for each snapshot it is derived from put-call parity on the nearest
   expiry (:func:`workbench.data.ingest.parity.parity_spot`, ``r`` = :data:`PARITY_RATE`,
   ``T`` to 15:30 IST on expiry) and written as the spot bar at the same ``ts`` (open = high =
@@ -231,6 +235,7 @@ class NseChainAdapter(Adapter):
         rights = np.array(["C"] * n + ["P"] * n, dtype=object)
         fetch_s = both(fetch.values.astype("datetime64[s]").astype(np.int64)).astype(float)
         iv = side_values("IV", True) / 100.0
+        sizes = self._sizes(raw, underlying, quote_day)
         oi = side_values("OI", False)
         vol = side_values("Volume", False)
         options = pd.DataFrame(
@@ -250,6 +255,7 @@ class NseChainAdapter(Adapter):
                 "volume": np.where(np.isfinite(vol[idx]), vol[idx], 0).astype(np.int64),
                 "oi": np.rint(np.where(np.isfinite(oi[idx]), oi[idx], 0)).astype(np.int64),
                 "iv": iv[idx],
+                **{name: values[idx] for name, values in sizes.items()},
                 "_file": file.index,
                 "_line": long_lines[idx],
                 "_rank": -fetch_s[idx],
@@ -257,6 +263,32 @@ class NseChainAdapter(Adapter):
         )
         spot = self._spot(file, underlying, options)
         return Staged(rows_read, options=options, spot=spot, rejects=rejects)
+
+    def _sizes(
+        self, raw: pa.Table, underlying: str, quote_day: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """``bid_size`` / ``ask_size`` in contracts (calls then puts, as the long rows) from
+        ``Bid_Qty`` / ``Ask_Qty`` in units; absent columns are not stored."""
+        out: dict[str, np.ndarray] = {}
+        days = quote_day.astype("datetime64[D]")
+        lots = np.full(len(days), np.nan)
+        try:
+            spec = get_instrument(underlying)
+        except UnknownInstrumentError:
+            return out  # no lot size to count contracts by: sizes not stored
+        for d in np.unique(days[~np.isnat(days)]):
+            lots[days == d] = spec.lot_size(d.astype(object))
+        lots2 = np.concatenate([lots, lots])
+        for name, field in (("bid_size", "Bid_Qty"), ("ask_size", "Ask_Qty")):
+            cols = [prefix + field for _, prefix in SIDES]
+            if not all(c in raw.column_names for c in cols):
+                continue
+            units = np.concatenate(
+                [parse_float(_text(raw.column(c))).values for c in cols]
+            ).astype(np.float64)
+            with np.errstate(invalid="ignore"):
+                out[name] = np.where(np.isfinite(units) & (units > 0), units / lots2, np.nan)
+        return out
 
     def _spot(self, file: InputFile, underlying: str, options: pd.DataFrame) -> pd.DataFrame | None:
         rows = []
