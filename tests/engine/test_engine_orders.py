@@ -380,6 +380,22 @@ def test_an_opening_order_is_cancelled_once_the_strategy_is_done(market: Path) -
     assert result.orders["reason"].iloc[-1] == "the strategy is DONE"
 
 
+def test_an_opening_order_whose_key_was_taken_meanwhile_is_rejected(market: Path) -> None:
+    # the limit (automatic key: the symbol) would fill at 09:17; at 09:16 the strategy opens
+    # the same contract itself (key = the same symbol): the order is rejected, not a crash
+    result = run(
+        market,
+        [
+            {"at": "09:15", "do": "limit", "legs": [P], "limit": 80},
+            {"at": "09:16", "do": "open", "legs": [P]},
+        ],
+        cycles=3,
+    )
+    assert rows(result)[0] == ("NIFTY2410421500PE", "01-02 09:16", "BUY", "open", 85.0, "entry")
+    assert events(result)[-1] == ("20240102-1", "01-02 09:17", "rejected")
+    assert result.orders["reason"].iloc[-1] == "key 'NIFTY2410421500PE' is already open"
+
+
 def test_order_calls_need_a_tick() -> None:
     s = Resting()
     with pytest.raises(StrategyStateError):

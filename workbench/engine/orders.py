@@ -58,7 +58,9 @@ A closing order whose positions are no longer open (closed by another order, an 
 expiry settlement) is cancelled at the next tick it is worked, reason ``"positions closed"``;
 so a profit-taking limit and a stop on the same spread behave as one-cancels-other.
 ``cancel(order_id)`` and ``replace(order_id, limit=...)`` act at once; a replaced order is a
-new arrival (eligible from the next tick, ``revision`` + 1).
+new arrival (eligible from the next tick, ``revision`` + 1). Orders are worked on the ticks the
+simulator runs: a day whose ``on_day_start`` returns ``False`` delivers no tick, and resting
+orders wait (positional) or expire (intraday) with it.
 
 Records
 -------
@@ -257,9 +259,9 @@ class OrderBook:
         market = sim.market
         if fields["action"] == "open":
             keyed = _keyed_legs(target)
-            for key, _ in keyed:
-                if key and key in sim.book.open:
-                    raise ValueError(f"position key {key!r} is already open")
+            for key, leg in keyed:
+                if (key or leg.contract.symbol) in sim.book.open:
+                    raise ValueError(f"position key {key or leg.contract.symbol!r} is already open")
             fields["legs"], fields["keys"] = tuple(keyed), ()
         else:
             keys = _keys(target, sim)
@@ -348,7 +350,8 @@ class OrderBook:
                 self._finish(sim, slot, "cancelled", "cancelled", "the strategy is DONE")
                 continue
             else:
-                taken = [k for k, _ in order.legs if k and k in sim.book.open]
+                taken = [k for k in (k or leg.contract.symbol for k, leg in order.legs)
+                         if k in sim.book.open]  # fmt: skip
                 if taken:
                     self._finish(
                         sim, slot, "rejected", "rejected", f"key {taken[0]!r} is already open"
