@@ -110,9 +110,13 @@ def test_not_filled_at_the_placing_bar_nor_at_the_touch_with_probability_zero(
     # 09:17: 120 > 115. 09:18: mid 115 = the limit: the touch, p = 0 -> no fill. 09:19: no bar.
     # 09:20: 130. Never filled; the day order expires at the day's end.
     step = {"at": "09:16", "do": "limit", "legs": [C], "keys": ["c"], "limit": 115}
+    Resting.seen.clear()
     result = run(market, [dict(step)])
     assert result.tradebook.empty
     assert [e for _, _, e in events(result)] == ["placed", "expired"]
+    seen = {str(ts)[11:16]: orders for ts, orders, _ in Resting.seen if orders}
+    assert seen["09:17"][0][3] == "net 120 worse than the limit 115"
+    assert seen["09:18"][0][3].startswith("at the touch (net 115), not filled (p=0, u=")
     assert result.days.iloc[0]["refused_fills"] == 0  # a resting order's tick is no refusal
     # p = 1: it fills at the touch, 09:18, at 115
     result = run(market, [dict(step, touch=1.0)])
@@ -141,6 +145,7 @@ def test_multi_leg_limit_waits_for_every_leg_then_fills_at_the_limit(market: Pat
     # fill, although the call is quoted), 09:19 the call has no bar. 09:20: 130 + 72 = 202 >=
     # 190 -> fills at the limit: each sold leg x 190/202 (premium-weighted), net credit 190.
     # Force close at the same tick at the mids: (190 - 202) x 50 = -600.
+    Resting.seen.clear()
     result = run(
         market,
         [{"at": "09:17", "do": "limit", "legs": SHORT, "keys": ["c", "p"], "limit": -190}],
@@ -155,6 +160,10 @@ def test_multi_leg_limit_waits_for_every_leg_then_fills_at_the_limit(market: Pat
     ]
     assert result.metrics["total_pnl"] == pytest.approx(-600, abs=1e-6)
     assert result.days.iloc[0]["refused_fills"] == 0
+    # what the strategy saw of the order at each tick: why it did not fill
+    seen = {str(ts)[11:16]: orders for ts, orders, _ in Resting.seen if orders}
+    assert "p (NIFTY2410421500PE): mid fill refused: no bid" in seen["09:18"][0][3]
+    assert "c (NIFTY2410421500CE): no live price: last bar 1 ticks old" in seen["09:19"][0][3]
 
 
 def test_closing_limit_takes_profit_and_cancels_the_stop(market: Path) -> None:

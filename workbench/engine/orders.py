@@ -153,6 +153,30 @@ class _Slot:
     eligible: tuple[int, int]  # (day index, tick): worked at this serial or later
     placed_day: int
     tried: bool = False  # worked at least once since placement / the last replace
+    #: why the last tick did not fill it, kept raw and worded only when read (hot path)
+    why: tuple[Any, ...] | None = None
+
+    def snapshot(self) -> Order:
+        order = self.order
+        if self.why is None or not order.is_open:
+            return order
+        return replace(order, last_reason=_why_text(self.why))
+
+
+def _why_text(why: tuple[Any, ...]) -> str:
+    kind = why[0]
+    if kind == "worse":
+        return f"net {why[1]:.6g} worse than the limit {why[2]:g}"
+    if kind == "touch":
+        return f"at the touch (net {why[1]:.6g}), not filled (p={why[2]:g}, u={why[3]:.4f})"
+    if kind == "refused":
+        r = why[1]
+        return "" if r is None else f"{r.key} ({r.symbol}): {r.reason}"
+    if kind == "unwatched":
+        return f"no {why[1]} to watch"
+    if kind == "waiting":
+        return f"{why[1]} {why[2]:.6g} not at the trigger"
+    return str(why)
 
 
 def _number(value: Any, name: str) -> float:
@@ -213,13 +237,13 @@ class OrderBook:
 
     # -- what the strategy sees ------------------------------------------------------------------
     def open_orders(self) -> dict[str, Order]:
-        return {k: s.order for k, s in self._open.items()}
+        return {k: s.snapshot() for k, s in self._open.items()}
 
     def get(self, order_id: str) -> Order:
         slot = self._slots.get(order_id)
         if slot is None:
             raise KeyError(f"no order {order_id!r} (orders: {', '.join(self._slots) or 'none'})")
-        return slot.order
+        return slot.snapshot()
 
     def __bool__(self) -> bool:
         return bool(self._open)
@@ -301,6 +325,7 @@ class OrderBook:
         slot.order = replace(order, revision=order.revision + 1, **changes)
         slot.eligible = (sim.day_index, sim.tick + 1)
         slot.tried = False
+        slot.why = None
         self._record(slot.order, sim.market.day, sim._now(), "replaced", None, "")
 
     def _slot(self, order_id: str) -> _Slot:
@@ -320,6 +345,7 @@ class OrderBook:
     ) -> None:
         ts = sim._now()
         self._open.pop(slot.order.id, None)
+        slot.why = None
         slot.order = replace(
             slot.order,
             status=status,
@@ -368,7 +394,7 @@ class OrderBook:
         order = slot.order
         assert order.limit is not None
         limit = order.limit
-        why: list[str] = []
+        why: list[tuple[Any, ...]] = []
         net_seen: list[float] = []
 
         def accept(priced: list[_Priced]) -> str | None:
@@ -377,14 +403,14 @@ class OrderBook:
             gap = limit - net
             touch = abs(gap) <= _TOUCH_TOL * max(1.0, abs(limit))
             if gap < 0 and not touch:
-                why.append(f"net {net:.6g} worse than the limit {limit:g}")
-                return why[-1]
+                why.append(("worse", net, limit))
+                return "worse"
             if touch:
                 p = order.touch_probability
                 u = touch_draw(self.seed, order.id, order.revision, sim._now())
                 if not u < p:
-                    why.append(f"at the touch (net {net:.6g}), not filled (p={p:g}, u={u:.4f})")
-                    return why[-1]
+                    why.append(("touch", net, p, u))
+                    return "touch"
                 return None
             if not arrival:
                 _at_limit(priced, gap)
@@ -398,8 +424,7 @@ class OrderBook:
         else:
             filled = sim.close_keys(list(order.keys), order.reason, accept=accept, quiet=True)
         if filled is None:
-            reason = why[-1] if why else sim.quiet_reason()
-            slot.order = replace(slot.order, last_reason=reason)
+            slot.why = why[-1] if why else ("refused", sim.quiet_refusal())
             return
         self._finish(sim, slot, "filled", "filled", "", net=net_seen[-1])
 
@@ -408,15 +433,13 @@ class OrderBook:
         if order.status == "working":
             value = sim.watched_value(order.trigger_on or "spot", order.keys)
             if value is None or value != value:
-                slot.order = replace(order, last_reason=f"no {order.trigger_on} to watch")
+                slot.why = ("unwatched", order.trigger_on)
                 return
             hit = (order.above is not None and value >= order.above) or (
                 order.below is not None and value <= order.below
             )
             if not hit:
-                slot.order = replace(
-                    order, last_reason=f"{order.trigger_on} {value:.6g} not at the trigger"
-                )
+                slot.why = ("waiting", order.trigger_on, value)
                 return
             slot.order = replace(order, status="triggered")
             self._record(slot.order, sim.market.day, sim._now(), "triggered", value, "")
@@ -432,7 +455,7 @@ class OrderBook:
         else:
             filled = sim.close_keys(list(order.keys), order.reason, accept=accept, quiet=True)
         if filled is None:
-            slot.order = replace(slot.order, last_reason=sim.quiet_reason())
+            slot.why = ("refused", sim.quiet_refusal())
             return
         self._finish(sim, slot, "filled", "filled", "", net=net[-1])
 

@@ -423,10 +423,9 @@ class Simulator:
         else:
             self.refusals.append(refusal)
 
-    def quiet_reason(self) -> str:
+    def quiet_refusal(self) -> Refusal | None:
         """Why the last quiet (resting-order) attempt did not fill."""
-        r = self._quiet_refusal
-        return "" if r is None else f"{r.key} ({r.symbol}): {r.reason}"
+        return self._quiet_refusal
 
     def state_done(self) -> bool:
         return self.state is _DONE
