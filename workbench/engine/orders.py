@@ -151,7 +151,6 @@ class Order:
 class _Slot:
     order: Order
     eligible: tuple[int, int]  # (day index, tick): worked at this serial or later
-    placed_day: int
     tried: bool = False  # worked at least once since placement / the last replace
     #: why the last tick did not fill it, kept raw and worded only when read (hot path)
     why: tuple[Any, ...] | None = None
@@ -293,7 +292,7 @@ class OrderBook:
         self._count += 1
         order_id = f"{market.day:%Y%m%d}-{self._count}"
         order = Order(id=order_id, status="working", placed=sim._now(), **fields)  # type: ignore[arg-type]
-        slot = _Slot(order, (sim.day_index, sim.tick + 1), sim.day_index)
+        slot = _Slot(order, (sim.day_index, sim.tick + 1))
         self._slots[order_id] = self._open[order_id] = slot
         self._record(order, market.day, sim._now(), "placed", None, order.reason)
         return order_id
