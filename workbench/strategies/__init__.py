@@ -11,10 +11,14 @@ in ``templates/strategies`` take):
 ``workbench.strategies.put_credit_spread:PutCreditSpread``
     positional 30-45 DTE bull put spread found by the seed 003 scanner; profit target, stop,
     DTE exit.
+``workbench.strategies.bear_call_spread:BearCallSpread``
+    its mirror: positional 30-45 DTE bear call spread (short call by delta or by offset from the
+    spot), the scanner's IV-percentile score term and ``iv_percentile_min`` filter, same exits.
 ``workbench.strategies.protective_put:ProtectivePut``
     positional protective put or collar (seed 002), rolled n trading days before expiry.
 
-Helpers: :mod:`workbench.strategies.scanner` (credit-spread scanner and scoring); exits are
+Helpers: :mod:`workbench.strategies.scanner` (credit-spread scanner and scoring; IV percentile
+from :mod:`workbench.engine.ivstats`); exits are
 the engine's (:mod:`workbench.engine.exits`, ``credit_exits`` for seed 003's). Nothing is
 imported here, so importing one strategy does not import the others.
 """

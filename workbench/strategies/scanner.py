@@ -3,8 +3,9 @@
 Given one or more :class:`~workbench.engine.selection.ChainSnapshot` (one per expiry already in
 the DTE window), :func:`scan_credit_spreads`
 
-1. keeps short legs whose |delta| is inside ``short_delta`` (inclusive) and that pass the
-   liquidity filter;
+1. keeps short legs whose |delta| is inside ``short_delta`` (inclusive) -- or, with
+   ``short_offset``, whose distance out of the money in fractions of spot (calls ``K / S - 1``,
+   puts ``1 - K / S``) is inside that range instead -- and that pass the liquidity filter;
 2. pairs each with every eligible long leg of the same right further out of the money at a width
    inside ``[width_min, width_max]`` (bull put: long strike below; bear call: long strike above);
 3. keeps spreads whose credit is at least ``min_credit_pct`` of the width;
@@ -20,12 +21,18 @@ Score (higher is better), with the :class:`ScoreWeights`::
     ev_per_width   = (credit x (1 - p_itm) - max_loss x p_itm) / width   (= credit/width - p_itm)
     credit_ratio   = credit / width
     delta_distance = 1 - p_itm                                           (further OTM, higher)
+    iv_term        = iv_percentile / 100     (the underlying's IV percentile today, 0..1; 0 if none)
     score          = w_ev x ev_per_width + w_credit x credit_ratio + w_distance x delta_distance
+                     + w_iv_percentile x iv_term
 
 Ranking is deterministic: score descending, then credit ratio descending, then |short delta|
 ascending, then the earlier expiry, then the narrower width, then the short strike further out of
-the money. An IV-percentile term (seed 003) ranks underlyings or days, not the spreads of one
-chain, so it belongs to the caller's entry filter, not to this ranking.
+the money. The IV-percentile term (seed 003: "higher IV = more premium") is one number per
+underlying and day, given by the caller (``iv_percentile=``, computed from past days only:
+:mod:`workbench.engine.ivstats`); it moves every spread of one scan alike, so it never reorders
+one underlying's candidates, but it ranks candidates of several underlyings (or days) against
+each other, which is how seed 003 uses it. Without it (``None``) the term is 0 and
+``SpreadCandidate.iv_percentile`` is ``None``.
 """
 
 from __future__ import annotations
@@ -46,24 +53,28 @@ __all__ = ["ScoreWeights", "SpreadCandidate", "SpreadScan", "scan_credit_spreads
 
 
 class ScoreWeights(BaseModel):
-    """Weights of the three score terms (see the module docstring); each >= 0."""
+    """Weights of the four score terms (see the module docstring); each >= 0."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     ev: float = Field(default=1.0, ge=0)
     credit: float = Field(default=1.0, ge=0)
     distance: float = Field(default=1.0, ge=0)
+    iv_percentile: float = Field(default=1.0, ge=0)
 
 
 class SpreadScan(BaseModel):
     """Scanner parameters (seed 003 ``[entry]``). ``right="P"`` scans bull put spreads, ``"C"``
     bear call spreads. ``short_delta`` is an inclusive |delta| range; widths are in price units;
-    ``min_credit_pct`` is credit as a fraction of width; ``filters`` apply to both legs."""
+    ``min_credit_pct`` is credit as a fraction of width; ``filters`` apply to both legs.
+    ``short_offset`` (an inclusive range of fractions of spot out of the money, e.g.
+    ``(0.03, 0.05)``) picks the short leg by its distance from the spot instead of by delta."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     right: Right = Right.PUT
     short_delta: tuple[float, float] = (0.10, 0.15)
+    short_offset: tuple[float, float] | None = None
     width_min: float = Field(default=2.0, gt=0)
     width_max: float = Field(default=10.0, gt=0)
     min_credit_pct: float = Field(default=0.25, ge=0, lt=1)
@@ -76,6 +87,13 @@ class SpreadScan(BaseModel):
         lo, hi = self.short_delta
         if not 0 < lo <= hi < 1:
             raise ValueError(f"short_delta: expected 0 < min <= max < 1, got {self.short_delta}")
+        if self.short_offset is not None:
+            olo, ohi = self.short_offset
+            if not (math.isfinite(olo) and math.isfinite(ohi) and 0 <= olo <= ohi < 1):
+                raise ValueError(
+                    f"short_offset: expected 0 <= min <= max < 1 (fractions of spot out of the "
+                    f"money), got {self.short_offset}"
+                )
         if self.width_max < self.width_min:
             raise ValueError(f"width_max: {self.width_max} is below width_min {self.width_min}")
         return self
@@ -100,6 +118,8 @@ class SpreadCandidate:
     ev_per_width: float
     credit_ratio: float
     score: float
+    #: the underlying's IV percentile (0..100) the score used; ``None`` when none was given
+    iv_percentile: float | None = None
 
     @property
     def rationale(self) -> str:
@@ -110,7 +130,22 @@ class SpreadCandidate:
         )
 
 
-def _one_chain(snap: ChainSnapshot, scan: SpreadScan) -> list[SpreadCandidate]:
+def _short_ok(snap: ChainSnapshot, row: int, d_short: float, scan: SpreadScan) -> bool:
+    """Is ``row`` a short leg the scan accepts (by delta, or by offset from the spot)?"""
+    if not math.isfinite(d_short):
+        return False  # p_itm (the score) needs a delta either way
+    if scan.short_offset is None:
+        lo, hi = scan.short_delta
+        return lo - 1e-12 <= d_short <= hi + 1e-12
+    k = float(snap.strike[row])
+    otm = (k / snap.spot - 1.0) if snap.is_call[row] else (1.0 - k / snap.spot)
+    olo, ohi = scan.short_offset
+    return olo - 1e-12 <= otm <= ohi + 1e-12
+
+
+def _one_chain(
+    snap: ChainSnapshot, scan: SpreadScan, iv_percentile: float | None = None
+) -> list[SpreadCandidate]:
     is_call = scan.right is Right.CALL
     mask, why = eligible_mask(snap, is_call, scan.filters, "mid")
     if why:
@@ -123,13 +158,13 @@ def _one_chain(snap: ChainSnapshot, scan: SpreadScan) -> list[SpreadCandidate]:
     mid = snap.price("mid")
     sell_px = snap.bid if scan.credit_basis == "natural" else mid
     buy_px = snap.ask if scan.credit_basis == "natural" else mid
-    lo, hi = scan.short_delta
     sign = 1.0 if is_call else -1.0
     w = scan.weights
+    iv_term = 0.0 if iv_percentile is None else w.iv_percentile * iv_percentile / 100.0
     out: list[SpreadCandidate] = []
     for a, short_row in enumerate(rows):
         d_short = deltas[a]
-        if not (math.isfinite(d_short) and lo - 1e-12 <= d_short <= hi + 1e-12):
+        if not _short_ok(snap, int(short_row), float(d_short), scan):
             continue
         k_short = float(snap.strike[short_row])
         for b, long_row in enumerate(rows):
@@ -144,7 +179,7 @@ def _one_chain(snap: ChainSnapshot, scan: SpreadScan) -> list[SpreadCandidate]:
             max_loss = width - credit
             ev = (credit * (1.0 - p) - max_loss * p) / width
             ratio = credit / width
-            score = w.ev * ev + w.credit * ratio + w.distance * (1.0 - p)
+            score = w.ev * ev + w.credit * ratio + w.distance * (1.0 - p) + iv_term
             out.append(
                 SpreadCandidate(
                     expiry=snap.expiry,
@@ -162,6 +197,7 @@ def _one_chain(snap: ChainSnapshot, scan: SpreadScan) -> list[SpreadCandidate]:
                     ev_per_width=ev,
                     credit_ratio=ratio,
                     score=score,
+                    iv_percentile=iv_percentile,
                 )
             )
     return out
@@ -180,11 +216,22 @@ def _rank_key(c: SpreadCandidate) -> tuple[float, float, float, date, float, flo
 
 
 def scan_credit_spreads(
-    chains: ChainSnapshot | Iterable[ChainSnapshot], scan: SpreadScan
+    chains: ChainSnapshot | Iterable[ChainSnapshot],
+    scan: SpreadScan,
+    *,
+    iv_percentile: float | None = None,
 ) -> list[SpreadCandidate]:
-    """All qualifying spreads across ``chains``, best first (see the module docstring)."""
+    """All qualifying spreads across ``chains``, best first (see the module docstring).
+
+    ``iv_percentile``: the underlying's IV percentile today (0..100, from past days only, e.g.
+    :func:`workbench.engine.ivstats.iv_percentile`) for the score's IV term; ``None``: no term.
+    """
+    if iv_percentile is not None and not (
+        math.isfinite(iv_percentile) and 0.0 <= iv_percentile <= 100.0
+    ):
+        raise ValueError(f"iv_percentile: expected 0..100 or None, got {iv_percentile!r}")
     snaps = [chains] if isinstance(chains, ChainSnapshot) else list(chains)
     found: list[SpreadCandidate] = []
     for snap in snaps:
-        found.extend(_one_chain(snap, scan))
+        found.extend(_one_chain(snap, scan, iv_percentile))
     return sorted(found, key=_rank_key)
