@@ -233,3 +233,26 @@ def test_scanner_iv_percentile_term_adds_to_every_score() -> None:
 def test_bad_parameters_name_the_field(market: Path, params: dict[str, Any], field: str) -> None:
     with pytest.raises(ConfigError, match=field):
         run(market, **params)
+
+
+def test_the_run_folder_holds_the_trade_log_per_position(market: Path, tmp_path: Path) -> None:
+    """``trades.parquet`` of the profit-target run: one position, figures as computed above
+    (max risk = width 5 x 100 - credit 106.80 = 393.20)."""
+    import pyarrow.parquet as pq
+
+    result = run_backtest(
+        BearCallSpread, data=market, params={"scan": SCAN}, fill="orats",
+        fees="per-contract:0.65", progress=False,
+    )  # fmt: skip
+    result.save(tmp_path / "run")
+    (row,) = pq.read_table(tmp_path / "run" / "trades.parquet").to_pylist()
+    assert (row["spread_type"], row["short_strike"], row["long_strike"]) == ("bear_call", 520.0, 525.0)
+    assert (row["entry_date"], row["exit_date"], row["days_held"]) == (
+        date(2024, 3, 1), date(2024, 3, 5), 4,
+    )  # fmt: skip
+    assert row["entry_credit"] == pytest.approx(CREDIT * 100)
+    assert row["pnl"] == pytest.approx(51.0)
+    assert row["max_risk"] == pytest.approx(500 - CREDIT * 100)
+    assert row["pnl_pct_max_risk"] == pytest.approx(51.0 / (500 - CREDIT * 100))
+    assert row["exit_reason"] == "profit_target" and row["qty"] == 1
+    assert row["vix_at_entry"] is None

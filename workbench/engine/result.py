@@ -11,6 +11,9 @@ Files written by :meth:`BacktestResult.save` (docs/INTERFACES.md, engine section
 ``excursions.csv``     intraday runs: each trade's tick-by-tick MAE/MFE (:mod:`workbench.engine.excursions`)
 ``orders.csv``         runs that placed resting orders: one row per order event
                        (:data:`~workbench.engine.orders.ORDER_COLUMNS`)
+``trades.parquet``     the trade log, one row per position (:mod:`workbench.engine.position_log`)
+``params.toml``        the run's resolved parameters; ``workbench run --params`` replays them
+                       (:mod:`workbench.engine.params_file`)
 
 The folder is written atomically: into a temporary sibling folder, then renamed into place (an
 existing folder is replaced only after the new one is complete).
@@ -155,9 +158,20 @@ class BacktestResult:
                 )
             if len(self.orders):
                 self.orders.to_csv(tmp / "orders.csv", index=False, lineterminator="\n")
+            self._write_seed003_files(tmp)
             if extras is not None:
                 extras(tmp)
         return out
+
+    def _write_seed003_files(self, folder: Path) -> None:
+        """``trades.parquet`` (one row per position) and ``params.toml`` (the resolved
+        parameters) beside the tradebook."""
+        from workbench.engine.params_file import params_toml
+        from workbench.engine.position_log import position_log, write_position_log
+
+        mode = str((self.manifest.get("strategy") or {}).get("mode") or "intraday")
+        write_position_log(position_log(self.tradebook, mode), folder / "trades.parquet")
+        (folder / "params.toml").write_text(params_toml(self.manifest), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: str | Path) -> BacktestResult:
