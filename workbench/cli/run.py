@@ -3,6 +3,9 @@
 ``STRATEGY`` is a template name (``short-straddle``; ``--templates DIR`` for templates of one's
 own), ``module:ClassName`` (``workbench.strategies.short_straddle:IntradayShortStraddle``) or
 ``path/to/file.py:ClassName``. The run folder always holds the tearsheet.
+``workbench run --params RUN/params.toml --out DIR`` runs a saved run's resolved parameters
+again (strategy or template version, every parameter, dataset, dates, models, capital, rate):
+same run id, same files; flags given beside it (``--set``, ``--start``...) change those fields.
 ``--set key=value`` sets a parameter of the strategy's Config (values are read as JSON when they
 parse -- ``0.25``, ``true``, ``[1, 2]`` -- and as text otherwise -- ``09:20``). Prints where the
 run folder was written and the headline metrics.
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.cli.out_folder import check_out_folder
+from workbench.engine.spec import RunSpec
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
@@ -41,13 +45,22 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "strategy",
+        nargs="?",
+        default=None,
         help="a template name (templates/strategies, or --templates DIR), module:ClassName or "
-        "path/to/file.py:ClassName; --set overrides its parameters",
+        "path/to/file.py:ClassName; --set overrides its parameters (omit with --params)",
+    )
+    parser.add_argument(
+        "--params",
+        dest="params_file",
+        default=None,
+        metavar="PARAMS.toml",
+        help="a run's params.toml: run its resolved parameters again (flags given override)",
     )
     parser.add_argument(
         "--templates", default=None, metavar="DIR", help="templates folder of one's own"
     )
-    parser.add_argument("--data", required=True, help="dataset folder")
+    parser.add_argument("--data", default=None, help="dataset folder (required without --params)")
     parser.add_argument(
         "--start", default=None, help="first day YYYY-MM-DD (default: dataset start)"
     )
@@ -139,18 +152,35 @@ def _handle(args: argparse.Namespace) -> int:
     check_out_folder(args.out, RUN_MARKERS, "a run folder")
     reports = args.reports if args.reports is not None else default_reports()
     params = parse_sets(args.sets)
+    replay = None
+    if args.params_file is not None:
+        replay, params = _from_params_file(args, params)
+    elif args.strategy is None:
+        raise ValueError("run: name a STRATEGY (a template, module:Class or file.py:Class) or --params")
+    elif args.data is None:
+        raise ValueError("run: --data DIR is required (the dataset folder)")
     chosen = _check_inputs(args, params, reports)
+    if replay is not None and replay.template is not None and not args.sets:
+        resolved = chosen.validate(params).model_dump(mode="json")
+        if resolved != replay.params:
+            changed = sorted(k for k in set(resolved) | set(replay.params)
+                             if resolved.get(k) != replay.params.get(k))  # fmt: skip
+            raise ValueError(
+                f"{replay.path}: template {args.strategy} now resolves to other parameters "
+                f"than the file records ({', '.join(changed)})"
+            )
     template = chosen.template.ref if chosen.template is not None else None
     request = {
         "strategy": args.strategy,
         "templates": args.templates,
         "data": args.data,
-        "start": args.start,
-        "end": args.end,
+        "start": None if args.start is None else str(args.start),
+        "end": None if args.end is None else str(args.end),
         "params": params,
-        "fill": args.fill,
-        "fees": args.fees,
-        "margin": args.margin,
+        "params_file": args.params_file,
+        "fill": _described(args.fill),
+        "fees": _described(args.fees),
+        "margin": _described(args.margin),
         "mode": args.mode,
         "capital": args.capital,
         "vix": args.vix,
@@ -183,8 +213,16 @@ def _handle(args: argparse.Namespace) -> int:
             templates_dir=args.templates,
             refs_dir=reports,
             vix=args.vix,
+            spec=None if replay is None else RunSpec(data=args.data, rate=replay.rate),
         )
         _record(record, summary.manifest, summary.metrics, summary.out)
+    if replay is not None and replay.run_id and not args.sets:
+        new_id = summary.manifest.get("run_id")
+        if new_id != replay.run_id:
+            print(
+                f"  note: run id {new_id} differs from {replay.run_id} in {replay.path} "
+                "(the code, the dataset or a flag changed)"
+            )
     print(f"wrote run {summary.manifest.get('run_id')} to {summary.out}")
     print(f"  tearsheet      {summary.tearsheet}")
     print(f"  trade log      {summary.out / 'trades.csv'}")
@@ -193,6 +231,47 @@ def _handle(args: argparse.Namespace) -> int:
     if failed:
         print(f"  {failed} day(s) failed: tracebacks in {summary.out / 'days.csv'}")
     return 1 if failed else 0
+
+
+def _described(value: Any) -> Any:
+    """A model given by a params file as its description (the run request is JSON)."""
+    if isinstance(value, dict):
+        return {k: _described(v) for k, v in value.items()}
+    describe = getattr(value, "describe", None)
+    return describe() if callable(describe) else value
+
+
+def _from_params_file(args: argparse.Namespace, sets: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Fill ``args`` from a ``params.toml`` (flags given on the command line win) and return
+    it with the parameters to run: a template's recorded overrides, or every parameter of a
+    strategy class, each with ``--set`` on top."""
+    from workbench.engine.params_file import read_params
+
+    if args.strategy is not None:
+        raise ValueError(
+            f"run: give STRATEGY or --params, not both (--params {args.params_file} names its "
+            "strategy)"
+        )
+    replay = read_params(args.params_file)
+    template = replay.template
+    if template is not None:
+        args.strategy = f"{template['name']}@{template['version']}"
+        if args.templates is None and template.get("path"):
+            args.templates = str(Path(str(template["path"])).parent)
+        params = {**dict(template.get("overrides") or {}), **sets}
+    else:
+        args.strategy = replay.strategy
+        params = {**replay.params, **sets}
+    args.data = args.data if args.data is not None else replay.data
+    args.start = args.start if args.start is not None else replay.start
+    args.end = args.end if args.end is not None else replay.end
+    args.mode = args.mode if args.mode is not None else replay.mode
+    args.capital = args.capital if args.capital is not None else replay.capital
+    args.vix = args.vix if args.vix is not None else replay.vix
+    args.fill = args.fill if args.fill is not None else replay.fill
+    args.fees = args.fees if args.fees is not None else replay.fees
+    args.margin = args.margin if args.margin is not None else replay.margin
+    return replay, params
 
 
 def _check_inputs(args: argparse.Namespace, params: dict[str, Any], reports: Any) -> Any:
