@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workbench.cli.grid",
     "workbench.cli.demo",
     "workbench.cli.run",
+    "workbench.cli.validate",
+    "workbench.cli.export",
     "workbench.cli.walkforward",
     "workbench.cli.sweep",
     "workbench.cli.events",
