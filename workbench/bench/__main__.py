@@ -30,11 +30,14 @@ BENCHMARKS: tuple[str, ...] = (
     "sweep",
     "eod",
     "service",
+    "portfolio",
 )
 
 
 def _print_table(result: dict) -> None:
-    print(f"== {result['benchmark']}: ratio {result['ratio']:.2f}x vs {result['baseline']}")
+    ratio = result["ratio"]
+    shown_ratio = "n/a" if ratio is None else f"{ratio:.2f}x"
+    print(f"== {result['benchmark']}: ratio {shown_ratio} vs {result['baseline']}")
     for key, value in result["figures"].items():
         shown = f"{value:,.6g}" if isinstance(value, float) else str(value)
         print(f"   {key:<40} {shown}")

@@ -1,0 +1,172 @@
+"""Benchmark ``portfolio``: a several-underlyings book against the single-underlying run (issue 14).
+
+Target (issue 14, "Performance"): a portfolio run of 3 underlyings x 5 years of synthetic
+end-of-day chains with the seed-003 template stays under 3x the single-underlying run's time
+and under 1 GB of peak RSS.
+
+Scenarios, each in a fresh interpreter (``seconds`` = the run itself, imports and the pricing
+kernels loaded before and timed apart; ``peak_rss_mb`` = the process's maximum resident set):
+
+* (a) ``single``: the shipped ``put-credit-spread-spx`` template (one bull put spread at a time,
+  seed 003's scanner and exits, ORATS fills, $0.65 per contract) on ``workbench data synth
+  --profile spx-eod --years 5`` (seed 42 from 2019-01-01, the same cached dataset as ``bench
+  eod``; ``--quick``: 60 days);
+* (b) ``portfolio``: the same book over SPY, QQQ and IWM (``StrategyConfig.underlyings``) on
+  ``workbench data synth --profile us-etf-eod --years 5`` -- with the ``seed-003-portfolio``
+  template when it exists, else ``put-credit-spread`` with ``underlyings`` set. It runs only
+  when this checkout supports it (``underlyings`` is a field of ``StrategyConfig`` and the
+  ``us-etf-eod`` profile is registered); otherwise it is reported as not available with the
+  reason, and the ratio is ``null``: no figure is made up.
+
+Headline ratio: portfolio seconds over single seconds (target < 3).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+SEED = 42
+START = "2019-01-01"
+FEES = "per-contract:0.65"
+UNIVERSE = ("SPY", "QQQ", "IWM")
+PORTFOLIO_TEMPLATE = "seed-003-portfolio"
+
+
+def _peak_rss_mb() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
+def portfolio_support() -> str | None:
+    """``None`` when several-underlyings runs are supported here, else why not."""
+    from workbench.data.synth import PROFILES
+    from workbench.engine.config import StrategyConfig
+
+    missing = []
+    if "underlyings" not in StrategyConfig.model_fields:
+        missing.append("StrategyConfig has no 'underlyings' field (several underlyings in one run)")
+    if "us-etf-eod" not in PROFILES:
+        missing.append("the synthetic profile 'us-etf-eod' is not registered")
+    if not missing:
+        return None
+    return "; ".join(missing) + " -- branch issue-14-universe is not merged into this checkout"
+
+
+def etf_dataset(quick: bool) -> Path:
+    """The cached ``us-etf-eod`` dataset (generated on first use)."""
+    from workbench.data.schema import COMPRESSION
+    from workbench.data.synth import generate
+    from workbench.data.synth.output import GENERATOR_VERSION
+
+    root = Path(tempfile.gettempdir()) / "workbench-bench-portfolio"
+    tag = f"{COMPRESSION}-g{GENERATOR_VERSION}"
+    path = root / (f"etf-{SEED}-60d-{tag}" if quick else f"etf-{SEED}-5y-{tag}")
+    if not (path / "catalog.json").is_file():
+        root.mkdir(parents=True, exist_ok=True)
+        if quick:
+            generate("us-etf-eod", path, seed=SEED, start=START, days=60, progress=False)
+        else:
+            generate("us-etf-eod", path, seed=SEED, start=START, years=5, progress=False)
+    return path
+
+
+def _template(name: str) -> Any:
+    from workbench.research.templates import TemplateError, TemplateRepository
+
+    try:
+        return TemplateRepository().get(name)
+    except TemplateError:
+        return None
+
+
+def scenario(name: str, quick: bool) -> dict[str, Any]:
+    """One scenario (``single`` or ``portfolio``), meant for a fresh process."""
+    from workbench.bench.eod import _load
+    from workbench.bench.eod import dataset as spx_dataset
+    from workbench.engine.runner import run_backtest
+
+    if name == "single":
+        template = _template("put-credit-spread-spx")
+        params = dict(template.params)
+        data = spx_dataset(quick)
+        label = template.ref
+    else:
+        template = _template(PORTFOLIO_TEMPLATE)
+        if template is not None:
+            params = dict(template.params)
+        else:
+            template = _template("put-credit-spread")
+            params = {**template.params, "underlyings": list(UNIVERSE)}
+        data = etf_dataset(quick)
+        label = template.ref
+    t0 = time.perf_counter()
+    _load()
+    load_s = time.perf_counter() - t0
+    gc.collect()
+    t0 = time.perf_counter()
+    result = run_backtest(
+        template.strategy, data=data, params=params, fill="orats", fees=FEES, progress=False
+    )
+    seconds = time.perf_counter() - t0
+    tb = result.tradebook
+    return {
+        "template": label,
+        "days": len(result.daily),
+        "fills": len(tb),
+        "underlyings": sorted(tb["underlying"].astype(str).unique().tolist()) if len(tb) else [],
+        "load_s": load_s,
+        "seconds": seconds,
+        "peak_rss_mb": _peak_rss_mb(),
+        "total_pnl": float(result.metrics["total_pnl"]),
+    }
+
+
+def _fresh(name: str, quick: bool) -> dict[str, Any]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        return pool.submit(scenario, name, quick).result()
+
+
+def run(quick: bool) -> dict:
+    """(a) always, (b) when supported (see the module docstring)."""
+    from workbench.bench.eod import dataset as spx_dataset
+
+    spx_dataset(quick)
+    single = _fresh("single", quick)
+    figures: dict[str, Any] = {f"single_{k}": v for k, v in single.items()}
+    why_not = portfolio_support()
+    ratio: float | None = None
+    if why_not is None:
+        etf_dataset(quick)
+        book = _fresh("portfolio", quick)
+        figures.update({f"portfolio_{k}": v for k, v in book.items()})
+        ratio = book["seconds"] / single["seconds"]
+        figures["portfolio_available"] = True
+        figures["portfolio_under_3x"] = ratio < 3.0
+        figures["portfolio_under_1gb"] = book["peak_rss_mb"] < 1024.0
+    else:
+        figures["portfolio_available"] = False
+        figures["portfolio_reason"] = why_not
+    figures["quick"] = quick
+    figures["load_average_1m"] = os.getloadavg()[0]
+    figures["when"] = datetime.now().isoformat(timespec="seconds")
+    return {
+        "benchmark": "portfolio",
+        "ratio": ratio,
+        "baseline": (
+            "the single-underlying put-credit-spread-spx run on synth spx-eod "
+            f"{'60 days' if quick else '5 years'} (portfolio seconds / single seconds; target < 3)"
+        ),
+        "figures": figures,
+    }
