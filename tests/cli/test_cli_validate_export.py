@@ -37,8 +37,7 @@ def test_each_problem_is_named_with_its_field(
 ) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(
-        'name = "bad"\nversion = 0\nstrategy = "' + BCS + '"\n'
-        "[params]\nqty = 0\nscna = 1\n"
+        'name = "bad"\nversion = 0\nstrategy = "' + BCS + '"\n[params]\nqty = 0\nscna = 1\n'
     )
     assert validate(str(bad)) == 1
     lines = capsys.readouterr().out.splitlines()
@@ -78,13 +77,17 @@ def run_folder(market: Path, tmp_path_factory: pytest.TempPathFactory) -> Path: 
 def test_export_parquet_csv_json(run_folder: Path, tmp_path: Path) -> None:
     saved = pq.read_table(run_folder / "trades.parquet")
     assert saved.num_rows == 1  # the profit-target position of the golden test
-    assert main(["export", str(run_folder), "--format", "parquet", "--out", str(tmp_path / "p")]) == 0
+    assert (
+        main(["export", str(run_folder), "--format", "parquet", "--out", str(tmp_path / "p")]) == 0
+    )
     trades = pq.read_table(tmp_path / "p" / "trades.parquet")
     assert trades.equals(saved)
     daily = pq.read_table(tmp_path / "p" / "daily.parquet")
     assert daily.schema.field("date").type == pa.date32()
     assert daily.column("date").to_pylist()[0] == date(2024, 3, 1)
-    metrics = {r["metric"]: r for r in pq.read_table(tmp_path / "p" / "metrics.parquet").to_pylist()}
+    metrics = {
+        r["metric"]: r for r in pq.read_table(tmp_path / "p" / "metrics.parquet").to_pylist()
+    }
     assert metrics["total_pnl"]["value"] == pytest.approx(51.0)
     assert main(["export", str(run_folder), "--format", "csv", "--out", str(tmp_path / "c")]) == 0
     with open(tmp_path / "c" / "trades.csv") as fh:
@@ -97,7 +100,9 @@ def test_export_parquet_csv_json(run_folder: Path, tmp_path: Path) -> None:
     (jrow,) = json.loads((tmp_path / "j" / "trades.json").read_text())
     assert jrow["exit_date"] == "2024-03-05" and jrow["days_held"] == 4
     assert jrow["vix_at_entry"] is None
-    assert json.loads((tmp_path / "j" / "metrics.json").read_text())["total_pnl"] == pytest.approx(51.0)
+    assert json.loads((tmp_path / "j" / "metrics.json").read_text())["total_pnl"] == pytest.approx(
+        51.0
+    )
     assert len(json.loads((tmp_path / "j" / "daily.json").read_text())) == 11
 
 

@@ -193,7 +193,9 @@ def test_scanner_finds_and_scores_what_the_strategy_opens(market: Path) -> None:
     assert [c.score for c in found] == pytest.approx([1.08, 1.06])
     assert [c.credit for c in found] == pytest.approx([1.10, 0.80])
     assert [c.max_loss for c in found] == pytest.approx([3.90, 4.20])
-    assert found[0].short_delta == pytest.approx(0.18) and found[0].long_delta == pytest.approx(0.13)
+    assert found[0].short_delta == pytest.approx(0.18) and found[0].long_delta == pytest.approx(
+        0.13
+    )
     tb, _ = run(market)
     opened = tb[tb["reason"] == "entry"].set_index("side")
     assert (opened.loc["SELL", "strike"], opened.loc["BUY", "strike"]) == (
@@ -210,7 +212,9 @@ def test_scanner_iv_percentile_term_adds_to_every_score() -> None:
     found = scan_credit_spreads(snap, scan, iv_percentile=80.0)
     assert [c.score for c in found] == pytest.approx([1.88, 1.86])
     assert {c.iv_percentile for c in found} == {80.0}
-    half = scan.model_copy(update={"weights": scan.weights.model_copy(update={"iv_percentile": 0.5})})
+    half = scan.model_copy(
+        update={"weights": scan.weights.model_copy(update={"iv_percentile": 0.5})}
+    )
     assert [c.score for c in scan_credit_spreads(snap, half, iv_percentile=80.0)] == pytest.approx(
         [1.48, 1.46]
     )
@@ -246,7 +250,11 @@ def test_the_run_folder_holds_the_trade_log_per_position(market: Path, tmp_path:
     )  # fmt: skip
     result.save(tmp_path / "run")
     (row,) = pq.read_table(tmp_path / "run" / "trades.parquet").to_pylist()
-    assert (row["spread_type"], row["short_strike"], row["long_strike"]) == ("bear_call", 520.0, 525.0)
+    assert (row["spread_type"], row["short_strike"], row["long_strike"]) == (
+        "bear_call",
+        520.0,
+        525.0,
+    )
     assert (row["entry_date"], row["exit_date"], row["days_held"]) == (
         date(2024, 3, 1), date(2024, 3, 5), 4,
     )  # fmt: skip

@@ -156,7 +156,9 @@ def _handle(args: argparse.Namespace) -> int:
     if args.params_file is not None:
         replay, params = _from_params_file(args, params)
     elif args.strategy is None:
-        raise ValueError("run: name a STRATEGY (a template, module:Class or file.py:Class) or --params")
+        raise ValueError(
+            "run: name a STRATEGY (a template, module:Class or file.py:Class) or --params"
+        )
     elif args.data is None:
         raise ValueError("run: --data DIR is required (the dataset folder)")
     chosen = _check_inputs(args, params, reports)

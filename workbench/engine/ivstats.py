@@ -41,7 +41,9 @@ def _past(history: Iterable[float]) -> np.ndarray:
     return values[np.isfinite(values)]
 
 
-def iv_percentile(current: float, history: Iterable[float], *, min_history: int = 1) -> float | None:
+def iv_percentile(
+    current: float, history: Iterable[float], *, min_history: int = 1
+) -> float | None:
     """Percent (0..100) of the finite ``history`` values strictly below ``current``; ``None``
     when ``current`` is not finite or fewer than ``min_history`` past values exist."""
     past = _past(history)

@@ -156,9 +156,7 @@ def _max_risk(opening: pd.DataFrame) -> float | None:
     if (opening["asset"] == "underlying").any() or opening["expiry"].nunique() != 1:
         return None
     legs = [
-        PositionLeg(
-            strike=float(k), is_call=(r == "C"), units=float(u), price=max(float(p), 0.0)
-        )
+        PositionLeg(strike=float(k), is_call=(r == "C"), units=float(u), price=max(float(p), 0.0))
         for k, r, u, p in zip(
             opening["strike"], opening["right"], opening["signed_units"], opening["price"]
         )
@@ -196,13 +194,16 @@ def position_log(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pa.T
         is_opening = (fills["action"] == "open") & (fills["ts"] == first_ts)
         opening = fills[is_opening]
         later = fills[~is_opening]
-        info = own.loc[position]
+        info: dict[Any, Any] = own.loc[position].to_dict()
+        last: dict[Any, Any] = fills.iloc[int(np.argmax(fills["ts"].to_numpy()))].to_dict()
         closed = info["status"] == "closed"
         options = opening[opening["asset"] != "underlying"]
         signed = opening["signed_units"].to_numpy(dtype=float)
         entry_credit = float(-(signed * opening["price"].to_numpy(dtype=float)).sum())
         exit_debit = float(
-            (later["signed_units"].to_numpy(dtype=float) * later["price"].to_numpy(dtype=float)).sum()
+            (
+                later["signed_units"].to_numpy(dtype=float) * later["price"].to_numpy(dtype=float)
+            ).sum()
         )
         fees = float(fills["fees"].sum())
         pnl = float(fills["cash"].sum()) if closed else None
@@ -214,9 +215,11 @@ def position_log(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pa.T
         exit_ts = pd.Timestamp(fills["ts"].max()) if closed else None
         expiry = options["expiry"].min() if not options.empty else None
         entry_date = _as_date(opening["day"].iloc[0] if not opening.empty else fills["day"].iloc[0])
-        exit_date = _as_date(fills.loc[fills["ts"].idxmax(), "day"]) if closed else None
+        exit_date = _as_date(last["day"]) if closed else None
         rights = options["right"].dropna().unique()
-        delta = options["delta"].to_numpy(dtype=float) * options["signed_units"].to_numpy(dtype=float)
+        delta = options["delta"].to_numpy(dtype=float) * options["signed_units"].to_numpy(
+            dtype=float
+        )
         row: dict[str, Any] = {
             "run_id": str(fills["run_id"].iloc[0]) if "run_id" in fills.columns else "",
             "position": str(position),
@@ -248,7 +251,7 @@ def position_log(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pa.T
             "pnl_pct_max_risk": pct,
             "exit_reason": str(info["exit_reason"]) if closed else None,
             "spot_entry": _none(float(opening["spot"].iloc[0])) if not opening.empty else None,
-            "spot_exit": _none(float(fills.loc[fills["ts"].idxmax(), "spot"])) if closed else None,
+            "spot_exit": _none(float(last["spot"])) if closed else None,
             "delta_at_entry": float(np.nansum(delta)) if np.isfinite(delta).any() else None,
         }
         for source, target in CONTEXT_COLUMNS.items():

@@ -75,14 +75,13 @@ def _daily(run: Path) -> pa.Table:
 
 def _metrics(run: Path) -> tuple[dict[str, Any], pa.Table]:
     metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
-    names, values, texts = [], [], []
+    names: list[str] = []
+    values: list[float | None] = []
+    texts: list[str | None] = []
     for key in sorted(metrics):
         value = metrics[key]
         names.append(str(key))
-        if isinstance(value, bool):
-            values.append(float(value))
-            texts.append(None)
-        elif isinstance(value, int | float):
+        if isinstance(value, int | float):  # bool included: 1.0 / 0.0
             values.append(float(value))
             texts.append(None)
         else:

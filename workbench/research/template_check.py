@@ -61,9 +61,7 @@ class TemplateCheck:
         """One ``OK ...`` line, or one line per problem naming the template and the field."""
         if self.ok and self.template is not None and self.config is not None:
             n = len(type(self.config).model_fields)
-            return [
-                f"OK {self.template.ref} ({self.template.strategy}, {n} parameters valid)"
-            ]
+            return [f"OK {self.template.ref} ({self.template.strategy}, {n} parameters valid)"]
         return [f"{self.label}: {p}" for p in self.problems]
 
 

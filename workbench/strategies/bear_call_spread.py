@@ -139,7 +139,9 @@ class BearCallSpread(Strategy):
         ]
         if not expiries:
             return
-        candidates = scan_credit_spreads([bar.chain(e) for e in expiries], c.scan, iv_percentile=ivp)
+        candidates = scan_credit_spreads(
+            [bar.chain(e) for e in expiries], c.scan, iv_percentile=ivp
+        )
         if not candidates:
             return
         best = candidates[0]
