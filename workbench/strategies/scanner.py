@@ -130,17 +130,21 @@ class SpreadCandidate:
         )
 
 
-def _short_ok(snap: ChainSnapshot, row: int, d_short: float, scan: SpreadScan) -> bool:
-    """Is ``row`` a short leg the scan accepts (by delta, or by offset from the spot)?"""
-    if not math.isfinite(d_short):
-        return False  # p_itm (the score) needs a delta either way
+def _short_rows(
+    snap: ChainSnapshot, rows: np.ndarray, deltas: np.ndarray, scan: SpreadScan, is_call: bool
+) -> np.ndarray:
+    """Positions in ``rows`` of the short legs the scan accepts: by |delta|, or by distance
+    out of the money (``short_offset``); a short leg needs a delta either way (p_itm)."""
+    ok = np.isfinite(deltas)
     if scan.short_offset is None:
         lo, hi = scan.short_delta
-        return lo - 1e-12 <= d_short <= hi + 1e-12
-    k = float(snap.strike[row])
-    otm = (k / snap.spot - 1.0) if snap.is_call[row] else (1.0 - k / snap.spot)
-    olo, ohi = scan.short_offset
-    return olo - 1e-12 <= otm <= ohi + 1e-12
+        ok &= (deltas >= lo - 1e-12) & (deltas <= hi + 1e-12)
+    else:
+        k = snap.strike[rows]
+        otm = (k / snap.spot - 1.0) if is_call else (1.0 - k / snap.spot)
+        olo, ohi = scan.short_offset
+        ok &= (otm >= olo - 1e-12) & (otm <= ohi + 1e-12)
+    return np.flatnonzero(ok)
 
 
 def _one_chain(
@@ -162,10 +166,9 @@ def _one_chain(
     w = scan.weights
     iv_term = 0.0 if iv_percentile is None else w.iv_percentile * iv_percentile / 100.0
     out: list[SpreadCandidate] = []
-    for a, short_row in enumerate(rows):
+    for a in _short_rows(snap, rows, deltas, scan, is_call):
+        short_row = rows[a]
         d_short = deltas[a]
-        if not _short_ok(snap, int(short_row), float(d_short), scan):
-            continue
         k_short = float(snap.strike[short_row])
         for b, long_row in enumerate(rows):
             k_long = float(snap.strike[long_row])
