@@ -52,7 +52,6 @@ Same tradebook -> same bytes (fixed Parquet options, no pandas metadata).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -118,63 +117,33 @@ CONTEXT_COLUMNS: dict[str, str] = {
 }
 
 
-def _none(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NaT:
-        return None
-    return value
-
-
-def _spread_type(opening: pd.DataFrame) -> str:
-    options = opening[opening["asset"] != "underlying"]
-    if len(options) == 1 and len(opening) == 1:
-        return "single"
-    if len(options) != 2 or len(opening) != 2:
-        return "other"
-    rights, expiries = set(options["right"]), set(options["expiry"])
-    sides = sorted(options["side"])
-    if len(rights) != 1 or len(expiries) != 1 or sides != ["BUY", "SELL"]:
-        return "other"
-    if options["qty"].nunique() != 1:
-        return "other"
-    short = float(options.loc[options["side"] == "SELL", "strike"].iloc[0])
-    long = float(options.loc[options["side"] == "BUY", "strike"].iloc[0])
-    if rights == {"P"}:
-        return "bull_put" if short > long else "bear_put"
-    return "bear_call" if short < long else "bull_call"
-
-
-def _one_strike(frame: pd.DataFrame) -> float | None:
-    strikes = frame["strike"].dropna().unique()
-    return float(strikes[0]) if len(strikes) == 1 else None
-
-
-def _max_risk(opening: pd.DataFrame) -> float | None:
-    if (opening["asset"] == "underlying").any() or opening["expiry"].nunique() != 1:
-        return None
+def _max_risk(right: np.ndarray, strike: np.ndarray, units: np.ndarray, price: np.ndarray) -> float:
     legs = [
         PositionLeg(strike=float(k), is_call=(r == "C"), units=float(u), price=max(float(p), 0.0))
-        for k, r, u, p in zip(
-            opening["strike"], opening["right"], opening["signed_units"], opening["price"]
-        )
+        for k, r, u, p in zip(strike, right, units, price)
     ]
     return float(max_loss_at_expiry(legs))
 
 
-def _first_finite(values: pd.Series) -> float | None:
-    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    ok = arr[np.isfinite(arr)]
-    return float(ok[0]) if ok.size else None
+def _dates(values: pd.Series) -> list[Any]:
+    return [None if pd.isna(v) else pd.Timestamp(v).date() for v in values]
 
 
-def _as_date(value: Any) -> Any:
-    value = _none(value)
-    if value is None:
-        return None
-    return pd.Timestamp(value).date()
+def _times(values: pd.Series) -> list[Any]:
+    return [None if pd.isna(v) else pd.Timestamp(v).to_pydatetime() for v in values]
+
+
+def _floats(values: pd.Series) -> list[float | None]:
+    return [None if pd.isna(v) else float(v) for v in values]
+
+
+def _single(frame: pd.DataFrame, column: str, index: pd.Index) -> pd.Series:
+    """Per position: the column's value when the rows hold exactly one distinct value."""
+    if frame.empty:
+        return pd.Series(None, index=index, dtype=object)
+    g = frame.groupby("_position", sort=False)[column]
+    one = g.nunique() == 1
+    return g.first().where(one).reindex(index)
 
 
 def position_log(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pa.Table:
@@ -185,86 +154,138 @@ def position_log(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pa.T
     tb = tradebook.reset_index(drop=True)
     if "asset" not in tb.columns:
         tb = tb.assign(asset="option")
+    own = positions(tb, mode).set_index("position")
     pid = position_ids(tb, mode)
     tb = tb.assign(_position=pid.to_numpy())
-    own = positions(tb.drop(columns="_position"), mode).set_index("position")
-    rows: list[dict[str, Any]] = []
-    for position, fills in tb.groupby("_position", sort=False):
-        first_ts = fills["ts"].min()
-        is_opening = (fills["action"] == "open") & (fills["ts"] == first_ts)
-        opening = fills[is_opening]
-        later = fills[~is_opening]
-        info: dict[Any, Any] = own.loc[position].to_dict()
-        last: dict[Any, Any] = fills.iloc[int(np.argmax(fills["ts"].to_numpy()))].to_dict()
-        closed = info["status"] == "closed"
-        options = opening[opening["asset"] != "underlying"]
-        signed = opening["signed_units"].to_numpy(dtype=float)
-        entry_credit = float(-(signed * opening["price"].to_numpy(dtype=float)).sum())
-        exit_debit = float(
-            (
-                later["signed_units"].to_numpy(dtype=float) * later["price"].to_numpy(dtype=float)
-            ).sum()
-        )
-        fees = float(fills["fees"].sum())
-        pnl = float(fills["cash"].sum()) if closed else None
-        risk = _max_risk(opening) if not options.empty else None
-        pct = None
-        if pnl is not None and risk is not None and math.isfinite(risk) and risk > 0:
-            pct = pnl / risk
-        entry_ts = pd.Timestamp(first_ts)
-        exit_ts = pd.Timestamp(fills["ts"].max()) if closed else None
-        expiry = options["expiry"].min() if not options.empty else None
-        entry_date = _as_date(opening["day"].iloc[0] if not opening.empty else fills["day"].iloc[0])
-        exit_date = _as_date(last["day"]) if closed else None
-        rights = options["right"].dropna().unique()
-        delta = options["delta"].to_numpy(dtype=float) * options["signed_units"].to_numpy(
-            dtype=float
-        )
-        row: dict[str, Any] = {
-            "run_id": str(fills["run_id"].iloc[0]) if "run_id" in fills.columns else "",
-            "position": str(position),
-            "cycle": int(info["cycle"]),
-            "underlying": str(fills["underlying"].iloc[0]),
-            "spread_type": _spread_type(opening),
-            "status": str(info["status"]),
-            "entry_date": entry_date,
-            "entry_ts": entry_ts.to_pydatetime(),
-            "exit_date": exit_date,
-            "exit_ts": None if exit_ts is None else exit_ts.to_pydatetime(),
-            "days_held": None
-            if exit_date is None or entry_date is None
-            else (exit_date - entry_date).days,
-            "expiry": _as_date(expiry),
-            "dte_at_entry": None
-            if _as_date(expiry) is None or entry_date is None
-            else (_as_date(expiry) - entry_date).days,
-            "right": str(rights[0]) if len(rights) == 1 else None,
-            "short_strike": _one_strike(options[options["side"] == "SELL"]),
-            "long_strike": _one_strike(options[options["side"] == "BUY"]),
-            "qty": int(opening["qty"].max()) if not opening.empty else None,
-            "legs": int(info["legs"]),
-            "entry_credit": entry_credit,
-            "exit_debit": exit_debit if closed else None,
-            "fees": fees,
-            "max_risk": risk,
-            "pnl": pnl,
-            "pnl_pct_max_risk": pct,
-            "exit_reason": str(info["exit_reason"]) if closed else None,
-            "spot_entry": _none(float(opening["spot"].iloc[0])) if not opening.empty else None,
-            "spot_exit": _none(float(last["spot"])) if closed else None,
-            "delta_at_entry": float(np.nansum(delta)) if np.isfinite(delta).any() else None,
-        }
-        for source, target in CONTEXT_COLUMNS.items():
-            row[target] = _first_finite(opening[source]) if source in opening.columns else None
-        theta = None
-        if "theta" in opening.columns:
-            per_leg = pd.to_numeric(opening["theta"], errors="coerce").to_numpy(dtype=float)
-            if np.isfinite(per_leg).any():
-                theta = float(np.nansum(per_leg * signed))
-        row["theta_at_entry"] = theta
-        rows.append(row)
-    rows.sort(key=lambda r: (r["entry_ts"], r["position"]))
-    return pa.Table.from_pylist(rows, schema=POSITION_LOG_SCHEMA)
+    first_ts = tb.groupby("_position", sort=False)["ts"].transform("min")
+    opening_mask = ((tb["action"] == "open") & (tb["ts"] == first_ts)).to_numpy()
+    signed = tb["signed_units"].to_numpy(dtype=float)
+    premium = signed * tb["price"].to_numpy(dtype=float)
+    tb = tb.assign(
+        _open_premium=np.where(opening_mask, premium, 0.0),
+        _later_premium=np.where(opening_mask, 0.0, premium),
+    )
+    index = pd.Index(own.index, name="position")
+    g = tb.groupby("_position", sort=False)
+    closed = (own["status"] == "closed").reindex(index)
+    opening = tb[opening_mask]
+    options = opening[opening["asset"] != "underlying"]
+    go = opening.groupby("_position", sort=False)
+    gopt = options.groupby("_position", sort=False)
+    ordered = tb.sort_values("ts", kind="stable")
+    last = ordered.groupby("_position", sort=False).tail(1).set_index("_position").reindex(index)
+    first_open = go.head(1).set_index("_position").reindex(index)
+    entry_credit = -g["_open_premium"].sum().reindex(index)
+    exit_debit = g["_later_premium"].sum().reindex(index).where(closed)
+    fees = g["fees"].sum().reindex(index)
+    pnl = g["cash"].sum().reindex(index).where(closed)
+    entry_date = pd.to_datetime(first_open["day"])
+    exit_date = pd.to_datetime(last["day"]).where(closed)
+    expiry = pd.to_datetime(gopt["expiry"].min().reindex(index))
+    sells = options[options["side"] == "SELL"]
+    buys = options[options["side"] == "BUY"]
+    short_strike = _single(sells, "strike", index)
+    long_strike = _single(buys, "strike", index)
+    right = _single(options, "right", index)
+    delta = (
+        options.assign(_d=options["delta"].to_numpy(dtype=float) * options["signed_units"])
+        .groupby("_position", sort=False)["_d"]
+        .sum(min_count=1)
+        .reindex(index)
+    )
+    # the opening order's shape
+    n_open = go.size().reindex(index).fillna(0)
+    n_opt = gopt.size().reindex(index).fillna(0)
+    one_expiry = (gopt["expiry"].nunique() == 1).reindex(index).fillna(False)
+    one_qty = (gopt["qty"].nunique() == 1).reindex(index).fillna(False)
+    n_sell = sells.groupby("_position", sort=False).size().reindex(index).fillna(0)
+    n_buy = buys.groupby("_position", sort=False).size().reindex(index).fillna(0)
+    vertical = (
+        (n_open == 2) & (n_opt == 2) & right.notna() & one_expiry & one_qty
+        & (n_sell == 1) & (n_buy == 1)
+    )  # fmt: skip
+    k_s, k_l = short_strike.astype(float), long_strike.astype(float)
+    kinds = np.select(
+        [
+            (n_open == 1) & (n_opt == 1),
+            vertical & (right == "P") & (k_s > k_l),
+            vertical & (right == "P") & (k_s < k_l),
+            vertical & (right == "C") & (k_s < k_l),
+            vertical & (right == "C") & (k_s > k_l),
+        ],
+        ["single", "bull_put", "bear_put", "bear_call", "bull_call"],
+        default="other",
+    )
+    # max risk of the opening order held to expiry: one expiry, options only
+    risk = pd.Series(np.nan, index=index, dtype=float)
+    is_stock = (opening["asset"] == "underlying").to_numpy()
+    stock = pd.Series(is_stock, index=opening.index).groupby(opening["_position"]).any()
+    r_arr = opening["right"].to_numpy()
+    k_arr = opening["strike"].to_numpy(dtype=float)
+    u_arr = opening["signed_units"].to_numpy(dtype=float)
+    p_arr = opening["price"].to_numpy(dtype=float)
+    for position, rows in opening.groupby("_position", sort=False).indices.items():
+        if bool(stock.get(position, False)) or not bool(one_expiry.get(position, False)):
+            continue
+        risk[position] = _max_risk(r_arr[rows], k_arr[rows], u_arr[rows], p_arr[rows])
+    finite = np.isfinite(risk) & (risk > 0)
+    pct = (pnl / risk).where(finite & pnl.notna())
+    context: dict[str, pd.Series] = {}
+    for source, target in CONTEXT_COLUMNS.items():
+        if source in opening.columns:
+            values = pd.to_numeric(opening[source], errors="coerce")
+            values = values.where(np.isfinite(values))
+            context[target] = values.groupby(opening["_position"], sort=False).first()
+        else:
+            context[target] = pd.Series(dtype=float)
+    if "theta" in opening.columns:
+        theta = pd.to_numeric(opening["theta"], errors="coerce") * opening["signed_units"]
+        context["theta_at_entry"] = theta.groupby(opening["_position"], sort=False).sum(min_count=1)
+    else:
+        context["theta_at_entry"] = pd.Series(dtype=float)
+    run_id = g["run_id"].first().reindex(index) if "run_id" in tb.columns else None
+    days_held = (exit_date - entry_date).dt.days
+    dte = (expiry - entry_date).dt.days
+    qty = go["qty"].max().reindex(index)
+    columns: dict[str, list[Any]] = {
+        "run_id": [""] * len(index) if run_id is None else [str(v) for v in run_id],
+        "position": [str(p) for p in index],
+        "cycle": [int(c) for c in own["cycle"].reindex(index)],
+        "underlying": [str(u) for u in g["underlying"].first().reindex(index)],
+        "spread_type": [str(k) for k in kinds],
+        "status": [str(s) for s in own["status"].reindex(index)],
+        "entry_date": _dates(entry_date),
+        "entry_ts": _times(g["ts"].min().reindex(index)),
+        "exit_date": _dates(exit_date),
+        "exit_ts": _times(pd.to_datetime(last["ts"]).where(closed)),
+        "days_held": [None if pd.isna(v) else int(v) for v in days_held],
+        "expiry": _dates(expiry),
+        "dte_at_entry": [None if pd.isna(v) else int(v) for v in dte],
+        "right": [None if pd.isna(v) else str(v) for v in right],
+        "short_strike": _floats(short_strike),
+        "long_strike": _floats(long_strike),
+        "qty": [None if pd.isna(v) else int(v) for v in qty],
+        "legs": [int(v) for v in own["legs"].reindex(index).fillna(0)],
+        "entry_credit": _floats(entry_credit),
+        "exit_debit": _floats(exit_debit),
+        "fees": _floats(fees),
+        "max_risk": _floats(risk),
+        "pnl": _floats(pnl),
+        "pnl_pct_max_risk": _floats(pct),
+        "exit_reason": [
+            str(r) if c else None for r, c in zip(own["exit_reason"].reindex(index), closed)
+        ],
+        "spot_entry": _floats(first_open["spot"]),
+        "spot_exit": _floats(last["spot"].where(closed)),
+        "delta_at_entry": _floats(delta),
+    }
+    for target in ("vix_at_entry", "iv_rank_at_entry", "iv_percentile_at_entry", "theta_at_entry"):
+        columns[target] = _floats(context[target].reindex(index))
+    table = pa.table(columns, schema=POSITION_LOG_SCHEMA)
+    order = sorted(
+        range(len(index)), key=lambda i: (columns["entry_ts"][i], columns["position"][i])
+    )
+    return table.take(pa.array(order, pa.int64()))
 
 
 def write_position_log(table: pa.Table, path: str | Path) -> Path:
