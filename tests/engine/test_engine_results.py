@@ -58,6 +58,8 @@ def test_save_load_round_trip(market: Path, tmp_path: Path) -> None:
             "metrics.json",
             "manifest.json",
             "excursions.csv",  # an intraday run
+            "trades.parquet",  # the trade log, one row per position (seed 003)
+            "params.toml",  # the resolved parameters (workbench run --params)
         ]
     )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left

@@ -16,6 +16,9 @@ capital = 100000.0
 rate = 0.0
 params_null = ["profit_target_pct"]    # parameters set to None (TOML has no null)
 
+[params_json]                          # a parameter holding None inside a list, as JSON text
+legs = '[{"name": "short", "rule": null}]'
+
 [params]                               # every Config field, after defaults
 dte_window = [30, 45]
 ...
@@ -60,7 +63,7 @@ _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _key(name: str) -> str:
-    return name if _BARE.match(name) else json.dumps(name)
+    return name if _BARE.fullmatch(name) else _value(name)
 
 
 def _value(value: Any) -> str:
@@ -75,7 +78,9 @@ def _value(value: Any) -> str:
             return "inf" if value > 0 else "-inf"
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
+        # a JSON string is a TOML basic string once DEL is escaped too (and characters outside
+        # the BMP are left as they are: TOML has no surrogate-pair escapes)
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list | tuple):
@@ -115,6 +120,17 @@ def to_toml(document: Mapping[str, Any]) -> str:
 
     table([], document)
     return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _none_in_list(value: Any, in_list: bool = False) -> bool:
+    """Does ``value`` hold a ``None`` inside a list (where no dotted name can point at it)?"""
+    if value is None:
+        return in_list
+    if isinstance(value, Mapping):
+        return any(_none_in_list(v, in_list) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_none_in_list(v, True) for v in value)
+    return False
 
 
 def _nulls(params: Mapping[str, Any], prefix: str = "") -> list[str]:
@@ -158,8 +174,12 @@ def params_toml(manifest: Mapping[str, Any]) -> str:
     vix = manifest.get("vix")
     if isinstance(vix, Mapping) and vix.get("dataset"):
         doc["vix"] = str(vix["dataset"])
-    doc["params_null"] = _nulls(params)
-    doc["params"] = _strip_nulls(params)
+    as_json = {k: v for k, v in params.items() if _none_in_list(v)}
+    plain = {k: v for k, v in params.items() if k not in as_json}
+    doc["params_null"] = _nulls(plain)
+    if as_json:
+        doc["params_json"] = {k: json.dumps(v, sort_keys=True) for k, v in as_json.items()}
+    doc["params"] = _strip_nulls(plain)
     template = manifest.get("template")
     if isinstance(template, Mapping):
         entry = _drop_none(dict(template))
@@ -260,6 +280,14 @@ def read_params(path: str | Path) -> RunParams:
     params = dict(params)
     for name in nulls:
         _set_path(params, name)
+    encoded = doc.get("params_json", {})
+    if not isinstance(encoded, dict):
+        raise ValueError(f"{path}: params_json: expected a table of JSON texts")
+    for name, text_value in encoded.items():
+        try:
+            params[name] = json.loads(text_value)
+        except (TypeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: params_json.{name}: not JSON: {exc}") from None
     template = doc.get("template")
     if template is not None:
         if not isinstance(template, dict) or not {"name", "version"} <= set(template):

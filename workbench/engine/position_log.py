@@ -217,7 +217,8 @@ def position_log(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pa.T
         default="other",
     )
     # max risk of the opening order held to expiry: one expiry, options only
-    risk = pd.Series(np.nan, index=index, dtype=float)
+    risk_values = np.full(len(index), np.nan)
+    where = {p: i for i, p in enumerate(index)}
     is_stock = (opening["asset"] == "underlying").to_numpy()
     stock = pd.Series(is_stock, index=opening.index).groupby(opening["_position"]).any()
     r_arr = opening["right"].to_numpy()
@@ -227,7 +228,8 @@ def position_log(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pa.T
     for position, rows in opening.groupby("_position", sort=False).indices.items():
         if bool(stock.get(position, False)) or not bool(one_expiry.get(position, False)):
             continue
-        risk[position] = _max_risk(r_arr[rows], k_arr[rows], u_arr[rows], p_arr[rows])
+        risk_values[where[position]] = _max_risk(r_arr[rows], k_arr[rows], u_arr[rows], p_arr[rows])
+    risk = pd.Series(risk_values, index=index, dtype=float)
     finite = np.isfinite(risk) & (risk > 0)
     pct = (pnl / risk).where(finite & pnl.notna())
     context: dict[str, pd.Series] = {}
