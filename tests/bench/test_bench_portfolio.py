@@ -1,0 +1,55 @@
+"""``python -m workbench.bench portfolio``: (b) runs only where several underlyings are supported,
+else it is reported as not available with the reason -- never a made-up figure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from workbench.bench import portfolio
+
+
+def fake_scenario(seconds: dict[str, float]) -> Any:
+    def fresh(name: str, quick: bool) -> dict[str, Any]:
+        return {"seconds": seconds[name], "peak_rss_mb": 500.0, "days": 60}
+
+    return fresh
+
+
+def test_without_underlyings_the_portfolio_is_not_available(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(portfolio, "_fresh", fake_scenario({"single": 2.0}))
+    monkeypatch.setattr(portfolio, "portfolio_support", lambda: "no underlyings here")
+    monkeypatch.setattr("workbench.bench.eod.dataset", lambda quick: None)
+    result = portfolio.run(quick=True)
+    assert result["ratio"] is None
+    figures = result["figures"]
+    assert figures["portfolio_available"] is False
+    assert figures["portfolio_reason"] == "no underlyings here"
+    assert figures["single_seconds"] == 2.0
+    assert not any(k.startswith("portfolio_seconds") for k in figures)
+
+
+def test_with_underlyings_the_ratio_is_portfolio_over_single(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(portfolio, "_fresh", fake_scenario({"single": 2.0, "portfolio": 5.0}))
+    monkeypatch.setattr(portfolio, "portfolio_support", lambda: None)
+    monkeypatch.setattr(portfolio, "etf_dataset", lambda quick: None)
+    monkeypatch.setattr("workbench.bench.eod.dataset", lambda quick: None)
+    result = portfolio.run(quick=True)
+    assert result["ratio"] == pytest.approx(2.5)
+    assert result["figures"]["portfolio_under_3x"] is True
+
+
+def test_this_checkout_says_why_it_cannot_run_the_portfolio() -> None:
+    from workbench.data.synth import PROFILES
+    from workbench.engine.config import StrategyConfig
+
+    reason = portfolio.portfolio_support()
+    supported = "underlyings" in StrategyConfig.model_fields and "us-etf-eod" in PROFILES
+    assert (reason is None) == supported
+    if reason is not None:
+        assert "issue-14-universe" in reason
