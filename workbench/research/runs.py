@@ -3,7 +3,8 @@
 :func:`run_strategy` is what ``workbench run`` and ``notebooks/backtest.ipynb`` call: it resolves
 the strategy (a template, ``module:Class``, ``path/to/file.py:Class`` or a class), runs the
 backtest and writes the run folder (``tradebook.parquet``, ``daily.csv``, ``days.csv``,
-``metrics.json``, ``manifest.json``, ``tearsheet.html`` and ``trades.csv``, the report written
+``metrics.json``, ``manifest.json``, ``trades.parquet`` (one row per position), ``params.toml``
+(the resolved parameters), ``tearsheet.html`` and ``trades.csv``, the report written
 inside the new folder before it is swapped into place); for a template it records the reference
 so the template cannot change under a report without a version bump. The report reads the
 underlying's closes, a VIX-like series and each day's intraday path from the datasets
