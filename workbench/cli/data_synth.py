@@ -4,6 +4,7 @@ Examples::
 
     workbench data synth --profile nifty-intraday --days 60 --start 2024-01-01 --seed 42 --out data/nifty
     workbench data synth --profile spx-eod --years 5 --start 2019-01-01 --seed 42 --out data/spx
+    workbench data synth --profile us-etf-eod --years 5 --start 2019-01-01 --seed 42 --out data/etf
 
 Prints where it wrote, the content version and row counts. Bad arguments give one line naming
 the argument (exit status 2).
@@ -30,7 +31,9 @@ def register(subparsers: Any) -> None:
         "content version). Profiles: "
         + "; ".join(f"{p.name}: {p.description}" for p in PROFILES.values()),
     )
-    parser.add_argument("--profile", default="nifty-intraday", help="nifty-intraday or spx-eod")
+    parser.add_argument(
+        "--profile", default="nifty-intraday", help="nifty-intraday, spx-eod or us-etf-eod"
+    )
     defaults = "; ".join(
         f"{p.name}: {f'{p.default_days} days' if p.default_days else f'{p.default_years} years'}"
         f" from {p.default_start}"

@@ -10,6 +10,12 @@ The base class carries the engine-facing parameters every strategy has:
 
 ``underlying``
     The underlying traded (``None``: the dataset's only underlying).
+``underlyings``
+    A universe traded in one book (``["SPY", "QQQ", "IWM"]``): one clock, one cash account,
+    one equity path, one tradebook (:mod:`workbench.engine.universe`). Give ``underlying`` or
+    ``underlyings``, not both. Unqualified accessors (``bar.spot``, ``bar.atm()``,
+    ``self.add(strike, ...)``) refer to the first one; name the others (``bar.spot("QQQ")``,
+    ``bar.atm(underlying="QQQ")``, ``self.add(..., underlying="QQQ")``).
 ``max_cycles``
     How many entry/exit cycles a strategy may run per day (intraday) or per run (positional).
     ``None`` (the default) means the mode's natural bound: one cycle per day intraday, and
@@ -39,7 +45,15 @@ import typing
 from datetime import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from workbench.engine.errors import ConfigError
 from workbench.model.dates import as_time_of_day
@@ -64,6 +78,11 @@ class StrategyConfig(BaseModel):
 
     underlying: str | None = Field(
         default=None, description="underlying name; None = the dataset's only one"
+    )
+    underlyings: list[str] | None = Field(
+        default=None,
+        description="several underlyings traded in one book (the first is the default one); "
+        "None = one underlying (see 'underlying')",
     )
     max_cycles: int | None = Field(
         default=None,
@@ -105,9 +124,46 @@ class StrategyConfig(BaseModel):
             raise ValueError(f"expected a finite number, got {value!r}")
         return value
 
+    @field_validator("underlyings")
+    @classmethod
+    def _universe(cls, value: list[str] | None) -> list[str] | None:
+        """Names upper-cased and stripped; at least one; no repeats."""
+        if value is None:
+            return None
+        names = [str(v).strip().upper() for v in value]
+        if not names or any(not n for n in names):
+            raise ValueError("give at least one underlying name, none empty")
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"underlying(s) named twice: {', '.join(repeated)}")
+        return names
+
+    @model_validator(mode="after")
+    def _one_or_many(self) -> StrategyConfig:
+        if self.underlying is not None and self.underlyings is not None:
+            raise ValueError(
+                f"give 'underlying' ({self.underlying!r}) or 'underlyings' "
+                f"({self.underlyings!r}), not both"
+            )
+        return self
+
+    @property
+    def universe(self) -> list[str] | None:
+        """The underlyings this config names: ``underlyings``, else ``[underlying]``, else
+        ``None`` (the dataset's only one)."""
+        if self.underlyings is not None:
+            return list(self.underlyings)
+        if self.underlying is not None:
+            return [self.underlying.strip().upper()]
+        return None
+
     def canonical_json(self) -> str:
-        """The parameters as canonical JSON (sorted keys, no whitespace): the hashed text."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """The parameters as canonical JSON (sorted keys, no whitespace): the hashed text.
+        ``underlyings`` is left out when unset, so single-underlying configs hash as before."""
+        fields = self.model_dump(mode="json")
+        if fields.get("underlyings", 0) is None:
+            del fields["underlyings"]
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
     def config_hash(self) -> str:
         """SHA-256 hex digest of :meth:`canonical_json` (stable across processes and runs)."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.engine.errors import StaleSpotError
 from workbench.engine.ticks import NO_LAG
+from workbench.engine.universe import market_of, underlyings_of
 from workbench.model.contracts import OptionContract
 from workbench.model.enums import Right
 from workbench.model.trades import Leg, Quote
@@ -36,6 +37,48 @@ if TYPE_CHECKING:
     from workbench.engine.trade import Trade
 
 ExpiryRef = int | date
+
+
+class SpotValue(float):
+    """A spot price that also answers for the other underlyings of the run.
+
+    ``bar.spot`` is this value: a plain ``float`` (the run's first underlying's spot, as in a
+    single-underlying run) that can be called, ``bar.spot("QQQ")``, for another underlying's
+    spot at the same instant (``bar.spot()`` is the float itself). Arithmetic on it gives plain
+    floats."""
+
+    __slots__ = ("_of",)
+    _of: Any
+
+    def __call__(self, underlying: str | None = None) -> float:
+        if underlying is None:
+            return float(self)
+        return float(self._of(underlying))
+
+
+def _spot_value(value: float, of: Any) -> SpotValue:
+    out = SpotValue(value)
+    out._of = of
+    return out
+
+
+class ExpiryList(list):  # type: ignore[type-arg]
+    """``bar.expiries``: today's listed expiries of the run's first underlying (a plain list),
+    callable for another underlying's: ``bar.expiries("QQQ")``."""
+
+    __slots__ = ("_of",)
+    _of: Any
+
+    def __call__(self, underlying: str | None = None) -> list[_dt.date]:
+        if underlying is None:
+            return list(self)
+        return list(self._of(underlying))
+
+
+def _expiry_list(values: list[_dt.date], of: Any) -> ExpiryList:
+    out = ExpiryList(values)
+    out._of = of
+    return out
 
 
 def _contract_of(item: OptionContract | Leg | Trade) -> OptionContract:
@@ -69,16 +112,35 @@ class DayStartContext:
 
     @property
     def underlying(self) -> str:
+        """The run's first underlying with data today (the one unqualified calls answer for)."""
         return self.__market.underlying
 
     @property
-    def spot(self) -> float:
-        """The previous session's last spot close (NaN when the dataset has no earlier day)."""
-        return self.__market.previous_close
+    def underlyings(self) -> tuple[str, ...]:
+        """The run's underlyings with data today, in the run's order (one in a
+        single-underlying run; an underlying without data today is absent)."""
+        return underlyings_of(self.__market)
+
+    def _of(self, underlying: str | None) -> Any:
+        return market_of(self.__market, underlying)
 
     @property
-    def expiries(self) -> list[_dt.date]:
-        return list(self.__market.expiries)
+    def spot(self) -> SpotValue:
+        """The previous session's last spot close (NaN when the dataset has no earlier day);
+        ``day.spot("QQQ")`` for another underlying of the run."""
+        return _spot_value(self.__market.previous_close, self.spot_of)
+
+    def spot_of(self, underlying: str | None = None) -> float:
+        """``underlying``'s previous session's last spot close."""
+        return float(self._of(underlying).previous_close)
+
+    @property
+    def expiries(self) -> ExpiryList:
+        """Expiries listed today, ascending; ``day.expiries("QQQ")`` for another underlying."""
+        return _expiry_list(list(self.__market.expiries), self.expiries_of)
+
+    def expiries_of(self, underlying: str | None = None) -> list[_dt.date]:
+        return list(self._of(underlying).expiries)
 
     @property
     def strike_step(self) -> float:
@@ -88,33 +150,37 @@ class DayStartContext:
     def lot_size(self) -> int:
         return self.__market.lot_size
 
-    def expiry(self, expiry: ExpiryRef = 0) -> _dt.date:
+    def expiry(self, expiry: ExpiryRef = 0, *, underlying: str | None = None) -> _dt.date:
         """The listed expiry for an index (0 = nearest) or a date (checked to be listed)."""
-        return self.__market.resolve_expiry(expiry)
+        return self._of(underlying).resolve_expiry(expiry)  # type: ignore[no-any-return]
 
-    def atm(self, expiry: ExpiryRef = 0) -> float:
+    def atm(self, expiry: ExpiryRef = 0, *, underlying: str | None = None) -> float:
         """ATM strike before the open: :attr:`spot` (the previous close) rounded to the strike
         grid (half up). ``ValueError`` on the dataset's first day (no earlier close)."""
-        self.__market.resolve_expiry(expiry)
-        spot = self.spot
+        market = self._of(underlying)
+        market.resolve_expiry(expiry)
+        spot = market.previous_close
         if not math.isfinite(spot):
             raise ValueError(
-                f"{self.date}: no spot before the first tick (the dataset has no earlier "
-                "session); use bar.atm() from on_bar"
+                f"{self.date}: no {market.underlying} spot before the first tick (the dataset "
+                "has no earlier session); use bar.atm() from on_bar"
             )
-        return self.__market.atm_strike(spot)
+        return market.atm_strike(spot)  # type: ignore[no-any-return]
 
-    def atm_window(self, n: int, expiry: ExpiryRef = 0) -> list[float]:
+    def atm_window(
+        self, n: int, expiry: ExpiryRef = 0, *, underlying: str | None = None
+    ) -> list[float]:
         """The ``2n + 1`` grid strikes centred on :meth:`atm` (ascending); empty on the
         dataset's first day, where there is no earlier close (a prefetch of nothing is a
         valid hint: the engine fetches lazily)."""
         if n < 0:
             raise ValueError(f"atm_window: n must be >= 0, got {n}")
-        self.__market.resolve_expiry(expiry)
-        if not math.isfinite(self.spot):
+        market = self._of(underlying)
+        market.resolve_expiry(expiry)
+        if not math.isfinite(market.previous_close):
             return []
-        centre = self.atm(expiry)
-        step = self.__market.strike_step
+        centre = self.atm(expiry, underlying=underlying)
+        step = market.strike_step
         return [centre + k * step for k in range(-n, n + 1)]
 
     def prefetch(
@@ -122,13 +188,16 @@ class DayStartContext:
         expiry: ExpiryRef = 0,
         strikes: Iterable[float] = (),
         rights: Sequence[Right | str] = ("C", "P"),
+        *,
+        underlying: str | None = None,
     ) -> None:
         """Hint: fetch these instruments' full days now (one query). The cache fetches lazily anyway
         if this is skipped; results are identical either way."""
-        self.__market.prefetch(self.__market.resolve_expiry(expiry), strikes, rights)
+        market = self._of(underlying)
+        market.prefetch(market.resolve_expiry(expiry), strikes, rights)
 
     def __repr__(self) -> str:
-        return f"DayStartContext({self.date}, spot={self.spot:g})"
+        return f"DayStartContext({self.date}, spot={float(self.spot):g})"
 
 
 class BarContext:
@@ -189,38 +258,62 @@ class BarContext:
 
     @property
     def underlying(self) -> str:
+        """The run's first underlying with data today (the one unqualified calls answer for)."""
         return self.__market.underlying
 
     @property
-    def expiries(self) -> list[_dt.date]:
-        return list(self.__market.expiries)
+    def underlyings(self) -> tuple[str, ...]:
+        """The run's underlyings with data today, in the run's order (one in a
+        single-underlying run; an underlying without data today is absent)."""
+        return underlyings_of(self.__market)
+
+    def __of(self, underlying: str | None) -> Any:
+        return market_of(self.__market, underlying)
+
+    @property
+    def expiries(self) -> ExpiryList:
+        """Expiries listed today, ascending; ``bar.expiries("QQQ")`` for another underlying."""
+        return _expiry_list(list(self.__market.expiries), self.expiries_of)
+
+    def expiries_of(self, underlying: str | None = None) -> list[_dt.date]:
+        return list(self.__of(underlying).expiries)
 
     @property
     def lot_size(self) -> int:
         return self.__market.lot_size
 
-    def expiry(self, expiry: ExpiryRef | ExpiryRule = 0) -> _dt.date | None:
+    def lot_size_of(self, underlying: str | None = None) -> int:
+        return int(self.__of(underlying).lot_size)
+
+    def expiry(
+        self, expiry: ExpiryRef | ExpiryRule = 0, *, underlying: str | None = None
+    ) -> _dt.date | None:
         """A listed expiry: an index into today's expiries (0 = nearest), a listed date (either
         raises ``ValueError`` when out of range / not listed) or an
         :class:`~workbench.engine.selection.ExpiryRule` (kind, DTE target or window), which gives
         ``None`` when no listed expiry matches, the reason in :attr:`last_selection_reason`."""
         from workbench.engine.selection import ExpiryRule, resolve_expiry
 
+        market = self.__of(underlying)
         if isinstance(expiry, ExpiryRule):
-            market = self.__market
             choice = resolve_expiry(
                 market.expiries, market.day, expiry, underlying=market.underlying
             )
             if choice.expiry is None:
-                market.last_selection_reason = f"expiry rule {expiry!r}: {choice.reason}"
+                self.__market.last_selection_reason = f"expiry rule {expiry!r}: {choice.reason}"
             return choice.expiry
-        return self.__market.resolve_expiry(expiry)
+        return market.resolve_expiry(expiry)  # type: ignore[no-any-return]
 
     # -- prices ------------------------------------------------------------------------------
     @property
-    def spot(self) -> float:
-        """Spot close of the last spot bar at or before this tick."""
-        return self.__market.spot_ticks.close[self.__tick()]
+    def spot(self) -> SpotValue:
+        """Spot close of the last spot bar at or before this tick; ``bar.spot("QQQ")`` for
+        another underlying of the run (:class:`SpotValue`: a float that can be called)."""
+        return _spot_value(self.__market.spot_ticks.close[self.__tick()], self.spot_of)
+
+    def spot_of(self, underlying: str | None = None) -> float:
+        """``underlying``'s spot close of its last spot bar at or before this tick."""
+        return float(self.__of(underlying).spot_ticks.close[self.__tick()])
 
     def price(self, contract: OptionContract | Leg | Trade) -> tuple[float, int | None]:
         """``(close, lag)`` of the last bar with a close at or before this tick; ``(nan, None)``
@@ -245,26 +338,35 @@ class BarContext:
         """``Quote(bid, ask, last, lag)`` of the bar visible at this tick (``mid`` is a property)."""
         return self.__market.quote(_contract_of(contract), self.__tick())
 
-    def chain(self, expiry: ExpiryRef = 0) -> ChainSnapshot:
-        """Every strike of one expiry as visible at this tick (a :class:`ChainSnapshot`)."""
-        return self.__market.snapshot(self.__market.resolve_expiry(expiry), self.__tick())
+    def chain(self, expiry: ExpiryRef = 0, *, underlying: str | None = None) -> ChainSnapshot:
+        """Every strike of one expiry as visible at this tick (a :class:`ChainSnapshot`);
+        ``underlying=`` for another underlying of the run."""
+        market = self.__of(underlying)
+        return market.snapshot(market.resolve_expiry(expiry), self.__tick())  # type: ignore[no-any-return]
 
     @property
     def spot_lag(self) -> int | None:
         """How many ticks old :attr:`spot` is (0: a bar at this tick; ``None``: no spot bar
         yet today)."""
-        lag = self.__market.spot_ticks.close_lag[self.__tick()]
-        return None if lag == NO_LAG else lag
+        return self.spot_lag_of(None)
 
-    def atm(self, expiry: ExpiryRef = 0) -> float:
-        """ATM strike now: current spot rounded to the strike grid (half up).
+    def spot_lag_of(self, underlying: str | None = None) -> int | None:
+        """:attr:`spot_lag` of ``underlying``."""
+        lag = self.__of(underlying).spot_ticks.close_lag[self.__tick()]
+        return None if lag == NO_LAG else int(lag)
+
+    def atm(self, expiry: ExpiryRef = 0, *, underlying: str | None = None) -> float:
+        """ATM strike now: current spot rounded to the strike grid (half up); ``underlying=``
+        for another underlying of the run.
         :class:`~workbench.engine.errors.StaleSpotError` when the spot is older than the
         strategy's ``max_spot_lag`` (check :attr:`spot_lag` first to skip such ticks)."""
-        self.__market.resolve_expiry(expiry)
-        stale = self.__market.stale_spot(self.__tick())
+        market = self.__of(underlying)
+        market.resolve_expiry(expiry)
+        i = self.__tick()
+        stale = market.stale_spot(i)
         if stale is not None:
             raise StaleSpotError(f"bar.atm(): {stale}")
-        return self.__market.atm_strike(self.spot)
+        return market.atm_strike(market.spot_ticks.close[i])  # type: ignore[no-any-return]
 
     def select(
         self,
@@ -272,6 +374,7 @@ class BarContext:
         *,
         expiry: ExpiryRef | ExpiryRule | None = None,
         rule: Selection | None = None,
+        underlying: str | None = None,
         **params: Any,
     ) -> OptionContract | None:
         """The contract a selection rule picks now (see :mod:`workbench.engine.selection`).
@@ -285,7 +388,10 @@ class BarContext:
         including an expiry rule that matches no listed expiry; the reason is then in
         :attr:`last_selection_reason`.
         """
-        return self.__market.select(self.__tick(), right, expiry, rule, params)
+        market = self.__of(underlying)
+        picked = market.select(self.__tick(), right, expiry, rule, params)
+        self.__market.last_selection_reason = market.last_selection_reason
+        return picked  # type: ignore[no-any-return]
 
     @property
     def last_selection_reason(self) -> str:

@@ -88,6 +88,8 @@ class DayTask:
     underlying: str
     costs: Costs
     days: tuple[tuple[int, date], ...]
+    #: a run of several underlyings (``Config.underlyings``): all of them, ``underlying`` first
+    universe: tuple[str, ...] = ()
 
 
 COLUMNAR_EOD = True
@@ -101,10 +103,19 @@ def _columnar(store: Any) -> bool:
 
 
 def _new_market(
-    data: str, underlying: str, day: date, costs: Costs, ahead: ReadAhead | None = None
+    data: str,
+    underlying: str,
+    day: date,
+    costs: Costs,
+    ahead: ReadAhead | Mapping[str, ReadAhead] | None = None,
+    universe: Sequence[str] = (),
 ) -> Any:
     from workbench.engine.market import DayMarket
 
+    if len(universe) > 1:
+        return _universe_market(data, universe, day, costs, ahead)
+    if isinstance(ahead, Mapping):
+        ahead = ahead.get(underlying)
     store = open_store(data)
     if _columnar(store):
         from workbench.engine.eod import EodDayMarket
@@ -112,6 +123,29 @@ def _new_market(
         pending = None if ahead is None else ahead.take(day)
         return EodDayMarket(store, underlying, day, series_lru(), rate=costs.rate, ahead=pending)
     return DayMarket(store, underlying, day, series_lru(), rate=costs.rate)
+
+
+def _universe_market(
+    data: str,
+    universe: Sequence[str],
+    day: date,
+    costs: Costs,
+    ahead: ReadAhead | Mapping[str, ReadAhead] | None,
+) -> Any:
+    """The day's markets of ``universe`` on one clock (:mod:`workbench.engine.universe`): one
+    per underlying with data that day, in the run's order."""
+    from workbench.engine.universe import UniverseMarket
+
+    store = open_store(data)
+    aheads = ahead if isinstance(ahead, Mapping) else {}
+    markets = [
+        _new_market(data, name, day, costs, aheads.get(name))
+        for name in universe
+        if store.has_day(name, day)
+    ]
+    if not markets:
+        raise ValueError(f"{day}: none of {', '.join(universe)} has data in dataset {data}")
+    return UniverseMarket(markets, universe)
 
 
 def _read_ahead(data: str, underlying: str, days: Sequence[date]) -> ReadAhead | None:
@@ -136,7 +170,10 @@ def run_intraday_days(task: DayTask) -> list[DayRecord]:
         try:
             strategy = cls(config)
             sim = Simulator(strategy, task.costs, mode="intraday")
-            out.append(sim.run_day(_new_market(task.data, task.underlying, day, task.costs), index))
+            market = _new_market(
+                task.data, task.underlying, day, task.costs, universe=task.universe
+            )
+            out.append(sim.run_day(market, index))
         except Exception as exc:
             out.append(_failed(day, exc))
     return out
@@ -223,6 +260,7 @@ class SweepDayTask:
     underlying: str
     runs: tuple[tuple[Portable[tuple[type[Strategy], StrategyConfig]], Costs], ...]
     days: tuple[tuple[date, tuple[tuple[int, int], ...]], ...]  # (day, ((run, day index), ...))
+    universe: tuple[str, ...] = ()
 
 
 def run_sweep_days(task: SweepDayTask) -> list[tuple[int, DayRecord]]:
@@ -235,7 +273,7 @@ def run_sweep_days(task: SweepDayTask) -> list[tuple[int, DayRecord]]:
                 cls, config = code.value
                 strategy = cls(config)
                 sim = Simulator(strategy, costs, mode="intraday")
-                market = _new_market(task.data, task.underlying, day, costs)
+                market = _new_market(task.data, task.underlying, day, costs, universe=task.universe)
                 out.append((run, sim.run_day(market, index)))
             except Exception as exc:
                 out.append((run, _failed(day, exc)))
@@ -262,12 +300,12 @@ def simulate_intraday_plans(
     if any(p.mode != "intraday" for p in plans):
         raise ValueError("simulate_intraday_plans: every plan must be intraday")
     results: list[list[DayRecord]] = [[] for _ in plans]
-    groups: dict[tuple[str, str], list[int]] = {}
+    groups: dict[tuple[str, str, tuple[str, ...]], list[int]] = {}
     for i, plan in enumerate(plans):
-        groups.setdefault((plan.data, plan.underlying), []).append(i)
+        groups.setdefault((plan.data, plan.underlying, plan.universe), []).append(i)
     tasks: list[SweepDayTask] = []
     total = 0
-    for (data, underlying), members in groups.items():
+    for (data, underlying, universe), members in groups.items():
         runs = tuple((plans[i].code, plans[i].costs) for i in members)
         by_day: dict[date, list[tuple[int, int]]] = {}
         for run, i in enumerate(members):
@@ -286,10 +324,10 @@ def simulate_intraday_plans(
                 ]
                 share = [(d, members) for d, members in share if members]
                 if share:
-                    tasks.append(SweepDayTask(data, underlying, runs, tuple(share)))
+                    tasks.append(SweepDayTask(data, underlying, runs, tuple(share), universe))
 
     def collect(task: SweepDayTask, done: list[tuple[int, DayRecord]]) -> None:
-        members = groups[(task.data, task.underlying)]
+        members = groups[(task.data, task.underlying, task.universe)]
         for run, record in done:
             results[members[run]].append(record)
         bar.update(len(done))
@@ -324,7 +362,7 @@ def _all_failed(task: SweepDayTask, exc: BaseException) -> list[tuple[int, DayRe
 
 
 def _with_days(base: DayTask, days: tuple[tuple[int, date], ...]) -> DayTask:
-    return DayTask(base.code, base.data, base.underlying, base.costs, days)
+    return DayTask(base.code, base.data, base.underlying, base.costs, days, base.universe)
 
 
 def _run_positional(
@@ -337,15 +375,29 @@ def _run_positional(
     progress: bool | Callable[[int, int], None],
     desc: str,
     missing: Sequence[tuple[date, str]] = (),
+    universe: Sequence[str] = (),
 ) -> list[DayRecord]:
     """Days in order in one simulator; a trading day without data while positions are open
-    is a gap day (settlements due that day, the rest held at their marks)."""
+    is a gap day (settlements due that day, the rest held at their marks). A run of several
+    underlyings (``universe``) simulates every day on which at least one of them has data;
+    an underlying without data that day has its own gap day inside it
+    (:mod:`workbench.engine.universe`)."""
     sim = Simulator(cls(config), costs, mode="positional")
     records = []
     gaps = sorted(missing)
     g = 0
     bar = _progress(len(days), progress, desc)
-    ahead = _read_ahead(data, underlying, [day for _, day in days])
+    ahead: Any
+    if len(universe) > 1:
+        store = open_store(data)
+        wanted = {day for _, day in days}
+        ahead = {
+            name: _read_ahead(data, name, [d for d in store.days(name) if d in wanted])
+            for name in universe
+        }
+        ahead = {name: a for name, a in ahead.items() if a is not None}
+    else:
+        ahead = _read_ahead(data, underlying, [day for _, day in days])
     try:
         with fewer_collections():
             for index, day in days:
@@ -355,7 +407,7 @@ def _run_positional(
                         if gap is not None:
                             records.append(gap)
                         g += 1
-                    market = _new_market(data, underlying, day, costs, ahead)
+                    market = _new_market(data, underlying, day, costs, ahead, universe)
                     records.append(sim.run_day(market, index))
                 except Exception as exc:
                     raise DayFailedError(day, exc) from exc
@@ -366,8 +418,9 @@ def _run_positional(
                     records.append(gap)
     finally:
         bar.close()
-        if ahead is not None:
-            ahead.close()
+        for reader in ahead.values() if isinstance(ahead, dict) else [ahead]:
+            if reader is not None:
+                reader.close()
     return records
 
 
@@ -405,6 +458,29 @@ def _run_days(
             (d, "no data in the dataset for this trading day") for d in listed if d not in have_set
         ]
     return have, missing
+
+
+def _universe_days(
+    store: Any, universe: Sequence[str], start: date | None, end: date | None
+) -> tuple[list[date], list[tuple[date, str]]]:
+    """:func:`_run_days` of a run of several underlyings: the days on which at least one of
+    them has data (the union: an underlying without data on such a day has a gap day inside
+    it), and the trading days of any of their calendars on which none has."""
+    have: set[date] = set()
+    missing: dict[date, str] = {}
+    errors = []
+    for name in universe:
+        try:
+            days, gaps = _run_days(store, name, start, end)
+        except ValueError as exc:
+            errors.append(str(exc))
+            continue
+        have.update(days)
+        for d, why in gaps:
+            missing.setdefault(d, why)
+    if not have:
+        raise ValueError("; ".join(errors))
+    return sorted(have), sorted((d, why) for d, why in missing.items() if d not in have)
 
 
 def _with_missing_days(
@@ -496,12 +572,12 @@ def run_backtest(
         warnings.warn(message, UserWarning, stacklevel=2)
     desc = f"{plan.cls.strategy_name()} {plan.run_id[:8]}"
     if plan.mode == "intraday":
-        base = DayTask(plan.code, plan.data, plan.underlying, plan.costs, ())
+        base = DayTask(plan.code, plan.data, plan.underlying, plan.costs, (), plan.universe)
         records = _run_intraday(base, plan.indexed, executor, progress, desc)
     else:
         records = _run_positional(
             plan.cls, plan.config, plan.data, plan.underlying, plan.costs, plan.indexed,
-            progress, desc, plan.missing,
+            progress, desc, plan.missing, plan.universe,
         )  # fmt: skip
     return assemble(plan, records)
 
@@ -530,6 +606,8 @@ class RunPlan:
     code: Portable[tuple[type[Strategy], StrategyConfig]]
     #: the dataset files' check against its catalog (``MarketStore.check_files``): manifest
     verification: dict[str, Any] | None = None
+    #: a run of several underlyings (``Config.underlyings``), ``underlying`` first; ``()`` for one
+    universe: tuple[str, ...] = ()
 
 
 def plan_run(
@@ -555,8 +633,11 @@ def plan_run(
     catalog = store.catalog
     # an official settlement series (SPX.SETTLEMENT) is data for settlement, not a tradable
     underlyings = [u for u in store.underlyings() if settled_underlying(u) is None]
+    universe = _check_universe(config, underlyings, catalog)
     underlying = config.underlying.strip().upper() if config.underlying else None
-    if underlying is None:
+    if universe:
+        underlying = universe[0]
+    elif underlying is None:
         if len(underlyings) != 1:
             raise ValueError(
                 f"parameter 'underlying': dataset {catalog.name!r} holds {', '.join(underlyings)}; "
@@ -583,8 +664,12 @@ def plan_run(
             "each day has one tick, so every position opened is force-closed at the tick it "
             "opened; run a multi-day strategy in positional mode"
         )
-    days, missing = _run_days(store, underlying, start_d, end_d)
-    verification = store.check_files(underlying, days)
+    if universe:
+        days, missing = _universe_days(store, universe, start_d, end_d)
+        verification = _check_files_all(store, universe, days)
+    else:
+        days, missing = _run_days(store, underlying, start_d, end_d)
+        verification = store.check_files(underlying, days)
     if verification["status"] == "failed":
         problems = verification["problems"]
         run_warnings.append(
@@ -602,6 +687,7 @@ def plan_run(
         "config_hash": config.config_hash(),
         "dataset": catalog.content_version,
         "underlying": underlying,
+        **({"underlyings": list(universe)} if universe else {}),
         "start": (start_d or (days[0] if days else None)),
         "end": (end_d or (days[-1] if days else None)),
         "mode": run_mode,
@@ -628,6 +714,7 @@ def plan_run(
         code_info=code_info,
         code=Portable((cls, config)),
         verification=verification,
+        universe=universe,
     )
 
 
@@ -670,6 +757,7 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
             "verification": plan.verification,
         },
         "underlying": underlying,
+        "underlyings": list(plan.universe) if plan.universe else [underlying],
         "currency": _currency(catalog, underlying),
         "start": identity["start"],
         "end": identity["end"],
@@ -703,6 +791,42 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
     return BacktestResult(
         table, daily, days_table, metrics, manifest, excursions=excursions, orders=orders
     )
+
+
+def _check_universe(config: StrategyConfig, held: Sequence[str], catalog: Any) -> tuple[str, ...]:
+    """The run's universe (``Config.underlyings``; ``()`` for a one-underlying run), each
+    checked to be in the dataset, all in one currency. Mixed currencies are refused: the
+    engine keeps one cash account in one currency and converts nothing (an FX series is not
+    supported inside a run; combine runs of different currencies in a basket with an FX
+    series instead)."""
+    names = config.underlyings
+    if names is None:
+        return ()
+    absent = [n for n in names if n not in held]
+    if absent:
+        raise ValueError(
+            f"parameter 'underlyings': {', '.join(repr(n) for n in absent)} not in dataset "
+            f"{catalog.name!r} (it holds: {', '.join(held)})"
+        )
+    money = {n: _currency(catalog, n) for n in names}
+    known = {c for c in money.values() if c}
+    if len(known) > 1 or (known and len(known) < len(set(money.values()))):
+        listed = ", ".join(f"{n} ({c or 'unknown currency'})" for n, c in money.items())
+        raise ValueError(
+            f"parameter 'underlyings': one run keeps one cash account in one currency, and "
+            f"these are in different currencies: {listed}; run each currency separately "
+            "(FX conversion inside a run is not supported)"
+        )
+    return tuple(names)
+
+
+def _check_files_all(store: Any, universe: Sequence[str], days: Sequence[date]) -> dict[str, Any]:
+    """:meth:`MarketStore.check_files` of every underlying of the run, as one verdict."""
+    reports = [store.check_files(n, list(days)) for n in universe]
+    problems = [p for r in reports for p in r.get("problems", [])]
+    statuses = [r["status"] for r in reports]
+    status = "failed" if "failed" in statuses else statuses[0]
+    return {"checked": sum(r["checked"] for r in reports), "status": status, "problems": problems}
 
 
 def _currency(catalog: Any, underlying: str) -> str:

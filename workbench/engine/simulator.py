@@ -57,6 +57,7 @@ from workbench.engine.ticks import (
     usable_quote,
 )
 from workbench.engine.trade import Asset, StrategyState, Trade
+from workbench.engine.universe import has_market, market_of
 from workbench.model.contracts import OptionContract
 from workbench.model.enums import Right, Settlement, SettlementTime, Side
 from workbench.model.trades import Leg
@@ -174,7 +175,8 @@ class Simulator:
         self._order_warnings: list[str] = []
         self._market: DayMarket | None = None
         self._bar: BarContext | None = None
-        self._settle_book: Settlements | None = None
+        self._settle_books: dict[str, Settlements] = {}
+        self._facts: dict[str, Any] = {}  # each underlying's contract terms, last seen
         self._deferred_exits: list[list[Trade]] = []
         self._margin_dirty = False  # a fill changed the book at this tick
         self._peak_margin = math.nan  # the day's largest margin after such a tick
@@ -252,20 +254,17 @@ class Simulator:
         if i < 0 or not self.book.open:
             return out
         when = ts if ts is not None else market.clock[i]
-        spot = market.spot_ticks.close[i]
         su = self._su
         options = [(k, t) for k, t in self.book.open.items() if t.contract is not None]
         for k, t in self.book.open.items():
             if t.asset is Asset.UNDERLYING:
                 out["delta"] += su[k]
         if options:
-            greeks = implied_greeks_columns(
+            greeks = self._greeks_by_underlying(
                 [t.contract for _, t in options],  # type: ignore[misc]
                 [self._mark(k, t, i)[0] for k, t in options],
-                spot,
+                i,
                 when,
-                market.facts.settlement_clock,
-                self.costs.rate,
             )
             units = [su[k] for k, _ in options]
             # each total adds the legs in book order, as leg by leg would
@@ -275,6 +274,61 @@ class Simulator:
                     if value == value:
                         total += u * value
                 out[name] = total
+        return out
+
+    def _spot(self, underlying: str, i: int) -> float:
+        """``underlying``'s spot close at tick ``i`` (NaN on a day it has no data)."""
+        market = self.market
+        if not has_market(market, underlying):
+            return math.nan
+        return float(market_of(market, underlying).spot_ticks.close[i])
+
+    def _facts_of(self, underlying: str) -> Any:
+        """``underlying``'s contract terms: today's, else the last seen (a day it lacks)."""
+        market = self.market
+        if has_market(market, underlying):
+            facts = market_of(market, underlying).facts
+            self._facts[underlying] = facts
+            return facts
+        facts = self._facts.get(underlying)
+        if facts is None:
+            from workbench.engine.market import InstrumentFacts
+
+            facts = InstrumentFacts.resolve(market.store, underlying, market.day)
+            self._facts[underlying] = facts
+        return facts
+
+    def _greeks_by_underlying(
+        self, contracts: list[OptionContract], prices: list[float], i: int, when: datetime
+    ) -> dict[str, list[float]]:
+        """:func:`implied_greeks_columns` of ``contracts``, each against its own underlying's
+        spot and settlement clock; the columns in the order given."""
+        names = {c.underlying for c in contracts}
+        if len(names) == 1:
+            (name,) = names
+            return implied_greeks_columns(  # type: ignore[no-any-return]
+                contracts,
+                prices,
+                self._spot(name, i),
+                when,
+                self._facts_of(name).settlement_clock,
+                self.costs.rate,
+            )
+        out: dict[str, list[float]] = {}
+        for name in sorted(names):
+            where = [j for j, c in enumerate(contracts) if c.underlying == name]
+            part = implied_greeks_columns(
+                [contracts[j] for j in where],
+                [prices[j] for j in where],
+                self._spot(name, i),
+                when,
+                self._facts_of(name).settlement_clock,
+                self.costs.rate,
+            )
+            for column, values in part.items():
+                dest = out.setdefault(column, [math.nan] * len(contracts))
+                for j, v in zip(where, values, strict=True):
+                    dest[j] = float(v)
         return out
 
     def days_held(self) -> int:
@@ -313,10 +367,27 @@ class Simulator:
         market = self.market
         i = self.tick
         clock = market.clock
-        spot = market.spot_ticks.close[i]
+        name = contract.underlying if contract is not None else trade.underlying  # type: ignore[union-attr]
+        if not has_market(market, name):
+            info = FillInfo(None, None, "", math.nan, math.nan, math.nan, math.nan)
+            absent = f"{name} has no data today"
+            if force and trade is not None:
+                m, _ = self._mark(key, trade, i)
+                self.warnings.append(
+                    f"{clock[i]:%H:%M:%S} forced close of {key} ({trade.symbol}) at the mark "
+                    f"{m:g}: {absent}"
+                )
+                return (
+                    m,
+                    FillInfo(None, None, "force/mark", math.nan, math.nan, math.nan, math.nan),
+                    None,
+                )
+            return math.nan, info, absent
+        own = market_of(market, name)
+        spot = own.spot_ticks.close[i]
         if contract is None:  # the underlying itself
-            lag = market.spot_ticks.close_lag[i]
-            price = market.spot_ticks.close[i]
+            lag = own.spot_ticks.close_lag[i]
+            price = own.spot_ticks.close[i]
             info = FillInfo(
                 clock[i - lag] if lag >= 0 else None,
                 None if lag < 0 else lag,
@@ -403,13 +474,11 @@ class Simulator:
         if not options:
             return
         market = self.market
-        g = implied_greeks_columns(
+        g = self._greeks_by_underlying(
             [p.contract for p in options],  # type: ignore[misc]
             [p.price for p in options],
-            market.spot_ticks.close[self.tick],
+            self.tick,
             market.clock[self.tick],
-            market.facts.settlement_clock,
-            self.costs.rate,
         )
         for p, iv, delta in zip(options, g["iv"], g["delta"], strict=True):
             p.info.iv = iv
@@ -466,14 +535,17 @@ class Simulator:
         reason: str,
         asset: Asset = Asset.OPTION,
         when: tuple[date, datetime] | None = None,
+        underlying: str | None = None,
     ) -> Trade:
         market = self.market
         day, ts = when if when is not None else (market.day, self._now())
         self._margin_dirty = True
+        name = p.contract.underlying if p.contract is not None else underlying
+        assert name is not None
         trade = self.book.open_position(
             p.key,
             asset=asset,
-            underlying=market.underlying,
+            underlying=name,
             contract=p.contract,
             side=p.side,
             qty=p.qty,
@@ -488,7 +560,13 @@ class Simulator:
         )
         su = trade.signed_units
         self._su[p.key] = su
-        ticks = market.spot_ticks if p.contract is None else market.ticks(p.contract)
+        if p.contract is None:
+            if has_market(market, name):
+                ticks = market_of(market, name).spot_ticks
+            else:  # physical delivery on a day the underlying has no data: held at the price
+                ticks = constant_ticks(market.n_ticks, p.price)
+        else:
+            ticks = market.ticks(p.contract)
         assert ticks is not None  # a fill needs a live bar
         self._series[p.key] = ticks
         self._legs_stale = True
@@ -559,7 +637,6 @@ class Simulator:
                 raise ValueError(f"position key {key!r} appears twice in one order")
             seen.add(key)
         n = len(keyed)
-        lot = float(self.market.lot_size)
         priced: list[_Priced] = []
         for key, leg in keyed:
             price, info, refusal = self._price(
@@ -568,6 +645,7 @@ class Simulator:
             if refusal is not None:
                 self._refuse("open", key, leg.contract.symbol, refusal, quiet)
                 return None
+            lot = float(self._lot(leg.contract.underlying))
             priced.append(_Priced(key, None, leg.contract, leg.side, leg.qty, lot, price, info))
         if accept is not None and accept(priced) is not None:
             self._order_warnings.clear()
@@ -659,8 +737,8 @@ class Simulator:
                 return None
             opening.append(
                 _Priced(
-                    key, None, leg.contract, leg.side, leg.qty, float(self.market.lot_size),
-                    price, info,
+                    key, None, leg.contract, leg.side, leg.qty,
+                    float(self._lot(leg.contract.underlying)), price, info,
                 )
             )  # fmt: skip
         order = [*closing, *opening]
@@ -677,6 +755,9 @@ class Simulator:
         self.entry_credit = entry_credit  # a roll does not change the cycle's entry credit
         return trades
 
+    def _lot(self, underlying: str) -> int:
+        return int(market_of(self.market, underlying).lot_size)
+
     def _after_close(self) -> None:
         if self.state is _ACTIVE and not self.book.open:
             self._finish_cycle()
@@ -692,31 +773,47 @@ class Simulator:
         self.strategy.on_exit(self._bar, trades)
 
     # -- settlement (positional) ---------------------------------------------------------
-    def _settlements(self) -> Settlements:
-        if self._settle_book is None:
-            market = self.market
-            self._settle_book = Settlements(market.store, market.underlying)
-        return self._settle_book
+    def _settlements(self, underlying: str | None = None) -> Settlements:
+        market = self.market
+        name = market.underlying if underlying is None else underlying
+        book = self._settle_books.get(name)
+        if book is None:
+            book = Settlements(market.store, name)
+            self._settle_books[name] = book
+        return book
 
-    def _due(self, pred: Any) -> dict[date, list[str]]:
-        """Open option positions by settlement session, for the sessions ``pred`` accepts."""
-        book = self._settlements()
+    def _open_underlyings(self) -> list[str]:
+        """The underlyings of the open positions, in the order first opened."""
+        return list(dict.fromkeys(t.underlying for t in self.book.open.values()))
+
+    def _due(self, pred: Any, underlying: str | None = None) -> dict[date, list[str]]:
+        """Open option positions of ``underlying`` (default: the primary) by settlement
+        session, for the sessions ``pred`` accepts."""
+        name = self.market.underlying if underlying is None else underlying
+        book = self._settlements(name)
         out: dict[date, list[str]] = {}
         for k, t in self.book.open.items():
-            if t.contract is None:
+            if t.contract is None or t.contract.underlying != name:
                 continue
             session = book.session(t.contract.expiry)
             if pred(session):
                 out.setdefault(session, []).append(k)
         return out
 
-    def _settle_due(self, pred: Any, here: SettlementValue | None, tick: int) -> None:
-        """Settle the positions whose session ``pred`` accepts: the official value of their
-        session first, else ``here`` (today's own spot) when the session is today, else the
-        last spot at or before the settlement time (flagged)."""
-        book = self._settlements()
+    def _settle_due(
+        self,
+        pred: Any,
+        here: SettlementValue | None,
+        tick: int,
+        underlying: str | None = None,
+    ) -> None:
+        """Settle the positions of ``underlying`` whose session ``pred`` accepts: the official
+        value of their session first, else ``here`` (today's own spot) when the session is
+        today, else the last spot at or before the settlement time (flagged)."""
+        name = self.market.underlying if underlying is None else underlying
+        book = self._settlements(name)
         today = self.market.day
-        for session, keys in sorted(self._due(pred).items()):
+        for session, keys in sorted(self._due(pred, name).items()):
             value = book.official(session)
             if value is None:
                 value = here if session == today else book.last_spot(session)
@@ -727,6 +824,22 @@ class Simulator:
                 )
                 continue
             self._settle(keys, value, tick, "expiry", session=session)
+
+    def _settle_gap(self, day: date, underlying: str) -> None:
+        """Settle ``underlying``'s positions whose settlement session is ``day`` or earlier,
+        on a day ``underlying`` has no data: the official value, else the last spot at or
+        before the settlement time (flagged); the rest are held at their last marks."""
+        book = self._settlements(underlying)
+        for session, keys in sorted(self._due(lambda s: s <= day, underlying).items()):
+            value = book.official(session) or book.last_spot(session)
+            if value is None:
+                self.warnings.append(
+                    f"positions {keys} reached their settlement session {session} and no spot "
+                    "at or before it is known: they stay open"
+                )
+                continue
+            ts = datetime.combine(day, self._facts_of(underlying).settlement_clock)
+            self._settle(keys, value, -1, "expiry", session=session, when=(day, ts))
 
     def _settle(
         self,
@@ -742,11 +855,11 @@ class Simulator:
         at ``when`` = (day, ts) on a day without data)."""
         if not keys:
             return
-        market = self.market
         if when is None:
             self.tick = tick
         spot = value.value
-        physical = market.facts.settlement is Settlement.PHYSICAL
+        name = self.book.open[keys[0]].underlying
+        physical = self._facts_of(name).settlement is Settlement.PHYSICAL
         if value.basis == "last-spot":
             expiries = sorted({str(self.book.open[k].contract.expiry) for k in keys})  # type: ignore[union-attr]
             self.warnings.append(
@@ -791,7 +904,9 @@ class Simulator:
                     ),
                 )
                 why = "exercise" if trade.side is Side.BUY else "assignment"
-                self._record_open(stock, 0.0, why, asset=Asset.UNDERLYING, when=when)
+                self._record_open(
+                    stock, 0.0, why, asset=Asset.UNDERLYING, when=when, underlying=trade.underlying
+                )
         self._after_close()
 
     def run_gap_day(self, day: date, reason: str) -> DayRecord | None:
@@ -810,17 +925,8 @@ class Simulator:
         rows_before = len(self.book.rows)
         cash0, realized0, fees0 = self.book.cash, self.book.realized, self.book.fees
         self.book.set_prefix(day.strftime("%Y%m%d"))
-        book = self._settlements()
-        for session, keys in sorted(self._due(lambda s: s <= day).items()):
-            value = book.official(session) or book.last_spot(session)
-            if value is None:
-                self.warnings.append(
-                    f"positions {keys} reached their settlement session {session} and no spot "
-                    "at or before it is known: they stay open"
-                )
-                continue
-            ts = datetime.combine(day, market.facts.settlement_clock)
-            self._settle(keys, value, -1, "expiry", session=session, when=(day, ts))
+        for name in self._open_underlyings():
+            self._settle_gap(day, name)
         last = market.n_ticks - 1
         marks = self.marks(last)
         self.book.reconcile(f"{day} (no data) day end", marks)
@@ -866,9 +972,14 @@ class Simulator:
             advance(bar, 0, market.clock[0], market.times[0])
             while self._deferred_exits:
                 strategy.on_exit(bar, self._deferred_exits.pop(0))
-            am = market.facts.settlement_time is SettlementTime.AM
-            here = SettlementValue(market.open_spot, "open", day)
-            self._settle_due(lambda s: s < day or (am and s == day), here, 0)
+            for name in self._open_underlyings():
+                if not has_market(market, name):  # a day this underlying has no data
+                    self._settle_gap(day, name)
+                    continue
+                own = market_of(market, name)
+                am = own.facts.settlement_time is SettlementTime.AM
+                here = SettlementValue(own.open_spot, "open", day)
+                self._settle_due(lambda s, am=am: s < day or (am and s == day), here, 0, name)
             self.tick = -1
         if trading is not False:
             default = market.default_clock
@@ -893,9 +1004,13 @@ class Simulator:
         else:
             self.tick = last
             advance(bar, last, market.clock[last], market.times[last])
-            if market.facts.settlement_time is SettlementTime.PM:
-                here = SettlementValue(market.close_spot, "close", day)
-                self._settle_due(lambda s: s == day, here, last)
+            for name in self._open_underlyings():
+                if not has_market(market, name):
+                    continue
+                own = market_of(market, name)
+                if own.facts.settlement_time is SettlementTime.PM:
+                    here = SettlementValue(own.close_spot, "close", day)
+                    self._settle_due(lambda s: s == day, here, last, name)
         strategy.on_day_end(day_ctx)
         self.orders.end_day(self, intraday=not positional)
         record.orders = self.orders.take_events()
@@ -912,7 +1027,11 @@ class Simulator:
                 day,
                 [t for t in self.book.closed if t.entry_day == day],
                 market.clock,
-                lambda t: market.spot_ticks if t.contract is None else market.ticks(t.contract),
+                lambda t: (
+                    market_of(market, t.underlying).spot_ticks
+                    if t.contract is None
+                    else market.ticks(t.contract)
+                ),
             )
         marks = self.marks(last)
         self.book.reconcile(f"{day} day end", marks)
@@ -1016,7 +1135,7 @@ class Simulator:
                 continue
             raw = float(series.mark[last])
             found = bound_mark(
-                market.snapshot(contract.expiry, last),
+                market_of(market, contract.underlying).snapshot(contract.expiry, last),
                 float(contract.strike),
                 contract.right is Right.CALL,
                 raw,
@@ -1046,7 +1165,11 @@ class Simulator:
         j = 0
         for key, trade in open_legs.items():
             if trade.contract is None:
-                self._series[key] = market.spot_ticks
+                if has_market(market, trade.underlying):
+                    self._series[key] = market_of(market, trade.underlying).spot_ticks
+                else:
+                    last = self._last_marks.get(key, trade.entry_price)
+                    self._series[key] = constant_ticks(market.n_ticks, last)
                 continue
             if found is not None:
                 ticks = found[j]
@@ -1056,7 +1179,12 @@ class Simulator:
             if ticks is None:
                 last = self._last_marks.get(key, trade.entry_price)
                 ticks = constant_ticks(market.n_ticks, last)
-                if not self._settles_at_open(trade.contract):
+                if not has_market(market, trade.underlying):
+                    self.warnings.append(
+                        f"{key} ({trade.symbol}) held at {last:g}: {trade.underlying} has no "
+                        "data today"
+                    )
+                elif not self._settles_at_open(trade.contract):
                     self.warnings.append(
                         f"{key} ({trade.symbol}) has no bars today: marked at {last:g}"
                     )
@@ -1071,8 +1199,8 @@ class Simulator:
         and does not trade that day, so its missing bars are not news."""
         market = self.market
         return (
-            market.facts.settlement_time is SettlementTime.AM
-            and self._settlements().session(contract.expiry) <= market.day
+            self._facts_of(contract.underlying).settlement_time is SettlementTime.AM
+            and self._settlements(contract.underlying).session(contract.expiry) <= market.day
         )
 
     def _margin(self, i: int, marks: dict[str, float]) -> float:
@@ -1097,18 +1225,46 @@ class Simulator:
             return 0.0 if not self.book.open else math.nan
         if not self.book.open:
             return 0.0
+        options = [(k, t) for k, t in self.book.open.items() if t.contract is not None]
+        names = list(dict.fromkeys(t.underlying for _, t in options))
+        if len(names) <= 1:
+            return self._margin_of(i, marks, options, names[0] if names else None)
+        # several underlyings: each one's positions against its own spot, requirements added
+        total = 0.0
+        for name in names:
+            part = self._margin_of(
+                i, marks, [(k, t) for k, t in options if t.underlying == name], name
+            )
+            total += part
+        return total
+
+    def _margin_of(
+        self,
+        i: int,
+        marks: dict[str, float],
+        options: list[tuple[str, Trade]],
+        underlying: str | None,
+    ) -> float:
+        """:meth:`_margin` of the option legs ``options``, all on ``underlying``."""
         from workbench.execution.margin import MarginUnavailableError, MissingVolatilityError
         from workbench.execution.payoff import PositionLeg
 
+        model = self.costs.margin
+        assert model is not None
         market = self.market
-        spot = market.spot_ticks.close[i]
-        options = [(k, t) for k, t in self.book.open.items() if t.contract is not None]
+        name = market.underlying if underlying is None else underlying
+        spot = self._spot(name, i)
+        if spot != spot:  # a day this underlying has no data: its last close
+            from workbench.engine.market import _previous_close
+
+            spot = _previous_close(market.store, name, market.day)
+        settle_clock = self._facts_of(name).settlement_clock
         greeks = implied_greeks(
             [t.contract for _, t in options],  # type: ignore[misc]
             [marks[k] for k, _ in options],
             spot,
             market.clock[i],
-            market.facts.settlement_clock,
+            settle_clock,
             self.costs.rate,
         )
         legs = []
@@ -1121,9 +1277,7 @@ class Simulator:
                     is_call=c.is_call,
                     units=self._su[k],
                     price=marks[k],
-                    years=years_to_settlement(
-                        market.clock[i], c.expiry, market.facts.settlement_clock
-                    ),
+                    years=years_to_settlement(market.clock[i], c.expiry, settle_clock),
                     sigma=g["iv"] if g["iv"] == g["iv"] and g["iv"] > 0 else math.nan,
                 )
             )

@@ -215,6 +215,8 @@ class Strategy(Generic[ConfigT]):
         side: Side | str,
         qty: int = 1,
         expiry: int | date = 0,
+        *,
+        underlying: str | None = None,
     ) -> Leg: ...
 
     def add(
@@ -224,12 +226,19 @@ class Strategy(Generic[ConfigT]):
         side: Side | str | None = None,
         qty: int = 1,
         expiry: int | date = 0,
+        *,
+        underlying: str | None = None,
     ) -> Leg:
         """A leg on today's chain: ``add(strike, right, side, qty=1, expiry=0)`` with ``expiry``
         an index into today's listed expiries (0 = nearest) or a listed date and ``qty``
         contracts (lots); or ``add(contract, side, qty=1)`` with a contract from
         :meth:`BarContext.select <workbench.engine.context.BarContext.select>` (its strike,
-        right and expiry), ``qty`` by keyword or third."""
+        right and expiry), ``qty`` by keyword or third. In a run of several underlyings
+        (``Config.underlyings``) ``underlying=`` names the chain (default: the run's first
+        underlying); a contract carries its own."""
+        from workbench.engine.universe import market_of, underlyings_of
+
+        market = self._engine.market
         if isinstance(strike, OptionContract):
             contract = strike
             if isinstance(side, int) and not isinstance(side, bool):  # add(contract, "SELL", 2)
@@ -240,21 +249,29 @@ class Strategy(Generic[ConfigT]):
                 raise ValueError(
                     f"add: {contract.symbol} is a {contract.right.name}, got right={right!r}"
                 )
-            if contract.underlying != self._engine.market.underlying:
+            held = underlyings_of(market)
+            if contract.underlying not in held:
+                names = ", ".join(held)
                 raise ValueError(
-                    f"add: {contract.symbol} is not on today's underlying "
-                    f"{self._engine.market.underlying}"
+                    f"add: {contract.symbol} is not on today's underlying"
+                    f"{'s' if len(held) > 1 else ''} {names}"
+                )
+            if underlying is not None and underlying.strip().upper() != contract.underlying:
+                raise ValueError(
+                    f"add: {contract.symbol} is on {contract.underlying}, got underlying={underlying!r}"
                 )
             if side is None:
                 raise ValueError("add: give the side, e.g. add(contract, 'SELL')")
+            own = market_of(market, contract.underlying)
             return Leg(
-                self._engine.market.contract(contract.strike, contract.right, contract.expiry),
+                own.contract(contract.strike, contract.right, contract.expiry),
                 Side.parse(side),
                 qty,
             )
         if right is None or side is None:
             raise ValueError("add: give strike, right and side, e.g. add(22000, 'C', 'SELL')")
-        return Leg(self._engine.market.contract(strike, right, expiry), Side.parse(side), qty)  # type: ignore[arg-type]
+        own = market_of(market, underlying)
+        return Leg(own.contract(strike, right, expiry), Side.parse(side), qty)  # type: ignore[arg-type]
 
     def try_fill(
         self, legs: Sequence[Leg] | Mapping[str, Leg], *, reason: str = "entry"

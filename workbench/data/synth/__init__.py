@@ -12,6 +12,11 @@ writes a canonical dataset (DESIGN.md "Canonical dataset") through
 ``spx-eod``
     Daily SPX spot and SPX (AM monthly) / SPXW (PM weekly and daily) chains at the close on
     XNYS days (:mod:`.spx`), about 100 strikes per expiry, with bid/ask, iv and Greeks.
+``us-etf-eod``
+    Daily SPY, QQQ and IWM spot and option chains at the close on XNYS days (:mod:`.etf`),
+    returns correlated across the three (a documented target matrix), physically settled,
+    $1 strikes near the money and $5 further out, weekly and monthly expiries: seed 003's
+    universe in one dataset.
 
 Same arguments, same bytes, same content version: every random draw comes from generators keyed
 by ``(seed, stream, day)`` (:mod:`.seeding`). Model: :mod:`.paths` (spot and volatility),

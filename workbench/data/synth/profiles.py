@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from workbench.data.synth import nifty, spx
+from workbench.data.synth import etf, nifty, spx
 from workbench.data.synth.paths import simulate_skeleton
 
 DayTables = dict[str, dict[str, pa.Table]]
@@ -81,6 +81,20 @@ PROFILES: dict[str, Profile] = {
         default_years=5,
         plan=_spx_plan,
         build=_spx_build,
+    ),
+    "us-etf-eod": Profile(
+        name="us-etf-eod",
+        description="SPY, QQQ and IWM with correlated option chains at the 16:00 ET close "
+        "(physical settlement, $1 strikes near the money, weekly and monthly expiries)",
+        calendar_underlying=etf.CALENDAR,
+        venue="CBOE",
+        timezone="America/New_York",
+        bar_interval="1d",
+        default_start=date(2019, 1, 1),
+        default_days=None,
+        default_years=5,
+        plan=etf.plan,
+        build=etf.build,
     ),
 }
 

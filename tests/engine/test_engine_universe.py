@@ -1,0 +1,355 @@
+"""Several underlyings in one book (issue 14, slice "universe").
+
+A hand-made two-underlying end-of-day dataset with a hand-computed tradebook and equity path
+(one underlying missing a day, physical assignment); a strategy run on each underlying alone
+and on both in one book (same fills, equity = the sum); the look-ahead property across
+underlyings; reruns byte-identical; intraday universe days; the bad configurations.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from engine_builders import option_table, spot_table
+
+from workbench.data.writer import DatasetWriter
+from workbench.engine.config import StrategyConfig
+from workbench.engine.errors import ConfigError, DayFailedError
+from workbench.engine.runner import run_backtest
+from workbench.engine.strategy import Strategy
+
+D1, D2, D3, D4, D5 = (date(2024, 1, d) for d in (2, 3, 4, 5, 8))
+E = D4  # Friday expiry, PM, physical (SPY/QQQ registry terms)
+
+SPY_SPOT = {D1: 470.0, D2: 471.0, D3: 472.0, D4: 473.0, D5: 474.0}
+QQQ_SPOT = {D1: 400.0, D2: 401.0, D4: 398.0, D5: 399.0}  # no QQQ data on D3
+SPY_PUT = {D1: 3.0, D2: 2.5, D3: 2.0, D4: 0.05}
+QQQ_PUT = {D1: 3.0, D2: 2.5, D4: 2.1}
+
+
+def _write_two(root: Path) -> Path:
+    with DatasetWriter(
+        root, name="two", venue="CBOE", timezone="America/New_York", bar_interval="1d",
+        source="hand-made test data",
+    ) as w:  # fmt: skip
+        for name, spots, puts, strike in (
+            ("SPY", SPY_SPOT, SPY_PUT, 470.0),
+            ("QQQ", QQQ_SPOT, QQQ_PUT, 400.0),
+        ):
+            for d, s in spots.items():
+                w.write_spot(name, d, spot_table(d, [("16:00", s, s)]))
+                if d in puts:
+                    p = puts[d]
+                    rows = [("16:00", E, strike, "P", p, round(p - 0.05, 2), round(p + 0.05, 2))]
+                    w.write_options(name, d, option_table(d, rows))
+    return root
+
+
+class OnePutEach(Strategy):
+    """Sells one ATM put per underlying of the run, once (keys prefixed by the underlying)."""
+
+    mode = "positional"
+
+    def on_bar(self, bar):  # type: ignore[no-untyped-def]
+        traded = {t.underlying for t in self.closed_trades} | {
+            t.underlying for t in self.positions.values()
+        }
+        for u in bar.underlyings:
+            if u not in traded:
+                strike = bar.atm(underlying=u)
+                self.try_fill({f"{u}.put": self.add(strike, "P", "SELL", underlying=u)})
+
+
+def _run(data: Path, strategy: type[Strategy] = OnePutEach, **params: object):  # type: ignore[no-untyped-def]
+    return run_backtest(
+        strategy, data=str(data), params=params, fill="mid", fees="per-contract:0.65,min=0",
+        progress=False, executor="serial",
+    )  # fmt: skip
+
+
+def test_two_underlyings_one_book_hand_computed(tmp_path: Path) -> None:
+    data = _write_two(tmp_path / "two")
+    r = _run(data, underlyings=["SPY", "QQQ"])
+    tb = r.tradebook
+    got = [
+        (row.day, row.underlying, row.symbol.split()[-1], row.side, row.action,
+         row.signed_units, round(row.price, 2), round(row.fees, 2), round(row.cash, 2), row.reason)
+        for row in tb.itertuples()
+    ]  # fmt: skip
+    assert got == [
+        (D1, "SPY", "240105P00470000", "SELL", "open", -100, 3.0, 0.65, 299.35, "entry"),
+        (D1, "QQQ", "240105P00400000", "SELL", "open", -100, 3.0, 0.65, 299.35, "entry"),
+        # D4: SPY expires out of the money (473 > 470); QQQ in it (398 < 400): the put closes
+        # at its intrinsic 2.00 and 100 shares are assigned at the settlement price 398
+        (D4, "SPY", "240105P00470000", "BUY", "settle", 100, 0.0, 0.0, 0.0, "expiry"),
+        (D4, "QQQ", "240105P00400000", "BUY", "settle", 100, 2.0, 0.0, -200.0, "expiry"),
+        (D4, "QQQ", "QQQ", "BUY", "open", 100, 398.0, 0.0, -39800.0, "assignment"),
+    ]
+    daily = r.daily
+    assert list(daily["date"]) == [d.isoformat() for d in (D1, D2, D3, D4, D5)]
+    # equity = cash + mark-to-market, by hand:
+    # D1 598.70 - 300 - 300; D2 marks 2.5/2.5; D3 SPY 2.0, QQQ held at 2.5 (no QQQ data);
+    # D4 cash 598.70 - 200 - 39800 + 100 x 398; D5 stock at 399
+    assert [round(x, 2) for x in daily["equity"]] == [-1.30, 98.70, 148.70, 398.70, 498.70]
+    assert [round(x, 2) for x in daily["pnl"]] == [-1.30, 100.0, 50.0, 250.0, 100.0]
+    assert r.manifest["underlyings"] == ["SPY", "QQQ"]
+    assert r.manifest["currency"] == "USD"
+    # D3 is a gap day for QQQ only: the day ran (SPY traded) and says QQQ's leg was held
+    d3 = r.days[r.days["date"] == D3.isoformat()].iloc[0]
+    assert d3["status"] == "ok"
+
+
+class SeenOnBar(Strategy):
+    mode = "positional"
+    seen: list = []
+
+    def on_bar(self, bar):  # type: ignore[no-untyped-def]
+        if bar.date == D5:  # spot only that day (no option file)
+            return
+        row = {"date": bar.date, "underlyings": bar.underlyings, "spot": float(bar.spot)}
+        for u in bar.underlyings:
+            row[u] = (bar.spot(u), bar.spot_of(u), bar.expiries(u), bar.atm(underlying=u))
+            chain = bar.chain(0, underlying=u)
+            row[u + ".chain"] = (chain.underlying, list(chain.strike))
+            picked = bar.select("P", underlying=u, method="atm")
+            row[u + ".select"] = None if picked is None else picked.symbol
+        type(self).seen.append(row)
+
+
+def test_contexts_answer_per_underlying(tmp_path: Path) -> None:
+    data = _write_two(tmp_path / "two")
+    SeenOnBar.seen = []
+    _run(data, SeenOnBar, underlyings=["QQQ", "SPY"])
+    seen = {row["date"]: row for row in SeenOnBar.seen}
+    assert seen[D1]["underlyings"] == ("QQQ", "SPY")
+    assert seen[D1]["spot"] == 400.0  # unqualified: the run's first underlying
+    assert seen[D1]["SPY"] == (470.0, 470.0, [E], 470.0)
+    assert seen[D1]["QQQ"] == (400.0, 400.0, [E], 400.0)
+    assert seen[D1]["SPY.chain"] == ("SPY", [470.0])  # its one listed put
+    assert seen[D1]["QQQ.select"].startswith("QQQ")
+    # D3: QQQ has no data: absent from the day's underlyings; unqualified calls answer for SPY
+    assert seen[D3]["underlyings"] == ("SPY",)
+    assert seen[D3]["spot"] == 472.0
+
+
+def test_no_data_today_is_a_clear_error(tmp_path: Path) -> None:
+    data = _write_two(tmp_path / "two")
+
+    class AsksQQQ(Strategy):
+        mode = "positional"
+
+        def on_bar(self, bar):  # type: ignore[no-untyped-def]
+            bar.spot("QQQ")
+
+    with pytest.raises(DayFailedError, match="QQQ has no data on 2024-01-04"):
+        _run(data, AsksQQQ, underlyings=["SPY", "QQQ"])
+
+    class AsksIWM(Strategy):
+        mode = "positional"
+
+        def on_bar(self, bar):  # type: ignore[no-untyped-def]
+            bar.atm(underlying="IWM")
+
+    with pytest.raises(DayFailedError, match="'IWM' is not in this run"):
+        _run(data, AsksIWM, underlyings=["SPY", "QQQ"])
+
+
+def test_bad_universe_configurations(tmp_path: Path) -> None:
+    data = _write_two(tmp_path / "two")
+    with pytest.raises(ConfigError, match=r"give 'underlying'.*or 'underlyings'.*not both"):
+        _run(data, underlying="SPY", underlyings=["SPY", "QQQ"])
+    with pytest.raises(ConfigError, match="named twice: SPY"):
+        _run(data, underlyings=["SPY", "spy"])
+    with pytest.raises(ConfigError, match="at least one"):
+        _run(data, underlyings=[])
+    with pytest.raises(ValueError, match="'IWM' not in dataset 'two'"):
+        _run(data, underlyings=["SPY", "IWM"])
+
+
+def test_mixed_currencies_refused(tmp_path: Path) -> None:
+    root = tmp_path / "mixed"
+    with DatasetWriter(
+        root, name="mixed", venue="CBOE", timezone="America/New_York", bar_interval="1d",
+        source="hand-made test data",
+    ) as w:  # fmt: skip
+        for name, s in (("SPY", 470.0), ("NIFTY", 21500.0)):
+            w.write_spot(name, D1, spot_table(D1, [("16:00", s, s)]))
+    with pytest.raises(ValueError, match=r"different currencies: SPY \(USD\), NIFTY \(INR\)"):
+        _run(root, underlyings=["SPY", "NIFTY"])
+
+
+# -- a per-underlying rule on a synthetic universe -------------------------------------------------
+class SpreadPerUnderlying(Strategy):
+    """A put credit spread per underlying: sell the ~25-delta put, buy the one $5 lower, on the
+    first expiry 20+ days out; close at 50 % of the credit or at 7 DTE (keys ``<U>.short``)."""
+
+    mode = "positional"
+
+    class Config(StrategyConfig):
+        width: float = 5.0
+
+    def on_bar(self, bar):  # type: ignore[no-untyped-def]
+        open_by = {t.underlying for t in self.positions.values()}
+        for u in bar.underlyings:
+            if u in open_by:
+                self._exit(bar, u)
+                continue
+            expiry = next((e for e in bar.expiries(u) if (e - bar.date).days >= 20), None)
+            if expiry is None:
+                continue
+            short = bar.select("P", underlying=u, expiry=expiry, method="delta", value=0.25)
+            if short is None:
+                continue
+            long_k = short.strike - self.config.width
+            if long_k not in set(bar.chain(expiry, underlying=u).strike):
+                continue
+            self.try_fill(
+                {
+                    f"{u}.short": self.add(short, "SELL"),
+                    f"{u}.long": self.add(long_k, "P", "BUY", 1, expiry, underlying=u),
+                }
+            )
+
+    def _exit(self, bar, u):  # type: ignore[no-untyped-def]
+        short, long_ = self.positions.get(f"{u}.short"), self.positions.get(f"{u}.long")
+        if short is None or long_ is None:
+            return
+        credit = short.entry_price - long_.entry_price
+        cost = bar.mark(short)[0] - bar.mark(long_)[0]
+        dte = (short.contract.expiry - bar.date).days
+        if cost <= 0.5 * credit or dte <= 7:
+            for key in (f"{u}.short", f"{u}.long"):
+                self.close(key, reason="target" if cost <= 0.5 * credit else "dte")
+
+
+@pytest.fixture(scope="module")
+def etf_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from workbench.data.synth import generate
+
+    out = tmp_path_factory.mktemp("etf") / "etf"
+    generate("us-etf-eod", out, seed=3, start="2019-01-01", days=45, progress=False, workers=1)
+    return out
+
+
+_SAME = ["day", "underlying", "position_key", "symbol", "side", "action", "signed_units", "price",
+         "fees", "cash", "reason"]  # fmt: skip
+
+
+def test_alone_and_together_same_fills_and_equity_adds_up(etf_data: Path) -> None:
+    together = _run(etf_data, SpreadPerUnderlying, underlyings=["SPY", "QQQ", "IWM"])
+    assert len(together.tradebook) > 0
+    assert set(together.tradebook["underlying"]) == {"SPY", "QQQ", "IWM"}
+    parts = []
+    equity = None
+    for u in ("SPY", "QQQ", "IWM"):
+        alone = _run(etf_data, SpreadPerUnderlying, underlying=u)
+        parts.append(alone.tradebook[_SAME])
+        e = alone.daily.set_index("date")["equity"]
+        equity = e if equity is None else equity.add(e, fill_value=0.0)
+    key = ["day", "underlying", "position_key", "action"]
+    mine = together.tradebook[_SAME].sort_values(key).reset_index(drop=True)
+    theirs = pd.concat(parts).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, theirs)
+    assert equity is not None
+    got = together.daily.set_index("date")["equity"]
+    assert (got - equity).abs().max() < 0.005
+
+
+def test_rerun_is_byte_identical(etf_data: Path, tmp_path: Path) -> None:
+    a = _run(etf_data, SpreadPerUnderlying, underlyings=["SPY", "QQQ", "IWM"])
+    b = _run(etf_data, SpreadPerUnderlying, underlyings=["SPY", "QQQ", "IWM"])
+    pq.write_table(a.tradebook_table, tmp_path / "a.parquet")
+    pq.write_table(b.tradebook_table, tmp_path / "b.parquet")
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+    assert a.daily.to_csv() == b.daily.to_csv()
+    assert a.manifest["run_id"] == b.manifest["run_id"]
+
+
+def _perturbed(src: Path, out: Path, after: date, factor: float) -> Path:
+    """A copy of ``src`` with every price of every underlying after ``after`` times ``factor``."""
+    from workbench.data.catalog import Catalog
+    from workbench.data.store import MarketStore
+
+    catalog = Catalog.load(src)
+    store = MarketStore(src)
+    with DatasetWriter(
+        out, name=catalog.name, venue=catalog.venue, timezone=catalog.timezone,
+        bar_interval=catalog.bar_interval, source="perturbed copy",
+    ) as w:  # fmt: skip
+        for u in store.underlyings():
+            for d in store.days(u):
+                for kind, write in (("spot", w.write_spot), ("options", w.write_options)):
+                    path = src / kind / u / str(d.year) / f"{d}.parquet"
+                    if not path.exists():
+                        continue
+                    table = pq.read_table(path)
+                    if d > after:
+                        cols = {}
+                        for name in table.column_names:
+                            col = table[name]
+                            if name in ("open", "high", "low", "close", "bid", "ask"):
+                                col = pa.compute.multiply(col, factor)
+                            cols[name] = col
+                        table = pa.table(cols)
+                    write(u, d, table)
+    store.close()
+    return out
+
+
+def test_no_look_ahead_across_underlyings(etf_data: Path, tmp_path: Path) -> None:
+    from workbench.data.store import MarketStore
+
+    days = MarketStore(etf_data).days("SPY")
+    t = days[25]
+    base = _run(etf_data, SpreadPerUnderlying, underlyings=["SPY", "QQQ", "IWM"])
+    moved = _run(
+        _perturbed(etf_data, tmp_path / "moved", t, 1.37),
+        SpreadPerUnderlying, underlyings=["SPY", "QQQ", "IWM"],
+    )  # fmt: skip
+    before = base.tradebook[base.tradebook["day"] <= t][_SAME].reset_index(drop=True)
+    after = moved.tradebook[moved.tradebook["day"] <= t][_SAME].reset_index(drop=True)
+    assert len(before) > 0
+    pd.testing.assert_frame_equal(before, after)
+    cols = ["date", "equity", "cash", "mtm", "delta", "vega"]
+    a = base.daily[base.daily["date"] <= t.isoformat()][cols].reset_index(drop=True)
+    b = moved.daily[moved.daily["date"] <= t.isoformat()][cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    # and the perturbation did reach the run after t
+    assert not base.daily["equity"].equals(moved.daily["equity"])
+
+
+class IntradayBoth(Strategy):
+    mode = "intraday"
+
+    def on_bar(self, bar):  # type: ignore[no-untyped-def]
+        if self.idle and bar.date != D5:  # D5 has spot only
+            legs = {}
+            for u in bar.underlyings:
+                strike = float(bar.chain(0, underlying=u).strike[0])
+                legs[f"{u}.put"] = self.add(strike, "P", "SELL", underlying=u)
+            self.try_fill(legs)
+
+
+def test_intraday_universe_days_are_independent(tmp_path: Path) -> None:
+    data = _write_two(tmp_path / "two")
+    with pytest.warns(UserWarning, match="intraday mode on end-of-day data"):
+        r = _run(data, IntradayBoth, underlyings=["SPY", "QQQ"])
+    tb = r.tradebook
+    # each day opens both (one on D3: QQQ has no data) and force-closes at the same tick
+    opens = tb[tb["action"] == "open"].groupby("day")["underlying"].apply(tuple).to_dict()
+    assert opens == {D1: ("SPY", "QQQ"), D2: ("SPY", "QQQ"), D3: ("SPY",), D4: ("SPY", "QQQ")}
+    assert set(tb[tb["action"] == "close"]["reason"]) == {"eod"}
+    # opened and closed at the same one tick at the mid: the day's PnL is the fees, 4 x 0.65
+    assert all(math.isclose(x, -2.60, abs_tol=1e-9) for x in r.daily["pnl"][:2])
+
+
+def test_single_underlying_runs_keep_their_run_id(tmp_path: Path) -> None:
+    """``underlyings`` left unset does not enter the config hash (old run ids stay valid)."""
+    cfg = OnePutEach.Config(underlying="SPY")
+    assert "underlyings" not in cfg.canonical_json()
