@@ -16,6 +16,9 @@ in ``templates/strategies`` take):
     spot), the scanner's IV-percentile score term and ``iv_percentile_min`` filter, same exits.
 ``workbench.strategies.protective_put:ProtectivePut``
     positional protective put or collar (seed 002), rolled n trading days before expiry.
+``workbench.strategies.universe:PutCreditSpreadEach`` (and ``WeeklyIronCondorEach``)
+    the same rules run on each underlying of ``underlyings`` in one book
+    (:mod:`workbench.engine.per_underlying`).
 
 Helpers: :mod:`workbench.strategies.scanner` (credit-spread scanner and scoring; IV percentile
 from :mod:`workbench.engine.ivstats`); exits are

@@ -1,0 +1,131 @@
+"""The same rules on each underlying, in one book (``PerUnderlying``; issue 14, "universe")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from workbench.engine.per_underlying import PerUnderlying
+from workbench.engine.runner import run_backtest
+from workbench.engine.strategy import Strategy
+from workbench.strategies.put_credit_spread import PutCreditSpread
+
+UNIVERSE = ["SPY", "QQQ", "IWM"]
+SCAN = {"right": "P", "min_credit_pct": 0.10}
+_SAME = ["day", "underlying", "symbol", "side", "action", "signed_units", "price", "fees",
+         "cash", "reason"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def etf_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from workbench.data.synth import generate
+
+    out = tmp_path_factory.mktemp("etf") / "etf"
+    generate("us-etf-eod", out, seed=5, start="2019-01-01", days=70, progress=False, workers=1)
+    return out
+
+
+def _run(strategy: object, data: Path, end: str | None = None, **params: object):  # type: ignore[no-untyped-def]
+    return run_backtest(
+        strategy,  # type: ignore[arg-type]
+        data=str(data), params=params, progress=False, executor="serial",
+        fees="per-contract:0.65", end=end,
+    )  # fmt: skip
+
+
+def test_shipped_spread_per_underlying_equals_each_alone(etf_data: Path) -> None:
+    together = _run(
+        "workbench.strategies.universe:PutCreditSpreadEach", etf_data,
+        underlyings=UNIVERSE, scan=SCAN,
+    )  # fmt: skip
+    tb = together.tradebook
+    assert set(tb["underlying"]) == set(UNIVERSE)
+    # keys say whose position it is
+    assert all(k.split(".")[0] == u for k, u in zip(tb["position_key"], tb["underlying"]))
+    parts, equity = [], None
+    for u in UNIVERSE:
+        alone = _run(PutCreditSpread, etf_data, underlying=u, scan=SCAN)
+        assert len(alone.tradebook) > 0
+        frame = alone.tradebook[_SAME].copy()
+        frame["position_key"] = u + "." + alone.tradebook["position_key"]
+        parts.append(frame)
+        e = alone.daily.set_index("date")["equity"]
+        equity = e if equity is None else equity.add(e, fill_value=0.0)
+    order = ["day", "underlying", "position_key", "action"]
+    mine = tb[[*_SAME, "position_key"]].sort_values(order).reset_index(drop=True)
+    theirs = pd.concat(parts).sort_values(order).reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, theirs)
+    assert equity is not None
+    assert (together.daily.set_index("date")["equity"] - equity).abs().max() < 0.005
+
+
+class Exits(Strategy):
+    """Buys one ATM call, sells it the next day; records its on_exit calls."""
+
+    mode = "positional"
+    log: list = []
+
+    def on_bar(self, bar):  # type: ignore[no-untyped-def]
+        if self.idle:
+            self.try_fill({"call": self.add(bar.atm(expiry=2), "C", "BUY", 1, 2)})
+
+    def exit_check(self, bar):  # type: ignore[no-untyped-def]
+        return "next day" if self.days_held() >= 1 else None
+
+    def on_exit(self, bar, trades):  # type: ignore[no-untyped-def]
+        type(self).log.append((bar.underlying, bar.date, [t.key for t in trades], self.cycle))
+
+
+class ExitsEach(PerUnderlying):
+    rules = Exits
+    Config = Exits.Config
+    mode = "positional"
+
+
+def test_cycles_and_on_exit_are_per_underlying(etf_data: Path) -> None:
+    Exits.log = []
+    r = _run(ExitsEach, etf_data, underlyings=["SPY", "QQQ"], max_cycles=2, end="2019-01-15")
+    tb = r.tradebook
+    # two cycles each (max_cycles per underlying), each a buy then a sale the next day
+    for u in ("SPY", "QQQ"):
+        mine = tb[tb["underlying"] == u]
+        assert list(mine["action"]) == ["open", "close", "open", "close"]
+        assert list(mine["position_key"]) == [f"{u}.call"] * 4
+    days = sorted(set(tb["day"]))
+    assert [e[:2] for e in Exits.log if e[0] == "SPY"] == [("SPY", days[1]), ("SPY", days[2])]
+    assert {e[0] for e in Exits.log} == {"SPY", "QQQ"}
+    assert all(e[2] == ["SPY.call"] or e[2] == ["QQQ.call"] for e in Exits.log)
+    assert [e[3] for e in Exits.log if e[0] == "QQQ"] == [1, 2]
+
+
+def test_rules_may_trade_only_their_underlying(etf_data: Path) -> None:
+    class Stray(Strategy):
+        mode = "positional"
+
+        def on_bar(self, bar):  # type: ignore[no-untyped-def]
+            contract = bar.select("P", method="atm")
+            other = type(contract)("IWM", contract.expiry, 150.0, contract.right)
+            self.try_fill({"x": self.add(other, "SELL")})
+
+    class StrayEach(PerUnderlying):
+        rules = Stray
+        Config = Stray.Config
+        mode = "positional"
+
+    with pytest.raises(Exception, match="IWM.*not on today's underlying SPY"):
+        _run(StrayEach, etf_data, underlyings=["SPY", "QQQ"], end="2019-01-10")
+
+
+def test_rules_with_their_own_clock_refused() -> None:
+    class Clocked(Strategy):
+        def clock(self, day, ticks):  # type: ignore[no-untyped-def]
+            return ticks
+
+    class ClockedEach(PerUnderlying):
+        rules = Clocked
+        Config = Clocked.Config
+
+    with pytest.raises(TypeError, match="sets its own clock"):
+        ClockedEach()
