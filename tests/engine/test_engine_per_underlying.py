@@ -114,7 +114,7 @@ def test_rules_may_trade_only_their_underlying(etf_data: Path) -> None:
         Config = Stray.Config
         mode = "positional"
 
-    with pytest.raises(Exception, match="IWM.*not on today's underlying SPY"):
+    with pytest.raises(Exception, match=r"IWM.*not on today's underlying SPY"):
         _run(StrayEach, etf_data, underlyings=["SPY", "QQQ"], end="2019-01-10")
 
 

@@ -168,6 +168,10 @@ def test_bad_universe_configurations(tmp_path: Path) -> None:
         _run(data, underlyings=["SPY", "spy"])
     with pytest.raises(ConfigError, match="at least one"):
         _run(data, underlyings=[])
+    with pytest.raises(ConfigError, match="at least one"):
+        _run(data, underlyings="SPY,,QQQ")
+    # a command line's --set underlyings=spy,QQQ
+    assert OnePutEach.Config(underlyings="spy, QQQ").underlyings == ["SPY", "QQQ"]
     with pytest.raises(ValueError, match="'IWM' not in dataset 'two'"):
         _run(data, underlyings=["SPY", "IWM"])
 

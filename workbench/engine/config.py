@@ -124,6 +124,14 @@ class StrategyConfig(BaseModel):
             raise ValueError(f"expected a finite number, got {value!r}")
         return value
 
+    @field_validator("underlyings", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        """``"SPY,QQQ,IWM"`` (a command line's ``--set underlyings=SPY,QQQ,IWM``) as a list."""
+        if isinstance(value, str):
+            return value.split(",")
+        return value
+
     @field_validator("underlyings")
     @classmethod
     def _universe(cls, value: list[str] | None) -> list[str] | None:
