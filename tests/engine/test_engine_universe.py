@@ -306,11 +306,12 @@ def _perturbed(src: Path, out: Path, after: date, factor: float) -> Path:
     return out
 
 
-def test_no_look_ahead_across_underlyings(etf_data: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("cut", [3, 25, 40])
+def test_no_look_ahead_across_underlyings(etf_data: Path, tmp_path: Path, cut: int) -> None:
     from workbench.data.store import MarketStore
 
     days = MarketStore(etf_data).days("SPY")
-    t = days[25]
+    t = days[cut]
     base = _run(etf_data, SpreadPerUnderlying, underlyings=["SPY", "QQQ", "IWM"])
     moved = _run(
         _perturbed(etf_data, tmp_path / "moved", t, 1.37),
@@ -318,7 +319,6 @@ def test_no_look_ahead_across_underlyings(etf_data: Path, tmp_path: Path) -> Non
     )  # fmt: skip
     before = base.tradebook[base.tradebook["day"] <= t][_SAME].reset_index(drop=True)
     after = moved.tradebook[moved.tradebook["day"] <= t][_SAME].reset_index(drop=True)
-    assert len(before) > 0
     pd.testing.assert_frame_equal(before, after)
     cols = ["date", "equity", "cash", "mtm", "delta", "vega"]
     a = base.daily[base.daily["date"] <= t.isoformat()][cols].reset_index(drop=True)
@@ -349,6 +349,13 @@ def test_intraday_universe_days_are_independent(tmp_path: Path) -> None:
     opens = tb[tb["action"] == "open"].groupby("day")["underlying"].apply(tuple).to_dict()
     assert opens == {D1: ("SPY", "QQQ"), D2: ("SPY", "QQQ"), D3: ("SPY",), D4: ("SPY", "QQQ")}
     assert set(tb[tb["action"] == "close"]["reason"]) == {"eod"}
+    # day-parallel: the same tradebook from the process pool
+    with pytest.warns(UserWarning, match="intraday mode on end-of-day data"):
+        pooled = run_backtest(
+            IntradayBoth, data=str(data), params={"underlyings": ["SPY", "QQQ"]}, fill="mid",
+            fees="per-contract:0.65,min=0", progress=False, executor="process",
+        )  # fmt: skip
+    pd.testing.assert_frame_equal(pooled.tradebook, tb)
     # opened and closed at the same one tick at the mid: the day's PnL is the fees, 4 x 0.65
     assert all(math.isclose(x, -2.60, abs_tol=1e-9) for x in r.daily["pnl"][:2])
 
@@ -357,3 +364,111 @@ def test_single_underlying_runs_keep_their_run_id(tmp_path: Path) -> None:
     """``underlyings`` left unset does not enter the config hash (old run ids stay valid)."""
     cfg = OnePutEach.Config(underlying="SPY")
     assert "underlyings" not in cfg.canonical_json()
+
+
+def _write_two_clocks(root: Path) -> Path:
+    """NIFTY bars at 09:15, 09:16, 09:17; BANKNIFTY at 09:15, 09:17, 09:18 (one day)."""
+    d = date(2024, 1, 2)
+    e = date(2024, 1, 4)
+    with DatasetWriter(
+        root, name="clocks", venue="NSE", timezone="Asia/Kolkata", bar_interval="1min",
+        source="hand-made test data",
+    ) as w:  # fmt: skip
+        nifty = [("09:15", 21500, 21500), ("09:16", 21510, 21510), ("09:17", 21520, 21520)]
+        bank = [("09:15", 47000, 47000), ("09:17", 47100, 47100), ("09:18", 47200, 47200)]
+        w.write_spot("NIFTY", d, spot_table(d, nifty))
+        w.write_spot("BANKNIFTY", d, spot_table(d, bank))
+        w.write_options("NIFTY", d, option_table(d, [
+            (m, e, 21500.0, "C", c, c - 1, c + 1)
+            for m, c in (("09:15", 100.0), ("09:16", 105.0), ("09:17", 110.0))
+        ]))  # fmt: skip
+        w.write_options("BANKNIFTY", d, option_table(d, [
+            (m, e, 47000.0, "C", c, c - 1, c + 1)
+            for m, c in (("09:15", 300.0), ("09:17", 320.0), ("09:18", 340.0))
+        ]))  # fmt: skip
+    return root
+
+
+class Clocks(Strategy):
+    log: list = []
+
+    def on_bar(self, bar):  # type: ignore[no-untyped-def]
+        type(self).log.append(
+            (bar.time.strftime("%H:%M"), bar.spot("NIFTY"), bar.spot_lag_of("NIFTY"),
+             bar.spot("BANKNIFTY"), bar.spot_lag_of("BANKNIFTY"))
+        )  # fmt: skip
+        if bar.time.strftime("%H:%M") == "09:16" and self.idle:
+            # BANKNIFTY has no bar at 09:16: the order needs both legs live, so it is refused
+            legs = {
+                "n": self.add(21500, "C", "BUY", underlying="NIFTY"),
+                "b": self.add(47000, "C", "BUY", underlying="BANKNIFTY"),
+            }
+            assert self.try_fill(legs) is None
+        if bar.time.strftime("%H:%M") == "09:17" and self.idle:
+            self.try_fill({
+                "n": self.add(21500, "C", "BUY", underlying="NIFTY"),
+                "b": self.add(47000, "C", "BUY", underlying="BANKNIFTY"),
+            })  # fmt: skip
+
+
+def test_one_clock_is_the_union_of_the_underlyings_bars(tmp_path: Path) -> None:
+    data = _write_two_clocks(tmp_path / "clocks")
+    Clocks.log = []
+    r = run_backtest(
+        Clocks, data=str(data), params={"underlyings": ["NIFTY", "BANKNIFTY"]}, fill="mid",
+        fees="zero", progress=False, executor="serial",
+    )  # fmt: skip
+    assert Clocks.log == [
+        ("09:15", 21500.0, 0, 47000.0, 0),
+        ("09:16", 21510.0, 0, 47000.0, 1),  # BANKNIFTY's 09:15 bar, one tick old
+        ("09:17", 21520.0, 0, 47100.0, 0),
+        ("09:18", 21520.0, 1, 47200.0, 0),  # NIFTY's 09:17 bar at the union's last tick
+    ]
+    tb = r.tradebook
+    assert [(a, u, p) for a, u, p in zip(tb["action"], tb["underlying"], tb["price"])] == [
+        ("open", "NIFTY", 110.0),
+        ("open", "BANKNIFTY", 320.0),
+        # force-closed at the last tick, 09:18: NIFTY's last bar is 09:17 (lag 1 > max_fill_lag
+        # 0), so it closes at its mark with a warning; BANKNIFTY at its 09:18 bar
+        ("close", "NIFTY", 110.0),
+        ("close", "BANKNIFTY", 340.0),
+    ]
+    assert r.days.iloc[0]["refused_fills"] == 1
+
+
+def test_expiry_on_a_day_its_underlying_lacks_settles_at_the_last_spot(tmp_path: Path) -> None:
+    """QQQ has no data on its expiry day: the put settles at QQQ's last close (flagged) while
+    SPY trades that day."""
+    root = tmp_path / "gap"
+    e = D3  # both expire on D3; QQQ has no data on D3
+    with DatasetWriter(
+        root, name="gap", venue="CBOE", timezone="America/New_York", bar_interval="1d",
+        source="hand-made test data",
+    ) as w:  # fmt: skip
+        for name, spots, strike in (("SPY", SPY_SPOT, 470.0), ("QQQ", QQQ_SPOT, 402.0)):
+            for d, s in spots.items():
+                w.write_spot(name, d, spot_table(d, [("16:00", s, s)]))
+                if d <= e:  # QQQ has no D3 at all
+                    row = ("16:00", e, strike, "P", 3.0, 2.95, 3.05)
+                    w.write_options(name, d, option_table(d, [row]))
+
+    class Sell(Strategy):
+        mode = "positional"
+
+        def on_bar(self, bar):  # type: ignore[no-untyped-def]
+            if bar.date == D1:
+                for u in bar.underlyings:
+                    k = float(bar.chain(0, underlying=u).strike[0])
+                    self.try_fill({f"{u}.put": self.add(k, "P", "SELL", underlying=u)})
+
+    r = _run(root, Sell, underlyings=["SPY", "QQQ"])
+    tb = r.tradebook
+    settle = tb[tb["action"] == "settle"]
+    by = {row.underlying: row for row in settle.itertuples()}
+    assert by["SPY"].day == D3 and by["SPY"].price == 0.0  # 472 > 470, at D3's own close
+    # QQQ: no D3 data; its last close before the settlement is D2's 401: 402 - 401 = 1.00
+    assert by["QQQ"].day == D3 and by["QQQ"].price == 1.0 and by["QQQ"].spot == 401.0
+    assert by["QQQ"].fill_model == "settle/last-spot"
+    assert by["SPY"].fill_model == "settle/intrinsic"
+    d3 = r.days[r.days["date"] == D3.isoformat()].iloc[0]
+    assert "last spot close" in d3["warning_messages"]
