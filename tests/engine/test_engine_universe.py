@@ -66,10 +66,12 @@ class OnePutEach(Strategy):
                 self.try_fill({f"{u}.put": self.add(strike, "P", "SELL", underlying=u)})
 
 
-def _run(data: Path, strategy: type[Strategy] = OnePutEach, **params: object):  # type: ignore[no-untyped-def]
+def _run(
+    data: Path, strategy: type[Strategy] = OnePutEach, margin: str | None = None, **params: object
+):  # type: ignore[no-untyped-def]
     return run_backtest(
         strategy, data=str(data), params=params, fill="mid", fees="per-contract:0.65,min=0",
-        progress=False, executor="serial",
+        progress=False, executor="serial", margin=margin,
     )  # fmt: skip
 
 
@@ -108,6 +110,17 @@ def test_two_underlyings_one_book_hand_computed(tmp_path: Path) -> None:
 class SeenOnBar(Strategy):
     mode = "positional"
     seen: list = []
+    starts: list = []
+
+    def on_day_start(self, day):  # type: ignore[no-untyped-def]
+        if day.date == D2:  # before D2's first tick: D1's closes
+            day.prefetch(0, [470.0], ["P"], underlying="SPY")
+            type(self).starts.append(
+                (day.underlyings, float(day.spot), day.spot("SPY"), day.spot_of("QQQ"),
+                 day.expiries("QQQ"), day.atm(underlying="SPY"),
+                 day.atm_window(1, underlying="QQQ"))
+            )  # fmt: skip
+        return True
 
     def on_bar(self, bar):  # type: ignore[no-untyped-def]
         if bar.date == D5:  # spot only that day (no option file)
@@ -125,7 +138,11 @@ class SeenOnBar(Strategy):
 def test_contexts_answer_per_underlying(tmp_path: Path) -> None:
     data = _write_two(tmp_path / "two")
     SeenOnBar.seen = []
+    SeenOnBar.starts = []
     _run(data, SeenOnBar, underlyings=["QQQ", "SPY"])
+    assert SeenOnBar.starts == [
+        (("QQQ", "SPY"), 400.0, 470.0, 400.0, [E], 470.0, [399.0, 400.0, 401.0])
+    ]
     seen = {row["date"]: row for row in SeenOnBar.seen}
     assert seen[D1]["underlyings"] == ("QQQ", "SPY")
     assert seen[D1]["spot"] == 400.0  # unqualified: the run's first underlying
@@ -246,23 +263,29 @@ _SAME = ["day", "underlying", "position_key", "symbol", "side", "action", "signe
 
 
 def test_alone_and_together_same_fills_and_equity_adds_up(etf_data: Path) -> None:
-    together = _run(etf_data, SpreadPerUnderlying, underlyings=["SPY", "QQQ", "IWM"])
+    together = _run(
+        etf_data, SpreadPerUnderlying, margin="reg-t", underlyings=["SPY", "QQQ", "IWM"]
+    )
     assert len(together.tradebook) > 0
     assert set(together.tradebook["underlying"]) == {"SPY", "QQQ", "IWM"}
     parts = []
     equity = None
+    summed = ["equity", "delta", "gamma", "vega", "theta", "margin", "open_legs"]
     for u in ("SPY", "QQQ", "IWM"):
-        alone = _run(etf_data, SpreadPerUnderlying, underlying=u)
+        alone = _run(etf_data, SpreadPerUnderlying, margin="reg-t", underlying=u)
         parts.append(alone.tradebook[_SAME])
-        e = alone.daily.set_index("date")["equity"]
+        e = alone.daily.set_index("date")[summed]
         equity = e if equity is None else equity.add(e, fill_value=0.0)
     key = ["day", "underlying", "position_key", "action"]
     mine = together.tradebook[_SAME].sort_values(key).reset_index(drop=True)
     theirs = pd.concat(parts).sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(mine, theirs)
     assert equity is not None
-    got = together.daily.set_index("date")["equity"]
-    assert (got - equity).abs().max() < 0.005
+    got = together.daily.set_index("date")[summed]
+    assert (got["equity"] - equity["equity"]).abs().max() < 0.005
+    # Greeks and margin of the book: each underlying's against its own spot, added up
+    assert got["margin"].gt(0).any()
+    pd.testing.assert_frame_equal(got, equity, check_exact=False, atol=1e-6, rtol=1e-9)
 
 
 def test_rerun_is_byte_identical(etf_data: Path, tmp_path: Path) -> None:
