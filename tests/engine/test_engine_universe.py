@@ -495,3 +495,78 @@ def test_expiry_on_a_day_its_underlying_lacks_settles_at_the_last_spot(tmp_path:
     assert by["SPY"].fill_model == "settle/intrinsic"
     d3 = r.days[r.days["date"] == D3.isoformat()].iloc[0]
     assert "last spot close" in d3["warning_messages"]
+
+
+# -- no look-ahead on the union clock, intraday ----------------------------------------------------
+BANK_MINUTES = ("09:15", "09:17", "09:18", "09:21")  # 09:21: a tick NIFTY has no bar at
+
+
+def _write_nifty_bank(root: Path, cut: str, k: float) -> Path:
+    from engine_builders import D1 as N1
+    from engine_builders import nifty_options, nifty_spot
+
+    def scale(t: str, x: float | None) -> float | None:
+        return None if x is None else (x * k if t > cut else x)
+
+    e = date(2024, 1, 4)
+    bank_spot = [(t, 47000 + 20 * j, 47010 + 20 * j) for j, t in enumerate(BANK_MINUTES)]
+    bank_opts = [
+        (t, e, 47000.0, r, 300.0 + 10 * j * s, 299.0 + 10 * j * s, 301.0 + 10 * j * s)
+        for j, t in enumerate(BANK_MINUTES)
+        for r, s in (("C", 1), ("P", -1))
+    ]
+    with DatasetWriter(
+        root, name="nb", venue="NSE", timezone="Asia/Kolkata", bar_interval="1min",
+        source="hand-made test data",
+    ) as w:  # fmt: skip
+        for name, spot, opts in (
+            ("NIFTY", nifty_spot()[N1], nifty_options()[N1]),
+            ("BANKNIFTY", bank_spot, bank_opts),
+        ):
+            spot = [(t, scale(t, o), scale(t, c)) for t, o, c in spot]
+            opts = [(t, ex, s, r, scale(t, c), scale(t, b), scale(t, a))
+                    for t, ex, s, r, c, b, a in opts]  # fmt: skip
+            w.write_spot(name, N1, spot_table(N1, spot))  # type: ignore[arg-type]
+            w.write_options(name, N1, option_table(N1, opts))  # type: ignore[arg-type]
+    return root
+
+
+class SeesBoth(Strategy):
+    seen: list = []
+
+    def on_bar(self, bar):  # type: ignore[no-untyped-def]
+        row: list = [bar.ts, bar.underlyings, round(bar.pnl, 6)]
+        for u in bar.underlyings:
+            chain = bar.chain(0, underlying=u)
+            row += [bar.spot(u), bar.spot_lag_of(u), list(chain.strike), list(chain.close)]
+        type(self).seen.append(tuple(row))
+        hhmm = bar.time.strftime("%H:%M")
+        if self.idle and hhmm >= "09:16":
+            self.try_fill({
+                "n": self.add(21500, "C", "BUY", underlying="NIFTY"),
+                "b": self.add(47000, "P", "SELL", underlying="BANKNIFTY"),
+            })  # fmt: skip
+        elif self.active and hhmm >= "09:20":
+            self.close_all(reason="time")
+
+
+@pytest.mark.parametrize("cut", ["09:15", "09:16", "09:17", "09:18", "09:20"])
+def test_no_look_ahead_on_the_union_clock(tmp_path: Path, cut: str) -> None:
+    out = []
+    for k in (1.0, 1.5):
+        SeesBoth.seen = []
+        data = _write_nifty_bank(tmp_path / f"k{k}", cut, k)
+        r = run_backtest(
+            SeesBoth, data=str(data), params={"underlyings": ["NIFTY", "BANKNIFTY"]},
+            fill="mid", fees="zero", progress=False, executor="serial",
+        )  # fmt: skip
+        out.append((r, list(SeesBoth.seen)))
+    (a, seen_a), (b, seen_b) = out
+    stamp = f"2024-01-02 {cut}:00"
+    assert len(seen_a) == 7  # 09:15 .. 09:21, the union of both clocks
+    assert [s for s in seen_a if str(s[0]) <= stamp] == [s for s in seen_b if str(s[0]) <= stamp]
+    assert [s for s in seen_a if str(s[0]) > stamp] != [s for s in seen_b if str(s[0]) > stamp]
+    ta, tb = a.tradebook, b.tradebook
+    ra = ta[ta["ts"].astype(str) <= stamp].drop(columns=["run_id"]).reset_index(drop=True)
+    rb = tb[tb["ts"].astype(str) <= stamp].drop(columns=["run_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(ra, rb)
