@@ -31,6 +31,7 @@ BENCHMARKS: tuple[str, ...] = (
     "eod",
     "service",
     "portfolio",
+    "universe",
 )
 
 
