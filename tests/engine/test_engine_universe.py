@@ -105,6 +105,14 @@ def test_two_underlyings_one_book_hand_computed(tmp_path: Path) -> None:
     # D3 is a gap day for QQQ only: the day ran (SPY traded) and says QQQ's leg was held
     d3 = r.days[r.days["date"] == D3.isoformat()].iloc[0]
     assert d3["status"] == "ok"
+    assert "QQQ.put" in d3["warning_messages"] and "QQQ has no data today" in d3["warning_messages"]
+    # the held QQQ put stays in the book's Greeks that day (valued at QQQ's last close, 401):
+    # short puts, so the book's delta is above and its vega below SPY's alone
+    spy = _run(data, underlying="SPY").daily.set_index("date")
+    both = daily.set_index("date")
+    day3 = D3.isoformat()
+    assert both.loc[day3, "delta"] > spy.loc[day3, "delta"] + 1.0
+    assert both.loc[day3, "vega"] < spy.loc[day3, "vega"] - 1.0
 
 
 class SeenOnBar(Strategy):

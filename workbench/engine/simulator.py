@@ -177,6 +177,7 @@ class Simulator:
         self._bar: BarContext | None = None
         self._settle_books: dict[str, Settlements] = {}
         self._facts: dict[str, Any] = {}  # each underlying's contract terms, last seen
+        self._held_spots: dict[tuple[str, date], float] = {}
         self._deferred_exits: list[list[Trade]] = []
         self._margin_dirty = False  # a fill changed the book at this tick
         self._peak_margin = math.nan  # the day's largest margin after such a tick
@@ -277,11 +278,22 @@ class Simulator:
         return out
 
     def _spot(self, underlying: str, i: int) -> float:
-        """``underlying``'s spot close at tick ``i`` (NaN on a day it has no data)."""
+        """``underlying``'s spot close at tick ``i``; on a day it has no data (a run of several
+        underlyings), its last close before today (its positions are held at their last marks,
+        so their Greeks and margin are valued as of then)."""
         market = self.market
-        if not has_market(market, underlying):
-            return math.nan
-        return float(market_of(market, underlying).spot_ticks.close[i])
+        if has_market(market, underlying):
+            return float(market_of(market, underlying).spot_ticks.close[i])
+        key = (underlying, market.day)
+        found = self._held_spots.get(key)
+        if found is None:
+            from workbench.engine.market import _previous_close
+
+            if any(day != market.day for _, day in self._held_spots):
+                self._held_spots = {}  # one day at a time
+            found = _previous_close(market.store, underlying, market.day)
+            self._held_spots[key] = found
+        return found
 
     def _facts_of(self, underlying: str) -> Any:
         """``underlying``'s contract terms: today's, else the last seen (a day it lacks)."""
@@ -1254,10 +1266,6 @@ class Simulator:
         market = self.market
         name = market.underlying if underlying is None else underlying
         spot = self._spot(name, i)
-        if spot != spot:  # a day this underlying has no data: its last close
-            from workbench.engine.market import _previous_close
-
-            spot = _previous_close(market.store, name, market.day)
         settle_clock = self._facts_of(name).settlement_clock
         greeks = implied_greeks(
             [t.contract for _, t in options],  # type: ignore[misc]
