@@ -129,3 +129,41 @@ def test_rules_with_their_own_clock_refused() -> None:
 
     with pytest.raises(TypeError, match="sets its own clock"):
         ClockedEach()
+
+
+def test_the_rules_are_part_of_the_wrappers_code_identity() -> None:
+    from workbench.engine.usercode import _own_classes, code_identity
+    from workbench.strategies.universe import PutCreditSpreadEach, WeeklyIronCondorEach
+
+    assert PutCreditSpread in _own_classes(PutCreditSpreadEach)
+    assert code_identity(PutCreditSpreadEach) != code_identity(WeeklyIronCondorEach)
+
+
+def test_editing_the_rules_file_changes_the_wrappers_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+    import sys
+
+    from workbench.engine.usercode import code_identity
+
+    rules = tmp_path / "my_rules_u14.py"
+    wrapper = tmp_path / "my_wrapper_u14.py"
+    rules.write_text(
+        "from workbench import Strategy\n\nclass R(Strategy):\n    mode = 'positional'\n"
+    )
+    wrapper.write_text(
+        "from workbench.engine.per_underlying import PerUnderlying\n"
+        "from my_rules_u14 import R\n\n"
+        "class REach(PerUnderlying):\n    rules = R\n    Config = R.Config\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        first = code_identity(importlib.import_module("my_wrapper_u14").REach)["sha256"]
+        rules.write_text(rules.read_text() + "    version = '2'\n")
+        importlib.reload(sys.modules["my_rules_u14"])
+        second = code_identity(importlib.reload(sys.modules["my_wrapper_u14"]).REach)["sha256"]
+    finally:
+        sys.modules.pop("my_rules_u14", None)
+        sys.modules.pop("my_wrapper_u14", None)
+    assert first != second  # the wrapper's own file did not change

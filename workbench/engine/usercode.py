@@ -290,7 +290,10 @@ class Portable(Generic[T]):
 
 # -- identifying code ---------------------------------------------------------------------------
 def _own_classes(cls: type) -> list[type]:
-    """``cls`` and the classes of its MRO that are not the engine's base classes or builtins."""
+    """``cls`` and the classes of its MRO that are not the engine's base classes or builtins,
+    then those of the strategy it runs through a ``rules`` class attribute
+    (:class:`~workbench.engine.per_underlying.PerUnderlying`): changing the rules changes the
+    wrapper's identity."""
     out = []
     for klass in cls.__mro__:
         module = klass.__module__
@@ -299,6 +302,9 @@ def _own_classes(cls: type) -> list[type]:
         if klass.__name__ == "object":
             continue
         out.append(klass)
+    rules = cls.__dict__.get("rules") or getattr(cls, "rules", None)
+    if isinstance(rules, type) and rules is not cls:
+        out += [k for k in _own_classes(rules) if k not in out]
     return out
 
 
