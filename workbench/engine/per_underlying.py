@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from workbench.engine.config import StrategyConfig, cycle_limit
-from workbench.engine.context import BarContext, DayStartContext, advance
+from workbench.engine.context import BarContext, DayStartContext, advance, retire
 from workbench.engine.errors import StrategyStateError
 from workbench.engine.strategy import Strategy
 from workbench.engine.trade import Asset, StrategyState, Trade
@@ -359,6 +359,8 @@ class PerUnderlying(Strategy):
             view.finish_if_flat()
             if name not in self._skipped:
                 rules.on_day_end(self._days[name])
+        for inner in self._bars.values():
+            retire(inner)  # a context kept past its day raises, as the engine's own does
 
     def exit_check(self, bar: BarContext) -> str | None:
         return None  # each underlying's exits run in on_bar
