@@ -167,3 +167,21 @@ def test_editing_the_rules_file_changes_the_wrappers_identity(
         sys.modules.pop("my_rules_u14", None)
         sys.modules.pop("my_wrapper_u14", None)
     assert first != second  # the wrapper's own file did not change
+
+
+def test_resting_orders_refused_inside_per_underlying_rules(etf_data: Path) -> None:
+    from workbench.engine.errors import DayFailedError
+
+    class Limits(Strategy):
+        mode = "positional"
+
+        def on_bar(self, bar):  # type: ignore[no-untyped-def]
+            self.place_limit([self.add(bar.atm(), "P", "SELL")], limit=-1.0)
+
+    class LimitsEach(PerUnderlying):
+        rules = Limits
+        Config = Limits.Config
+        mode = "positional"
+
+    with pytest.raises(DayFailedError, match="resting orders are not available to rules run"):
+        _run(LimitsEach, etf_data, underlyings=["SPY", "QQQ"], end="2019-01-10")

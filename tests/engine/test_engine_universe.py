@@ -578,3 +578,49 @@ def test_no_look_ahead_on_the_union_clock(tmp_path: Path, cut: str) -> None:
     ra = ta[ta["ts"].astype(str) <= stamp].drop(columns=["run_id"]).reset_index(drop=True)
     rb = tb[tb["ts"].astype(str) <= stamp].drop(columns=["run_id"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(ra, rb)
+
+
+class StopOnQQQ(Strategy):
+    """Sells both puts on D1 and a stop on the QQQ put watching QQQ's spot."""
+
+    mode = "positional"
+
+    def on_bar(self, bar):  # type: ignore[no-untyped-def]
+        if bar.date == D1:
+            for u in bar.underlyings:
+                strike = bar.atm(underlying=u)
+                self.try_fill({f"{u}.put": self.add(strike, "P", "SELL", underlying=u)})
+            self.place_stop("QQQ.put", on="spot", below=398.5)
+
+
+def test_a_stop_on_spot_watches_its_own_underlying(tmp_path: Path) -> None:
+    """QQQ spot 400, 401, (no data), 398: the stop triggers on D4 (SPY's spot, 470-473, never
+    goes below 398.5) and closes the QQQ put at D4's mid, 2.10, before the PM settlement."""
+    data = _write_two(tmp_path / "two")
+    r = _run(data, StopOnQQQ, underlyings=["SPY", "QQQ"])
+    tb = r.tradebook
+    qqq = tb[tb["underlying"] == "QQQ"]
+    assert list(zip(qqq["day"], qqq["action"], qqq["price"].round(2), qqq["reason"])) == [
+        (D1, "open", 3.0, "entry"),
+        (D4, "close", 2.1, "stop"),
+    ]
+    spy = tb[tb["underlying"] == "SPY"]
+    assert list(spy["action"]) == ["open", "settle"]
+
+
+class OpenOnQQQDip(Strategy):
+    mode = "positional"
+
+    def on_bar(self, bar):  # type: ignore[no-untyped-def]
+        if bar.date == D1:
+            leg = self.add(400.0, "P", "SELL", underlying="QQQ")
+            self.place_stop({"QQQ.put": leg}, on="spot", below=398.5)
+
+
+def test_an_opening_stop_on_spot_watches_its_legs_underlying(tmp_path: Path) -> None:
+    data = _write_two(tmp_path / "two")
+    tb = _run(data, OpenOnQQQDip, underlyings=["SPY", "QQQ"]).tradebook
+    opened = tb[(tb["action"] == "open") & (tb["reason"] == "entry")]
+    assert list(zip(opened["day"], opened["underlying"], opened["price"].round(2))) == [
+        (D4, "QQQ", 2.1)
+    ]

@@ -430,7 +430,7 @@ class OrderBook:
     def _work_stop(self, sim: Simulator, slot: _Slot) -> None:
         order = slot.order
         if order.status == "working":
-            value = sim.watched_value(order.trigger_on or "spot", order.keys)
+            value = sim.watched_value(order.trigger_on or "spot", order.keys, order.legs)
             if value is None or value != value:
                 slot.why = ("unwatched", order.trigger_on)
                 return

@@ -25,7 +25,8 @@ underlying without data today gets no hooks that day (its positions are held, an
 the engine's gap-day rules). Results are those of running the rules on each underlying alone,
 summed, whenever nothing shared binds (``tests/engine/test_engine_per_underlying.py``).
 
-The rules must use the run's clock (a ``clock`` override is refused).
+The rules must use the run's clock (a ``clock`` override is refused), and cannot place resting
+orders (``place_limit``/``place_stop`` raise; a strategy trading the universe itself can).
 """
 
 from __future__ import annotations
@@ -177,6 +178,19 @@ class UnderlyingBook:
         return min(dtes) if dtes else None
 
     # -- orders ------------------------------------------------------------------------------
+    def _no_resting_orders(self, what: str) -> StrategyStateError:
+        return StrategyStateError(
+            f"{what}: resting orders are not available to rules run per underlying "
+            f"({self.underlying}); place them from a strategy that trades the universe itself"
+        )
+
+    def _check_tick(self, what: str) -> None:
+        raise self._no_resting_orders(what)
+
+    @property
+    def orders(self) -> Any:
+        raise self._no_resting_orders("orders")
+
     def _outer(self, key: str) -> str:
         return self.prefix + key
 

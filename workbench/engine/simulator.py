@@ -511,12 +511,23 @@ class Simulator:
     def state_done(self) -> bool:
         return self.state is _DONE
 
-    def watched_value(self, on: str, keys: Sequence[str]) -> float | None:
+    def watched_value(
+        self, on: str, keys: Sequence[str], legs: Sequence[tuple[str, Leg]] = ()
+    ) -> float | None:
         """What a stop order watches at the current tick: the underlying's spot close
         (``on="spot"``) or the positions' value at the mark, ``sum(side sign x qty x mark)``
-        per unit (``on="value"``; ``None`` when a key is not open)."""
+        per unit (``on="value"``; ``None`` when a key is not open). In a run of several
+        underlyings the spot is that of the order's own underlying (its positions' or its
+        legs'; the run's first when they are on several)."""
         i = self.tick
         if on == "spot":
+            names = {t.underlying for k in keys if (t := self.book.open.get(k)) is not None}
+            names |= {leg.contract.underlying for _, leg in legs}
+            if len(names) == 1:
+                name = names.pop()
+                if not has_market(self.market, name):
+                    return math.nan  # no data today: nothing to watch
+                return self._spot(name, i)
             return float(self.market.spot_ticks.close[i])
         total = 0.0
         for key in keys:
