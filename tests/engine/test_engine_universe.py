@@ -624,3 +624,27 @@ def test_an_opening_stop_on_spot_watches_its_legs_underlying(tmp_path: Path) -> 
     assert list(zip(opened["day"], opened["underlying"], opened["price"].round(2))) == [
         (D4, "QQQ", 2.1)
     ]
+
+
+def test_spot_and_expiries_kept_past_the_tick_are_plain_values(tmp_path: Path) -> None:
+    """``bar.spot`` and ``bar.expiries`` can be called for another underlying, but a strategy
+    that keeps them (and pickles or copies them) keeps plain numbers and lists."""
+    import copy
+    import pickle
+
+    data = _write_two(tmp_path / "two")
+
+    class Keeps(Strategy):
+        mode = "positional"
+        kept: list = []
+
+        def on_bar(self, bar):  # type: ignore[no-untyped-def]
+            if bar.date == D1:
+                type(self).kept.append((bar.spot, bar.expiries))
+
+    Keeps.kept = []
+    _run(data, Keeps, underlyings=["SPY", "QQQ"])
+    spot, expiries = pickle.loads(pickle.dumps(Keeps.kept[0]))
+    assert type(spot) is float and spot == 470.0
+    assert type(expiries) is list and expiries == [E]
+    assert type(copy.deepcopy(Keeps.kept[0][0])) is float

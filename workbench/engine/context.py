@@ -55,6 +55,9 @@ class SpotValue(float):
             return float(self)
         return float(self._of(underlying))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (float, (float(self),))  # kept or pickled, it is the plain number
+
 
 def _spot_value(value: float, of: Any) -> SpotValue:
     out = SpotValue(value)
@@ -73,6 +76,9 @@ class ExpiryList(list):  # type: ignore[type-arg]
         if underlying is None:
             return list(self)
         return list(self._of(underlying))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))  # kept or pickled, it is the plain list
 
 
 def _expiry_list(values: list[_dt.date], of: Any) -> ExpiryList:
