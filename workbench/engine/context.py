@@ -31,6 +31,7 @@ from workbench.model.enums import Right
 from workbench.model.trades import Leg, Quote
 
 if TYPE_CHECKING:
+    from workbench.engine.account import Account
     from workbench.engine.market import DayMarket
     from workbench.engine.selection import ChainSnapshot, ExpiryRule, Selection
     from workbench.engine.simulator import Simulator
@@ -107,10 +108,22 @@ class DayStartContext:
     contract listing, not a price; ``expiry=0`` everywhere means the nearest.
     """
 
-    __slots__ = ("__market",)
+    __slots__ = ("__market", "__sim")
 
-    def __init__(self, market: DayMarket) -> None:
+    def __init__(self, market: DayMarket, sim: Simulator | None = None) -> None:
         self.__market = market
+        self.__sim = sim
+
+    @property
+    def account(self) -> Account:
+        """The account as of now (:mod:`workbench.engine.account`): before the first tick the
+        previous session's close (yesterday's book at its closing marks and margin); in
+        ``on_day_end`` the day's last tick."""
+        if self.__sim is None:
+            from workbench.engine.errors import StrategyStateError
+
+            raise StrategyStateError(f"{self!r}: no account (a context outside a run)")
+        return self.__sim.account
 
     @property
     def date(self) -> _dt.date:
@@ -419,6 +432,13 @@ class BarContext:
     def positions(self) -> dict[str, Trade]:
         """The strategy's open positions (a copy)."""
         return dict(self.__sim.book.open)
+
+    @property
+    def account(self) -> Account:
+        """The account at this tick (:mod:`workbench.engine.account`): ``equity``, ``cash``,
+        ``margin_in_use``, ``buying_power`` with the open positions at this tick's marks."""
+        self.__tick()
+        return self.__sim.account
 
     def __repr__(self) -> str:
         return f"BarContext({self.__ts}, tick {self.__i})"

@@ -74,6 +74,9 @@ def days_frame(records: Sequence[DayRecord]) -> pd.DataFrame:
             "warning_messages": " | ".join(r.warnings),
             "refusal_messages": " | ".join(r.refusals),
             "error": r.error,
+            "constraint_refusals": "; ".join(
+                f"{name}: {n}" for name, n in sorted(r.constraint_refusals.items())
+            ),
         }
         for r in records
     ]

@@ -5,7 +5,8 @@ Files written by :meth:`BacktestResult.save` (docs/INTERFACES.md, engine section
 ``tradebook.parquet``  one row per fill (:data:`~workbench.engine.tradebook.TRADEBOOK_SCHEMA`)
 ``daily.csv``          one row per trading day (:data:`DAILY_COLUMNS`)
 ``days.csv``           per-day metadata (:data:`DAYS_COLUMNS`): status ok/skipped/failed and why,
-                       warnings and refused fills with their messages, cache fetches, traceback
+                       warnings and refused fills with their messages, cache fetches, traceback,
+                       orders refused per portfolio constraint ("max_open_positions: 3; ...")
 ``metrics.json``       headline metrics (:mod:`workbench.engine.metrics`)
 ``manifest.json``      what the run depends on (:mod:`workbench.engine.manifest`)
 ``excursions.csv``     intraday runs: each trade's tick-by-tick MAE/MFE (:mod:`workbench.engine.excursions`)
@@ -68,6 +69,7 @@ DAYS_COLUMNS: tuple[str, ...] = (
     "warning_messages",
     "refusal_messages",
     "error",
+    "constraint_refusals",
 )
 FILES = ("tradebook.parquet", "daily.csv", "days.csv", "metrics.json", "manifest.json")
 

@@ -522,6 +522,7 @@ def run_backtest(
     capital: float | None = None,
     progress: bool | Callable[[int, int], None] = True,
     rate: float | None = None,
+    constraints: Any = None,
 ) -> BacktestResult:
     """Run ``strategy`` on the dataset at ``data`` from ``start`` to ``end`` (inclusive).
 
@@ -555,17 +556,23 @@ def run_backtest(
     margin
         Margin model or spec for the daily ``margin`` column (default: none).
     capital
-        Capital base for return metrics (money); recorded in the manifest.
+        The account's starting capital (money): the base of return metrics, of
+        ``bar.account`` (:mod:`workbench.engine.account`) and of sizing from equity; recorded
+        in the manifest (and in the run id, since sizing and constraints can depend on it).
     progress
         Show a tqdm progress bar; or a callable ``report(days_done, days_in_all)``, called with
         ``(0, n)`` first and then as days finish (a service's progress and cancellation: an
         exception it raises stops the run and propagates).
     rate
         Risk-free rate (continuous, per year) for implied vol and Greeks (default 0).
+    constraints
+        Portfolio constraints checked before every opening fill: a
+        :class:`~workbench.engine.constraints.Constraints`, a mapping of its fields or a TOML
+        file (default: none).
     """
     run_spec = RunSpec.build(
         spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
-        capital=capital, rate=rate, mode=mode,
+        capital=capital, rate=rate, mode=mode, constraints=constraints,
     )  # fmt: skip
     plan = plan_run(strategy, run_spec, params=params)
     for message in plan.warnings:
@@ -651,12 +658,16 @@ def plan_run(
         )
     summary = catalog.underlyings.get(underlying)
     venue = summary.venue if summary is not None else catalog.venue
+    constraints = spec.constraints
     costs = Costs(
         fills=resolve_fills(fill),
         fees=resolve_fees(fees, venue),
         margin=resolve_margin(margin),
         rate=float(rate),
+        capital=capital,
+        constraints=constraints,
     )
+    check_account_inputs(cls, config, run_mode, costs)
     run_warnings = []
     if run_mode == "intraday" and str(catalog.bar_interval) == "1d":
         run_warnings.append(
@@ -696,6 +707,12 @@ def plan_run(
         "margin": None if costs.margin is None else costs.margin.describe(),
         "rate": costs.rate,
     }
+    # capital and constraints can change the fills (sizing from equity, limits): part of
+    # the run's identity when given (runs without them keep their ids)
+    if capital is not None:
+        identity["capital"] = capital
+    if constraints is not None:
+        identity["constraints"] = constraints.describe()
     return RunPlan(
         cls=cls,
         ref=ref,
@@ -718,6 +735,35 @@ def plan_run(
     )
 
 
+def check_account_inputs(
+    cls: type[Strategy], config: StrategyConfig, mode: str, costs: Costs
+) -> None:
+    """Before the first day: what sizing from equity and the constraints need from the run
+    (a declared ``capital``, a ``margin`` model, positional mode for Kelly from the
+    strategy's own trades), each missing one a :class:`ConfigError` naming it."""
+    from workbench.engine.account import NO_CAPITAL
+    from workbench.engine.errors import ConfigError
+
+    c = costs.constraints
+    if c is not None:
+        if c.needs_equity and costs.capital is None:
+            names = ", ".join(
+                n
+                for n in ("max_risk_per_trade", "max_portfolio_heat", "max_margin_utilisation")
+                if getattr(c, n) is not None
+            )
+            raise ConfigError(f"constraints {names} are fractions of equity: {NO_CAPITAL}")
+        if c.max_margin_utilisation is not None and costs.margin is None:
+            raise ConfigError(
+                "constraint max_margin_utilisation needs a margin model: give margin= "
+                "(e.g. 'defined-risk', 'reg-t', 'span'; workbench run --margin)"
+            )
+    sizing = getattr(config, "sizing", None)
+    check = getattr(sizing, "check_run", None)
+    if callable(check):
+        check(mode=mode, capital=costs.capital, margin=costs.margin)
+
+
 def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
     """The :class:`BacktestResult` of ``plan`` from its simulated days' records (any order)."""
     cls, config, catalog, costs = plan.cls, plan.config, plan.catalog, plan.costs
@@ -736,6 +782,11 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
     metrics["days_failed"] = len(failed)
     metrics["warnings"] = sum(len(r.warnings) for r in records)
     metrics["refused_fills"] = sum(len(r.refusals) for r in records)
+    by_constraint: dict[str, int] = {}
+    for r in records:
+        for name, n in r.constraint_refusals.items():
+            by_constraint[name] = by_constraint.get(name, 0) + n
+    metrics["refused_by_constraint"] = dict(sorted(by_constraint.items()))
     manifest = {
         "run_id": rid,
         "strategy": {
@@ -769,6 +820,7 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
             "rate": costs.rate,
         },
         "capital": capital,
+        "constraints": None if costs.constraints is None else costs.constraints.describe(),
         "engine_version": ENGINE_VERSION,
         "package_version": package_version(),
         "git": git_commit(),

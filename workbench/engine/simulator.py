@@ -63,6 +63,8 @@ from workbench.model.enums import Right, Settlement, SettlementTime, Side
 from workbench.model.trades import Leg
 
 if TYPE_CHECKING:
+    from workbench.engine.account import Account
+    from workbench.engine.constraints import Constraints
     from workbench.engine.market import DayMarket
     from workbench.execution.fees import FeeModel
     from workbench.execution.fills import FillPolicy
@@ -82,6 +84,10 @@ class Costs:
     fees: FeeModel
     margin: MarginModel | None = None
     rate: float = 0.0
+    #: the account's starting capital (money; :mod:`workbench.engine.account`); None: none
+    capital: float | None = None
+    #: the run's portfolio constraints (:mod:`workbench.engine.constraints`); None: none
+    constraints: Constraints | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,8 @@ class Refusal:
     key: str
     symbol: str
     reason: str
+    #: the constraint that refused the order (:mod:`workbench.engine.constraints`), else ""
+    constraint: str = ""
 
     def __str__(self) -> str:
         return f"{self.ts:%H:%M:%S} {self.action} {self.key} ({self.symbol}): {self.reason}"
@@ -131,6 +139,8 @@ class DayRecord:
     excursions: list[tuple[Any, ...]] = field(default_factory=list)
     #: the day's order events (:data:`~workbench.engine.orders.ORDER_COLUMNS`)
     orders: list[tuple[Any, ...]] = field(default_factory=list)
+    #: orders refused by each portfolio constraint that day (name -> count)
+    constraint_refusals: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -184,6 +194,12 @@ class Simulator:
         #: today's day-end marks moved into their no-arbitrage bounds: key -> (raw mark, bound)
         self._mark_bounds: dict[str, tuple[float, MarkBound]] = {}
         self._marks_checked: set[str] = set()  # legs whose day-end mark was looked at
+        #: the book's margin at the last close ("now" before the first tick; 0 when flat)
+        self._close_margin = 0.0
+        #: the position each open key belongs to (:mod:`workbench.engine.constraints`)
+        self.position_of_key: dict[str, str] = {}
+        self._orders = 0  # opening orders filled so far (ids of ordinary positions)
+        self._guard: Any = None  # the constraints' guard, built on first use
         cfg = strategy.config
         self.max_cycles: int = cycle_limit(cfg.max_cycles, strategy.mode)
         self.max_lag: int = int(cfg.max_fill_lag)
@@ -248,6 +264,35 @@ class Simulator:
 
     def marks(self, i: int) -> dict[str, float]:
         return {k: self._mark(k, t, i)[0] for k, t in self.book.open.items()}
+
+    # -- the account (workbench.engine.account) --------------------------------------------
+    @property
+    def account(self) -> Account:
+        from workbench.engine.account import Account
+
+        return Account(self)
+
+    def account_marks(self) -> dict[str, float]:
+        """The open positions' marks now: at the current tick, or before the day's first tick
+        the previous session's closing marks (never a bar of the new day)."""
+        if self.tick < 0:
+            last = self._last_marks
+            return {k: last.get(k, t.entry_price) for k, t in self.book.open.items()}
+        return self.marks(self.tick)
+
+    def account_margin(self) -> float:
+        """The margin model's requirement for the open positions now (before the first tick:
+        the previous close's). A warning the model gives is kept once per day."""
+        if not self.book.open:
+            return 0.0
+        if self.tick < 0:
+            return self._close_margin
+        before = len(self.warnings)
+        value = self._margin(self.tick, self.marks(self.tick))
+        new = self.warnings[before:]
+        del self.warnings[before:]
+        self.warnings.extend(w for w in dict.fromkeys(new) if w not in self.warnings)
+        return value
 
     def position_greeks(self, i: int, ts: datetime | None) -> dict[str, float]:
         market = self.market
@@ -496,9 +541,17 @@ class Simulator:
             p.info.iv = iv
             p.info.delta = delta
 
-    def _refuse(self, action: str, key: str, symbol: str, reason: str, quiet: bool = False) -> None:
+    def _refuse(
+        self,
+        action: str,
+        key: str,
+        symbol: str,
+        reason: str,
+        quiet: bool = False,
+        constraint: str = "",
+    ) -> None:
         self._order_warnings.clear()  # fallbacks of legs that were not filled are not warnings
-        refusal = Refusal(self._now(), action, key, symbol, reason)
+        refusal = Refusal(self._now(), action, key, symbol, reason, constraint)
         if quiet:  # a resting order's tick: kept on the order, not counted as a refusal
             self._quiet_refusal = refusal
         else:
@@ -537,6 +590,39 @@ class Simulator:
             mark, _lag = self._mark(key, trade, i)
             total += trade.side.sign * trade.qty * mark
         return total
+
+    def guard_opening(self, priced: Sequence[_Priced], *, quiet: bool = False) -> bool:
+        """The run's portfolio constraints (:mod:`workbench.engine.constraints`) on an opening
+        order about to fill at this tick, its legs priced: ``True`` to let it fill; ``False``
+        when a constraint refuses it (the refusal is recorded with the constraint's name and
+        why; ``quiet``: a resting order's attempt, kept on the order and not counted). Every
+        opening order goes through here; closes and settlements never do."""
+        constraints = self.costs.constraints
+        if constraints is None or not priced:
+            return True
+        if self._guard is None:
+            from workbench.engine.constraints import ConstraintGuard
+
+            self._guard = ConstraintGuard(constraints)
+        refused = self._guard.check(self, priced)
+        if refused is None:
+            return True
+        name, why = refused
+        first = priced[0]
+        symbol = first.contract.symbol if first.contract is not None else "underlying"
+        self._refuse("open", first.key, symbol, f"{name}: {why}", quiet, constraint=name)
+        return False
+
+    def _opened_together(self, priced: Sequence[_Priced]) -> None:
+        """Remember which position each key of a filled opening order belongs to: a key
+        ``"<position>/<leg>"`` names its position (studies); otherwise the legs of one order."""
+        from workbench.engine.study import SEPARATOR, position_of
+
+        self._orders += 1
+        for p in priced:
+            self.position_of_key[p.key] = (
+                position_of(p.key) if SEPARATOR in p.key else f"order-{self._orders}"
+            )
 
     def _commit_warnings(self) -> None:
         self.warnings.extend(self._order_warnings)
@@ -673,10 +759,13 @@ class Simulator:
         if accept is not None and accept(priced) is not None:
             self._order_warnings.clear()
             return None
+        if not self.guard_opening(priced, quiet=quiet):
+            return None
         fees = self._fees(priced)
         self._fill_greeks(priced)
         self._commit_warnings()
         self._start_cycle_if_idle()
+        self._opened_together(priced)
         return {p.key: self._record_open(p, fee, reason) for p, fee in zip(priced, fees)}
 
     def _close_priced(
@@ -980,7 +1069,7 @@ class Simulator:
         self.book.set_prefix(day.strftime("%Y%m%d"))
         bar = BarContext(market, self)
         self._bar = bar
-        day_ctx = DayStartContext(market)
+        day_ctx = DayStartContext(market, self)
         positional = self.mode == "positional"
         if market.n_ticks == 0:
             raise ChronologyError(f"{day}: the clock has no ticks (no spot bars)")
@@ -1094,6 +1183,11 @@ class Simulator:
         record.fills = len(record.rows)
         record.warnings = list(self.warnings)
         record.refusals = [str(r) for r in self.refusals]
+        for r in self.refusals:
+            if r.constraint:
+                counts = record.constraint_refusals
+                counts[r.constraint] = counts.get(r.constraint, 0) + 1
+        self._close_margin = 0.0 if not self.book.open else record.margin
 
     def _unquoted_marks(self, i: int) -> list[str]:
         """Warnings for option legs held overnight whose mark at tick ``i`` is not a quote mid:
@@ -1248,54 +1342,92 @@ class Simulator:
             return 0.0 if not self.book.open else math.nan
         if not self.book.open:
             return 0.0
-        options = [(k, t) for k, t in self.book.open.items() if t.contract is not None]
-        names = list(dict.fromkeys(t.underlying for _, t in options))
+        items = [
+            (k, t.contract, t.symbol, self._su[k], marks[k])
+            for k, t in self.book.open.items()
+            if t.contract is not None
+        ]
+        return self._margin_by_underlying(i, items)
+
+    def _margin_by_underlying(
+        self, i: int, items: Sequence[tuple[str, OptionContract | None, str, float, float]]
+    ) -> float:
+        """The requirement for option legs ``(key, contract, symbol, signed units, price)``:
+        each underlying's legs against its own spot, the requirements added."""
+        if not items:
+            return 0.0
+        names = list(dict.fromkeys(c.underlying for _, c, _, _, _ in items if c is not None))
         if len(names) <= 1:
-            return self._margin_of(i, marks, options, names[0] if names else None)
-        # several underlyings: each one's positions against its own spot, requirements added
+            return self._margin_of(i, items, names[0] if names else None)
         total = 0.0
         for name in names:
-            part = self._margin_of(
-                i, marks, [(k, t) for k, t in options if t.underlying == name], name
-            )
-            total += part
+            part = [it for it in items if it[1] is not None and it[1].underlying == name]
+            total += self._margin_of(i, part, name)
         return total
+
+    def margin_with(self, extra: Sequence[_Priced], without: Sequence[str] = ()) -> float:
+        """The margin model's requirement now for the open positions (at their marks) less the
+        keys ``without`` (closed by the same order) plus the option legs of ``extra`` (an order
+        about to fill, at its fill prices): the margin after the fill. NaN when the model
+        cannot price it (a warning says why)."""
+        i = self.tick
+        marks = self.marks(i)
+        gone = set(without)
+        items = [
+            (k, t.contract, t.symbol, self._su[k], marks[k])
+            for k, t in self.book.open.items()
+            if t.contract is not None and k not in gone
+        ]
+        items += [
+            (p.key, p.contract, p.contract.symbol, p.side.sign * p.qty * p.lot, p.price)
+            for p in extra
+            if p.contract is not None
+        ]
+        return self._margin_by_underlying(i, items)
+
+    def margin_of_legs(
+        self, items: Sequence[tuple[str, OptionContract | None, str, float, float]]
+    ) -> float:
+        """The margin model's requirement now for option legs ``(key, contract, symbol,
+        signed units, price)`` alone (a position being sized)."""
+        return self._margin_by_underlying(self.tick, items)
 
     def _margin_of(
         self,
         i: int,
-        marks: dict[str, float],
-        options: list[tuple[str, Trade]],
+        items: Sequence[tuple[str, OptionContract | None, str, float, float]],
         underlying: str | None,
     ) -> float:
-        """:meth:`_margin` of the option legs ``options``, all on ``underlying``."""
+        """:meth:`_margin` of option legs ``(key, contract, symbol, signed units, price)``,
+        all on ``underlying``."""
         from workbench.execution.margin import MarginUnavailableError, MissingVolatilityError
         from workbench.execution.payoff import PositionLeg
 
         model = self.costs.margin
         assert model is not None
+        if not items:
+            return 0.0
         market = self.market
         name = market.underlying if underlying is None else underlying
         spot = self._spot(name, i)
         settle_clock = self._facts_of(name).settlement_clock
         greeks = implied_greeks(
-            [t.contract for _, t in options],  # type: ignore[misc]
-            [marks[k] for k, _ in options],
+            [c for _, c, _, _, _ in items],  # type: ignore[misc]
+            [price for _, _, _, _, price in items],
             spot,
             market.clock[i],
             settle_clock,
             self.costs.rate,
         )
         legs = []
-        for (k, t), g in zip(options, greeks):
-            c = t.contract
+        for (_, c, _, units, price), g in zip(items, greeks):
             assert c is not None
             legs.append(
                 PositionLeg(
                     strike=c.strike,
                     is_call=c.is_call,
-                    units=self._su[k],
-                    price=marks[k],
+                    units=units,
+                    price=price,
                     years=years_to_settlement(market.clock[i], c.expiry, settle_clock),
                     sigma=g["iv"] if g["iv"] == g["iv"] and g["iv"] > 0 else math.nan,
                 )
@@ -1304,7 +1436,7 @@ class Simulator:
             try:
                 return float(model.margin(legs, spot))
             except MissingVolatilityError as exc:
-                legs, notes = _borrow_volatility(options, legs, marks)
+                legs, notes = _borrow_volatility(items, legs)
                 if not notes:
                     raise MarginUnavailableError(
                         f"{exc}; no leg of the position has an implied volatility"
@@ -1355,13 +1487,13 @@ class Simulator:
 
 
 def _borrow_volatility(
-    options: Sequence[tuple[str, Trade]],
+    items: Sequence[tuple[str, OptionContract | None, str, float, float]],
     legs: Sequence[PositionLeg],
-    marks: Mapping[str, float],
 ) -> tuple[list[PositionLeg], list[str]]:
     """Legs with time left and no volatility take the implied volatility of the position's
-    nearest-strike leg that has one (same expiry first; ties to the lower strike). Returns the
-    new legs and one note per leg filled; no notes when no leg has a volatility."""
+    nearest-strike leg that has one (same expiry first; ties to the lower strike). ``items``
+    are the legs' ``(key, contract, symbol, signed units, mark)``. Returns the new legs and one
+    note per leg filled; no notes when no leg has a volatility."""
     import dataclasses
 
     have = [j for j, leg in enumerate(legs) if leg.sigma == leg.sigma and leg.sigma > 0]
@@ -1372,11 +1504,11 @@ def _borrow_volatility(
     for j, leg in enumerate(legs):
         if leg.years <= 0 or j in have:
             continue
-        key, trade = options[j]
-        expiry = trade.contract.expiry if trade.contract is not None else None
+        key, contract, symbol, _, mark = items[j]
+        expiry = contract.expiry if contract is not None else None
 
         def distance(m: int, expiry: Any = expiry, strike: float = leg.strike) -> tuple:
-            other = options[m][1].contract
+            other = items[m][1]
             same = other is not None and other.expiry == expiry
             return (not same, abs(legs[m].strike - strike), legs[m].strike)
 
@@ -1384,8 +1516,8 @@ def _borrow_volatility(
         sigma = legs[donor].sigma
         out[j] = dataclasses.replace(leg, sigma=sigma)
         notes.append(
-            f"{key} ({trade.symbol}, mark {marks[key]:g}) has no implied volatility at the close; "
-            f"revalued at {options[donor][0]}'s ({options[donor][1].symbol}) {sigma:.4f}"
+            f"{key} ({symbol}, mark {mark:g}) has no implied volatility at the close; "
+            f"revalued at {items[donor][0]}'s ({items[donor][2]}) {sigma:.4f}"
         )
     return out, notes
 

@@ -26,7 +26,9 @@ from workbench.engine.errors import ConfigError
 
 Mode = Literal["intraday", "positional"]
 
-_FIELDS = ("data", "start", "end", "fill", "fees", "margin", "capital", "rate", "mode")
+_FIELDS = (
+    "data", "start", "end", "fill", "fees", "margin", "capital", "rate", "mode", "constraints",
+)  # fmt: skip
 
 
 class RunSpec(BaseModel):
@@ -53,6 +55,10 @@ class RunSpec(BaseModel):
         Risk-free rate, continuous, per year, for implied vol and Greeks.
     mode
         ``"intraday"`` or ``"positional"``; ``None``: the strategy's own ``mode``.
+    constraints
+        Portfolio constraints checked before every opening fill
+        (:class:`~workbench.engine.constraints.Constraints`, a mapping of its fields or a TOML
+        file); ``None``: none.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -66,6 +72,7 @@ class RunSpec(BaseModel):
     capital: float | None = None
     rate: float = 0.0
     mode: Mode | None = None
+    constraints: Any = None
 
     @field_validator("data", mode="before")
     @classmethod
@@ -120,6 +127,16 @@ class RunSpec(BaseModel):
 
         resolve_fees(value, "NSE")  # the venue only matters for the default (None)
         return value
+
+    @field_validator("constraints")
+    @classmethod
+    def _constraints(cls, value: Any) -> Any:
+        from workbench.engine.constraints import as_constraints
+
+        try:
+            return as_constraints(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("margin")
     @classmethod

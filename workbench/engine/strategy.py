@@ -48,9 +48,11 @@ from workbench.model.enums import Right, Side
 from workbench.model.trades import Leg
 
 if TYPE_CHECKING:
+    from workbench.engine.account import Account
     from workbench.engine.context import BarContext, DayStartContext
     from workbench.engine.orders import Order
     from workbench.engine.simulator import Refusal, Simulator
+    from workbench.engine.sizing import Sizing
 
 Mode = Literal["intraday", "positional"]
 _IDLE = StrategyState.IDLE
@@ -190,6 +192,75 @@ class Strategy(Generic[ConfigT]):
     def last_refusal(self) -> Refusal | None:
         refusals = self._engine.refusals
         return refusals[-1] if refusals else None
+
+    @property
+    def account(self) -> Account:
+        """The account as of now (:mod:`workbench.engine.account`): ``equity``, ``cash``,
+        ``margin_in_use``, ``buying_power``; before the day's first tick, the previous close."""
+        return self._engine.account
+
+    def size(
+        self,
+        order: Sequence[Leg] | Mapping[str, Leg] = (),
+        sizing: Sizing | Mapping[str, Any] | None = None,
+        *,
+        max_loss: float | None = None,
+        cost: float | None = None,
+        **rule: Any,
+    ) -> int:
+        """How many units of ``order`` (one unit = its legs at their ``qty``) to trade now:
+        a whole number >= 0 (:mod:`workbench.engine.sizing` gives each rule with its units).
+
+        ``sizing`` is a :class:`~workbench.engine.sizing.Sizing` or its fields; default the
+        Config's ``sizing`` parameter when it has one, else 1 unit (fixed). Keywords override
+        its fields: ``self.size(order, rule="risk", risk_pct=0.02)``. ``max_loss`` / ``cost``
+        (money per unit) replace the amounts computed from the order's legs priced now.
+        """
+        from workbench.engine.sizing import as_sizing, size_units
+
+        if sizing is None:
+            sizing = getattr(self.config, "sizing", None)
+        chosen = as_sizing(sizing, **rule)
+        legs = list(order.values()) if isinstance(order, Mapping) else list(order)
+        if (
+            not legs
+            and chosen.rule != "fixed"
+            and (
+                (chosen.rule == "percent_equity" and cost is None)
+                or (chosen.rule != "percent_equity" and max_loss is None)
+            )
+        ):
+            raise ValueError(
+                f"size: rule {chosen.rule!r} needs the order (its legs give the amounts per "
+                "unit) or max_loss= / cost="
+            )
+        sim = self._engine
+        self._engine._check_tick("size")
+        return size_units(sim, legs, chosen, max_loss=max_loss, cost=cost)
+
+    @overload
+    def sized(
+        self, order: Mapping[str, Leg], sizing: Sizing | Mapping[str, Any] | None = None, **kw: Any
+    ) -> dict[str, Leg] | None: ...
+
+    @overload
+    def sized(
+        self, order: Sequence[Leg], sizing: Sizing | Mapping[str, Any] | None = None, **kw: Any
+    ) -> list[Leg] | None: ...
+
+    def sized(
+        self,
+        order: Sequence[Leg] | Mapping[str, Leg],
+        sizing: Sizing | Mapping[str, Any] | None = None,
+        **kw: Any,
+    ) -> list[Leg] | dict[str, Leg] | None:
+        """``order`` with every leg's ``qty`` multiplied by :meth:`size` (same arguments), or
+        ``None`` when the size is 0: ``self.try_fill(self.sized(order))`` after a ``None``
+        check is sizing in one call."""
+        from workbench.engine.sizing import scaled_order
+
+        n = self.size(order, sizing, **kw)
+        return scaled_order(order, n) if n > 0 else None
 
     def pnl(self, bar: BarContext | None = None) -> float:
         """Current cycle's PnL in money, net of fees, open legs at the mark (now)."""
