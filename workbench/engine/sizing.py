@@ -18,9 +18,9 @@ out; ``max_loss=`` / ``cost=`` override them):
     expiries or an unbounded loss (more calls sold than bought) have none: the rules that need
     it raise ``ValueError`` saying so (give ``max_loss=``).
 ``cost``
-    What one unit ties up: the run's margin model's requirement for the unit plus the net
-    premium paid (debit); without a margin model, the max loss (= the premium of a debit
-    position).
+    What one unit ties up: the larger of the run's margin model's requirement for the unit
+    and the net premium it pays (a debit); without a margin model, the max loss (= the
+    premium of a debit position, ``width - credit`` of a credit spread).
 
 Rules (``Sizing.rule``; fractions are fractions, 0.02 = 2 %; equity is the account's now,
 :mod:`workbench.engine.account`):
@@ -216,7 +216,7 @@ def unit_terms(sim: Simulator, order: Sequence[Leg]) -> tuple[float, float]:
     if sim.costs.margin is not None:
         items = [(f"unit-{j}", c, c.symbol, u, p) for j, (c, u, p) in enumerate(legs)]
         margin = sim.margin_of_legs(items)
-        cost = margin + debit if math.isfinite(margin) else math.nan
+        cost = max(margin, debit) if math.isfinite(margin) else math.nan
     else:
         cost = loss
     return loss, cost
