@@ -607,6 +607,7 @@ def analyse(
     refused = float(daily["refused_fills"].fillna(0).sum())
     if refused:
         notes.append(f"{refused:.0f} fill(s) refused by the engine (see days.csv)")
+    notes.extend(constraint_notes(run))
 
     return Analysis(
         run=run,
@@ -726,6 +727,23 @@ def jsonable(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return str(value)
+
+
+def constraint_notes(run: RunData) -> list[str]:
+    """One note per portfolio constraint that refused orders ("refused by
+    max_open_positions: 12"), from the engine's ``refused_by_constraint`` metric, and the
+    run's active constraints (the manifest's ``constraints``)."""
+    counts = (run.saved_metrics or {}).get("refused_by_constraint") or {}
+    active = run.manifest.get("constraints") or {}
+    if not counts and not active:
+        return []
+    out = []
+    if active:
+        listed = ", ".join(f"{name} = {value}" for name, value in active.items())
+        out.append(f"portfolio constraints enforced before every opening fill: {listed}")
+    for name, n in sorted(counts.items()):
+        out.append(f"refused by {name}: {int(n)} order(s) (days.csv, constraint_refusals)")
+    return out
 
 
 def _settlement_notes(tradebook: pd.DataFrame) -> list[str]:

@@ -230,11 +230,13 @@ def coerce_run(result_like: Any) -> RunData:
     elif hasattr(manifest, "to_dict"):
         manifest = manifest.to_dict()
     excursions = getattr(result_like, "excursions", None)
+    metrics = getattr(result_like, "metrics", None)
     return RunData(
         tradebook=validate_tradebook(_to_frame(result_like.tradebook, "tradebook")),
         daily=validate_daily(_to_frame(result_like.daily, "daily")),
         manifest=dict(manifest or {}),
         excursions=None if excursions is None else _to_frame(excursions, "excursions"),
+        saved_metrics=dict(metrics) if isinstance(metrics, dict) else None,
     )
 
 

@@ -81,7 +81,29 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--margin", default=None, help="margin spec for the daily margin column")
     parser.add_argument("--mode", choices=("intraday", "positional"), default=None)
-    parser.add_argument("--capital", type=float, default=None, help="capital base for returns")
+    parser.add_argument(
+        "--capital",
+        type=float,
+        default=None,
+        help="the account's starting capital: base of returns, of the account and of sizing "
+        "from equity (default by currency)",
+    )
+    parser.add_argument(
+        "--constraints",
+        default=None,
+        metavar="FILE.toml",
+        help="portfolio constraints checked before every opening fill (a [constraints] table; "
+        "over the template's own, field by field)",
+    )
+    parser.add_argument(
+        "--constraint",
+        dest="constraint_sets",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one constraint, e.g. max_open_positions=3 or max_portfolio_heat=0.1 (repeatable; "
+        "over --constraints)",
+    )
     parser.add_argument(
         "--vix",
         default=None,
@@ -145,6 +167,24 @@ def _print_metrics(m: dict[str, Any]) -> None:
 RUN_MARKERS = ("manifest.json", "tradebook.parquet")
 
 
+def constraints_arg(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``--constraints FILE`` with ``--constraint NAME=VALUE`` over it, as a mapping of the
+    fields given (``None`` for none); a bad file or value raises naming it."""
+    from workbench.engine.constraints import as_constraints, load_constraints
+
+    out: dict[str, Any] = {}
+    if args.constraints is not None:
+        loaded = load_constraints(args.constraints)
+        if loaded is not None:
+            out.update(loaded.model_dump(exclude_unset=True))
+    for key, value in parse_sets(args.constraint_sets).items():
+        out[key] = value
+    if not out and args.constraints is None:
+        return None
+    as_constraints(out, what="--constraint")  # checked here: one line naming the field
+    return out
+
+
 def _handle(args: argparse.Namespace) -> int:
     from workbench.research.repository import RunRecorder, default_reports
     from workbench.research.runs import run_strategy
@@ -161,7 +201,8 @@ def _handle(args: argparse.Namespace) -> int:
         )
     elif args.data is None:
         raise ValueError("run: --data DIR is required (the dataset folder)")
-    chosen = _check_inputs(args, params, reports)
+    constraints = constraints_arg(args)
+    chosen = _check_inputs(args, params, reports, constraints)
     if replay is not None and replay.template is not None and not args.sets:
         resolved = chosen.validate(params).model_dump(mode="json")
         if resolved != replay.params:
@@ -185,6 +226,7 @@ def _handle(args: argparse.Namespace) -> int:
         "margin": _described(args.margin),
         "mode": args.mode,
         "capital": args.capital,
+        "constraints": constraints,
         "vix": args.vix,
         "out": args.out,
     }
@@ -216,6 +258,7 @@ def _handle(args: argparse.Namespace) -> int:
             refs_dir=reports,
             vix=args.vix,
             spec=None if replay is None else RunSpec(data=args.data, rate=replay.rate),
+            constraints=constraints,
         )
         _record(record, summary.manifest, summary.metrics, summary.out)
     if replay is not None and replay.run_id and not args.sets:
@@ -276,7 +319,12 @@ def _from_params_file(args: argparse.Namespace, sets: dict[str, Any]) -> tuple[A
     return replay, params
 
 
-def _check_inputs(args: argparse.Namespace, params: dict[str, Any], reports: Any) -> Any:
+def _check_inputs(
+    args: argparse.Namespace,
+    params: dict[str, Any],
+    reports: Any,
+    constraints: dict[str, Any] | None = None,
+) -> Any:
     """Everything the run checks before its first day, checked first (the strategy, its
     parameters, the data, the dates, the models): bad input is one error line and no run is
     recorded (as the service answers 422 and queues nothing). Returns the resolved strategy."""
@@ -285,9 +333,16 @@ def _check_inputs(args: argparse.Namespace, params: dict[str, Any], reports: Any
 
     chosen = resolve_strategy_spec(args.strategy, templates=args.templates, refs_dir=reports)
     chosen.validate(params)
-    plan_run(
-        chosen.cls,
-        params=chosen.resolved_params(params),
+    from workbench.engine.spec import RunSpec
+    from workbench.research.runs import default_capital
+
+    capital = args.capital
+    if capital is None:  # what run_strategy will use (a missing dataset is plan_run's error)
+        try:
+            capital = default_capital(args.data)
+        except (OSError, ValueError):
+            capital = None
+    spec = RunSpec(
         data=args.data,
         start=args.start,
         end=args.end,
@@ -295,8 +350,10 @@ def _check_inputs(args: argparse.Namespace, params: dict[str, Any], reports: Any
         fees=args.fees,
         margin=args.margin,
         mode=args.mode,
-        capital=args.capital,
+        capital=capital,
+        constraints=constraints,
     )
+    plan_run(chosen.cls, chosen.run_spec(spec), params=chosen.resolved_params(params))
     if args.vix is not None:
         from workbench.research.market_series import vix_from_dataset
 

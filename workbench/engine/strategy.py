@@ -262,6 +262,17 @@ class Strategy(Generic[ConfigT]):
         n = self.size(order, sizing, **kw)
         return scaled_order(order, n) if n > 0 else None
 
+    def try_fill_sized(
+        self, order: Sequence[Leg] | Mapping[str, Leg], *, reason: str = "entry"
+    ) -> dict[str, Trade] | None:
+        """:meth:`try_fill` of ``order`` sized by the Config's ``sizing`` parameter (one unit =
+        the order as given); the order unchanged when the Config has none or it is ``None``.
+        ``None`` (nothing recorded) when the size is 0 units."""
+        if getattr(self.config, "sizing", None) is None:
+            return self.try_fill(order, reason=reason)
+        sized = self.sized(order)
+        return None if sized is None else self.try_fill(sized, reason=reason)
+
     def pnl(self, bar: BarContext | None = None) -> float:
         """Current cycle's PnL in money, net of fees, open legs at the mark (now)."""
         sim = self.__sim if self.__sim is not None else self._engine

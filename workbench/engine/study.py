@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from workbench.engine.config import StrategyConfig
 from workbench.engine.selection import Selection
+from workbench.engine.sizing import Sizing
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Right, Side
 from workbench.model.trades import MAX_LEG_QTY
@@ -108,6 +109,11 @@ class Study(Strategy):
         profit_target_pct: float | None = Field(default=None, gt=0)
         stop_loss_pct: float | None = Field(default=None, gt=0)
         entry_time: time = Field(default=time(0, 0), description="earliest entry time of day")
+        sizing: Sizing | None = Field(
+            default=None,
+            description="position sizing from the account (workbench.engine.sizing); one unit "
+            "is the legs at their qty; None: the legs' qty",
+        )
 
         @model_validator(mode="after")
         def _check(self) -> Study.Config:
@@ -176,7 +182,7 @@ class Study(Strategy):
                 )
                 for leg in c.legs
             }
-            filled = self.try_fill(order)
+            filled = self.try_fill_sized(order)
             if filled is None:
                 continue
             credit = sum(-t.signed_units * t.entry_price for t in filled.values())

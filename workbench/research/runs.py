@@ -101,6 +101,7 @@ def run_strategy(
     executor: Any = None,
     progress: bool | Callable[[int, int], None] = False,
     vix: str | Path | None = None,
+    constraints: Any = None,
 ) -> RunSummary:
     """Run ``strategy`` and write its report folder (run files plus ``tearsheet.html``).
 
@@ -129,6 +130,9 @@ def run_strategy(
     progress
         Show a progress bar, or a callable ``(days done, days in all)`` (see
         :func:`workbench.run_backtest`).
+    constraints
+        Portfolio constraints (:class:`~workbench.engine.constraints.Constraints`, a mapping
+        or a TOML file) over the template's ``[constraints]`` table, field by field.
     vix
         A dataset holding a daily VIX-like series (``VIX``, ``INDIAVIX``) for the report's
         volatility-regime breakdowns; default: one held by the run's own dataset, if any. It is
@@ -145,8 +149,9 @@ def run_strategy(
     chosen.validate(overrides)
     run_spec = RunSpec.build(
         spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
-        capital=capital, mode=mode,
+        capital=capital, mode=mode, constraints=constraints,
     )  # fmt: skip
+    run_spec = chosen.run_spec(run_spec)
     if run_spec.capital is None:
         run_spec = run_spec.replace(capital=_default_capital(run_spec.data))
     vix_series = None

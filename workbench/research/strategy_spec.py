@@ -26,6 +26,7 @@ from workbench.research.templates import StrategyTemplate, TemplateError, Templa
 
 if TYPE_CHECKING:
     from workbench.engine.config import StrategyConfig
+    from workbench.engine.spec import RunSpec
     from workbench.engine.strategy import Strategy
 
 
@@ -51,6 +52,17 @@ class StrategySpec:
         from workbench.engine.config import build_config
 
         return build_config(self.cls.Config, self.resolved_params(overrides))
+
+    def run_spec(self, spec: RunSpec) -> RunSpec:
+        """``spec`` with the template's ``[constraints]`` applied under its own: a field the
+        run gives (``RunSpec.constraints``, ``--constraint``) wins over the template's."""
+        table = self.template.constraints if self.template is not None else None
+        if not table:
+            return spec
+        merged = dict(table)
+        if spec.constraints is not None:
+            merged.update(spec.constraints.model_dump(exclude_unset=True))
+        return spec.replace(constraints=merged)
 
     def manifest_entry(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         """The manifest's ``template`` record (``None`` for a class)."""

@@ -371,6 +371,7 @@ def sweep(
         spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
         capital=capital, rate=rate, mode=mode,
     )  # fmt: skip
+    run_spec = chosen.run_spec(run_spec)
     base = chosen.resolved_params(params)
     combos = expand_grid(grid)
     code = Portable(chosen.cls)

@@ -12,6 +12,9 @@ A template names a strategy class and its parameters::
     entry = "09:20"
     stop_loss = 0.25
 
+    [constraints]            # optional: portfolio constraints of its runs
+    max_open_positions = 3
+
 Every version a run uses is kept in the version store (:mod:`workbench.research.versions`,
 ``<reports>/repository.sqlite``) with its text and hash, and is immutable from then on: loading
 a template whose file changed while its version stayed the same raises
@@ -32,7 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workbench.model.names import check_name
 from workbench.research.files import load_toml_model, parse_toml_model, validation_problems
@@ -73,6 +76,10 @@ class StrategyTemplate(BaseModel):
     description: str = ""
     tags: tuple[str, ...] = ()
     params: dict[str, Any] = Field(default_factory=dict)
+    #: the ``[constraints]`` table: portfolio constraints the engine enforces on this
+    #: template's runs (:class:`workbench.engine.constraints.Constraints`; a run's own
+    #: constraints override it field by field)
+    constraints: dict[str, Any] | None = None
     path: Path | None = Field(default=None, exclude=True)
     sha256: str = Field(default="", exclude=True)
     #: the text the template was read from (its sha256 is ``sha256``)
@@ -81,6 +88,19 @@ class StrategyTemplate(BaseModel):
     #: version store, the folder of the repository that read it (relative file strategies and
     #: notebooks resolve from there)
     folder: Path | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("constraints")
+    @classmethod
+    def _constraints(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        from workbench.engine.constraints import as_constraints
+
+        try:
+            as_constraints(value, what="[constraints]")
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        return dict(value)
 
     @property
     def ref(self) -> str:

@@ -473,6 +473,7 @@ def walk_forward(
         spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
         capital=capital, rate=rate, mode=mode,
     )  # fmt: skip
+    run_spec = picked.run_spec(run_spec)
     data = run_spec.data
     base = picked.resolved_params(params)
     vix_series = _vix_series(vix, data, base.get("underlying"))

@@ -27,6 +27,7 @@ from workbench.engine.config import StrategyConfig
 from workbench.engine.context import BarContext
 from workbench.engine.exits import credit_exits
 from workbench.engine.selection import ExpiryRule, LiquidityFilter, Selection
+from workbench.engine.sizing import Sizing
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Side
 from workbench.model.trades import MAX_LEG_QTY
@@ -58,6 +59,11 @@ class WeeklyIronCondor(Strategy):
         )
         filters: LiquidityFilter = LiquidityFilter()
         qty: int = Field(default=1, ge=1, le=MAX_LEG_QTY, description="contracts (lots) per leg")
+        sizing: Sizing | None = Field(
+            default=None,
+            description="position sizing from the account (workbench.engine.sizing); one unit "
+            "is the order at qty; None: qty contracts",
+        )
         profit_target_pct: float | None = Field(default=0.5, gt=0, le=1)
         stop_loss_pct: float | None = Field(default=1.0, gt=0)
         exit_dte: int | None = Field(default=None, ge=0, description="close at this DTE or less")
@@ -126,7 +132,7 @@ class WeeklyIronCondor(Strategy):
             return
         if not long_put < short_put < short_call < long_call:
             return
-        filled = self.try_fill(
+        filled = self.try_fill_sized(
             {
                 "short_put": self.add(short_put, "P", "SELL", c.qty, expiry),
                 "long_put": self.add(long_put, "P", "BUY", c.qty, expiry),

@@ -25,6 +25,7 @@ from workbench.engine.config import StrategyConfig
 from workbench.engine.context import BarContext
 from workbench.engine.exits import credit_exits
 from workbench.engine.selection import LiquidityFilter
+from workbench.engine.sizing import Sizing
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Right
 from workbench.model.trades import MAX_LEG_QTY
@@ -56,6 +57,11 @@ class PutCreditSpread(Strategy):
         )
         entry_time: time = Field(default=time(0, 0), description="earliest entry time of day")
         qty: int = Field(default=1, ge=1, le=MAX_LEG_QTY, description="spreads (contracts per leg)")
+        sizing: Sizing | None = Field(
+            default=None,
+            description="position sizing from the account (workbench.engine.sizing); one unit "
+            "is the order at qty; None: qty contracts",
+        )
         profit_target_pct: float | None = Field(default=0.50, gt=0, le=1)
         stop_loss_pct: float | None = Field(default=1.25, gt=0)
         dte_exit: int | None = Field(default=21, ge=0)
@@ -86,7 +92,7 @@ class PutCreditSpread(Strategy):
         if not candidates:
             return
         best = candidates[0]
-        self.try_fill(
+        self.try_fill_sized(
             {
                 "short": self.add(best.short_strike, "P", "SELL", c.qty, best.expiry),
                 "long": self.add(best.long_strike, "P", "BUY", c.qty, best.expiry),

@@ -30,6 +30,7 @@ from pydantic import Field, model_validator
 from workbench.engine.config import StrategyConfig
 from workbench.engine.context import BarContext, DayStartContext
 from workbench.engine.selection import Selection
+from workbench.engine.sizing import Sizing
 from workbench.engine.strategy import Strategy
 from workbench.engine.trade import Trade
 from workbench.model.trades import MAX_LEG_QTY
@@ -53,6 +54,11 @@ class IntradayShortStraddle(Strategy):
             default=Selection(), description="strike rule (one strike, both legs)"
         )
         qty: int = Field(default=1, ge=1, le=MAX_LEG_QTY, description="contracts (lots) per leg")
+        sizing: Sizing | None = Field(
+            default=None,
+            description="position sizing from the account (workbench.engine.sizing); one unit "
+            "is the order at qty; None: qty contracts",
+        )
         stop_mode: Literal["combined", "per_leg"] = "combined"
         stop_loss_pct: float = Field(
             default=0.25, gt=0, description="fraction of credit / of leg price"
@@ -87,7 +93,7 @@ class IntradayShortStraddle(Strategy):
         if chosen is None:
             return
         k = chosen.strike
-        self.try_fill(
+        self.try_fill_sized(
             {
                 "call": self.add(k, "C", "SELL", c.qty, c.expiry),
                 "put": self.add(k, "P", "SELL", c.qty, c.expiry),
