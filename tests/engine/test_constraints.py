@@ -71,12 +71,17 @@ class Multi(Strategy):
     class Config(StrategyConfig):
         opens: tuple[Open, ...] = ()
         close_at: time | None = None
+        roll_at: time | None = None  # roll "A/0" to the E2 21500 C
         max_cycles: int = 100
 
     def adjust(self, bar):
         c = self.config.close_at
         if c is not None and bar.date == D2 and bar.time == c and self.positions:
             assert self.close_all() is not None
+        r = self.config.roll_at
+        if r is not None and bar.date == D2 and bar.time == r:
+            rolled = self.roll("A/0", self.add(21500, "C", "BUY", 1, E2))
+            Multi.outcomes.append(("roll", rolled is not None))
 
     def on_bar(self, bar):
         for o in self.config.opens:
@@ -396,3 +401,50 @@ def test_position_max_loss_by_hand() -> None:
     assert position_max_loss([(short, -100, 3.0), (long, 100, 1.8)]) == pytest.approx(380)
     assert position_max_loss([(None, 100, 50.0)]) == pytest.approx(5000)  # long stock
     assert position_max_loss([(None, -100, 50.0)]) == math.inf  # short stock
+
+
+# -- rolls: an order that opens legs inside an open position ----------------------------------
+ROLL = [at("09:15", "A", leg(21500, "C")), at("09:16", "B", leg(21500, "C", expiry=E2))]
+
+
+def test_a_roll_is_checked_on_the_book_after_it(nifty: Path) -> None:
+    """A (expiry E) and B (E2) are open; at 09:17 A rolls onto E2, where B is: refused by
+    one_position_per_expiry (recorded as a roll refusal, A stays open); without the
+    constraint it fills."""
+    result, got = run(
+        nifty, ROLL, {"one_position_per_expiry": True}, params={"roll_at": time(9, 17)}
+    )
+    assert got == {"A": True, "B": True, "roll": False}
+    assert "09:17:00 roll A/0 (" in refusals(result)
+    assert f"one_position_per_expiry: position B already holds expiry {E2}" in refusals(result)
+    assert list(result.tradebook["action"]) == ["open", "open"]
+    _, got = run(nifty, ROLL, {"max_open_positions": 5}, params={"roll_at": time(9, 17)})
+    assert got == {"A": True, "B": True, "roll": True}
+
+
+def test_a_roll_at_the_position_limit_is_not_a_new_position(nifty: Path) -> None:
+    """Two positions open, at most two allowed: the roll replaces A's leg inside A, so the
+    count stays 2 and it fills."""
+    result, got = run(nifty, ROLL, {"max_open_positions": 2}, params={"roll_at": time(9, 17)})
+    assert got == {"A": True, "B": True, "roll": True}
+    tb = result.tradebook
+    assert list(zip(tb["position_key"], tb["action"], tb["reason"])) == [
+        ("A/0", "open", "entry"), ("B/0", "open", "entry"),
+        ("A/0", "close", "roll"), ("A/0", "open", "roll"),
+    ]  # fmt: skip
+
+
+def test_a_roll_that_raises_the_risk_is_refused(nifty: Path) -> None:
+    """A: 21500 C (E) at 70 = 3500 of risk (3.5 %). Rolled at 09:17 into the E2 21500 C at
+    150 = 7500 of risk over equity 100,000 + (80 - 70) x 50 = 100,500: 7.46 % > 5 %."""
+    result, got = run(
+        nifty, ROLL[:1], {"max_risk_per_trade": 0.05}, params={"roll_at": time(9, 17)}
+    )
+    assert got == {"A": True, "roll": False}
+    assert "max_risk_per_trade: max loss 7,500.00 is 7.4627% of equity 100,500.00" in refusals(
+        result
+    )
+    _, got = run(
+        nifty, ROLL[:1], {"max_risk_per_trade": 7500 / 100_500}, params={"roll_at": time(9, 17)}
+    )
+    assert got == {"A": True, "roll": True}

@@ -283,41 +283,74 @@ class ConstraintGuard:
         self._closes = _Closes()
         self._warned: set[tuple[date, str, str]] = set()
 
-    def check(self, sim: Simulator, priced: Sequence[_Priced]) -> tuple[str, str] | None:
-        """``(constraint, why)`` for the first constraint the order breaks, else ``None``."""
+    def check(
+        self,
+        sim: Simulator,
+        priced: Sequence[_Priced],
+        positions: Sequence[str],
+        closing: Sequence[str] = (),
+    ) -> tuple[str, str] | None:
+        """``(constraint, why)`` for the first constraint the order breaks, else ``None``.
+
+        ``priced`` are the order's opening legs, ``positions`` the position each joins (a new
+        one, or for a roll the position of the key it replaces), ``closing`` the keys the
+        same order closes (a roll's old legs). Everything is checked on the book as it would
+        be after the order."""
         c = self.constraints
-        open_positions = _open_positions(sim)
-        new_legs: list[LegTerms] = [
-            (p.contract, p.side.sign * p.qty * p.lot, p.price) for p in priced
-        ]
-        new_underlyings = {p.contract.underlying for p in priced if p.contract is not None}
-        new_underlyings = new_underlyings or {sim.market.underlying}
-        if c.one_position_per_expiry:
-            expiries = {p.contract.expiry for p in priced if p.contract is not None}
-            for pid, legs in open_positions.items():
-                held = {t.contract.expiry for t in legs if t.contract is not None}
-                both = sorted(expiries & held)
-                if both:
-                    return (
-                        "one_position_per_expiry",
-                        f"position {pid} already holds expiry {both[0]}",
-                    )
-        n_open = len(open_positions)
-        if c.max_open_positions is not None and n_open + 1 > c.max_open_positions:
-            return (
-                "max_open_positions",
-                f"{n_open} open, at most {c.max_open_positions} allowed",
-            )
-        if c.max_open_positions_per_underlying is not None:
-            limit = c.max_open_positions_per_underlying
-            for underlying in sorted(new_underlyings):
-                same = sum(
-                    1 for legs in open_positions.values() if underlying in _underlyings(legs)
+        before = _open_positions(sim)
+        after: dict[str, list[LegTerms]] = {}
+        gone = set(closing)
+        where = sim.position_of_key
+        for key, trade in sim.book.open.items():
+            if key not in gone:
+                after.setdefault(where.get(key, key), []).append(
+                    (trade.contract, trade.signed_units, trade.entry_price)
                 )
-                if same + 1 > limit:
+        under: dict[str, set[str]] = {pid: _underlyings(legs) for pid, legs in before.items()}
+        changed: list[str] = []
+        for pid, p in zip(positions, priced, strict=True):
+            after.setdefault(pid, []).append((p.contract, p.side.sign * p.qty * p.lot, p.price))
+            under.setdefault(pid, set()).add(
+                p.contract.underlying if p.contract is not None else sim.market.underlying
+            )
+            if pid not in changed:
+                changed.append(pid)
+        fresh = [pid for pid in changed if pid not in before]  # positions the order opens
+        after_under = {pid: under[pid] for pid in after}
+        if c.one_position_per_expiry:
+            for pid in changed:
+                mine = {
+                    p.contract.expiry for p, q in zip(priced, positions) if q == pid and p.contract
+                }
+                for other, legs in after.items():
+                    if other == pid:
+                        continue
+                    both = sorted(mine & {t[0].expiry for t in legs if t[0] is not None})
+                    if both:
+                        return (
+                            "one_position_per_expiry",
+                            f"position {other} already holds expiry {both[0]}",
+                        )
+        if c.max_open_positions is not None and fresh:
+            n = len(after) - len(fresh)
+            if len(after) > c.max_open_positions:
+                return (
+                    "max_open_positions",
+                    f"{n} open, at most {c.max_open_positions} allowed",
+                )
+        if c.max_open_positions_per_underlying is not None and fresh:
+            limit = c.max_open_positions_per_underlying
+            for underlying in sorted({u for pid in fresh for u in under[pid]}):
+                total = sum(1 for us in after_under.values() if underlying in us)
+                if total > limit:
+                    held = sum(
+                        1
+                        for pid, us in after_under.items()
+                        if underlying in us and pid not in fresh
+                    )
                     return (
                         "max_open_positions_per_underlying",
-                        f"{same} open on {underlying}, at most {limit} allowed",
+                        f"{held} open on {underlying}, at most {limit} allowed",
                     )
         equity = math.nan
         if c.needs_equity:
@@ -329,35 +362,36 @@ class ConstraintGuard:
                     if getattr(c, n) is not None
                 )
                 return (name, f"account equity {equity:,.2f} is not positive")
-        new_loss = math.nan
+        losses: dict[str, float] = {}
         if c.max_risk_per_trade is not None or c.max_portfolio_heat is not None:
-            new_loss = position_max_loss(new_legs)
+            losses = {pid: position_max_loss(legs) for pid, legs in after.items()}
         if c.max_risk_per_trade is not None:
-            share = new_loss / equity
-            if _over(share, c.max_risk_per_trade):
-                return (
-                    "max_risk_per_trade",
-                    f"max loss {_money(new_loss)} is {share:.4%} of equity {equity:,.2f}, "
-                    f"above {c.max_risk_per_trade:.4%}",
-                )
+            for pid in changed:
+                share = losses[pid] / equity
+                if _over(share, c.max_risk_per_trade):
+                    return (
+                        "max_risk_per_trade",
+                        f"max loss {_money(losses[pid])} is {share:.4%} of equity "
+                        f"{equity:,.2f}, above {c.max_risk_per_trade:.4%}",
+                    )
         if c.max_portfolio_heat is not None:
-            held_loss = math.fsum(
-                position_max_loss((t.contract, t.signed_units, t.entry_price) for t in legs)
-                for legs in open_positions.values()
-            )
+            new_loss = math.fsum(losses[pid] for pid in changed)
+            held_loss = math.fsum(v for pid, v in losses.items() if pid not in changed)
             heat = (held_loss + new_loss) / equity
             if _over(heat, c.max_portfolio_heat):
                 return (
                     "max_portfolio_heat",
-                    f"open max loss {_money(held_loss)} + new {_money(new_loss)} is {heat:.4%} of "
-                    f"equity {equity:,.2f}, above {c.max_portfolio_heat:.4%}",
+                    f"open max loss {_money(held_loss)} + new {_money(new_loss)} is {heat:.4%} "
+                    f"of equity {equity:,.2f}, above {c.max_portfolio_heat:.4%}",
                 )
-        if c.max_correlation is not None:
-            found = self._correlated(sim, new_underlyings, open_positions)
+        if c.max_correlation is not None and fresh:
+            new_underlyings = {u for pid in fresh for u in under[pid]}
+            others = {pid: before[pid] for pid in before if pid not in changed}
+            found = self._correlated(sim, new_underlyings, others)
             if found is not None:
                 return ("max_correlation", found)
         if c.max_margin_utilisation is not None:
-            margin = sim.margin_with(priced)
+            margin = sim.margin_with(priced, without=closing)
             if not math.isfinite(margin):
                 return (
                     "max_margin_utilisation",

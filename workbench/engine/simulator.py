@@ -591,12 +591,20 @@ class Simulator:
             total += trade.side.sign * trade.qty * mark
         return total
 
-    def guard_opening(self, priced: Sequence[_Priced], *, quiet: bool = False) -> bool:
-        """The run's portfolio constraints (:mod:`workbench.engine.constraints`) on an opening
-        order about to fill at this tick, its legs priced: ``True`` to let it fill; ``False``
-        when a constraint refuses it (the refusal is recorded with the constraint's name and
-        why; ``quiet``: a resting order's attempt, kept on the order and not counted). Every
-        opening order goes through here; closes and settlements never do."""
+    def guard_opening(
+        self,
+        priced: Sequence[_Priced],
+        *,
+        closing: Sequence[str] = (),
+        action: str = "open",
+        quiet: bool = False,
+    ) -> bool:
+        """The run's portfolio constraints (:mod:`workbench.engine.constraints`) on an order
+        about to fill at this tick, its opening legs ``priced`` (and, for a roll, the keys
+        ``closing`` it closes): ``True`` to let it fill; ``False`` when a constraint refuses
+        it (the refusal is recorded with the constraint's name and why; ``quiet``: a resting
+        order's attempt, kept on the order and not counted). Every order that opens legs goes
+        through here; closes and settlements never do."""
         constraints = self.costs.constraints
         if constraints is None or not priced:
             return True
@@ -604,25 +612,39 @@ class Simulator:
             from workbench.engine.constraints import ConstraintGuard
 
             self._guard = ConstraintGuard(constraints)
-        refused = self._guard.check(self, priced)
+        refused = self._guard.check(self, priced, self._positions_of(priced, closing), closing)
         if refused is None:
             return True
         name, why = refused
         first = priced[0]
         symbol = first.contract.symbol if first.contract is not None else "underlying"
-        self._refuse("open", first.key, symbol, f"{name}: {why}", quiet, constraint=name)
+        self._refuse(action, first.key, symbol, f"{name}: {why}", quiet, constraint=name)
         return False
 
-    def _opened_together(self, priced: Sequence[_Priced]) -> None:
-        """Remember which position each key of a filled opening order belongs to: a key
-        ``"<position>/<leg>"`` names its position (studies); otherwise the legs of one order."""
+    def _positions_of(self, priced: Sequence[_Priced], closing: Sequence[str] = ()) -> list[str]:
+        """The position each opening leg joins: a key ``"<position>/<leg>"`` names its
+        position (studies); a key a roll replaces keeps its position; otherwise the legs of
+        one order form a new position."""
         from workbench.engine.study import SEPARATOR, position_of
 
-        self._orders += 1
+        rolled = set(closing)
+        out = []
         for p in priced:
-            self.position_of_key[p.key] = (
-                position_of(p.key) if SEPARATOR in p.key else f"order-{self._orders}"
-            )
+            if p.key in rolled and p.key in self.position_of_key:
+                out.append(self.position_of_key[p.key])
+            elif SEPARATOR in p.key:
+                out.append(position_of(p.key))
+            else:
+                out.append(f"order-{self._orders + 1}")
+        return out
+
+    def _opened_together(self, priced: Sequence[_Priced], closing: Sequence[str] = ()) -> None:
+        """Remember which position each key of a filled order belongs to (see
+        :meth:`_positions_of`)."""
+        positions = self._positions_of(priced, closing)
+        self._orders += 1
+        for p, pid in zip(priced, positions, strict=True):
+            self.position_of_key[p.key] = pid
 
     def _commit_warnings(self) -> None:
         self.warnings.extend(self._order_warnings)
@@ -853,10 +875,13 @@ class Simulator:
                     float(self._lot(leg.contract.underlying)), price, info,
                 )
             )  # fmt: skip
+        if not self.guard_opening(opening, closing=list(rolls), action="roll"):
+            return None
         order = [*closing, *opening]
         fees = self._fees(order)
         self._fill_greeks(order)
         self._commit_warnings()
+        self._opened_together(opening, list(rolls))
         for priced, fee in zip(closing, fees[: len(closing)], strict=True):
             self._record_close(priced, fee, reason)
         entry_credit = self.entry_credit
