@@ -20,6 +20,7 @@ from datetime import date, time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from engine_builders import D2, E2, E, tiny_nifty, write_market
 from pydantic import BaseModel, ConfigDict
@@ -448,3 +449,51 @@ def test_a_roll_that_raises_the_risk_is_refused(nifty: Path) -> None:
         nifty, ROLL[:1], {"max_risk_per_trade": 7500 / 100_500}, params={"roll_at": time(9, 17)}
     )
     assert got == {"A": True, "roll": True}
+
+
+# -- the engine's guarantees stay --------------------------------------------------------------
+class SizedIntraday(Strategy):
+    """Intraday on every day: at 09:16 the 21500 C sized at 10 % risk of equity, at 09:17 the
+    21500 P (refused: at most one position), everything closed at 09:19."""
+
+    class Config(StrategyConfig):
+        max_cycles: int = 5
+
+    def adjust(self, bar):
+        if bar.time == time(9, 19) and self.positions:
+            self.close_all()
+
+    def on_bar(self, bar):
+        if bar.time == time(9, 16):
+            sized = self.sized([self.add(21500, "C", "BUY")], rule="risk", risk_pct=0.10)
+            if sized is not None:
+                self.try_fill(sized)
+        if bar.time == time(9, 17):
+            self.try_fill([self.add(21500, "P", "BUY")])
+
+
+def test_parallel_days_and_reruns_give_the_same_bytes(nifty: Path, tmp_path: Path) -> None:
+    options = {
+        "data": nifty, "fill": "mid", "fees": "none", "capital": CAPITAL,
+        "constraints": {"max_open_positions": 1}, "progress": False,
+    }  # fmt: skip
+    serial = run_backtest(SizedIntraday, executor="serial", **options)
+    pooled = run_backtest(SizedIntraday, executor="process", **options)
+    again = run_backtest(SizedIntraday, executor="process", **options)
+    # sized from the declared capital each day (days in parallel): 10,000 of risk over the
+    # call's price x 50 at 09:16 -- D1 105 -> 1, D2 75 -> 2, D3 140 -> 1
+    assert serial.metrics["days_failed"] == 0
+    opens = serial.tradebook[serial.tradebook["action"] == "open"]
+    assert list(zip(opens["price"], opens["qty"])) == [(105.0, 1), (75.0, 2), (140.0, 1)]
+    assert serial.metrics["refused_by_constraint"] == {"max_open_positions": 3}
+    assert pooled.metrics["refused_by_constraint"] == {"max_open_positions": 3}
+    for a, b in ((serial, pooled), (pooled, again)):
+        a.save(tmp_path / "a")
+        b.save(tmp_path / "b")
+        for name in ("tradebook.parquet", "daily.csv", "metrics.json"):
+            assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+        # days.csv: the same but for ``fetches`` (reads of market data: 0 where a warm
+        # worker's cache served the day)
+        pd.testing.assert_frame_equal(
+            a.days.drop(columns="fetches"), b.days.drop(columns="fetches")
+        )

@@ -282,6 +282,7 @@ class ConstraintGuard:
         self.constraints = constraints
         self._closes = _Closes()
         self._warned: set[tuple[date, str, str]] = set()
+        self._losses: dict[tuple[str, ...], float] = {}
 
     def check(
         self,
@@ -299,13 +300,16 @@ class ConstraintGuard:
         c = self.constraints
         before = _open_positions(sim)
         after: dict[str, list[LegTerms]] = {}
+        ids: dict[str, list[str]] = {}  # the trades of each position after (cache key)
         gone = set(closing)
         where = sim.position_of_key
         for key, trade in sim.book.open.items():
             if key not in gone:
-                after.setdefault(where.get(key, key), []).append(
+                pid = where.get(key, key)
+                after.setdefault(pid, []).append(
                     (trade.contract, trade.signed_units, trade.entry_price)
                 )
+                ids.setdefault(pid, []).append(trade.trade_id)
         under: dict[str, set[str]] = {pid: _underlyings(legs) for pid, legs in before.items()}
         changed: list[str] = []
         for pid, p in zip(positions, priced, strict=True):
@@ -364,7 +368,11 @@ class ConstraintGuard:
                 return (name, f"account equity {equity:,.2f} is not positive")
         losses: dict[str, float] = {}
         if c.max_risk_per_trade is not None or c.max_portfolio_heat is not None:
-            losses = {pid: position_max_loss(legs) for pid, legs in after.items()}
+            for pid, legs in after.items():
+                if pid in changed:  # the order's own legs: priced now
+                    losses[pid] = position_max_loss(legs)
+                else:  # held positions: their entry prices, so their loss is cached
+                    losses[pid] = self._held_loss(tuple(ids[pid]), legs)
         if c.max_risk_per_trade is not None:
             for pid in changed:
                 share = losses[pid] / equity
@@ -377,7 +385,7 @@ class ConstraintGuard:
         if c.max_portfolio_heat is not None:
             new_loss = math.fsum(losses[pid] for pid in changed)
             held_loss = math.fsum(v for pid, v in losses.items() if pid not in changed)
-            heat = (held_loss + new_loss) / equity
+            heat = _heat([held_loss, new_loss], equity)
             if _over(heat, c.max_portfolio_heat):
                 return (
                     "max_portfolio_heat",
@@ -405,6 +413,17 @@ class ConstraintGuard:
                     f"{equity:,.2f}, above {c.max_margin_utilisation:.4%}",
                 )
         return None
+
+    def _held_loss(self, trades: tuple[str, ...], legs: Sequence[LegTerms]) -> float:
+        """The max loss of a held position (its legs at their entry prices), computed once per
+        set of trades: a position's legs change only by fills, which change its trades."""
+        cache = self._losses
+        value = cache.get(trades)
+        if value is None:
+            if len(cache) > 100_000:  # positions long closed: start again
+                cache.clear()
+            value = cache[trades] = position_max_loss(legs)
+        return value
 
     def _correlated(
         self, sim: Simulator, new: set[str], open_positions: Mapping[str, list[Any]]
@@ -436,6 +455,16 @@ class ConstraintGuard:
                         f"{c.correlation_window} daily returns, above {c.max_correlation:g}"
                     )
         return None
+
+
+def _heat(losses: Sequence[float], equity: float) -> float:
+    """Portfolio heat (:func:`workbench.execution.heat.portfolio_heat`); ``inf`` when a
+    position's loss is unbounded."""
+    from workbench.execution.heat import portfolio_heat
+
+    if any(math.isinf(x) for x in losses):
+        return math.inf
+    return portfolio_heat(losses, equity)
 
 
 def _over(value: float, limit: float) -> bool:
