@@ -109,8 +109,7 @@ class Account:
     @property
     def market_value(self) -> float:
         """Open positions valued at their marks now (money; < 0 for a net short book)."""
-        sim = self.__sim
-        return float(sim.book.mtm(sim.account_marks()))
+        return float(self.__sim.market_value())
 
     @property
     def equity(self) -> float:

@@ -64,6 +64,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -275,6 +276,16 @@ class _Closes:
 
 
 # -- the guard --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """What the guard keeps of a held position (see :meth:`ConstraintGuard._summary`)."""
+
+    stamp: int
+    loss: float
+    underlyings: frozenset[str]
+    expiries: frozenset[date]
+
+
 class ConstraintGuard:
     """Checks :class:`Constraints` on an opening order for one simulator."""
 
@@ -282,7 +293,7 @@ class ConstraintGuard:
         self.constraints = constraints
         self._closes = _Closes()
         self._warned: set[tuple[date, str, str]] = set()
-        self._losses: dict[tuple[str, ...], float] = {}
+        self._held: dict[str, _Held] = {}
 
     def check(
         self,
@@ -298,63 +309,68 @@ class ConstraintGuard:
         same order closes (a roll's old legs). Everything is checked on the book as it would
         be after the order."""
         c = self.constraints
-        before = _open_positions(sim)
-        after: dict[str, list[LegTerms]] = {}
-        ids: dict[str, list[str]] = {}  # the trades of each position after (cache key)
+        by = sim.open_by_position
         gone = set(closing)
-        where = sim.position_of_key
-        for key, trade in sim.book.open.items():
-            if key not in gone:
-                pid = where.get(key, key)
-                after.setdefault(pid, []).append(
-                    (trade.contract, trade.signed_units, trade.entry_price)
-                )
-                ids.setdefault(pid, []).append(trade.trade_id)
-        under: dict[str, set[str]] = {pid: _underlyings(legs) for pid, legs in before.items()}
+        open_trades = sim.book.open
         changed: list[str] = []
+        mine: dict[str, list[LegTerms]] = {}  # the changed positions' legs after the order
+        new_expiries: dict[str, set[date]] = {}
         for pid, p in zip(positions, priced, strict=True):
-            after.setdefault(pid, []).append((p.contract, p.side.sign * p.qty * p.lot, p.price))
-            under.setdefault(pid, set()).add(
-                p.contract.underlying if p.contract is not None else sim.market.underlying
-            )
-            if pid not in changed:
+            if pid not in mine:
                 changed.append(pid)
-        fresh = [pid for pid in changed if pid not in before]  # positions the order opens
-        after_under = {pid: under[pid] for pid in after}
+                mine[pid] = [
+                    (t.contract, t.signed_units, t.entry_price)
+                    for k in by.get(pid, ())
+                    if k not in gone
+                    for t in (open_trades[k],)
+                ]
+                new_expiries[pid] = set()
+            mine[pid].append((p.contract, p.side.sign * p.qty * p.lot, p.price))
+            if p.contract is not None:
+                new_expiries[pid].add(p.contract.expiry)
+        fresh = [pid for pid in changed if pid not in by]  # positions the order opens
+        held = [pid for pid in by if pid not in mine]
+        default = sim.market.underlying
+        mine_under = {
+            pid: {t[0].underlying if t[0] is not None else default for t in legs}
+            for pid, legs in mine.items()
+        }
         if c.one_position_per_expiry:
             for pid in changed:
-                mine = {
-                    p.contract.expiry for p, q in zip(priced, positions) if q == pid and p.contract
-                }
-                for other, legs in after.items():
-                    if other == pid:
-                        continue
-                    both = sorted(mine & {t[0].expiry for t in legs if t[0] is not None})
+                for other in held:
+                    both = sorted(new_expiries[pid] & self._summary(sim, other).expiries)
                     if both:
                         return (
                             "one_position_per_expiry",
                             f"position {other} already holds expiry {both[0]}",
                         )
-        if c.max_open_positions is not None and fresh:
-            n = len(after) - len(fresh)
-            if len(after) > c.max_open_positions:
-                return (
-                    "max_open_positions",
-                    f"{n} open, at most {c.max_open_positions} allowed",
-                )
+                for other in changed:
+                    if other != pid:
+                        theirs = {t[0].expiry for t in mine[other] if t[0] is not None}
+                        both = sorted(new_expiries[pid] & theirs)
+                        if both:
+                            return (
+                                "one_position_per_expiry",
+                                f"position {other} already holds expiry {both[0]}",
+                            )
+        n_after = len(by) + len(fresh)
+        if c.max_open_positions is not None and fresh and n_after > c.max_open_positions:
+            return (
+                "max_open_positions",
+                f"{len(by)} open, at most {c.max_open_positions} allowed",
+            )
         if c.max_open_positions_per_underlying is not None and fresh:
             limit = c.max_open_positions_per_underlying
-            for underlying in sorted({u for pid in fresh for u in under[pid]}):
-                total = sum(1 for us in after_under.values() if underlying in us)
-                if total > limit:
-                    held = sum(
-                        1
-                        for pid, us in after_under.items()
-                        if underlying in us and pid not in fresh
-                    )
+            for underlying in sorted({u for pid in fresh for u in mine_under[pid]}):
+                others = sum(1 for pid in held if underlying in self._summary(sim, pid).underlyings)
+                existing = sum(
+                    1 for pid in changed if pid not in fresh and underlying in mine_under[pid]
+                )
+                ours = sum(1 for pid in fresh if underlying in mine_under[pid])
+                if others + existing + ours > limit:
                     return (
                         "max_open_positions_per_underlying",
-                        f"{held} open on {underlying}, at most {limit} allowed",
+                        f"{others + existing} open on {underlying}, at most {limit} allowed",
                     )
         equity = math.nan
         if c.needs_equity:
@@ -368,11 +384,7 @@ class ConstraintGuard:
                 return (name, f"account equity {equity:,.2f} is not positive")
         losses: dict[str, float] = {}
         if c.max_risk_per_trade is not None or c.max_portfolio_heat is not None:
-            for pid, legs in after.items():
-                if pid in changed:  # the order's own legs: priced now
-                    losses[pid] = position_max_loss(legs)
-                else:  # held positions: their entry prices, so their loss is cached
-                    losses[pid] = self._held_loss(tuple(ids[pid]), legs)
+            losses = {pid: position_max_loss(legs) for pid, legs in mine.items()}
         if c.max_risk_per_trade is not None:
             for pid in changed:
                 share = losses[pid] / equity
@@ -383,8 +395,8 @@ class ConstraintGuard:
                         f"{equity:,.2f}, above {c.max_risk_per_trade:.4%}",
                     )
         if c.max_portfolio_heat is not None:
-            new_loss = math.fsum(losses[pid] for pid in changed)
-            held_loss = math.fsum(v for pid, v in losses.items() if pid not in changed)
+            new_loss = math.fsum(losses.values())
+            held_loss = math.fsum(self._summary(sim, pid).loss for pid in held)
             heat = _heat([held_loss, new_loss], equity)
             if _over(heat, c.max_portfolio_heat):
                 return (
@@ -393,9 +405,10 @@ class ConstraintGuard:
                     f"of equity {equity:,.2f}, above {c.max_portfolio_heat:.4%}",
                 )
         if c.max_correlation is not None and fresh:
-            new_underlyings = {u for pid in fresh for u in under[pid]}
-            others = {pid: before[pid] for pid in before if pid not in changed}
-            found = self._correlated(sim, new_underlyings, others)
+            new_underlyings = {u for pid in fresh for u in mine_under[pid]}
+            held_under = {u for pid in held for u in self._summary(sim, pid).underlyings}
+            held_under |= {u for pid in changed if pid not in fresh for u in mine_under[pid]}
+            found = self._correlated(sim, new_underlyings, held_under)
             if found is not None:
                 return ("max_correlation", found)
         if c.max_margin_utilisation is not None:
@@ -414,23 +427,33 @@ class ConstraintGuard:
                 )
         return None
 
-    def _held_loss(self, trades: tuple[str, ...], legs: Sequence[LegTerms]) -> float:
-        """The max loss of a held position (its legs at their entry prices), computed once per
-        set of trades: a position's legs change only by fills, which change its trades."""
-        cache = self._losses
-        value = cache.get(trades)
-        if value is None:
-            if len(cache) > 100_000:  # positions long closed: start again
-                cache.clear()
-            value = cache[trades] = position_max_loss(legs)
-        return value
+    def _summary(self, sim: Simulator, pid: str) -> _Held:
+        """A held position's max loss (its legs at their entry prices), underlyings and
+        expiries, computed once per state of its legs (``Simulator.position_stamp``)."""
+        stamp = sim.position_stamp[pid]
+        cached = self._held.get(pid)
+        if cached is not None and cached.stamp == stamp:
+            return cached
+        trades = [sim.book.open[k] for k in sim.open_by_position[pid]]
+        default = sim.market.underlying
+        out = _Held(
+            stamp,
+            position_max_loss((t.contract, t.signed_units, t.entry_price) for t in trades),
+            frozenset(t.contract.underlying if t.contract is not None else default for t in trades),
+            frozenset(t.contract.expiry for t in trades if t.contract is not None),
+        )
+        self._held[pid] = out
+        if len(self._held) > 4 * max(len(sim.open_by_position), 1000):  # closed positions
+            for gone in [p for p in self._held if p not in sim.open_by_position]:
+                del self._held[gone]
+        return out
 
-    def _correlated(
-        self, sim: Simulator, new: set[str], open_positions: Mapping[str, list[Any]]
-    ) -> str | None:
+    def _correlated(self, sim: Simulator, new: set[str], others: set[str]) -> str | None:
+        """Why the new underlyings are too correlated with the open positions' underlyings
+        ``others`` (pairs of different underlyings), else ``None``."""
         c = self.constraints
         assert c.max_correlation is not None
-        held = sorted({u for legs in open_positions.values() for u in _underlyings(legs)} - new)
+        held = sorted(others - new)
         if not held:
             return None
         market = sim.market
@@ -476,16 +499,3 @@ def _over(value: float, limit: float) -> bool:
 
 def _money(x: float) -> str:
     return "unlimited" if math.isinf(x) else f"{x:,.2f}"
-
-
-def _underlyings(legs: Iterable[Any]) -> set[str]:
-    return {t.contract.underlying if t.contract is not None else t.underlying for t in legs}
-
-
-def _open_positions(sim: Simulator) -> dict[str, list[Any]]:
-    """The open trades grouped by position (see the module docstring)."""
-    out: dict[str, list[Any]] = {}
-    where = sim.position_of_key
-    for key, trade in sim.book.open.items():
-        out.setdefault(where.get(key, key), []).append(trade)
-    return out

@@ -199,6 +199,10 @@ class Simulator:
         #: the position each open key belongs to (:mod:`workbench.engine.constraints`)
         self.position_of_key: dict[str, str] = {}
         self._orders = 0  # opening orders filled so far (ids of ordinary positions)
+        #: open keys by position, and a stamp that changes whenever a position's legs do
+        self.open_by_position: dict[str, dict[str, None]] = {}
+        self.position_stamp: dict[str, int] = {}
+        self._stamps = 0
         self._guard: Any = None  # the constraints' guard, built on first use
         cfg = strategy.config
         self.max_cycles: int = cycle_limit(cfg.max_cycles, strategy.mode)
@@ -271,6 +275,32 @@ class Simulator:
         from workbench.engine.account import Account
 
         return Account(self)
+
+    def market_value(self) -> float:
+        """The open positions at their marks now (money): :meth:`account_marks` summed with
+        signed units, on the hot path's view of the book (no lookups by key)."""
+        if self._legs_stale:
+            self._rebuild_legs()
+        i = self.tick
+        if i < 0:
+            return sum(su * previous for _marks, su, _entry, previous in self._legs)
+        total = 0.0
+        for marks, su, entry, _previous in self._legs:
+            m = marks[i]
+            total += su * (entry if m != m else m)
+        return total
+
+    def _position_changed(self, key: str, opened: bool) -> None:
+        pid = self.position_of_key.get(key, key)
+        keys = self.open_by_position.setdefault(pid, {})
+        if opened:
+            keys[key] = None
+        else:
+            keys.pop(key, None)
+            if not keys:
+                del self.open_by_position[pid]
+        self._stamps += 1
+        self.position_stamp[pid] = self._stamps
 
     def account_marks(self) -> dict[str, float]:
         """The open positions' marks now: at the current tick, or before the day's first tick
@@ -691,6 +721,7 @@ class Simulator:
         )
         su = trade.signed_units
         self._su[p.key] = su
+        self._position_changed(p.key, True)
         if p.contract is None:
             if has_market(market, name):
                 ticks = market_of(market, name).spot_ticks
@@ -729,6 +760,7 @@ class Simulator:
             action=action,
         )
         self.cycle_cash += self._su.pop(p.key) * p.price - fee
+        self._position_changed(p.key, False)
         del self._series[p.key]
         self._legs_stale = True
         return trade
