@@ -183,3 +183,20 @@ def test_the_cut_check_can_fail(tmp_path: Path) -> None:
     assert not all(_same(x, y) for x, y in after)
     held = [s for s in a if s[0] == "day_start" and s[1].date() == D3]
     assert held and held[0][6] > 0  # a margin held overnight
+
+
+def test_the_capital_joins_the_run_id_when_the_run_used_it(nifty: Path) -> None:
+    """A strategy that reads the account: another capital is another run. One that never
+    does (nor sizes from equity, nor has constraints on equity): the same run id."""
+    a, _ = _run(nifty, margin=None, params={"margin": False})
+    b, _ = _run(nifty, margin=None, params={"margin": False}, capital=2 * CAPITAL)
+    assert a.run_id != b.run_id
+    assert a.tradebook.drop(columns="run_id").equals(b.tradebook.drop(columns="run_id"))
+    from engine_strategies import Scripted
+
+    plain = [
+        run_backtest(Scripted, data=nifty, capital=c, fill="mid", fees="none", progress=False,
+                     executor="serial").run_id
+        for c in (CAPITAL, 2 * CAPITAL, None)
+    ]  # fmt: skip
+    assert len(set(plain)) == 1

@@ -79,9 +79,11 @@ class Account:
     def capital(self) -> float:
         """The declared starting capital (money); :class:`AccountError` naming ``capital``
         when the run has none."""
-        capital = self.__sim.costs.capital
+        sim = self.__sim
+        capital = sim.costs.capital
         if capital is None:
             raise AccountError(NO_CAPITAL)
+        sim.account_used = True  # the run's result may now depend on it (its run id does)
         return float(capital)
 
     @property

@@ -558,7 +558,8 @@ def run_backtest(
     capital
         The account's starting capital (money): the base of return metrics, of
         ``bar.account`` (:mod:`workbench.engine.account`) and of sizing from equity; recorded
-        in the manifest (and in the run id, since sizing and constraints can depend on it).
+        in the manifest, and in the run id whenever the run used it (constraints or sizing on
+        equity, or a strategy that read the account).
     progress
         Show a tqdm progress bar; or a callable ``report(days_done, days_in_all)``, called with
         ``(0, n)`` first and then as days finish (a service's progress and cancellation: an
@@ -707,9 +708,14 @@ def plan_run(
         "margin": None if costs.margin is None else costs.margin.describe(),
         "rate": costs.rate,
     }
-    # capital and constraints can change the fills (sizing from equity, limits): part of
-    # the run's identity when given (runs without them keep their ids)
-    if capital is not None:
+    # capital and constraints can change the fills (sizing from equity, limits): part of the
+    # run's identity when they can (runs that never use them keep their ids); a strategy that
+    # reads the account itself adds the capital when the run is assembled (see assemble)
+    sizing = getattr(config, "sizing", None)
+    if capital is not None and (
+        (constraints is not None and constraints.needs_equity)
+        or bool(getattr(sizing, "uses_equity", False))
+    ):
         identity["capital"] = capital
     if constraints is not None:
         identity["constraints"] = constraints.describe()
@@ -768,6 +774,10 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
     """The :class:`BacktestResult` of ``plan`` from its simulated days' records (any order)."""
     cls, config, catalog, costs = plan.cls, plan.config, plan.catalog, plan.costs
     identity, rid, run_mode, capital = plan.identity, plan.run_id, plan.mode, plan.capital
+    if capital is not None and "capital" not in identity and any(r.account_used for r in records):
+        # the strategy read the account: the capital shaped its decisions
+        identity = {**identity, "capital": capital}
+        rid = run_id(identity)
     underlying, data_path, missing, ref = plan.underlying, plan.data, plan.missing, plan.ref
     run_warnings = list(plan.warnings)
     records = sorted(records, key=lambda r: r.day)

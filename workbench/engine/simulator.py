@@ -141,6 +141,8 @@ class DayRecord:
     orders: list[tuple[Any, ...]] = field(default_factory=list)
     #: orders refused by each portfolio constraint that day (name -> count)
     constraint_refusals: dict[str, int] = field(default_factory=dict)
+    #: the strategy read the account's capital-based figures (so far in the run)
+    account_used: bool = False
 
 
 @dataclass(slots=True)
@@ -194,6 +196,8 @@ class Simulator:
         #: today's day-end marks moved into their no-arbitrage bounds: key -> (raw mark, bound)
         self._mark_bounds: dict[str, tuple[float, MarkBound]] = {}
         self._marks_checked: set[str] = set()  # legs whose day-end mark was looked at
+        #: the strategy read a figure of the account that depends on the capital
+        self.account_used = False
         #: the book's margin at the last close ("now" before the first tick; 0 when flat)
         self._close_margin = 0.0
         #: the position each open key belongs to (:mod:`workbench.engine.constraints`)
@@ -1245,6 +1249,7 @@ class Simulator:
                 counts = record.constraint_refusals
                 counts[r.constraint] = counts.get(r.constraint, 0) + 1
         self._close_margin = 0.0 if not self.book.open else record.margin
+        record.account_used = self.account_used
 
     def _unquoted_marks(self, i: int) -> list[str]:
         """Warnings for option legs held overnight whose mark at tick ``i`` is not a quote mid:
