@@ -493,3 +493,50 @@ def test_parallel_days_and_reruns_give_the_same_bytes(nifty: Path, tmp_path: Pat
         pd.testing.assert_frame_equal(
             a.days.drop(columns="fetches"), b.days.drop(columns="fetches")
         )
+
+
+# -- resting orders go through the same guard ---------------------------------------------------
+class RestingB(Strategy):
+    """D2 09:15: buys A (21500 C) now and places a day limit order for B (21500 P, at most 100
+    a unit); records B's order each tick."""
+
+    mode = "positional"
+    seen: list[tuple] = []
+
+    class Config(StrategyConfig):
+        max_cycles: int = 10
+
+    def on_bar(self, bar):
+        if bar.date != D2:
+            return
+        if bar.time == time(9, 15):
+            self.try_fill({"A/0": self.add(21500, "C", "BUY")})
+            self.order_id = self.place_limit({"B/0": self.add(21500, "P", "BUY")}, limit=100.0)
+        elif hasattr(self, "order_id"):
+            o = self.order(self.order_id)
+            RestingB.seen.append((bar.time, o.status, o.last_reason))
+
+
+def test_a_resting_order_is_held_by_the_constraints(nifty: Path) -> None:
+    """At most one position: B's limit order (marketable from 09:16) never fills, and says
+    which constraint holds it; with two allowed it fills at 09:16. A resting order's ticks are
+    not refusals (they are kept on the order)."""
+    RestingB.seen.clear()
+    result = run_backtest(
+        RestingB, data=nifty, start=D2, end=D2, fill="mid", fees="none", capital=CAPITAL,
+        constraints={"max_open_positions": 1}, progress=False,
+    )  # fmt: skip
+    assert list(result.tradebook["position_key"]) == ["A/0"]
+    status, why = RestingB.seen[0][1:]
+    assert status == "working"
+    assert "max_open_positions: 1 open, at most 1 allowed" in why
+    assert result.metrics["refused_by_constraint"] == {}
+    RestingB.seen.clear()
+    result = run_backtest(
+        RestingB, data=nifty, start=D2, end=D2, fill="mid", fees="none", capital=CAPITAL,
+        constraints={"max_open_positions": 2}, progress=False,
+    )  # fmt: skip
+    tb = result.tradebook
+    assert list(zip(tb["position_key"], tb["ts"].dt.strftime("%H:%M"))) == [
+        ("A/0", "09:15"), ("B/0", "09:16"),
+    ]  # fmt: skip

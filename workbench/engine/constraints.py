@@ -8,8 +8,11 @@ legs are priced and before anything is booked. An order a constraint refuses is 
 all (all-or-nothing, as every order); the refusal is recorded like any other
 (``Strategy.refusals``, ``days.csv`` ``refusal_messages``) with its reason
 ``"<constraint>: <why>"``, and counted per constraint (``days.csv`` ``constraint_refusals``,
-``metrics.json`` ``refused_by_constraint``, the tearsheet's notes). Closing fills, rolls'
-closing legs, exits, the end-of-day force close and settlements are never refused.
+``metrics.json`` ``refused_by_constraint``, the tearsheet's notes). Closing fills, exits, the
+end-of-day force close and settlements are never refused; a roll's new legs are checked as
+part of the position they roll (not a new position). A resting order that would open legs is
+checked when it would fill: refused, it keeps resting with the constraint in its
+``last_reason`` (its ticks are not refusals and are not counted).
 
 Definitions (money in the run's currency; fractions, 0.02 = 2 %):
 
