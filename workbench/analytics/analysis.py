@@ -739,7 +739,14 @@ def constraint_notes(run: RunData) -> list[str]:
         return []
     out = []
     if active:
-        listed = ", ".join(f"{name} = {value}" for name, value in active.items())
+        listed = ", ".join(
+            name
+            if value is True
+            else f"{name} = {value:g}"
+            if isinstance(value, float)
+            else f"{name} = {value}"
+            for name, value in active.items()
+        )
         out.append(f"portfolio constraints enforced before every opening fill: {listed}")
     for name, n in sorted(counts.items()):
         out.append(f"refused by {name}: {int(n)} order(s) (days.csv, constraint_refusals)")
