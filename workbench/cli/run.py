@@ -177,8 +177,11 @@ def constraints_arg(args: argparse.Namespace) -> dict[str, Any] | None:
         loaded = load_constraints(args.constraints)
         if loaded is not None:
             out.update(loaded.model_dump(exclude_unset=True))
-    for key, value in parse_sets(args.constraint_sets).items():
-        out[key] = value
+    try:
+        given = parse_sets(args.constraint_sets)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("--set ", "--constraint ", 1)) from None
+    out.update(given)
     if not out and args.constraints is None:
         return None
     as_constraints(out, what="--constraint")  # checked here: one line naming the field
