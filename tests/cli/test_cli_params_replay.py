@@ -122,3 +122,24 @@ def test_bad_params_files_are_one_line_errors(
     assert run("--out", str(tmp_path / "o"), reports=reports) == 2
     assert "name a STRATEGY" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_run_with_sizing_and_constraints_replays_byte_for_byte(
+    market: Path, tmp_path: Path
+) -> None:
+    """Issue 14: the constraints go into params.toml ([constraints]) and the sizing rule with
+    the parameters; the replay has the same run id and files."""
+    first, again = tmp_path / "a" / "run", tmp_path / "b" / "run"
+    code = run_fresh(
+        BCS, "--data", str(market), "--set", f"scan={json.dumps(SCAN)}",
+        "--set", 'sizing={"rule": "risk", "risk_pct": 0.05}', "--capital", "25000",
+        "--constraint", "max_open_positions=1", "--constraint", "max_risk_per_trade=0.05",
+        "--out", str(first), reports=tmp_path / "reports",
+    )  # fmt: skip
+    assert code == 0
+    doc = tomllib.loads((first / "params.toml").read_text())
+    assert doc["constraints"] == {"max_open_positions": 1, "max_risk_per_trade": 0.05}
+    assert doc["params"]["sizing"]["rule"] == "risk"
+    assert run_fresh("--params", str(first / "params.toml"), "--out", str(again),
+                     reports=tmp_path / "reports") == 0  # fmt: skip
+    same_files(first, again)

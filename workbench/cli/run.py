@@ -205,6 +205,8 @@ def _handle(args: argparse.Namespace) -> int:
     elif args.data is None:
         raise ValueError("run: --data DIR is required (the dataset folder)")
     constraints = constraints_arg(args)
+    if constraints is None and replay is not None:  # the file's, unless flags give others
+        constraints = replay.constraints
     chosen = _check_inputs(args, params, reports, constraints)
     if replay is not None and replay.template is not None and not args.sets:
         resolved = chosen.validate(params).model_dump(mode="json")

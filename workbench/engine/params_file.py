@@ -35,6 +35,7 @@ name = "orats"
 [fees]
 ...
 [margin]                               # absent without a margin model
+[constraints]                          # the run's portfolio constraints, when it had any
 ```
 
 A ``None`` inside a model's description is left out (every such field defaults to ``None``).
@@ -198,6 +199,9 @@ def params_toml(manifest: Mapping[str, Any]) -> str:
     margin = models.get("margin")
     if isinstance(margin, Mapping):
         doc["margin"] = _drop_none(margin)
+    constraints = manifest.get("constraints")
+    if isinstance(constraints, Mapping) and constraints:
+        doc["constraints"] = dict(constraints)
     head = (
         "# A workbench run's resolved parameters. `workbench run --params params.toml --out DIR`\n"
         "# runs it again (same run id, same files).\n"
@@ -225,6 +229,8 @@ class RunParams:
     vix: str | None = None
     #: ``{"name", "version", "sha256", "path", "overrides"}`` when the run came from a template
     template: dict[str, Any] | None = field(default=None)
+    #: the run's portfolio constraints (:mod:`workbench.engine.constraints`), when it had any
+    constraints: dict[str, Any] | None = field(default=None)
 
 
 def _set_path(target: dict[str, Any], dotted: str) -> None:
@@ -316,6 +322,13 @@ def read_params(path: str | Path) -> RunParams:
             margin = parse_margin(doc["margin"])
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{path}: margin: {exc}") from None
+    constraints = doc.get("constraints")
+    if constraints is not None:
+        from workbench.engine.constraints import as_constraints
+
+        if not isinstance(constraints, dict):
+            raise ValueError(f"{path}: constraints: expected a table")
+        as_constraints(constraints, what=f"{path}: constraints")
     capital = doc.get("capital")
     if capital is not None and (isinstance(capital, bool) or not isinstance(capital, int | float)):
         raise ValueError(f"{path}: capital: expected a number, got {capital!r}")
@@ -341,4 +354,5 @@ def read_params(path: str | Path) -> RunParams:
         margin=margin,
         vix=text("vix", required=False),
         template=template,
+        constraints=None if constraints is None else dict(constraints),
     )

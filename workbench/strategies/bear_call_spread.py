@@ -37,6 +37,7 @@ from workbench.engine.context import BarContext
 from workbench.engine.exits import credit_exits
 from workbench.engine.ivstats import IvHistory, atm_iv
 from workbench.engine.selection import LiquidityFilter
+from workbench.engine.sizing import Sizing
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Right
 from workbench.model.trades import MAX_LEG_QTY
@@ -71,6 +72,11 @@ class BearCallSpread(Strategy):
         )
         entry_time: time = Field(default=time(0, 0), description="earliest entry time of day")
         qty: int = Field(default=1, ge=1, le=MAX_LEG_QTY, description="spreads (contracts per leg)")
+        sizing: Sizing | None = Field(
+            default=None,
+            description="position sizing from the account (workbench.engine.sizing); one unit "
+            "is the order at qty; None: qty contracts",
+        )
         profit_target_pct: float | None = Field(default=0.50, gt=0, le=1)
         stop_loss_pct: float | None = Field(default=1.25, gt=0)
         dte_exit: int | None = Field(default=21, ge=0)
@@ -145,7 +151,7 @@ class BearCallSpread(Strategy):
         if not candidates:
             return
         best = candidates[0]
-        filled = self.try_fill(
+        filled = self.try_fill_sized(
             {
                 "short": self.add(best.short_strike, "C", "SELL", c.qty, best.expiry),
                 "long": self.add(best.long_strike, "C", "BUY", c.qty, best.expiry),
