@@ -438,11 +438,12 @@ class ConstraintGuard:
         if cached is not None and cached.stamp == stamp:
             return cached
         trades = [sim.book.open[k] for k in sim.open_by_position[pid]]
-        default = sim.market.underlying
         out = _Held(
             stamp,
             position_max_loss((t.contract, t.signed_units, t.entry_price) for t in trades),
-            frozenset(t.contract.underlying if t.contract is not None else default for t in trades),
+            frozenset(
+                t.contract.underlying if t.contract is not None else t.underlying for t in trades
+            ),
             frozenset(t.contract.expiry for t in trades if t.contract is not None),
         )
         self._held[pid] = out
@@ -460,13 +461,12 @@ class ConstraintGuard:
         if not held:
             return None
         market = sim.market
-        store, today, n = market.store, market.day, c.correlation_window + 1
+        today, n = market.day, c.correlation_window + 1
         for a in sorted(new):
-            closes_a = self._closes.before(store, a, today, n)
+            closes_a = self._closes.before(_store_of(market, a), a, today, n)
             for b in held:
-                rho = return_correlation(
-                    closes_a, self._closes.before(store, b, today, n), c.correlation_window
-                )
+                closes_b = self._closes.before(_store_of(market, b), b, today, n)
+                rho = return_correlation(closes_a, closes_b, c.correlation_window)
                 if math.isnan(rho):
                     if (today, a, b) not in self._warned:
                         self._warned.add((today, a, b))
@@ -481,6 +481,15 @@ class ConstraintGuard:
                         f"{c.correlation_window} daily returns, above {c.max_correlation:g}"
                     )
         return None
+
+
+def _store_of(market: Any, underlying: str) -> Any:
+    """The store holding ``underlying``'s data: its own market's today, else the run's."""
+    from workbench.engine.universe import UniverseMarket, has_market, market_of
+
+    if isinstance(market, UniverseMarket) and has_market(market, underlying):
+        return market_of(market, underlying).store
+    return market.store
 
 
 def _heat(losses: Sequence[float], equity: float) -> float:

@@ -178,6 +178,30 @@ class UnderlyingBook:
         return min(dtes) if dtes else None
 
     # -- orders ------------------------------------------------------------------------------
+    # -- the run's one account and models (sizing from equity; workbench.engine.sizing) ------
+    @property
+    def account(self) -> Any:
+        """The run's account: one cash account and equity for every underlying."""
+        return self.sim.account
+
+    @property
+    def costs(self) -> Any:
+        return self.sim.costs
+
+    @property
+    def mode(self) -> str:
+        return self.sim.mode
+
+    @property
+    def position_of_key(self) -> dict[str, str]:
+        return self.sim.position_of_key
+
+    def _lot(self, underlying: str) -> int:
+        return self.sim._lot(underlying)
+
+    def margin_of_legs(self, items: Any) -> float:
+        return self.sim.margin_of_legs(items)
+
     def _no_resting_orders(self, what: str) -> StrategyStateError:
         return StrategyStateError(
             f"{what}: resting orders are not available to rules run per underlying "

@@ -175,8 +175,8 @@ def kelly_odds(sim: Simulator) -> tuple[int, float, float]:
         value -= trade.entry_fees + (trade.exit_fees or 0.0)
         pnl[pid] = pnl.get(pid, 0.0) + value
     # a position with a leg still open is not closed yet
-    for key, trade in sim.book.open.items():
-        pnl.pop(f"{trade.cycle}/{where.get(key, key)}", None)
+    for trade in sim.book.open.values():
+        pnl.pop(f"{trade.cycle}/{where.get(trade.key, trade.key)}", None)
     values = list(pnl.values())
     wins = [v for v in values if v > 0]
     losses = [-v for v in values if v <= 0]

@@ -235,8 +235,12 @@ class Strategy(Generic[ConfigT]):
                 "unit) or max_loss= / cost="
             )
         sim = self._engine
-        self._engine._check_tick("size")
-        return size_units(sim, legs, chosen, max_loss=max_loss, cost=cost)
+        if sim.tick < 0:
+            raise StrategyStateError(
+                "size needs a tick (quotes and the account now): call it from on_bar, adjust "
+                "or exit_check"
+            )
+        return size_units(sim, legs, chosen, max_loss=max_loss, cost=cost)  # type: ignore[arg-type]
 
     @overload
     def sized(
