@@ -60,6 +60,7 @@ def test_save_load_round_trip(market: Path, tmp_path: Path) -> None:
             "excursions.csv",  # an intraday run
             "trades.parquet",  # the trade log, one row per position (seed 003)
             "params.toml",  # the resolved parameters (workbench run --params)
+            "entries.csv",  # it opened positions: the market at each opening order
         ]
     )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left
@@ -73,6 +74,8 @@ def test_save_load_round_trip(market: Path, tmp_path: Path) -> None:
     assert loaded.daily["equity"].iloc[-1] == pytest.approx(result.daily["equity"].iloc[-1])
     assert result.excursions is not None and len(result.excursions) > 0
     pd.testing.assert_frame_equal(loaded.excursions, result.excursions, check_dtype=False)
+    assert result.entries is not None and len(result.entries) > 0
+    pd.testing.assert_frame_equal(loaded.entries, result.entries, check_dtype=False)
     # saving again replaces the folder atomically
     result.save(out)
     assert BacktestResult.load(out).run_id == result.run_id

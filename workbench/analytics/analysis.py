@@ -519,6 +519,7 @@ def analyse(
         marks=marks,
         expiry_kind=kind_fn,
         excursions=run.excursions,
+        entries=run.entries,
         mode=mode,
         legs=legs,
     )

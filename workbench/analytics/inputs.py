@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from workbench.engine.result import DAILY_COLUMNS, read_excursions
+from workbench.engine.result import DAILY_COLUMNS, read_entries, read_excursions
 
 #: Daily-path columns every analysis needs.
 DAILY_REQUIRED: tuple[str, ...] = ("date", "pnl", "equity")
@@ -65,6 +65,8 @@ class RunData:
     saved_metrics: dict[str, Any] | None = field(default=None)
     #: the engine's tick-by-tick trade excursions (intraday runs; ``excursions.csv``), or None
     excursions: pd.DataFrame | None = field(default=None)
+    #: the market at each opening order (``entries.csv``: VIX, IV rank, theta), or None
+    entries: pd.DataFrame | None = field(default=None)
 
 
 def _to_frame(obj: Any, what: str) -> pd.DataFrame:
@@ -231,12 +233,14 @@ def coerce_run(result_like: Any) -> RunData:
         manifest = manifest.to_dict()
     excursions = getattr(result_like, "excursions", None)
     metrics = getattr(result_like, "metrics", None)
+    entries = getattr(result_like, "entries", None)
     return RunData(
         tradebook=validate_tradebook(_to_frame(result_like.tradebook, "tradebook")),
         daily=validate_daily(_to_frame(result_like.daily, "daily")),
         manifest=dict(manifest or {}),
         excursions=None if excursions is None else _to_frame(excursions, "excursions"),
         saved_metrics=dict(metrics) if isinstance(metrics, dict) else None,
+        entries=None if entries is None else _to_frame(entries, "entries"),
     )
 
 
@@ -264,6 +268,9 @@ def load_run(folder: str | Path) -> RunData:
     excursions = None
     if (root / "excursions.csv").is_file():
         excursions = read_excursions(root / "excursions.csv")
+    entries = None
+    if (root / "entries.csv").is_file():
+        entries = read_entries(root / "entries.csv")
     return RunData(
         tradebook=validate_tradebook(
             pd.read_parquet(paths["tradebook.parquet"]), str(paths["tradebook.parquet"])
@@ -273,6 +280,7 @@ def load_run(folder: str | Path) -> RunData:
         source=str(root),
         saved_metrics=saved,
         excursions=excursions,
+        entries=entries,
     )
 
 

@@ -16,7 +16,11 @@ figures of :func:`workbench.analytics.trades.trade_table`:
   leg with the largest premium (the short strike of a credit spread, the dearer side of a
   straddle); its delta at the fill (``main_delta``, per unit, signed by right) and its
   moneyness ``moneyness_pct`` = how far out of the money it was, in % of spot (calls
-  ``K / S - 1``, puts ``1 - K / S``; negative = in the money).
+  ``K / S - 1``, puts ``1 - K / S``; negative = in the money); the **short and long strikes**
+  of the opening order: ``short_strike`` the main leg's strike when it was sold (else the
+  dearest sold option leg's), ``long_strike`` the bought leg of the same right nearest to it
+  (a spread's wing; else the dearest bought leg), NaN without one; ``short_strikes`` /
+  ``long_strikes`` every sold / bought option leg's strike, ascending, ``/``-joined.
 
 :func:`trade_log` lays one row per position out for ``trades.csv`` (:data:`TRADE_LOG_COLUMNS`),
 ordered by entry time; ``legs_detail`` spells out every leg.
@@ -91,6 +95,12 @@ TRADE_LOG_COLUMNS: tuple[str, ...] = (
     "delta_entry",
     "main_delta",
     "moneyness_pct",
+    "short_strike",
+    "long_strike",
+    "theta_entry",
+    "vix_entry",
+    "iv_rank_entry",
+    "iv_percentile_entry",
     "legs_detail",
 )
 
@@ -235,8 +245,10 @@ def entry_features(legs: pd.DataFrame) -> pd.DataFrame:
     """Per position (index): ``max_risk`` (:func:`max_loss_at_expiry` of the opening order;
     NaN when its option legs have several expiries), ``main_delta`` and ``moneyness_pct`` of
     its main leg (see the module docstring; NaN without an option leg)."""
-    cols = ["max_risk", "main_delta", "moneyness_pct"]
+    cols = ["max_risk", "main_delta", "moneyness_pct", "short_strike", "long_strike"]
+    text = ["short_strikes", "long_strikes"]
     if legs.empty:
+        cols += text
         return pd.DataFrame(columns=cols, index=pd.Index([], name="position"))
     opening = legs[legs["opening_order"]]
     sign = np.where(opening["side"].to_numpy() == "BUY", 1.0, -1.0)
@@ -245,7 +257,7 @@ def entry_features(legs: pd.DataFrame) -> pd.DataFrame:
         premium_size=np.abs(opening["units"].to_numpy(dtype=float) * opening["entry_price"]),
         is_option=opening["asset"].to_numpy() != "underlying",
     )
-    rows: dict[str, tuple[float, float, float]] = {}
+    rows: dict[str, tuple[Any, ...]] = {}
     for position, group in frame.groupby("position", sort=False):
         options = group[group["is_option"]]
         expiries = options["expiry"].dropna().unique()
@@ -260,7 +272,7 @@ def entry_features(legs: pd.DataFrame) -> pd.DataFrame:
                 is_option=group["is_option"].to_numpy(),
             )
         if options.empty:
-            rows[str(position)] = (risk, float("nan"), float("nan"))
+            rows[str(position)] = (risk, *([float("nan")] * 4), "", "")
             continue
         main = options.iloc[int(np.argmax(options["premium_size"].to_numpy(dtype=float)))]
         spot, k = float(main["spot"]), float(main["strike"])
@@ -269,10 +281,39 @@ def entry_features(legs: pd.DataFrame) -> pd.DataFrame:
             moneyness = 100.0 * otm
         else:
             moneyness = float("nan")
-        rows[str(position)] = (risk, float(main["delta"]), moneyness)
-    out = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+        rows[str(position)] = (risk, float(main["delta"]), moneyness, *_strikes(options, main))
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=cols + text)
     out.index.name = "position"
     return out
+
+
+def _strikes(options: pd.DataFrame, main: pd.Series) -> tuple[float, float, str, str]:
+    """``short_strike, long_strike, short_strikes, long_strikes`` of an opening order's option
+    legs (see the module docstring)."""
+    sold = options[options["side"] == "SELL"]
+    bought = options[options["side"] == "BUY"]
+    nan = float("nan")
+    short = nan
+    if main["side"] == "SELL":
+        short = float(main["strike"])
+        right = main["right"]
+    elif not sold.empty:
+        top = sold.iloc[int(np.argmax(sold["premium_size"].to_numpy(dtype=float)))]
+        short, right = float(top["strike"]), top["right"]
+    long = nan
+    if not bought.empty:
+        wings = bought[bought["right"] == right] if np.isfinite(short) else bought.iloc[0:0]
+        if not wings.empty:
+            gap = np.abs(wings["strike"].to_numpy(dtype=float) - short)
+            long = float(wings["strike"].to_numpy(dtype=float)[int(np.argmin(gap))])
+        else:
+            top = bought.iloc[int(np.argmax(bought["premium_size"].to_numpy(dtype=float)))]
+            long = float(top["strike"])
+
+    def joined(frame: pd.DataFrame) -> str:
+        return "/".join(f"{k:g}" for k in sorted(frame["strike"].astype(float)))
+
+    return short, long, joined(sold), joined(bought)
 
 
 def _when(ts: pd.Timestamp, day: pd.Timestamp | None) -> str:

@@ -72,11 +72,29 @@ TRADE_COLUMNS: tuple[str, ...] = (
     "delta_entry",
     "main_delta",
     "moneyness_pct",
+    "short_strike",
+    "long_strike",
+    "short_strikes",
+    "long_strikes",
+    "theta_entry",
+    "vix_entry",
+    "atm_iv_entry",
+    "iv_rank_entry",
+    "iv_percentile_entry",
     "mae",
     "mfe",
     "excursion_basis",
     "legs_detail",
 )
+
+#: the engine's entries (``BacktestResult.entries``) -> trade table columns
+ENTRY_FIELDS: dict[str, str] = {
+    "theta": "theta_entry",
+    "vix": "vix_entry",
+    "atm_iv": "atm_iv_entry",
+    "iv_rank": "iv_rank_entry",
+    "iv_percentile": "iv_percentile_entry",
+}
 
 LEG_COLUMNS: tuple[str, ...] = (
     "trade_id",
@@ -211,6 +229,7 @@ def trade_table(
     excursions: pd.DataFrame | None = None,
     mode: str | Mapping[str, str] = "intraday",
     legs: pd.DataFrame | None = None,
+    entries: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per trade (a position: see the module docstring), columns ``TRADE_COLUMNS``,
     ordered by entry.
@@ -231,6 +250,11 @@ def trade_table(
     mode : the run's mode, ``"intraday"`` or ``"positional"`` (how positions are identified).
     legs : :func:`workbench.analytics.tradelog.trade_legs` of the same tradebook, when the
         caller already has it.
+    entries : the engine's market at each opening order (``BacktestResult.entries``:
+        ``trade_ids, theta, vix, atm_iv, iv_rank, iv_percentile``): a position takes the
+        row of its first opening order as ``theta_entry`` (money per day), ``vix_entry``
+        (the VIX-like level the strategy could read then: a daily series' previous close),
+        ``atm_iv_entry``, ``iv_rank_entry``, ``iv_percentile_entry`` (NaN without one).
     """
     log_legs = trade_legs(tradebook, mode) if legs is None else legs
     features = entry_features(log_legs)
@@ -304,6 +328,11 @@ def trade_table(
         )
     rows["main_delta"] = features["main_delta"].reindex(rows.index).to_numpy(dtype=float)
     rows["moneyness_pct"] = features["moneyness_pct"].reindex(rows.index).to_numpy(dtype=float)
+    for name in ("short_strike", "long_strike"):
+        rows[name] = features[name].reindex(rows.index).to_numpy(dtype=float)
+    for name in ("short_strikes", "long_strikes"):
+        rows[name] = features[name].reindex(rows.index).fillna("").to_numpy()
+    _add_entries(rows, entries)
     rows["legs_detail"] = detail.reindex(rows.index).fillna("").to_numpy()
     rows["adjustments"] = own["adjustments"].reindex(rows.index).fillna(0).astype(int).to_numpy()
     rows["adjustment_reasons"] = own["adjustment_reasons"].reindex(rows.index).fillna("").to_numpy()
@@ -314,6 +343,28 @@ def trade_table(
     table["trade"] = [f"T{i + 1:04d}" for i in range(len(table))]
     _add_excursions(table, daily, marks, excursions)
     return table[list(TRADE_COLUMNS)].copy()
+
+
+def _add_entries(rows: pd.DataFrame, entries: pd.DataFrame | None) -> None:
+    """The engine's entry rows joined to each position by its legs (the earliest matching)."""
+    for column in ENTRY_FIELDS.values():
+        rows[column] = np.nan
+    if entries is None or entries.empty or rows.empty:
+        return
+    order = entries.sort_values("ts", kind="stable")
+    by_leg: dict[str, int] = {}
+    for j, ids in enumerate(order["trade_ids"].astype(str)):
+        for leg in ids.split(";"):
+            by_leg.setdefault(leg, j)
+    for source, column in ENTRY_FIELDS.items():
+        if source not in order.columns:
+            continue
+        values = order[source].to_numpy(dtype=float)
+        picked = []
+        for legs in rows["leg_ids"]:
+            hits = [by_leg[str(t)] for t in legs if str(t) in by_leg]
+            picked.append(values[min(hits)] if hits else np.nan)
+        rows[column] = picked
 
 
 def _add_excursions(

@@ -33,6 +33,7 @@ from workbench.model.trades import Leg, Quote
 if TYPE_CHECKING:
     from workbench.engine.account import Account
     from workbench.engine.market import DayMarket
+    from workbench.engine.market_series import SeriesValue
     from workbench.engine.selection import ChainSnapshot, ExpiryRule, Selection
     from workbench.engine.simulator import Simulator
     from workbench.engine.trade import Trade
@@ -214,6 +215,13 @@ class DayStartContext:
         if this is skipped; results are identical either way."""
         market = self._of(underlying)
         market.prefetch(market.resolve_expiry(expiry), strikes, rights)
+
+    def series(self, name: str) -> SeriesValue:
+        """A market series (VIX, INDIAVIX, an index) before the day's first tick: its last
+        close before today, ``(value, lag)`` with the lag in sessions (1 = the previous
+        session's close); see :mod:`workbench.engine.market_series`. ``UnknownSeriesError``
+        names the series and the datasets searched when the run has no such series."""
+        return self.__market.series_value(name, -1)
 
     def __repr__(self) -> str:
         return f"DayStartContext({self.date}, spot={float(self.spot):g})"
@@ -416,6 +424,46 @@ class BarContext:
     def last_selection_reason(self) -> str:
         """Why the last :meth:`select` picked what it picked (or nothing)."""
         return self.__market.last_selection_reason
+
+    # -- market series and implied volatility -------------------------------------------------
+    def series(self, name: str) -> SeriesValue:
+        """A market series as of now, ``(value, lag)`` (:mod:`workbench.engine.market_series`):
+        a daily series gives its last close before today (a day's close is visible only after
+        it), lag in sessions; an intraday series its last bar at or before this tick, lag in
+        clock ticks (before its first bar today: the previous close, lag in sessions). The
+        result's ``asof`` and ``unit`` say which. ``UnknownSeriesError`` names the series and
+        the datasets searched when the run has no such series."""
+        return self.__market.series_value(name, self.__tick())
+
+    def vix_series_name(self) -> str | None:
+        """The run's VIX-like series (``VIX`` or ``INDIAVIX`` in its datasets, the one of the
+        underlying's time zone), ``None`` when it has none."""
+        return self.__market.vix_name()
+
+    def atm_iv(self) -> float:
+        """The underlying's 30-day ATM implied volatility from the chains visible now (a
+        fraction per year; NaN when no expiry has one): :mod:`workbench.engine.iv_rank`."""
+        return self.__market.atm_iv(self.__tick())
+
+    def iv_rank(self, window: int = 252, *, min_days: int = 20) -> float:
+        """IV rank now: ``(iv - min) / (max - min)`` of :meth:`atm_iv` against the closing ATM
+        IVs of the ``window`` dataset days before today (and itself), in ``[0, 1]``; NaN with
+        fewer than ``min_days`` days of history (:mod:`workbench.engine.iv_rank`)."""
+        return self.__iv(window, min_days)[1]
+
+    def iv_percentile(self, window: int = 252, *, min_days: int = 20) -> float:
+        """IV percentile now: the share of the ``window`` dataset days before today whose
+        closing ATM IV is below :meth:`atm_iv`, in ``[0, 1]``; NaN with fewer than
+        ``min_days`` days of history (:mod:`workbench.engine.iv_rank`)."""
+        return self.__iv(window, min_days)[2]
+
+    def __iv(self, window: int, min_days: int) -> tuple[float, float, float, int]:
+        from workbench.engine.iv_rank import check_window
+
+        window, min_days = check_window(window, min_days)
+        i = self.__tick()
+        self.__sim.note_iv_window(window, min_days)
+        return self.__market.iv_stats(i, window, min_days)
 
     # -- the strategy's book, valued now ------------------------------------------------------
     @property

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from workbench.data.cache import DayCache
     from workbench.data.series import Series
     from workbench.data.store import MarketStore
+    from workbench.engine.iv_rank import IvHistory
+    from workbench.engine.market_series import DaySeries, RunSeries, SeriesValue
     from workbench.engine.selection import ChainSnapshot, Selection
 
 
@@ -133,6 +135,12 @@ class DayMarket:
     div_yield : continuous dividend yield per year for the snapshots; the engine prices off spot
         without one (0.0), so its Greeks and margin use none either.
     """
+
+    #: the series the run reads beside its own dataset (set by the runner; ``None``: its own only)
+    run_series: RunSeries | None = None
+    _day_series: DaySeries | None = None
+    _iv_history: IvHistory | None = None
+    _iv_now: dict[int, float] | None = None
 
     def __init__(
         self,
@@ -525,6 +533,60 @@ class DayMarket:
         if choice.strike is None:
             return None
         return OptionContract(self.underlying, exp, choice.strike, Right.parse(right))
+
+    # -- market series and implied volatility (engine.market_series, engine.iv_rank) -------
+    def series_value(self, name: str, i: int) -> SeriesValue:
+        """Series ``name`` as of tick ``i`` (``-1``: before the first tick)."""
+        return self._series_day().value(name, i, self.clock_ns, self._fp)
+
+    def vix_name(self) -> str | None:
+        """The run's VIX-like series (VIX / INDIAVIX in its datasets), ``None`` without one."""
+        return self._series_day().run.vix_name()
+
+    def _series_day(self) -> DaySeries:
+        if self._day_series is None:
+            from workbench.engine.market_series import DaySeries, RunSeries
+
+            run = self.run_series or RunSeries(str(self.store.path), (), self.underlying)
+            self._day_series = DaySeries(run, self.day)
+        return self._day_series
+
+    def atm_iv(self, i: int) -> float:
+        """The underlying's 30-day ATM IV from the chains visible at tick ``i`` (once per tick)."""
+        from workbench.engine.iv_rank import market_atm_iv
+
+        self._check_tick(i)
+        if self._iv_now is None:
+            self._iv_now = {}
+        if i not in self._iv_now:
+            self._iv_now[i] = market_atm_iv(self, i)
+        return self._iv_now[i]
+
+    def iv_history(self) -> IvHistory:
+        """Closing ATM IVs of earlier dataset days (computed once per process, see iv_rank)."""
+        if self._iv_history is None:
+            from workbench.engine.iv_rank import IvHistory
+
+            cls, store, lru, rate = type(self), self.store, self._lru, self.rate
+            underlying = self.underlying
+
+            def open_day(day: date) -> DayMarket:
+                return cls(store, underlying, day, lru, rate=rate)
+
+            self._iv_history = IvHistory(
+                self.version, underlying, store.days(underlying), rate, open_day
+            )
+        return self._iv_history
+
+    def iv_stats(self, i: int, window: int, min_days: int) -> tuple[float, float, float, int]:
+        """``(iv now, IV rank, IV percentile, days of history)`` at tick ``i``."""
+        from workbench.engine.iv_rank import iv_percentile, iv_rank
+
+        iv = self.atm_iv(i)
+        history = self.iv_history().window(self.day, window)
+        if history.size < min_days:
+            return iv, math.nan, math.nan, int(history.size)
+        return iv, iv_rank(iv, history), iv_percentile(iv, history), int(history.size)
 
 
 def spot_underlying_of(store: MarketStore, underlying: str) -> str:

@@ -15,6 +15,8 @@ Files written by :meth:`BacktestResult.save` (docs/INTERFACES.md, engine section
 ``trades.parquet``     the trade log, one row per position (:mod:`workbench.engine.position_log`)
 ``params.toml``        the run's resolved parameters; ``workbench run --params`` replays them
                        (:mod:`workbench.engine.params_file`)
+``entries.csv``        the market at each opening order: VIX, IV rank, theta (:mod:`workbench.engine.entries`);
+                       written when the run opened anything
 
 The folder is written atomically: into a temporary sibling folder, then renamed into place (an
 existing folder is replaced only after the new one is complete).
@@ -93,6 +95,7 @@ class BacktestResult:
         *,
         excursions: pd.DataFrame | None = None,
         orders: pd.DataFrame | None = None,
+        entries: pd.DataFrame | None = None,
     ) -> None:
         if isinstance(tradebook, pd.DataFrame):
             tradebook = pa.Table.from_pandas(
@@ -109,6 +112,9 @@ class BacktestResult:
         #: order events (placed, replaced, cancelled, expired, rejected, triggered, filled) of
         #: resting orders, :data:`~workbench.engine.orders.ORDER_COLUMNS`; empty without any
         self.orders = orders if orders is not None else _no_orders()
+        #: the market at each opening order (``entries.csv``, :mod:`workbench.engine.entries`);
+        #: ``None`` when not recorded (a run saved before it was)
+        self.entries = entries
         self._frame: pd.DataFrame | None = None
 
     @property
@@ -161,6 +167,8 @@ class BacktestResult:
             if len(self.orders):
                 self.orders.to_csv(tmp / "orders.csv", index=False, lineterminator="\n")
             self._write_seed003_files(tmp)
+            if self.entries is not None and not self.entries.empty:
+                self.entries.to_csv(tmp / "entries.csv", index=False, lineterminator="\n")
             if extras is not None:
                 extras(tmp)
         return out
@@ -195,7 +203,13 @@ class BacktestResult:
         orders = None
         if (folder / "orders.csv").is_file():
             orders = read_orders(folder / "orders.csv")
-        return cls(table, daily, days, metrics, manifest, excursions=excursions, orders=orders)
+        entries = None
+        if (folder / "entries.csv").is_file():
+            entries = read_entries(folder / "entries.csv")
+        return cls(
+            table, daily, days, metrics, manifest,
+            excursions=excursions, orders=orders, entries=entries,
+        )  # fmt: skip
 
 
 def _no_orders() -> pd.DataFrame:
@@ -218,6 +232,16 @@ def read_orders(path: Path) -> pd.DataFrame:
     )
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
     frame["ts"] = pd.to_datetime(frame["ts"])
+    return frame
+
+
+def read_entries(path: Path) -> pd.DataFrame:
+    """``entries.csv`` (:mod:`workbench.engine.entries`) back as written."""
+    frame = pd.read_csv(path, dtype={"vix_series": str, "trade_ids": str})
+    frame["vix_series"] = frame["vix_series"].astype(object).where(frame["vix_series"].notna(), "")
+    frame["trade_ids"] = frame["trade_ids"].astype(str)
+    for col in ("day", "ts"):
+        frame[col] = pd.to_datetime(frame[col])
     return frame
 
 

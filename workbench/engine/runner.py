@@ -35,7 +35,8 @@ import pandas as pd
 from workbench.data.layout import settled_underlying
 from workbench.engine.config import StrategyConfig, build_config
 from workbench.engine.daily import daily_frame, days_frame
-from workbench.engine.errors import DayFailedError
+from workbench.engine.entries import entries_frame
+from workbench.engine.errors import ConfigError, DayFailedError
 from workbench.engine.excursions import EXCURSION_COLUMNS
 from workbench.engine.executors import place
 from workbench.engine.gc_policy import fewer_collections
@@ -59,6 +60,7 @@ from workbench.engine.usercode import Portable, code_identity
 
 if TYPE_CHECKING:
     from workbench.engine.eod import ReadAhead
+    from workbench.engine.market import DayMarket
     from workbench.execution.fees import FeeModel
     from workbench.execution.fills import FillModel, FillPolicy
     from workbench.execution.margin import MarginModel
@@ -111,18 +113,23 @@ def _new_market(
     universe: Sequence[str] = (),
 ) -> Any:
     from workbench.engine.market import DayMarket
+    from workbench.engine.market_series import RunSeries
 
     if len(universe) > 1:
         return _universe_market(data, universe, day, costs, ahead)
     if isinstance(ahead, Mapping):
         ahead = ahead.get(underlying)
     store = open_store(data)
+    market: DayMarket
     if _columnar(store):
         from workbench.engine.eod import EodDayMarket
 
         pending = None if ahead is None else ahead.take(day)
-        return EodDayMarket(store, underlying, day, series_lru(), rate=costs.rate, ahead=pending)
-    return DayMarket(store, underlying, day, series_lru(), rate=costs.rate)
+        market = EodDayMarket(store, underlying, day, series_lru(), rate=costs.rate, ahead=pending)
+    else:
+        market = DayMarket(store, underlying, day, series_lru(), rate=costs.rate)
+    market.run_series = RunSeries(data, costs.series, underlying)
+    return market
 
 
 def _universe_market(
@@ -523,6 +530,7 @@ def run_backtest(
     progress: bool | Callable[[int, int], None] = True,
     rate: float | None = None,
     constraints: Any = None,
+    series: Sequence[str | Path] | None = None,
 ) -> BacktestResult:
     """Run ``strategy`` on the dataset at ``data`` from ``start`` to ``end`` (inclusive).
 
@@ -570,10 +578,14 @@ def run_backtest(
         Portfolio constraints checked before every opening fill: a
         :class:`~workbench.engine.constraints.Constraints`, a mapping of its fields or a TOML
         file (default: none).
+    series
+        Extra datasets whose series (VIX, INDIAVIX, an index) the strategy reads with
+        ``bar.series(name)``, searched after ``data`` (:mod:`workbench.engine.market_series`);
+        recorded in the manifest (``series``) and part of the run id.
     """
     run_spec = RunSpec.build(
         spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
-        capital=capital, rate=rate, mode=mode, constraints=constraints,
+        capital=capital, rate=rate, mode=mode, constraints=constraints, series=series,
     )  # fmt: skip
     plan = plan_run(strategy, run_spec, params=params)
     for message in plan.warnings:
@@ -616,6 +628,8 @@ class RunPlan:
     verification: dict[str, Any] | None = None
     #: a run of several underlyings (``Config.underlyings``), ``underlying`` first; ``()`` for one
     universe: tuple[str, ...] = ()
+    #: the extra series datasets (manifest ``series``: path, name, content version, series)
+    series: tuple[dict[str, Any], ...] = ()
 
 
 def plan_run(
@@ -660,6 +674,13 @@ def plan_run(
     summary = catalog.underlyings.get(underlying)
     venue = summary.venue if summary is not None else catalog.venue
     constraints = spec.constraints
+    extras = tuple(str(p) for p in spec.series if str(p) != data_path)
+    try:
+        from workbench.engine.market_series import describe_datasets
+
+        series_entry = describe_datasets(data_path, extras)
+    except ValueError as exc:  # a dataset error: name the option
+        raise ConfigError(f"series: {exc}") from None
     costs = Costs(
         fills=resolve_fills(fill),
         fees=resolve_fees(fees, venue),
@@ -667,6 +688,7 @@ def plan_run(
         rate=float(rate),
         capital=capital,
         constraints=constraints,
+        series=extras,
     )
     check_account_inputs(cls, config, run_mode, costs)
     run_warnings = []
@@ -719,6 +741,8 @@ def plan_run(
         identity["capital"] = capital
     if constraints is not None:
         identity["constraints"] = constraints.describe()
+    if series_entry:  # extra series can change what the strategy decides: part of the identity
+        identity["series"] = [[e["path"], e["content_version"]] for e in series_entry]
     return RunPlan(
         cls=cls,
         ref=ref,
@@ -738,6 +762,7 @@ def plan_run(
         code=Portable((cls, config)),
         verification=verification,
         universe=universe,
+        series=tuple(series_entry),
     )
 
 
@@ -831,6 +856,7 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
         },
         "capital": capital,
         "constraints": None if costs.constraints is None else costs.constraints.describe(),
+        "series": list(plan.series),
         "engine_version": ENGINE_VERSION,
         "package_version": package_version(),
         "git": git_commit(),
@@ -850,9 +876,11 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
             [row for r in records for row in r.excursions], columns=list(EXCURSION_COLUMNS)
         )
     orders = orders_frame([row for r in records for row in r.orders])
+    entries = entries_frame([row for r in records for row in r.entries])
     return BacktestResult(
-        table, daily, days_table, metrics, manifest, excursions=excursions, orders=orders
-    )
+        table, daily, days_table, metrics, manifest,
+        excursions=excursions, orders=orders, entries=entries,
+    )  # fmt: skip
 
 
 def _check_universe(config: StrategyConfig, held: Sequence[str], catalog: Any) -> tuple[str, ...]:

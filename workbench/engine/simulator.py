@@ -41,6 +41,7 @@ import numpy as np
 from workbench.engine.book import Book, FillInfo
 from workbench.engine.config import cycle_limit
 from workbench.engine.context import BarContext, DayStartContext, advance, retire
+from workbench.engine.entries import entry_row
 from workbench.engine.errors import ChronologyError, StrategyStateError
 from workbench.engine.excursions import day_excursions
 from workbench.engine.greeks import implied_greeks, implied_greeks_columns, years_to_settlement
@@ -78,7 +79,8 @@ _DONE = StrategyState.DONE
 
 @dataclass(frozen=True, slots=True)
 class Costs:
-    """The run's execution models: fills (entry/exit), fees, margin (optional), rate for Greeks."""
+    """The run's execution models: fills (entry/exit), fees, margin (optional), rate for Greeks;
+    and ``series``, the extra datasets whose market series the strategy reads."""
 
     fills: FillPolicy
     fees: FeeModel
@@ -88,6 +90,7 @@ class Costs:
     capital: float | None = None
     #: the run's portfolio constraints (:mod:`workbench.engine.constraints`); None: none
     constraints: Constraints | None = None
+    series: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,8 @@ class Refusal:
     constraint: str = ""
 
     def __str__(self) -> str:
+        if not self.key and not self.symbol:  # the strategy's own refusal (an entry filter)
+            return f"{self.ts:%H:%M:%S} {self.action}: {self.reason}"
         return f"{self.ts:%H:%M:%S} {self.action} {self.key} ({self.symbol}): {self.reason}"
 
 
@@ -143,6 +148,9 @@ class DayRecord:
     constraint_refusals: dict[str, int] = field(default_factory=dict)
     #: the strategy read the account's capital-based figures (so far in the run)
     account_used: bool = False
+    #: one row per opening order of the day: the market at entry
+    #: (:data:`~workbench.engine.entries.ENTRY_COLUMNS`)
+    entries: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -192,6 +200,10 @@ class Simulator:
         self._held_spots: dict[tuple[str, date], float] = {}
         self._deferred_exits: list[list[Trade]] = []
         self._margin_dirty = False  # a fill changed the book at this tick
+        #: the market at each opening order of the day (engine.entries)
+        self._entries: list[tuple[Any, ...]] = []
+        #: (window, min_days) of the strategy's last IV rank/percentile read: entries record them
+        self._iv_window: tuple[int, int] | None = None
         self._peak_margin = math.nan  # the day's largest margin after such a tick
         #: today's day-end marks moved into their no-arbitrage bounds: key -> (raw mark, bound)
         self._mark_bounds: dict[str, tuple[float, MarkBound]] = {}
@@ -560,10 +572,14 @@ class Simulator:
                 out[j] = float(v)
         return out
 
-    def _fill_greeks(self, priced: Sequence[_Priced]) -> None:
+    def note_iv_window(self, window: int, min_days: int) -> None:
+        """The strategy read IV rank/percentile with this window: entries record them."""
+        self._iv_window = (window, min_days)
+
+    def _fill_greeks(self, priced: Sequence[_Priced]) -> dict[str, list[float]] | None:
         options = [p for p in priced if p.contract is not None]
         if not options:
-            return
+            return None
         market = self.market
         g = self._greeks_by_underlying(
             [p.contract for p in options],  # type: ignore[misc]
@@ -574,6 +590,7 @@ class Simulator:
         for p, iv, delta in zip(options, g["iv"], g["delta"], strict=True):
             p.info.iv = iv
             p.info.delta = delta
+        return g
 
     def _refuse(
         self,
@@ -679,6 +696,11 @@ class Simulator:
         self._orders += 1
         for p, pid in zip(priced, positions, strict=True):
             self.position_of_key[p.key] = pid
+
+    def note_refusal(self, action: str, reason: str) -> None:
+        """A refusal the strategy decided itself (an entry filter), at the current tick."""
+        self._check_tick(action)
+        self.refusals.append(Refusal(self._now(), action, "", "", reason))
 
     def _commit_warnings(self) -> None:
         self.warnings.extend(self._order_warnings)
@@ -820,11 +842,15 @@ class Simulator:
         if not self.guard_opening(priced, quiet=quiet):
             return None
         fees = self._fees(priced)
-        self._fill_greeks(priced)
+        greeks = self._fill_greeks(priced)
         self._commit_warnings()
         self._start_cycle_if_idle()
         self._opened_together(priced)
-        return {p.key: self._record_open(p, fee, reason) for p, fee in zip(priced, fees)}
+        opened = {p.key: self._record_open(p, fee, reason) for p, fee in zip(priced, fees)}
+        self._entries.append(
+            entry_row(self, list(opened.values()), [p for p in priced if p.contract], greeks)
+        )
+        return opened
 
     def _close_priced(
         self,
@@ -1093,6 +1119,7 @@ class Simulator:
         market = self.market
         self.warnings = []
         self.refusals = []
+        self._entries = []
         record = DayRecord(day=day, status="skipped", reason=reason)
         self._peak_margin = math.nan
         rows_before = len(self.book.rows)
@@ -1118,6 +1145,7 @@ class Simulator:
         self.tick = -1
         self.warnings = []
         self.refusals = []
+        self._entries = []
         self._mark_bounds = {}
         self._marks_checked = set()
         self._margin_dirty = False
@@ -1250,6 +1278,7 @@ class Simulator:
                 counts[r.constraint] = counts.get(r.constraint, 0) + 1
         self._close_margin = 0.0 if not self.book.open else record.margin
         record.account_used = self.account_used
+        record.entries = list(self._entries)
 
     def _unquoted_marks(self, i: int) -> list[str]:
         """Warnings for option legs held overnight whose mark at tick ``i`` is not a quote mid:

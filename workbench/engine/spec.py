@@ -28,6 +28,7 @@ Mode = Literal["intraday", "positional"]
 
 _FIELDS = (
     "data", "start", "end", "fill", "fees", "margin", "capital", "rate", "mode", "constraints",
+    "series",
 )  # fmt: skip
 
 
@@ -59,6 +60,10 @@ class RunSpec(BaseModel):
         Portfolio constraints checked before every opening fill
         (:class:`~workbench.engine.constraints.Constraints`, a mapping of its fields or a TOML
         file); ``None``: none.
+    series
+        Extra dataset folders whose series (VIX, INDIAVIX, an index) the strategy reads with
+        ``bar.series(name)`` (:mod:`workbench.engine.market_series`), searched after ``data``
+        in this order; recorded with their content versions in the manifest and the run id.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -73,6 +78,7 @@ class RunSpec(BaseModel):
     rate: float = 0.0
     mode: Mode | None = None
     constraints: Any = None
+    series: tuple[Path, ...] = ()
 
     @field_validator("data", mode="before")
     @classmethod
@@ -82,6 +88,26 @@ class RunSpec(BaseModel):
         if not isinstance(value, str | Path):
             raise ValueError(f"expected a folder path, got {type(value).__name__}")
         return Path(value).expanduser().resolve()
+
+    @field_validator("series", mode="before")
+    @classmethod
+    def _series(cls, value: Any) -> Any:
+        if value is None:
+            return ()
+        if isinstance(value, str | Path):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"expected a list of dataset folders, got {type(value).__name__}")
+        out: list[Path] = []
+        for item in value:
+            if not isinstance(item, str | Path) or not str(item).strip():
+                raise ValueError(f"expected dataset folders, got {item!r}")
+            path = Path(item).expanduser().resolve()
+            if not (path / "catalog.json").is_file():
+                raise ValueError(f"{item}: not a dataset folder (no catalog.json in {path})")
+            if path not in out:
+                out.append(path)
+        return tuple(out)
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -188,6 +214,8 @@ class RunSpec(BaseModel):
             value = getattr(self, name)
             if isinstance(value, Path | date):
                 value = str(value)
+            elif name == "series":
+                value = [str(p) for p in value]
             elif value is not None and not isinstance(value, str | int | float | dict):
                 describe = getattr(value, "describe", None)
                 value = describe() if callable(describe) else repr(value)

@@ -371,6 +371,12 @@ class Strategy(Generic[ConfigT]):
         """
         return self._engine.try_fill(legs, reason)
 
+    def record_refusal(self, reason: str, *, action: str = "entry") -> None:
+        """Record that the strategy refused to act now and why (an entry filter: VIX above a
+        band, IV percentile too low); it appears in :attr:`refusals` and ``days.csv`` beside
+        refused fills (action ``"entry"``, no leg)."""
+        self._engine.note_refusal(action, str(reason))
+
     def close(self, key: str, *, reason: str = "close") -> Trade | None:
         """Close one position now (``None`` if refused: no live price)."""
         closed = self._engine.close_keys([key], reason)

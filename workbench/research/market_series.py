@@ -20,8 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-#: Underlyings read as a VIX-like level, with the calendar (venue timezone) they belong to.
-VIX_NAMES: dict[str, str] = {"VIX": "America/New_York", "INDIAVIX": "Asia/Kolkata"}
+from workbench.data.vol_index import VIX_NAMES as VIX_NAMES
+from workbench.data.vol_index import pick_vix
 
 
 class MarketSeriesError(ValueError):
@@ -119,13 +119,12 @@ def vix_in_dataset(path: str | Path, underlying: str | None) -> DailySeries | No
         catalog = Catalog.load(root)
     except (OSError, ValueError):
         return None
-    present = [n for n in VIX_NAMES if n in catalog.underlyings and n != underlying]
-    if not present:
-        return None
-    if len(present) > 1 and underlying in catalog.underlyings:
-        zone = catalog.underlyings[underlying].timezone
-        present = [n for n in present if VIX_NAMES[n] == zone] or present
-    return vix_from_dataset(root, present[0])
+    spec = catalog.underlyings.get(underlying) if underlying is not None else None
+    name = pick_vix(
+        [n for n in catalog.underlyings if n != underlying],
+        spec.timezone if spec is not None else None,
+    )
+    return None if name is None else vix_from_dataset(root, name)
 
 
 def benchmark_closes(manifest: dict[str, Any], underlying: str | None = None) -> DailySeries | None:

@@ -8,6 +8,8 @@
   :mod:`workbench.engine.selection` (a sold leg takes the strike further out of the money, a bought
   wing the one nearer the money). The order is skipped unless long put < short put < short call <
   long call. Four legs, one all-or-nothing order.
+- **entry filters** (:mod:`workbench.strategies.filters`, all off by default): a VIX band
+  and ``iv_percentile_min``; a refused entry is recorded with its reason.
 - **exits**, checked in order each tick: ``profit_target`` when the cost to close is at most
   ``(1 - profit_target_pct)`` x the opening credit; ``stop_loss`` when it is at least
   ``(1 + stop_loss_pct)`` x the credit (``engine.exits`` on the premium); ``dte_exit`` at
@@ -31,18 +33,19 @@ from workbench.engine.sizing import Sizing
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Side
 from workbench.model.trades import MAX_LEG_QTY
+from workbench.strategies.filters import EntryFilterConfig, EntryFilters
 
 __all__ = ["WeeklyIronCondor"]
 
 
-class WeeklyIronCondor(Strategy):
+class WeeklyIronCondor(EntryFilters, Strategy):
     """Short 4-leg iron condor on the weekly expiry; see the module docstring."""
 
     name = "weekly-iron-condor"
     version = "1"
     mode = "positional"
 
-    class Config(StrategyConfig):
+    class Config(EntryFilterConfig):
         expiry: ExpiryRule = Field(default=ExpiryRule(index=0), description="which expiry to trade")
         entry_dte: tuple[int, int] = Field(
             default=(1, 7), description="inclusive DTE window to enter"
@@ -103,6 +106,8 @@ class WeeklyIronCondor(Strategy):
         if not c.entry_dte[0] <= dte <= c.entry_dte[1]:
             return
         if c.exit_dte is not None and dte <= c.exit_dte:
+            return
+        if not self.entry_allowed(bar):
             return
         sell = {"side": Side.SELL, "filters": c.filters}
         buy = {"side": Side.BUY, "filters": c.filters}

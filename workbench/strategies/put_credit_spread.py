@@ -6,6 +6,10 @@
   liquidity filter, scored and ranked deterministically) and open the best candidate: sell the
   short put, buy the long put, ``qty`` contracts each, one all-or-nothing order. If the best
   candidate's order is refused the strategy tries again on the next tick.
+- **entry filters** (:mod:`workbench.strategies.filters`, all off by default): a VIX band
+  (``vix_min``/``vix_max``, the previous session's close) and ``iv_percentile_min`` (and
+  ``iv_percentile_max``, ``iv_rank_min``) over ``iv_window`` sessions; a refused entry is
+  recorded with its reason.
 - **exits**, checked in seed 003's order: ``profit_target`` (cost to close <= credit x (1 -
   ``profit_target_pct``)), ``stop_loss`` (cost to close >= credit x (1 + ``stop_loss_pct``)),
   ``dte_exit`` (DTE <= ``dte_exit``); otherwise the engine settles at intrinsic value on expiry.
@@ -21,7 +25,6 @@ from datetime import time
 
 from pydantic import Field, model_validator
 
-from workbench.engine.config import StrategyConfig
 from workbench.engine.context import BarContext
 from workbench.engine.exits import credit_exits
 from workbench.engine.selection import LiquidityFilter
@@ -29,6 +32,7 @@ from workbench.engine.sizing import Sizing
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Right
 from workbench.model.trades import MAX_LEG_QTY
+from workbench.strategies.filters import EntryFilterConfig, EntryFilters
 from workbench.strategies.scanner import SpreadScan, scan_credit_spreads
 
 __all__ = ["PutCreditSpread"]
@@ -43,14 +47,14 @@ _DEFAULT_SCAN = SpreadScan(
 )
 
 
-class PutCreditSpread(Strategy):
+class PutCreditSpread(EntryFilters, Strategy):
     """Bull put spread found by the seed 003 scanner; see the module docstring."""
 
     name = "put-credit-spread"
     version = "1"
     mode = "positional"
 
-    class Config(StrategyConfig):
+    class Config(EntryFilterConfig):
         dte_window: tuple[int, int] = Field(default=(30, 45), description="inclusive DTE window")
         scan: SpreadScan = Field(
             default=_DEFAULT_SCAN, description="scanner rules (right must be P)"
@@ -86,7 +90,7 @@ class PutCreditSpread(Strategy):
             for e in bar.expiries
             if lo <= (e - bar.date).days <= hi and (e - bar.date).days > floor
         ]
-        if not expiries:
+        if not expiries or not self.entry_allowed(bar):
             return
         candidates = scan_credit_spreads([bar.chain(e) for e in expiries], c.scan)
         if not candidates:

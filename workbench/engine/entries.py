@@ -1,0 +1,94 @@
+"""The market at each entry: one row per opening order (``BacktestResult.entries``).
+
+Recorded by the simulator when ``try_fill`` opens positions, as of the order's tick (nothing
+later): the run's VIX-like series (:func:`workbench.data.vol_index.pick_vix` among the series
+of the run's datasets; the value ``bar.series`` gives at that tick, so a daily VIX is the
+previous session's close), the underlying's ATM IV and -- when the strategy read IV rank or IV
+percentile in the run (``bar.iv_rank``/``bar.iv_percentile``), with the window it last used --
+its IV rank and IV percentile at that tick, and the order's theta. The analytics trade table
+joins them to the position the order opened (``vix_entry``, ``iv_rank_entry`` ...).
+
+Columns (:data:`ENTRY_COLUMNS`): ``day, ts, trade_ids`` (the order's legs, ``;``-joined, as in
+the tradebook), ``vix_series`` (the series' name, "" without one), ``vix, vix_lag`` (lag in
+sessions for a daily series, clock ticks for an intraday bar), ``atm_iv`` (fraction per year,
+NaN unless IV was read), ``iv_rank, iv_percentile`` (in ``[0, 1]``), ``iv_window`` (sessions,
+0 when not read), ``theta`` (the order's theta at its fill prices, money per calendar day:
+the engine's per-year theta / 365, signed: > 0 earns time decay).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from workbench.engine.simulator import Simulator
+    from workbench.engine.trade import Trade
+
+ENTRY_COLUMNS: tuple[str, ...] = (
+    "day",
+    "ts",
+    "trade_ids",
+    "vix_series",
+    "vix",
+    "vix_lag",
+    "atm_iv",
+    "iv_rank",
+    "iv_percentile",
+    "iv_window",
+    "theta",
+)
+
+
+def entry_row(
+    sim: Simulator, trades: Sequence[Trade], options: Sequence[Any], greeks: dict[str, Any] | None
+) -> tuple[Any, ...]:
+    """The :data:`ENTRY_COLUMNS` row of an opening order just filled at the simulator's tick."""
+    market = sim.market
+    i = sim.tick
+    name = market.vix_name()
+    vix, vix_lag = math.nan, -1
+    if name:
+        value = market.series_value(name, i)
+        vix, vix_lag = value.value, -1 if value.lag is None else value.lag
+    atm_iv = rank = pct = math.nan
+    window = 0
+    if sim._iv_window is not None:
+        window, min_days = sim._iv_window
+        atm_iv, rank, pct, _ = market.iv_stats(i, window, min_days)
+    theta = math.nan
+    if greeks is not None:
+        by_key = {t.key: t for t in trades}
+        total = 0.0
+        for p, value in zip(options, greeks["theta"], strict=True):
+            if value == value:
+                total += by_key[p.key].signed_units * value
+        theta = total / 365.0
+    return (
+        market.day,
+        market.clock[i],
+        ";".join(t.trade_id for t in trades),
+        name or "",
+        vix,
+        vix_lag,
+        atm_iv,
+        rank,
+        pct,
+        window,
+        theta,
+    )
+
+
+def entries_frame(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
+    """The run's entries (one row per opening order, by time)."""
+    frame = pd.DataFrame(list(rows), columns=list(ENTRY_COLUMNS))
+    if not frame.empty:
+        frame["day"] = pd.to_datetime(frame["day"])
+        frame["ts"] = pd.to_datetime(frame["ts"])
+        frame = frame.sort_values(["ts", "trade_ids"], kind="stable").reset_index(drop=True)
+    frame["vix_lag"] = frame["vix_lag"].astype("int64")
+    frame["iv_window"] = frame["iv_window"].astype("int64")
+    return frame

@@ -1,0 +1,197 @@
+"""IV rank and IV percentile of the underlying, from its chain's ATM implied volatility.
+
+Definitions (docs/INTERFACES.md):
+
+* **ATM IV of an expiry** (:func:`expiry_atm_iv`): at the listed strike nearest the spot
+  among strikes quoting both a call and a put (a tie takes the higher strike), the mean of the
+  call's and the put's implied volatility (one of them when the other has none). A row's IV is
+  the dataset's ``iv`` column where it holds a positive number, else the volatility implied by
+  its price (the two-sided mid, else the bar close; Black-Scholes at the run's rate, no
+  dividend, :func:`workbench.pricing.implied_vol`). Annualised, a fraction (0.15 = 15 %).
+* **the underlying's ATM IV** (:func:`constant_maturity_iv`): 30 calendar days constant
+  maturity. Of the listed expiries at least :data:`MIN_DTE` days away, the nearest one at or
+  below :data:`TARGET_DAYS` and the nearest one above it (each the first with an ATM IV) are
+  interpolated linearly in total variance (``sigma^2 T``) to 30 days; with expiries on one side
+  only, the nearest one's ATM IV. NaN when no expiry has one.
+* **history**: the ATM IV at each earlier day's close (its last tick), for the ``window``
+  dataset days before today (days of the run's dataset with data, before the run's start too).
+  Days whose IV is NaN are left out; fewer than ``min_days`` finite values give NaN.
+* **IV rank** = ``(iv - min) / (max - min)`` with ``min``/``max`` over the history and today's
+  ``iv`` (so in ``[0, 1]``; 1 = a new high of the window); NaN when ``max == min``.
+* **IV percentile** = share of the history's days whose IV is strictly below today's ``iv``
+  (in ``[0, 1]``).
+
+Today's ``iv`` is the chain as visible now (the tick's snapshot), never a later bar; the
+history holds previous days' closes only, so perturbing a later day's chain changes no earlier
+value. Each day's closing IV is computed once per process and dataset version (the process
+LRU), so a run pays for each history day once, not per call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from workbench.engine.pool import series_lru
+from workbench.pricing import implied_vol
+
+if TYPE_CHECKING:
+    from workbench.engine.selection import ChainSnapshot
+
+#: Constant maturity of the underlying's ATM IV, calendar days.
+TARGET_DAYS = 30
+#: Expiries nearer than this (calendar days) are left out: their IV is dominated by the last days.
+MIN_DTE = 7
+#: Default trailing window (sessions) and the least history that gives a value.
+DEFAULT_WINDOW = 252
+DEFAULT_MIN_DAYS = 20
+
+
+def row_ivs(snap: ChainSnapshot) -> np.ndarray:
+    """Implied volatility of every row of ``snap`` (dataset ``iv``, else implied from price)."""
+    sigma = np.asarray(snap.iv, dtype=np.float64).copy()
+    need = ~(np.isfinite(sigma) & (sigma > 0))
+    if need.any() and snap.tte > 0:
+        prices = snap.price("mid")[need]
+        n = int(need.sum())
+        sigma[need] = implied_vol(
+            prices,
+            np.full(n, snap.spot),
+            snap.strike[need],
+            np.full(n, snap.tte),
+            np.full(n, snap.rate),
+            snap.is_call[need],
+            q=np.full(n, snap.div_yield),
+        )
+    elif need.any():
+        sigma[need] = np.nan
+    sigma[~(np.isfinite(sigma) & (sigma > 0))] = np.nan
+    return sigma
+
+
+def expiry_atm_iv(snap: ChainSnapshot) -> float:
+    """ATM IV of one expiry's snapshot (see the module docstring); NaN when none."""
+    if len(snap) == 0 or not (math.isfinite(snap.spot) and snap.spot > 0):
+        return math.nan
+    sigma = row_ivs(snap)
+    calls = {float(k): float(v) for k, v, c in zip(snap.strike, sigma, snap.is_call) if c}
+    puts = {float(k): float(v) for k, v, c in zip(snap.strike, sigma, snap.is_call) if not c}
+    both = sorted(set(calls) & set(puts))
+    # nearest to spot first, the higher strike on a tie; strikes with no IV on either side skipped
+    for k in sorted(both, key=lambda k: (abs(k - snap.spot), -k)):
+        values = [v for v in (calls[k], puts[k]) if math.isfinite(v)]
+        if values:
+            return float(sum(values) / len(values))
+    return math.nan
+
+
+def constant_maturity_iv(points: Sequence[tuple[int, float, float]]) -> float:
+    """30-day ATM IV from ``(dte, years to expiry, atm iv)`` of each expiry (module docstring)."""
+    usable = [(d, t, v) for d, t, v in points if d >= MIN_DTE and t > 0 and math.isfinite(v)]
+    below = [p for p in usable if p[0] <= TARGET_DAYS]
+    above = [p for p in usable if p[0] > TARGET_DAYS]
+    lo = max(below, key=lambda p: p[0]) if below else None
+    hi = min(above, key=lambda p: p[0]) if above else None
+    if lo is None and hi is None:
+        return math.nan
+    if lo is None or hi is None:
+        return float((lo or hi)[2])  # type: ignore[index]
+    (_, t1, v1), (_, t2, v2) = lo, hi
+    # calendar days to the target from the nearer expiry, in the snapshots' own year fractions
+    w = (TARGET_DAYS - lo[0]) / (hi[0] - lo[0])
+    t = t1 + w * (t2 - t1)
+    var = v1 * v1 * t1 + w * (v2 * v2 * t2 - v1 * v1 * t1)
+    if not (var > 0 and t > 0):
+        return math.nan
+    return float(math.sqrt(var / t))
+
+
+def market_atm_iv(market: Any, i: int) -> float:
+    """The underlying's 30-day ATM IV from ``market``'s chains as visible at tick ``i``."""
+    day = market.day
+    points: list[tuple[int, float, float]] = []
+    dated = [(e, (e - day).days) for e in market.expiries]
+    below = sorted((p for p in dated if MIN_DTE <= p[1] <= TARGET_DAYS), key=lambda p: -p[1])
+    above = sorted((p for p in dated if p[1] > TARGET_DAYS), key=lambda p: p[1])
+    for side in (below, above):
+        for expiry, dte in side:  # the first expiry of each side with an ATM IV
+            snap = market.snapshot(expiry, i)
+            value = expiry_atm_iv(snap)
+            if math.isfinite(value):
+                points.append((dte, snap.tte, value))
+                break
+    return constant_maturity_iv(points)
+
+
+def iv_rank(iv: float, history: np.ndarray) -> float:
+    """``(iv - min) / (max - min)`` over ``history`` and ``iv`` (NaN: no iv or a flat range)."""
+    if not math.isfinite(iv) or history.size == 0:
+        return math.nan
+    lo = min(float(history.min()), iv)
+    hi = max(float(history.max()), iv)
+    return math.nan if hi <= lo else (iv - lo) / (hi - lo)
+
+
+def iv_percentile(iv: float, history: np.ndarray) -> float:
+    """Share of ``history``'s days with an IV strictly below ``iv`` (NaN: no iv or history)."""
+    if not math.isfinite(iv) or history.size == 0:
+        return math.nan
+    return float(np.count_nonzero(history < iv)) / float(history.size)
+
+
+class IvHistory:
+    """Closing ATM IVs of the run's underlying by day, computed once per process and dataset
+    version. ``open_day(day)`` gives the engine's market of a dataset day (its last tick is
+    the close)."""
+
+    def __init__(
+        self,
+        version: str,
+        underlying: str,
+        days: Sequence[date],
+        rate: float,
+        open_day: Callable[[date], Any],
+    ) -> None:
+        self.version = version
+        self.underlying = underlying
+        self.days = sorted(days)
+        self.rate = float(rate)
+        self._open_day = open_day
+
+    def closing_iv(self, day: date) -> float:
+        """The ATM IV at ``day``'s last tick (NaN when the day has no usable chain)."""
+        key = ("iv-close", self.version, self.underlying, day, self.rate)
+        lru = series_lru()
+        found, cached = lru.get(key)
+        if found:
+            return float(cached)
+        try:
+            market = self._open_day(day)
+            value = market_atm_iv(market, market.n_ticks - 1) if market.n_ticks else math.nan
+        except (ValueError, OSError, KeyError, IndexError):  # a day without a readable chain
+            value = math.nan
+        lru.put(key, value, 64)
+        return value
+
+    def window(self, day: date, window: int) -> np.ndarray:
+        """Finite closing IVs of the ``window`` dataset days before ``day``, oldest first."""
+        import bisect
+
+        j = bisect.bisect_left(self.days, day)
+        past = self.days[max(0, j - window) : j]
+        values = np.asarray([self.closing_iv(d) for d in past], dtype=np.float64)
+        return values[np.isfinite(values)]
+
+
+def check_window(window: Any, min_days: Any) -> tuple[int, int]:
+    """Validated ``(window, min_days)``: positive whole numbers, ``min_days <= window``."""
+    for name, value in (("window", window), ("min_days", min_days)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be a whole number of sessions >= 1, got {value!r}")
+    if min_days > window:
+        raise ValueError(f"min_days ({min_days}) must not exceed window ({window})")
+    return int(window), int(min_days)
