@@ -165,7 +165,7 @@ def test_history_is_computed_once_per_day_not_per_call(
 
 
 def test_bad_window_is_refused(chains: Path) -> None:
-    with pytest.raises(Exception, match="min_days .* must not exceed window"):
+    with pytest.raises(Exception, match=r"min_days .* must not exceed window"):
         _run(chains, window=3, min_days=5)
 
 

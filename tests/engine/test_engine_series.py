@@ -296,6 +296,6 @@ def test_series_spec_field_validates(tmp_path: Path, markets: dict[str, Path]) -
     spec = RunSpec(data=markets["nifty"], series=str(markets["vix"]))
     assert spec.series == (markets["vix"].resolve(),)
     assert spec.describe()["series"] == [str(markets["vix"].resolve())]
-    with pytest.raises(ConfigError, match="series.*not a dataset folder"):
+    with pytest.raises(ConfigError, match=r"series.*not a dataset folder"):
         RunSpec(data=markets["nifty"], series=[tmp_path])
     assert pa is not None  # pyarrow used by the builders

@@ -112,6 +112,15 @@ def register(subparsers: Any) -> None:
         "ohlc) for the tearsheet's volatility regimes; default: one in --data, if any",
     )
     parser.add_argument(
+        "--series",
+        action="append",
+        default=None,
+        metavar="DATASET",
+        help="a dataset whose series (VIX, INDIAVIX, an index) the strategy reads inside the "
+        "run with bar.series(NAME) (repeatable; recorded in the manifest); a VIX-like one also "
+        "gives the tearsheet's volatility regimes",
+    )
+    parser.add_argument(
         "--executor",
         choices=("process", "serial"),
         default="process",
@@ -233,6 +242,7 @@ def _handle(args: argparse.Namespace) -> int:
         "capital": args.capital,
         "constraints": constraints,
         "vix": args.vix,
+        "series": args.series,
         "out": args.out,
     }
     with RunRecorder.open(
@@ -264,6 +274,7 @@ def _handle(args: argparse.Namespace) -> int:
             vix=args.vix,
             spec=None if replay is None else RunSpec(data=args.data, rate=replay.rate),
             constraints=constraints,
+            series=args.series,
         )
         _record(record, summary.manifest, summary.metrics, summary.out)
     if replay is not None and replay.run_id and not args.sets:
@@ -357,6 +368,7 @@ def _check_inputs(
         mode=args.mode,
         capital=capital,
         constraints=constraints,
+        series=args.series,
     )
     plan_run(chosen.cls, chosen.run_spec(spec), params=chosen.resolved_params(params))
     if args.vix is not None:

@@ -13,7 +13,8 @@ the tradebook), ``vix_series`` (the series' name, "" without one), ``vix, vix_la
 sessions for a daily series, clock ticks for an intraday bar), ``atm_iv`` (fraction per year,
 NaN unless IV was read), ``iv_rank, iv_percentile`` (in ``[0, 1]``), ``iv_window`` (sessions,
 0 when not read), ``theta`` (the order's theta at its fill prices, money per calendar day:
-the engine's per-year theta / 365, signed: > 0 earns time decay).
+the engine's per-year theta / 365, signed: > 0 earns time decay; legs whose price implies no
+volatility -- all intrinsic value -- count for nothing, NaN when none has one).
 """
 
 from __future__ import annotations
@@ -62,11 +63,12 @@ def entry_row(
     theta = math.nan
     if greeks is not None:
         by_key = {t.key: t for t in trades}
-        total = 0.0
+        total, known = 0.0, 0
         for p, value in zip(options, greeks["theta"], strict=True):
             if value == value:
                 total += by_key[p.key].signed_units * value
-        theta = total / 365.0
+                known += 1
+        theta = total / 365.0 if known else math.nan  # no leg with an implied volatility
     return (
         market.day,
         market.clock[i],

@@ -83,6 +83,9 @@ class GridSpec(StrategyFields):
     capital: float | None = Field(default=None, gt=0)
     #: a dataset holding a daily VIX-like series for every run's volatility-regime breakdowns
     vix: str | None = None
+    #: datasets whose series every run reads inside it (``bar.series``); relative paths are
+    #: taken from the current folder, as ``data``
+    series: list[str] = Field(default_factory=list)
     overrides: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     heatmap: HeatmapSpec | None = None
@@ -163,6 +166,8 @@ def run_id_for(chosen: StrategySpec, params: dict[str, Any], spec: GridSpec) -> 
         "margin": spec.margin,
         "capital": spec.capital,
     }
+    if spec.series:  # only when given: earlier grids keep their run ids
+        identity["series"] = [str(Path(p).resolve()) for p in spec.series]
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
     return f"{label.replace('@', '-v')}-{digest[:10]}"
 
@@ -242,6 +247,7 @@ def _execute_locked(job: dict[str, Any], final: Path) -> dict[str, Any]:
                 "margin": job["margin"],
                 "capital": job["capital"],
                 "vix": job["vix"],
+                "series": job.get("series"),
                 "out": str(run_out),
                 "refs_dir": job["refs_dir"],
                 # the grid parallelises over combinations: each notebook runs its days serially
@@ -341,6 +347,9 @@ def run_grid(
             vix = str(Path(vix_from_dataset(spec.vix).dataset))
         except (OSError, ValueError, KeyError) as exc:
             raise GridError(f"{spec.label}: vix: {exc}") from None
+    for extra in spec.series:
+        if not (Path(extra) / "catalog.json").is_file():
+            raise GridError(f"{spec.label}: series: {extra} is not a dataset folder")
     day_folder.mkdir(parents=True, exist_ok=True)
     chosen.record_reference(reports_root)
     strategy_arg = _portable_spec(chosen)
@@ -433,6 +442,7 @@ def _run_jobs(
                 "margin": spec.margin,
                 "capital": spec.capital,
                 "vix": vix,
+                "series": [str(Path(p).resolve()) for p in spec.series] or None,
                 "refs_dir": str(reports_root),
                 "cwd": str(REPO_ROOT),
             }

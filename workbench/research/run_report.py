@@ -3,7 +3,8 @@
 :func:`report_inputs` reads, from the datasets, what the analytics layer (which reads results
 only) cannot: buy-and-hold of the underlying (:mod:`workbench.research.market_series`), a
 VIX-like series (``vix=`` a dataset; else the manifest's ``vix`` entry of an earlier report;
-else one held by the run's own dataset) and, for intraday runs, each day's mark-to-market path
+else one held by the run's own dataset, else one in the extra series datasets the run read --
+the manifest's ``series``) and, for intraday runs, each day's mark-to-market path
 (:mod:`workbench.research.intraday`). :func:`analyse_run` passes them to
 :func:`workbench.analytics.analyse`; :func:`write_report` writes ``tearsheet.html`` and
 ``trades.csv`` into a run folder.
@@ -45,6 +46,29 @@ def _dataset_path(manifest: dict[str, Any]) -> tuple[Path | None, str]:
     return Path(str(dataset["path"])), str(dataset.get("content_version") or "")
 
 
+def _run_vix(
+    manifest: dict[str, Any], path: Path | None, underlying: Any, notes: list[str]
+) -> DailySeries | None:
+    """The VIX-like series the run itself had: in its own dataset, else in one of the extra
+    series datasets it read (the manifest's ``series``), in that order."""
+    name = underlying if isinstance(underlying, str) else None
+    candidates = [path] if path is not None else []
+    for entry in manifest.get("series") or []:
+        if isinstance(entry, dict) and entry.get("path"):
+            candidates.append(Path(str(entry["path"])))
+    for folder in candidates:
+        if not folder.is_dir():
+            continue
+        try:
+            found = vix_in_dataset(folder, name)
+        except (OSError, ValueError, KeyError) as exc:
+            notes.append(f"VIX-like series in {folder} not read: {exc}")
+            continue
+        if found is not None:
+            return found
+    return None
+
+
 def report_inputs(run: Any, *, vix: str | Path | DailySeries | None = None) -> ReportInputs:
     """Benchmark closes, a VIX-like series and intraday paths for ``run`` (a result, a
     ``RunData`` or a saved run folder)."""
@@ -70,8 +94,8 @@ def report_inputs(run: Any, *, vix: str | Path | DailySeries | None = None) -> R
                 found.vix = vix_from_dataset(earlier["dataset"], earlier.get("series"))
             except (OSError, ValueError, KeyError) as exc:
                 found.notes.append(f"VIX-like series of the run not read again: {exc}")
-        elif path is not None and path.is_dir():
-            found.vix = vix_in_dataset(path, underlying if isinstance(underlying, str) else None)
+        else:
+            found.vix = _run_vix(manifest, path, underlying, found.notes)
     mode = run_mode(manifest, data.tradebook)
     if mode == "intraday" and not data.tradebook.empty:
         from workbench.research.intraday import intraday_paths

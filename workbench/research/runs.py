@@ -102,6 +102,7 @@ def run_strategy(
     progress: bool | Callable[[int, int], None] = False,
     vix: str | Path | None = None,
     constraints: Any = None,
+    series: list[str | Path] | tuple[str | Path, ...] | None = None,
 ) -> RunSummary:
     """Run ``strategy`` and write its report folder (run files plus ``tearsheet.html``).
 
@@ -137,6 +138,10 @@ def run_strategy(
         A dataset holding a daily VIX-like series (``VIX``, ``INDIAVIX``) for the report's
         volatility-regime breakdowns; default: one held by the run's own dataset, if any. It is
         recorded in the manifest (``vix``).
+    series
+        Extra datasets whose series the strategy reads inside the run (``bar.series``; see
+        :func:`workbench.run_backtest`); a VIX-like one among them also feeds the report's
+        volatility regimes when ``vix`` is not given.
     """
     from workbench.analytics.analysis import jsonable
     from workbench.engine import run_backtest
@@ -149,7 +154,7 @@ def run_strategy(
     chosen.validate(overrides)
     run_spec = RunSpec.build(
         spec, data=data, start=start, end=end, fill=fill, fees=fees, margin=margin,
-        capital=capital, mode=mode, constraints=constraints,
+        capital=capital, mode=mode, constraints=constraints, series=series,
     )  # fmt: skip
     run_spec = chosen.run_spec(run_spec)
     if run_spec.capital is None:

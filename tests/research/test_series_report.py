@@ -1,0 +1,84 @@
+"""The VIX-regime breakdown and the trade log's entry columns for runs that read extra series
+(issue 14): ``run_strategy(series=...)`` / ``workbench run --series`` / grid ``series``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.engine.engine_builders import D1, D2, D3
+from tests.engine.test_engine_series import VIX, SeriesProbe, write_daily, write_nifty
+
+
+@pytest.fixture(scope="module")
+def markets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("series-report")
+    return {"nifty": write_nifty(root / "nifty"), "vix": write_daily(root / "vix", VIX)}
+
+
+def test_run_strategy_with_series_reports_vix_regimes_and_entry_vix(
+    markets: dict[str, Path], tmp_path: Path
+) -> None:
+    from workbench.research.runs import run_strategy
+
+    summary = run_strategy(
+        SeriesProbe, data=markets["nifty"], out=tmp_path / "run", series=[markets["vix"]],
+        executor="serial", refs_dir=tmp_path / "reports", capital=1_000_000,
+    )  # fmt: skip
+    # the report found the VIX-like series among the run's extra datasets
+    assert summary.manifest["vix"]["series"] == "INDIAVIX"
+    assert summary.manifest["vix"]["dataset"] == str(markets["vix"].resolve())
+    page = (summary.out / "tearsheet.html").read_text()
+    assert "PnL by volatility regime: not available" not in page
+    trades = pd.read_csv(summary.out / "trades.csv")
+    # one short 21500 call a day, entered at the second tick: the previous sessions' closes
+    assert list(trades["vix_entry"]) == [15.0, 16.0, 17.0]
+    assert list(trades["short_strike"]) == [21500.0] * 3
+    assert trades["long_strike"].isna().all()  # a naked short: no wing
+    # a short call earns time decay; on expiry day (D3) the ITM call is all intrinsic value:
+    # no implied volatility, no theta
+    assert (trades["theta_entry"][:2] > 0).all() and pd.isna(trades["theta_entry"][2])
+    assert trades["iv_rank_entry"].isna().all()  # the strategy never read IV rank
+    assert [pd.Timestamp(t).date() for t in trades["entry_ts"]] == [D1, D2, D3]
+
+
+def test_without_series_the_run_has_no_vix_and_says_so(
+    markets: dict[str, Path], tmp_path: Path
+) -> None:
+    from workbench.research.runs import run_strategy
+
+    class NoVix(SeriesProbe):
+        def on_day_start(self, day: object) -> bool:
+            return True
+
+        def on_bar(self, bar: object) -> None:
+            pass
+
+        def on_day_end(self, day: object) -> None:
+            pass
+
+    summary = run_strategy(
+        NoVix, data=markets["nifty"], out=tmp_path / "run", executor="serial",
+        refs_dir=tmp_path / "reports", capital=1_000_000,
+    )  # fmt: skip
+    assert "vix" not in summary.manifest and summary.manifest["series"] == []
+    page = (summary.out / "tearsheet.html").read_text()
+    assert "PnL by volatility regime: not available" in page
+
+
+def test_grid_series_enters_the_run_id_and_is_checked(
+    markets: dict[str, Path], tmp_path: Path
+) -> None:
+    from workbench.research.grid import GridError, GridSpec, run_grid, run_id_for
+    from workbench.research.strategy_spec import resolve_strategy_spec
+
+    chosen = resolve_strategy_spec("short-straddle")
+    plain = GridSpec(template="short-straddle", data=str(markets["nifty"]))
+    with_vix = plain.model_copy(update={"series": [str(markets["vix"])]})
+    params = chosen.resolved_params({})
+    assert run_id_for(chosen, params, plain) != run_id_for(chosen, params, with_vix)
+    bad = plain.model_copy(update={"series": [str(tmp_path / "nope")]})
+    with pytest.raises(GridError, match=r"series: .*nope is not a dataset folder"):
+        run_grid(bad, reports_root=tmp_path / "reports", progress=False)
