@@ -29,6 +29,7 @@ BENCHMARKS: tuple[str, ...] = (
     "ingest",
     "sweep",
     "eod",
+    "series",
     "service",
     "portfolio",
     "universe",
