@@ -82,3 +82,45 @@ def test_grid_series_enters_the_run_id_and_is_checked(
     bad = plain.model_copy(update={"series": [str(tmp_path / "nope")]})
     with pytest.raises(GridError, match=r"series: .*nope is not a dataset folder"):
         run_grid(bad, reports_root=tmp_path / "reports", progress=False)
+
+
+PROBE = """
+from workbench import Strategy, StrategyConfig
+
+
+class Probe(Strategy):
+    class Config(StrategyConfig):
+        underlying: str | None = "NIFTY"
+        threshold: float = 0.0
+
+    def on_bar(self, bar):
+        value, lag = bar.series("INDIAVIX")
+        if self.idle and bar.tick == 1 and value > self.config.threshold:
+            self.try_fill([self.add(21500, "C", "SELL")])
+"""
+
+
+def test_grid_tearsheets_have_the_vix_regimes_of_the_series_the_runs_read(
+    markets: dict[str, Path], tmp_path: Path
+) -> None:
+    import json
+
+    from workbench.research.grid import GridSpec, run_grid
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    spec = GridSpec(
+        strategy=f"{probe}:Probe", data=str(markets["nifty"]), series=[str(markets["vix"])],
+        capital=1_000_000, grid={"threshold": [0.0, 15.5]},
+    )  # fmt: skip
+    result = run_grid(spec, reports_root=tmp_path / "reports", progress=False)
+    assert [r.ok for r in result.runs] == [True, True], [r.error for r in result.runs]
+    for run in result.runs:
+        html = (run.folder / "tearsheet.html").read_text()
+        assert 'id="chart-vix_regime"' in html and "not available (no VIX-like" not in html
+        manifest = json.loads((run.folder / "manifest.json").read_text())
+        assert manifest["series"][0]["path"] == str(markets["vix"].resolve())
+        assert manifest["vix"]["series"] == "INDIAVIX"
+        trades = pd.read_csv(run.folder / "trades.csv")
+        expected = [15.0, 16.0, 17.0] if run.params["threshold"] == 0.0 else [16.0, 17.0]
+        assert list(trades["vix_entry"]) == expected
