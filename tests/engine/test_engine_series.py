@@ -299,3 +299,53 @@ def test_series_spec_field_validates(tmp_path: Path, markets: dict[str, Path]) -
     with pytest.raises(ConfigError, match=r"series.*not a dataset folder"):
         RunSpec(data=markets["nifty"], series=[tmp_path])
     assert pa is not None  # pyarrow used by the builders
+
+
+MINUTE_VIX = {
+    D1: [("09:15", 13.0), ("09:16", 13.2), ("09:18", 13.5), ("09:20", 13.1)],
+    D2: [("09:17", 14.0), ("09:19", 14.25)],
+    D3: [("09:15", 15.0), ("09:16", 15.5), ("09:17", 15.25), ("09:18", 15.75)],
+}
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    day=st.sampled_from([D1, D2, D3]),
+    cut=st.sampled_from(["09:15", "09:16", "09:17", "09:18", "09:19", "09:20"]),
+)
+def test_perturbing_minute_bars_after_a_time_changes_nothing_before_it(day: date, cut: str) -> None:
+    """An intraday series: scale every bar at or after ``cut`` on ``day`` (and all later days);
+    every value read before ``cut`` that day (and earlier days) is unchanged."""
+    at = minute(day, cut)
+
+    def moved() -> dict[date, list[tuple[str, float]]]:
+        return {
+            d: [(t, c * 3.0 if minute(d, t) >= at else c) for t, c in bars]
+            for d, bars in MINUTE_VIX.items()
+        }
+
+    with tempfile.TemporaryDirectory() as folder:
+        _run(write_nifty(Path(folder) / "a", MINUTE_VIX), None, "positional")
+        base = list(LOG)
+        _run(write_nifty(Path(folder) / "b", moved()), None, "positional")
+        log = list(LOG)
+
+    def before(rows: list[Any]) -> list[Any]:
+        out = []
+        for row in rows:
+            when = row[1]
+            stamp = (
+                when if isinstance(when, datetime) else datetime.combine(when, datetime.min.time())
+            )
+            if stamp < at:
+                out.append(row)
+        return out
+
+    assert before(log) == before(base)
+    # and the perturbation is seen from ``cut`` on when a bar is there
+    hit = [r for r in log if r[0] == "bar" and r[1] == at and r[5] == "ticks" and r[3] == 0]
+    assert all(r[2] == pytest.approx(dict(MINUTE_VIX[day])[cut] * 3.0) for r in hit)
