@@ -541,7 +541,7 @@ class DayMarket:
 
     def vix_name(self) -> str | None:
         """The run's VIX-like series (VIX / INDIAVIX in its datasets), ``None`` without one."""
-        return self._series_day().run.vix_name()
+        return self._series_day().run.vix_name(self.version)
 
     def _series_day(self) -> DaySeries:
         if self._day_series is None:

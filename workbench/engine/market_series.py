@@ -132,6 +132,10 @@ def sessions_between(underlying: str, earlier: date, day: date) -> int:
         return int(np.busday_count(earlier, day, weekmask="1111100")) or 1
 
 
+#: (datasets, underlying, run dataset version) -> the run's VIX-like series (RunSeries.vix_name)
+_VIX_NAMES: dict[tuple[Any, ...], str | None] = {}
+
+
 class RunSeries:
     """The series one run can read (its dataset first, then ``extras``); built per day by the
     engine, cheap (stores are the process's, closes live in the process LRU)."""
@@ -165,9 +169,14 @@ class RunSeries:
             "dataset that has it with series=[...] / --series DATASET"
         )
 
-    def vix_name(self) -> str | None:
+    def vix_name(self, version: str = "") -> str | None:
         """The VIX-like series among the run's datasets' series (``None`` when there is none;
-        with both VIX and INDIAVIX, the one of the underlying's time zone)."""
+        with both VIX and INDIAVIX, the one of the underlying's time zone). Given the run
+        dataset's content ``version``, the answer is kept for the process (a run asks once a
+        day; opening the catalogs each time cost more than the entries it serves)."""
+        key = (self.datasets, self.underlying, version) if version else None
+        if key is not None and key in _VIX_NAMES:
+            return _VIX_NAMES[key]
         if not self._vix_known:
             from workbench.data.vol_index import pick_vix
 
@@ -180,6 +189,10 @@ class RunSeries:
                 names += [n for n, e in catalog.day_index.items() if e.spot]
             self._vix = pick_vix([n for n in names if n != self.underlying], zone)
             self._vix_known = True
+        if key is not None:
+            if len(_VIX_NAMES) > 256:
+                _VIX_NAMES.clear()
+            _VIX_NAMES[key] = self._vix
         return self._vix
 
     def daily(self, name: str) -> DailyCloses:
