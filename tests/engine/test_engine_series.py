@@ -349,3 +349,14 @@ def test_perturbing_minute_bars_after_a_time_changes_nothing_before_it(day: date
     # and the perturbation is seen from ``cut`` on when a bar is there
     hit = [r for r in log if r[0] == "bar" and r[1] == at and r[5] == "ticks" and r[3] == 0]
     assert all(r[2] == pytest.approx(dict(MINUTE_VIX[day])[cut] * 3.0) for r in hit)
+
+
+def test_the_first_session_of_a_year_reads_the_close_of_the_year_before(tmp_path: Path) -> None:
+    # closes are read a calendar year at a time: no 2024 close before D1 -> 2023's last one
+    nifty = write_nifty(tmp_path / "n")
+    vix = write_daily(tmp_path / "v", {k: v for k, v in VIX.items() if k != date(2024, 1, 1)})
+    _run(nifty, [vix])
+    starts = {row[1]: row[2:] for row in LOG if row[0] == "start"}
+    # 2024-01-01 and 2024-01-02 are NSE sessions: the close of 2023-12-29 is two sessions old
+    assert starts[D1] == (14.5, 2, date(2023, 12, 29), "days")
+    assert starts[D2] == (16.0, 1, D1, "days")
