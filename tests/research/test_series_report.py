@@ -124,3 +124,32 @@ def test_grid_tearsheets_have_the_vix_regimes_of_the_series_the_runs_read(
         trades = pd.read_csv(run.folder / "trades.csv")
         expected = [15.0, 16.0, 17.0] if run.params["threshold"] == 0.0 else [16.0, 17.0]
         assert list(trades["vix_entry"]) == expected
+
+
+def test_sweep_runs_read_the_series_of_the_spec(markets: dict[str, Path]) -> None:
+    from workbench.engine.spec import RunSpec
+    from workbench.research.sweep import sweep
+
+    spec = RunSpec(data=markets["nifty"], series=[markets["vix"]], capital=1_000_000)
+    frame = sweep(SeriesProbe, {"threshold": [0.0, 15.5, 99.0]}, spec, executor="serial")
+    assert frame["error"].isna().all()
+    # the previous closes before D1..D3 are 15, 16, 17: 3, 2 and 0 days above the threshold
+    assert list(frame["trades"]) == [3, 2, 0]
+
+
+def test_cli_sweep_from_a_grid_file_with_series(markets: dict[str, Path], tmp_path: Path) -> None:
+    from workbench.cli.main import main
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    grid = tmp_path / "grid.toml"
+    grid.write_text(
+        f'strategy = "{probe}:Probe"\ndata = "{markets["nifty"]}"\nseries = ["{markets["vix"]}"]\n'
+        "capital = 1000000\n[grid]\nthreshold = [0.0, 15.5, 99.0]\n"
+    )
+    out = tmp_path / "sweep"
+    code = main(["sweep", str(grid), "--out", str(out), "--workers", "1", "--no-best",
+                 "--no-progress", "--reports", str(tmp_path / "reports")])  # fmt: skip
+    assert code == 0
+    frame = pd.read_csv(out / "sweep.csv")
+    assert list(frame["trades"]) == [3, 2, 0]

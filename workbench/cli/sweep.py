@@ -87,7 +87,7 @@ def _handle(args: argparse.Namespace) -> int:
         picked.validate({**spec.overrides, **combination})
     run_spec = RunSpec.build(
         None, data=spec.data, start=spec.start, end=spec.end, fill=spec.fill, fees=spec.fees,
-        margin=spec.margin, capital=spec.capital,
+        margin=spec.margin, capital=spec.capital, series=spec.series or None,
     )  # fmt: skip
     vix = args.vix or spec.vix
     if vix is not None:  # a bad --vix is refused before anything runs or is recorded
