@@ -153,3 +153,25 @@ def test_cli_sweep_from_a_grid_file_with_series(markets: dict[str, Path], tmp_pa
     assert code == 0
     frame = pd.read_csv(out / "sweep.csv")
     assert list(frame["trades"]) == [3, 2, 0]
+
+
+def test_walkforward_file_with_series(markets: dict[str, Path], tmp_path: Path) -> None:
+    from workbench.cli.main import main
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    spec = tmp_path / "wf.toml"
+    spec.write_text(
+        f'strategy = "{probe}:Probe"\ndata = "{markets["nifty"]}"\nseries = ["{markets["vix"]}"]\n'
+        'capital = 1000000\nobjective = "total_pnl"\n[grid]\nthreshold = [0.0, 99.0]\n'
+        "[windows]\ntrain = 1\nvalidate = 1\ntest = 1\n"
+    )
+    out = tmp_path / "wf"
+    code = main(["walkforward", str(spec), "--out", str(out), "--workers", "1", "--no-progress",
+                 "--reports", str(tmp_path / "reports")])  # fmt: skip
+    assert code == 0
+    windows = pd.read_csv(out / "windows.csv")
+    # the window's runs read INDIAVIX (without the series every day would fail: an error)
+    assert len(windows) == 1 and windows["error"].isna().all()
+    # D1's short call lost money: the train window (D1) prefers never selling (99)
+    assert windows["threshold"].tolist() == [99.0] and windows["train_trades"].tolist() == [0]

@@ -693,6 +693,7 @@ class WalkForwardSpec(StrategyFields):
     top_n = 10
     fees = "per-order:20+india"   # fill, fees, margin, capital: as `workbench run`
     vix = "data/indiavix"         # optional: a VIX-like series for the page's regime table
+    series = ["data/vix"]         # optional: datasets whose series the runs read (bar.series)
     [overrides]                   # template parameters fixed for every combination
     qty = 1
     [grid]
@@ -717,6 +718,7 @@ class WalkForwardSpec(StrategyFields):
     margin: str | None = None
     capital: float | None = Field(default=None, gt=0)
     vix: str | None = None
+    series: list[str] = Field(default_factory=list)
     overrides: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]]
     windows: WindowSpec
@@ -770,6 +772,7 @@ def run_walkforward_spec(
     return walk_forward(
         picked,
         spec.grid,
+        RunSpec(data=spec.data, series=spec.series) if spec.series else None,
         data=spec.data,
         train=spec.windows.train,
         validate=spec.windows.validate_,
