@@ -107,8 +107,9 @@ def by_hand(atm: list[float], window: int, min_days: int) -> list[tuple[float, f
         if len(past) < min_days:
             out.append((iv, math.nan, math.nan))
             continue
-        lo, hi = min([*past, iv]), max([*past, iv])
-        out.append((iv, (iv - lo) / (hi - lo), sum(1 for p in past if p < iv) / len(past)))
+        lo, hi = min(past), max(past)
+        rank = 50.0 if hi == lo else 100 * min(1.0, max(0.0, (iv - lo) / (hi - lo)))
+        out.append((iv, rank, 100 * sum(1 for p in past if p < iv) / len(past)))
     return out
 
 
@@ -125,9 +126,9 @@ def test_rank_and_percentile_against_a_hand_computation(chains: Path) -> None:
         assert iv == pytest.approx(iv0, abs=1e-12), day
         for got, want in ((rank, rank0), (pct, pct0)):
             assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want), day
-    # literal values, by hand: day 5 (0.22) against 0.20, 0.25, 0.15, 0.30
-    assert log[4][2] == pytest.approx((0.22 - 0.15) / (0.30 - 0.15))
-    assert log[4][3] == pytest.approx(2 / 4)
+    # literal values, by hand, in percent: day 5 (0.22) against 0.20, 0.25, 0.15, 0.30
+    assert log[4][2] == pytest.approx(100 * (0.22 - 0.15) / (0.30 - 0.15))  # 46.67
+    assert log[4][3] == pytest.approx(50.0)  # 0.20 and 0.15 of four below
     # day 2 (0.25) against 0.20 only: fewer than min_days=2 sessions -> NaN
     assert math.isnan(log[1][2]) and math.isnan(log[1][3])
     # day 3 (0.15) against 0.20, 0.25: the window's new low
@@ -142,7 +143,7 @@ def test_a_later_days_chain_changes_no_earlier_value(chains: Path) -> None:
         log = _run(write_chains(Path(folder) / "spx", moved))
     for k in range(5):
         assert log[k][1:] == pytest.approx(base[k][1:], nan_ok=True), DAYS[k]
-    assert log[5][1] == pytest.approx(0.90) and log[5][2] == 1.0 and log[5][3] == 1.0
+    assert log[5][1] == pytest.approx(0.90) and log[5][2] == 100.0 and log[5][3] == 100.0
     assert log[6][3] != base[6][3]  # the next day's history holds it
 
 
@@ -181,9 +182,9 @@ def _snapshot(strikes: list[float], iv: list[float], spot: float, **kw: Any) -> 
 def test_expiry_atm_iv_takes_the_strike_nearest_spot_and_averages_call_and_put() -> None:
     snap = _snapshot([95, 95, 100, 100, 105, 105], [0.3, 0.32, 0.2, 0.22, 0.1, 0.12], 101.0)
     assert ivr.expiry_atm_iv(snap) == pytest.approx(0.21)
-    # half-way between two strikes: the higher one
+    # half-way between two strikes: the lower one (engine.ivstats.atm_iv, shared with the scanner)
     snap = _snapshot([95, 95, 100, 100, 105, 105], [0.3, 0.32, 0.2, 0.22, 0.1, 0.12], 102.5)
-    assert ivr.expiry_atm_iv(snap) == pytest.approx(0.11)
+    assert ivr.expiry_atm_iv(snap) == pytest.approx(0.21)
 
 
 def test_expiry_atm_iv_implies_the_volatility_from_the_mid_without_an_iv_column() -> None:
@@ -210,8 +211,10 @@ def test_constant_maturity_interpolates_total_variance_to_30_days() -> None:
 
 def test_rank_and_percentile_functions() -> None:
     history = np.array([0.2, 0.25, 0.15, 0.30])
-    assert ivr.iv_rank(0.30, history) == 1.0
-    assert ivr.iv_rank(0.40, history) == 1.0  # a new high of the window
-    assert ivr.iv_percentile(0.25, history) == 0.5  # strictly below: 0.2, 0.15
-    assert math.isnan(ivr.iv_rank(0.2, np.array([0.2])))  # flat range
+    assert ivr.iv_rank(0.30, history) == 100.0
+    assert ivr.iv_rank(0.40, history) == 100.0  # a new high of the window
+    assert ivr.iv_rank(0.10, history) == 0.0  # a new low
+    assert ivr.iv_percentile(0.25, history) == 50.0  # strictly below: 0.2, 0.15
+    assert ivr.iv_rank(0.3, np.array([0.2])) == 50.0  # flat history
     assert math.isnan(ivr.iv_percentile(math.nan, history))
+    assert math.isnan(ivr.iv_rank(0.2, history, min_days=5))  # too little history

@@ -80,7 +80,7 @@ def test_vix_inside_the_run_is_the_previous_close_before_the_first_bar(
     assert ratio.between(0.6, 1.1).all(), ratio.describe()
     assert iv.corr(vix_same_day) > 0.9
     pct = [r[3] for r in LOG if r[0] == "iv"]
-    assert all(math.isnan(p) for p in pct[:10]) and all(0 <= p <= 1 for p in pct[10:])
+    assert all(math.isnan(p) for p in pct[:10]) and all(0 <= p <= 100 for p in pct[10:])
 
 
 def test_put_spread_vix_band_refuses_entries_with_their_reason(
@@ -142,4 +142,9 @@ def test_cli_run_with_series_has_the_vix_regimes_and_the_entry_columns(
         assert t["vix_entry"] == pytest.approx(previous(closes, day)[0])
         assert t["short_strike"] - t["long_strike"] in range(25, 51)  # a put spread's wing
         assert t["theta_entry"] > 0  # a short premium position earns time decay
-        assert 0.0 <= t["iv_rank_entry"] <= 1.0 and 0.0 <= t["iv_percentile_entry"] <= 1.0
+        assert 0.0 <= t["iv_rank_entry"] <= 100.0 and 0.0 <= t["iv_percentile_entry"] <= 100.0
+    log = pd.read_parquet(out / "trades.parquet")
+    assert list(log["vix_at_entry"]) == pytest.approx(list(trades["vix_entry"]))
+    assert list(log["iv_rank_at_entry"]) == pytest.approx(list(trades["iv_rank_entry"]))
+    assert list(log["theta_at_entry"]) == pytest.approx(list(trades["theta_entry"]))
+    assert list(log["short_strike"]) == list(trades["short_strike"])

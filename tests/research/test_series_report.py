@@ -42,6 +42,11 @@ def test_run_strategy_with_series_reports_vix_regimes_and_entry_vix(
     assert (trades["theta_entry"][:2] > 0).all() and pd.isna(trades["theta_entry"][2])
     assert trades["iv_rank_entry"].isna().all()  # the strategy never read IV rank
     assert [pd.Timestamp(t).date() for t in trades["entry_ts"]] == [D1, D2, D3]
+    # trades.parquet (seed 003's log) carries the same market at entry
+    log = pd.read_parquet(summary.out / "trades.parquet")
+    assert list(log["vix_at_entry"]) == [15.0, 16.0, 17.0]
+    assert list(log["theta_at_entry"][:2]) == pytest.approx(list(trades["theta_entry"][:2]))
+    assert pd.isna(log["theta_at_entry"][2]) and log["iv_rank_at_entry"].isna().all()
 
 
 def test_without_series_the_run_has_no_vix_and_says_so(

@@ -76,7 +76,7 @@ def test_vix_band_without_a_vix_series_is_an_error_naming_the_fix(
 
 
 def test_iv_percentile_unknown_without_history_refuses(markets: dict[str, Path]) -> None:
-    result = _run(markets, iv_percentile_min=0.1, iv_min_days=2, iv_window=5)
+    result = _run(markets, iv_percentile_min=10, iv_min_days=2, iv_window=5)
     days = result.days.set_index("date")
     assert "IV percentile unknown" in str(days.loc[str(D1), "refusal_messages"])
     assert "IV percentile unknown" in str(days.loc[str(D2), "refusal_messages"])
@@ -86,7 +86,7 @@ def test_iv_percentile_unknown_without_history_refuses(markets: dict[str, Path])
     ("params", "fragment"),
     [
         ({"vix_min": 30, "vix_max": 20}, "vix_min: 30.0 is above vix_max 20.0"),
-        ({"iv_percentile_min": 1.5}, "iv_percentile_min"),
+        ({"iv_percentile_min": 150}, "iv_percentile_min"),
         ({"iv_min_days": 300}, "iv_min_days: 300 is more than iv_window 252"),
     ],
 )

@@ -446,14 +446,15 @@ class BarContext:
         return self.__market.atm_iv(self.__tick())
 
     def iv_rank(self, window: int = 252, *, min_days: int = 20) -> float:
-        """IV rank now: ``(iv - min) / (max - min)`` of :meth:`atm_iv` against the closing ATM
-        IVs of the ``window`` dataset days before today (and itself), in ``[0, 1]``; NaN with
-        fewer than ``min_days`` days of history (:mod:`workbench.engine.iv_rank`)."""
+        """IV rank now, percent: ``100 x (iv - min) / (max - min)`` of :meth:`atm_iv` against
+        the closing ATM IVs of the ``window`` dataset days before today, clipped to
+        ``[0, 100]`` (50 on a flat history); NaN with fewer than ``min_days`` days of history
+        (:mod:`workbench.engine.iv_rank`, :mod:`workbench.engine.ivstats`)."""
         return self.__iv(window, min_days)[1]
 
     def iv_percentile(self, window: int = 252, *, min_days: int = 20) -> float:
-        """IV percentile now: the share of the ``window`` dataset days before today whose
-        closing ATM IV is below :meth:`atm_iv`, in ``[0, 1]``; NaN with fewer than
+        """IV percentile now, percent: ``100 x`` the share of the ``window`` dataset days before
+        today whose closing ATM IV is below :meth:`atm_iv` (``[0, 100]``); NaN with fewer than
         ``min_days`` days of history (:mod:`workbench.engine.iv_rank`)."""
         return self.__iv(window, min_days)[2]
 

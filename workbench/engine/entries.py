@@ -11,10 +11,14 @@ joins them to the position the order opened (``vix_entry``, ``iv_rank_entry`` ..
 Columns (:data:`ENTRY_COLUMNS`): ``day, ts, trade_ids`` (the order's legs, ``;``-joined, as in
 the tradebook), ``vix_series`` (the series' name, "" without one), ``vix, vix_lag`` (lag in
 sessions for a daily series, clock ticks for an intraday bar), ``atm_iv`` (fraction per year,
-NaN unless IV was read), ``iv_rank, iv_percentile`` (in ``[0, 1]``), ``iv_window`` (sessions,
+NaN unless IV was read), ``iv_rank, iv_percentile`` (percent, ``0..100``), ``iv_window`` (sessions,
 0 when not read), ``theta`` (the order's theta at its fill prices, money per calendar day:
 the engine's per-year theta / 365, signed: > 0 earns time decay; legs whose price implies no
-volatility -- all intrinsic value -- count for nothing, NaN when none has one).
+volatility -- all intrinsic value -- count for nothing, NaN when none has one), ``leg_thetas``
+(each leg's theta per unit of underlying per day, ``;``-joined in ``trade_ids`` order, "nan"
+where none). :func:`tradebook_with_entries` lays them on the opening fills as the tradebook
+columns ``vix, iv_rank, iv_percentile, theta`` that ``trades.parquet`` reads
+(:mod:`workbench.engine.position_log`: its ``theta_at_entry`` is then money per day).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ ENTRY_COLUMNS: tuple[str, ...] = (
     "iv_percentile",
     "iv_window",
     "theta",
+    "leg_thetas",
 )
 
 
@@ -61,14 +66,17 @@ def entry_row(
         window, min_days = sim._iv_window
         atm_iv, rank, pct, _ = market.iv_stats(i, window, min_days)
     theta = math.nan
+    per_leg: dict[str, float] = {}
     if greeks is not None:
         by_key = {t.key: t for t in trades}
         total, known = 0.0, 0
         for p, value in zip(options, greeks["theta"], strict=True):
+            per_leg[p.key] = value / 365.0
             if value == value:
                 total += by_key[p.key].signed_units * value
                 known += 1
         theta = total / 365.0 if known else math.nan  # no leg with an implied volatility
+    leg_thetas = ";".join(repr(float(per_leg.get(t.key, math.nan))) for t in trades)
     return (
         market.day,
         market.clock[i],
@@ -81,7 +89,37 @@ def entry_row(
         pct,
         window,
         theta,
+        leg_thetas,
     )
+
+
+def tradebook_with_entries(tradebook: pd.DataFrame, entries: pd.DataFrame | None) -> pd.DataFrame:
+    """``tradebook`` with the columns ``vix, iv_rank, iv_percentile, theta`` (theta per unit
+    per day) filled on the opening fills of each entry's legs (NaN elsewhere); the tradebook
+    itself when there are no entries."""
+    if entries is None or entries.empty or tradebook.empty:
+        return tradebook
+    values: dict[str, dict[str, float]] = {c: {} for c in ("vix", "iv_rank", "iv_percentile")}
+    theta: dict[str, float] = {}
+    legs_theta = entries["leg_thetas"] if "leg_thetas" in entries else [""] * len(entries)
+    for ids, vix, rank, pct, legs in zip(
+        entries["trade_ids"].astype(str), entries["vix"], entries["iv_rank"],
+        entries["iv_percentile"], legs_theta, strict=True,
+    ):  # fmt: skip
+        keys = ids.split(";")
+        parts = str(legs).split(";") if isinstance(legs, str) and legs else []
+        for j, key in enumerate(keys):
+            values["vix"].setdefault(key, float(vix))
+            values["iv_rank"].setdefault(key, float(rank))
+            values["iv_percentile"].setdefault(key, float(pct))
+            if j < len(parts):
+                theta.setdefault(key, float(parts[j]))
+    out = tradebook.copy()
+    opening = (out["action"] == "open").to_numpy()
+    trade_ids = out["trade_id"].astype(str)
+    for column, by_id in (*values.items(), ("theta", theta)):
+        out[column] = trade_ids.map(by_id).where(opening).astype(float)
+    return out
 
 
 def entries_frame(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:

@@ -2,12 +2,11 @@
 
 Definitions (docs/INTERFACES.md):
 
-* **ATM IV of an expiry** (:func:`expiry_atm_iv`): at the listed strike nearest the spot
-  among strikes quoting both a call and a put (a tie takes the higher strike), the mean of the
-  call's and the put's implied volatility (one of them when the other has none). A row's IV is
-  the dataset's ``iv`` column where it holds a positive number, else the volatility implied by
-  its price (the two-sided mid, else the bar close; Black-Scholes at the run's rate, no
-  dividend, :func:`workbench.pricing.implied_vol`). Annualised, a fraction (0.15 = 15 %).
+* **ATM IV of an expiry** (:func:`expiry_atm_iv`): :func:`workbench.engine.ivstats.atm_iv`,
+  the definition the scanner's IV-percentile term shares: at the listed strike nearest the
+  spot, the mean of the call's and the put's implied volatility (one of them when the other
+  has none); a row's IV is the dataset's ``iv`` where positive, else implied from the mid
+  (:func:`workbench.pricing.implied_vol`, at the run's rate). Annualised, a fraction.
 * **the underlying's ATM IV** (:func:`constant_maturity_iv`): 30 calendar days constant
   maturity. Of the listed expiries at least :data:`MIN_DTE` days away, the nearest one at or
   below :data:`TARGET_DAYS` and the nearest one above it (each the first with an ATM IV) are
@@ -16,10 +15,11 @@ Definitions (docs/INTERFACES.md):
 * **history**: the ATM IV at each earlier day's close (its last tick), for the ``window``
   dataset days before today (days of the run's dataset with data, before the run's start too).
   Days whose IV is NaN are left out; fewer than ``min_days`` finite values give NaN.
-* **IV rank** = ``(iv - min) / (max - min)`` with ``min``/``max`` over the history and today's
-  ``iv`` (so in ``[0, 1]``; 1 = a new high of the window); NaN when ``max == min``.
-* **IV percentile** = share of the history's days whose IV is strictly below today's ``iv``
-  (in ``[0, 1]``).
+* **IV rank** = ``100 x (iv - min) / (max - min)`` with ``min``/``max`` over the history,
+  clipped to ``[0, 100]`` (100 = a new high of the window), 50 when the history is flat;
+* **IV percentile** = ``100 x`` the share of the history's days whose IV is strictly below
+  today's ``iv`` (``[0, 100]``). Both in percent, computed by :mod:`workbench.engine.ivstats`
+  (the scanner's and ``BearCallSpread``'s figures are the same numbers).
 
 Today's ``iv`` is the chain as visible now (the tick's snapshot), never a later bar; the
 history holds previous days' closes only, so perturbing a later day's chain changes no earlier
@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from workbench.engine.pool import series_lru
-from workbench.pricing import implied_vol
 
 if TYPE_CHECKING:
     from workbench.engine.selection import ChainSnapshot
@@ -51,42 +50,14 @@ DEFAULT_WINDOW = 252
 DEFAULT_MIN_DAYS = 20
 
 
-def row_ivs(snap: ChainSnapshot) -> np.ndarray:
-    """Implied volatility of every row of ``snap`` (dataset ``iv``, else implied from price)."""
-    sigma = np.asarray(snap.iv, dtype=np.float64).copy()
-    need = ~(np.isfinite(sigma) & (sigma > 0))
-    if need.any() and snap.tte > 0:
-        prices = snap.price("mid")[need]
-        n = int(need.sum())
-        sigma[need] = implied_vol(
-            prices,
-            np.full(n, snap.spot),
-            snap.strike[need],
-            np.full(n, snap.tte),
-            np.full(n, snap.rate),
-            snap.is_call[need],
-            q=np.full(n, snap.div_yield),
-        )
-    elif need.any():
-        sigma[need] = np.nan
-    sigma[~(np.isfinite(sigma) & (sigma > 0))] = np.nan
-    return sigma
-
-
 def expiry_atm_iv(snap: ChainSnapshot) -> float:
-    """ATM IV of one expiry's snapshot (see the module docstring); NaN when none."""
+    """ATM IV of one expiry's snapshot: :func:`workbench.engine.ivstats.atm_iv` (the one
+    definition the scanner's IV-percentile term uses too); NaN when none."""
+    from workbench.engine.ivstats import atm_iv
+
     if len(snap) == 0 or not (math.isfinite(snap.spot) and snap.spot > 0):
         return math.nan
-    sigma = row_ivs(snap)
-    calls = {float(k): float(v) for k, v, c in zip(snap.strike, sigma, snap.is_call) if c}
-    puts = {float(k): float(v) for k, v, c in zip(snap.strike, sigma, snap.is_call) if not c}
-    both = sorted(set(calls) & set(puts))
-    # nearest to spot first, the higher strike on a tie; strikes with no IV on either side skipped
-    for k in sorted(both, key=lambda k: (abs(k - snap.spot), -k)):
-        values = [v for v in (calls[k], puts[k]) if math.isfinite(v)]
-        if values:
-            return float(sum(values) / len(values))
-    return math.nan
+    return float(atm_iv(snap))
 
 
 def constant_maturity_iv(points: Sequence[tuple[int, float, float]]) -> float:
@@ -127,23 +98,24 @@ def market_atm_iv(market: Any, i: int) -> float:
     return constant_maturity_iv(points)
 
 
-def iv_rank(iv: float, history: np.ndarray) -> float:
-    """``(iv - min) / (max - min)`` over ``history`` and ``iv`` (NaN: no iv or a flat range)."""
-    if not math.isfinite(iv) or history.size == 0:
-        return math.nan
-    lo = min(float(history.min()), iv)
-    hi = max(float(history.max()), iv)
-    return math.nan if hi <= lo else (iv - lo) / (hi - lo)
+def iv_rank(iv: float, history: np.ndarray, min_days: int = 1) -> float:
+    """IV rank in percent: :func:`workbench.engine.ivstats.iv_rank` (NaN where it has none)."""
+    from workbench.engine.ivstats import iv_rank as shared
+
+    value = shared(iv, history, min_history=min_days)
+    return math.nan if value is None else float(value)
 
 
-def iv_percentile(iv: float, history: np.ndarray) -> float:
-    """Share of ``history``'s days with an IV strictly below ``iv`` (NaN: no iv or history)."""
-    if not math.isfinite(iv) or history.size == 0:
-        return math.nan
-    return float(np.count_nonzero(history < iv)) / float(history.size)
+def iv_percentile(iv: float, history: np.ndarray, min_days: int = 1) -> float:
+    """IV percentile in percent: :func:`workbench.engine.ivstats.iv_percentile` (NaN where it
+    has none)."""
+    from workbench.engine.ivstats import iv_percentile as shared
+
+    value = shared(iv, history, min_history=min_days)
+    return math.nan if value is None else float(value)
 
 
-class IvHistory:
+class ClosingIvs:
     """Closing ATM IVs of the run's underlying by day, computed once per process and dataset
     version. ``open_day(day)`` gives the engine's market of a dataset day (its last tick is
     the close)."""

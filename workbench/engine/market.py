@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from workbench.data.cache import DayCache
     from workbench.data.series import Series
     from workbench.data.store import MarketStore
-    from workbench.engine.iv_rank import IvHistory
+    from workbench.engine.iv_rank import ClosingIvs
     from workbench.engine.market_series import DaySeries, RunSeries, SeriesValue
     from workbench.engine.selection import ChainSnapshot, Selection
 
@@ -139,7 +139,7 @@ class DayMarket:
     #: the series the run reads beside its own dataset (set by the runner; ``None``: its own only)
     run_series: RunSeries | None = None
     _day_series: DaySeries | None = None
-    _iv_history: IvHistory | None = None
+    _iv_history: ClosingIvs | None = None
     _iv_now: dict[int, float] | None = None
 
     def __init__(
@@ -562,10 +562,10 @@ class DayMarket:
             self._iv_now[i] = market_atm_iv(self, i)
         return self._iv_now[i]
 
-    def iv_history(self) -> IvHistory:
+    def iv_history(self) -> ClosingIvs:
         """Closing ATM IVs of earlier dataset days (computed once per process, see iv_rank)."""
         if self._iv_history is None:
-            from workbench.engine.iv_rank import IvHistory
+            from workbench.engine.iv_rank import ClosingIvs
 
             cls, store, lru, rate = type(self), self.store, self._lru, self.rate
             underlying = self.underlying
@@ -573,13 +573,13 @@ class DayMarket:
             def open_day(day: date) -> DayMarket:
                 return cls(store, underlying, day, lru, rate=rate)
 
-            self._iv_history = IvHistory(
+            self._iv_history = ClosingIvs(
                 self.version, underlying, store.days(underlying), rate, open_day
             )
         return self._iv_history
 
     def iv_stats(self, i: int, window: int, min_days: int) -> tuple[float, float, float, int]:
-        """``(iv now, IV rank, IV percentile, days of history)`` at tick ``i``."""
+        """``(iv now, IV rank, IV percentile, days of history)`` at tick ``i`` (percent)."""
         from workbench.engine.iv_rank import iv_percentile, iv_rank
 
         iv = self.atm_iv(i)

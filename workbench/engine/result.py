@@ -176,11 +176,13 @@ class BacktestResult:
     def _write_seed003_files(self, folder: Path) -> None:
         """``trades.parquet`` (one row per position) and ``params.toml`` (the resolved
         parameters) beside the tradebook."""
+        from workbench.engine.entries import tradebook_with_entries
         from workbench.engine.params_file import params_toml
         from workbench.engine.position_log import position_log, write_position_log
 
         mode = str((self.manifest.get("strategy") or {}).get("mode") or "intraday")
-        write_position_log(position_log(self.tradebook, mode), folder / "trades.parquet")
+        fills = tradebook_with_entries(self.tradebook, self.entries)  # VIX, IV rank, theta
+        write_position_log(position_log(fills, mode), folder / "trades.parquet")
         (folder / "params.toml").write_text(params_toml(self.manifest), encoding="utf-8")
 
     @classmethod
@@ -237,7 +239,7 @@ def read_orders(path: Path) -> pd.DataFrame:
 
 def read_entries(path: Path) -> pd.DataFrame:
     """``entries.csv`` (:mod:`workbench.engine.entries`) back as written."""
-    frame = pd.read_csv(path, dtype={"vix_series": str, "trade_ids": str})
+    frame = pd.read_csv(path, dtype={"vix_series": str, "trade_ids": str, "leg_thetas": str})
     frame["vix_series"] = frame["vix_series"].astype(object).where(frame["vix_series"].notna(), "")
     frame["trade_ids"] = frame["trade_ids"].astype(str)
     for col in ("day", "ts"):

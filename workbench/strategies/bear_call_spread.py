@@ -117,7 +117,8 @@ class BearCallSpread(Strategy):
         self._iv_day = bar.date
         from_context = getattr(bar, "iv_percentile", None)
         if callable(from_context):  # the engine's market series, when it has them
-            value = from_context(window=self.config.iv_window)
+            c = self.config  # the same window and least history as without the context
+            value = from_context(window=c.iv_window, min_days=min(c.iv_min_history, c.iv_window))
             self._ivp = None if value is None or not math.isfinite(value) else float(value)
             return self._ivp
         listed = [e for e in bar.expiries if (e - bar.date).days > 0]

@@ -15,8 +15,9 @@ Fields (all off by default, so a strategy that mixes them in runs as before):
   such a series cannot use the band: the first check raises ``UnknownSeriesError`` naming the
   datasets searched.
 * ``iv_percentile_min`` / ``iv_percentile_max``, ``iv_rank_min``: enter only when the
-  underlying's IV percentile / IV rank (``bar.iv_percentile`` / ``bar.iv_rank``, fractions in
-  ``[0, 1]``) over ``iv_window`` sessions is inside the bounds; while there are fewer than
+  underlying's IV percentile / IV rank (``bar.iv_percentile`` / ``bar.iv_rank``, percent,
+  ``0..100`` as seed 003 and ``BearCallSpread`` write them) over ``iv_window`` sessions is
+  inside the bounds; while there are fewer than
   ``iv_min_days`` sessions of history the value is unknown and the entry is refused.
 """
 
@@ -43,9 +44,9 @@ class EntryFilterConfig(StrategyConfig):
     vix_max: float | None = Field(default=None, gt=0, description="highest VIX-like level")
     vix_series: str | None = Field(default=None, description="series name (default: VIX-like)")
     vix_max_lag: int = Field(default=5, ge=1, description="oldest VIX close, sessions")
-    iv_percentile_min: float | None = Field(default=None, ge=0, le=1)
-    iv_percentile_max: float | None = Field(default=None, ge=0, le=1)
-    iv_rank_min: float | None = Field(default=None, ge=0, le=1)
+    iv_percentile_min: float | None = Field(default=None, ge=0, le=100, description="percent")
+    iv_percentile_max: float | None = Field(default=None, ge=0, le=100, description="percent")
+    iv_rank_min: float | None = Field(default=None, ge=0, le=100, description="percent")
     iv_window: int = Field(default=252, ge=2, description="IV history window, sessions")
     iv_min_days: int = Field(default=20, ge=1, description="least IV history, sessions")
 
