@@ -18,7 +18,7 @@ from workbench.cli.main import main
 BCS = "workbench.strategies.bear_call_spread:BearCallSpread"
 #: every file of the run folder but tearsheet.html, whose footer says when it was generated
 FILES = ("tradebook.parquet", "daily.csv", "days.csv", "metrics.json", "manifest.json",
-         "trades.csv", "trades.parquet", "params.toml")  # fmt: skip
+         "trades.csv", "trades.parquet", "params.toml", "entries.csv")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

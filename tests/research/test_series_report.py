@@ -180,3 +180,24 @@ def test_walkforward_file_with_series(markets: dict[str, Path], tmp_path: Path) 
     assert len(windows) == 1 and windows["error"].isna().all()
     # D1's short call lost money: the train window (D1) prefers never selling (99)
     assert windows["threshold"].tolist() == [99.0] and windows["train_trades"].tolist() == [0]
+
+
+def test_params_toml_replays_a_run_with_series(markets: dict[str, Path], tmp_path: Path) -> None:
+    import json
+    import tomllib
+
+    from workbench.cli.main import main
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    first, again = tmp_path / "a", tmp_path / "b"
+    common = ["--no-progress", "--executor", "serial", "--reports", str(tmp_path / "reports")]
+    assert main(["run", f"{probe}:Probe", "--data", str(markets["nifty"]), "--series",
+                 str(markets["vix"]), "--out", str(first), *common]) == 0  # fmt: skip
+    doc = tomllib.loads((first / "params.toml").read_text())
+    assert doc["series"] == [str(markets["vix"].resolve())]
+    assert main(["run", "--params", str(first / "params.toml"), "--out", str(again), *common]) == 0
+    ids = [json.loads((f / "manifest.json").read_text())["run_id"] for f in (first, again)]
+    assert ids[0] == ids[1]
+    for name in ("tradebook.parquet", "entries.csv", "trades.parquet"):
+        assert (first / name).read_bytes() == (again / name).read_bytes(), name

@@ -329,6 +329,7 @@ def _from_params_file(args: argparse.Namespace, sets: dict[str, Any]) -> tuple[A
     args.mode = args.mode if args.mode is not None else replay.mode
     args.capital = args.capital if args.capital is not None else replay.capital
     args.vix = args.vix if args.vix is not None else replay.vix
+    args.series = args.series if args.series is not None else (list(replay.series) or None)
     args.fill = args.fill if args.fill is not None else replay.fill
     args.fees = args.fees if args.fees is not None else replay.fees
     args.margin = args.margin if args.margin is not None else replay.margin

@@ -175,6 +175,13 @@ def params_toml(manifest: Mapping[str, Any]) -> str:
     vix = manifest.get("vix")
     if isinstance(vix, Mapping) and vix.get("dataset"):
         doc["vix"] = str(vix["dataset"])
+    series = [
+        str(e["path"])
+        for e in manifest.get("series") or []
+        if isinstance(e, Mapping) and e.get("path")
+    ]
+    if series:  # the extra datasets the strategy read (bar.series)
+        doc["series"] = series
     as_json = {k: v for k, v in params.items() if _none_in_list(v)}
     plain = {k: v for k, v in params.items() if k not in as_json}
     doc["params_null"] = _nulls(plain)
@@ -227,6 +234,8 @@ class RunParams:
     fees: Any
     margin: Any
     vix: str | None = None
+    #: the extra series datasets the run read (``bar.series``), in order
+    series: tuple[str, ...] = ()
     #: ``{"name", "version", "sha256", "path", "overrides"}`` when the run came from a template
     template: dict[str, Any] | None = field(default=None)
     #: the run's portfolio constraints (:mod:`workbench.engine.constraints`), when it had any
@@ -335,6 +344,9 @@ def read_params(path: str | Path) -> RunParams:
     rate = doc.get("rate", 0.0)
     if isinstance(rate, bool) or not isinstance(rate, int | float):
         raise ValueError(f"{path}: rate: expected a number, got {rate!r}")
+    series = doc.get("series", [])
+    if not isinstance(series, list) or not all(isinstance(s, str) and s for s in series):
+        raise ValueError(f"{path}: series: expected a list of dataset folders")
     mode = text("mode", required=False)
     if mode is not None and mode not in ("intraday", "positional"):
         raise ValueError(f"{path}: mode: expected 'intraday' or 'positional', got {mode!r}")
@@ -353,6 +365,7 @@ def read_params(path: str | Path) -> RunParams:
         fees=fees,
         margin=margin,
         vix=text("vix", required=False),
+        series=tuple(series),
         template=template,
         constraints=None if constraints is None else dict(constraints),
     )

@@ -53,7 +53,9 @@ def _check_run(run: Path) -> None:
 
 
 def _trades(run: Path) -> pa.Table:
+    from workbench.engine.entries import tradebook_with_entries
     from workbench.engine.position_log import position_log, read_position_log
+    from workbench.engine.result import read_entries
     from workbench.engine.tradebook import read_tradebook
 
     saved = run / "trades.parquet"
@@ -61,7 +63,10 @@ def _trades(run: Path) -> pa.Table:
         return read_position_log(saved)
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     mode = str((manifest.get("strategy") or {}).get("mode") or "intraday")
-    return position_log(read_tradebook(run / "tradebook.parquet").to_pandas(), mode)
+    fills = read_tradebook(run / "tradebook.parquet").to_pandas()
+    if (run / "entries.csv").is_file():  # the market at entry: VIX, IV rank, theta
+        fills = tradebook_with_entries(fills, read_entries(run / "entries.csv"))
+    return position_log(fills, mode)
 
 
 def _daily(run: Path) -> pa.Table:
