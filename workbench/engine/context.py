@@ -221,7 +221,7 @@ class DayStartContext:
         close before today, ``(value, lag)`` with the lag in sessions (1 = the previous
         session's close); see :mod:`workbench.engine.market_series`. ``UnknownSeriesError``
         names the series and the datasets searched when the run has no such series."""
-        return self.__market.series_value(name, -1)
+        return market_of(self.__market, None).series_value(name, -1)
 
     def __repr__(self) -> str:
         return f"DayStartContext({self.date}, spot={float(self.spot):g})"
@@ -433,38 +433,44 @@ class BarContext:
         clock ticks (before its first bar today: the previous close, lag in sessions). The
         result's ``asof`` and ``unit`` say which. ``UnknownSeriesError`` names the series and
         the datasets searched when the run has no such series."""
-        return self.__market.series_value(name, self.__tick())
+        return self.__of(None).series_value(name, self.__tick())
 
     def vix_series_name(self) -> str | None:
         """The run's VIX-like series (``VIX`` or ``INDIAVIX`` in its datasets, the one of the
         underlying's time zone), ``None`` when it has none."""
-        return self.__market.vix_name()
+        return self.__of(None).vix_name()
 
-    def atm_iv(self) -> float:
+    def atm_iv(self, underlying: str | None = None) -> float:
         """The underlying's 30-day ATM implied volatility from the chains visible now (a
         fraction per year; NaN when no expiry has one): :mod:`workbench.engine.iv_rank`."""
-        return self.__market.atm_iv(self.__tick())
+        return self.__of(underlying).atm_iv(self.__tick())
 
-    def iv_rank(self, window: int = 252, *, min_days: int = 20) -> float:
+    def iv_rank(
+        self, window: int = 252, *, min_days: int = 20, underlying: str | None = None
+    ) -> float:
         """IV rank now, percent: ``100 x (iv - min) / (max - min)`` of :meth:`atm_iv` against
         the closing ATM IVs of the ``window`` dataset days before today, clipped to
         ``[0, 100]`` (50 on a flat history); NaN with fewer than ``min_days`` days of history
         (:mod:`workbench.engine.iv_rank`, :mod:`workbench.engine.ivstats`)."""
-        return self.__iv(window, min_days)[1]
+        return self.__iv(window, min_days, underlying)[1]
 
-    def iv_percentile(self, window: int = 252, *, min_days: int = 20) -> float:
+    def iv_percentile(
+        self, window: int = 252, *, min_days: int = 20, underlying: str | None = None
+    ) -> float:
         """IV percentile now, percent: ``100 x`` the share of the ``window`` dataset days before
         today whose closing ATM IV is below :meth:`atm_iv` (``[0, 100]``); NaN with fewer than
         ``min_days`` days of history (:mod:`workbench.engine.iv_rank`)."""
-        return self.__iv(window, min_days)[2]
+        return self.__iv(window, min_days, underlying)[2]
 
-    def __iv(self, window: int, min_days: int) -> tuple[float, float, float, int]:
+    def __iv(
+        self, window: int, min_days: int, underlying: str | None
+    ) -> tuple[float, float, float, int]:
         from workbench.engine.iv_rank import check_window
 
         window, min_days = check_window(window, min_days)
         i = self.__tick()
         self.__sim.note_iv_window(window, min_days)
-        return self.__market.iv_stats(i, window, min_days)
+        return self.__of(underlying).iv_stats(i, window, min_days)
 
     # -- the strategy's book, valued now ------------------------------------------------------
     @property

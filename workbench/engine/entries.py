@@ -53,7 +53,13 @@ def entry_row(
     sim: Simulator, trades: Sequence[Trade], options: Sequence[Any], greeks: dict[str, Any] | None
 ) -> tuple[Any, ...]:
     """The :data:`ENTRY_COLUMNS` row of an opening order just filled at the simulator's tick."""
-    market = sim.market
+    from workbench.engine.universe import market_of
+
+    # the market of the order's underlying (a universe run's), else the run's one market
+    try:
+        market = market_of(sim.market, trades[0].underlying if trades else None)
+    except ValueError:  # not an underlying of its own today: the run's first
+        market = market_of(sim.market, None)
     i = sim.tick
     name = market.vix_name()
     vix, vix_lag = math.nan, -1
