@@ -123,6 +123,18 @@ def _css(driver: Any, selector: str) -> list[Any]:
     return driver.find_elements(By.CSS_SELECTOR, selector)  # type: ignore[no-any-return]
 
 
+def _dismiss_dialogs(driver: Any) -> None:
+    """Accept a modal dialog JupyterLab raised while the machine was slow (the kernel picker
+    shown before the kernel specs have loaded, which then preselects the notebook's kernel);
+    its text goes to the test's output so an unexpected one is visible."""
+    for dialog in _css(driver, "dialog.jp-Dialog, .jp-Dialog"):
+        print(f"JupyterLab dialog: {dialog.text[:300]!r}")
+        buttons = _css(driver, ".jp-Dialog .jp-mod-accept")
+        if buttons:
+            buttons[0].click()
+        time.sleep(1.0)
+
+
 def _run_all(driver: Any, base: str, name: str) -> None:
     """Open ``name`` in JupyterLab, Run > Run All Cells, wait for every cell to finish."""
     driver.get(f"{base}/lab/tree/notebooks/{name}?reset&token={TOKEN}")  # only this notebook
@@ -141,6 +153,7 @@ def _run_all(driver: Any, base: str, name: str) -> None:
     shown = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt"
 
     def run_all() -> None:
+        _dismiss_dialogs(driver)
         menu = _wait(
             "the Run menu",
             lambda: [e for e in _css(driver, ".lm-MenuBar-itemLabel") if e.text.strip() == "Run"],
@@ -158,12 +171,15 @@ def _run_all(driver: Any, base: str, name: str) -> None:
 
     # on a loaded machine the status bar can say Idle before the kernel's session takes
     # requests, and a Run All sent then is dropped: send it again while nothing has started
+    # a dialog raised in between intercepts the click: dismiss it and send Run All again
+    from selenium.common.exceptions import ElementClickInterceptedException
+
     for attempt in range(4):
-        run_all()
         try:
+            run_all()
             _wait(f"{name}'s cells to start (attempt {attempt + 1})", started, limit=120)
             break
-        except AssertionError:
+        except (AssertionError, ElementClickInterceptedException):
             if attempt == 3:
                 raise
 
