@@ -49,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from workbench.engine.selection import ChainSnapshot, LiquidityFilter, abs_delta, eligible_mask
 from workbench.model.enums import Right
 
-__all__ = ["ScoreWeights", "SpreadCandidate", "SpreadScan", "scan_credit_spreads"]
+__all__ = ["ScoreWeights", "SpreadCandidate", "SpreadScan", "rank_key", "scan_credit_spreads"]
 
 
 class ScoreWeights(BaseModel):
@@ -216,6 +216,12 @@ def _rank_key(c: SpreadCandidate) -> tuple[float, float, float, date, float, flo
         c.width,
         further_out,
     )
+
+
+def rank_key(c: SpreadCandidate) -> tuple[float, float, float, date, float, float]:
+    """The scanner's ranking key (ascending = better first; see the module docstring): ranks
+    candidates of several scans (underlyings, rights) against each other the same way."""
+    return _rank_key(c)
 
 
 def scan_credit_spreads(
