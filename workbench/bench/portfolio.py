@@ -1,22 +1,23 @@
 """Benchmark ``portfolio``: a several-underlyings book against the single-underlying run (issue 14).
 
 Target (issue 14, "Performance"): a portfolio run of 3 underlyings x 5 years of synthetic
-end-of-day chains with the seed-003 template stays under 3x the single-underlying run's time
-and under 1 GB of peak RSS.
+end-of-day chains with the seed-003 template (constraints on) stays under 3x the
+single-underlying run's time and under 1 GB of peak RSS.
 
-Scenarios, each in a fresh interpreter (``seconds`` = the run itself, imports and the pricing
-kernels loaded before and timed apart; ``peak_rss_mb`` = the process's maximum resident set):
+Both scenarios run the shipped ``seed-003-portfolio`` template (seed 003's book,
+:class:`~workbench.strategies.credit_spread_book.CreditSpreadBook`: put and call spreads
+scanned, scored and ranked across the universe, seed 003's exits) with its ``[constraints]``
+table, a capital of 100,000, ORATS fills and $0.65 per contract, on the same ``workbench data
+synth --profile us-etf-eod --years 5`` dataset (seed 42 from 2019-01-01, cached; ``--quick``: 60
+days), each in a fresh interpreter (``seconds`` = the run itself, imports and the pricing kernels
+loaded before and timed apart; ``peak_rss_mb`` = the process's maximum resident set):
 
-* (a) ``single``: the shipped ``put-credit-spread-spx`` template (one bull put spread at a time,
-  seed 003's scanner and exits, ORATS fills, $0.65 per contract) on ``workbench data synth
-  --profile spx-eod --years 5`` (seed 42 from 2019-01-01, the same cached dataset as ``bench
-  eod``; ``--quick``: 60 days);
-* (b) ``portfolio``: the same book over SPY, QQQ and IWM (``StrategyConfig.underlyings``) on
-  ``workbench data synth --profile us-etf-eod --years 5`` -- with the ``seed-003-portfolio``
-  template when it exists, else ``put-credit-spread`` with ``underlyings`` set. It runs only
-  when this checkout supports it (``underlyings`` is a field of ``StrategyConfig`` and the
-  ``us-etf-eod`` profile is registered); otherwise it is reported as not available with the
-  reason, and the ratio is ``null``: no figure is made up.
+* (a) ``single``: the book on SPY alone (``underlyings = ["SPY"]``);
+* (b) ``portfolio``: the book on SPY, QQQ and IWM.
+
+When this checkout cannot run several underlyings (no ``StrategyConfig.underlyings``, no
+``us-etf-eod`` profile, no ``seed-003-portfolio`` template) nothing is run and the reason is
+reported; the ratio is ``null``: no figure is made up.
 
 Headline ratio: portfolio seconds over single seconds (target < 3).
 """
@@ -36,6 +37,7 @@ from typing import Any
 SEED = 42
 START = "2019-01-01"
 FEES = "per-contract:0.65"
+CAPITAL = 100_000.0
 UNIVERSE = ("SPY", "QQQ", "IWM")
 PORTFOLIO_TEMPLATE = "seed-003-portfolio"
 
@@ -55,9 +57,15 @@ def portfolio_support() -> str | None:
         missing.append("StrategyConfig has no 'underlyings' field (several underlyings in one run)")
     if "us-etf-eod" not in PROFILES:
         missing.append("the synthetic profile 'us-etf-eod' is not registered")
-    if not missing:
-        return None
-    return "; ".join(missing) + " -- branch issue-14-universe is not merged into this checkout"
+    if missing:
+        return "; ".join(missing) + " -- branch issue-14-universe is not merged into this checkout"
+    from workbench.research.templates import TemplateError, TemplateRepository
+
+    try:
+        TemplateRepository().get(PORTFOLIO_TEMPLATE)
+    except TemplateError as exc:
+        return f"the template {PORTFOLIO_TEMPLATE!r} cannot be used here: {exc}"
+    return None
 
 
 def etf_dataset(quick: bool) -> Path:
@@ -87,41 +95,48 @@ def _template(name: str) -> Any:
         return None
 
 
+def _constraints(template: Any) -> dict[str, Any] | None:
+    """The template's ``[constraints]`` table (``None`` where templates have none)."""
+    table = getattr(template, "constraints", None)
+    return None if table is None else dict(table)
+
+
 def scenario(name: str, quick: bool) -> dict[str, Any]:
     """One scenario (``single`` or ``portfolio``), meant for a fresh process."""
+    import inspect
+
     from workbench.bench.eod import _load
-    from workbench.bench.eod import dataset as spx_dataset
     from workbench.engine.runner import run_backtest
 
-    if name == "single":
-        template = _template("put-credit-spread-spx")
-        params = dict(template.params)
-        data = spx_dataset(quick)
-        label = template.ref
-    else:
-        template = _template(PORTFOLIO_TEMPLATE)
-        if template is not None:
-            params = dict(template.params)
-        else:
-            template = _template("put-credit-spread")
-            params = {**template.params, "underlyings": list(UNIVERSE)}
-        data = etf_dataset(quick)
-        label = template.ref
+    template = _template(PORTFOLIO_TEMPLATE)
+    params = dict(template.params)
+    params["underlyings"] = [UNIVERSE[0]] if name == "single" else list(UNIVERSE)
+    data = etf_dataset(quick)
+    constraints = _constraints(template)
+    extra: dict[str, Any] = {}
+    if constraints is not None and "constraints" in inspect.signature(run_backtest).parameters:
+        extra["constraints"] = constraints
     t0 = time.perf_counter()
     _load()
     load_s = time.perf_counter() - t0
     gc.collect()
     t0 = time.perf_counter()
     result = run_backtest(
-        template.strategy, data=data, params=params, fill="orats", fees=FEES, progress=False
-    )
+        template.strategy, data=data, params=params, fill="orats", fees=FEES, capital=CAPITAL,
+        progress=False, **extra,
+    )  # fmt: skip
     seconds = time.perf_counter() - t0
     tb = result.tradebook
+    positions = tb["position_key"].astype(str).str.rsplit("/", n=1).str[0] if len(tb) else tb
     return {
-        "template": label,
+        "template": template.ref,
+        "underlyings_run": params["underlyings"],
+        "constraints": extra.get("constraints"),
         "days": len(result.daily),
         "fills": len(tb),
+        "positions": int(positions.nunique()) if len(tb) else 0,
         "underlyings": sorted(tb["underlying"].astype(str).unique().tolist()) if len(tb) else [],
+        "refused_by_constraint": dict(result.metrics.get("refused_by_constraint") or {}),
         "load_s": load_s,
         "seconds": seconds,
         "peak_rss_mb": _peak_rss_mb(),
@@ -139,16 +154,14 @@ def _fresh(name: str, quick: bool) -> dict[str, Any]:
 
 
 def run(quick: bool) -> dict:
-    """(a) always, (b) when supported (see the module docstring)."""
-    from workbench.bench.eod import dataset as spx_dataset
-
-    spx_dataset(quick)
-    single = _fresh("single", quick)
-    figures: dict[str, Any] = {f"single_{k}": v for k, v in single.items()}
+    """(a) and (b) when supported, else the reason (see the module docstring)."""
     why_not = portfolio_support()
     ratio: float | None = None
+    figures: dict[str, Any] = {}
     if why_not is None:
         etf_dataset(quick)
+        single = _fresh("single", quick)
+        figures.update({f"single_{k}": v for k, v in single.items()})
         book = _fresh("portfolio", quick)
         figures.update({f"portfolio_{k}": v for k, v in book.items()})
         ratio = book["seconds"] / single["seconds"]
@@ -165,7 +178,7 @@ def run(quick: bool) -> dict:
         "benchmark": "portfolio",
         "ratio": ratio,
         "baseline": (
-            "the single-underlying put-credit-spread-spx run on synth spx-eod "
+            f"the {PORTFOLIO_TEMPLATE} book on SPY alone, same synth us-etf-eod "
             f"{'60 days' if quick else '5 years'} (portfolio seconds / single seconds; target < 3)"
         ),
         "figures": figures,
