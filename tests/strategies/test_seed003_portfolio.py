@@ -7,7 +7,7 @@ on more than one underlying; one entry a day at most; never two positions open a
 underlying, expiry and right; never more open positions than ``max_open_positions``; each
 position's max loss within ``max_risk_per_trade`` of the capital plus the PnL realised so far
 (a lower bound of the equity it was checked against is not needed: the bound is loose by the
-open positions' marks only); refusals by constraint counted in the days table and in the
+open positions' marks only); sizes by risk from equity; refusals by constraint counted in the days table and in the
 metrics alike.
 """
 
@@ -44,10 +44,21 @@ def book(etf_year: Path) -> Any:
 
 
 def positions(tb: pd.DataFrame) -> pd.DataFrame:
-    """One row per position: key, underlying, right, expiry, open day, close day, max loss."""
-    tb = tb.assign(position=tb["position_key"].str.rsplit("/", n=1).str[0])
+    """One row per position: key, underlying, open day, close day, units, max loss. A key
+    (underlying/expiry/right) closed and opened again later is a new position: the tradebook's
+    rows of one key split at each new entry day."""
+    key_of = tb["position_key"].str.rsplit("/", n=1).str[0]
+    episode: list[int] = []
+    last: dict[str, tuple[int, Any]] = {}
+    for key, reason, day in zip(key_of, tb["reason"], tb["day"]):
+        n, entered = last.get(key, (0, None))
+        if reason == "entry" and day != entered:
+            n, entered = n + 1, day
+            last[key] = (n, entered)
+        episode.append(n)
+    tb = tb.assign(position=key_of, episode=episode)
     out = []
-    for key, rows in tb.groupby("position", sort=False):
+    for (key, _), rows in tb.groupby(["position", "episode"], sort=False):
         entry = rows[rows["reason"] == "entry"]
         exits = rows[rows["reason"] != "entry"]
         strikes = sorted(entry["strike"].tolist())
@@ -59,6 +70,7 @@ def positions(tb: pd.DataFrame) -> pd.DataFrame:
                 "underlying": entry["underlying"].astype(str).iloc[0],
                 "opened": entry["day"].iloc[0],
                 "closed": exits["day"].max() if len(exits) else None,
+                "units": units,
                 "max_loss": (strikes[1] - strikes[0]) * units - credit,
             }
         )
@@ -106,3 +118,21 @@ def test_risk_per_trade_and_refusals_counted(book: Any) -> None:
     assert counted, "the constraints never refused anything in a year: the test proves nothing"
     assert counted == result.metrics["refused_by_constraint"]
     assert set(counted) <= set(template.constraints)
+
+
+def test_sized_by_risk_from_equity(book: Any) -> None:
+    """``sizing`` risk 2 %: the most spreads whose max loss is within 2 % of the equity at
+    entry, which lies between capital + the run's lowest and highest equity (daily equity is
+    the PnL so far): units x loss per spread <= 2 % of the highest, (units + 1) x loss per
+    spread > 2 % of the lowest."""
+    template, result = book
+    pct = template.params["sizing"]["risk_pct"]
+    table = positions(result.tradebook)
+    equity = result.daily["equity"]
+    high, low = CAPITAL + max(0.0, float(equity.max())), CAPITAL + min(0.0, float(equity.min()))
+    spreads = table["units"] / 100.0  # SPY/QQQ/IWM: 100 per contract
+    per_spread = table["max_loss"] / spreads
+    assert (spreads >= 1).all()
+    assert (table["max_loss"] <= pct * high + 1e-6).all()
+    assert ((spreads + 1) * per_spread > pct * low).all()
+    assert spreads.max() > 1  # sizing did something: one spread risks far less than 2 %

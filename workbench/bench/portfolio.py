@@ -127,14 +127,14 @@ def scenario(name: str, quick: bool) -> dict[str, Any]:
     )  # fmt: skip
     seconds = time.perf_counter() - t0
     tb = result.tradebook
-    positions = tb["position_key"].astype(str).str.rsplit("/", n=1).str[0] if len(tb) else tb
+    keys = tb["position_key"].astype(str).str.rsplit("/", n=1).str[0]
     return {
         "template": template.ref,
         "underlyings_run": params["underlyings"],
         "constraints": extra.get("constraints"),
         "days": len(result.daily),
         "fills": len(tb),
-        "positions": int(positions.nunique()) if len(tb) else 0,
+        "position_keys": int(keys.nunique()),
         "underlyings": sorted(tb["underlying"].astype(str).unique().tolist()) if len(tb) else [],
         "refused_by_constraint": dict(result.metrics.get("refused_by_constraint") or {}),
         "load_s": load_s,

@@ -20,7 +20,9 @@
    the same underlying, expiry and right as one already open is never opened (so at most one
    per such triple, whatever the constraints). At most ``max_entries_per_day`` open per day
    (seed 003's loop: "select the best candidate"; ``None``: as many as the run's constraints
-   allow). Contracts: ``qty`` spreads per unit.
+   allow). Size: ``sizing`` (:mod:`workbench.engine.sizing`; seed 003: ``rule = "risk"``,
+   ``risk_pct = 0.02``, the position's max loss at most 2 % of equity now) in units of ``qty``
+   spreads; without it, ``qty`` spreads.
 
 Limits are **not** this strategy's: max open positions, risk per trade, heat, correlation and
 margin are the run's portfolio constraints, enforced by the engine before every opening fill
@@ -53,6 +55,7 @@ from workbench.engine.config import StrategyConfig
 from workbench.engine.exits import cost_to_close, opening_credit
 from workbench.engine.ivstats import IvHistory, atm_iv
 from workbench.engine.selection import LiquidityFilter
+from workbench.engine.sizing import Sizing
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Right
 from workbench.model.trades import MAX_LEG_QTY
@@ -104,10 +107,12 @@ def position_exit(
     ``dte``; the first rule that fires in the order profit target, stop, DTE."""
     priced = math.isfinite(credit) and credit > 0 and math.isfinite(cost)
     if priced and profit_target_pct is not None:
-        if cost <= credit * (1.0 - profit_target_pct) + _TOLERANCE:
+        hit = cost <= credit * (1.0 - profit_target_pct) + _TOLERANCE
+        if hit:
             return "profit_target"
     if priced and stop_loss_pct is not None:
-        if cost >= credit * (1.0 + stop_loss_pct) - _TOLERANCE:
+        hit = cost >= credit * (1.0 + stop_loss_pct) - _TOLERANCE
+        if hit:
             return "stop_loss"
     if dte_exit is not None and dte <= dte_exit:
         return "dte_exit"
@@ -131,6 +136,11 @@ class CreditSpreadBook(Strategy):
         )
         entry_time: time = Field(default=time(0, 0), description="earliest entry time of day")
         qty: int = Field(default=1, ge=1, le=MAX_LEG_QTY, description="spreads per unit")
+        sizing: Sizing | None = Field(
+            default=None,
+            description="position sizing from the account (workbench.engine.sizing); one unit "
+            "is qty spreads; None: qty spreads",
+        )
         max_entries_per_day: int | None = Field(
             default=None, ge=1, description="positions opened per day at most (None: no cap)"
         )
@@ -250,16 +260,26 @@ class CreditSpreadBook(Strategy):
             right = cand.right.value
             order = {
                 f"{key}/short": self.add(
-                    cand.short_strike, right, "SELL", c.qty, cand.expiry, underlying=found.underlying
+                    cand.short_strike,
+                    right,
+                    "SELL",
+                    c.qty,
+                    cand.expiry,
+                    underlying=found.underlying,
                 ),
                 f"{key}/long": self.add(
                     cand.long_strike, right, "BUY", c.qty, cand.expiry, underlying=found.underlying
                 ),
             }
+            before = self.last_refusal
             filled = self.open_order(order)
             if filled is None:
-                refusal = self.last_refusal
-                if refusal is not None and getattr(refusal, "constraint", "") in BOOK_WIDE:
+                refusal = self.last_refusal  # a new one: this order's (sized to 0: none)
+                if (
+                    refusal is not before
+                    and refusal is not None
+                    and refusal.constraint in BOOK_WIDE
+                ):
                     break
                 continue
             self._open[key] = (tuple(order), cand.expiry)
@@ -267,8 +287,9 @@ class CreditSpreadBook(Strategy):
             opened += 1
 
     def open_order(self, order: Mapping[str, Any]) -> dict[str, Trade] | None:
-        """Open one position (all legs or none)."""
-        return self.try_fill(order)
+        """Open one position (all legs or none), sized by ``sizing``; ``None`` when refused or
+        sized to 0."""
+        return self.try_fill_sized(order)
 
     # -- exits ---------------------------------------------------------------------------------
     def adjust(self, bar: BarContext) -> None:
