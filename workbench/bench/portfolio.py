@@ -95,16 +95,17 @@ def _template(name: str) -> Any:
         return None
 
 
-def _constraints(template: Any) -> dict[str, Any] | None:
-    """The template's ``[constraints]`` table (``None`` where templates have none)."""
-    table = getattr(template, "constraints", None)
-    return None if table is None else dict(table)
+def _constraints(template: Any) -> dict[str, Any]:
+    """The template's ``[constraints]`` table (the benchmark runs with constraints on)."""
+    if not template.constraints:
+        raise RuntimeError(
+            f"template {template.ref}: no [constraints] table (the benchmark needs it)"
+        )
+    return dict(template.constraints)
 
 
 def scenario(name: str, quick: bool) -> dict[str, Any]:
     """One scenario (``single`` or ``portfolio``), meant for a fresh process."""
-    import inspect
-
     from workbench.bench.eod import _load
     from workbench.engine.runner import run_backtest
 
@@ -113,9 +114,6 @@ def scenario(name: str, quick: bool) -> dict[str, Any]:
     params["underlyings"] = [UNIVERSE[0]] if name == "single" else list(UNIVERSE)
     data = etf_dataset(quick)
     constraints = _constraints(template)
-    extra: dict[str, Any] = {}
-    if constraints is not None and "constraints" in inspect.signature(run_backtest).parameters:
-        extra["constraints"] = constraints
     t0 = time.perf_counter()
     _load()
     load_s = time.perf_counter() - t0
@@ -123,7 +121,7 @@ def scenario(name: str, quick: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
     result = run_backtest(
         template.strategy, data=data, params=params, fill="orats", fees=FEES, capital=CAPITAL,
-        progress=False, **extra,
+        constraints=constraints, progress=False,
     )  # fmt: skip
     seconds = time.perf_counter() - t0
     tb = result.tradebook
@@ -131,7 +129,7 @@ def scenario(name: str, quick: bool) -> dict[str, Any]:
     return {
         "template": template.ref,
         "underlyings_run": params["underlyings"],
-        "constraints": extra.get("constraints"),
+        "constraints": constraints,
         "days": len(result.daily),
         "fills": len(tb),
         "position_keys": int(keys.nunique()),
