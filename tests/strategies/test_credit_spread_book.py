@@ -123,7 +123,8 @@ def rows(tb: pd.DataFrame) -> list[tuple[Any, ...]]:
     )  # fmt: skip
 
 
-QP, QC, SP = "QQQ/2024-04-05/put", "QQQ/2024-04-05/call", "SPY/2024-04-05/put"
+QP, QC = "2024-03-01/QQQ/2024-04-05/put", "2024-03-01/QQQ/2024-04-05/call"
+SP, SP2 = "2024-03-01/SPY/2024-04-05/put", "2024-03-04/SPY/2024-04-05/put"
 OPENED = [
     (D1, f"{QP}/short", "QQQ", 385.0, -100.0, "entry", 2.80),
     (D1, f"{QP}/long", "QQQ", 380.0, 100.0, "entry", 1.60),
@@ -155,7 +156,7 @@ def test_entries_per_day_cap_takes_the_best_first(market: Path) -> None:
     # 1.10 = 22 %, p .15: .07 + .22 + .85 = 1.14 (best SPY put); QQQ call 415/420 1.00 = 20 %,
     # p .17: .03 + .20 + .83 = 1.06 -> the SPY put opens on day 2
     second = entries[entries["day"] == D2]
-    assert second["position_key"].tolist() == [f"{SP}/short", f"{SP}/long"]
+    assert second["position_key"].tolist() == [f"{SP2}/short", f"{SP2}/long"]
     assert second["strike"].tolist() == [475.0, 470.0]
 
 

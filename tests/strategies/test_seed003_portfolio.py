@@ -136,3 +136,19 @@ def test_sized_by_risk_from_equity(book: Any) -> None:
     assert (table["max_loss"] <= pct * high + 1e-6).all()
     assert ((spreads + 1) * per_spread > pct * low).all()
     assert spreads.max() > 1  # sizing did something: one spread risks far less than 2 %
+
+
+def test_trade_log_has_one_row_per_position(book: Any) -> None:
+    """A spread closed and later opened again on the same underlying, expiry and right (the
+    book does this) is a position of its own in ``trades.parquet``, not an adjustment."""
+    from workbench.engine.position_log import position_log
+
+    _, result = book
+    table = positions(result.tradebook)
+    log = position_log(result.tradebook, "positional").to_pandas()
+    reused = table.groupby(table["key"].str.split("/", n=1).str[1]).size()
+    assert (reused > 1).any()  # the case is exercised
+    assert len(log) == len(table)
+    assert (log["legs"] == 2).all()
+    assert sorted(log["max_risk"]) == pytest.approx(sorted(table["max_loss"]))
+    assert set(log["exit_reason"].dropna()) <= {"profit_target", "stop_loss", "dte_exit", "expiry"}

@@ -16,9 +16,10 @@
    order -- are ranked together across the whole universe by the scanner's ranking key (score
    first), ties broken by the underlying's place in the run;
 3. **open**, best first: each candidate is its own position, one all-or-nothing order keyed
-   ``"<underlying>/<expiry>/<put|call>"`` (legs ``.../short`` and ``.../long``); a position on
-   the same underlying, expiry and right as one already open is never opened (so at most one
-   per such triple, whatever the constraints). At most ``max_entries_per_day`` open per day
+   ``"<entry day>/<underlying>/<expiry>/<put|call>"`` (legs ``.../short`` and ``.../long``; the
+   entry day keeps a later position on the same spread a position of its own in the trade log);
+   a position on the same underlying, expiry and right as one still open is never opened (so
+   at most one per such triple, whatever the constraints). At most ``max_entries_per_day`` open per day
    (seed 003's loop: "select the best candidate"; ``None``: as many as the run's constraints
    allow). Size: ``sizing`` (:mod:`workbench.engine.sizing`; seed 003: ``rule = "risk"``,
    ``risk_pct = 0.02``, the position's max loss at most 2 % of equity now) in units of ``qty``
@@ -89,7 +90,7 @@ class BookCandidate:
 
     @property
     def key(self) -> str:
-        """The position key: ``"<underlying>/<expiry>/<put|call>"``."""
+        """What at most one open position may have: ``"<underlying>/<expiry>/<put|call>"``."""
         c = self.candidate
         return f"{self.underlying}/{c.expiry.isoformat()}/{SIDE_NAME[c.right]}"
 
@@ -172,7 +173,7 @@ class CreditSpreadBook(Strategy):
     def __init__(self, config: StrategyConfig | Mapping[str, Any] | None = None) -> None:
         super().__init__(config)
         self._entered: date | None = None
-        #: open positions: key -> (leg keys, expiry)
+        #: open positions: underlying/expiry/right -> (leg keys, expiry)
         self._open: dict[str, tuple[tuple[str, ...], date]] = {}
         self._iv: dict[str, IvHistory] = {}
         self._iv_day: date | None = None
@@ -258,17 +259,14 @@ class CreditSpreadBook(Strategy):
                 continue
             cand = found.candidate
             right = cand.right.value
+            position = f"{bar.date.isoformat()}/{key}"
+            u = found.underlying
             order = {
-                f"{key}/short": self.add(
-                    cand.short_strike,
-                    right,
-                    "SELL",
-                    c.qty,
-                    cand.expiry,
-                    underlying=found.underlying,
+                f"{position}/short": self.add(
+                    cand.short_strike, right, "SELL", c.qty, cand.expiry, underlying=u
                 ),
-                f"{key}/long": self.add(
-                    cand.long_strike, right, "BUY", c.qty, cand.expiry, underlying=found.underlying
+                f"{position}/long": self.add(
+                    cand.long_strike, right, "BUY", c.qty, cand.expiry, underlying=u
                 ),
             }
             before = self.last_refusal
