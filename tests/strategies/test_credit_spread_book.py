@@ -203,3 +203,58 @@ def test_bad_configurations() -> None:
         CreditSpreadBook({"put_scan": None, "call_scan": None})
     with pytest.raises((ConfigError, ValueError), match="call_scan: right must be 'C'"):
         CreditSpreadBook({"call_scan": {"right": "P"}})
+
+
+def run_result(market: Path, **kw: Any) -> Any:
+    params = {**PARAMS, **kw.pop("params", {})}
+    return run_backtest(
+        CreditSpreadBook, data=market, params=params, fill="mid", fees="per-contract:0.65",
+        progress=False, executor="serial", **kw,
+    )  # fmt: skip
+
+
+def test_a_book_wide_refusal_ends_the_day(market: Path) -> None:
+    """``max_open_positions = 1``: the QQQ put opens; the QQQ call is refused by the limit and
+    the SPY put is not tried that day (one refusal on day 1, counted in the days table); on
+    day 2 the one position is still open: one more refusal."""
+    r = run_result(market, constraints={"max_open_positions": 1})
+    entries = r.tradebook[r.tradebook["reason"] == "entry"]
+    assert entries["position_key"].tolist()[:2] == [f"{QP}/short", f"{QP}/long"]
+    days = r.days.set_index("date")
+    assert days.loc[str(D1), "constraint_refusals"] == "max_open_positions: 1"
+    assert days.loc[str(D1), "refused_fills"] == 1
+    # day 2: the SPY put (1.14) is refused, nothing else tried
+    assert days.loc[str(D2), "constraint_refusals"] == "max_open_positions: 1"
+    # day 3: the QQQ put hits its target before entries; the only candidate left is the QQQ
+    # call 420/425 (2.10 - 1.30 = .80 = 16 %, p .18: -.02 + .16 + .82 = .96; no SPY put:
+    # 470/465 pays .70 = 14 %)
+    d3 = entries[entries["day"] == D3]
+    assert d3["position_key"].tolist() == [
+        "2024-03-05/QQQ/2024-04-05/call/short", "2024-03-05/QQQ/2024-04-05/call/long",
+    ]  # fmt: skip
+    assert d3["strike"].tolist() == [420.0, 425.0]
+    assert days.loc[str(D3), "constraint_refusals"] == ""
+
+
+def test_a_refusal_of_one_position_moves_on(market: Path) -> None:
+    """``max_open_positions_per_underlying = 1``: the QQQ put opens, the QQQ call is refused
+    (QQQ already has one), the SPY put is tried next and opens."""
+    r = run_result(market, constraints={"max_open_positions_per_underlying": 1})
+    first = r.tradebook[(r.tradebook["reason"] == "entry") & (r.tradebook["day"] == D1)]
+    assert first["position_key"].tolist() == [
+        f"{QP}/short",
+        f"{QP}/long",
+        f"{SP}/short",
+        f"{SP}/long",
+    ]
+    days = r.days.set_index("date")
+    assert days.loc[str(D1), "constraint_refusals"] == "max_open_positions_per_underlying: 1"
+
+
+def test_sized_by_risk_from_equity(market: Path) -> None:
+    """Capital 100,000, ``sizing`` risk 2 % = 2,000 (equity moves by fees only on day 1: fills
+    at mid are the marks). Max loss per spread: QQQ put (5 - 1.20) x 100 = 380 -> 5 spreads;
+    QQQ call (5 - 0.95) x 100 = 405 -> 4; SPY put (5 - 0.80) x 100 = 420 -> 4."""
+    r = run_result(market, capital=100_000.0, params={"sizing": {"rule": "risk", "risk_pct": 0.02}})
+    first = r.tradebook[(r.tradebook["reason"] == "entry") & (r.tradebook["day"] == D1)]
+    assert first["signed_units"].tolist() == [-500.0, 500.0, -400.0, 400.0, -400.0, 400.0]
