@@ -202,7 +202,9 @@ class CreditSpreadBook(Strategy):
         for u in bar.underlyings:
             if per_underlying:
                 assert from_context is not None
-                value = from_context(c.iv_window, underlying=u)
+                value = from_context(
+                    window=c.iv_window, min_days=min(c.iv_min_history, c.iv_window), underlying=u
+                )
                 ok = value is not None and math.isfinite(value)
                 out[u] = float(value) if ok else None
                 continue
