@@ -258,3 +258,47 @@ def test_sized_by_risk_from_equity(market: Path) -> None:
     r = run_result(market, capital=100_000.0, params={"sizing": {"rule": "risk", "risk_pct": 0.02}})
     first = r.tradebook[(r.tradebook["reason"] == "entry") & (r.tradebook["day"] == D1)]
     assert first["signed_units"].tolist() == [-500.0, 500.0, -400.0, 400.0, -400.0, 400.0]
+
+
+class _Bar:
+    """Just what :meth:`CreditSpreadBook.iv_percentiles` reads (no engine)."""
+
+    def __init__(self, answers: dict[str, float]) -> None:
+        self.date = D1
+        self.underlyings = tuple(answers)
+        self.answers = answers
+        self.calls: list[tuple[int, int, str | None]] = []
+
+    def expiries_of(self, underlying: str | None = None) -> list[date]:
+        return []  # no chain: the strategy's own history has nothing to observe
+
+
+class _PerUnderlyingBar(_Bar):
+    def iv_percentile(
+        self, window: int = 252, *, min_days: int = 20, underlying: str | None = None
+    ) -> float:
+        self.calls.append((window, min_days, underlying))
+        return self.answers[str(underlying)]
+
+
+class _FirstUnderlyingBar(_Bar):
+    def iv_percentile(self, window: int = 252, *, min_days: int = 20) -> float:
+        self.calls.append((window, min_days, None))
+        return 99.0
+
+
+def test_iv_percentile_per_underlying_from_the_context() -> None:
+    """A context that answers per underlying is asked once per underlying with the strategy's
+    window and least history (NaN: none); one that answers for the run's first underlying only
+    is not used (every underlying would get that one's figure): the strategy's own history
+    per underlying answers instead (nothing observed yet: none)."""
+    book = CreditSpreadBook({"iv_window": 100, "iv_min_history": 5})
+    bar = _PerUnderlyingBar({"SPY": 80.0, "QQQ": float("nan")})
+    assert book.iv_percentiles(bar) == {"SPY": 80.0, "QQQ": None}  # type: ignore[arg-type]
+    assert bar.calls == [(100, 5, "SPY"), (100, 5, "QQQ")]
+    assert book.iv_percentiles(bar) == {"SPY": 80.0, "QQQ": None}  # type: ignore[arg-type]
+    assert len(bar.calls) == 2  # once a day
+    other = CreditSpreadBook({"iv_window": 100, "iv_min_history": 5})
+    first_only = _FirstUnderlyingBar({"SPY": 0.0, "QQQ": 0.0})
+    assert other.iv_percentiles(first_only) == {"SPY": None, "QQQ": None}  # type: ignore[arg-type]
+    assert first_only.calls == []
