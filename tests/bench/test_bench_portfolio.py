@@ -59,3 +59,20 @@ def test_this_checkout_says_why_it_cannot_run_the_portfolio() -> None:
     else:
         # the template ships with this branch: it must load (an unloadable one is named)
         assert reason is None, reason
+
+
+def test_the_portfolio_scenario_runs_the_template_with_its_constraints() -> None:
+    """The real scenario (in this process, 60 synthetic days): the seed-003 book on the three
+    underlyings, with the template's constraints and a capital, trading more than one of them."""
+    if portfolio.portfolio_support() is not None:
+        pytest.fail(f"this branch ships the portfolio: {portfolio.portfolio_support()}")
+    from workbench.research.templates import TemplateRepository
+
+    figures = portfolio.scenario("portfolio", quick=True)
+    template = TemplateRepository().get(portfolio.PORTFOLIO_TEMPLATE)
+    assert figures["template"] == template.ref
+    assert figures["underlyings_run"] == ["SPY", "QQQ", "IWM"]
+    assert figures["constraints"] == template.constraints
+    assert len(figures["underlyings"]) >= 2 and figures["fills"] > 0
+    single = portfolio.scenario("single", quick=True)
+    assert single["underlyings"] == ["SPY"] and single["constraints"] == template.constraints
