@@ -302,3 +302,13 @@ def test_iv_percentile_per_underlying_from_the_context() -> None:
     first_only = _FirstUnderlyingBar({"SPY": 0.0, "QQQ": 0.0})
     assert other.iv_percentiles(first_only) == {"SPY": None, "QQQ": None}  # type: ignore[arg-type]
     assert first_only.calls == []
+
+
+def test_iv_percentile_min_needs_earlier_days(market: Path) -> None:
+    """``iv_percentile_min = 0`` with one earlier day needed: on 03-01 no underlying has an IV
+    percentile (no earlier day), so nothing opens; on 03-04 both have one (0 or 100) and the
+    book opens."""
+    tb = run(market, iv_percentile_min=0, iv_min_history=1)
+    entries = tb[tb["reason"] == "entry"]
+    assert D1 not in set(entries["day"])
+    assert set(entries[entries["day"] == D2]["underlying"].astype(str)) == {"SPY", "QQQ"}
