@@ -269,11 +269,6 @@ class _Bar:
         self.answers = answers
         self.calls: list[tuple[int, int, str | None]] = []
 
-    def expiries_of(self, underlying: str | None = None) -> list[date]:
-        return []  # no chain: the strategy's own history has nothing to observe
-
-
-class _PerUnderlyingBar(_Bar):
     def iv_percentile(
         self, window: int = 252, *, min_days: int = 20, underlying: str | None = None
     ) -> float:
@@ -281,34 +276,39 @@ class _PerUnderlyingBar(_Bar):
         return self.answers[str(underlying)]
 
 
-class _FirstUnderlyingBar(_Bar):
-    def iv_percentile(self, window: int = 252, *, min_days: int = 20) -> float:
-        self.calls.append((window, min_days, None))
-        return 99.0
-
-
 def test_iv_percentile_per_underlying_from_the_context() -> None:
-    """A context that answers per underlying is asked once per underlying with the strategy's
-    window and least history (NaN: none); one that answers for the run's first underlying only
-    is not used (every underlying would get that one's figure): the strategy's own history
-    per underlying answers instead (nothing observed yet: none)."""
-    book = CreditSpreadBook({"iv_window": 100, "iv_min_history": 5})
-    bar = _PerUnderlyingBar({"SPY": 80.0, "QQQ": float("nan")})
+    """The context is asked once per underlying and day, with the strategy's window and least
+    history; NaN (no history yet) is no percentile."""
+    book = CreditSpreadBook({"iv_window": 100, "iv_min_days": 5})
+    bar = _Bar({"SPY": 80.0, "QQQ": float("nan")})
     assert book.iv_percentiles(bar) == {"SPY": 80.0, "QQQ": None}  # type: ignore[arg-type]
     assert bar.calls == [(100, 5, "SPY"), (100, 5, "QQQ")]
     assert book.iv_percentiles(bar) == {"SPY": 80.0, "QQQ": None}  # type: ignore[arg-type]
     assert len(bar.calls) == 2  # once a day
-    other = CreditSpreadBook({"iv_window": 100, "iv_min_history": 5})
-    first_only = _FirstUnderlyingBar({"SPY": 0.0, "QQQ": 0.0})
-    assert other.iv_percentiles(first_only) == {"SPY": None, "QQQ": None}  # type: ignore[arg-type]
-    assert first_only.calls == []
 
 
 def test_iv_percentile_min_needs_earlier_days(market: Path) -> None:
     """``iv_percentile_min = 0`` with one earlier day needed: on 03-01 no underlying has an IV
     percentile (no earlier day), so nothing opens; on 03-04 both have one (0 or 100) and the
     book opens."""
-    tb = run(market, iv_percentile_min=0, iv_min_history=1)
+    r = run_result(market, params={"iv_percentile_min": 0, "iv_min_days": 1})
+    tb = r.tradebook
     entries = tb[tb["reason"] == "entry"]
     assert D1 not in set(entries["day"])
     assert set(entries[entries["day"] == D2]["underlying"].astype(str)) == {"SPY", "QQQ"}
+    refused = r.days.set_index("date").loc[str(D1), "refusal_messages"]
+    assert "SPY IV percentile unknown" in refused and "QQQ IV percentile unknown" in refused
+
+
+def test_iv_percentile_min_gates_each_underlying(market: Path) -> None:
+    """``iv_percentile_min = 100``: an underlying is scanned only on a day its ATM IV is above
+    every earlier day's (the engine's ``bar.iv_percentile(..., underlying=)``); on 03-04 SPY's
+    is (100) and QQQ's is not (0): SPY's put opens, QQQ is named in the day's refusals and
+    opens nothing although its put and call would qualify."""
+    r = run_result(market, params={"iv_percentile_min": 100, "iv_min_days": 1})
+    days = r.days.set_index("date")
+    entries = r.tradebook[r.tradebook["reason"] == "entry"]
+    assert set(entries["day"]) == {D2}
+    assert set(entries["underlying"].astype(str)) == {"SPY"}
+    refused = str(days.loc[str(D2), "refusal_messages"])
+    assert "QQQ IV percentile 0 below 100" in refused and "SPY" not in refused

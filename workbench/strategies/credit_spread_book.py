@@ -7,11 +7,10 @@
    run) and every listed expiry whose DTE (calendar days) is inside ``dte_window`` and above
    ``dte_exit``, :func:`~workbench.strategies.scanner.scan_credit_spreads` finds bull put spreads
    (``put_scan``) and bear call spreads (``call_scan``; either may be ``None`` to leave that
-   side out) with seed 003's filters and score, including the IV-percentile term: the
-   underlying's IV percentile today from earlier days only (``bar.iv_percentile(window,
-   underlying=...)`` when the engine's contexts offer it per underlying, else this strategy's own
-   :class:`~workbench.engine.ivstats.IvHistory` per underlying, fed with
-   :func:`~workbench.engine.ivstats.atm_iv` of the expiry nearest 30 DTE every day);
+   side out) with seed 003's filters and score, including the IV-percentile term: each
+   underlying's IV percentile today over the ``iv_window`` sessions before it
+   (``bar.iv_percentile(window, underlying=...)``, percent; none with fewer than
+   ``iv_min_days`` sessions of history: no term);
 2. **rank**: the best candidate of each (underlying, expiry, right) -- the scanner's deterministic
    order -- are ranked together across the whole universe by the scanner's ranking key (score
    first), ties broken by the underlying's place in the run;
@@ -19,11 +18,17 @@
    ``"<entry day>/<underlying>/<expiry>/<put|call>"`` (legs ``.../short`` and ``.../long``; the
    entry day keeps a later position on the same spread a position of its own in the trade log);
    a position on the same underlying, expiry and right as one still open is never opened (so
-   at most one per such triple, whatever the constraints). At most ``max_entries_per_day`` open per day
-   (seed 003's loop: "select the best candidate"; ``None``: as many as the run's constraints
+   at most one per such triple, whatever the constraints). At most ``max_entries_per_day``
+   open per day (seed 003's loop: "select the best candidate"; ``None``: as many as the run's constraints
    allow). Size: ``sizing`` (:mod:`workbench.engine.sizing`; seed 003: ``rule = "risk"``,
    ``risk_pct = 0.02``, the position's max loss at most 2 % of equity now) in units of ``qty``
    spreads; without it, ``qty`` spreads.
+
+**Entry filters** (:mod:`workbench.strategies.filters`, all off by default): a VIX band
+(``vix_min``/``vix_max``, the previous session's close) gates the whole book for the day;
+``iv_percentile_min``/``iv_percentile_max`` and ``iv_rank_min`` gate each underlying on its own
+IV figures (an underlying without one is skipped); each refusal is recorded with its reason
+(``refusals``, ``days.csv``), once a day.
 
 Limits are **not** this strategy's: max open positions, risk per trade, heat, correlation and
 margin are the run's portfolio constraints, enforced by the engine before every opening fill
@@ -43,7 +48,6 @@ has no mark; a refused close is retried at the next tick.
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,12 +58,12 @@ from pydantic import Field, model_validator
 
 from workbench.engine.config import StrategyConfig
 from workbench.engine.exits import cost_to_close, opening_credit
-from workbench.engine.ivstats import IvHistory, atm_iv
 from workbench.engine.selection import LiquidityFilter
 from workbench.engine.sizing import Sizing
 from workbench.engine.strategy import Strategy
 from workbench.model.enums import Right
 from workbench.model.trades import MAX_LEG_QTY
+from workbench.strategies.filters import EntryFilterConfig, EntryFilters, entry_refusal
 from workbench.strategies.scanner import SpreadCandidate, SpreadScan, rank_key, scan_credit_spreads
 
 if TYPE_CHECKING:
@@ -73,8 +77,6 @@ _PUTS = SpreadScan(right=Right.PUT, short_delta=(0.10, 0.15), width_min=2.0, wid
                    min_credit_pct=0.25, filters=_FILTERS)  # fmt: skip
 _CALLS = _PUTS.model_copy(update={"right": Right.CALL})
 
-#: the DTE whose expiry gives the day's ATM IV (the usual 30-day implied volatility)
-IV_DTE = 30
 #: constraints that concern the whole book: once one refuses, no other candidate fits today
 BOOK_WIDE = frozenset({"max_open_positions", "max_portfolio_heat", "max_margin_utilisation"})
 SIDE_NAME = {Right.PUT: "put", Right.CALL: "call"}
@@ -120,14 +122,14 @@ def position_exit(
     return None
 
 
-class CreditSpreadBook(Strategy):
+class CreditSpreadBook(EntryFilters, Strategy):
     """Seed 003's credit spread book over the run's underlyings; see the module docstring."""
 
     name = "credit-spread-book"
     version = "1"
     mode = "positional"
 
-    class Config(StrategyConfig):
+    class Config(EntryFilterConfig):
         dte_window: tuple[int, int] = Field(default=(30, 45), description="inclusive DTE window")
         put_scan: SpreadScan | None = Field(
             default=_PUTS, description="bull put spread scan (right P); None: no put spreads"
@@ -148,14 +150,6 @@ class CreditSpreadBook(Strategy):
         profit_target_pct: float | None = Field(default=0.50, gt=0, le=1)
         stop_loss_pct: float | None = Field(default=1.25, gt=0)
         dte_exit: int | None = Field(default=21, ge=0)
-        iv_percentile_min: float | None = Field(
-            default=None, ge=0, le=100, description="scan an underlying only when its IV "
-            "percentile is >= this (0..100)"
-        )  # fmt: skip
-        iv_window: int = Field(default=252, ge=1, description="past days in the IV percentile")
-        iv_min_history: int = Field(
-            default=20, ge=1, description="past days needed before an IV percentile exists"
-        )
 
         @model_validator(mode="after")
         def _check(self) -> CreditSpreadBook.Config:
@@ -175,51 +169,59 @@ class CreditSpreadBook(Strategy):
         self._entered: date | None = None
         #: open positions: underlying/expiry/right -> (leg keys, expiry)
         self._open: dict[str, tuple[tuple[str, ...], date]] = {}
-        self._iv: dict[str, IvHistory] = {}
         self._iv_day: date | None = None
+        #: the config with the per-underlying IV filters off: the book-wide VIX band alone
+        self._vix_only = self.config.model_copy(
+            update={"iv_percentile_min": None, "iv_percentile_max": None, "iv_rank_min": None}
+        )
         self._ivp: dict[str, float | None] = {}
         #: the candidates opened, in order (for notebooks and tests)
         self.opened: list[BookCandidate] = []
 
-    # -- IV percentile -------------------------------------------------------------------------
+    # -- IV percentile and filters ---------------------------------------------------------
     def _uses_iv(self) -> bool:
         c = self.config
         weights = [s.weights.iv_percentile for s in (c.put_scan, c.call_scan) if s is not None]
-        return c.iv_percentile_min is not None or any(w > 0 for w in weights)
+        bounds = (c.iv_percentile_min, c.iv_percentile_max)
+        return any(b is not None for b in bounds) or any(w > 0 for w in weights)
 
     def iv_percentiles(self, bar: BarContext) -> dict[str, float | None]:
-        """Each underlying's IV percentile today (0..100, earlier days only; ``None``: none
-        yet), computed once per day."""
+        """Each underlying's IV percentile today (percent, from the ``iv_window`` sessions
+        before today; ``None``: fewer than ``iv_min_days`` of them, or no ATM IV), computed
+        once per day."""
         if self._iv_day == bar.date:
             return self._ivp
         self._iv_day = bar.date
         c = self.config
-        from_context = getattr(bar, "iv_percentile", None)
-        per_underlying = callable(from_context) and (
-            "underlying" in inspect.signature(from_context).parameters
-        )
         out: dict[str, float | None] = {}
         for u in bar.underlyings:
-            if per_underlying:
-                assert from_context is not None
-                value = from_context(
-                    window=c.iv_window, min_days=min(c.iv_min_history, c.iv_window), underlying=u
-                )
-                ok = value is not None and math.isfinite(value)
-                out[u] = float(value) if ok else None
-                continue
-            history = self._iv.get(u)
-            if history is None:
-                history = self._iv[u] = IvHistory(c.iv_window, min_history=c.iv_min_history)
-            listed = [e for e in bar.expiries_of(u) if (e - bar.date).days > 0]
-            today = math.nan
-            if listed:
-                nearest = min(listed, key=lambda e: (abs((e - bar.date).days - IV_DTE), e))
-                today = atm_iv(bar.chain(nearest, underlying=u))
-            out[u] = history.percentile(bar.date, today)
-            history.observe(bar.date, today)  # after answering: today never sees itself
+            value = bar.iv_percentile(c.iv_window, min_days=c.iv_min_days, underlying=u)
+            out[u] = float(value) if math.isfinite(value) else None
         self._ivp = out
         return out
+
+    def iv_refusal(self, bar: BarContext, underlying: str, pct: float | None) -> str | None:
+        """Why ``underlying`` is not scanned today by the IV filters (``None``: it is)."""
+        c = self.config
+        lo, hi = c.iv_percentile_min, c.iv_percentile_max
+        if lo is not None or hi is not None:
+            if pct is None:
+                return (
+                    f"entry filter: {underlying} IV percentile unknown (fewer than "
+                    f"{c.iv_min_days} sessions of ATM IV history in the last {c.iv_window}, or "
+                    "no ATM IV now)"
+                )
+            if lo is not None and pct < lo:
+                return f"entry filter: {underlying} IV percentile {pct:.4g} below {lo:g}"
+            if hi is not None and pct > hi:
+                return f"entry filter: {underlying} IV percentile {pct:.4g} above {hi:g}"
+        if c.iv_rank_min is not None:
+            rank = bar.iv_rank(c.iv_window, min_days=c.iv_min_days, underlying=underlying)
+            if not math.isfinite(rank):
+                return f"entry filter: {underlying} IV rank unknown"
+            if rank < c.iv_rank_min:
+                return f"entry filter: {underlying} IV rank {rank:.4g} below {c.iv_rank_min:g}"
+        return None
 
     # -- entries -------------------------------------------------------------------------------
     def candidates(self, bar: BarContext) -> list[BookCandidate]:
@@ -232,7 +234,9 @@ class CreditSpreadBook(Strategy):
         found: list[tuple[tuple[Any, ...], int, BookCandidate]] = []
         for order, u in enumerate(bar.underlyings):
             pct = ivp.get(u)
-            if c.iv_percentile_min is not None and (pct is None or pct < c.iv_percentile_min):
+            refused = self.iv_refusal(bar, u, pct)
+            if refused is not None:
+                self.record_refusal(refused)
                 continue
             for expiry in bar.expiries_of(u):
                 dte = (expiry - bar.date).days
@@ -252,6 +256,10 @@ class CreditSpreadBook(Strategy):
         if self._entered == bar.date or bar.time < c.entry_time or self.done:
             return
         self._entered = bar.date
+        vix = entry_refusal(self._vix_only, bar)
+        if vix is not None:
+            self.record_refusal(vix[1])
+            return
         opened = 0
         for found in self.candidates(bar):
             if c.max_entries_per_day is not None and opened >= c.max_entries_per_day:
