@@ -96,6 +96,7 @@ class IvProbe(Strategy):
 def _run(data: Path, **params: Any) -> list[tuple[Any, ...]]:
     LOG.clear()
     series_lru().clear()
+    ivr.forget_closing_ivs()
     run_backtest(IvProbe, data=data, params=params or None, progress=False)
     return list(LOG)
 
@@ -160,9 +161,32 @@ def test_history_is_computed_once_per_day_not_per_call(
     monkeypatch.setattr(ivr, "market_atm_iv", counting)
     _run(chains, reads=5, window=252, min_days=1)
     n = len(DAYS)
-    # each day once as "now" and each earlier day once as a close, whatever the reads per tick
-    assert len(calls) == n + (n - 1)
+    # each day once, whatever the reads per tick: as "now" at its one (closing) tick, which a
+    # later day's window then reads as that day's close instead of opening the day again
+    assert len(calls) == n
     assert sorted(set(calls)) == DAYS
+
+
+def test_a_close_remembered_from_the_run_equals_the_day_opened_again(chains: Path) -> None:
+    """The closing IV a run keeps from its own market is the figure opening the day afresh
+    gives (the hand computation above checks the values; this checks the two paths agree)."""
+    _run(chains, window=252, min_days=1)
+    kept = {k: dict(v) for k, v in ivr._CLOSING_IVS.items()}
+    assert kept and all(len(v) == len(DAYS) for v in kept.values())
+    for (version, underlying, rate), closes in kept.items():
+        fresh = ivr.ClosingIvs(version, underlying, DAYS, rate, _opener(chains, underlying, rate))
+        ivr.forget_closing_ivs()
+        for day, value in closes.items():
+            assert fresh.closing_iv(day) == value, day
+
+
+def _opener(data: Path, underlying: str, rate: float) -> Any:
+    from workbench.data.store import MarketStore
+    from workbench.engine.market import DayMarket
+    from workbench.engine.pool import series_lru
+
+    store = MarketStore(data)
+    return lambda day: DayMarket(store, underlying, day, series_lru(), rate=rate)
 
 
 def test_bad_window_is_refused(chains: Path) -> None:

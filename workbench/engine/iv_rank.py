@@ -36,8 +36,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from workbench.engine.pool import series_lru
-
 if TYPE_CHECKING:
     from workbench.engine.selection import ChainSnapshot
 
@@ -115,6 +113,16 @@ def iv_percentile(iv: float, history: np.ndarray, min_days: int = 1) -> float:
     return math.nan if value is None else float(value)
 
 
+#: closing ATM IVs by (dataset version, underlying, rate), then by day, for this process
+_CLOSING_IVS: dict[tuple[str, str, float], dict[date, float]] = {}
+_MAX_HISTORIES = 64
+
+
+def forget_closing_ivs() -> None:
+    """Drop this process's closing IVs (tests that count how often they are computed)."""
+    _CLOSING_IVS.clear()
+
+
 class ClosingIvs:
     """Closing ATM IVs of the run's underlying by day, computed once per process and dataset
     version. ``open_day(day)`` gives the engine's market of a dataset day (its last tick is
@@ -136,18 +144,34 @@ class ClosingIvs:
 
     def closing_iv(self, day: date) -> float:
         """The ATM IV at ``day``'s last tick (NaN when the day has no usable chain)."""
-        key = ("iv-close", self.version, self.underlying, day, self.rate)
-        lru = series_lru()
-        found, cached = lru.get(key)
-        if found:
-            return float(cached)
-        try:
-            market = self._open_day(day)
-            value = market_atm_iv(market, market.n_ticks - 1) if market.n_ticks else math.nan
-        except (ValueError, OSError, KeyError, IndexError):  # a day without a readable chain
-            value = math.nan
-        lru.put(key, value, 64)
+        known = self._known()
+        value = known.get(day)
+        if value is None:
+            try:
+                market = self._open_day(day)
+                value = market_atm_iv(market, market.n_ticks - 1) if market.n_ticks else math.nan
+            except (ValueError, OSError, KeyError, IndexError):  # a day without a readable chain
+                value = math.nan
+            known[day] = value
         return value
+
+    def remember(self, day: date, value: float) -> None:
+        """Record ``day``'s closing IV computed by the run's own market of that day at its
+        last tick (the same figure :meth:`closing_iv` would compute by opening the day)."""
+        self._known().setdefault(day, float(value))
+
+    def _known(self) -> dict[date, float]:
+        """This process's closing IVs of (dataset version, underlying, rate): a plain dict,
+        not the bounded series LRU, because a window reads ~250 of them on every call (the LRU's
+        lock and key per read made IV percentile half of a three-underlying book's time) and
+        a day's figure is one float."""
+        key = (self.version, self.underlying, self.rate)
+        known = _CLOSING_IVS.get(key)
+        if known is None:
+            if len(_CLOSING_IVS) >= _MAX_HISTORIES:
+                _CLOSING_IVS.clear()
+            known = _CLOSING_IVS.setdefault(key, {})
+        return known
 
     def window(self, day: date, window: int) -> np.ndarray:
         """Finite closing IVs of the ``window`` dataset days before ``day``, oldest first."""
@@ -155,7 +179,12 @@ class ClosingIvs:
 
         j = bisect.bisect_left(self.days, day)
         past = self.days[max(0, j - window) : j]
-        values = np.asarray([self.closing_iv(d) for d in past], dtype=np.float64)
+        known = self._known()
+        values = np.fromiter(
+            (known[d] if d in known else self.closing_iv(d) for d in past),
+            dtype=np.float64,
+            count=len(past),
+        )
         return values[np.isfinite(values)]
 
 

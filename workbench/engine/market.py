@@ -583,7 +583,12 @@ class DayMarket:
         from workbench.engine.iv_rank import iv_percentile, iv_rank
 
         iv = self.atm_iv(i)
-        history = self.iv_history().window(self.day, window)
+        closes = self.iv_history()
+        if self._custom_clock is None and i == self.n_ticks - 1:
+            # the last tick of the dataset's own clock is the close a later day's window reads:
+            # keep it, so that day does not open this one's chain again
+            closes.remember(self.day, iv)
+        history = closes.window(self.day, window)
         if history.size < min_days:
             return iv, math.nan, math.nan, int(history.size)
         return iv, iv_rank(iv, history), iv_percentile(iv, history), int(history.size)
