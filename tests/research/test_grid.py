@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -208,3 +209,62 @@ def test_grid_heatmap_metric_missing_from_every_run_is_reported(
     )
     assert not result.failed
     assert any("heatmap metric 'sharp'" in w and "sharpe" in w for w in result.warnings)
+
+
+# -- a kernel that does not start is started once more; a notebook's own error is not -----------
+def _member_job(tmp_path: Path) -> dict[str, Any]:
+    keys = ("strategy", "templates_dir", "data", "start", "end", "fill", "fees", "margin")
+    job: dict[str, Any] = dict.fromkeys(keys)
+    job.update(
+        notebook=str(FAKE_NOTEBOOK), overrides={}, capital=None, vix=None, series=None,
+        refs_dir=None, cwd=str(tmp_path),
+    )  # fmt: skip
+    return job
+
+
+def _fake_papermill(monkeypatch: pytest.MonkeyPatch, failures: list[BaseException]) -> list[int]:
+    import papermill
+
+    calls: list[int] = []
+
+    def execute(notebook: str, output: str, *, parameters: dict[str, Any], **kw: Any) -> None:
+        calls.append(kw["start_timeout"])
+        if len(calls) <= len(failures):
+            raise failures[len(calls) - 1]
+        out = Path(parameters["out"])
+        out.mkdir(parents=True)
+        (out / "metrics.json").write_text("{}")
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    return calls
+
+
+def test_a_kernel_that_did_not_start_is_started_once_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.research.grid import KERNEL_START_TIMEOUT, _execute_locked
+
+    calls = _fake_papermill(monkeypatch, [RuntimeError("Kernel didn't respond in 60 seconds")])
+    final = tmp_path / "run-a"
+    outcome = _execute_locked(_member_job(tmp_path), final)
+    assert outcome["error"] is None and calls == [KERNEL_START_TIMEOUT] * 2
+    assert (final / "metrics.json").is_file()
+    assert "starting it again" in (final / "kernel.log").read_text()
+
+
+def test_a_notebook_error_or_a_second_start_failure_is_recorded_not_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papermill.exceptions import PapermillExecutionError
+
+    from workbench.research.grid import _execute_locked
+
+    boom = PapermillExecutionError(1, 1, "raise", "RuntimeError", "boom", [])
+    calls = _fake_papermill(monkeypatch, [boom])
+    outcome = _execute_locked(_member_job(tmp_path), tmp_path / "run-b")
+    assert len(calls) == 1 and outcome["error"] == "RuntimeError: boom"
+
+    dead = RuntimeError("Kernel died before replying to kernel_info")
+    calls = _fake_papermill(monkeypatch, [dead, dead])
+    outcome = _execute_locked(_member_job(tmp_path), tmp_path / "run-c")
+    assert len(calls) == 2 and "Kernel died" in outcome["error"]

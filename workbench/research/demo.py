@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from workbench.research.grid import REPO_ROOT, GridRun, load_grid, run_grid
+from workbench.research.grid import KERNEL_START_TIMEOUT, REPO_ROOT, GridRun, load_grid, run_grid
 
 __all__ = ["DEMO_DAYS", "REPO_ROOT", "ensure_demo_data", "ensure_demo_vix", "run_demo"]
 
@@ -179,6 +179,7 @@ def run_demo(
             },
             kernel_name="python3",
             progress_bar=False,
+            start_timeout=KERNEL_START_TIMEOUT,
             cwd=str(root),
         )
         (day_folder / f".basket-{tag}.ipynb").replace(out / "basket.ipynb")

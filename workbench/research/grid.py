@@ -232,34 +232,47 @@ def _execute_locked(job: dict[str, Any], final: Path) -> dict[str, Any]:
     saved_stderr = os.dup(2)
     os.dup2(kernel_log.fileno(), 2)
     try:
-        papermill.execute_notebook(
-            str(job["notebook"]),
-            str(notebook_out),
-            parameters={
-                "strategy": job["strategy"],
-                "templates_dir": job["templates_dir"],
-                "overrides": job["overrides"],
-                "data": job["data"],
-                "start": job["start"],
-                "end": job["end"],
-                "fill": job["fill"],
-                "fees": job["fees"],
-                "margin": job["margin"],
-                "capital": job["capital"],
-                "vix": job["vix"],
-                "series": job.get("series"),
-                "out": str(run_out),
-                "refs_dir": job["refs_dir"],
-                # the grid parallelises over combinations: each notebook runs its days serially
-                "executor": "serial",
-            },
-            kernel_name=job.get("kernel", "python3"),
-            progress_bar=False,
-            execution_timeout=job.get("cell_timeout", 3600),
-            cwd=str(job["cwd"]),
-        )
-    except Exception as exc:  # a failing combination is recorded, not raised
-        error = _short_error(exc)
+        for attempt in (1, 2):
+            try:
+                papermill.execute_notebook(
+                    str(job["notebook"]),
+                    str(notebook_out),
+                    parameters={
+                        "strategy": job["strategy"],
+                        "templates_dir": job["templates_dir"],
+                        "overrides": job["overrides"],
+                        "data": job["data"],
+                        "start": job["start"],
+                        "end": job["end"],
+                        "fill": job["fill"],
+                        "fees": job["fees"],
+                        "margin": job["margin"],
+                        "capital": job["capital"],
+                        "vix": job["vix"],
+                        "series": job.get("series"),
+                        "out": str(run_out),
+                        "refs_dir": job["refs_dir"],
+                        # the grid parallelises over combinations: each notebook runs its days serially
+                        "executor": "serial",
+                    },
+                    kernel_name=job.get("kernel", "python3"),
+                    progress_bar=False,
+                    execution_timeout=job.get("cell_timeout", 3600),
+                    start_timeout=job.get("start_timeout", KERNEL_START_TIMEOUT),
+                    cwd=str(job["cwd"]),
+                )
+                error = None
+                break
+            except Exception as exc:  # a failing combination is recorded, not raised
+                error = _short_error(exc)
+                if attempt == 1 and kernel_never_started(exc, notebook_out):
+                    # a kernel that did not come up (a loaded machine) ran none of the
+                    # notebook: start it once more rather than record a failed combination
+                    kernel_log.write(f"kernel did not start ({error}); starting it again\n")
+                    kernel_log.flush()
+                    shutil.rmtree(run_out, ignore_errors=True)
+                    continue
+                break
     finally:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
@@ -281,6 +294,27 @@ def _execute_locked(job: dict[str, Any], final: Path) -> dict[str, Any]:
     assembled.rename(final)
     shutil.rmtree(tmp, ignore_errors=True)
     return {"folder": str(final), "error": error}
+
+
+#: seconds a notebook's kernel may take to start (papermill's default, 60, is short for two
+#: kernels starting at once on a loaded two-core machine)
+KERNEL_START_TIMEOUT = 300
+
+
+def kernel_never_started(exc: BaseException, notebook_out: Path) -> bool:
+    """Whether papermill failed before any cell ran: not an error raised by a cell, and no
+    code cell of the partly written output notebook has an execution count."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return False
+    if not notebook_out.exists():
+        return True
+    try:
+        cells = json.loads(notebook_out.read_text()).get("cells", [])
+    except (OSError, ValueError):
+        return False
+    return not any(c.get("cell_type") == "code" and c.get("execution_count") for c in cells)
 
 
 def _short_error(exc: BaseException) -> str:
