@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from workbench.cli.run import add_constraint_flags, constraints_arg
 from workbench.research.grid import load_grid, run_grid
 
 
@@ -38,13 +39,16 @@ def register(subparsers: Any) -> None:
         help="a dataset with a daily VIX-like series for every run's volatility regimes "
         "(overrides the file's vix; default: one in the grid's data, if any)",
     )
+    add_constraint_flags(
+        parser, over="the file's [constraints] table, itself over the template's own"
+    )
     parser.set_defaults(handler=_handle)
 
 
 def _handle(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    spec = load_grid(args.grid)
+    spec = load_grid(args.grid).with_constraints(constraints_arg(args))
     if args.workers is not None:
         spec = spec.model_copy(update={"workers": args.workers})
     if args.vix is not None:

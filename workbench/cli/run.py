@@ -88,22 +88,7 @@ def register(subparsers: Any) -> None:
         help="the account's starting capital: base of returns, of the account and of sizing "
         "from equity (default by currency)",
     )
-    parser.add_argument(
-        "--constraints",
-        default=None,
-        metavar="FILE.toml",
-        help="portfolio constraints checked before every opening fill (a [constraints] table; "
-        "over the template's own, field by field)",
-    )
-    parser.add_argument(
-        "--constraint",
-        dest="constraint_sets",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="one constraint, e.g. max_open_positions=3 or max_portfolio_heat=0.1 (repeatable; "
-        "over --constraints)",
-    )
+    add_constraint_flags(parser)
     parser.add_argument(
         "--vix",
         default=None,
@@ -174,6 +159,27 @@ def _print_metrics(m: dict[str, Any]) -> None:
 #: The files that make a folder a saved run (``BacktestResult.save``): only such a folder is
 #: replaced by ``--out``.
 RUN_MARKERS = ("manifest.json", "tradebook.parquet")
+
+
+def add_constraint_flags(parser: argparse.ArgumentParser, over: str = "the template's own") -> None:
+    """``--constraints FILE.toml`` and ``--constraint NAME=VALUE`` (read by
+    :func:`constraints_arg`): ``workbench run``, ``sweep``, ``walkforward`` and ``grid``."""
+    parser.add_argument(
+        "--constraints",
+        default=None,
+        metavar="FILE.toml",
+        help="portfolio constraints checked before every opening fill (a [constraints] table; "
+        f"over {over}, field by field)",
+    )
+    parser.add_argument(
+        "--constraint",
+        dest="constraint_sets",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one constraint, e.g. max_open_positions=3 or max_portfolio_heat=0.1 (repeatable; "
+        "over --constraints)",
+    )
 
 
 def constraints_arg(args: argparse.Namespace) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.cli.out_folder import check_out_folder
+from workbench.cli.run import add_constraint_flags, constraints_arg
 
 
 def register(subparsers: Any) -> None:
@@ -53,6 +54,9 @@ def register(subparsers: Any) -> None:
         "--no-best", action="store_true", help="do not run the best combination again"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_constraint_flags(
+        parser, over="the file's [constraints] table, itself over the template's own"
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -67,7 +71,7 @@ def _handle(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     reports = Path(args.reports) if args.reports is not None else default_reports()
-    spec = load_grid(args.grid)
+    spec = load_grid(args.grid).with_constraints(constraints_arg(args))
     if not spec.grid:
         raise ValueError(f"{spec.label}: [grid] is empty: nothing to sweep")
     objective = args.objective or (spec.heatmap.metric if spec.heatmap else "sharpe")
@@ -88,6 +92,7 @@ def _handle(args: argparse.Namespace) -> int:
     run_spec = RunSpec.build(
         None, data=spec.data, start=spec.start, end=spec.end, fill=spec.fill, fees=spec.fees,
         margin=spec.margin, capital=spec.capital, series=spec.series or None,
+        constraints=spec.constraints,
     )  # fmt: skip
     vix = args.vix or spec.vix
     if vix is not None:  # a bad --vix is refused before anything runs or is recorded

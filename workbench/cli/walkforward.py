@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.cli.out_folder import check_out_folder
+from workbench.cli.run import add_constraint_flags, constraints_arg
 from workbench.research.grid import check_run_inputs
 from workbench.research.walkforward import (
     WalkForwardResult,
@@ -60,6 +61,9 @@ def register(subparsers: Any) -> None:
         "--dask", default=None, metavar="ADDRESS", help="run on a Dask distributed scheduler"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_constraint_flags(
+        parser, over="the file's [constraints] table, itself over the template's own"
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -72,7 +76,7 @@ def _handle(args: argparse.Namespace) -> int:
         args.out = str(day_report_folder(args.reports, "walkforward", Path(args.spec).stem))
     if args.out:
         check_out_folder(args.out, ("walk_forward.json",), "a walk-forward folder")
-    spec = load_walkforward_spec(args.spec)
+    spec = load_walkforward_spec(args.spec).with_constraints(constraints_arg(args))
     check_run_inputs(
         str(args.spec), data=spec.data, fill=spec.fill, fees=spec.fees, margin=spec.margin
     )

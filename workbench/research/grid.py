@@ -52,7 +52,7 @@ from tqdm.auto import tqdm
 from workbench.data.atomic import default_mode, write_bytes_atomic
 from workbench.model.names import check_name
 from workbench.research.files import load_toml_model, read_json_dict
-from workbench.research.strategy_spec import StrategyFields, StrategySpec
+from workbench.research.strategy_spec import ConstraintsField, StrategyFields, StrategySpec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BACKTEST_NOTEBOOK = REPO_ROOT / "notebooks" / "backtest.ipynb"
@@ -69,8 +69,9 @@ class HeatmapSpec(BaseModel):
     metric: str = "sharpe"
 
 
-class GridSpec(StrategyFields):
-    """A validated grid file (``template`` or ``strategy``, see :class:`StrategyFields`)."""
+class GridSpec(StrategyFields, ConstraintsField):
+    """A validated grid file (``template`` or ``strategy``, see :class:`StrategyFields`; an
+    optional ``[constraints]`` table for every run, see :class:`ConstraintsField`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -168,6 +169,8 @@ def run_id_for(chosen: StrategySpec, params: dict[str, Any], spec: GridSpec) -> 
     }
     if spec.series:  # only when given: earlier grids keep their run ids
         identity["series"] = [str(Path(p).resolve()) for p in spec.series]
+    if spec.constraints:  # likewise
+        identity["constraints"] = spec.constraints
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
     return f"{label.replace('@', '-v')}-{digest[:10]}"
 
@@ -250,6 +253,7 @@ def _execute_locked(job: dict[str, Any], final: Path) -> dict[str, Any]:
                         "capital": job["capital"],
                         "vix": job["vix"],
                         "series": job.get("series"),
+                        "constraints": job.get("constraints"),
                         "out": str(run_out),
                         "refs_dir": job["refs_dir"],
                         # the grid parallelises over combinations: each notebook runs its days serially
@@ -477,6 +481,7 @@ def _run_jobs(
                 "capital": spec.capital,
                 "vix": vix,
                 "series": [str(Path(p).resolve()) for p in spec.series] or None,
+                "constraints": spec.constraints,
                 "refs_dir": str(reports_root),
                 "cwd": str(REPO_ROOT),
             }

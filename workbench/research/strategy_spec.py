@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from workbench.research.templates import StrategyTemplate, TemplateError, TemplateRepository
 
@@ -145,6 +145,34 @@ def resolve_strategy_spec(
     except TemplateError:
         raise
     return StrategySpec(template.strategy_class(), template.ref, dict(template.params), template)
+
+
+class ConstraintsField(BaseModel):
+    """A spec file's (grid, walk-forward) ``[constraints]`` table: portfolio constraints
+    (:class:`~workbench.engine.constraints.Constraints`) applied to every run the file makes,
+    over the template's own field by field (as ``workbench run --constraints``). Checked when
+    the file is read: a bad field is an error naming the file and the field."""
+
+    constraints: dict[str, Any] | None = None
+
+    @field_validator("constraints")
+    @classmethod
+    def _known_constraints(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        from workbench.engine.constraints import as_constraints
+
+        if value is not None:
+            try:
+                as_constraints(value, what="constraints")
+            except ValueError as exc:
+                raise ValueError(str(exc).removeprefix("constraints: ")) from None
+        return value
+
+    def with_constraints(self, given: dict[str, Any] | None) -> Any:
+        """This spec with ``given`` (``--constraints``/``--constraint``, already checked) over
+        its own table, field by field."""
+        if not given:
+            return self
+        return self.model_copy(update={"constraints": {**(self.constraints or {}), **given}})
 
 
 class StrategyFields(BaseModel):

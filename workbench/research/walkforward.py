@@ -41,7 +41,11 @@ from workbench.engine.resolve import strategy_ref
 from workbench.engine.spec import RunSpec
 from workbench.engine.usercode import Portable, code_identity
 from workbench.research.files import load_toml_model
-from workbench.research.strategy_spec import StrategyFields, resolve_strategy_spec
+from workbench.research.strategy_spec import (
+    ConstraintsField,
+    StrategyFields,
+    resolve_strategy_spec,
+)
 from workbench.research.sweep import (
     RunRecord,
     RunTask,
@@ -598,6 +602,9 @@ def walk_forward(
         "vix": None if vix_series is None else vix_series.manifest_entry(),
         "code": code_identity(picked.cls),
     }
+    constraints = run_spec.describe().get("constraints")
+    if constraints:  # the runs' constraints (the file's, the flags', the template's)
+        config["constraints"] = constraints
     return WalkForwardResult(
         windows=windows_frame,
         oos_daily=oos_daily,
@@ -681,7 +688,7 @@ class WindowSpec(BaseModel):
     step: int | None = Field(default=None, ge=1)
 
 
-class WalkForwardSpec(StrategyFields):
+class WalkForwardSpec(StrategyFields, ConstraintsField):
     """A validated walk-forward file (``template``, or ``strategy = "path/to/file.py:Class"``,
     and optionally ``templates = "DIR"``: :class:`StrategyFields`)::
 
@@ -694,6 +701,8 @@ class WalkForwardSpec(StrategyFields):
     fees = "per-order:20+india"   # fill, fees, margin, capital: as `workbench run`
     vix = "data/indiavix"         # optional: a VIX-like series for the page's regime table
     series = ["data/vix"]         # optional: datasets whose series the runs read (bar.series)
+    [constraints]                 # optional: portfolio constraints for every run (as a template's)
+    max_open_positions = 3
     [overrides]                   # template parameters fixed for every combination
     qty = 1
     [grid]
@@ -772,7 +781,9 @@ def run_walkforward_spec(
     return walk_forward(
         picked,
         spec.grid,
-        RunSpec(data=spec.data, series=spec.series) if spec.series else None,
+        RunSpec(data=spec.data, series=spec.series, constraints=spec.constraints)
+        if spec.series or spec.constraints
+        else None,
         data=spec.data,
         train=spec.windows.train,
         validate=spec.windows.validate_,
