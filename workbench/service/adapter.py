@@ -45,6 +45,7 @@ HEADLINE: tuple[str, ...] = (
     "days_traded",
     "days_skipped",
     "days_failed",
+    "refused_by_constraint",
     "warnings",
     "capital",
 )
@@ -151,6 +152,10 @@ def check_backtest(config: ServiceConfig, body: Any, allowed: Mapping[str, type]
 
     data = resolve_data(body.data, config.data_roots)
     catalog = _catalog(data, ("body", "data"))
+    series = _series(body.series, config)
+    constraints = (
+        None if body.constraints is None else body.constraints.model_dump(exclude_unset=True)
+    )
     _check_span(body.start, body.end, config, ("body",))
     if body.template is not None:
         template = _template(config, body.template, ("body", "template"))
@@ -165,22 +170,37 @@ def check_backtest(config: ServiceConfig, body: Any, allowed: Mapping[str, type]
     except ValueError as exc:
         raise UnsafeInputError(("body", "params"), str(exc)) from None
     _check_models(catalog.venue, body.fill, body.fees, body.margin, ("body",))
+    from workbench.engine.spec import RunSpec
+    from workbench.research.runs import default_capital
+
+    capital = body.capital
+    if capital is None:  # what run_strategy will use (constraints on equity need one)
+        try:
+            capital = default_capital(data)
+        except (OSError, ValueError):
+            capital = None
     try:
+        spec = RunSpec.build(
+            None, data=data, start=body.start, end=body.end, fill=body.fill, fees=body.fees,
+            margin=body.margin, mode=body.mode, capital=capital, constraints=constraints,
+            series=series or None,
+        )  # fmt: skip
         plan = plan_run(
-            chosen.cls,
-            params=chosen.resolved_params(body.params),
-            data=data,
-            start=body.start,
-            end=body.end,
-            fill=body.fill,
-            fees=body.fees,
-            margin=body.margin,
-            mode=body.mode,
-            capital=body.capital,
+            chosen.cls, chosen.run_spec(spec), params=chosen.resolved_params(body.params)
         )
     except ValueError as exc:
         text = str(exc)
-        field = "params" if "parameter" in text else "start" if "between" in text else None
+        field = (
+            "params"
+            if "parameter" in text
+            else "start"
+            if "between" in text
+            else "constraints"
+            if "constraint" in text
+            else "series"
+            if "series" in text
+            else None
+        )
         raise UnsafeInputError(("body", field) if field else ("body",), text) from None
     return {
         "template": pinned,
@@ -194,9 +214,28 @@ def check_backtest(config: ServiceConfig, body: Any, allowed: Mapping[str, type]
         "margin": body.margin,
         "capital": body.capital,
         "mode": body.mode,
+        "constraints": constraints,
+        "series": [str(p) for p in series] or None,
         "days": len(plan.indexed),
         "run_id": plan.run_id,
     }
+
+
+def _series(values: Sequence[str], config: ServiceConfig) -> list[Path]:
+    """A request's ``series`` datasets, each resolved under a data root like ``data``."""
+    return [
+        resolve_data(value, config.data_roots, ("body", "series", i))
+        for i, value in enumerate(values)
+    ]
+
+
+def _spec_paths(spec: Any, config: ServiceConfig) -> dict[str, Any]:
+    """A grid's or walk-forward's ``series`` and ``vix`` datasets resolved under a data root
+    (the fields to update the spec with)."""
+    out: dict[str, Any] = {"series": [str(p) for p in _series(spec.series, config)]}
+    if spec.vix is not None:
+        out["vix"] = str(resolve_data(spec.vix, config.data_roots, ("body", "vix")))
+    return out
 
 
 def _spec_body(body: Any, model: type, what: str) -> Any:
@@ -283,7 +322,12 @@ def check_grid(config: ServiceConfig, body: Any, allowed: Mapping[str, type]) ->
     _check_combinations(chosen, spec.overrides, combos)
     _check_models(catalog.venue, spec.fill, spec.fees, spec.margin, ("body",))
     pinned = spec.model_copy(
-        update={"data": str(data), "workers": None, "name": spec.name or chosen.slug},
+        update={
+            "data": str(data),
+            "workers": None,
+            "name": spec.name or chosen.slug,
+            **_spec_paths(spec, config),
+        },
     )
     return {
         "spec": pinned.model_dump(mode="json"),
@@ -313,7 +357,7 @@ def check_walkforward(
     chosen, spec = _spec_strategy(config, spec, allowed)
     _check_combinations(chosen, spec.overrides, combos)
     _check_models(catalog.venue, spec.fill, spec.fees, spec.margin, ("body",))
-    pinned = spec.model_copy(update={"data": str(data)})
+    pinned = spec.model_copy(update={"data": str(data), **_spec_paths(spec, config)})
     return {
         "spec": pinned.model_dump(mode="json", by_alias=True),
         "combinations": len(combos),
@@ -595,6 +639,8 @@ def execute_backtest(
         margin=request.get("margin"),
         capital=request.get("capital"),
         mode=request.get("mode"),
+        constraints=request.get("constraints"),
+        series=request.get("series"),
         templates_dir=templates_dir,
         refs_dir=reports,
         executor="serial",

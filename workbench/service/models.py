@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from workbench.engine.constraints import Constraints
+
 TEMPLATE_PATTERN = r"^[a-z0-9][a-z0-9\-]{0,63}(@[1-9][0-9]{0,8})?$"
 STRATEGY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
 RECORD_PATTERN = r"^\d{8}-\d{6}-[0-9a-f]{8}$"
@@ -50,6 +52,17 @@ class BacktestRequest(BaseModel):
     capital: float | None = Field(default=None, gt=0, lt=1e15, description="capital base (money)")
     mode: Literal["intraday", "positional"] | None = Field(
         default=None, description="intraday or positional; default the strategy's own mode"
+    )
+    constraints: Constraints | None = Field(
+        default=None,
+        description="portfolio constraints checked before every opening fill (the fields of "
+        "workbench run --constraints), over the template's own field by field",
+    )
+    series: list[str] = Field(
+        default_factory=list,
+        max_length=16,
+        description="dataset folders under a data root whose series (VIX, an index) the "
+        "strategy reads inside the run (bar.series), as workbench run --series",
     )
 
     @model_validator(mode="after")
