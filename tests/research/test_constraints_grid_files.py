@@ -158,15 +158,30 @@ def test_a_bad_constraints_table_is_one_line_naming_file_and_field(
     assert not out.exists() and not (tmp_path / "reports").exists()
 
 
-@pytest.mark.parametrize("command", ["sweep", "walkforward"])
+@pytest.mark.parametrize("command", ["sweep", "walkforward", "grid"])
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--constraint", "max_risk_per_trade=-1"], "'max_risk_per_trade'"),
+        (["--constraint", "max_risk=0.1"], "'max_risk': unknown constraint"),
+        (["--constraints", "nope.toml"], "nope.toml does not exist"),
+    ],
+)
 def test_a_bad_constraint_flag_is_one_line(
-    market: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+    market: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    flags: list[str],
+    fragment: str,
 ) -> None:
     rest = WF_TOP + WINDOWS if command == "walkforward" else GRID
     file = grid_file(tmp_path, market, rest)
     out = tmp_path / "out"
-    code = main([command, str(file), "--out", str(out), "--reports", str(tmp_path / "reports"),
-                 "--constraint", "max_risk_per_trade=-1"])  # fmt: skip
+    args = [command, str(file), "--reports", str(tmp_path / "reports"), *flags]
+    if command != "grid":
+        args += ["--out", str(out)]
+    code = main(args)
     err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1 and "max_risk_per_trade" in err, err
-    assert not out.exists()
+    assert code == 2 and len(err.splitlines()) == 1 and fragment in err, err
+    assert not out.exists() and not (tmp_path / "reports").exists()
