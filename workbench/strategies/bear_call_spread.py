@@ -9,12 +9,10 @@ The mirror of :mod:`workbench.strategies.put_credit_spread`:
   credit as a fraction of width; liquidity filter; scored and ranked deterministically) and open
   the best candidate: sell the short call, buy the long call, ``qty`` contracts each, one
   all-or-nothing order. If the order is refused the strategy tries again on the next tick.
-- **IV percentile** (seed 003's score term and ``iv_percentile_min`` filter): the underlying's
-  ATM implied volatility (:func:`workbench.engine.ivstats.atm_iv` of the listed expiry nearest
-  30 DTE) is recorded every day; today's percentile is computed against the last ``iv_window``
-  earlier days only (:class:`~workbench.engine.ivstats.IvHistory`, at least ``iv_min_history``
-  of them, so a run's first days have none). When the context offers ``bar.iv_percentile``
-  (market series inside the run) that figure is used instead. With ``iv_percentile_min`` set, a
+- **IV percentile** (seed 003's score term and ``iv_percentile_min`` filter): the engine's
+  ``bar.iv_percentile`` (30-day ATM implied volatility against the closes of the last
+  ``iv_window`` earlier sessions, at least ``iv_min_history`` of them, so a run's first days have
+  none; see :mod:`workbench.engine.iv_rank`), read once a day. With ``iv_percentile_min`` set, a
   day without a percentile, or with one below it, opens nothing.
 - **exits**, checked in seed 003's order: ``profit_target`` (cost to close <= credit x (1 -
   ``profit_target_pct``)), ``stop_loss`` (cost to close >= credit x (1 + ``stop_loss_pct``)),
@@ -35,7 +33,6 @@ from pydantic import Field, model_validator
 from workbench.engine.config import StrategyConfig
 from workbench.engine.context import BarContext
 from workbench.engine.exits import credit_exits
-from workbench.engine.ivstats import IvHistory, atm_iv
 from workbench.engine.selection import LiquidityFilter
 from workbench.engine.sizing import Sizing
 from workbench.engine.strategy import Strategy
@@ -55,7 +52,6 @@ _DEFAULT_SCAN = SpreadScan(
 )
 
 #: the DTE whose expiry gives the day's ATM IV (the usual 30-day implied volatility)
-IV_DTE = 30
 
 
 class BearCallSpread(Strategy):
@@ -99,8 +95,6 @@ class BearCallSpread(Strategy):
 
     def __init__(self, config: StrategyConfig | Mapping[str, Any] | None = None) -> None:
         super().__init__(config)
-        c = self.config
-        self._iv = IvHistory(c.iv_window, min_history=c.iv_min_history)
         self._iv_day: date | None = None
         self._ivp: float | None = None
         #: the last candidate opened (its score and rationale), for notebooks and tests
@@ -115,19 +109,9 @@ class BearCallSpread(Strategy):
         if self._iv_day == bar.date:
             return self._ivp
         self._iv_day = bar.date
-        from_context = getattr(bar, "iv_percentile", None)
-        if callable(from_context):  # the engine's market series, when it has them
-            c = self.config  # the same window and least history as without the context
-            value = from_context(window=c.iv_window, min_days=min(c.iv_min_history, c.iv_window))
-            self._ivp = None if value is None or not math.isfinite(value) else float(value)
-            return self._ivp
-        listed = [e for e in bar.expiries if (e - bar.date).days > 0]
-        today = math.nan
-        if listed:
-            nearest = min(listed, key=lambda e: (abs((e - bar.date).days - IV_DTE), e))
-            today = atm_iv(bar.chain(nearest))
-        self._ivp = self._iv.percentile(bar.date, today)
-        self._iv.observe(bar.date, today)  # after answering: today never sees itself
+        c = self.config
+        value = bar.iv_percentile(window=c.iv_window, min_days=min(c.iv_min_history, c.iv_window))
+        self._ivp = None if value is None or not math.isfinite(value) else float(value)
         return self._ivp
 
     def on_bar(self, bar: BarContext) -> None:
