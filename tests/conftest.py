@@ -28,6 +28,9 @@ settings.load_profile("workbench")
 # throw-away reports folder per test process, never in the checkout's reports/ (a test that
 # cares passes --reports or sets the variable itself).
 os.environ.setdefault("WORKBENCH_REPORTS", tempfile.mkdtemp(prefix="workbench-test-reports-"))
+# The end-of-day column cache (workbench.data.eod_cache) of the datasets tests make: per test
+# process, never the user's ~/.cache.
+os.environ.setdefault("WORKBENCH_EOD_CACHE", tempfile.mkdtemp(prefix="workbench-test-eodcache-"))
 
 
 def real_data_dir() -> Path:

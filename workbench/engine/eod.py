@@ -28,6 +28,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from workbench.data.eod_cache import EodColumnCache
 from workbench.engine.market import DayMarket
 from workbench.engine.ticks import NO_LAG, TickSeries
 from workbench.model.contracts import OptionContract
@@ -410,6 +411,9 @@ class ReadAhead:
         self._local = threading.local()
         self._stores: list[Any] = []
         self._lock = threading.Lock()
+        self._cache: EodColumnCache | None = None
+        #: days served from the column cache (the rest were read from Parquet)
+        self.cached_days = 0
 
     def take(self, day: date) -> Future[Any]:
         """The read of ``day`` (started now unless already under way); the next day's read
@@ -432,10 +436,35 @@ class ReadAhead:
             self._local.store = store
             with self._lock:
                 self._stores.append(store)
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = self._open_cache(store)
+        cached = cache.get(day)
+        if cached is not None:
+            self.cached_days += 1
+            return cached
         spot = _spot_arrays(store, self.underlying, day)
         if not store.options_path(self.underlying, day).is_file():
             return spot, None
         return spot, store.day_columns(self.underlying, day, COLUMNS)
+
+    def _open_cache(self, store: Any) -> EodColumnCache:
+        """The run's :class:`~workbench.data.eod_cache.EodColumnCache`, building a month from
+        this thread's store with the reads :meth:`_read` makes without it."""
+        from workbench.engine.market import spot_underlying_of
+
+        name = self.underlying
+        spot_name = spot_underlying_of(store, name)
+        return EodColumnCache(
+            self.data,
+            name,
+            store.days(name),
+            read_spot=lambda d: _spot_arrays(store, name, d),
+            read_options=lambda d: store.day_columns(name, d, COLUMNS),
+            spot_path=lambda d: store.spot_path(spot_name, d),
+            options_path=lambda d: store.options_path(name, d),
+            columns=COLUMNS,
+        )
 
     def close(self) -> None:
         """Stop reading ahead and close the thread's store."""
@@ -443,6 +472,8 @@ class ReadAhead:
             pending.cancel()
         self._pending.clear()
         self._pool.shutdown(wait=True)
+        if self._cache is not None:
+            self._cache.close()
         with self._lock:
             for store in self._stores:
                 store.close()

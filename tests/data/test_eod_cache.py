@@ -1,0 +1,257 @@
+"""The end-of-day column cache (issue 13): the same arrays as the Parquet reads, never stale,
+corruption detected, nothing half-written when the builder is killed, and runs that do not
+depend on it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data.eod_cache import ENV, EodColumnCache, cache_root
+from workbench.data.store import MarketStore
+from workbench.data.synth import generate
+from workbench.engine.eod import COLUMNS, ReadAhead, _spot_arrays
+from workbench.engine.runner import run_backtest
+from workbench.strategies.every_entry import EveryEntryPutSpread
+
+
+@pytest.fixture(scope="module")
+def eod(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("eodcache") / "spx"
+    # three calendar months: March to early May 2019
+    generate("spx-eod", path, seed=5, start="2019-03-20", days=30, progress=False, workers=1)
+    return path
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind == "f":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def _cache(data: Path, root: Path) -> EodColumnCache:
+    store = MarketStore(data)
+    return EodColumnCache(
+        data,
+        "SPXW",
+        store.days("SPXW"),
+        read_spot=lambda d: _spot_arrays(store, "SPXW", d),
+        read_options=lambda d: store.day_columns("SPXW", d, COLUMNS),
+        spot_path=lambda d: store.spot_path("SPX", d),
+        options_path=lambda d: store.options_path("SPXW", d),
+        columns=COLUMNS,
+        root=root,
+    )
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_cached_arrays_are_the_parquet_reads(eod: Path, tmp_path: Path) -> None:
+    store = MarketStore(eod)
+    days = store.days("SPXW")
+    assert len({(d.year, d.month) for d in days}) == 3
+    for attempt in ("built", "opened"):
+        cache = _cache(eod, tmp_path)
+        for day in days:
+            got = cache.get(day)
+            assert got is not None, day
+            spot, options = got
+            want = store.day_columns("SPXW", day, COLUMNS)
+            want_spot = _spot_arrays(store, "SPXW", day)
+            assert want_spot is not None and spot is not None and options is not None
+            assert list(options) == list(want) and list(spot) == list(want_spot)
+            for name in want:
+                assert _same(options[name], want[name]), (attempt, day, name)
+            for name in want_spot:
+                assert _same(spot[name], want_spot[name]), (attempt, day, name)
+        assert (cache.built, cache.opened) == ((3, 0) if attempt == "built" else (0, 3))
+        cache.close()
+    # one spot and one options file per month, nothing else (no temporaries)
+    assert [p.name.split(".", 1)[1] for p in _files(tmp_path)] == 3 * [
+        "options.arrow",
+        "spot.arrow",
+    ]
+
+
+def test_a_rewritten_day_is_never_served_stale(eod: Path, tmp_path: Path) -> None:
+    data = tmp_path / "spx"
+    shutil.copytree(eod, data)
+    root = tmp_path / "cache"
+    store = MarketStore(data)
+    day = store.days("SPXW")[3]
+    first = _cache(data, root)
+    before = first.get(day)
+    assert before is not None and first.built == 1
+    first.close()
+    old = {p.name for p in _files(root)}
+    # the same bytes written again (a re-ingest): a new mtime is a new fingerprint
+    path = store.options_path("SPXW", day)
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    second = _cache(data, root)
+    after = second.get(day)
+    assert after is not None and second.built == 1 and second.opened == 0
+    second.close()
+    new = {p.name for p in _files(root)}
+    month = f"SPXW-{day.year:04d}-{day.month:02d}-"
+    assert {n for n in new if n.startswith(month)}.isdisjoint(old)  # the old month removed
+    assert len(new) == len(old)
+    # a changed file that no longer matches the catalog is not cached: the Parquet read
+    # (which raises its error) is what the engine gets
+    path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+    third = _cache(data, root)
+    assert third.get(day) is None
+    assert third.built == 0
+
+
+def test_a_damaged_cache_file_falls_back_to_parquet(eod: Path, tmp_path: Path) -> None:
+    cache = _cache(eod, tmp_path)
+    days = MarketStore(eod).days("SPXW")
+    assert cache.get(days[0]) is not None
+    cache.close()
+    (options,) = [p for p in _files(tmp_path) if p.name.endswith("options.arrow")]
+    raw = bytearray(options.read_bytes())
+    middle = len(raw) // 2
+    raw[middle : middle + 64] = bytes(64)  # zeros over some day's values
+    options.write_bytes(bytes(raw))
+    again = _cache(eod, tmp_path)
+    served = [again.get(d) for d in days if (d.year, d.month) == (days[0].year, days[0].month)]
+    assert any(x is None for x in served)  # the damaged day(s) are read from Parquet
+    store = MarketStore(eod)
+    for day, got in zip(days, served):
+        if got is not None:  # what is still served is intact
+            want = store.day_columns("SPXW", day, COLUMNS)
+            assert all(_same(got[1][n], want[n]) for n in want)  # type: ignore[index]
+
+
+def test_runs_are_the_same_with_and_without_the_cache(
+    eod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frames = {}
+    served = {}
+    original = ReadAhead.close
+
+    def spy(self: ReadAhead) -> None:
+        served[key] = self.cached_days
+        original(self)
+
+    monkeypatch.setattr(ReadAhead, "close", spy)
+    for key, env in (("off", "0"), ("building", str(tmp_path)), ("built", str(tmp_path))):
+        monkeypatch.setenv(ENV, env)
+        result = run_backtest(
+            EveryEntryPutSpread, data=eod, params={"underlying": "SPXW"}, progress=False
+        )
+        frames[key] = (result.tradebook, result.daily)
+    assert served["off"] == 0 and served["built"] == len(MarketStore(eod).days("SPXW"))
+    assert len(frames["off"][0]) > 100
+    for key in ("building", "built"):
+        pd.testing.assert_frame_equal(frames[key][0], frames["off"][0])
+        pd.testing.assert_frame_equal(frames[key][1], frames["off"][1])
+
+
+def test_cache_root_and_an_unwritable_folder(
+    eod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV, "0")
+    assert cache_root() is None
+    monkeypatch.setenv(ENV, str(tmp_path / "x"))
+    assert cache_root() == tmp_path / "x"
+    monkeypatch.delenv(ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "workbench" / "eod"
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    cache = _cache(eod, blocked)
+    assert cache.get(MarketStore(eod).days("SPXW")[0]) is None  # not cached, no error
+    assert blocked.read_text() == "not a folder"
+
+
+BUILDER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from workbench.data.store import MarketStore
+    from workbench.engine.eod import COLUMNS, _spot_arrays
+    from workbench.data.eod_cache import EodColumnCache
+
+    data, root = Path(sys.argv[1]), Path(sys.argv[2])
+    store = MarketStore(data)
+
+    def read_options(d):
+        print("read", d, flush=True)
+        time.sleep(0.05)
+        return store.day_columns("SPXW", d, COLUMNS)
+
+    cache = EodColumnCache(
+        data, "SPXW", store.days("SPXW"),
+        read_spot=lambda d: _spot_arrays(store, "SPXW", d), read_options=read_options,
+        spot_path=lambda d: store.spot_path("SPX", d),
+        options_path=lambda d: store.options_path("SPXW", d), columns=COLUMNS, root=root,
+    )
+    for d in store.days("SPXW"):
+        cache.get(d)
+    print("done", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("after_reads", [1, 8, 14])
+def test_a_builder_killed_leaves_no_month_file(eod: Path, tmp_path: Path, after_reads: int) -> None:
+    root = tmp_path / "cache"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BUILDER, str(eod), str(root)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    reads = 0
+    deadline = time.monotonic() + 300
+    while reads < after_reads and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        reads += line.startswith("read")
+    assert reads == after_reads
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    names = [p.name for p in _files(root)]
+    # a month counts once both its files are in place; a file being written is a temporary
+    # (``.<name>.<random>.tmp``), never a partial ``.arrow``
+    months = {tuple(n.split("-")[1:3]) for n in names if n.endswith(".arrow")}
+    complete = {m for m in months if sum(n.startswith(f"SPXW-{m[0]}-{m[1]}-") for n in names) == 2}
+    assert all(n.endswith(".arrow") or n.endswith(".tmp") for n in names), names
+    store = MarketStore(eod)
+    cache = _cache(eod, root)
+    for day in store.days("SPXW"):  # the next run builds what was missing and serves it all
+        got = cache.get(day)
+        assert got is not None
+        want = store.day_columns("SPXW", day, COLUMNS)
+        assert all(_same(got[1][n], want[n]) for n in want)  # type: ignore[index]
+    assert (cache.opened, cache.built) == (len(complete), 3 - len(complete))
+    assert after_reads < 10 or complete  # the first month (9-10 days) was done by then
+    # an hour later, the next build of the killed month removes its temporary
+    left = [p for p in _files(root) if p.name.endswith(".tmp")]
+    for tmp in left:
+        os.utime(tmp, (time.time() - 7200, time.time() - 7200))
+        month = tmp.name.lstrip(".").split("-")[1:3]
+        for path in _files(root):
+            if path.name.startswith(f"SPXW-{month[0]}-{month[1]}-"):
+                path.unlink()
+    again = _cache(eod, root)
+    for day in store.days("SPXW"):
+        assert again.get(day) is not None
+    assert not [p for p in _files(root) if p.name.endswith(".tmp")]

@@ -1,0 +1,297 @@
+"""A month of one underlying's end-of-day files as Arrow IPC: read in microseconds (issue 13).
+
+A positional end-of-day run needs each day's whole option file as columns. Reading one from
+Parquet costs about 0.7 ms even for an end-of-day file (a footer, then ~80 column chunks: one
+row group per expiry, kept for the intraday per-instrument reads) and another ~0.3 ms to turn
+it into the engine's arrays; a 5-year run reads 1,258 of them. The same arrays stored
+uncompressed in an Arrow IPC file, one record batch per day, come back in tens of
+microseconds.
+
+:class:`EodColumnCache` keeps such files, one per underlying and calendar month, under
+:func:`cache_root` (``$WORKBENCH_EOD_CACHE``; ``0`` turns the cache off), and builds a month the
+first time a run needs one of its days, from the same checked reads the engine uses without
+it (so the arrays are identical; ``tests/data/test_eod_cache.py``). What makes it safe to
+trust:
+
+- **Stale never served.** A month file's name carries a fingerprint of the catalog file and
+  of every spot and option file of the month (size and mtime, from ``stat``): a file
+  rewritten, added or removed gives a new name, and the old file is removed when the new one
+  is built. A dataset's own checks (catalog sizes and rows, Parquet page checksums) run when
+  the month is built.
+- **Corruption detected.** Each batch carries the CRC-32 of its arrays; a mismatch, an
+  unreadable file or an unexpected schema drops to the Parquet read for that day (and the
+  month is rebuilt by the next run).
+- **Nothing half-written.** A month is written to a temporary file and renamed into place; a
+  run killed while building leaves either no file or a complete one. Two processes building the
+  same month write the same bytes; the last rename wins.
+- **Only an optimisation.** A month that cannot be built (a missing or unreadable day, a
+  folder that is not writable) is simply not cached: the days are read from Parquet, which
+  raises its errors where it always did.
+
+Memory stays flat: a day's batch is read into fresh buffers (no memory map whose touched
+pages would count towards the process's resident set) and released with the day.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from workbench.data.atomic import atomic_path
+
+__all__ = ["ENV", "EodColumnCache", "cache_root"]
+
+#: Environment variable: a folder for the cache, or ``0``/``off`` to turn it off.
+ENV = "WORKBENCH_EOD_CACHE"
+#: A temporary this old is a killed builder's, removed by the next build of its month.
+STALE_TEMPORARY_S = 3600.0
+#: Bumped whenever the file layout or the arrays' meaning changes.
+FORMAT = 1
+
+#: ``(spot arrays or None, option arrays or None)`` of one day, as the engine's reads give them.
+DayArrays = tuple[dict[str, np.ndarray] | None, dict[str, np.ndarray] | None]
+
+
+def cache_root() -> Path | None:
+    """The cache's folder, or ``None`` when turned off (``WORKBENCH_EOD_CACHE=0``)."""
+    value = os.environ.get(ENV, "").strip()
+    if value.lower() in ("0", "off", "false", "no"):
+        return None
+    if value:
+        return Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "workbench" / "eod"
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _crc(arrays: dict[str, np.ndarray]) -> int:
+    crc = 0
+    for name in sorted(arrays):
+        raw: Any = np.ascontiguousarray(arrays[name]).view(np.uint8)
+        crc = zlib.crc32(raw, crc)
+    return crc
+
+
+def _batch(arrays: dict[str, np.ndarray]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays(
+        [pa.array(arrays[name]) for name in arrays], names=list(arrays)
+    )
+
+
+class _Month:
+    """An open month file: day -> batch index, read on demand."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path = path
+        self.kind = kind
+        self._reader: Any = None
+        self.index: dict[date, int] = {}
+
+    def open(self) -> bool:
+        try:
+            reader = ipc.open_file(pa.OSFile(str(self.path)))
+            meta = reader.schema.metadata or {}
+            days = json.loads(meta[b"days"].decode())
+        except (OSError, pa.ArrowInvalid, KeyError, ValueError):
+            return False
+        self._reader = reader
+        self.index = {date.fromisoformat(d): j for j, d in enumerate(days)}
+        return True
+
+    def get(self, day: date) -> dict[str, np.ndarray] | None:
+        j = self.index.get(day)
+        if j is None or self._reader is None:
+            return None
+        try:
+            batch, meta = self._reader.get_batch_with_custom_metadata(j)
+            out = {
+                name: column.to_numpy(zero_copy_only=False)
+                for name, column in zip(batch.schema.names, batch.columns, strict=True)
+            }
+            if meta is None or int(meta[b"crc"]) != _crc(out):
+                return None
+        except (OSError, pa.ArrowInvalid, KeyError, ValueError):
+            return None
+        return out
+
+    def close(self) -> None:
+        self._reader = None
+
+
+class EodColumnCache:
+    """One underlying's days of one dataset, served from month files (see the module doc).
+
+    ``read_spot(day)`` / ``read_options(day)`` are the engine's own reads of a day (``None``
+    when the direct read cannot answer); they build a month the first time it is needed.
+    """
+
+    def __init__(
+        self,
+        data: str | Path,
+        underlying: str,
+        days: Sequence[date],
+        read_spot: Callable[[date], dict[str, np.ndarray] | None],
+        read_options: Callable[[date], dict[str, np.ndarray] | None],
+        spot_path: Callable[[date], Path],
+        options_path: Callable[[date], Path],
+        columns: Sequence[str],
+        root: Path | None = None,
+    ) -> None:
+        self.data = Path(data).resolve()
+        self.underlying = underlying
+        self.root = cache_root() if root is None else root
+        self._read_spot = read_spot
+        self._read_options = read_options
+        self._spot_path = spot_path
+        self._options_path = options_path
+        self._columns = tuple(columns)
+        self._months: dict[tuple[int, int], tuple[_Month, _Month] | None] = {}
+        self._days: dict[tuple[int, int], list[date]] = {}
+        for d in days:
+            self._days.setdefault((d.year, d.month), []).append(d)
+        #: months built / served from a file already there, for the benchmark and tests
+        self.built = 0
+        self.opened = 0
+
+    def folder(self) -> Path | None:
+        if self.root is None:
+            return None
+        tag = hashlib.sha256(str(self.data).encode()).hexdigest()[:16]
+        return self.root / tag
+
+    def get(self, day: date) -> DayArrays | None:
+        """``day``'s (spot, option) arrays from the cache (each ``None`` when the month has no
+        such file that day), or ``None`` when the month is not cached (read it from Parquet)."""
+        if self.root is None:
+            return None
+        key = (day.year, day.month)
+        if key not in self._months:
+            self._months[key] = self._month(key)
+        month = self._months[key]
+        if month is None:
+            return None
+        spot_file, options_file = month
+        spot = spot_file.get(day) if day in spot_file.index else None
+        options = options_file.get(day) if day in options_file.index else None
+        if (day in spot_file.index and spot is None) or (
+            day in options_file.index and options is None
+        ):
+            return None  # a batch failed its check: read the day from Parquet
+        return spot, options
+
+    def _fingerprint(self, days: list[date]) -> tuple[str, list[date], list[date]]:
+        """A hash of every file the month's arrays come from, and the days that have a spot
+        and an option file."""
+        from workbench.data.layout import catalog_path
+
+        spot_days = [d for d in days if _stat(self._spot_path(d)) is not None]
+        option_days = [d for d in days if _stat(self._options_path(d)) is not None]
+        record = [
+            FORMAT,
+            self.underlying,
+            list(self._columns),
+            _stat(catalog_path(self.data)),
+            [
+                [d.isoformat(), _stat(self._spot_path(d)), _stat(self._options_path(d))]
+                for d in days
+            ],
+        ]
+        digest = hashlib.sha256(json.dumps(record).encode()).hexdigest()[:20]
+        return digest, spot_days, option_days
+
+    def _month(self, key: tuple[int, int]) -> tuple[_Month, _Month] | None:
+        folder = self.folder()
+        days = self._days.get(key, [])
+        if folder is None or not days:
+            return None
+        digest, spot_days, option_days = self._fingerprint(days)
+        stem = f"{self.underlying}-{key[0]:04d}-{key[1]:02d}"
+        spot = _Month(folder / f"{stem}-{digest}.spot.arrow", "spot")
+        options = _Month(folder / f"{stem}-{digest}.options.arrow", "options")
+        if spot.open() and options.open():
+            self.opened += 1
+            return spot, options
+        try:
+            self._build(folder, stem, spot, options, spot_days, option_days)
+        except Exception:  # noqa: BLE001 - only an optimisation: the Parquet reads report it
+            return None
+        if spot.open() and options.open():
+            self.built += 1
+            return spot, options
+        return None
+
+    def _build(
+        self,
+        folder: Path,
+        stem: str,
+        spot: _Month,
+        options: _Month,
+        spot_days: list[date],
+        option_days: list[date],
+    ) -> None:
+        """Write the month's two files (options first: a month counts only with both)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for month, days, read in (
+            (options, option_days, self._read_options),
+            (spot, spot_days, self._read_spot),
+        ):
+            self._write(month.path, days, read)
+        for old in folder.glob(f"{stem}-*.arrow"):  # earlier versions of this month
+            if old not in (spot.path, options.path):
+                with contextlib.suppress(OSError):
+                    old.unlink()
+        # temporaries of builders killed mid-write (an hour old: not another one at work)
+        for tmp in folder.glob(f".{stem}-*.tmp"):
+            with contextlib.suppress(OSError):
+                if time.time() - tmp.stat().st_mtime > STALE_TEMPORARY_S:
+                    tmp.unlink()
+
+    @staticmethod
+    def _write(
+        path: Path, days: list[date], read: Callable[[date], dict[str, np.ndarray] | None]
+    ) -> None:
+        writer: Any = None
+        with atomic_path(path) as tmp:
+            try:
+                for d in days:
+                    arrays = read(d)
+                    if arrays is None:
+                        raise ValueError(f"{d}: the direct read cannot answer; not cached")
+                    batch = _batch(arrays)
+                    if writer is None:
+                        schema = batch.schema.with_metadata(
+                            {"days": json.dumps([x.isoformat() for x in days])}
+                        )
+                        writer = ipc.new_file(str(tmp), schema)
+                    writer.write_batch(batch, custom_metadata={"crc": str(_crc(arrays))})
+                if writer is None:
+                    raise ValueError("no days")
+            finally:
+                if writer is not None:
+                    writer.close()
+
+    def close(self) -> None:
+        for month in self._months.values():
+            if month is not None:
+                for m in month:
+                    m.close()
+        self._months.clear()
