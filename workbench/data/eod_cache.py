@@ -203,17 +203,15 @@ class EodColumnCache:
         and an option file."""
         from workbench.data.layout import catalog_path
 
-        spot_days = [d for d in days if _stat(self._spot_path(d)) is not None]
-        option_days = [d for d in days if _stat(self._options_path(d)) is not None]
+        stats = [(d, _stat(self._spot_path(d)), _stat(self._options_path(d))) for d in days]
+        spot_days = [d for d, spot, _ in stats if spot is not None]
+        option_days = [d for d, _, options in stats if options is not None]
         record = [
             FORMAT,
             self.underlying,
             list(self._columns),
             _stat(catalog_path(self.data)),
-            [
-                [d.isoformat(), _stat(self._spot_path(d)), _stat(self._options_path(d))]
-                for d in days
-            ],
+            [[d.isoformat(), spot, options] for d, spot, options in stats],
         ]
         digest = hashlib.sha256(json.dumps(record).encode()).hexdigest()[:20]
         return digest, spot_days, option_days

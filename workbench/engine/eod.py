@@ -211,7 +211,11 @@ class EodDayMarket(DayMarket):
         if self.n_ticks != 1 or self._custom_clock is not None:
             return False
         if self._has_file is None:
-            self._has_file = self.store.options_path(self.underlying, self.day).is_file()
+            read = self._prefetched
+            if read is not None and read[1] is not None:  # the read-ahead read it
+                self._has_file = True
+            else:
+                self._has_file = self.store.options_path(self.underlying, self.day).is_file()
         return self._has_file
 
     def _eod_day(self) -> _Day:
@@ -389,6 +393,11 @@ _NAN_1 = (math.nan,)
 assert NO_LAG == -1
 
 
+#: Days a :class:`ReadAhead` reads ahead of the engine: a few, so the first day of a month (when
+#: the column cache checks and opens the month's file) does not hold the engine up.
+DEPTH = 3
+
+
 class ReadAhead:
     """Reads the spot bar and the option columns of the next day of a positional end-of-day run
     in a background thread while the engine simulates the current one (the Parquet decode releases the GIL),
@@ -398,14 +407,15 @@ class ReadAhead:
     connection are not shared between threads), closed by :meth:`close`. What it reads is only
     a hint: :meth:`EodDayMarket._eod_day` uses the arrays when the read succeeded and reads the
     day itself otherwise (so an error is raised, with its usual message, where it always was).
-    Arrays are the same as :meth:`~workbench.data.store.MarketStore.day_columns` gives.
+    Arrays are the same as :meth:`~workbench.data.store.MarketStore.day_columns` gives; a day
+    of a month in the :mod:`~workbench.data.eod_cache` comes from there.
     """
 
     def __init__(self, data: str | Path, underlying: str, days: Sequence[date]) -> None:
         self.data = Path(data)
         self.underlying = underlying
         self.days = list(days)
-        self._next = {d: self.days[j + 1] for j, d in enumerate(self.days[:-1])}
+        self._next = {d: self.days[j + 1 : j + 1 + DEPTH] for j, d in enumerate(self.days)}
         self._pending: dict[date, Future[Any]] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eod-read-ahead")
         self._local = threading.local()
@@ -416,14 +426,14 @@ class ReadAhead:
         self.cached_days = 0
 
     def take(self, day: date) -> Future[Any]:
-        """The read of ``day`` (started now unless already under way); the next day's read
-        starts behind it."""
+        """The read of ``day`` (started now unless already under way); the next
+        :data:`DEPTH` days' reads start behind it."""
         pending = self._pending.pop(day, None)
         if pending is None:
             pending = self._pool.submit(self._read, day)
-        after = self._next.get(day)
-        if after is not None and after not in self._pending:
-            self._pending[after] = self._pool.submit(self._read, after)
+        for after in self._next.get(day, ()):
+            if after not in self._pending:
+                self._pending[after] = self._pool.submit(self._read, after)
         return pending
 
     def _read(self, day: date) -> tuple[Any, Any]:

@@ -14,6 +14,7 @@ process (a worker process of a pool gets its own):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -43,7 +44,7 @@ def open_store(path: str | Path) -> MarketStore:
 
     # one connection per process and thread: a forked connection must not be reused, and a
     # DuckDB connection must not be used by two threads at once (thread-pool executors)
-    key = f"{os.getpid()}:{threading.get_ident()}:{Path(path).expanduser().resolve()}"
+    key = f"{os.getpid()}:{threading.get_ident()}:{_resolved(str(path), os.getcwd())}"
     with _lock:
         store = _stores.get(key)
         if store is not None and store.stale():  # a writer published a new version since
@@ -53,6 +54,13 @@ def open_store(path: str | Path) -> MarketStore:
             store = MarketStore(Path(path).expanduser().resolve())
             _stores[key] = store
         return store
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(path: str, cwd: str) -> Path:
+    """``path`` resolved from ``cwd`` (a positional run asks once a day; resolving walks every
+    component with a system call each)."""
+    return Path(path).expanduser().resolve()
 
 
 def close_stores() -> None:
