@@ -18,6 +18,12 @@ Each scenario runs in a fresh interpreter, once over 5 years and once over the f
 timed apart), ``warm`` the same run again in the same process; ``peak_rss_mb`` is the
 process's maximum resident set. ``rss_5y_over_1y`` shows whether memory is flat in days.
 
+The end-of-day column cache (:mod:`workbench.data.eod_cache`) is built (or found) first, in
+its own process, as a first run over the days would build it (``cache_first_build_or_open_s``,
+``cache_months_built``); the scenarios then read it. The every-entry put spread and the shipped
+put credit spread also run with the cache off (``*_no_cache_*``: every day decoded from
+Parquet), and must give the same fills and PnL.
+
 Headline ratio: optopsy 2.3.0's 3.8 s for the same 5,340 overlapping put spreads on a chain of
 this size (measured side by side on 2026-12-03, issue 13) over our cold 5-year every-entry put
 spread. optopsy's other figures (6.1 s for the iron condors, 5.5-12.5 s for the shipped
@@ -73,6 +79,27 @@ def dataset(quick: bool) -> Path:
     return path
 
 
+def warm_cache(data: Path) -> dict[str, float]:
+    """Build (or open) the end-of-day column cache of every day of ``data``'s SPXW
+    (:mod:`workbench.data.eod_cache`), as the first run over the days would: how long it took
+    and how many months were built rather than found."""
+    from workbench.data.store import MarketStore
+    from workbench.engine.eod import ReadAhead
+
+    days = MarketStore(data).days("SPXW")
+    ahead = ReadAhead(data, "SPXW", days)
+    t0 = time.perf_counter()
+    try:
+        for day in days:
+            ahead._read(day)
+        cache = ahead._cache
+        built = cache.built if cache is not None else 0
+        opened = cache.opened if cache is not None else 0
+    finally:
+        ahead.close()
+    return {"cache_s": time.perf_counter() - t0, "months_built": built, "months_found": opened}
+
+
 def _peak_rss_mb() -> float:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
@@ -94,8 +121,15 @@ def _load() -> None:
     implied_vol(one * 10, one * 100, one * 100, one * 0.1, one * 0, np.ones(1, dtype=bool))
 
 
-def scenario(name: str, quick: bool, years: int) -> dict[str, Any]:
-    """One scenario over ``years`` (5 or 1), meant for a fresh process."""
+def scenario(name: str, quick: bool, years: int, cache: bool = True) -> dict[str, Any]:
+    """One scenario over ``years`` (5 or 1), meant for a fresh process; ``cache=False`` turns the
+    end-of-day column cache off (every day read from Parquet, as before the cache)."""
+    import os
+
+    from workbench.data.eod_cache import ENV
+
+    if not cache:
+        os.environ[ENV] = "0"
     from workbench.engine.runner import run_backtest
     from workbench.research.templates import TemplateRepository
 
@@ -147,14 +181,31 @@ def run(quick: bool) -> dict:
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    dataset(quick)
+    data = dataset(quick)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        cache = pool.submit(warm_cache, data).result()
     results: dict[tuple[str, int], dict[str, Any]] = {}
     for name in SCENARIOS:
         for years in (5, 1):
-            ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
                 results[(name, years)] = pool.submit(scenario, name, quick, years).result()
-    figures: dict[str, Any] = {}
+    uncached: dict[str, dict[str, Any]] = {}
+    for name in ("every_entry_put_spread", "put_credit_spread"):
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            uncached[name] = pool.submit(scenario, name, quick, 5, False).result()
+    figures: dict[str, Any] = {
+        "cache_first_build_or_open_s": cache["cache_s"],
+        "cache_months_built": cache["months_built"],
+        "cache_months_found": cache["months_found"],
+    }
+    for name, got in uncached.items():
+        same = got["total_pnl"] == results[(name, 5)]["total_pnl"]
+        if not same or got["fills"] != results[(name, 5)]["fills"]:
+            raise RuntimeError(f"bench eod: {name} differs without the column cache")
+        figures[f"{name}_no_cache_cold_s"] = got["cold_s"]
+        figures[f"{name}_no_cache_warm_s"] = got["warm_s"]
+        figures[f"{name}_no_cache_peak_rss_mb"] = got["peak_rss_mb"]
     for name in SCENARIOS:
         five, one = results[(name, 5)], results[(name, 1)]
         for key, value in five.items():
