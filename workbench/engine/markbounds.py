@@ -21,11 +21,42 @@ When the neighbours' own quotes disagree (``low > high``) the midpoint of the tw
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from workbench.engine.selection import ChainSnapshot
+
+#: per snapshot and right: the strikes with a usable two-sided quote, ascending, and their mids
+_QUOTED: weakref.WeakKeyDictionary[ChainSnapshot, dict[bool, tuple[np.ndarray, np.ndarray]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _quoted(snap: ChainSnapshot, is_call: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The strikes of ``snap`` of one right whose quote is usable, ascending, and their mids;
+    found once per snapshot (a book bounds many legs of one expiry)."""
+    per = _QUOTED.get(snap)
+    if per is None:
+        per = _QUOTED[snap] = {}
+    found = per.get(is_call)
+    if found is None:
+        bid, ask = snap.bid, snap.ask
+        with np.errstate(invalid="ignore"):
+            quoted = (
+                (snap.is_call == is_call)
+                & np.isfinite(bid)
+                & np.isfinite(ask)
+                & (bid >= 0)
+                & (ask > 0)
+                & (ask >= bid)
+            )
+        strikes = snap.strike[quoted]
+        mids = (bid[quoted] + ask[quoted]) / 2.0
+        order = np.argsort(strikes, kind="stable")
+        found = per[is_call] = (strikes[order], mids[order])
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,27 +72,18 @@ class MarkBound:
 def bound_mark(snap: ChainSnapshot, strike: float, is_call: bool, mark: float) -> MarkBound | None:
     """The no-arbitrage bound of ``mark`` for ``strike`` (module docstring), or ``None`` when
     no quoted neighbour exists or ``mark`` is already inside the bounds."""
-    bid, ask = snap.bid, snap.ask
-    quoted = (
-        (snap.is_call == is_call)
-        & (snap.strike != strike)
-        & np.isfinite(bid)
-        & np.isfinite(ask)
-        & (bid >= 0)
-        & (ask > 0)
-        & (ask >= bid)
-    )
-    if not quoted.any():
-        return None
-    strikes = snap.strike[quoted]
-    mids = (bid[quoted] + ask[quoted]) / 2.0
-    below = np.flatnonzero(strikes < strike)
-    above = np.flatnonzero(strikes > strike)
+    strikes, mids = _quoted(snap, is_call)
+    # the nearest quoted strikes strictly below and above (a snapshot has no repeated
+    # (strike, right) row, so each is one row)
+    lo = int(np.searchsorted(strikes, strike, side="left")) - 1
+    hi = int(np.searchsorted(strikes, strike, side="right"))
+    if lo < 0 and hi >= strikes.size:
+        return None  # the only quoted rows are at this strike
     lows: list[float] = [0.0]
     highs: list[float] = []
     parts: list[str] = []
-    if below.size:
-        j = int(below[np.argmax(strikes[below])])
+    if lo >= 0:
+        j = lo
         k_lo, m_lo = float(strikes[j]), float(mids[j])
         parts.append(f"{k_lo:g} mid {m_lo:g}")
         if is_call:  # C(K) <= C(K-), C(K) >= C(K-) - (K - K-)
@@ -70,8 +92,8 @@ def bound_mark(snap: ChainSnapshot, strike: float, is_call: bool, mark: float) -
         else:  # P(K) >= P(K-), P(K) <= P(K-) + (K - K-)
             lows.append(m_lo)
             highs.append(m_lo + (strike - k_lo))
-    if above.size:
-        j = int(above[np.argmin(strikes[above])])
+    if hi < strikes.size:
+        j = hi
         k_hi, m_hi = float(strikes[j]), float(mids[j])
         parts.append(f"{k_hi:g} mid {m_hi:g}")
         if is_call:  # C(K) >= C(K+), C(K) <= C(K+) + (K+ - K)
