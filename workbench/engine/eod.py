@@ -211,8 +211,8 @@ class EodDayMarket(DayMarket):
         if self.n_ticks != 1 or self._custom_clock is not None:
             return False
         if self._has_file is None:
-            read = self._prefetched
-            if read is not None and read[1] is not None:  # the read-ahead read it
+            read = self._read_ahead() if self._ahead is not None else self._prefetched
+            if self._eod is not None or (read is not None and read[1] is not None):
                 self._has_file = True
             else:
                 self._has_file = self.store.options_path(self.underlying, self.day).is_file()
