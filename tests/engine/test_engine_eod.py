@@ -317,3 +317,22 @@ def test_quoted_sizes_reach_both_paths(tmp_path: Path) -> None:
     many = col.ticks_many([put, call])
     assert bar_liquidity(many[0], 0) == Liquidity(80.0, 700.0, 2.0, 9.0)  # type: ignore[arg-type]
     assert bar_liquidity(ref.ticks(put), 0) == bar_liquidity(many[0], 0)  # type: ignore[arg-type]
+
+
+def test_a_bad_row_is_named_on_the_columnar_path(eod: Path) -> None:
+    """The day's rows are checked once for the day (issue 13); a bad one still fails the
+    snapshot with the message of the per-expiry check."""
+    store = MarketStore(eod)
+    day = store.days("SPXW")[0]
+    col = EodDayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
+    expiry = col.expiries[0]
+    assert col._eod_day().rows_checked()
+    col = EodDayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
+    d = col._eod_day()
+    a, b = d.slices[expiry]
+    put = next(j for j in range(a, b) if not d.is_call[j] and np.isfinite(d.delta[j]))
+    d.delta = d.delta.copy()
+    d.delta[put] = 0.3  # a put with a call's delta
+    assert not d.rows_checked()
+    with pytest.raises(ValueError, match=r"ChainSnapshot.delta\[\d+\]: 0.3 .*signed per right"):
+        col.snapshot(expiry, 0)

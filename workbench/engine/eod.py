@@ -50,6 +50,7 @@ class _Day:
     alignment defines them, and each expiry's slice."""
 
     __slots__ = (
+        "_checked",
         "_keys",
         "_order",
         "_ordinals",
@@ -101,6 +102,7 @@ class _Day:
         self._ordinals = expiry.astype(np.int64) + _EPOCH_ORDINAL
         self._keys: np.ndarray | None = None
         self._order: np.ndarray | None = None
+        self._checked: bool | None = None
         self.slices: dict[date, tuple[int, int]] = {}
         if expiry.size:
             change = np.flatnonzero(expiry[1:] != expiry[:-1]) + 1
@@ -143,6 +145,20 @@ class _Day:
                 keys = keys[self._order]
             self._keys = keys
         return self._keys
+
+    def rows_checked(self) -> bool:
+        """Whether every row passes :class:`~workbench.engine.selection.ChainSnapshot`'s row
+        checks (positive strikes, deltas signed per right, no (expiry, strike, right) twice),
+        found once for the day; then the day's snapshots skip them. ``False``: each snapshot
+        is checked, which names what is wrong."""
+        if self._checked is None:
+            from workbench.engine.selection import ChainSnapshot
+
+            keys = self._day_keys()
+            self._checked = bool((keys[1:] != keys[:-1]).all()) and ChainSnapshot.rows_ok(
+                self.strike, self.is_call, self.delta
+            )
+        return self._checked
 
     def row(self, contract: OptionContract) -> int:
         """The row of ``contract`` (``-1`` when the file has none)."""
@@ -357,7 +373,8 @@ class EodDayMarket(DayMarket):
             return out
 
         ts = self.clock[0]
-        snap = ChainSnapshot(
+        build = ChainSnapshot.from_checked_rows if day.rows_checked() else ChainSnapshot
+        snap = build(
             underlying=self.underlying,
             ts=ts,
             spot=float(self.spot_ticks.close[0]),

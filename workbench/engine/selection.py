@@ -60,6 +60,7 @@ removed the last candidate.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -193,6 +194,39 @@ class ChainSnapshot:
     strike_step: float | None = None
 
     def __post_init__(self) -> None:
+        self._check_scalars()
+        self._check_rows()
+
+    @classmethod
+    def from_checked_rows(cls, **values: Any) -> ChainSnapshot:
+        """A snapshot whose row arrays the caller has already checked as :meth:`__post_init__`
+        would (the end-of-day path checks a day's rows once, not once per expiry); the scalar
+        fields are checked as usual. Every field must be given."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        if set(values) != names:
+            raise TypeError(f"from_checked_rows: expected the fields {sorted(names)}")
+        snap = object.__new__(cls)
+        for name, value in values.items():
+            object.__setattr__(snap, name, value)
+        snap._check_scalars()
+        return snap
+
+    @staticmethod
+    def rows_ok(strike: np.ndarray, is_call: np.ndarray, delta: np.ndarray) -> bool:
+        """True when rows pass :meth:`__post_init__`'s strike and delta checks (the caller
+        checks that no (strike, right) repeats); ``False``: build the checked way, which says
+        what is wrong."""
+        if strike.size == 0:
+            return True
+        with np.errstate(invalid="ignore"):
+            if not bool((np.isfinite(strike) & (strike > 0)).all()):
+                return False
+            wrong = np.isfinite(delta) & np.where(is_call, delta < -1e-9, delta > 1e-9) | (
+                np.abs(delta) > 1.0 + 1e-9
+            )
+        return not bool(wrong.any())
+
+    def _check_scalars(self) -> None:
         if not isinstance(self.underlying, str) or not self.underlying:
             raise ValueError(f"ChainSnapshot.underlying: expected a name, got {self.underlying!r}")
         if not (isinstance(self.spot, int | float) and math.isfinite(self.spot) and self.spot > 0):
@@ -203,6 +237,8 @@ class ChainSnapshot:
             math.isfinite(self.strike_step) and self.strike_step > 0
         ):
             raise ValueError(f"ChainSnapshot.strike_step: expected > 0, got {self.strike_step!r}")
+
+    def _check_rows(self) -> None:
         n = self.strike.shape[0]
         for name in ("is_call", "bid", "ask", "close", "volume", "oi", "iv", "delta", "lag"):
             arr = getattr(self, name)
@@ -212,7 +248,7 @@ class ChainSnapshot:
         if bad.size:
             i = int(bad[0])
             raise ValueError(
-                f"ChainSnapshot.strike[{i}]: expected a positive strike, got {self.strike[i]!r}"
+                f"ChainSnapshot.strike[{i}]: expected a positive strike, got {float(self.strike[i])!r}"
             )
         if not _no_duplicates_sorted(self.strike, self.is_call):
             keys = self.strike * 2.0 + self.is_call
@@ -234,7 +270,7 @@ class ChainSnapshot:
             i = int(wrong_sign[0])
             right = "C" if self.is_call[i] else "P"
             raise ValueError(
-                f"ChainSnapshot.delta[{i}]: {self.delta[i]!r} for strike {self.strike[i]:g} {right}; "
+                f"ChainSnapshot.delta[{i}]: {float(self.delta[i])!r} for strike {self.strike[i]:g} {right}; "
                 "deltas must be signed per right (calls 0..1, puts -1..0)"
             )
 
