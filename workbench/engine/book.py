@@ -208,11 +208,22 @@ class Book:
         return trade
 
     # -- valuation ----------------------------------------------------------------------------
+    # The sums below spell out ``Trade.signed_units`` (the same product, in the same order):
+    # they run over every open leg several times a day, and a property call per leg is most of
+    # their cost in a book of thousands of legs.
     def unrealized(self, marks: dict[str, float]) -> float:
-        return sum(t.signed_units * (marks[k] - t.entry_price) for k, t in self.open.items())
+        buy = Side.BUY
+        return sum(
+            ((1 if t.side is buy else -1) * t.qty * t.lot_size) * (marks[k] - t.entry_price)
+            for k, t in self.open.items()
+        )
 
     def mtm(self, marks: dict[str, float]) -> float:
-        return sum(t.signed_units * marks[k] for k, t in self.open.items())
+        buy = Side.BUY
+        return sum(
+            ((1 if t.side is buy else -1) * t.qty * t.lot_size) * marks[k]
+            for k, t in self.open.items()
+        )
 
     # -- reconciliation -------------------------------------------------------------------------
     def rebuilt_positions(self) -> dict[str, tuple[str, float]]:
@@ -239,7 +250,11 @@ class Book:
     def reconcile(self, when: str, marks: dict[str, float]) -> None:
         """Check positions and money against the tradebook; raise naming ``when`` on a mismatch."""
         rebuilt = self.rebuilt_positions()
-        engine = {k: (t.symbol, t.signed_units) for k, t in self.open.items()}
+        buy = Side.BUY
+        engine = {
+            k: (t.symbol, (1 if t.side is buy else -1) * t.qty * t.lot_size)
+            for k, t in self.open.items()
+        }
         if set(rebuilt) != set(engine) or any(
             rebuilt[k][0] != engine[k][0] or abs(rebuilt[k][1] - engine[k][1]) > 1e-9
             for k in rebuilt
