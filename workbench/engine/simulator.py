@@ -991,11 +991,18 @@ class Simulator:
         name = self.market.underlying if underlying is None else underlying
         book = self._settlements(name)
         out: dict[date, list[str]] = {}
+        due: dict[date, date | None] = {}  # expiry -> its session when pred accepts it
         for k, t in self.book.open.items():
-            if t.contract is None or t.contract.underlying != name:
+            contract = t.contract
+            if contract is None or contract.underlying != name:
                 continue
-            session = book.session(t.contract.expiry)
-            if pred(session):
+            expiry = contract.expiry
+            if expiry in due:
+                session = due[expiry]
+            else:
+                session = book.session(expiry)
+                session = due[expiry] = session if pred(session) else None
+            if session is not None:
                 out.setdefault(session, []).append(k)
         return out
 
