@@ -190,6 +190,8 @@ class EodColumnCache:
         if month is None:
             return None
         spot_file, options_file = month
+        if day not in spot_file.index and day not in options_file.index:
+            return None  # not a day of the dataset's: the reads say what is wrong
         spot = spot_file.get(day) if day in spot_file.index else None
         options = options_file.get(day) if day in options_file.index else None
         if (day in spot_file.index and spot is None) or (
