@@ -255,3 +255,29 @@ def test_a_builder_killed_leaves_no_month_file(eod: Path, tmp_path: Path, after_
     for day in store.days("SPXW"):
         assert again.get(day) is not None
     assert not [p for p in _files(root) if p.name.endswith(".tmp")]
+
+
+def test_two_processes_building_at_once(eod: Path, tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", BUILDER, str(eod), str(root)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert all(out.rstrip().endswith("done") for out in outs)
+    # one file per month and kind is left, whole (a process may have used the other's month)
+    names = sorted(p.name for p in _files(root))
+    assert len(names) == 6 and all(n.endswith(".arrow") for n in names), names
+    store = MarketStore(eod)
+    cache = _cache(eod, root)
+    for day in store.days("SPXW"):
+        got = cache.get(day)
+        assert got is not None
+        want = store.day_columns("SPXW", day, COLUMNS)
+        assert all(_same(got[1][n], want[n]) for n in want)  # type: ignore[index]
+    assert (cache.opened, cache.built) == (3, 0)
