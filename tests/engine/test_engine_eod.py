@@ -336,3 +336,40 @@ def test_a_bad_row_is_named_on_the_columnar_path(eod: Path) -> None:
     assert not d.rows_checked()
     with pytest.raises(ValueError, match=r"ChainSnapshot.delta\[\d+\]: 0.3 .*signed per right"):
         col.snapshot(expiry, 0)
+
+
+@pytest.mark.parametrize(
+    "close", [2950.25, 0.0, float("nan"), -1.0, float("inf")], ids=lambda x: f"close={x}"
+)
+def test_one_bar_spot_is_the_general_alignment(close: float) -> None:
+    """The one-bar spot day built directly equals what the general alignment gives (issue 13)."""
+    from workbench.data.series import series_from_arrays
+    from workbench.engine.eod import _one_bar_spot
+    from workbench.engine.market import ticks_from_series
+
+    ts = np.array(["2019-05-01T16:00"], dtype="datetime64[us]")
+    arrays = {
+        "ts": ts,
+        "open": np.array([2940.5]),
+        "high": np.array([2960.0]),
+        "low": np.array([2930.0]),
+        "close": np.array([close]),
+        "volume": np.array([12345], dtype=np.int64),
+    }
+    clock = ts.astype("datetime64[ns]").view(np.int64)
+    want = ticks_from_series(series_from_arrays("SPX", clock, arrays, clock), clock)
+    got = _one_bar_spot(arrays)
+    assert got is not None
+    for field in want.__slots__:
+        a, b = getattr(want, field), getattr(got, field)
+        if isinstance(a, np.ndarray):
+            assert isinstance(b, np.ndarray) and a.dtype == b.dtype, field
+            assert np.array_equal(a, b, equal_nan=True), field
+        elif isinstance(a, list):
+            assert isinstance(b, list) and np.array_equal(a, b, equal_nan=True), field
+            assert [type(x) for x in a] == [type(x) for x in b], field
+        elif isinstance(a, float) and a != a:
+            assert b != b, field
+        else:
+            assert a == b, field
+    assert _one_bar_spot({**arrays, "ts": np.repeat(ts, 2)}) is None

@@ -213,7 +213,9 @@ class EodDayMarket(DayMarket):
         times = [t.time() for t in clock]
         fp = clock_fingerprint(clock_ns)
         name = spot_underlying_of(self.store, self.underlying)
-        spot = ticks_from_series(series_from_arrays(name, clock_ns, arrays, clock_ns), clock_ns)
+        spot = _one_bar_spot(arrays) if clock_ns.size == 1 else None
+        if spot is None:
+            spot = ticks_from_series(series_from_arrays(name, clock_ns, arrays, clock_ns), clock_ns)
         size = spot.nbytes + clock_ns.nbytes + 120 * len(clock)
         self._lru.put(self._key("spot-default"), (clock_ns, clock, times, fp, spot), size)
         self._set_clock(clock_ns, clock, times, fp)
@@ -555,6 +557,33 @@ def _tick_series(
         nbytes=200,
         bid_size=cast(Any, [bid_size]),
         ask_size=cast(Any, [ask_size]),
+    )
+
+
+def _one_bar_spot(arrays: dict[str, np.ndarray]) -> TickSeries | None:
+    """What ``ticks_from_series(series_from_arrays(...))`` gives for a one-bar spot day on its
+    own one-tick clock, without the general alignment's array work (an end-of-day run builds
+    one a day); ``None`` when the arrays are not exactly that (the general path then)."""
+    if set(arrays) != set(_SPOT_COLUMNS) or arrays["ts"].size != 1:
+        return None
+    close = float(arrays["close"][0])
+    ok = math.isfinite(close) and close >= 0
+    value = close if ok else math.nan
+    lag = 0 if ok else NO_LAG
+    return TickSeries(
+        close=[value],
+        close_lag=[lag],
+        mark=[value],
+        mark_lag=[lag],
+        row=np.zeros(1, dtype=np.int64),
+        row_lag=np.zeros(1, dtype=np.int64),
+        bid=np.full(1, np.nan),
+        ask=np.full(1, np.nan),
+        last=np.array(arrays["close"], dtype=np.float64),
+        volume=np.array(arrays["volume"], dtype=np.float64),
+        oi=np.zeros(1),
+        open_first=float(np.asarray(arrays["open"], dtype=np.float64)[0]),
+        nbytes=240,  # align()'s estimate for one bar on one tick
     )
 
 
