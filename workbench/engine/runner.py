@@ -25,7 +25,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
@@ -653,6 +653,20 @@ class RunPlan:
     universe: tuple[str, ...] = ()
     #: the extra series datasets (manifest ``series``: path, name, content version, series)
     series: tuple[dict[str, Any], ...] = ()
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        """Pickles with the standard :mod:`pickle` too (a sweep's workers assemble runs): the
+        strategy class and its config travel by value inside ``code`` (a researcher's module
+        need not be importable where the plan lands); ``cls`` and ``config`` are taken back
+        from it."""
+        skip = ("cls", "config")
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        return (_restore_plan, (values,))
+
+
+def _restore_plan(values: dict[str, Any]) -> RunPlan:
+    cls, config = values["code"].value
+    return RunPlan(cls, config=config, **values)
 
 
 def plan_run(
