@@ -199,3 +199,59 @@ def test_a_dataset_the_parent_cannot_see_is_left_to_the_workers(tmp_path: Path) 
         (record,) = run_tasks([task], pool, progress=False)
     assert record.error is not None and "only-on-the-workers" in record.error
     assert "does not exist" in record.error
+
+
+class _NoAssembly(cf.ThreadPoolExecutor):
+    """A pool that refuses (``refuse``) or loses (a failed future) every assembly job."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(max_workers=2)
+        self.how = how
+        self.assembly_jobs = 0
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        if getattr(fn, "__name__", "") == "assemble_tasks":
+            self.assembly_jobs += 1
+            if self.how == "refuse":
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            lost: cf.Future[object] = cf.Future()
+            lost.set_exception(RuntimeError("A worker process died while assembling"))
+            return lost
+        return super().submit(fn, *args, **kwargs)
+
+
+@pytest.mark.parametrize("how", ["refuse", "lose"])
+def test_runs_the_workers_cannot_assemble_are_assembled_here(
+    how: str, thread_sweep: pd.DataFrame, nifty_tiny: Path
+) -> None:
+    """Runs of a day-major sweep are assembled on the workers; a pool that refuses the job or
+    loses it (a dead worker) costs nothing but time: the parent assembles them, same table."""
+    with _NoAssembly(how) as pool:
+        frame = sweep(STRADDLE, GRID, data=nifty_tiny, params=BASE, executor=pool, progress=False)
+    assert pool.assembly_jobs > 0
+    pd.testing.assert_frame_equal(frame, thread_sweep)
+
+
+def test_a_run_plan_pickles_with_a_class_defined_in_a_function(nifty_tiny: Path) -> None:
+    """Workers assemble runs from their plans, and executors may use the standard pickle: a
+    plan must travel even when its strategy class and config cannot be imported by name (a
+    notebook's, a function's, a module only the parent has), both going by value as they do
+    in day tasks."""
+    import pickle
+
+    from workbench.engine.resolve import resolve_strategy
+    from workbench.engine.runner import plan_run
+
+    base = resolve_strategy(STRADDLE)
+
+    class Local(base):  # type: ignore[misc,valid-type]
+        class Config(base.Config):  # type: ignore[name-defined,misc]
+            pass
+
+    plan = plan_run(Local, data=nifty_tiny, params=BASE)
+    back = pickle.loads(pickle.dumps(plan))
+    assert back.cls.__name__ == "Local" and back.cls is back.code.value[0]
+    assert type(back.config).__qualname__.endswith("Local.Config")
+    assert back.config == back.code.value[1]
+    assert back.run_id == plan.run_id and back.identity == plan.identity
+    assert back.indexed == plan.indexed and back.costs == plan.costs

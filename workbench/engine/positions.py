@@ -26,6 +26,7 @@ metrics).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -97,58 +98,74 @@ def positions(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pd.Data
     if tradebook.empty:
         return pd.DataFrame(columns=cols)
     tb = tradebook.reset_index(drop=True)
-    pid = position_ids(tb, mode)
+    # every run's headline metrics come through here (a sweep assembles one run per
+    # combination), so the positions are numbered once and reduced with NumPy; the sums of
+    # money stay pandas' (compensated) group sums
+    pid = position_ids(tb, mode).to_numpy()
+    codes, ids = pd.factorize(pid, sort=False)  # position number of each fill, 0..n-1
+    by_position = pd.Series(codes)
+    n = len(ids)
+    first_row = np.unique(codes, return_index=True)[1]
     ts = tb["ts"]
-    by_position = ts.groupby(pid)
-    first_ts, last_ts = by_position.transform("min"), by_position.transform("max")
+    bounds = ts.groupby(by_position, sort=True).agg(["min", "max"])  # dtype kept (a tz too)
+    first_ts, last_ts = bounds["min"].array, bounds["max"].array
+    stamps = getattr(ts.array, "asi8", None)  # hashable stamps (int64 for datetimes)
+    stamps = ts.to_numpy() if stamps is None else stamps
     # a leg is done when its units net to zero (closed or settled)
-    net = tb.groupby("trade_id")["signed_units"].transform("sum").to_numpy(dtype=float)
-    leg_open = pd.Series(~np.isclose(net, 0.0, atol=1e-9), index=tb.index)
-    position_open = leg_open.groupby(pid).transform("any").to_numpy(dtype=bool)
-    opening = (tb["action"] == "open").to_numpy()
-    entry = opening & (ts == first_ts).to_numpy()
-    ending = tb["action"].isin(_END).to_numpy() & (ts == last_ts).to_numpy() & ~position_open
-    work = pd.DataFrame(
-        {
-            "position": pid.to_numpy(),
-            "ts": ts.to_numpy(),
-            "reason": tb["reason"].astype(str).to_numpy(),
-            "trade_id": tb["trade_id"].to_numpy(),
-            "cash": tb["cash"].to_numpy(dtype=float),
-            "fees": tb["fees"].to_numpy(dtype=float),
-        }
-    )
-    g = work.groupby("position", sort=False)
+    trade_codes, _ = pd.factorize(tb["trade_id"].to_numpy(), sort=False)
+    units = pd.Series(tb["signed_units"].to_numpy(dtype=float))
+    net = units.groupby(pd.Series(trade_codes)).transform("sum").to_numpy(dtype=float)
+    leg_open = ~np.isclose(net, 0.0, atol=1e-9)
+    is_open = np.bincount(codes, weights=leg_open, minlength=n) > 0
+    action = tb["action"]
+    opening = (action == "open").to_numpy(dtype=bool)
+    entry = opening & np.asarray(ts.array == first_ts.take(codes), dtype=bool)
+    at_last = np.asarray(ts.array == last_ts.take(codes), dtype=bool)
+    ending = action.isin(_END).to_numpy(dtype=bool) & at_last & ~is_open[codes]
+    cash_fees = {"cash": tb["cash"].to_numpy(dtype=float), "fees": tb["fees"].to_numpy(dtype=float)}
+    money = pd.DataFrame(cash_fees).groupby(by_position, sort=True).sum()
+    legs_opened = np.unique(np.stack([codes[opening], trade_codes[opening]]), axis=1)[0]
+    reason = tb["reason"].astype(str).to_numpy()
+    # adjustments: the distinct timestamps of fills neither in the entry nor in the exit, each
+    # counted under the reason of its first fill
+    middle = np.flatnonzero(~(entry | ending))
+    adjustments = np.zeros(n, dtype="int64")
+    by_reason: dict[int, dict[str, int]] = {}
+    seen: set[tuple[int, Any]] = set()
+    for row, code, stamp in zip(middle.tolist(), codes[middle].tolist(), stamps[middle].tolist()):
+        if (code, stamp) in seen:
+            continue
+        seen.add((code, stamp))
+        adjustments[code] += 1
+        why = reason[row]
+        if not pd.isna(why):
+            counts = by_reason.setdefault(code, {})
+            counts[why] = counts.get(why, 0) + 1
+    text = np.full(n, "", dtype=object)
+    for code, counts in by_reason.items():
+        text[code] = ", ".join(f"{why}:{k}" for why, k in sorted(counts.items()))
+    exit_reason = np.full(n, "", dtype=object)
+    ending_rows = np.flatnonzero(ending)
+    done, first_end = np.unique(codes[ending_rows], return_index=True)
+    exits = reason[ending_rows[first_end]]
+    exit_reason[done] = np.where(pd.isna(exits), "", exits)
     out = pd.DataFrame(
         {
-            "cycle": tb["cycle"].groupby(pid, sort=False).first().astype("int64"),
-            "entry_day": tb["day"].groupby(pid, sort=False).first(),
-            "entry_ts": g["ts"].min(),
-            "last_ts": g["ts"].max(),
-            "open": pd.Series(position_open, index=tb.index).groupby(pid, sort=False).first(),
-            "legs": work[opening].groupby("position", sort=False)["trade_id"].nunique(),
-            "fills": g.size(),
-            "cash": g["cash"].sum(),
-            "fees": g["fees"].sum(),
-        }
+            "position": ids,
+            "cycle": tb["cycle"].to_numpy()[first_row].astype("int64"),
+            "entry_day": tb["day"].iloc[first_row].to_numpy(),
+            "entry_ts": first_ts,
+            "exit_ts": bounds["max"].where(~is_open).array,
+            "status": np.where(is_open, "open", "closed"),
+            "legs": np.bincount(legs_opened, minlength=n).astype("int64"),
+            "fills": np.bincount(codes, minlength=n).astype("int64"),
+            "adjustments": adjustments,
+            "adjustment_reasons": pd.Series(text, dtype=object),
+            "pnl": money["cash"].where(~is_open).to_numpy(),
+            "cash": money["cash"].to_numpy(),
+            "fees": money["fees"].to_numpy(),
+            "exit_reason": exit_reason,
+        },
+        columns=cols,
     )
-    out.index.name = "position"
-    # adjustments: the distinct timestamps of fills neither in the entry nor in the exit
-    middle = work[~(entry | ending)].drop_duplicates(["position", "ts"])
-    out["adjustments"] = middle.groupby("position").size().reindex(out.index).fillna(0)
-    counted = middle.groupby(["position", "reason"]).size()
-    text = {
-        position: ", ".join(f"{reason}:{n}" for reason, n in group.droplevel(0).items())
-        for position, group in counted.groupby(level=0)
-    }
-    out["adjustment_reasons"] = pd.Series(text, dtype=object).reindex(out.index).fillna("")
-    exits = work[ending].drop_duplicates("position").set_index("position")["reason"]
-    out["exit_reason"] = exits.reindex(out.index).fillna("")
-    is_open = out["open"].to_numpy(dtype=bool)
-    out["status"] = np.where(is_open, "open", "closed")
-    out["exit_ts"] = out["last_ts"].where(~is_open)
-    out["pnl"] = out["cash"].where(~is_open)
-    out["legs"] = out["legs"].fillna(0).astype("int64")
-    out["adjustments"] = out["adjustments"].astype("int64")
-    out = out.reset_index()[cols]
     return out.sort_values(["entry_ts", "position"], kind="stable").reset_index(drop=True)

@@ -131,7 +131,44 @@ def run_task(task: RunTask) -> RunRecord:
     return _record(task, result)
 
 
-def _record(task: RunTask, result: Any) -> RunRecord:
+@dataclass(frozen=True)
+class AssembleTask:
+    """One intraday run of a day-major sweep, simulated: its plan, its days' records and what
+    its :class:`RunRecord` keeps (as the :class:`RunTask`'s), for a worker to assemble
+    (picklable: the plan's strategy and config travel by value)."""
+
+    plan: Any  # workbench.engine.runner.RunPlan
+    days: list[Any]  # its DayRecords, any order
+    keep_daily: bool = False
+    portfolio: Any = None
+    keep_tradebook: bool = False
+    liquidate_at_end: bool = False
+
+    @classmethod
+    def of(cls, task: RunTask, plan: Any, days: list[Any]) -> AssembleTask:
+        return cls(
+            plan, days, task.keep_daily, task.portfolio, task.keep_tradebook,
+            task.liquidate_at_end,
+        )  # fmt: skip
+
+
+def assemble_task(job: AssembleTask) -> RunRecord:
+    """Assemble one simulated run into its record, as :func:`run_task` would return it; never
+    raises for a failing run (the error is returned)."""
+    from workbench.engine.runner import assemble
+
+    try:
+        return _record(job, assemble(job.plan, job.days))
+    except Exception as exc:
+        return RunRecord(error=_describe(exc))
+
+
+def assemble_tasks(jobs: Sequence[AssembleTask]) -> list[RunRecord]:
+    """:func:`assemble_task` of each job, in order (a few runs per round trip to a worker)."""
+    return [assemble_task(job) for job in jobs]
+
+
+def _record(task: RunTask | AssembleTask, result: Any) -> RunRecord:
     """The :class:`RunRecord` of a finished run: headline metrics, failed days as the error,
     the daily path and the collateral view when the task asks for them."""
     metrics = {key: result.metrics.get(key) for key in HEADLINE_METRICS}
@@ -235,7 +272,9 @@ def run_tasks(
     :data:`PLAN_BATCH` runs at a time: each worker takes a share of the days and runs every run
     of the batch on them, so a day is read once per batch and the workers share the reading;
     each run's result is then assembled exactly as :func:`~workbench.engine.runner.run_backtest`
-    would (same run id, same books). The parent plans them, so it must be able to open the
+    would (same run id, same books), on the workers too (:func:`assemble_tasks`: the runs side by
+    side; in this process when the executor refuses the job or its worker dies). The parent
+    plans them, so it must be able to open the
     dataset; a task whose dataset the parent cannot find (data only on a cluster's workers) and
     positional runs (which carry positions from day to day) run one task per worker instead.
 
@@ -243,7 +282,7 @@ def run_tasks(
     unpicklable argument) gets a record with the error; the other tasks complete.
     """
     from workbench.data.errors import DatasetNotFoundError
-    from workbench.engine.runner import RunPlan, assemble, plan_run, simulate_intraday_plans
+    from workbench.engine.runner import RunPlan, plan_run, simulate_intraday_plans
 
     records: list[RunRecord | None] = [None] * len(tasks)
     plans: dict[int, RunPlan] = {}
@@ -280,11 +319,30 @@ def run_tasks(
                 [plans[i] for i in batch], executor, workers=workers, progress=progress,
                 desc=desc,
             )  # fmt: skip
-            for i, day_records in zip(batch, days, strict=True):
+            # the runs are assembled on the workers too, a few per task, side by side: in the
+            # parent, one after the other, they were the serial tail of the sweep
+            jobs = [
+                (i, AssembleTask.of(tasks[i], plans.pop(i), day_records))
+                for i, day_records in zip(batch, days, strict=True)
+            ]
+            del days
+            groups = max(1, min(len(jobs), 2 * workers))
+            assembling: dict[cf.Future[list[RunRecord]], list[tuple[int, AssembleTask]]] = {}
+            for g in range(groups):
+                group = jobs[g::groups]
                 try:
-                    records[i] = _record(tasks[i], assemble(plans.pop(i), day_records))
-                except Exception as exc:
-                    records[i] = RunRecord(error=_describe(exc))
+                    assembling[executor.submit(assemble_tasks, [j for _, j in group])] = group
+                except Exception:  # e.g. a pool broken by a dead worker: assemble here
+                    for i, job in group:
+                        records[i] = assemble_task(job)
+            for assembled in cf.as_completed(assembling):
+                group = assembling[assembled]
+                try:
+                    got = assembled.result()
+                except Exception:  # the worker died or the jobs did not travel: assemble here
+                    got = [assemble_task(job) for _, job in group]
+                for (i, _), record in zip(group, got, strict=True):
+                    records[i] = record
         for fut in cf.as_completed(futures):
             i = futures[fut]
             try:
