@@ -17,17 +17,35 @@ pytestmark = pytest.mark.realdata
 
 
 def test_every_entry_template_equals_the_slow_path(
-    set1: Path, monkeypatch: pytest.MonkeyPatch
+    set1: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    from workbench.data.eod_cache import ENV
+    from workbench.engine.eod import ReadAhead
+
     template = TemplateRepository().get("every-entry-put-spread")
+    # the columnar path twice with a fresh column cache (built, then read from it)
+    monkeypatch.setenv(ENV, str(tmp_path / "eod-cache"))
+    served: list[int] = []
+    close = ReadAhead.close
+
+    def spy(self: ReadAhead) -> None:
+        served.append(self.cached_days)
+        close(self)
+
+    monkeypatch.setattr(ReadAhead, "close", spy)
     results = {}
-    for columnar in (True, False):
+    for name, columnar in (("building", True), ("cached", True), ("slow", False)):
         monkeypatch.setattr(runner, "COLUMNAR_EOD", columnar)
-        results[columnar] = run_backtest(
+        results[name] = run_backtest(
             template.strategy, data=set1, params=template.params, fill="orats",
             fees="per-contract:0.65", progress=False,
         )  # fmt: skip
-    fast, slow = results[True], results[False]
+    # every day of the set from the cache: 58 files less the two holiday files (MANIFEST.md)
+    assert served[1] == 56
+    fast, slow = results["building"], results["slow"]
+    cached = results["cached"]
+    pd.testing.assert_frame_equal(cached.tradebook, slow.tradebook, check_exact=True)
+    pd.testing.assert_frame_equal(cached.daily, slow.daily, check_exact=True)
     trades = study_trades(fast)
     assert len(trades) > 150  # every day x every 7-45 DTE SPXW expiry
     pd.testing.assert_frame_equal(trades, study_trades(slow), check_exact=True)
