@@ -281,3 +281,43 @@ def test_two_processes_building_at_once(eod: Path, tmp_path: Path) -> None:
         want = store.day_columns("SPXW", day, COLUMNS)
         assert all(_same(got[1][n], want[n]) for n in want)  # type: ignore[index]
     assert (cache.opened, cache.built) == (3, 0)
+
+
+def test_data_cache_command_shows_and_clears_one_dataset(
+    eod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workbench.cli.main import main
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv(ENV, str(root))
+    other = tmp_path / "other"
+    shutil.copytree(eod, other)
+    for data in (eod, other):
+        cache = _cache(data, root)
+        assert cache.get(MarketStore(data).days("SPXW")[0]) is not None
+    stranger = root / (("a" * 16)) / "notes.txt"  # a file the cache did not write
+    stranger.parent.mkdir(parents=True)
+    stranger.write_text("keep me")
+
+    assert main(["data", "cache"]) == 0
+    shown = capsys.readouterr().out
+    assert str(root) in shown
+    assert f"{eod.resolve()}: 1 month(s)" in shown and f"{other.resolve()}: 1 month(s)" in shown
+
+    assert main(["data", "cache", "--clear", str(other)]) == 0
+    assert "removed 3 file(s)" in capsys.readouterr().out  # options, spot, label
+    assert main(["data", "cache"]) == 0
+    shown = capsys.readouterr().out
+    assert str(eod.resolve()) in shown and str(other.resolve()) not in shown
+    assert stranger.read_text() == "keep me"
+    # a run after clearing rebuilds what it needs, and the remaining dataset is untouched
+    assert _cache(other, root).get(MarketStore(other).days("SPXW")[0]) is not None
+
+    assert main(["data", "cache", "--clear"]) == 0
+    capsys.readouterr()
+    assert not [p for p in root.rglob("*.arrow")]
+    assert stranger.read_text() == "keep me"
+
+    monkeypatch.setenv(ENV, "0")
+    assert main(["data", "cache"]) == 0
+    assert "off" in capsys.readouterr().out

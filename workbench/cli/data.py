@@ -1,4 +1,4 @@
-"""``workbench data ...``: dataset commands (synth, info, ingest, verify, repair).
+"""``workbench data ...``: dataset commands (synth, info, ingest, verify, repair, cache).
 
 Each sub-command lives in its own module exposing ``register(subparsers)``.
 """
@@ -16,6 +16,7 @@ DATA_COMMAND_MODULES: tuple[str, ...] = (
     "workbench.cli.data_ingest",
     "workbench.cli.data_verify",
     "workbench.cli.data_repair",
+    "workbench.cli.data_cache",
 )
 
 

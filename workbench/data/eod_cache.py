@@ -51,7 +51,7 @@ import pyarrow.ipc as ipc
 
 from workbench.data.atomic import atomic_path
 
-__all__ = ["ENV", "EodColumnCache", "cache_root"]
+__all__ = ["ENV", "EodColumnCache", "cache_root", "cache_summary", "clear_cache"]
 
 #: Environment variable: a folder for the cache, or ``0``/``off`` to turn it off.
 ENV = "WORKBENCH_EOD_CACHE"
@@ -95,6 +95,78 @@ def _batch(arrays: dict[str, np.ndarray]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(
         [pa.array(arrays[name]) for name in arrays], names=list(arrays)
     )
+
+
+#: In each dataset's folder: the dataset's path, for ``workbench data cache``.
+DATASET_FILE = "dataset.txt"
+
+
+def _tag(data: Path) -> str:
+    """A dataset's folder name in the cache: a hash of its resolved path."""
+    return hashlib.sha256(str(data).encode()).hexdigest()[:16]
+
+
+def _ours(path: Path) -> bool:
+    """A file this module writes (a month file, a folder's label, a build's temporary)."""
+    name = path.name
+    return (
+        name.endswith(".arrow")
+        or name == DATASET_FILE
+        or (name.startswith(".") and name.endswith(".tmp"))
+    )
+
+
+def _folders(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(
+        p
+        for p in root.iterdir()
+        if p.is_dir() and len(p.name) == 16 and all(c in "0123456789abcdef" for c in p.name)
+    )
+
+
+def cache_summary(root: Path) -> list[dict[str, Any]]:
+    """Per dataset folder of the cache at ``root``: ``dataset`` (its path, ``None`` if not
+    recorded), ``months`` (month files), ``bytes`` and ``folder``."""
+    out = []
+    for folder in _folders(root):
+        files = [p for p in folder.iterdir() if p.is_file() and _ours(p)]
+        label = folder / DATASET_FILE
+        try:
+            dataset: str | None = label.read_text().strip() or None
+        except OSError:
+            dataset = None
+        out.append(
+            {
+                "dataset": dataset,
+                "months": sum(p.name.endswith(".options.arrow") for p in files),
+                "bytes": sum(p.stat().st_size for p in files),
+                "folder": folder,
+            }
+        )
+    return out
+
+
+def clear_cache(root: Path, data: str | Path | None = None) -> tuple[int, int]:
+    """Remove the cache's files (of dataset ``data`` only, when given): ``(files, bytes)``.
+    Only files this module writes are removed, and then their emptied folders."""
+    folders = _folders(root)
+    if data is not None:
+        wanted = root / _tag(Path(data).resolve())
+        folders = [f for f in folders if f == wanted]
+    files = removed = 0
+    for folder in folders:
+        for path in folder.iterdir():
+            if path.is_file() and _ours(path):
+                size = path.stat().st_size
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    files += 1
+                    removed += size
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty
+    return files, removed
 
 
 class _Month:
@@ -175,8 +247,7 @@ class EodColumnCache:
     def folder(self) -> Path | None:
         if self.root is None:
             return None
-        tag = hashlib.sha256(str(self.data).encode()).hexdigest()[:16]
-        return self.root / tag
+        return self.root / _tag(self.data)
 
     def get(self, day: date) -> DayArrays | None:
         """``day``'s (spot, option) arrays from the cache (each ``None`` when the month has no
@@ -250,6 +321,10 @@ class EodColumnCache:
     ) -> None:
         """Write the month's two files (options first: a month counts only with both)."""
         folder.mkdir(parents=True, exist_ok=True)
+        label = folder / DATASET_FILE
+        if not label.is_file():  # which dataset the folder holds (``workbench data cache``)
+            with contextlib.suppress(OSError):
+                label.write_text(f"{self.data}\n")
         for month, days, read in (
             (options, option_days, self._read_options),
             (spot, spot_days, self._read_spot),
