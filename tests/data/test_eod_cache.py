@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.data.eod_cache import ENV, EodColumnCache, cache_root
+from workbench.data.eod_cache import DATASET_FILE, ENV, EodColumnCache, cache_root
 from workbench.data.store import MarketStore
 from workbench.data.synth import generate
 from workbench.engine.eod import COLUMNS, ReadAhead, _spot_arrays
@@ -57,7 +57,8 @@ def _cache(data: Path, root: Path) -> EodColumnCache:
 
 
 def _files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file())
+    """The month files and build temporaries under ``root`` (not the folder's label)."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != DATASET_FILE)
 
 
 def test_cached_arrays_are_the_parquet_reads(eod: Path, tmp_path: Path) -> None:
@@ -85,6 +86,9 @@ def test_cached_arrays_are_the_parquet_reads(eod: Path, tmp_path: Path) -> None:
         "options.arrow",
         "spot.arrow",
     ]
+    # and the folder's label names the dataset (``workbench data cache``)
+    (label,) = tmp_path.rglob(DATASET_FILE)
+    assert label.read_text().strip() == str(eod)
 
 
 def test_a_rewritten_day_is_never_served_stale(eod: Path, tmp_path: Path) -> None:
