@@ -111,8 +111,11 @@ def _load() -> None:
     import numpy as np
     import pandas  # noqa: F401
 
+    import workbench.data.store
     import workbench.engine.eod
-    import workbench.engine.runner  # noqa: F401
+    import workbench.engine.runner
+    import workbench.engine.study
+    import workbench.execution  # noqa: F401
     from workbench.pricing import bs_greeks, implied_vol
 
     one = np.ones(1)
@@ -143,6 +146,7 @@ def scenario(name: str, quick: bool, years: int, cache: bool = True) -> dict[str
     )
     t0 = time.perf_counter()
     _load()
+    template.strategy_class()  # its module imported (a run imports it first thing)
     load_s = time.perf_counter() - t0
     gc.collect()
     t0 = time.perf_counter()

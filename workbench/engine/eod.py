@@ -64,9 +64,11 @@ class _Day:
         "is_call",
         "iv",
         "mark",
+        "mid_price",
         "oi",
         "slices",
         "strike",
+        "two_sided",
         "visible",
         "volume",
     )
@@ -94,9 +96,11 @@ class _Day:
                 & (self.ask > 0)
                 & (self.ask >= self.bid)
             )
-        self.mark = np.where(
-            usable, 0.5 * (self.bid + self.ask), np.where(self.close_ok, self.close, np.nan)
-        )
+        mid = 0.5 * (self.bid + self.ask)
+        self.mark = np.where(usable, mid, np.where(self.close_ok, self.close, np.nan))
+        # what a ChainSnapshot computes per expiry (its _two_sided and _mid_price), for the day
+        self.two_sided = usable
+        self.mid_price = np.where(usable, mid, self.close)
         expiry = arrays["expiry"].astype("datetime64[D]")
         # proleptic ordinals (date.toordinal) of each row's expiry, for the composite keys
         self._ordinals = expiry.astype(np.int64) + _EPOCH_ORDINAL
@@ -396,6 +400,8 @@ class EodDayMarket(DayMarket):
             div_yield=self.div_yield,
             strike_step=self.strike_step,
         )
+        if keep is not vis:  # every row: the day's quote columns are the snapshot's
+            snap.preset_quotes(rows(day.two_sided), rows(day.mid_price))
         self._eod_snaps[expiry] = snap
         return snap
 

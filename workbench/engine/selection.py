@@ -211,6 +211,16 @@ class ChainSnapshot:
         snap._check_scalars()
         return snap
 
+    def preset_quotes(self, two_sided: np.ndarray, mid_price: np.ndarray) -> None:
+        """Give the snapshot its two-sided mask and mid-price column, computed by the caller
+        for a larger chain (the day) exactly as :attr:`_two_sided` / :attr:`_mid_price` would
+        be: read-only, one entry per row."""
+        n = len(self)
+        if two_sided.shape != (n,) or mid_price.shape != (n,):
+            raise ValueError(f"preset_quotes: expected {n} rows, got {two_sided.shape}")
+        self.__dict__["_two_sided"] = two_sided
+        self.__dict__["_mid_price"] = mid_price
+
     @staticmethod
     def rows_ok(strike: np.ndarray, is_call: np.ndarray, delta: np.ndarray) -> bool:
         """True when rows pass :meth:`__post_init__`'s strike and delta checks (the caller
@@ -641,10 +651,11 @@ def _eligible_mask(
     if not mask.any():
         return mask, f"the {snapshot.underlying} {snapshot.expiry} chain has no {right} rows"
     for label, ok in steps:
-        before = int(mask.sum())
-        mask = mask & ok
-        if not mask.any():
-            return mask, f"no {right} row has {label} ({before} {right} rows before this check)"
+        kept = mask & ok
+        if not kept.any():
+            before = int(mask.sum())
+            return kept, f"no {right} row has {label} ({before} {right} rows before this check)"
+        mask = kept
     return mask, ""
 
 

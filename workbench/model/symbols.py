@@ -70,6 +70,9 @@ def format_symbol(contract: OptionContract) -> str:
             return f"{spec.name}{year % 100:02d}{_MONTHS[month - 1]}{strike}{right}"
         code = _MONTH_CODES[expiry.month - 1]
         return f"{spec.name}{expiry.year % 100:02d}{code}{expiry.day:02d}{strike}{right}"
+    hit = _OCC_MEMO.get(contract)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
     milli = round(contract.strike * 1000)
     if abs(milli - contract.strike * 1000) > 1e-6 * max(1.0, contract.strike):
         raise SymbolError(f"strike {contract.strike!r} of {spec.name} is not a multiple of 0.001")
@@ -78,7 +81,18 @@ def format_symbol(contract: OptionContract) -> str:
             f"strike {contract.strike!r} of {spec.name} exceeds the OCC 8-digit field"
         )
     root = spec.occ_root or spec.name
-    return f"{root:<6}{expiry:%y%m%d}{contract.right.value}{milli:08d}"
+    text = f"{root:<6}{expiry:%y%m%d}{contract.right.value}{milli:08d}"
+    if len(_OCC_MEMO) >= _OCC_MEMO_MAX:
+        _OCC_MEMO.clear()
+    _OCC_MEMO[contract] = (spec, text)
+    return text
+
+
+#: OCC symbols already written: contract -> (the spec it was written with, symbol). A book
+#: names each leg many times (tradebook rows, warnings); an OCC symbol depends only on the
+#: contract and its spec, so a hit under the same spec object is the same text.
+_OCC_MEMO: dict[OptionContract, tuple[object, str]] = {}
+_OCC_MEMO_MAX = 1 << 16
 
 
 _NSE_RE = re.compile(
