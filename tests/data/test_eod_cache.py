@@ -317,6 +317,10 @@ def test_data_cache_command_shows_and_clears_one_dataset(
     # a run after clearing rebuilds what it needs, and the remaining dataset is untouched
     assert _cache(other, root).get(MarketStore(other).days("SPXW")[0]) is not None
 
+    assert main(["data", "cache", "--clear", str(other)]) == 0  # the rebuilt files go again
+    assert capsys.readouterr().out.startswith(f"removed 3 file(s) of {other}")
+    assert main(["data", "cache", "--clear", str(other)]) == 0  # already gone: said so
+    assert capsys.readouterr().out.startswith(f"nothing cached for {other}")
     assert main(["data", "cache", "--clear"]) == 0
     capsys.readouterr()
     assert not [p for p in root.rglob("*.arrow")]

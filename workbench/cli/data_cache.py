@@ -38,6 +38,9 @@ def _handle(args: argparse.Namespace) -> int:
     if args.clear:
         files, size = clear_cache(root, args.dir)
         what = f" of {args.dir}" if args.dir else ""
+        if not files:
+            print(f"nothing cached{' for ' + args.dir if args.dir else ''} in {root}")
+            return 0
         print(f"removed {files} file(s){what}, {_mb(size)}, from {root}")
         return 0
     rows = cache_summary(root)
@@ -48,7 +51,7 @@ def _handle(args: argparse.Namespace) -> int:
         rows = [r for r in rows if r["dataset"] == wanted]
     print(f"end-of-day column cache: {root}")
     if not rows:
-        print("  (empty)")
+        print(f"  (nothing cached for {args.dir})" if args.dir is not None else "  (empty)")
         return 0
     for r in rows:
         print(
