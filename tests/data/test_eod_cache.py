@@ -167,6 +167,83 @@ def test_runs_are_the_same_with_and_without_the_cache(
         pd.testing.assert_frame_equal(frames[key][1], frames["off"][1])
 
 
+def test_built_months_are_read_on_the_engine_thread_and_built_on_the_reader(
+    eod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month the cache holds is read on the engine's thread (a thread handoff per day cost
+    more than the read); a month it does not hold is built on the read-ahead's thread, never
+    the engine's, and the runs are the same either way."""
+    import threading
+
+    from workbench.engine import eod as eod_module
+
+    monkeypatch.setenv(ENV, str(tmp_path))
+    builders: list[str] = []
+    thread_reads: list[object] = []
+    build, read = EodColumnCache._build, ReadAhead._read
+
+    def spy_build(self: EodColumnCache, *args: object) -> None:
+        builders.append(threading.current_thread().name)
+        build(self, *args)  # type: ignore[arg-type]
+
+    def spy_read(self: ReadAhead, day: object) -> object:
+        thread_reads.append(day)
+        return read(self, day)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(EodColumnCache, "_build", spy_build)
+    monkeypatch.setattr(ReadAhead, "_read", spy_read)
+    served: list[int] = []
+    close = ReadAhead.close
+
+    def spy_close(self: ReadAhead) -> None:
+        served.append(self.cached_days)
+        close(self)
+
+    monkeypatch.setattr(ReadAhead, "close", spy_close)
+    days = MarketStore(eod).days("SPXW")
+    months = {(d.year, d.month) for d in days}
+    books = []
+    for _ in range(2):
+        result = run_backtest(
+            EveryEntryPutSpread, data=eod, params={"underlying": "SPXW"}, progress=False
+        )
+        books.append(result.tradebook)
+        if len(books) == 1:
+            assert len(builders) == len(months) == 3
+            assert all(name.startswith("eod-read-ahead") for name in builders), builders
+            assert served == [len(days)]  # every day from the cache once built
+            builders.clear()
+            thread_reads.clear()
+    assert builders == [] and thread_reads == []  # all read here, nothing handed over
+    assert served[1] == len(days)
+    assert eod_module.DEPTH >= 1
+    pd.testing.assert_frame_equal(books[0], books[1])
+
+
+def test_an_open_only_cache_serves_built_months_and_never_builds(
+    eod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.data import eod_cache
+
+    store = MarketStore(eod)
+    days = store.days("SPXW")
+    here = _cache(eod, tmp_path)
+    here.build = False
+    assert here.get(days[0]) is None and not here.ready(days[0])
+    assert _files(tmp_path) == []  # looked, built nothing
+    builder = _cache(eod, tmp_path)
+    for d in days:
+        builder.get(d)
+    monkeypatch.setattr(eod_cache, "OPEN_MONTHS", 1)
+    for d in [*days, days[0]]:  # the first month again after it was closed: opened again
+        got = here.get(d)
+        assert got is not None
+        want = store.day_columns("SPXW", d, COLUMNS)
+        assert all(_same(got[1][n], want[n]) for n in want)  # type: ignore[index]
+        assert sum(m is not None for m in here._months.values()) == 1
+    assert here.built == 0
+
+
 def test_cache_root_and_an_unwritable_folder(
     eod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

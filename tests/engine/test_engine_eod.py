@@ -212,8 +212,8 @@ def test_study_positions_are_the_trades(eod: Path) -> None:
 def test_read_ahead_leaves_errors_where_they_were(
     eod: Path, tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The next day's chain is read in a background thread; a day it cannot read (a damaged
-    file, a missing one) is read again on the engine's thread, so the run fails on that day
+    """The next day's chain is read ahead (from the column cache, or in a background thread); a
+    day it cannot read (a damaged file, a missing one) is read again on the engine's thread, so the run fails on that day
     with the error the store gives there -- the same with and without the read-ahead -- and the
     read-ahead's thread is gone afterwards."""
     import shutil
@@ -232,13 +232,13 @@ def test_read_ahead_leaves_errors_where_they_were(
     else:
         path.unlink()
     read: list = []
-    original = eod_module.ReadAhead._read
+    original = eod_module.ReadAhead.take
 
     def spy(self: object, day: object) -> object:
         read.append(day)
         return original(self, day)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(eod_module.ReadAhead, "_read", spy)
+    monkeypatch.setattr(eod_module.ReadAhead, "take", spy)
     messages = {}
     for ahead in (True, False):
         if not ahead:

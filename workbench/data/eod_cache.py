@@ -57,6 +57,8 @@ __all__ = ["ENV", "EodColumnCache", "cache_root", "cache_summary", "clear_cache"
 ENV = "WORKBENCH_EOD_CACHE"
 #: A temporary this old is a killed builder's, removed by the next build of its month.
 STALE_TEMPORARY_S = 3600.0
+#: Months a cache keeps open at once (each is two open files).
+OPEN_MONTHS = 3
 #: Bumped whenever the file layout or the arrays' meaning changes.
 FORMAT = 1
 
@@ -227,8 +229,12 @@ class EodColumnCache:
         options_path: Callable[[date], Path],
         columns: Sequence[str],
         root: Path | None = None,
+        build: bool = True,
     ) -> None:
         self.data = Path(data).resolve()
+        #: ``False``: only months already built are served (another thread builds them); a
+        #: month not found is looked for again at its next day
+        self.build = build
         self.underlying = underlying
         self.root = cache_root() if root is None else root
         self._read_spot = read_spot
@@ -249,17 +255,27 @@ class EodColumnCache:
             return None
         return self.root / _tag(self.data)
 
+    def ready(self, day: date) -> bool:
+        """Whether ``day``'s month is served from the cache: opened here, or found (or, when
+        this cache builds, built) now."""
+        if self.root is None:
+            return False
+        key = (day.year, day.month)
+        if key not in self._months:
+            found = self._month(key)
+            if found is None and not self.build:
+                return False  # not built yet: looked for again next time
+            self._months[key] = found
+            self._keep_recent()
+        return self._months[key] is not None
+
     def get(self, day: date) -> DayArrays | None:
         """``day``'s (spot, option) arrays from the cache (each ``None`` when the month has no
         such file that day), or ``None`` when the month is not cached (read it from Parquet)."""
-        if self.root is None:
+        if not self.ready(day):
             return None
-        key = (day.year, day.month)
-        if key not in self._months:
-            self._months[key] = self._month(key)
-        month = self._months[key]
-        if month is None:
-            return None
+        month = self._months[(day.year, day.month)]
+        assert month is not None
         spot_file, options_file = month
         if day not in spot_file.index and day not in options_file.index:
             return None  # not a day of the dataset's: the reads say what is wrong
@@ -270,6 +286,24 @@ class EodColumnCache:
         ):
             return None  # a batch failed its check: read the day from Parquet
         return spot, options
+
+    def tried(self, day: date) -> bool:
+        """Whether ``day``'s month was looked for (found, built, or found not cacheable)."""
+        return (day.year, day.month) in self._months
+
+    def has(self, day: date) -> bool:
+        """Whether ``day``'s month is open here (its days are served without a build)."""
+        return self._months.get((day.year, day.month)) is not None
+
+    def _keep_recent(self) -> None:
+        """Close all but the last :data:`OPEN_MONTHS` months opened: a run goes forward in
+        time, and a long one would otherwise hold two files per month open."""
+        while len(self._months) > OPEN_MONTHS:
+            oldest = next(iter(self._months))
+            month = self._months.pop(oldest)
+            if month is not None:
+                for m in month:
+                    m.close()
 
     def _fingerprint(self, days: list[date]) -> tuple[str, list[date], list[date]]:
         """A hash of every file the month's arrays come from, and the days that have a spot
@@ -301,6 +335,8 @@ class EodColumnCache:
         if spot.open() and options.open():
             self.opened += 1
             return spot, options
+        if not self.build:
+            return None
         try:
             self._build(folder, stem, spot, options, spot_days, option_days)
         except Exception:  # noqa: BLE001 - only an optimisation: the Parquet reads report it
