@@ -31,6 +31,10 @@ os.environ.setdefault("WORKBENCH_REPORTS", tempfile.mkdtemp(prefix="workbench-te
 # The end-of-day column cache (workbench.data.eod_cache) of the datasets tests make: per test
 # process, never the user's ~/.cache.
 os.environ.setdefault("WORKBENCH_EOD_CACHE", tempfile.mkdtemp(prefix="workbench-test-eodcache-"))
+# The exchange calendars' session tables (workbench.model.calendars): likewise.
+os.environ.setdefault(
+    "WORKBENCH_CALENDAR_CACHE", tempfile.mkdtemp(prefix="workbench-test-calendarcache-")
+)
 
 
 def real_data_dir() -> Path:

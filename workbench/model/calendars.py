@@ -37,13 +37,21 @@ day of each month. NSE/BSE weeklies skip the week of the monthly expiry. A nomin
 from __future__ import annotations
 
 import bisect
+import contextlib
+import hashlib
+import importlib.util
+import itertools
+import json
+import os
+import tempfile
 import threading
 import warnings
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from workbench.model.calendar_overrides import OVERRIDES, SessionOverride, overrides_for
 from workbench.model.dates import as_date
@@ -130,9 +138,109 @@ def _calendar(name: str) -> xcals.ExchangeCalendar:
         return xcals.get_calendar(name, start=start, end=end)
 
 
+#: Environment variable: a folder for the session tables, or ``0``/``off`` to build them each
+#: process.
+SESSIONS_CACHE_ENV = "WORKBENCH_CALENDAR_CACHE"
+#: Bumped whenever what :func:`_base_sessions` derives from a calendar changes.
+_SESSIONS_FORMAT = 1
+
+
+def _sessions_file(name: str) -> Path | None:
+    """Where ``name``'s session table is kept between processes: keyed by the calendar's
+    range and the installed ``exchange_calendars`` (its version file and package folder), so
+    an upgrade never reads an old table. ``None``: turned off, or the library not found."""
+    value = os.environ.get(SESSIONS_CACHE_ENV, "").strip()
+    if value.lower() in ("0", "off", "false", "no"):
+        return None
+    if value:
+        root = Path(value).expanduser()
+    else:
+        base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+        root = Path(base) / "workbench" / "calendars"
+    try:
+        spec = importlib.util.find_spec("exchange_calendars")
+        if spec is None or spec.origin is None:
+            return None
+        package = Path(spec.origin).parent
+        version = (package / "_version.py").read_bytes()
+        st = package.stat()
+    except (OSError, ImportError, ValueError):
+        return None
+    start = CALENDAR_STARTS.get(name, _DEFAULT_START).isoformat()
+    end = _XNYS_END.isoformat() if name == "XNYS" else "open"
+    key = json.dumps([_SESSIONS_FORMAT, name, start, end, version.hex(), st.st_mtime_ns])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
+    return root / f"{name}-{digest}.json"
+
+
+def _stored_sessions(path: Path) -> tuple[list[date], dict[date, tuple[time, time]]] | None:
+    """A session table written by :func:`_store_sessions` (``None``: absent or not valid)."""
+    try:
+        raw = json.loads(path.read_text())
+        ordinals = raw["days"]
+        if not ordinals or any(b <= a for a, b in itertools.pairwise(ordinals)):
+            return None
+        days = [date.fromordinal(int(o)) for o in ordinals]
+        special = {
+            date.fromordinal(int(o)): (time.fromisoformat(a), time.fromisoformat(b))
+            for o, a, b in raw["special"]
+        }
+        if raw["check"] != _table_check(ordinals, raw["special"]):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return days, special
+
+
+def _table_check(ordinals: list[int], special: list[list[Any]]) -> str:
+    return hashlib.sha256(json.dumps([ordinals, special]).encode()).hexdigest()
+
+
+def _store_sessions(
+    path: Path, days: tuple[date, ...], special: dict[date, tuple[time, time]]
+) -> None:
+    """Write ``path`` whole or not at all (a temporary renamed into place); a folder that
+    cannot be written only means the table is built again next time."""
+    ordinals = [d.toordinal() for d in days]
+    rows = [[d.toordinal(), o.isoformat(), c.isoformat()] for d, (o, c) in special.items()]
+    text = json.dumps({"days": ordinals, "special": rows, "check": _table_check(ordinals, rows)})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        return
+
+
 @cache
 def _base_sessions(name: str) -> _Sessions:
-    """The exchange calendar ``name`` as it is, without overrides."""
+    """The exchange calendar ``name`` as it is, without overrides. Building it from
+    ``exchange_calendars`` takes ~0.15 s (import, calendar, schedule) in every process -- each
+    pool worker of a sweep too -- so the table is kept on disk (:func:`_sessions_file`)."""
+    fixed = _FIXED_HOLIDAYS.get(name, frozenset())
+    path = _sessions_file(name)
+    stored = None if path is None else _stored_sessions(path)
+    if stored is not None:
+        days_list, special_hours = stored
+        days_t = tuple(days_list)
+        return _Sessions(
+            name, days_t[0], days_t[-1], days_t, frozenset(days_t), special_hours, fixed
+        )
+    built = _built_sessions(name)
+    if path is not None:
+        _store_sessions(path, built.days, built.special_hours)
+    return built
+
+
+def _built_sessions(name: str) -> _Sessions:
+    """:func:`_base_sessions` from ``exchange_calendars`` itself."""
     cal = _calendar(name)
     sched = cal.schedule
     tz = cal.tz
