@@ -82,7 +82,8 @@ def catalog_path(root: Path) -> Path:
 
 def data_path(root: Path, kind: Kind, underlying: str, day: date) -> Path:
     """``<root>/<kind>/<UNDERLYING>/<YYYY>/<YYYY-MM-DD>.parquet``."""
-    return Path(root) / kind / underlying / f"{day.year:04d}" / f"{day.isoformat()}.parquet"
+    # one join of the relative part (a positional run builds a few of these per day)
+    return Path(root) / f"{kind}/{underlying}/{day.year:04d}/{day.isoformat()}.parquet"
 
 
 def spot_path(root: Path, underlying: str, day: date) -> Path:
