@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import gc
 import math
-import resource
-import sys
 import tempfile
 import time
 from datetime import date, datetime
@@ -39,6 +37,7 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
+from workbench.bench.memory import peak_rss_mb
 from workbench.engine.config import StrategyConfig
 from workbench.engine.strategy import Strategy
 
@@ -125,11 +124,6 @@ def dataset(quick: bool) -> Path:
         else:
             generate("nifty-intraday", path, seed=SEED, start=START, years=1, progress=False)
     return path
-
-
-def _peak_rss_mb() -> float:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
 class PerTickSql:
@@ -269,7 +263,7 @@ def scenario(name: str, quick: bool) -> dict[str, Any]:
     t0 = time.perf_counter()
     cold = run_backtest(strategy, **args)
     cold_s = time.perf_counter() - t0
-    cold_rss = _peak_rss_mb()
+    cold_rss = peak_rss_mb()
     t0 = time.perf_counter()
     warm = run_backtest(strategy, **args)
     warm_s = time.perf_counter() - t0
@@ -278,7 +272,7 @@ def scenario(name: str, quick: bool) -> dict[str, Any]:
         raise RuntimeError(f"{name}: the warm run's tradebook differs from the cold run's")
     days = int((cold.days["status"] == "ok").sum())
     ticks = int(cold.days["ticks"].sum())
-    engine_rss = _peak_rss_mb()
+    engine_rss = peak_rss_mb()
 
     spec = get_instrument("NIFTY")
     ok = cold.days["status"] == "ok"

@@ -16,7 +16,8 @@ Scenarios, all on SPXW, ORATS fills, $0.65 per contract:
 Each scenario runs in a fresh interpreter, once over 5 years and once over the first year:
 ``cold`` is the first run in the process (imports and the pricing kernels loaded before and
 timed apart), ``warm`` the same run again in the same process; ``peak_rss_mb`` is the
-process's maximum resident set. ``rss_5y_over_1y`` shows whether memory is flat in days.
+process's own maximum resident set (:mod:`workbench.bench.memory`: not ``ru_maxrss``, which a
+spawned process inherits from its parent). ``rss_5y_over_1y`` shows whether memory is flat in days.
 
 The end-of-day column cache (:mod:`workbench.data.eod_cache`) is built (or found) first, in
 its own process, as a first run over the days would build it (``cache_first_build_or_open_s``,
@@ -34,13 +35,13 @@ studies) give ``*_vs_optopsy`` beside it. Targets: (b) under 1.3 s, peak RSS und
 from __future__ import annotations
 
 import gc
-import resource
-import sys
 import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from workbench.bench.memory import peak_rss_mb
 
 SEED = 42
 START = "2019-01-01"
@@ -100,11 +101,6 @@ def warm_cache(data: Path) -> dict[str, float]:
     return {"cache_s": time.perf_counter() - t0, "months_built": built, "months_found": opened}
 
 
-def _peak_rss_mb() -> float:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
-
-
 def _load() -> None:
     """Imports and compiled kernels, before the timed runs (as ``bench engine`` does)."""
     import exchange_calendars  # noqa: F401
@@ -152,7 +148,7 @@ def scenario(name: str, quick: bool, years: int, cache: bool = True) -> dict[str
     t0 = time.perf_counter()
     cold = run_backtest(template.strategy, **args)
     cold_s = time.perf_counter() - t0
-    cold_rss = _peak_rss_mb()
+    cold_rss = peak_rss_mb()
     del cold
     gc.collect()
     t0 = time.perf_counter()
@@ -173,7 +169,7 @@ def scenario(name: str, quick: bool, years: int, cache: bool = True) -> dict[str
         "cold_s": cold_s,
         "warm_s": warm_s,
         "peak_rss_mb_after_cold": cold_rss,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "total_pnl": float(warm.metrics["total_pnl"]),
         "warnings": int(warm.metrics["warnings"]),
     }

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import gc
 import os
-import resource
-import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from workbench.bench.memory import peak_rss_mb
 
 SEED = 42
 START = "2019-01-01"
@@ -40,11 +40,6 @@ FEES = "per-contract:0.65"
 CAPITAL = 100_000.0
 UNIVERSE = ("SPY", "QQQ", "IWM")
 PORTFOLIO_TEMPLATE = "seed-003-portfolio"
-
-
-def _peak_rss_mb() -> float:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
 def portfolio_support() -> str | None:
@@ -137,7 +132,7 @@ def scenario(name: str, quick: bool) -> dict[str, Any]:
         "refused_by_constraint": dict(result.metrics.get("refused_by_constraint") or {}),
         "load_s": load_s,
         "seconds": seconds,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "total_pnl": float(result.metrics["total_pnl"]),
     }
 

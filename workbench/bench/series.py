@@ -26,7 +26,8 @@ import time
 from datetime import date, datetime
 from typing import Any
 
-from workbench.bench.eod import FEES, _load, _peak_rss_mb, dataset
+from workbench.bench.eod import FEES, _load, dataset
+from workbench.bench.memory import peak_rss_mb
 
 #: warm runs per variant; the least time is reported
 REPEATS = 3
@@ -69,7 +70,7 @@ def measure(quick: bool) -> dict[str, Any]:
         out[f"{name}_days"] = len(result.daily)
         out[f"{name}_entries"] = len(result.entries) if result.entries is not None else 0
         out[f"{name}_total_pnl"] = float(result.metrics["total_pnl"])
-    out["peak_rss_mb"] = _peak_rss_mb()
+    out["peak_rss_mb"] = peak_rss_mb()
     return out
 
 

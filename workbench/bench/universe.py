@@ -22,13 +22,13 @@ first run (imports and kernels loaded before, timed apart), ``warm`` the same ru
 from __future__ import annotations
 
 import gc
-import resource
-import sys
 import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from workbench.bench.memory import peak_rss_mb
 
 SEED = 42
 START = "2019-01-01"
@@ -62,11 +62,6 @@ def dataset(quick: bool) -> Path:
         else:
             generate("us-etf-eod", path, seed=SEED, start=START, years=5, progress=False)
     return path
-
-
-def _peak_rss_mb() -> float:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
 def scenario(name: str, quick: bool, years: int) -> dict[str, Any]:
@@ -103,7 +98,7 @@ def scenario(name: str, quick: bool, years: int) -> dict[str, Any]:
         "load_s": load_s,
         "cold_s": cold_s,
         "warm_s": warm_s,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "total_pnl": float(warm.metrics["total_pnl"]),
     }
 
