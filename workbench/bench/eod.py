@@ -25,6 +25,10 @@ its own process, as a first run over the days would build it (``cache_first_buil
 put credit spread also run with the cache off (``*_no_cache_*``: every day decoded from
 Parquet), and must give the same fills and PnL.
 
+``machine_reference_s_before`` / ``_after``: a fixed pure-Python workload
+(:mod:`workbench.bench.machine`) timed in the parent before and after the scenarios, to put
+figures from different machines or loads side by side.
+
 Headline ratio: optopsy 2.3.0's 3.8 s for the same 5,340 overlapping put spreads on a chain of
 this size (measured side by side on 2026-12-03, issue 13) over our cold 5-year every-entry put
 spread. optopsy's other figures (6.1 s for the iron condors, 5.5-12.5 s for the shipped
@@ -181,7 +185,10 @@ def run(quick: bool) -> dict:
     import os
     from concurrent.futures import ProcessPoolExecutor
 
+    from workbench.bench.machine import reference_s
+
     data = dataset(quick)
+    reference_before = reference_s()
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
         cache = pool.submit(warm_cache, data).result()
@@ -216,6 +223,8 @@ def run(quick: bool) -> dict:
         figures[f"{name}_rss_5y_over_1y"] = five["peak_rss_mb"] / one["peak_rss_mb"]
         figures[f"{name}_cold_vs_optopsy"] = OPTOPSY_S[name] / five["cold_s"]
         figures[f"{name}_warm_vs_optopsy"] = OPTOPSY_S[name] / five["warm_s"]
+    figures["machine_reference_s_before"] = reference_before
+    figures["machine_reference_s_after"] = reference_s()
     figures["load_average_1m"] = os.getloadavg()[0]
     figures["when"] = datetime.now().isoformat(timespec="seconds")
     head = results[("every_entry_put_spread", 5)]
