@@ -26,9 +26,12 @@ it, listing its days), the workers' first use of the dataset and of the strategy
 assembly of every run. The parent's one-off imports and first open of the dataset are timed
 apart (``parent_start_s``), like the workers' (``pool_start_*_s``).
 
-``one_worker`` runs on a 1-process pool, ``two_workers`` on a 2-process pool; all four tables
-must be equal (checked). Headline ratio: ``cold one_worker / cold two_workers`` (target >= 1.7
-on 2 free cores); the warm ratio is reported beside it. What stays serial in a cold sweep on a
+``one_worker`` runs on a 1-process pool, ``two_workers`` on a 2-process pool; every table must
+be equal (checked). The whole comparison is repeated :data:`REPEATS` times (``--quick``: once),
+fresh pools each time and the two pools' order alternating: on a shared two-core machine one
+pair's ratio ranged from 1.45 to 2.13 within an hour, so one pair says little. Headline ratio:
+the median over the repeats of ``cold one_worker / cold two_workers`` (target >= 1.7 on 2 free
+cores), each repeat's beside it; the warm ratios likewise. What stays serial in a cold sweep on a
 fresh pool (the parent's planning and the first task's trip to a worker, each worker's first
 read of the dataset and first use of the strategy's code, the last assembly round trip) is
 about 0.2-0.3 s whatever the grid's size, so the ratio grows with the grid. Cores shared with
@@ -80,8 +83,21 @@ def _warm(pause_s: float) -> int:
     return os.getpid()
 
 
-def run(quick: bool = False, *, days: int | None = None) -> dict[str, Any]:
-    """The benchmark (``days`` overrides the dataset's length, e.g. to compare grid sizes)."""
+#: Paired repeats of the whole comparison (fresh pools each time); the headline is their median.
+REPEATS = 3
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def run(
+    quick: bool = False, *, days: int | None = None, repeats: int | None = None
+) -> dict[str, Any]:
+    """The benchmark (``days`` overrides the dataset's length, e.g. to compare grid sizes;
+    ``repeats`` the number of paired repeats, 1 with ``quick``)."""
     import pandas as pd
     from loky import ProcessPoolExecutor
 
@@ -89,6 +105,7 @@ def run(quick: bool = False, *, days: int | None = None) -> dict[str, Any]:
     from workbench.research.templates import TemplateRepository
 
     days = days or (10 if quick else FULL_DAYS)
+    repeats = repeats or (1 if quick else REPEATS)
     entries = (
         ["09:20", "10:00", "10:40", "11:20"]
         if quick
@@ -104,9 +121,9 @@ def run(quick: bool = False, *, days: int | None = None) -> dict[str, Any]:
     grid: dict[str, list[Any]] = {"entry": entries, "stop_loss_pct": [0.2, 0.4]}
     data = _dataset(days)
     template = TemplateRepository().get("short-straddle-reentry")
-    cold: dict[int, float] = {}
-    warm: dict[int, float] = {}
-    start_up: dict[int, float] = {}
+    cold: dict[int, list[float]] = {1: [], 2: []}
+    warm: dict[int, list[float]] = {1: [], 2: []}
+    start_up: dict[int, list[float]] = {1: [], 2: []}
     frames: list[pd.DataFrame] = []
     load = os.getloadavg()[0]
     # the parent plans every run (validates it, lists its days) before the workers simulate
@@ -116,40 +133,52 @@ def run(quick: bool = False, *, days: int | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
     plan_run(template.strategy, data=data, params=template.resolved_params({}))
     parent_start = time.perf_counter() - t0
-    for workers in (1, 2):
-        t0 = time.perf_counter()
-        pool = ProcessPoolExecutor(max_workers=workers)  # fresh workers, as the sweep's own pool
-        try:
-            pids = {f.result() for f in [pool.submit(_warm, 0.5) for _ in range(workers)]}
-            if len(pids) != workers:
-                raise RuntimeError(f"sweep benchmark: {workers} workers wanted, {len(pids)} warm")
-            start_up[workers] = time.perf_counter() - t0
-            for timing in (cold, warm):
-                t0 = time.perf_counter()
-                frames.append(sweep(template, grid, data=data, executor=pool, progress=False))
-                timing[workers] = time.perf_counter() - t0
-        finally:
-            pool.shutdown(wait=True)
+    for repeat in range(repeats):
+        # alternate which pool goes first, so neither always runs on a machine the other warmed
+        for workers in (1, 2) if repeat % 2 == 0 else (2, 1):
+            t0 = time.perf_counter()
+            pool = ProcessPoolExecutor(max_workers=workers)  # fresh workers, as the sweep's own
+            try:
+                pids = {f.result() for f in [pool.submit(_warm, 0.5) for _ in range(workers)]}
+                if len(pids) != workers:
+                    raise RuntimeError(
+                        f"sweep benchmark: {workers} workers wanted, {len(pids)} warm"
+                    )
+                start_up[workers].append(time.perf_counter() - t0)
+                for timing in (cold, warm):
+                    t0 = time.perf_counter()
+                    frames.append(sweep(template, grid, data=data, executor=pool, progress=False))
+                    timing[workers].append(time.perf_counter() - t0)
+            finally:
+                pool.shutdown(wait=True)
     for frame in frames[1:]:
         pd.testing.assert_frame_equal(frame, frames[0])
     if frames[0]["error"].notna().any():
         raise RuntimeError(f"sweep benchmark: a combination failed: {frames[0]['error'].dropna()}")
     combos = len(frames[0])
+    cold_x = [one / two for one, two in zip(cold[1], cold[2], strict=True)]
+    warm_x = [one / two for one, two in zip(warm[1], warm[2], strict=True)]
     return {
         "benchmark": "sweep",
-        "ratio": cold[1] / cold[2],
-        "baseline": "the same sweep on 1 worker process (cold: a fresh pool's first sweep)",
+        "ratio": _median(cold_x),
+        "baseline": (
+            "the same sweep on 1 worker process (cold: a fresh pool's first sweep); median of "
+            f"{repeats} paired repeat(s)"
+        ),
         "figures": {
             "combinations": combos,
             "days_per_combination": days,
-            "cold_one_worker_s": cold[1],
-            "cold_two_workers_s": cold[2],
-            "cold_speedup_2_vs_1_x": cold[1] / cold[2],
-            "warm_one_worker_s": warm[1],
-            "warm_two_workers_s": warm[2],
-            "warm_speedup_2_vs_1_x": warm[1] / warm[2],
-            "pool_start_one_worker_s": start_up[1],
-            "pool_start_two_workers_s": start_up[2],
+            "repeats": repeats,
+            "cold_one_worker_s": _median(cold[1]),
+            "cold_two_workers_s": _median(cold[2]),
+            "cold_speedup_2_vs_1_x": _median(cold_x),
+            "cold_speedups_each_repeat": [round(x, 3) for x in cold_x],
+            "warm_one_worker_s": _median(warm[1]),
+            "warm_two_workers_s": _median(warm[2]),
+            "warm_speedup_2_vs_1_x": _median(warm_x),
+            "warm_speedups_each_repeat": [round(x, 3) for x in warm_x],
+            "pool_start_one_worker_s": _median(start_up[1]),
+            "pool_start_two_workers_s": _median(start_up[2]),
             "parent_start_s": parent_start,
             "load_average_1min_at_start": load,
         },
