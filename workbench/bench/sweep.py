@@ -44,6 +44,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 SEED = 13
@@ -85,12 +86,6 @@ def _warm(pause_s: float) -> int:
 
 #: Paired repeats of the whole comparison (fresh pools each time); the headline is their median.
 REPEATS = 3
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def run(
@@ -160,7 +155,7 @@ def run(
     warm_x = [one / two for one, two in zip(warm[1], warm[2], strict=True)]
     return {
         "benchmark": "sweep",
-        "ratio": _median(cold_x),
+        "ratio": median(cold_x),
         "baseline": (
             "the same sweep on 1 worker process (cold: a fresh pool's first sweep); median of "
             f"{repeats} paired repeat(s)"
@@ -169,16 +164,16 @@ def run(
             "combinations": combos,
             "days_per_combination": days,
             "repeats": repeats,
-            "cold_one_worker_s": _median(cold[1]),
-            "cold_two_workers_s": _median(cold[2]),
-            "cold_speedup_2_vs_1_x": _median(cold_x),
+            "cold_one_worker_s": median(cold[1]),
+            "cold_two_workers_s": median(cold[2]),
+            "cold_speedup_2_vs_1_x": median(cold_x),
             "cold_speedups_each_repeat": [round(x, 3) for x in cold_x],
-            "warm_one_worker_s": _median(warm[1]),
-            "warm_two_workers_s": _median(warm[2]),
-            "warm_speedup_2_vs_1_x": _median(warm_x),
+            "warm_one_worker_s": median(warm[1]),
+            "warm_two_workers_s": median(warm[2]),
+            "warm_speedup_2_vs_1_x": median(warm_x),
             "warm_speedups_each_repeat": [round(x, 3) for x in warm_x],
-            "pool_start_one_worker_s": _median(start_up[1]),
-            "pool_start_two_workers_s": _median(start_up[2]),
+            "pool_start_one_worker_s": median(start_up[1]),
+            "pool_start_two_workers_s": median(start_up[2]),
             "parent_start_s": parent_start,
             "load_average_1min_at_start": load,
         },
