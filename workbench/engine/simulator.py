@@ -1640,6 +1640,10 @@ def _user_clock(clock: Any, day: date) -> list[Any]:
     return values
 
 
+_NS_PER_DAY = 86_400 * 1_000_000_000
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def _checked_clock(clock: Any, day: date) -> np.ndarray:
     """The clock as int64 ns, strictly increasing, all on ``day``; ``ChronologyError`` otherwise.
 
@@ -1651,6 +1655,8 @@ def _checked_clock(clock: Any, day: date) -> np.ndarray:
         raise ChronologyError(f"{day}: the clock must hold timestamps ({exc})") from None
     if ns.size == 0:
         raise ChronologyError(f"{day}: the clock is empty")
+    if ns.size == 1 and int(ns[0]) // _NS_PER_DAY == day.toordinal() - _EPOCH_ORDINAL:
+        return ns  # an end-of-day clock: its one tick on the day (the general checks below)
     days = ns.astype("datetime64[ns]").astype("datetime64[D]")
     off = np.flatnonzero(days != np.datetime64(day, "D"))
     if off.size:
