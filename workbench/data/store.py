@@ -30,6 +30,7 @@ thread (the engine runs days in processes, each opening its own store).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -167,6 +168,7 @@ class MarketStore:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads must be a positive integer, got {threads!r}")
         self.catalog: Catalog = Catalog.load(self.path)
+        self._catalog_file = str(layout.catalog_path(self.path))
         self._catalog_stamp = self._stamp_catalog()
         for name in self.catalog.day_index:  # a crafted catalog cannot point outside the dataset
             for kind in layout.KINDS:
@@ -188,8 +190,10 @@ class MarketStore:
 
     # -- lifecycle -------------------------------------------------------------------------
     def _stamp_catalog(self) -> tuple[int, int, int] | None:
+        # asked once a day by a positional run (pool.open_store): one os.stat of a path
+        # string built once (the pathlib join and stat were ~25 us a call)
         try:
-            st = layout.catalog_path(self.path).stat()
+            st = os.stat(self._catalog_file)
         except OSError:
             return None
         return (st.st_ino, st.st_mtime_ns, st.st_size)
