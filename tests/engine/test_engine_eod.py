@@ -373,3 +373,26 @@ def test_one_bar_spot_is_the_general_alignment(close: float) -> None:
         else:
             assert a == b, field
     assert _one_bar_spot({**arrays, "ts": np.repeat(ts, 2)}) is None
+
+
+def test_the_tradebook_frame_is_the_tables_conversion(eod: Path, tmp_path: Path) -> None:
+    """The result keeps the frame the metrics were computed on as ``tradebook``: equal to a
+    fresh conversion of the Arrow table and to the saved Parquet file read back."""
+    import pyarrow.parquet as pq
+
+    result = run_backtest(
+        EveryEntryPutSpread, data=eod, params={"underlying": "SPXW", "exit_dte": 3},
+        fill="orats", fees="per-contract:0.65", progress=False,
+    )  # fmt: skip
+    kept = result.tradebook
+    assert len(kept) > 100
+    assert result.tradebook is kept  # no second conversion
+    fresh = result.tradebook_table.to_pandas()
+    pd.testing.assert_frame_equal(kept, fresh, check_exact=True)
+    result.save(tmp_path / "run")
+    saved = pq.read_table(tmp_path / "run" / "tradebook.parquet").to_pandas()
+    pd.testing.assert_frame_equal(kept, saved, check_exact=True)
+    assert result.metrics["fills"] == len(fresh)
+    assert result.metrics["fees"] == round(float(fresh["fees"].sum()), 2)
+    with pytest.raises(ValueError, match="not this result's tradebook"):
+        result.keep_frame(fresh.iloc[:1])

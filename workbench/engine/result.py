@@ -117,6 +117,16 @@ class BacktestResult:
         self.entries = entries
         self._frame: pd.DataFrame | None = None
 
+    def keep_frame(self, frame: pd.DataFrame) -> None:
+        """Keep ``frame`` as :attr:`tradebook`: the pandas conversion of
+        :attr:`tradebook_table` the caller already made (the engine computes its metrics on
+        it), instead of converting the table again on first use."""
+        if len(frame) != self.tradebook_table.num_rows or list(frame.columns) != list(
+            self.tradebook_table.column_names
+        ):
+            raise ValueError("keep_frame: the frame is not this result's tradebook")
+        self._frame = frame
+
     @property
     def tradebook(self) -> pd.DataFrame:
         """The tradebook as a DataFrame (``day``/``expiry`` as dates, ``ts``/``price_ts`` as datetimes)."""

@@ -914,10 +914,12 @@ def assemble(plan: RunPlan, records: list[DayRecord]) -> BacktestResult:
         )
     orders = orders_frame([row for r in records for row in r.orders])
     entries = entries_frame([row for r in records for row in r.entries])
-    return BacktestResult(
+    result = BacktestResult(
         table, daily, days_table, metrics, manifest,
         excursions=excursions, orders=orders, entries=entries,
     )  # fmt: skip
+    result.keep_frame(tradebook)  # converted once: the metrics read the same frame
+    return result
 
 
 def _check_universe(config: StrategyConfig, held: Sequence[str], catalog: Any) -> tuple[str, ...]:
