@@ -286,10 +286,16 @@ class EodDayMarket(DayMarket):
         self._ticks[contract] = series
         return series
 
-    def ticks_many(self, contracts: list[OptionContract]) -> list[TickSeries | None]:
+    def ticks_many(
+        self, contracts: list[OptionContract], *, quoted: list[bool] | None = None
+    ) -> list[TickSeries | None]:
         """:meth:`ticks` of many contracts with one vectorised row search (the open legs of a
         positional book, bound each morning). The series are built here, not remembered: each
-        contract is asked for once a day (a later :meth:`ticks` builds an equal series)."""
+        contract is asked for once a day (a later :meth:`ticks` builds an equal series).
+
+        ``quoted``: extended, on a one-tick day, with one flag per contract: its bar is visible
+        at the tick and has a usable two-sided quote (:func:`~workbench.engine.ticks.usable_quote`
+        of its bid and ask), found for all of them at once; left as given otherwise."""
         if not self.columnar:
             return [self.ticks(c) for c in contracts]
         if not contracts:
@@ -301,6 +307,8 @@ class EodDayMarket(DayMarket):
         # every field of every row at once, as Python values (no NumPy scalar per leg), with
         # what :func:`_tick_series` decides per leg decided here for all of them
         visible = day.visible[r] & hit
+        if quoted is not None:
+            quoted.extend((visible & day.two_sided[r]).tolist())
         close = day.close[r]
         mark = day.mark[r]
         close_ok = visible & day.close_ok[r]

@@ -208,6 +208,9 @@ class Simulator:
         #: today's day-end marks moved into their no-arbitrage bounds: key -> (raw mark, bound)
         self._mark_bounds: dict[str, tuple[float, MarkBound]] = {}
         self._marks_checked: set[str] = set()  # legs whose day-end mark was looked at
+        #: open legs known (at the morning's binding, one-tick days) to have a two-sided
+        #: quote at the day's tick: their marks are quote mids (no bound, no warning)
+        self._quoted_keys: set[str] = set()
         #: the strategy read a figure of the account that depends on the capital
         self.account_used = False
         #: the book's margin at the last close ("now" before the first tick; 0 when flat)
@@ -340,7 +343,11 @@ class Simulator:
         self.warnings.extend(w for w in dict.fromkeys(new) if w not in self.warnings)
         return value
 
-    def position_greeks(self, i: int, ts: datetime | None) -> dict[str, float]:
+    def position_greeks(
+        self, i: int, ts: datetime | None, marks: Mapping[str, float] | None = None
+    ) -> dict[str, float]:
+        """The book's delta, gamma, vega and theta at tick ``i`` (``ts``: its time), each leg's
+        IV from its mark (``marks``: :meth:`marks` of tick ``i``, when the caller has them)."""
         market = self.market
         out = {"delta": 0.0, "gamma": 0.0, "vega": 0.0, "theta": 0.0}
         if i < 0 or not self.book.open:
@@ -354,7 +361,9 @@ class Simulator:
         if options:
             greeks = self._greeks_by_underlying(
                 [t.contract for _, t in options],  # type: ignore[misc]
-                [self._mark(k, t, i)[0] for k, t in options],
+                [self._mark(k, t, i)[0] for k, t in options]
+                if marks is None
+                else [marks[k] for k, _ in options],
                 i,
                 when,
             )
@@ -774,6 +783,7 @@ class Simulator:
         day, ts = when if when is not None else (self.market.day, self._now())
         self._margin_dirty = True
         self._marks_checked.discard(p.key)  # a new leg may reuse the key today
+        self._quoted_keys.discard(p.key)
         self._mark_bounds.pop(p.key, None)
         trade = self.book.close_position(
             p.key,
@@ -1155,6 +1165,7 @@ class Simulator:
         self._entries = []
         self._mark_bounds = {}
         self._marks_checked = set()
+        self._quoted_keys = set()
         self._margin_dirty = False
         self._peak_margin = math.nan
         market.max_spot_lag = self.max_spot_lag
@@ -1248,7 +1259,7 @@ class Simulator:
         record.spot_close = market.close_spot
         record.fetches = market.fetch_count
         if positional:
-            self._market_release()
+            self._market_release(marks)
         retire(bar)
         return record
 
@@ -1264,7 +1275,7 @@ class Simulator:
     ) -> None:
         """The day's books into ``record``: fills, money, marks, Greeks and margin at tick
         ``last``, warnings and refusals."""
-        greeks = self.position_greeks(last, self.market.clock[last])
+        greeks = self.position_greeks(last, self.market.clock[last], marks)
         record.rows = self.book.rows[rows_before:]
         record.cash = self.book.cash - cash0
         record.realized = self.book.realized - realized0
@@ -1292,7 +1303,10 @@ class Simulator:
         the visible bar has no usable two-sided quote, so the mark is a last trade that may be
         stale (seed 002: a mark fallback is never silent)."""
         out = []
+        quoted = self._quoted_keys
         for key, trade in self.book.open.items():
+            if key in quoted:
+                continue
             series = self._series.get(key)
             if trade.asset is Asset.UNDERLYING or series is None or not len(series.bid):
                 continue
@@ -1363,10 +1377,10 @@ class Simulator:
             self._mark_bounds[key] = (raw, found)
             self._legs_stale = True
 
-    def _market_release(self) -> None:
-        """Positional: remember today's closing marks and drop today's market."""
-        last = self.market.n_ticks - 1
-        self._last_marks = {k: self._mark(k, t, last)[0] for k, t in self.book.open.items()}
+    def _market_release(self, marks: Mapping[str, float]) -> None:
+        """Positional: remember today's closing marks (:meth:`marks` of the day's last tick)
+        and drop today's market."""
+        self._last_marks = dict(marks)
         self._bar = None
 
     def _bind_open(self) -> None:
@@ -1375,8 +1389,14 @@ class Simulator:
         open_legs = self.book.open
         many = getattr(market, "ticks_many", None)
         found: list[TickSeries | None] | None = None
+        quoted: list[bool] = []
         if many is not None:  # one vectorised lookup for every open option leg
-            found = many([t.contract for t in open_legs.values() if t.contract is not None])
+            found = many(
+                [t.contract for t in open_legs.values() if t.contract is not None], quoted=quoted
+            )
+        if found is None or len(quoted) != len(found):
+            quoted = []  # not known at once: each leg's quote is looked at on its own
+        quoted_keys: set[str] = set()
         j = 0
         for key, trade in open_legs.items():
             if trade.contract is None:
@@ -1388,6 +1408,8 @@ class Simulator:
                 continue
             if found is not None:
                 ticks = found[j]
+                if quoted and quoted[j]:
+                    quoted_keys.add(key)
                 j += 1
             else:
                 ticks = market.ticks(trade.contract)
@@ -1406,7 +1428,9 @@ class Simulator:
             self._series[key] = ticks
         self._legs_stale = True
         self._mark_bounds = {}  # the series were just re-read: bound them again
-        self._marks_checked = set()
+        # a leg with a two-sided quote at the day's tick needs no bound and no warning
+        self._quoted_keys = quoted_keys
+        self._marks_checked = set(quoted_keys)
         self._bound_day_end_marks()
 
     def _settles_at_open(self, contract: OptionContract) -> bool:

@@ -211,7 +211,11 @@ class UniverseMarket:
         market = self.markets.get(contract.underlying)
         return None if market is None else market.ticks(contract)
 
-    def ticks_many(self, contracts: list[OptionContract]) -> list[TickSeries | None]:
+    def ticks_many(
+        self, contracts: list[OptionContract], *, quoted: list[bool] | None = None
+    ) -> list[TickSeries | None]:
+        """Each underlying's own :meth:`ticks_many`, in ``contracts`` order (``quoted`` is
+        left as given: the caller checks each leg's quote itself)."""
         out: list[TickSeries | None] = [None] * len(contracts)
         groups: dict[str, list[int]] = {}
         for j, c in enumerate(contracts):
