@@ -406,3 +406,35 @@ def test_data_cache_command_shows_and_clears_one_dataset(
     monkeypatch.setenv(ENV, "0")
     assert main(["data", "cache"]) == 0
     assert "off" in capsys.readouterr().out
+
+
+def test_the_engine_thread_looks_for_a_month_not_yet_built_once(
+    eod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first run (nothing cached): the engine's thread looks for a month the read-ahead is
+    building once, and again only when the read-ahead has it -- not once a day for every day
+    ahead (each look hashes the month's source files)."""
+    import threading
+
+    monkeypatch.setenv(ENV, str(tmp_path))
+    looks: dict[str, list[tuple[int, int]]] = {}
+    fingerprint = EodColumnCache._fingerprint
+
+    def spy(self: EodColumnCache, days: list[object]) -> object:
+        name = "engine" if threading.current_thread() is threading.main_thread() else "reader"
+        first = days[0]
+        looks.setdefault(name, []).append((first.year, first.month))  # type: ignore[attr-defined]
+        return fingerprint(self, days)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(EodColumnCache, "_fingerprint", spy)
+    months = {(d.year, d.month) for d in MarketStore(eod).days("SPXW")}
+    cold = run_backtest(EveryEntryPutSpread, data=eod, params={"underlying": "SPXW"}, progress=False)
+    assert sorted(set(looks["reader"])) == sorted(months)
+    engine = looks["engine"]
+    assert set(engine) <= months
+    for month in months:  # a miss while it is built, then the hit
+        assert engine.count(month) <= 2, (month, engine)
+    looks.clear()
+    warm = run_backtest(EveryEntryPutSpread, data=eod, params={"underlying": "SPXW"}, progress=False)
+    assert sorted(looks["engine"]) == sorted(months) and "reader" not in looks
+    pd.testing.assert_frame_equal(cold.tradebook, warm.tradebook)

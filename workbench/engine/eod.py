@@ -468,6 +468,8 @@ class ReadAhead:
         self._here: EodColumnCache | None = None
         self._thread_cached = 0
         self._here_cached = 0
+        #: months this thread looked for in the cache and did not find (see _may_look)
+        self._missed: set[tuple[int, int]] = set()
 
     @property
     def cached_days(self) -> int:
@@ -520,9 +522,11 @@ class ReadAhead:
         not there, or anything went wrong -- only a hint, the thread or the engine reads it)."""
         try:
             cache = self._here_cache()
-            if cache is None or self._failed_month(day):
+            if cache is None or self._failed_month(day) or not self._may_look(day):
                 return None
             got = cache.get(day)
+            if got is None and not cache.has(day):
+                self._missed.add((day.year, day.month))
         except Exception:  # only a hint: the day is read elsewhere
             return None
         if got is not None:
@@ -533,11 +537,28 @@ class ReadAhead:
         """Whether :meth:`take` will serve ``day`` here (its month is open, or built)."""
         try:
             cache = self._here_cache()
-            if cache is None or self._failed_month(day):
+            if cache is None or self._failed_month(day) or not self._may_look(day):
                 return False
-            return cache.ready(day)  # opens the month when it is there
+            if cache.ready(day):  # opens the month when it is there
+                return True
+            self._missed.add((day.year, day.month))
+            return False
         except Exception:  # only a hint: the thread reads it
             return False
+
+    def _may_look(self, day: date) -> bool:
+        """Whether this thread should look for ``day``'s month in the cache: the first time,
+        and after a miss only once the thread has the month (built or found). Looking means
+        hashing the month's source files' sizes and times (~0.5 ms); a first run looked for
+        each month not yet built once a day for each day ahead, 300 times in 60 months."""
+        key = (day.year, day.month)
+        if key not in self._missed:
+            return True
+        thread = self._cache
+        if thread is not None and thread.has(day):
+            self._missed.discard(key)
+            return True
+        return False
 
     def _failed_month(self, day: date) -> bool:
         """The thread tried to build ``day``'s month and could not: its days are the thread's
