@@ -396,3 +396,56 @@ def test_the_tradebook_frame_is_the_tables_conversion(eod: Path, tmp_path: Path)
     assert result.metrics["fees"] == round(float(fresh["fees"].sum()), 2)
     with pytest.raises(ValueError, match="not this result's tradebook"):
         result.keep_frame(fresh.iloc[:1])
+
+
+def test_a_few_contracts_bind_as_many_do(eod: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ticks_many`` of up to ``_FEW_CONTRACTS`` searches each contract's row on its own;
+    the series and the quoted flags are the ones the whole-day keyed search gives, for
+    listed contracts, a strike between two listed ones, an unlisted expiry and a right the
+    strike is not listed in."""
+    import random
+    from dataclasses import fields
+    from datetime import timedelta
+
+    from workbench.engine import eod as eod_module
+
+    store = MarketStore(eod)
+    rng = random.Random(11)
+    compared = 0
+    limit = eod_module._FEW_CONTRACTS
+    for day in store.days("SPXW")[::4]:
+        chain = store.read_chain("SPXW", day)
+        listed = [
+            OptionContract("SPXW", e, k, Right.parse(r))
+            for e, k, r in zip(
+                chain.column("expiry").to_pylist(),
+                chain.column("strike").to_pylist(),
+                chain.column("right").to_pylist(),
+            )
+        ]
+        first = listed[0]
+        odd = [
+            OptionContract("SPXW", first.expiry, first.strike + 0.05, first.right),
+            OptionContract("SPXW", first.expiry + timedelta(days=1), first.strike, first.right),
+            OptionContract("SPXW", first.expiry, 1.0, Right.CALL),
+        ]
+        for n in range(1, limit + 1):
+            picked = [*rng.sample(listed, n - 1), rng.choice(odd)]
+            rng.shuffle(picked)
+            results = {}
+            for few in (limit, 0):
+                monkeypatch.setattr(eod_module, "_FEW_CONTRACTS", few)
+                col = EodDayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
+                quoted: list[bool] = []
+                results[few] = (col.ticks_many(picked, quoted=quoted), quoted)
+            (a, qa), (b, qb) = results.values()
+            assert qa == qb and len(qa) == n
+            for x, y in zip(a, b, strict=True):
+                assert (x is None) == (y is None)
+                if x is not None:
+                    for f in fields(x):
+                        assert _same(np.array(getattr(x, f.name)), np.array(getattr(y, f.name))), (
+                            f.name
+                        )
+            compared += 1
+    assert compared >= 8 * 5
