@@ -438,3 +438,59 @@ def test_the_engine_thread_looks_for_a_month_not_yet_built_once(
     warm = run_backtest(EveryEntryPutSpread, data=eod, params={"underlying": "SPXW"}, progress=False)
     assert sorted(looks["engine"]) == sorted(months) and "reader" not in looks
     pd.testing.assert_frame_equal(cold.tradebook, warm.tradebook)
+
+
+def test_a_batch_is_checked_once_per_file_as_it_is_on_disk(
+    eod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later cache in the same process serves a month file's days without hashing them
+    again; the file replaced whole (a new inode), or rewritten in place (a new modification
+    time), is checked afresh and its damaged days are not served."""
+    import os
+
+    from workbench.data import eod_cache
+
+    hashed: list[int] = []
+    crc = eod_cache._crc
+
+    def spy(arrays: dict[str, np.ndarray]) -> int:
+        hashed.append(1)
+        return crc(arrays)
+
+    monkeypatch.setattr(eod_cache, "_crc", spy)
+    days = MarketStore(eod).days("SPXW")
+    month = [d for d in days if (d.year, d.month) == (days[0].year, days[0].month)]
+    first = _cache(eod, tmp_path)
+    served = [first.get(d) for d in month]
+    first.close()
+    assert all(x is not None for x in served)
+    built = len(hashed)
+    assert built >= 2 * len(month)  # written and read: each day's batch hashed
+    hashed.clear()
+    again = _cache(eod, tmp_path)
+    repeat = [again.get(d) for d in month]
+    again.close()
+    assert hashed == []  # the same files: not hashed again
+    for x, y in zip(served, repeat, strict=True):
+        for a, b in zip(x, y, strict=True):  # type: ignore[arg-type]
+            assert a.keys() == b.keys() and all(_same(a[n], b[n]) for n in a)
+
+    (options,) = [p for p in _files(tmp_path) if p.name.endswith("options.arrow")]
+    raw = bytearray(options.read_bytes())
+    middle = len(raw) // 2
+    raw[middle : middle + 64] = bytes(64)
+    for how in ("replaced", "rewritten"):
+        if how == "replaced":  # a new file renamed over the old one: a new inode
+            copy = options.with_name(".damaged")
+            copy.write_bytes(bytes(raw))
+            os.replace(copy, options)
+        else:  # the same inode written over, later
+            options.write_bytes(bytes(raw))
+            st = options.stat()
+            os.utime(options, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        hashed.clear()
+        damaged = _cache(eod, tmp_path)
+        got = [damaged.get(d) for d in month]
+        damaged.close()
+        assert hashed, how  # checked afresh
+        assert any(x is None for x in got), how  # the damaged day(s) go to Parquet
