@@ -17,7 +17,6 @@ SPX set) -- so results do not depend on the path.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import math
 import threading
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from typing import Any, cast
 import numpy as np
 
 from workbench.data.eod_cache import EodColumnCache, cache_root
+from workbench.engine.eod_kernels import derive, derive_reference
 from workbench.engine.market import DayMarket
 from workbench.engine.ticks import NO_LAG, TickSeries
 from workbench.model.contracts import OptionContract
@@ -92,21 +92,15 @@ class _Day:
         self.delta = arrays["delta"]
         self.bid_size = arrays["bid_size"]
         self.ask_size = arrays["ask_size"]
-        self.visible = ts <= tick_ns
-        with np.errstate(invalid="ignore"):
-            self.close_ok = np.isfinite(self.close) & (self.close >= 0)
-            usable = (
-                np.isfinite(self.bid)
-                & np.isfinite(self.ask)
-                & (self.bid >= 0)
-                & (self.ask > 0)
-                & (self.ask >= self.bid)
-            )
-        mid = 0.5 * (self.bid + self.ask)
-        self.mark = np.where(usable, mid, np.where(self.close_ok, self.close, np.nan))
-        # what a ChainSnapshot computes per expiry (its _two_sided and _mid_price), for the day
-        self.two_sided = usable
-        self.mid_price = np.where(usable, mid, self.close)
+        # visibility at the day's tick, usable closes, two-sided quotes, marks and what a
+        # ChainSnapshot computes per expiry (its _two_sided and _mid_price), for the day
+        kernel: Any = derive
+        prices = (self.bid, self.ask, self.close)
+        if not all(a.dtype == np.float64 and a.ndim == 1 for a in prices):
+            kernel = derive_reference  # an unusual dtype: the NumPy definitions
+        self.visible, self.close_ok, self.two_sided, self.mark, self.mid_price = kernel(
+            ts, tick_ns, *prices
+        )
         expiry = arrays["expiry"].astype("datetime64[D]")
         # proleptic ordinals (date.toordinal) of each row's expiry, for the composite keys
         self._ordinals = expiry.astype(np.int64) + _EPOCH_ORDINAL
@@ -115,10 +109,9 @@ class _Day:
         self._checked: bool | None = None
         self.slices: dict[date, tuple[int, int]] = {}
         if expiry.size:
-            change = np.flatnonzero(expiry[1:] != expiry[:-1]) + 1
-            bounds = [0, *change.tolist(), int(expiry.size)]
-            for a, b in itertools.pairwise(bounds):
-                self.slices[expiry[a].astype(date)] = (a, b)
+            starts = [0, *(np.flatnonzero(expiry[1:] != expiry[:-1]) + 1).tolist()]
+            ends = [*starts[1:], int(expiry.size)]
+            self.slices = dict(zip(expiry[starts].tolist(), zip(starts, ends), strict=True))
 
     def rows(self, contracts: list[OptionContract]) -> np.ndarray:
         """The rows of ``contracts`` in one vectorised search (``-1`` where the file has none)."""
