@@ -72,3 +72,28 @@ def test_columns_equal_each_leg_on_its_own(n: int) -> None:
             )
             assert per_leg[j][name] == got[name][j] or value != value
     assert any(v != v for v in got["iv"]) and any(v == v for v in got["iv"])
+
+
+@pytest.mark.parametrize("n", [9, 40, 200])
+def test_a_book_of_live_legs_with_ivs_equals_each_leg(n: int) -> None:
+    """Every leg before its settlement and at a price some volatility reproduces (a book's
+    usual day, the array kernels): the same bits as each leg on its own."""
+    rng = np.random.default_rng(100 + n)
+    spot = 5000.0
+    expiries = [date(2024, 3, 8), date(2024, 3, 15), date(2024, 4, 19)]
+    contracts, prices = [], []
+    for j in range(n):
+        e = expiries[j % len(expiries)]
+        k = float(4700 + 25 * rng.integers(0, 24))
+        c = OptionContract("SPX", e, k, "C" if rng.random() < 0.5 else "P")
+        t = years_to_settlement(WHEN, e, CLOSE)
+        prices.append(
+            max(float(bs_price(spot, k, t, 0.0, 0.12 + 0.2 * rng.random(), c.is_call)), 0.05)
+        )
+        contracts.append(c)
+    got = implied_greeks_columns(contracts, prices, spot, WHEN, CLOSE)
+    assert all(v == v and v > 0 for v in got["iv"])
+    for j, (c, p) in enumerate(zip(contracts, prices, strict=True)):
+        for name, value in _reference(c, p, spot).items():
+            assert got[name][j] == value, (j, name)
+        assert all(type(got[name][j]) is float for name in got)
