@@ -28,7 +28,7 @@ from typing import Any, cast
 import numpy as np
 
 from workbench.data.eod_cache import EodColumnCache, cache_root
-from workbench.engine.eod_kernels import derive, derive_reference
+from workbench.engine.eod_kernels import derive
 from workbench.engine.market import DayMarket
 from workbench.engine.ticks import NO_LAG, TickSeries
 from workbench.model.contracts import OptionContract
@@ -93,13 +93,10 @@ class _Day:
         self.bid_size = arrays["bid_size"]
         self.ask_size = arrays["ask_size"]
         # visibility at the day's tick, usable closes, two-sided quotes, marks and what a
-        # ChainSnapshot computes per expiry (its _two_sided and _mid_price), for the day
-        kernel: Any = derive
-        prices = (self.bid, self.ask, self.close)
-        if not all(a.dtype == np.float64 and a.ndim == 1 for a in prices):
-            kernel = derive_reference  # an unusual dtype: the NumPy definitions
-        self.visible, self.close_ok, self.two_sided, self.mark, self.mid_price = kernel(
-            ts, tick_ns, *prices
+        # ChainSnapshot computes per expiry (its _two_sided and _mid_price), for the day (the
+        # price columns are float64 by the dataset schema, in the cache as from Parquet)
+        self.visible, self.close_ok, self.two_sided, self.mark, self.mid_price = derive(
+            ts, tick_ns, self.bid, self.ask, self.close
         )
         expiry = arrays["expiry"].astype("datetime64[D]")
         # proleptic ordinals (date.toordinal) of each row's expiry, for the composite keys
