@@ -51,16 +51,17 @@ def browser(tmp_path: Path) -> Any:
 
 
 def _rows(driver: Any) -> dict[str, str]:
-    from selenium.webdriver.common.by import By
-
-    return {
-        row.get_attribute("id")[4:]: row.get_attribute("data-status")
-        for row in driver.find_elements(By.CSS_SELECTOR, "tr[id^='run-']")
-    }
+    # one script reads every row of the document as it is at that moment: element handles
+    # read one by one can outlive the document when the page refreshes itself in between
+    rows = driver.execute_script(
+        "return Array.from(document.querySelectorAll(\"tr[id^='run-']\"))"
+        ".map(r => [r.id.slice(4), r.getAttribute('data-status')])"
+    )
+    return {run: status for run, status in rows}
 
 
 def test_runs_page_in_chromium(server: Server, browser: Any, tmp_path: Path) -> None:
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -83,10 +84,11 @@ def test_runs_page_in_chromium(server: Server, browser: Any, tmp_path: Path) -> 
     assert refresh and refresh[0].get_attribute("content") == "3"
     # the page refreshes itself until the running job shows completed (no script on it)
     assert browser.execute_script("return document.scripts.length") == 0
-    # the refresh may replace the table while it is read: a stale row is read again
-    WebDriverWait(
-        browser, 300, poll_frequency=0.5, ignored_exceptions=(StaleElementReferenceException,)
-    ).until(lambda d: _rows(d).get(slow) == "completed")
+    # a refresh may be under way while the page is read (the document unloading, the
+    # driver answering with an error of the moment): read again until it shows completed
+    WebDriverWait(browser, 300, poll_frequency=0.5, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: _rows(d).get(slow) == "completed"
+    )
     time.sleep(0.5)
     assert not browser.find_elements(By.CSS_SELECTOR, "meta[http-equiv='refresh']")
     png = browser.get_screenshot_as_png()
