@@ -114,6 +114,41 @@ def test_reading_never_creates_the_file(tmp_path: Path) -> None:
     assert not (tmp_path / "reports").exists()
 
 
+def test_a_repository_created_while_another_connection_writes_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    # Switching a file to write-ahead logging needs an exclusive lock, and SQLite returns
+    # "database is locked" at once (no busy wait) while another connection holds a write
+    # lock: the repository waits for the writer and is created after it, as a writer does.
+    import threading
+
+    path = database_path(tmp_path)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        conn = sqlite3.connect(str(path), isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")  # a rollback-journal file with a pending write
+        holding.set()
+        release.wait(10)
+        time.sleep(0.5)
+        conn.execute("COMMIT")
+        conn.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        release.set()
+        repo = RunRepository(tmp_path)
+        rid = repo.create("single", origin="after-writer", request={})
+    finally:
+        release.set()
+        holder.join()
+    assert [e.id for e in repo.list()] == [rid]
+    with sqlite3.connect(str(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
 def _writer(reports: str, n: int, tag: str) -> None:
     repo = RunRepository(reports)
     for i in range(n):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,42 +89,67 @@ def _open(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def _create(path: Path, conn: sqlite3.Connection) -> None:
+    """Write-ahead logging, then the tables, in one write transaction."""
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if str(mode).lower() != "wal":
+        # needs an exclusive lock; SQLite answers "locked" at once, without the busy wait,
+        # while another connection holds a write lock on a rollback-journal file
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise RepositoryError(f"{path}: cannot use write-ahead logging (mode {mode})")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RepositoryError(
+                f"{path}: repository schema {version} is newer than this workbench "
+                f"({SCHEMA_VERSION}); upgrade the package"
+            )
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def _initialise(path: Path) -> None:
     """Create the file and tables once per process (idempotent; safe against a second
-    process doing the same at the same moment)."""
+    process doing the same at the same moment: a lock another connection holds is waited
+    for, up to :data:`BUSY_TIMEOUT_S`, as a writer waits)."""
     key = str(path.resolve())
     with _ready_lock:
         if key in _ready and path.is_file():  # a file removed since is created again
             return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = _open(path)
-        except (OSError, sqlite3.Error) as exc:
-            raise RepositoryError(f"{path}: cannot create the repository: {exc}") from None
-        try:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise RepositoryError(f"{path}: cannot use write-ahead logging (mode {mode})")
-            conn.execute("BEGIN IMMEDIATE")
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        pause = 0.005
+        while True:
             try:
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version > SCHEMA_VERSION:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                conn = _open(path)
+            except (OSError, sqlite3.Error) as exc:
+                raise RepositoryError(f"{path}: cannot create the repository: {exc}") from None
+            try:
+                _create(path, conn)
+                break
+            except sqlite3.DatabaseError as exc:
+                if not _busy(exc) or time.monotonic() + pause > deadline:
                     raise RepositoryError(
-                        f"{path}: repository schema {version} is newer than this workbench "
-                        f"({SCHEMA_VERSION}); upgrade the package"
-                    )
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise RepositoryError(f"{path}: not a usable workbench repository: {exc}") from None
-        finally:
-            conn.close()
+                        f"{path}: not a usable workbench repository: {exc}"
+                    ) from None
+            finally:
+                conn.close()
+            time.sleep(pause)
+            pause = min(2 * pause, 0.2)
         _ready.add(key)
 
 
