@@ -117,6 +117,28 @@ def test_one_persistent_connection(dataset: Path) -> None:
     store.close()
 
 
+def test_the_connection_opens_on_the_first_query(dataset: Path) -> None:
+    # an in-process DuckDB costs ~25 MB resident once opened; end-of-day runs that read
+    # every day directly (or from the column cache) never query, so they never pay it
+    store = MarketStore(dataset)
+    arrays = store.day_columns(UNDERLYING, DAY, ["strike", "close"])
+    assert len(arrays["strike"]) and store.query_count == 0
+    assert store._connection is None
+    assert store.read_spot(UNDERLYING, DAY).num_rows == 10
+    assert store._connection is not None and store.query_count == 1
+    store.close()
+    assert store._connection is None
+    with pytest.raises(ValueError, match="is closed"):  # not reported as a bad file
+        store.read_spot(UNDERLYING, DAY)
+    with pytest.raises(ValueError, match="is closed"):
+        store.read_instrument(OptionContract(UNDERLYING, EXPIRY, 100, "C"), DAY2)
+    unused = MarketStore(dataset)
+    unused.close()  # never connected: nothing to close, and closed all the same
+    assert unused._connection is None
+    with pytest.raises(ValueError, match="is closed"):
+        unused.read_spot(UNDERLYING, DAY)
+
+
 def test_missing_dataset_and_folder_without_catalog(tmp_path: Path) -> None:
     with pytest.raises(DatasetNotFoundError, match="does not exist"):
         MarketStore(tmp_path / "nothing")

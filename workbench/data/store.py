@@ -175,11 +175,10 @@ class MarketStore:
                 folder = self.path / kind / name
                 if folder.exists():
                     inside(folder, self.path, f"{kind} folder of {name!r}")
-        self._con = duckdb.connect(":memory:")
-        self._con.execute("SET parquet_metadata_cache = true")
-        # one-instrument reads are latency-bound: one thread is fastest and leaves the other
-        # cores to the day-parallel workers; pass threads=2+ for whole-chain scans
-        self._con.execute("SET threads = $n", {"n": int(threads)})
+        self._threads = int(threads)
+        #: the DuckDB connection, opened by the first query (:attr:`_con`); ``None`` until then
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._closed = False
         #: Number of DuckDB queries this store has run (reads only).
         self.query_count = 0
         #: Reads answered from Parquet row groups directly (footer statistics, no query).
@@ -203,8 +202,29 @@ class MarketStore:
         catalog is not the one on disk): reopen the store to read the new version."""
         return self._stamp_catalog() != self._catalog_stamp
 
+    @property
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        """The store's DuckDB connection, opened by the first query: an in-process DuckDB
+        holds ~25 MB resident once open, and an end-of-day run that reads each day's file
+        directly or from the column cache never queries (nor does a pool worker that only
+        runs such days)."""
+        con = self._connection
+        if con is None:
+            if self._closed:
+                raise ValueError(f"the store of {self.path} is closed")
+            con = duckdb.connect(":memory:")
+            con.execute("SET parquet_metadata_cache = true")
+            # one-instrument reads are latency-bound: one thread is fastest and leaves the
+            # other cores to the day-parallel workers; pass threads=2+ for whole-chain scans
+            con.execute("SET threads = $n", {"n": self._threads})
+            self._connection = con
+        return con
+
     def close(self) -> None:
-        self._con.close()
+        self._closed = True
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def __enter__(self) -> MarketStore:
         return self
@@ -274,9 +294,10 @@ class MarketStore:
         if not days:
             return {}
         paths = [str(layout.spot_path(self.path, name, d)) for d in days]
+        con = self._con  # outside the try: a closed store is not a bad file
         self.query_count += 1
         try:
-            rows = self._con.execute(
+            rows = con.execute(
                 "SELECT CAST(ts AS DATE) AS day, arg_max(close, ts) AS close "
                 "FROM read_parquet($paths) WHERE isfinite(close) GROUP BY 1 ORDER BY 1",
                 {"paths": paths},
@@ -575,9 +596,10 @@ class MarketStore:
     ) -> pa.Table:
         self._check_exists(path, kind, underlying, day)
         bound = {"path": str(path), **params}
+        con = self._con
         self.query_count += 1
         try:
-            table: pa.Table = self._con.sql(sql, params=bound).to_arrow_table()
+            table: pa.Table = con.sql(sql, params=bound).to_arrow_table()
         except duckdb.Error as exc:
             raise self._diagnose(path, kind, exc) from None
         if check and not table.schema.equals(schema_for(kind, table.column_names)):
@@ -595,9 +617,10 @@ class MarketStore:
     ) -> dict[str, np.ndarray]:
         self._check_exists(path, kind, underlying, day)
         bound = {"path": str(path), **params}
+        con = self._con
         self.query_count += 1
         try:
-            arrays: dict[str, np.ndarray] = self._con.execute(sql, bound).fetchnumpy()  # type: ignore[assignment]
+            arrays: dict[str, np.ndarray] = con.execute(sql, bound).fetchnumpy()  # type: ignore[assignment]
         except duckdb.Error as exc:
             raise self._diagnose(path, kind, exc) from None
         expected = _NUMPY_DTYPES[kind]
