@@ -1,6 +1,8 @@
 """``MarketStore``: read a canonical dataset through one persistent DuckDB connection.
 
-- One in-memory ``duckdb.connect()`` for the store's lifetime, Parquet footer cache on.
+- One in-memory ``duckdb.connect()`` for the store's lifetime, Parquet footer cache on, opened
+  by the first query (reads answered from Parquet footers or row groups directly, as
+  end-of-day runs make, never open it); a closed store raises ``ValueError`` on a query.
 - Every query is a constant SQL text with bound parameters (``$path``, ``$expiry``, ...): DuckDB
   accepts a bound parameter as the ``read_parquet`` path, so no value, path included, is ever
   formatted into SQL.
