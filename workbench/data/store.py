@@ -46,6 +46,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workbench.data import layout
+from workbench.data.arrow_memory import use_system_pool
 from workbench.data.catalog import Catalog
 from workbench.data.errors import (
     CorruptFileError,
@@ -60,6 +61,8 @@ from workbench.data.schema import OPTIONAL_OPTION_FIELDS, schema_for
 from workbench.model.contracts import OptionContract
 from workbench.model.dates import as_date
 from workbench.model.names import inside
+
+use_system_pool()  # Arrow's buffers from malloc, as NumPy's (workbench.data.arrow_memory)
 
 _SPOT_SQL = "SELECT ts, open, high, low, close, volume FROM read_parquet($path)"
 _CHAIN_SQL = "SELECT * FROM read_parquet($path)"
