@@ -16,7 +16,9 @@ WHEN = datetime(2024, 3, 1, 16, 0)
 CLOSE = time(16, 0)
 
 
-def _reference(contract: OptionContract, price: float, spot: float) -> dict[str, float]:
+def _reference(
+    contract: OptionContract, price: float, spot: float, rate: float = 0.0
+) -> dict[str, float]:
     """One leg through the pricing layer's array functions (arrays of one)."""
     t = years_to_settlement(WHEN, contract.expiry, CLOSE)
     if t <= 0:
@@ -32,21 +34,23 @@ def _reference(contract: OptionContract, price: float, spot: float) -> dict[str,
     one = np.ones(1)
     call = np.array([contract.is_call])
     vol = float(
-        implied_vol(one * price, one * spot, one * contract.strike, one * t, one * 0.0, call)[0]
+        implied_vol(one * price, one * spot, one * contract.strike, one * t, one * rate, call)[0]
     )
     if not (vol == vol and vol > 0):
         return dict.fromkeys(("iv", "delta", "gamma", "vega", "theta"), math.nan)
-    g = bs_greeks(one * spot, one * contract.strike, one * t, one * 0.0, one * vol, call)
+    g = bs_greeks(one * spot, one * contract.strike, one * t, one * rate, one * vol, call)
     return {
         "iv": vol,
         **{k: float(np.asarray(g[k])[0]) for k in ("delta", "gamma", "vega", "theta")},
     }
 
 
+@pytest.mark.parametrize("rate", [0.0, 0.043])
 @pytest.mark.parametrize("n", [3, 8, 9, 40])
-def test_columns_equal_each_leg_on_its_own(n: int) -> None:
+def test_columns_equal_each_leg_on_its_own(n: int, rate: float) -> None:
     """Expired legs (payoff delta), legs whose price no volatility reproduces (NaN), and live
-    legs; few enough for the scalar kernels and enough for the array ones."""
+    legs; few enough for the scalar kernels and enough for the array ones; with and without a
+    rate."""
     rng = np.random.default_rng(n)
     spot = 5000.0
     expiries = [date(2024, 3, 1), date(2024, 2, 28), date(2024, 3, 8), date(2024, 4, 19)]
@@ -57,14 +61,14 @@ def test_columns_equal_each_leg_on_its_own(n: int) -> None:
         right = "C" if rng.random() < 0.5 else "P"
         c = OptionContract("SPX", e, k, right)
         t = max(years_to_settlement(WHEN, e, CLOSE), 1e-6)
-        fair = float(bs_price(spot, k, t, 0.0, 0.18 + 0.1 * rng.random(), c.is_call))
+        fair = float(bs_price(spot, k, t, rate, 0.18 + 0.1 * rng.random(), c.is_call))
         # every fifth leg below intrinsic: no volatility reproduces it
         prices.append(max(fair, 0.01) if j % 5 else 0.5 * max(fair - 1.0, 0.0))
         contracts.append(c)
-    got = implied_greeks_columns(contracts, prices, spot, WHEN, CLOSE)
-    per_leg = implied_greeks(contracts, prices, spot, WHEN, CLOSE)
+    got = implied_greeks_columns(contracts, prices, spot, WHEN, CLOSE, rate)
+    per_leg = implied_greeks(contracts, prices, spot, WHEN, CLOSE, rate)
     for j, (c, p) in enumerate(zip(contracts, prices, strict=True)):
-        want = _reference(c, p, spot)
+        want = _reference(c, p, spot, rate)
         for name, value in want.items():
             assert got[name][j] == value or (value != value and got[name][j] != got[name][j]), (
                 j,
