@@ -46,3 +46,29 @@ def test_scalar_path_validates_like_the_array_path() -> None:
         bs_price(100.0, 95.0, 0.25, 0.03, 0.4, 3)
     with pytest.raises(ValueError, match="'K' must be numeric"):
         bs_price(100.0, "ninety-five", 0.25, 0.03, 0.4, True)
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.043])
+@pytest.mark.parametrize("is_call", [True, False])
+def test_implied_greeks_one_equals_implied_vol_then_bs_greeks(is_call: bool, rate: float) -> None:
+    """The engine's per-leg path: the same bits as the public scalar functions, and all NaN
+    where no volatility reproduces the price (below intrinsic, expired)."""
+    from workbench.pricing import implied_greeks_one
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        S = 5000.0
+        K = float(4000 + 50 * rng.integers(0, 40))
+        T = float(rng.uniform(1e-4, 1.5))
+        sigma = float(rng.uniform(0.05, 0.9))
+        price = float(bs_price(S, K, T, rate, sigma, is_call)) * float(rng.uniform(0.5, 1.5))
+        got = implied_greeks_one(price, S, K, T, rate, is_call)
+        vol = float(implied_vol(price, S, K, T, rate, is_call))
+        if not (vol == vol and vol > 0):
+            assert all(v != v for v in got)
+            continue
+        g = bs_greeks(S, K, T, rate, vol, is_call)
+        want = (vol, *(float(g[n]) for n in ("delta", "gamma", "vega", "theta")))
+        assert got == want
+        assert all(type(v) is float for v in got)
+    assert all(v != v for v in implied_greeks_one(1.0, 100.0, 100.0, 0.0, rate, is_call))

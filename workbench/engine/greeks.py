@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any
 
 import numpy as np
 
@@ -68,7 +67,7 @@ def implied_greeks_columns(
 ) -> dict[str, list[float]]:
     """:func:`implied_greeks` as one list per Greek (``GREEK_NAMES``), in ``contracts`` order:
     the same numbers without a dict per contract (the engine's daily book Greeks)."""
-    from workbench.pricing import bs_greeks, implied_vol
+    from workbench.pricing import bs_greeks, implied_greeks_one, implied_vol
 
     n = len(contracts)
     nan = math.nan
@@ -91,26 +90,14 @@ def implied_greeks_columns(
     if not live:
         return out
     if len(live) <= _SCALAR_MAX:  # an order's legs: the scalar kernels, bit-identical to arrays
-        # the compiled one-option kernels called directly, with the arguments `implied_vol` and
-        # `bs_greeks` pass them on a scalar call (floats, no dividend yield, a bool right): the
-        # same numbers without their argument checks and result wrapping (27 -> ~10 us for 4 legs)
-        from workbench.pricing.iv_kernels import implied_one
-        from workbench.pricing.kernels import greeks_one
-
-        implied: Any = implied_one  # Numba dispatchers: mypy cannot see their signatures
-        greeks: Any = greeks_one
         s1, r1 = float(spot), float(rate)
         for m in live:
             c = contracts[m]
-            k1, t1, call = float(c.strike), tte[m], bool(c.is_call)
-            vol = float(implied(float(prices[m]), s1, k1, t1, r1, 0.0, call))
-            if vol == vol and vol > 0:
-                _, d1, g1, v1, th1, _ = greeks(s1, k1, t1, r1, 0.0, vol, call, False)
-                iv[m] = vol
-                delta[m] = float(d1)
-                gamma[m] = float(g1)
-                vega[m] = float(v1)
-                theta[m] = float(th1)
+            leg = implied_greeks_one(
+                float(prices[m]), s1, float(c.strike), tte[m], r1, bool(c.is_call)
+            )
+            if leg[0] == leg[0]:
+                iv[m], delta[m], gamma[m], vega[m], theta[m] = leg
         return out
     k = len(live)
     price = np.fromiter((prices[j] for j in live), dtype=np.float64, count=k)

@@ -16,7 +16,7 @@ from workbench.pricing.black_scholes import (
 )
 from workbench.pricing.chain import enrich_chain, settlement_clock, time_to_settlement
 from workbench.pricing.daycount import year_fraction, years_between
-from workbench.pricing.implied import black76_implied_vol, implied_vol
+from workbench.pricing.implied import black76_implied_vol, implied_greeks_one, implied_vol
 
 __all__ = [
     "GREEK_NAMES",
@@ -26,6 +26,7 @@ __all__ = [
     "bs_greeks",
     "bs_price",
     "enrich_chain",
+    "implied_greeks_one",
     "implied_vol",
     "settlement_clock",
     "time_to_settlement",
