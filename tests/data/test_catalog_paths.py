@@ -63,3 +63,17 @@ def test_a_folder_linked_outside_the_dataset_is_refused(dataset: Path, tmp_path:
     (dataset / "spot" / UNDERLYING).symlink_to(elsewhere, target_is_directory=True)
     with pytest.raises(UnsafeNameError, match="outside"):
         MarketStore(dataset)
+
+
+@pytest.mark.parametrize("root", ["data", "/tmp/x/data", "../rel/data"])
+@pytest.mark.parametrize("kind", ["spot", "options"])
+def test_the_string_paths_are_the_layout_paths(root: str, kind: str) -> None:
+    """The string form the per-run stat loops use names the same file as ``data_path``."""
+    from datetime import date
+
+    from workbench.data.layout import data_path, data_path_str, data_relpath
+
+    for day in (date(2019, 1, 2), date(2024, 12, 31)):
+        path = data_path(Path(root), kind, "SPXW", day)  # type: ignore[arg-type]
+        assert data_path_str(str(Path(root)), kind, "SPXW", day) == str(path)  # type: ignore[arg-type]
+        assert Path(root) / data_relpath(kind, "SPXW", day) == path  # type: ignore[arg-type]

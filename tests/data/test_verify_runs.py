@@ -80,3 +80,14 @@ def test_flipped_bits_fail_the_day_instead_of_trading_on_them(
     error = days[day.isoformat()]["error"]
     assert "damaged data page" in error and str(spot_path(data, "NIFTY", day)) in error
     assert days["2024-01-03"]["status"] == "ok"
+
+
+def test_a_removed_file_is_named_in_the_manifest(clean: Path, tmp_path: Path) -> None:
+    """The up-front check stats every listed file by its path string: a removed one is named
+    exactly as the layout names it."""
+    data = _copy(clean, tmp_path)
+    path = options_path(data, "NIFTY", date(2024, 1, 3))
+    path.unlink()
+    check = _run(data).manifest["dataset"]["verification"]
+    assert check["status"] == "failed"
+    assert check["problems"] == [f"{path}: missing (the catalog lists it)"]

@@ -81,9 +81,9 @@ def cache_root() -> Path | None:
     return Path(base) / "workbench" / "eod"
 
 
-def _stat(path: Path) -> list[int] | None:
+def _stat(path: str | Path) -> list[int] | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return [st.st_size, st.st_mtime_ns]
@@ -257,8 +257,8 @@ class EodColumnCache:
         days: Sequence[date],
         read_spot: Callable[[date], dict[str, np.ndarray] | None],
         read_options: Callable[[date], dict[str, np.ndarray] | None],
-        spot_path: Callable[[date], Path],
-        options_path: Callable[[date], Path],
+        spot_path: Callable[[date], str | Path],
+        options_path: Callable[[date], str | Path],
         columns: Sequence[str],
         root: Path | None = None,
         build: bool = True,

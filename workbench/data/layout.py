@@ -80,10 +80,21 @@ def catalog_path(root: Path) -> Path:
     return Path(root) / CATALOG_FILE
 
 
+def data_relpath(kind: Kind, underlying: str, day: date) -> str:
+    """``<kind>/<UNDERLYING>/<YYYY>/<YYYY-MM-DD>.parquet``: a day file's place under the root."""
+    return f"{kind}/{underlying}/{day.year:04d}/{day.isoformat()}.parquet"
+
+
 def data_path(root: Path, kind: Kind, underlying: str, day: date) -> Path:
     """``<root>/<kind>/<UNDERLYING>/<YYYY>/<YYYY-MM-DD>.parquet``."""
     # one join of the relative part (a positional run builds a few of these per day)
-    return Path(root) / f"{kind}/{underlying}/{day.year:04d}/{day.isoformat()}.parquet"
+    return Path(root) / data_relpath(kind, underlying, day)
+
+
+def data_path_str(root: str, kind: Kind, underlying: str, day: date) -> str:
+    """:func:`data_path` as a string under ``root`` (already a string): for loops that only
+    ``os.stat`` every day file of a run (a ``Path`` costs ~10 us to build, the string ~1)."""
+    return f"{root}/{data_relpath(kind, underlying, day)}"
 
 
 def spot_path(root: Path, underlying: str, day: date) -> Path:
