@@ -178,7 +178,9 @@ def rerecord(root: Path, store: object | None = None) -> Catalog:
                     "rows": pq.read_metadata(path).num_rows,
                 }
             )
-    updated = catalog.model_copy(update={"files": {k: FileEntry(**v.model_dump()) for k, v in files.items()}})
+    updated = catalog.model_copy(
+        update={"files": {k: FileEntry(**v.model_dump()) for k, v in files.items()}}
+    )
     updated.write(root)
     if store is not None:
         store.catalog = updated  # type: ignore[attr-defined]

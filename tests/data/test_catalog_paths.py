@@ -41,7 +41,10 @@ def test_an_underlying_that_climbs_out_is_refused_on_load(dataset: Path, tmp_pat
         raw["underlyings"]["../../OUTSIDE"] = raw["underlyings"].pop(UNDERLYING)
 
     _edit(dataset, climb)
-    with pytest.raises(SchemaError, match=r"catalog\.json: invalid catalog: field underlyings: .*OUTSIDE.* not a valid name"):
+    with pytest.raises(
+        SchemaError,
+        match=r"catalog\.json: invalid catalog: field underlyings: .*OUTSIDE.* not a valid name",
+    ):
         Catalog.load(dataset)
     with pytest.raises(SchemaError, match="not a valid name"):
         MarketStore(dataset)

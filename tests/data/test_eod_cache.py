@@ -376,7 +376,7 @@ def test_data_cache_command_shows_and_clears_one_dataset(
     for data in (eod, other):
         cache = _cache(data, root)
         assert cache.get(MarketStore(data).days("SPXW")[0]) is not None
-    stranger = root / (("a" * 16)) / "notes.txt"  # a file the cache did not write
+    stranger = root / ("a" * 16) / "notes.txt"  # a file the cache did not write
     stranger.parent.mkdir(parents=True)
     stranger.write_text("keep me")
 
@@ -428,14 +428,18 @@ def test_the_engine_thread_looks_for_a_month_not_yet_built_once(
 
     monkeypatch.setattr(EodColumnCache, "_fingerprint", spy)
     months = {(d.year, d.month) for d in MarketStore(eod).days("SPXW")}
-    cold = run_backtest(EveryEntryPutSpread, data=eod, params={"underlying": "SPXW"}, progress=False)
+    cold = run_backtest(
+        EveryEntryPutSpread, data=eod, params={"underlying": "SPXW"}, progress=False
+    )
     assert sorted(set(looks["reader"])) == sorted(months)
     engine = looks["engine"]
     assert set(engine) <= months
     for month in months:  # a miss while it is built, then the hit
         assert engine.count(month) <= 2, (month, engine)
     looks.clear()
-    warm = run_backtest(EveryEntryPutSpread, data=eod, params={"underlying": "SPXW"}, progress=False)
+    warm = run_backtest(
+        EveryEntryPutSpread, data=eod, params={"underlying": "SPXW"}, progress=False
+    )
     assert sorted(looks["engine"]) == sorted(months) and "reader" not in looks
     pd.testing.assert_frame_equal(cold.tradebook, warm.tradebook)
 

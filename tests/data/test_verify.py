@@ -129,9 +129,11 @@ def test_a_silent_flip_is_a_wrong_price_without_checksums_and_an_error_with_them
     path = spot_path(dataset, UNDERLYING, DAY)
     before, after = flip_silently(path)
     assert before != after  # what a reader without page checksums would return
-    with MarketStore(dataset) as store:
-        with pytest.raises(CorruptFileError, match="damaged data page"):
-            store.spot_arrays(UNDERLYING, DAY)
+    with (
+        MarketStore(dataset) as store,
+        pytest.raises(CorruptFileError, match="damaged data page"),
+    ):
+        store.spot_arrays(UNDERLYING, DAY)
     assert not verify_dataset(dataset, progress=False).ok
 
 
@@ -200,9 +202,10 @@ def test_extending_a_dataset_keeps_recorded_checksums_and_refuses_a_changed_file
     assert not verify_dataset(dataset, progress=False).ok  # still reported
     path = options_path(dataset, UNDERLYING, DAY)
     path.write_bytes(path.read_bytes() + b"x")
-    with pytest.raises(CorruptFileError, match=r"the catalog records .*data verify"), writer(
-        dataset
-    ) as w:
+    with (
+        pytest.raises(CorruptFileError, match=r"the catalog records .*data verify"),
+        writer(dataset) as w,
+    ):
         w.write_options(UNDERLYING, DAY2, option_table(DAY2))
 
 

@@ -64,9 +64,7 @@ def test_a_changed_file_is_recorded_in_the_manifest(clean: Path, tmp_path: Path)
     assert str(path) in error
 
 
-def test_flipped_bits_fail_the_day_instead_of_trading_on_them(
-    clean: Path, tmp_path: Path
-) -> None:
+def test_flipped_bits_fail_the_day_instead_of_trading_on_them(clean: Path, tmp_path: Path) -> None:
     data = _copy(clean, tmp_path)
     day = date(2024, 1, 2)
     # a spot close that still decodes, to another number (before the fix the run succeeded

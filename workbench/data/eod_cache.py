@@ -371,7 +371,7 @@ class EodColumnCache:
             return None
         try:
             self._build(folder, stem, spot, options, spot_days, option_days)
-        except Exception:  # noqa: BLE001 - only an optimisation: the Parquet reads report it
+        except Exception:
             return None
         if spot.open() and options.open():
             self.built += 1

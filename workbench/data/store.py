@@ -308,7 +308,9 @@ class MarketStore:
                 {"paths": paths},
             ).fetchall()
         except duckdb.Error as exc:
-            raise DatasetError(f"dataset {self.path}: reading {name}'s daily closes: {exc}") from None
+            raise DatasetError(
+                f"dataset {self.path}: reading {name}'s daily closes: {exc}"
+            ) from None
         return {day: float(close) for day, close in rows}
 
     def read_instrument(self, contract: OptionContract, day: date | str) -> pa.Table:

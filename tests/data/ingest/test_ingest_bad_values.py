@@ -164,4 +164,6 @@ def test_files_refused_whole_are_recorded_with_reason_and_rows(
     assert main(["data", "info", str(out)]) == 0
     text = capsys.readouterr().out
     assert "input files refused whole" in text
-    assert "wrong.csv (cboe-eod, 3 rows): " in text and "binary.csv (cboe-eod, rows unknown)" in text
+    assert (
+        "wrong.csv (cboe-eod, 3 rows): " in text and "binary.csv (cboe-eod, rows unknown)" in text
+    )

@@ -100,7 +100,9 @@ def test_row_mapping_by_hand(nse: tuple[Path, object]) -> None:
 def test_zero_is_none_for_nse_prices(nse: tuple[Path, object]) -> None:
     out, _ = nse
     chain = MarketStore(out).read_chain("NIFTY", DAY).to_pandas()
-    assert not (chain[["open", "close", "bid", "ask", "iv", "bid_size", "ask_size"]] == 0).any().any()
+    assert (
+        not (chain[["open", "close", "bid", "ask", "iv", "bid_size", "ask_size"]] == 0).any().any()
+    )
     assert (chain.bid.isna() == chain.bid_size.isna()).mean() > 0.99  # no bid, no bid size
     one_sided = chain[chain.bid.notna() & chain.ask.isna()]
     assert len(one_sided) > 0  # a bid without an offer is a usable quote

@@ -33,7 +33,10 @@ def test_gdfl_minutes_and_special_session(tmp_path: Path) -> None:
     assert reasons == {("20240120", "outside_session"): 542 - 376}
     special = MarketStore(out).read_spot("NIFTY", date(2024, 1, 20)).column("ts").to_pylist()
     assert len(special) == 376
-    assert (special[0], special[-1]) == (datetime(2024, 1, 20, 9, 15), datetime(2024, 1, 20, 15, 30))
+    assert (special[0], special[-1]) == (
+        datetime(2024, 1, 20, 9, 15),
+        datetime(2024, 1, 20, 15, 30),
+    )
     assert catalog(out).bar_interval == "1min" and catalog(out).venue == "NSE"
     # 2009-05-18: the upper-circuit day with two bars
     assert len(MarketStore(out).read_spot("NIFTY", date(2009, 5, 18))) == 2

@@ -66,7 +66,9 @@ def _rows_with_put_deltas(transform: str) -> list[str]:
     (the call's delta, ORATS' own convention)."""
     with open(ORATS) as handle:
         rows = list(csv.DictReader(handle))
-    calls = {(r["expirDate"], r["strike"]): float(r["delta"]) for r in rows if r["optionType"] == "C"}
+    calls = {
+        (r["expirDate"], r["strike"]): float(r["delta"]) for r in rows if r["optionType"] == "C"
+    }
     out = []
     for r in rows:
         if r["optionType"] == "P":

@@ -27,7 +27,9 @@ SEED = 11
 
 @pytest.fixture(scope="module")
 def measured() -> dict[str, dict[str, float]]:
-    return {profile: measure_profile(profile, SEED, years=20, minute_years=3) for profile in TARGETS}
+    return {
+        profile: measure_profile(profile, SEED, years=20, minute_years=3) for profile in TARGETS
+    }
 
 
 @pytest.mark.parametrize(
@@ -50,8 +52,12 @@ def test_a_year_of_nifty_has_a_median_implied_over_realised_between_1_and_1_4() 
     # IV: the synthetic surface's 30-day model-free volatility (India VIX's definition) at each
     # close; RV: the close-to-close volatility of the next 21 trading days. Real NIFTY 2008-2025:
     # 17 of 18 years in [1.0, 1.4] (2017: 1.402), none outside [1.06, 1.41].
-    sample = sample_market("nifty-intraday", SEED, date(2006, 1, 1), date(2025, 12, 31), minutes=False)
-    medians = np.array(list(yearly(iv_rv_ratio(sample.iv, sample.log_returns), sample.years).values()))
+    sample = sample_market(
+        "nifty-intraday", SEED, date(2006, 1, 1), date(2025, 12, 31), minutes=False
+    )
+    medians = np.array(
+        list(yearly(iv_rv_ratio(sample.iv, sample.log_returns), sample.years).values())
+    )
     assert len(medians) == 20
     assert np.mean((medians >= 1.0) & (medians <= 1.4)) >= 0.8, np.round(medians, 3)
     assert medians.min() >= 0.9 and medians.max() <= 1.55, np.round(medians, 3)
@@ -69,8 +75,12 @@ def test_targets_have_bands_around_the_real_values_they_quote() -> None:
 @pytest.mark.parametrize(
     ("module", "targets"), [(nifty, NIFTY_TARGETS), (spx, SPX_TARGETS)], ids=["nifty", "spx"]
 )
-def test_the_profile_docstring_quotes_every_target(module: object, targets: dict[str, Target]) -> None:
+def test_the_profile_docstring_quotes_every_target(
+    module: object, targets: dict[str, Target]
+) -> None:
     doc = module.__doc__ or ""
     for name, t in targets.items():
         assert name in doc, f"{module.__name__} docstring does not name {name}"
-        assert f"{t.measured:.3g}" in doc, f"{module.__name__} docstring lacks {name}={t.measured:.3g}"
+        assert f"{t.measured:.3g}" in doc, (
+            f"{module.__name__} docstring lacks {name}={t.measured:.3g}"
+        )

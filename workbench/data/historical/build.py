@@ -39,7 +39,6 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from workbench.data.catalog import Catalog
-from workbench.data.errors import DatasetError
 from workbench.data.historical.config import (
     SOURCE_PREFIX,
     FixedVol,
@@ -48,7 +47,6 @@ from workbench.data.historical.config import (
     StepVol,
 )
 from workbench.data.historical.listing import ListedExpiry, Lister
-from workbench.data.layout import CATALOG_FILE
 from workbench.data.locks import DEFAULT_LOCK_TIMEOUT
 from workbench.data.store import MarketStore
 from workbench.data.synth.bs import bs_greeks, year_fraction

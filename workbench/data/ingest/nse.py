@@ -283,9 +283,9 @@ class NseChainAdapter(Adapter):
             cols = [prefix + field for _, prefix in SIDES]
             if not all(c in raw.column_names for c in cols):
                 continue
-            units = np.concatenate(
-                [parse_float(_text(raw.column(c))).values for c in cols]
-            ).astype(np.float64)
+            units = np.concatenate([parse_float(_text(raw.column(c))).values for c in cols]).astype(
+                np.float64
+            )
             with np.errstate(invalid="ignore"):
                 out[name] = np.where(np.isfinite(units) & (units > 0), units / lots2, np.nan)
         return out

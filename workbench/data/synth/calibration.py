@@ -14,6 +14,7 @@ Conventions: log returns; volatilities are annualised fractions on the 252-tradi
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -90,9 +91,7 @@ def excess_kurtosis(x: ArrayLike) -> float:
     return float(np.mean(d**4) / (m2 * m2) - 3.0)
 
 
-def implied_sigma_exceedance(
-    log_returns: ArrayLike, iv_previous: ArrayLike, k: float
-) -> float:
+def implied_sigma_exceedance(log_returns: ArrayLike, iv_previous: ArrayLike, k: float) -> float:
     """Share of days whose close-to-close move exceeds ``k`` implied daily sigmas.
 
     A day counts when ``|r_t| > k * iv_{t-1} / sqrt(252)``, with ``iv_{t-1}`` the previous
@@ -128,7 +127,7 @@ def session_profile(minute_returns: ArrayLike, edges: ArrayLike) -> np.ndarray:
     share = (sq / np.where(total > 0, total, 1.0)).mean(axis=0)
     e = np.asarray(edges, dtype=np.int64)
     n = r.shape[1]
-    return np.array([share[a:b].mean() * n for a, b in zip(e[:-1], e[1:], strict=True)])
+    return np.array([share[a:b].mean() * n for a, b in itertools.pairwise(e.tolist())])
 
 
 def bipower_jump_share(minute_returns: ArrayLike) -> np.ndarray:

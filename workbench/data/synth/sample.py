@@ -114,9 +114,7 @@ def sample_market(
     gaps[0] = np.nan
     sessions = np.log(close / open_)
     if not (minutes and intraday):
-        return MarketSample(
-            years=years, log_returns=log_returns, iv=iv, atm_term=term, term_iv=iv
-        )
+        return MarketSample(years=years, log_returns=log_returns, iv=iv, atm_term=term, term_iv=iv)
     regular = _regular_minutes(underlying)
     rows, iv_prev, keep = [], [], []
     for i, s in enumerate(skeletons):
@@ -153,7 +151,9 @@ def measure_profile(
     """
     first, last = 2006, 2006 + years - 1
     stats = measure(
-        sample_market(profile, seed, date(first, 1, 1), date(last, 12, 31), minutes=False, params=params)
+        sample_market(
+            profile, seed, date(first, 1, 1), date(last, 12, 31), minutes=False, params=params
+        )
     )
     if profile == "nifty-intraday" and minute_years > 0:
         start = date(last - minute_years + 1, 1, 1)
@@ -223,7 +223,5 @@ def intraday_straddle_pnl(
 
 def _bar_index(plan: nifty.NiftyDay, at: time) -> int:
     """Index of the bar starting at ``at`` on the plan's session (first bar if before it)."""
-    minutes = (at.hour * 60 + at.minute) - (
-        plan.session_open.hour * 60 + plan.session_open.minute
-    )
+    minutes = (at.hour * 60 + at.minute) - (plan.session_open.hour * 60 + plan.session_open.minute)
     return max(0, min(minutes, plan.minutes - 1))
