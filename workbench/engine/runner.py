@@ -213,9 +213,22 @@ class _CallbackProgress:
         pass
 
 
+class _NoProgress:
+    """The bar of a run with ``progress=False``: nothing shown, and tqdm (with its asyncio and
+    notebook imports, ~10 ms) not imported by a batch process that never shows one."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _progress(total: int, enabled: bool | Callable[[int, int], None], desc: str) -> Any:
     if callable(enabled):
         return _CallbackProgress(total, enabled)
+    if not enabled:
+        return _NoProgress()
     from tqdm.auto import tqdm
 
     return tqdm(
