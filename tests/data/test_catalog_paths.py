@@ -80,3 +80,11 @@ def test_the_string_paths_are_the_layout_paths(root: str, kind: str) -> None:
         path = data_path(Path(root), kind, "SPXW", day)  # type: ignore[arg-type]
         assert data_path_str(str(Path(root)), kind, "SPXW", day) == str(path)  # type: ignore[arg-type]
         assert Path(root) / data_relpath(kind, "SPXW", day) == path  # type: ignore[arg-type]
+
+
+def test_the_store_day_file_is_its_path(dataset: Path) -> None:
+    store = MarketStore(dataset)
+    assert store.day_file("spot", UNDERLYING.lower(), DAY) == str(store.spot_path(UNDERLYING, DAY))
+    assert store.day_file("options", UNDERLYING, DAY) == str(store.options_path(UNDERLYING, DAY))
+    with pytest.raises(Exception, match="not in dataset"):
+        store.day_file("spot", "NOPE", DAY)

@@ -166,6 +166,7 @@ class MarketStore:
 
     def __init__(self, path: Path | str, *, threads: int = 1) -> None:
         self.path = Path(path)
+        self._root_str = str(self.path)
         if not self.path.exists():
             raise DatasetNotFoundError(f"dataset folder {self.path} does not exist")
         if not self.path.is_dir():
@@ -277,6 +278,11 @@ class MarketStore:
 
     def options_path(self, underlying: str, day: date | str) -> Path:
         return layout.options_path(self.path, self.check_underlying(underlying), as_date(day))
+
+    def day_file(self, kind: layout.Kind, underlying: str, day: date) -> str:
+        """:meth:`spot_path` / :meth:`options_path` as a string, for loops that only stat
+        every day file of a run (a ``Path`` costs more to build than the stat)."""
+        return layout.data_path_str(self._root_str, kind, self.check_underlying(underlying), day)
 
     # -- reads -----------------------------------------------------------------------------
     def read_spot(self, underlying: str, day: date | str) -> pa.Table:
@@ -710,7 +716,7 @@ class MarketStore:
         problems: list[str] = []
         checked = 0
         if entry is not None:
-            root = str(self.path)
+            root = self._root_str
             for kind, listed in (("spot", entry.spot), ("options", entry.options)):
                 wanted = set(days).intersection(listed)
                 for day in sorted(wanted):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -584,34 +584,19 @@ class ReadAhead:
         """A :class:`~workbench.data.eod_cache.EodColumnCache` of the run's days, building a
         month (unless ``build`` is false) from this thread's store with the reads
         :meth:`_read` makes without it."""
-        from workbench.data.errors import UnknownUnderlyingError
-        from workbench.data.layout import data_path_str
         from workbench.engine.market import spot_underlying_of
 
         name = self.underlying
         spot_name = spot_underlying_of(store, name)
-        # the month fingerprints stat every day file: strings under the store's root, not
-        # Paths (names checked once here; one not held keeps the store's own error, raised
-        # where the store's path methods raise it)
-        root = str(store.path)
-        spot_path: Callable[[date], str | Path]
-        options_path: Callable[[date], str | Path]
-        try:
-            spot_held, options_held = (store.check_underlying(n) for n in (spot_name, name))
-        except UnknownUnderlyingError:
-            spot_path = lambda d: store.spot_path(spot_name, d)  # noqa: E731
-            options_path = lambda d: store.options_path(name, d)  # noqa: E731
-        else:
-            spot_path = lambda d: data_path_str(root, "spot", spot_held, d)  # noqa: E731
-            options_path = lambda d: data_path_str(root, "options", options_held, d)  # noqa: E731
         return EodColumnCache(
             self.data,
             name,
             store.days(name),
             read_spot=lambda d: _spot_arrays(store, name, d),
             read_options=lambda d: store.day_columns(name, d, COLUMNS),
-            spot_path=spot_path,
-            options_path=options_path,
+            # the month fingerprints stat every day file: strings, not Paths
+            spot_path=lambda d: store.day_file("spot", spot_name, d),
+            options_path=lambda d: store.day_file("options", name, d),
             columns=COLUMNS,
             build=build,
         )
