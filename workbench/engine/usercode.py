@@ -182,6 +182,40 @@ def _library_roots() -> tuple[str, ...]:
 _LIBRARY_ROOTS = _library_roots()
 
 
+def _standard_library_roots() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the standard library's folders, the installed packages' folders inside them)."""
+    paths = sysconfig.get_paths()
+    std = {paths[k] for k in ("stdlib", "platstdlib") if k in paths}
+    std.add(os.path.dirname(os.__file__))
+    site = {paths[k] for k in ("purelib", "platlib") if k in paths}
+
+    def real(roots: set[str]) -> tuple[str, ...]:
+        return tuple(sorted(str(Path(r).resolve()) + os.sep for r in roots))
+
+    return real(std), real(site)
+
+
+_STDLIB_ROOTS, _SITE_ROOTS = _standard_library_roots()
+
+
+def _in_standard_library(klass: type) -> bool:
+    """``klass`` comes with the interpreter (``typing.Generic``, ``abc.ABC``): its module has a
+    standard library name *and* lives in the standard library's folder (a researcher's own
+    ``signal.py`` has the name, not the place), or is compiled into the interpreter."""
+    module = klass.__module__
+    top = module.partition(".")[0]
+    if top not in sys.stdlib_module_names:
+        return False
+    file = getattr(sys.modules.get(module), "__file__", None)
+    if file is None:
+        return top in sys.builtin_module_names
+    try:
+        real = _real_path(file)
+    except OSError:
+        return False
+    return real.startswith(_STDLIB_ROOTS) and not real.startswith(_SITE_ROOTS)
+
+
 _user_modules: dict[tuple[str, int], bool] = {}
 
 
@@ -311,16 +345,18 @@ class Portable(Generic[T]):
 
 # -- identifying code ---------------------------------------------------------------------------
 def _own_classes(cls: type) -> list[type]:
-    """``cls`` and the classes of its MRO that are not the engine's base classes or builtins,
-    then those of the strategy it runs through a ``rules`` class attribute
-    (:class:`~workbench.engine.per_underlying.PerUnderlying`): changing the rules changes the
-    wrapper's identity."""
+    """``cls`` and the classes of its MRO that are not the engine's base classes, builtins or
+    the standard library's (``typing.Generic`` is in every strategy's MRO: hashing it parsed
+    all of typing.py in each new process, and tied run ids to the interpreter's patch release,
+    which the manifest records anyway), then those of the strategy it runs through a ``rules``
+    class attribute (:class:`~workbench.engine.per_underlying.PerUnderlying`): changing the
+    rules changes the wrapper's identity."""
     out = []
     for klass in cls.__mro__:
         module = klass.__module__
         if module == "builtins" or module.startswith(("workbench.engine.", "pydantic")):
             continue
-        if klass.__name__ == "object":
+        if klass.__name__ == "object" or _in_standard_library(klass):
             continue
         out.append(klass)
     rules = cls.__dict__.get("rules") or getattr(cls, "rules", None)
