@@ -236,12 +236,14 @@ def _load_kernels() -> None:
     import workbench.engine.runner
     import workbench.engine.simulator  # noqa: F401
     from workbench.pricing import bs_greeks, implied_vol
+    from workbench.pricing.implied import implied_book_greeks
 
     one = np.ones(1)
     sigma = implied_vol(
         one * 10.0, one * 100.0, one * 100.0, one * 0.1, one * 0.0, np.ones(1, dtype=bool)
     )
     bs_greeks(one * 100.0, one * 100.0, one * 0.1, one * 0.0, sigma, np.ones(1, dtype=bool))
+    implied_book_greeks(one * 10.0, one * 100.0, one * 100.0, one * 0.1, 0.0, one > 0, one)
 
 
 def scenario(name: str, quick: bool) -> dict[str, Any]:

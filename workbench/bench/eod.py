@@ -122,11 +122,13 @@ def _load() -> None:
     import workbench.engine.study
     import workbench.execution  # noqa: F401
     from workbench.pricing import bs_greeks, implied_vol
+    from workbench.pricing.implied import implied_book_greeks
 
     one = np.ones(1)
     sigma = implied_vol(10.0, 100.0, 100.0, 0.1, 0.0, True)
     bs_greeks(100.0, 100.0, 0.1, 0.0, float(sigma), True)
     implied_vol(one * 10, one * 100, one * 100, one * 0.1, one * 0, np.ones(1, dtype=bool))
+    implied_book_greeks(one * 10.0, one * 100.0, one * 100.0, one * 0.1, 0.0, one > 0, one)
 
 
 def scenario(name: str, quick: bool, years: int, cache: bool = True) -> dict[str, Any]:

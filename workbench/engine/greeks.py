@@ -123,3 +123,47 @@ def implied_greeks_columns(
             for j, v in zip(where, np.asarray(values, dtype=np.float64).tolist(), strict=True):
                 column[j] = v
     return out
+
+
+def book_greeks(
+    contracts: Sequence[OptionContract],
+    prices: Sequence[float],
+    units: Sequence[float],
+    spots: dict[str, float],
+    ts: datetime,
+    settlement_clocks: dict[str, time],
+    rate: float = 0.0,
+    start: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
+) -> dict[str, float]:
+    """A book's ``delta, gamma, vega, theta``: ``start`` plus, for each option leg in the order
+    given, its signed ``units`` times the Greeks its price implies at ``ts``
+    (:func:`implied_greeks_columns` per leg, each against its own underlying's spot and
+    settlement clock), NaN skipped: the sums a loop over those columns makes, bit for bit, in
+    one compiled pass (:func:`workbench.pricing.implied.implied_book_greeks`)."""
+    from workbench.pricing.implied import implied_book_greeks
+
+    n = len(contracts)
+    years: dict[tuple[str, date], float] = {}
+
+    def tte(c: OptionContract) -> float:
+        key = (c.underlying, c.expiry)
+        t = years.get(key)
+        if t is None:
+            t = years[key] = years_to_settlement(ts, c.expiry, settlement_clocks[c.underlying])
+        return t
+
+    if len(spots) == 1:
+        spot = np.full(n, float(next(iter(spots.values()))))
+    else:
+        spot = np.fromiter((spots[c.underlying] for c in contracts), dtype=np.float64, count=n)
+    d, g, v, t = implied_book_greeks(
+        np.fromiter(prices, dtype=np.float64, count=n),
+        spot,
+        np.fromiter((c.strike for c in contracts), dtype=np.float64, count=n),
+        np.fromiter(map(tte, contracts), dtype=np.float64, count=n),
+        rate,
+        np.fromiter((c.is_call for c in contracts), dtype=np.bool_, count=n),
+        np.fromiter(units, dtype=np.float64, count=n),
+        start,
+    )
+    return {"delta": d, "gamma": g, "vega": v, "theta": t}

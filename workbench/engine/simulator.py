@@ -44,7 +44,12 @@ from workbench.engine.context import BarContext, DayStartContext, advance, retir
 from workbench.engine.entries import entry_row
 from workbench.engine.errors import ChronologyError, StrategyStateError
 from workbench.engine.excursions import day_excursions
-from workbench.engine.greeks import implied_greeks, implied_greeks_columns, years_to_settlement
+from workbench.engine.greeks import (
+    book_greeks,
+    implied_greeks,
+    implied_greeks_columns,
+    years_to_settlement,
+)
 from workbench.engine.markbounds import MarkBound, bound_mark
 from workbench.engine.orders import OrderBook
 from workbench.engine.settlement import Settlements, SettlementValue
@@ -359,22 +364,20 @@ class Simulator:
             if t.asset is Asset.UNDERLYING:
                 out["delta"] += su[k]
         if options:
-            greeks = self._greeks_by_underlying(
+            names = dict.fromkeys(t.underlying for _, t in options)
+            # each total adds the legs in book order, as leg by leg would (one compiled pass)
+            return book_greeks(
                 [t.contract for _, t in options],  # type: ignore[misc]
                 [self._mark(k, t, i)[0] for k, t in options]
                 if marks is None
                 else [marks[k] for k, _ in options],
-                i,
+                [su[k] for k, _ in options],
+                {name: self._spot(name, i) for name in names},
                 when,
+                {name: self._facts_of(name).settlement_clock for name in names},
+                self.costs.rate,
+                (out["delta"], 0.0, 0.0, 0.0),
             )
-            units = [su[k] for k, _ in options]
-            # each total adds the legs in book order, as leg by leg would
-            for name in out:
-                total = out[name]
-                for u, value in zip(units, greeks[name], strict=True):
-                    if value == value:
-                        total += u * value
-                out[name] = total
         return out
 
     def _spot(self, underlying: str, i: int) -> float:
