@@ -183,6 +183,20 @@ def test_per_contract_minimum_and_split():
     assert PerContract(1.0).fees([]) == []
 
 
+def test_per_contract_fees_remembered_per_order_shape_stay_each_models_own():
+    """The fees of an order shape are remembered (studies repeat a few shapes thousands of
+    times): models with other rates or minimums get their own, and a caller changing the list
+    it got changes nothing later."""
+    two = [fill(qty=1), fill(qty=1)]
+    first = PerContract(0.65, minimum=1.0).fees(two)
+    assert first == [0.65, 0.65]
+    first[0] = 99.0
+    assert PerContract(0.65, minimum=1.0).fees(two) == [0.65, 0.65]
+    assert PerContract(0.65, minimum=2.0).fees(two) == [1.00, 1.00]
+    assert PerContract(0.70).fees(two) == [0.70, 0.70]
+    assert PerContract(0.65).fees([fill(qty=3), fill(qty=1)]) == [1.95, 0.65]
+
+
 def test_per_contract_settlement_no_fee_when_otm():
     model = PerContract(0.65, minimum=1.0, settlement_rate=0.50)
     settlements = [

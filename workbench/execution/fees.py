@@ -23,6 +23,7 @@ model that GST is charged on) and :class:`CombinedFees` (sum of models).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -136,6 +137,16 @@ class NoFees:
         return {"name": self.name}
 
 
+@functools.lru_cache(maxsize=1024)
+def _per_contract_order(rate: float, minimum: float, qtys: tuple[int, ...]) -> tuple[float, ...]:
+    """:meth:`PerContract.fees` of an order whose fills have ``qtys`` contracts: a function of
+    the quantities alone, remembered (a study's thousands of orders have a handful of shapes,
+    and the exact decimal arithmetic was most of an order's cost)."""
+    contracts = [Decimal(q) for q in qtys]
+    total = max(dec(rate) * sum(contracts, Decimal(0)), dec(minimum))
+    return tuple(_floats(allocate(round_money(total), contracts)))
+
+
 @dataclass(frozen=True, slots=True)
 class PerContract:
     """``rate`` per contract, at least ``minimum`` per order (e.g. $0.65, minimum $1).
@@ -163,9 +174,7 @@ class PerContract:
         items = _check_fills(fills)
         if not items:
             return []
-        contracts = [Decimal(f.qty) for f in items]
-        total = max(dec(self.rate) * sum(contracts, Decimal(0)), dec(self.minimum))
-        return _floats(allocate(round_money(total), contracts))
+        return list(_per_contract_order(self.rate, self.minimum, tuple(f.qty for f in items)))
 
     def settlement_fees(self, settlements: Sequence[FillEvent]) -> list[float]:
         items = _check_fills(settlements, "settlements")
