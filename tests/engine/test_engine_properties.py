@@ -178,6 +178,36 @@ def test_reconciliation_catches_a_tampered_position() -> None:
         book.reconcile("drift", {"a": 110.0})
 
 
+def test_reconciliation_catches_each_kind_of_position_mismatch() -> None:
+    """A position the rows do not hold, one under another key, one on another contract: each
+    raises with both sides named; a clean book returns its (mtm, unrealized)."""
+    from dataclasses import replace as copy_of
+    from datetime import date, datetime
+
+    book = Book("t")
+    c = OptionContract("NIFTY", date(2024, 1, 4), 21500, "C")
+    kw = dict(asset=Asset.OPTION, underlying="NIFTY", contract=c, cycle=0, day=date(2024, 1, 2))
+    t = book.open_position(
+        "a", side=Side.SELL, qty=2, lot_size=50, ts=datetime(2024, 1, 2, 9, 15), price=100.0,
+        fees=1.0, reason="entry", info=_info(), **kw,
+    )  # fmt: skip
+    marks = {"a": 110.0, "b": 110.0}
+    assert book.reconcile("ok", marks) == (book.mtm(marks), book.unrealized(marks))
+    assert book.reconcile("ok", marks) == (-11000.0, -1000.0)
+    book.open["b"] = copy_of(t, key="b")  # held by the engine, never filled
+    with pytest.raises(ReconciliationError, match=r"tradebook \{'a': .*engine positions .*'b'"):
+        book.reconcile("extra", marks)
+    book.open["b"] = book.open.pop("a")  # the same size, under another key
+    with pytest.raises(ReconciliationError, match="positions rebuilt from the tradebook"):
+        book.reconcile("renamed", marks)
+    book.open["a"] = book.open.pop("b")
+    t.contract = OptionContract("NIFTY", date(2024, 1, 4), 21600, "C")  # another contract
+    with pytest.raises(ReconciliationError, match="21600"):
+        book.reconcile("moved", marks)
+    t.contract = c
+    assert book.reconcile("ok again", marks) == (-11000.0, -1000.0)
+
+
 def test_reused_key_after_close_and_collision() -> None:
     from datetime import date, datetime
 

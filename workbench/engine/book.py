@@ -231,6 +231,10 @@ class Book:
 
         Incremental: the rows already folded in are remembered, so a day's reconciliation reads
         only that day's rows (the fold is the same as from the first row)."""
+        return dict(self._fold())
+
+    def _fold(self) -> dict[str, tuple[str, float]]:
+        """:meth:`rebuilt_positions` itself (not a copy), the new rows folded in."""
         pos = self._rebuilt
         for row in self.rows[self._rebuilt_upto :]:
             key, symbol, signed = row[1], row[10], row[15]
@@ -245,22 +249,36 @@ class Book:
             else:
                 pos[key] = (symbol, total)
         self._rebuilt_upto = len(self.rows)
-        return dict(pos)
+        return pos
 
-    def reconcile(self, when: str, marks: dict[str, float]) -> None:
-        """Check positions and money against the tradebook; raise naming ``when`` on a mismatch."""
-        rebuilt = self.rebuilt_positions()
+    def reconcile(self, when: str, marks: dict[str, float]) -> tuple[float, float]:
+        """Check positions and money against the tradebook; raise naming ``when`` on a mismatch.
+
+        Returns the book's ``(mtm, unrealized)`` at ``marks``, which the check computed (the
+        day's record reports the same two numbers)."""
+        rebuilt = self._fold()
         buy = Side.BUY
-        engine = {
-            k: (t.symbol, (1 if t.side is buy else -1) * t.qty * t.lot_size)
-            for k, t in self.open.items()
-        }
-        if set(rebuilt) != set(engine) or any(
-            rebuilt[k][0] != engine[k][0] or abs(rebuilt[k][1] - engine[k][1]) > 1e-9
-            for k in rebuilt
-        ):
+        # the same test as comparing the key sets and then each key (equal sizes and every
+        # engine key rebuilt alike), without building the engine's side unless they differ
+        same = len(rebuilt) == len(self.open)
+        if same:
+            for k, t in self.open.items():
+                held = rebuilt.get(k)
+                if (
+                    held is None
+                    or held[0] != t.symbol
+                    or abs(held[1] - (1 if t.side is buy else -1) * t.qty * t.lot_size) > 1e-9
+                ):
+                    same = False
+                    break
+        if not same:
+            engine = {
+                k: (t.symbol, (1 if t.side is buy else -1) * t.qty * t.lot_size)
+                for k, t in self.open.items()
+            }
             raise ReconciliationError(
-                f"{when}: positions rebuilt from the tradebook {rebuilt} != engine positions {engine}"
+                f"{when}: positions rebuilt from the tradebook {dict(rebuilt)} != engine "
+                f"positions {engine}"
             )
         new = self.rows[self._summed_upto :]
         self._cash_rows = math.fsum([self._cash_rows, *(row[22] for row in new)])
@@ -276,13 +294,16 @@ class Book:
             raise ReconciliationError(
                 f"{when}: tradebook fees {fees_rows:.6f} != engine fees {self.fees:.6f}"
             )
-        equity_cash = cash_rows + self.mtm(marks)
-        equity_pnl = self.realized + self.unrealized(marks)
+        mtm = self.mtm(marks)
+        unrealized = self.unrealized(marks)
+        equity_cash = cash_rows + mtm
+        equity_pnl = self.realized + unrealized
         if abs(equity_cash - equity_pnl) > CENT:
             raise ReconciliationError(
                 f"{when}: cash + mark-to-market {equity_cash:.6f} != realised + unrealised "
                 f"{equity_pnl:.6f}"
             )
+        return mtm, unrealized
 
 
 def _check_price(price: float, key: str) -> None:

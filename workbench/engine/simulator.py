@@ -1149,8 +1149,8 @@ class Simulator:
             self._settle_gap(day, name)
         last = market.n_ticks - 1
         marks = self.marks(last)
-        self.book.reconcile(f"{day} (no data) day end", marks)
-        self._fill_record(record, rows_before, cash0, realized0, fees0, marks, last)
+        valued = self.book.reconcile(f"{day} (no data) day end", marks)
+        self._fill_record(record, rows_before, cash0, realized0, fees0, marks, last, valued)
         record.spot_close = math.nan
         record.fetches = 0
         self._last_marks = marks
@@ -1256,9 +1256,9 @@ class Simulator:
                 ),
             )
         marks = self.marks(last)
-        self.book.reconcile(f"{day} day end", marks)
+        valued = self.book.reconcile(f"{day} day end", marks)
         record.ticks = market.n_ticks if trading is not False else 0
-        self._fill_record(record, rows_before, cash0, realized0, fees0, marks, last)
+        self._fill_record(record, rows_before, cash0, realized0, fees0, marks, last, valued)
         record.spot_close = market.close_spot
         record.fetches = market.fetch_count
         if positional:
@@ -1275,16 +1275,19 @@ class Simulator:
         fees0: float,
         marks: dict[str, float],
         last: int,
+        valued: tuple[float, float] | None = None,
     ) -> None:
         """The day's books into ``record``: fills, money, marks, Greeks and margin at tick
-        ``last``, warnings and refusals."""
+        ``last``, warnings and refusals (``valued``: the book's ``(mtm, unrealized)`` at
+        ``marks`` when the reconciliation has just computed them)."""
         greeks = self.position_greeks(last, self.market.clock[last], marks)
         record.rows = self.book.rows[rows_before:]
         record.cash = self.book.cash - cash0
         record.realized = self.book.realized - realized0
         record.fees = self.book.fees - fees0
-        record.mtm = self.book.mtm(marks)
-        record.unrealized = self.book.unrealized(marks)
+        if valued is None:
+            valued = (self.book.mtm(marks), self.book.unrealized(marks))
+        record.mtm, record.unrealized = valued
         record.open_legs = len(self.book.open)
         record.delta, record.gamma = greeks["delta"], greeks["gamma"]
         record.vega, record.theta = greeks["vega"], greeks["theta"]
