@@ -19,7 +19,7 @@ from workbench.engine.eod import EodDayMarket
 from workbench.engine.market import DayMarket
 from workbench.engine.pool import SeriesLRU
 from workbench.engine.runner import run_backtest
-from workbench.engine.ticks import bar_liquidity
+from workbench.engine.ticks import TickSeries, bar_liquidity
 from workbench.model.contracts import OptionContract
 from workbench.model.enums import Right
 from workbench.strategies.every_entry import EveryEntryIronCondor, EveryEntryPutSpread
@@ -449,3 +449,45 @@ def test_a_few_contracts_bind_as_many_do(eod: Path, monkeypatch: pytest.MonkeyPa
                         )
             compared += 1
     assert compared >= 8 * 5
+
+
+def test_a_bound_series_is_the_series_ticks_gives(eod: Path) -> None:
+    """``ticks_many`` sets a held leg's close and mark at once and its quote, size and row
+    fields when first read: every field equals :meth:`ticks`'s series for the contract, read
+    first or after another, and a copy with a new mark (the day-end bound) or a pickled one
+    keeps them."""
+    import pickle
+    from dataclasses import fields, replace
+
+    store = MarketStore(eod)
+    compared = 0
+    for day in store.days("SPXW")[::5]:
+        col = EodDayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
+        chain = store.read_chain("SPXW", day)
+        contracts = [
+            OptionContract("SPXW", e, k, Right.parse(r))
+            for e, k, r in zip(
+                chain.column("expiry").to_pylist()[::5],
+                chain.column("strike").to_pylist()[::5],
+                chain.column("right").to_pylist()[::5],
+            )
+        ]
+        names = [f.name for f in fields(TickSeries)]
+        for j, (contract, bound) in enumerate(
+            zip(contracts, col.ticks_many(contracts), strict=True)
+        ):
+            assert bound is not None
+            want = EodDayMarket(store, "SPXW", day, SeriesLRU(1 << 20), rate=0.01).ticks(contract)
+            assert want is not None
+            order = names[j % len(names) :] + names[: j % len(names)]  # any field read first
+            for name in order:
+                assert _same(np.array(getattr(bound, name)), np.array(getattr(want, name))), name
+            moved = replace(bound, mark=[1.25])
+            again = pickle.loads(pickle.dumps(bound))
+            for name in names:
+                if name != "mark":
+                    assert _same(np.array(getattr(moved, name)), np.array(getattr(want, name)))
+                assert _same(np.array(getattr(again, name)), np.array(getattr(want, name)))
+            assert moved.mark == [1.25]
+            compared += 1
+    assert compared > 100

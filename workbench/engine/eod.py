@@ -303,8 +303,8 @@ class EodDayMarket(DayMarket):
             rows = day.rows(contracts)
         hit = rows >= 0
         r = np.where(hit, rows, 0)
-        # every field of every row at once, as Python values (no NumPy scalar per leg), with
-        # what :func:`_tick_series` decides per leg decided here for all of them
+        # the fields every held leg's day reads (its close, its mark, their lags) for all of
+        # them at once, as Python values; the quote and size fields only when a leg reads them
         visible = day.visible[r] & hit
         if quoted is not None:
             quoted.extend((visible & day.two_sided[r]).tolist())
@@ -312,50 +312,33 @@ class EodDayMarket(DayMarket):
         mark = day.mark[r]
         close_ok = visible & day.close_ok[r]
         mark_ok = visible & (mark == mark)
-        nan = math.nan
-        # the lag and row fields take one of two values: shared, immutable one-tick tuples
+        # the lag fields take one of two values: shared, immutable one-tick tuples
         zero, none, nan1 = _ZERO, _NO_LAG_1, _NAN_1
+        new = object.__new__
         out: list[TickSeries | None] = []
         append = out.append
-        bid_size = day.bid_size[r].tolist()
-        ask_size = day.ask_size[r].tolist()
-        for found, vis, c_ok, c, m_ok, m, b, a, v, o, bs, az in zip(
+        for found, vis, c_ok, c, m_ok, m, row in zip(
             hit.tolist(),
             visible.tolist(),
             close_ok.tolist(),
             close.tolist(),
             mark_ok.tolist(),
             mark.tolist(),
-            day.bid[r].tolist(),
-            day.ask[r].tolist(),
-            day.volume[r].tolist(),
-            day.oi[r].tolist(),
-            bid_size,
-            ask_size,
+            r.tolist(),
             strict=True,
         ):
             if not found:
                 append(None)
                 continue
-            append(
-                TickSeries(
-                    (c,) if c_ok else nan1,  # type: ignore[arg-type]
-                    zero if c_ok else none,  # type: ignore[arg-type]
-                    (m,) if m_ok else nan1,  # type: ignore[arg-type]
-                    zero if m_ok else none,  # type: ignore[arg-type]
-                    zero if vis else none,  # type: ignore[arg-type]
-                    zero if vis else none,  # type: ignore[arg-type]
-                    (b,),  # type: ignore[arg-type]
-                    (a,),  # type: ignore[arg-type]
-                    (c,),  # type: ignore[arg-type]
-                    (v,),  # type: ignore[arg-type]
-                    (o,),  # type: ignore[arg-type]
-                    nan,
-                    200,
-                    (bs,),  # type: ignore[arg-type]
-                    (az,),  # type: ignore[arg-type]
-                )
-            )
+            t = new(_BoundTick)
+            t.close = (c,) if c_ok else nan1  # type: ignore[assignment]
+            t.close_lag = zero if c_ok else none  # type: ignore[assignment]
+            t.mark = (m,) if m_ok else nan1  # type: ignore[assignment]
+            t.mark_lag = zero if m_ok else none  # type: ignore[assignment]
+            t._day = day
+            t._r = row
+            t._vis = vis
+            append(t)
         return out
 
     def prefetch(self, expiry: date, strikes: Any, rights: Any) -> None:
@@ -415,6 +398,45 @@ class EodDayMarket(DayMarket):
     @property
     def fetch_count(self) -> int:
         return super().fetch_count + self._eod_reads
+
+
+class _BoundTick(TickSeries):
+    """The one-tick :class:`TickSeries` of row ``_r`` of a :class:`_Day`, as
+    :meth:`EodDayMarket.ticks_many` binds a held leg each morning: its close, mark and their
+    lags are set at once (every held leg's mark is read every day), the bar's quote, size and
+    row fields the first time one of them is read (a leg traded today, or one without a
+    two-sided quote) -- with the values :func:`_one_tick` gives, so the series is the same."""
+
+    __slots__ = ("_day", "_r", "_vis")
+    _day: _Day
+    _r: int
+    _vis: bool
+
+    def __getattr__(self, name: str) -> Any:  # only for a field not set yet
+        if name in _LATER:
+            try:
+                day, r, vis = self._day, self._r, self._vis
+            except AttributeError:
+                raise AttributeError(name) from None
+            self.row = self.row_lag = _ZERO if vis else _NO_LAG_1  # type: ignore[assignment]
+            self.bid = (float(day.bid[r]),)  # type: ignore[assignment]
+            self.ask = (float(day.ask[r]),)  # type: ignore[assignment]
+            self.last = (float(day.close[r]),)  # type: ignore[assignment]
+            self.volume = (float(day.volume[r]),)  # type: ignore[assignment]
+            self.oi = (float(day.oi[r]),)  # type: ignore[assignment]
+            self.open_first = math.nan
+            self.nbytes = 200
+            self.bid_size = (float(day.bid_size[r]),)  # type: ignore[assignment]
+            self.ask_size = (float(day.ask_size[r]),)  # type: ignore[assignment]
+            return object.__getattribute__(self, name)
+        raise AttributeError(name)
+
+
+#: the fields a :class:`_BoundTick` fills when first read
+_LATER = frozenset(
+    ("row", "row_lag", "bid", "ask", "last", "volume", "oi", "open_first", "nbytes",
+     "bid_size", "ask_size")
+)  # fmt: skip
 
 
 # one-tick fields shared by every bound series (tuples: nobody can change them); ``row`` is
