@@ -95,3 +95,54 @@ def test_bounds_are_the_nearest_quoted_neighbours(rows, strike, is_call, mark, s
         else:
             assert got.value == (low if mark < low else high)
     assert np.isfinite(snap.strike).all()
+
+
+@given(
+    rows=st.dictionaries(
+        st.tuples(st.integers(1, 40).map(lambda k: 2900.0 + 5 * k), st.booleans()),
+        st.tuples(quote, quote),
+        min_size=1,
+        max_size=40,
+    ),
+    legs=st.lists(
+        st.tuples(
+            st.integers(0, 41).map(lambda k: 2900.0 + 5 * k),
+            st.one_of(st.just(math.nan), st.floats(0, 80, allow_nan=False)),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    is_call=st.booleans(),
+)
+def test_marks_inside_bounds_for_a_chain_at_once(rows, legs, is_call) -> None:
+    """The day-end pre-check: ``True`` exactly where the mark is strictly inside the nearest
+    quoted neighbours' bounds or no neighbour exists (then ``bound_mark`` keeps it); marks
+    exactly on a bound and NaN marks go to ``bound_mark``."""
+    from workbench.engine.markbounds import marks_inside_bounds
+
+    items = [(k, call, bid, ask) for (k, call), (bid, ask) in rows.items()]
+    snap = ChainSnapshot.build(
+        underlying="SPX",
+        ts=datetime(2019, 5, 1, 16),
+        spot=2950.0,
+        expiry=date(2019, 5, 17),
+        tte=0.04,
+        strike=[r[0] for r in items],
+        right=["C" if r[1] else "P" for r in items],
+        bid=[r[2] for r in items],
+        ask=[r[3] for r in items],
+    )
+    cases = []
+    for strike, mark in legs:
+        cases.append((strike, mark))
+        want = _reference(items, strike, is_call)
+        if want is not None:  # on each bound too
+            cases += [(strike, want[0]), (strike, want[1])]
+    got = marks_inside_bounds(
+        snap, np.array([k for k, _ in cases]), is_call, np.array([m for _, m in cases])
+    )
+    for (strike, mark), inside in zip(cases, got.tolist(), strict=True):
+        want = _reference(items, strike, is_call)
+        assert inside == (want is None or want[0] < mark < want[1]), (strike, mark, want)
+        if inside:
+            assert bound_mark(snap, strike, is_call, mark) is None

@@ -116,3 +116,34 @@ def bound_mark(snap: ChainSnapshot, strike: float, is_call: bool, mark: float) -
         return None
     note = f"no-arbitrage bound [{low:g}, {high:g}] from quoted neighbours {', '.join(parts)}"
     return MarkBound(value=value, low=low, high=high, note=note)
+
+
+def marks_inside_bounds(
+    snap: ChainSnapshot, strikes: np.ndarray, is_call: bool, marks: np.ndarray
+) -> np.ndarray:
+    """For many legs of one chain and right: ``True`` where :func:`bound_mark` would leave the
+    mark as it is because it lies strictly inside its bounds, or because no quoted neighbour
+    exists; ``False`` where it may move the mark (outside, on a bound, NaN, or bounds that
+    disagree): call :func:`bound_mark` for those. The bounds are the same floating-point
+    operations on the same neighbours, for all the legs at once."""
+    ks, mids = _quoted(snap, is_call)
+    n = int(ks.size)
+    if n == 0:
+        return np.ones(strikes.shape, dtype=np.bool_)
+    lo = np.searchsorted(ks, strikes, side="left") - 1
+    hi = np.searchsorted(ks, strikes, side="right")
+    has_lo = lo >= 0
+    has_hi = hi < n
+    k_lo, m_lo = ks[np.maximum(lo, 0)], mids[np.maximum(lo, 0)]
+    k_hi, m_hi = ks[np.minimum(hi, n - 1)], mids[np.minimum(hi, n - 1)]
+    inf = math.inf
+    if is_call:
+        lows = (np.where(has_lo, m_lo - (strikes - k_lo), -inf), np.where(has_hi, m_hi, -inf))
+        highs = (np.where(has_lo, m_lo, inf), np.where(has_hi, m_hi + (k_hi - strikes), inf))
+    else:
+        lows = (np.where(has_lo, m_lo, -inf), np.where(has_hi, m_hi - (k_hi - strikes), -inf))
+        highs = (np.where(has_lo, m_lo + (strikes - k_lo), inf), np.where(has_hi, m_hi, inf))
+    low = np.maximum(np.maximum(lows[0], lows[1]), 0.0)
+    high = np.minimum(highs[0], highs[1])
+    with np.errstate(invalid="ignore"):
+        return (~has_lo & ~has_hi) | ((low < marks) & (marks < high))

@@ -50,7 +50,7 @@ from workbench.engine.greeks import (
     implied_greeks_columns,
     years_to_settlement,
 )
-from workbench.engine.markbounds import MarkBound, bound_mark
+from workbench.engine.markbounds import MarkBound, bound_mark, marks_inside_bounds
 from workbench.engine.orders import OrderBook
 from workbench.engine.settlement import Settlements, SettlementValue
 from workbench.engine.strategy import Strategy
@@ -1355,6 +1355,8 @@ class Simulator:
         market = self.market
         last = market.n_ticks - 1
         checked = self._marks_checked
+        # the legs to bound, by the chain that bounds them
+        todo: dict[tuple[str, date, bool], list[tuple[str, float, float]]] = {}
         for key, trade in self.book.open.items():
             if key in checked:
                 continue
@@ -1368,20 +1370,32 @@ class Simulator:
             r = int(series.row[last])
             if usable_quote(float(series.bid[r]), float(series.ask[r])):
                 continue
-            raw = float(series.mark[last])
-            found = bound_mark(
-                market_of(market, contract.underlying).snapshot(contract.expiry, last),
-                float(contract.strike),
-                contract.right is Right.CALL,
-                raw,
+            group = (contract.underlying, contract.expiry, contract.right is Right.CALL)
+            todo.setdefault(group, []).append(
+                (key, float(contract.strike), float(series.mark[last]))
             )
-            if found is None:
-                continue
-            marks = list(series.mark)
-            marks[last] = found.value
-            self._series[key] = replace(series, mark=marks)
-            self._mark_bounds[key] = (raw, found)
-            self._legs_stale = True
+        for (underlying, expiry, is_call), legs in todo.items():
+            snap = market_of(market, underlying).snapshot(expiry, last)
+            # most such marks sit inside their bounds: those are found for the chain at once,
+            # the rest bounded one by one
+            inside = marks_inside_bounds(
+                snap,
+                np.fromiter((k for _, k, _ in legs), dtype=np.float64, count=len(legs)),
+                is_call,
+                np.fromiter((m for _, _, m in legs), dtype=np.float64, count=len(legs)),
+            )
+            for (key, strike, raw), skip in zip(legs, inside.tolist(), strict=True):
+                if skip:
+                    continue
+                found = bound_mark(snap, strike, is_call, raw)
+                if found is None:
+                    continue
+                series = self._series[key]
+                marks = list(series.mark)
+                marks[last] = found.value
+                self._series[key] = replace(series, mark=marks)
+                self._mark_bounds[key] = (raw, found)
+                self._legs_stale = True
 
     def _market_release(self, marks: Mapping[str, float]) -> None:
         """Positional: remember today's closing marks (:meth:`marks` of the day's last tick)
