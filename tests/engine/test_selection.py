@@ -602,3 +602,65 @@ def test_selection_results_are_kept_per_snapshot_and_not_shared_out() -> None:
     assert (
         resolve_strike(snap, "P", Selection(method="delta", value=0.3, side="SELL")).strike == 100.0
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    chain=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=30),  # strike index
+            st.booleans(),  # call
+            st.integers(min_value=1, max_value=19),  # |delta| in 0.05 steps: ties happen
+            st.sampled_from([0.0, 0.4, 1.0, 2.5]),  # bid (0 with ask 0: not quoted)
+        ),
+        min_size=1,
+        max_size=24,
+        unique_by=lambda r: (r[0], r[1]),
+    ),
+    value=st.sampled_from([0.05, 0.12, 0.25, 0.3, 0.5, 0.72, 0.95]),
+    bound=st.sampled_from(["nearest", "at_or_above", "at_or_below"]),
+    side=st.sampled_from([None, "BUY", "SELL"]),
+    right=st.sampled_from(["C", "P"]),
+    twice=st.booleans(),
+)
+def test_delta_selection_equals_a_plain_scan(chain, value, bound, side, right, twice) -> None:
+    """By delta, each bound and side, against a scan of the eligible rows written from the
+    module docstring's rules (nearest within the tie tolerance, at or above / below the target
+    then the closest, the conservative strike among ties); the same answer the second time a
+    snapshot is asked (its kept rows and deltas)."""
+    strikes = [21000.0 + 50 * k for k, *_ in chain]
+    calls = [c for _, c, _, _ in chain]
+    deltas = [(0.05 * d if c else -0.05 * d) for _, c, d, _ in chain]
+    bids = [b for *_, b in chain]
+    asks = [0.0 if b == 0.0 else b + 0.5 for b in bids]
+    snap = _build(strike=strikes, right=["C" if c else "P" for c in calls], bid=bids, ask=asks,
+                  delta=deltas, close=[b + 0.25 for b in bids])  # fmt: skip
+    rule = Selection(method="delta", value=value, bound=bound, side=side)  # type: ignore[arg-type]
+    if twice:
+        resolve_strike(snap, right, rule)
+    got = resolve_strike(snap, right, rule)
+    is_call = right == "C"
+    mask, why = eligible_mask(snap, is_call, rule.filters, rule.price)
+    rows = [i for i in range(len(chain)) if mask[i]]
+    if why or not rows:
+        assert got.strike is None
+        return
+    metric = {i: abs(float(snap.delta[i])) for i in rows}
+    atol = 1e-9
+    if bound == "nearest":
+        near = min(abs(m - value) for m in metric.values())
+        tied = [i for i in rows if abs(metric[i] - value) <= near + atol]
+    else:
+        ok = [
+            i for i in rows
+            if (metric[i] >= value - atol if bound == "at_or_above" else metric[i] <= value + atol)
+        ]  # fmt: skip
+        if not ok:
+            assert got.strike is None and bound.replace("_", " ") in got.reason
+            return
+        best = (min if bound == "at_or_above" else max)(metric[i] for i in ok)
+        tied = [i for i in ok if abs(metric[i] - best) <= atol]
+    higher = (is_call and side == "SELL") or (not is_call and side != "SELL")
+    pick = (max if higher else min)(tied, key=lambda i: float(snap.strike[i]))
+    assert got.strike == float(snap.strike[pick])
+    assert got.delta == (1.0 if is_call else -1.0) * metric[pick]

@@ -604,6 +604,22 @@ def eligible_mask(
     return hit[0].copy(), hit[1]
 
 
+def _eligible_rows(
+    snapshot: ChainSnapshot, is_call: bool, filters: LiquidityFilter, basis: PriceBasis
+) -> tuple[np.ndarray, str]:
+    """:func:`eligible_mask` as the eligible rows' indices, ascending (kept on the snapshot,
+    read-only: every rule on this right, filters and basis reads the same)."""
+    key = ("eligible_rows", bool(is_call), filters, basis)
+    memo = snapshot._memo
+    hit = memo.get(key)
+    if hit is None:
+        mask, why = eligible_mask(snapshot, is_call, filters, basis)
+        rows = np.flatnonzero(mask)
+        rows.flags.writeable = False
+        hit = memo[key] = (rows, why)
+    return hit  # type: ignore[no-any-return]
+
+
 def _eligible_mask(
     snapshot: ChainSnapshot, is_call: bool, filters: LiquidityFilter, basis: PriceBasis
 ) -> tuple[np.ndarray, str]:
@@ -765,10 +781,9 @@ def resolve_strike(snapshot: ChainSnapshot, right: Right | str, rule: Selection)
     if rule.method == "min_straddle":
         return _min_straddle(snapshot, rule, is_call)
 
-    mask, why = eligible_mask(snapshot, is_call, rule.filters, basis)
+    rows, why = _eligible_rows(snapshot, is_call, rule.filters, basis)
     if why:
         return StrikeChoice(None, why)
-    rows = np.flatnonzero(mask)
     price = snapshot._mid_price if basis == "mid" else snapshot.price(basis)
     n = int(rows.size)
 
@@ -815,21 +830,21 @@ def resolve_strike(snapshot: ChainSnapshot, right: Right | str, rule: Selection)
             rule, rows, price[rows], value, f"{basis} price", conservative, done, rname, None
         )
 
-    # delta (the same for every rule with this right, filters and basis: kept on the snapshot)
+    # delta (the same for every rule with this right, filters and basis: kept on the snapshot,
+    # with the rows that have one)
     key = ("abs_delta", is_call, rule.filters, basis)
     memo = snapshot._memo
-    deltas = memo.get(key)
-    if deltas is None:
-        deltas = memo[key] = abs_delta(snapshot, rows, basis)
-    known = np.isfinite(deltas)
-    if not known.any():
+    known = memo.get(key)
+    if known is None:
+        deltas = abs_delta(snapshot, rows, basis)
+        finite = np.isfinite(deltas)
+        known = memo[key] = (rows[finite], deltas[finite])
+    if not known[0].size:
         return StrikeChoice(
             None, f"delta: no eligible {rname} row has a delta or an implied vol", candidates=n
         )
     sign = 1.0 if is_call else -1.0
-    return _by_metric(
-        rule, rows[known], deltas[known], value, "|delta|", conservative, done, rname, sign
-    )
+    return _by_metric(rule, known[0], known[1], value, "|delta|", conservative, done, rname, sign)
 
 
 def _by_metric(
@@ -845,38 +860,37 @@ def _by_metric(
 ) -> StrikeChoice:
     """Nearest / at-or-above / at-or-below a target on ``metric`` (premium or |delta|)."""
     bound = rule.bound
-    if bound == "at_or_above":
-        keep = metric >= value - _TIE_ATOL
-        if not keep.any():
-            return StrikeChoice(
-                None,
-                f"{rule.method}: no eligible {rname} row has {label} at or above {value:g} "
-                f"(highest {metric.max():.6g})",
-                candidates=int(rows.size),
-            )
-        sub_rows, sub = rows[keep], metric[keep]
-        best = sub.min()
-    elif bound == "at_or_below":
-        keep = metric <= value + _TIE_ATOL
-        if not keep.any():
-            return StrikeChoice(
-                None,
-                f"{rule.method}: no eligible {rname} row has {label} at or below {value:g} "
-                f"(lowest {metric.min():.6g})",
-                candidates=int(rows.size),
-            )
-        sub_rows, sub = rows[keep], metric[keep]
-        best = sub.max()
-    else:
-        sub_rows, sub = rows, metric
-        best = sub[np.argmin(np.abs(sub - value))]
     if bound == "nearest":
-        distance = np.abs(sub - value)
-        tied = sub_rows[distance <= np.abs(best - value) + _TIE_ATOL]
+        distance = np.abs(metric - value)
+        # within the tolerance of the nearest row's own distance, |best - value|
+        tied = rows[distance <= distance[int(np.argmin(distance))] + _TIE_ATOL]
     else:
+        if bound == "at_or_above":
+            keep = metric >= value - _TIE_ATOL
+            if not keep.any():
+                return StrikeChoice(
+                    None,
+                    f"{rule.method}: no eligible {rname} row has {label} at or above {value:g} "
+                    f"(highest {metric.max():.6g})",
+                    candidates=int(rows.size),
+                )
+            sub_rows, sub = rows[keep], metric[keep]
+            best = sub.min()
+        else:  # at_or_below
+            keep = metric <= value + _TIE_ATOL
+            if not keep.any():
+                return StrikeChoice(
+                    None,
+                    f"{rule.method}: no eligible {rname} row has {label} at or below {value:g} "
+                    f"(lowest {metric.min():.6g})",
+                    candidates=int(rows.size),
+                )
+            sub_rows, sub = rows[keep], metric[keep]
+            best = sub.max()
         tied = sub_rows[np.abs(sub - best) <= _TIE_ATOL]
     i = conservative(tied)
-    chosen = float(metric[np.flatnonzero(rows == i)[0]])
+    # rows ascend (eligible rows in chain order): the chosen row's metric by a search
+    chosen = float(metric[int(np.searchsorted(rows, i))])
     reason = f"{rule.method}={value:g} ({bound}): {rname} row with {label} {chosen:.6g}"
     if delta_sign is not None:
         return done(i, reason, delta_sign * chosen)
