@@ -32,6 +32,7 @@ from workbench.engine.eod_kernels import derive
 from workbench.engine.market import DayMarket
 from workbench.engine.ticks import NO_LAG, TickSeries
 from workbench.model.contracts import OptionContract
+from workbench.model.dates import EPOCH_ORDINAL
 from workbench.model.enums import Right
 
 #: Option columns an end-of-day day is read with.
@@ -40,8 +41,6 @@ COLUMNS = (
     "bid_size", "ask_size",
 )  # fmt: skip
 
-
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 #: up to this many contracts, :meth:`EodDayMarket.ticks_many` finds each one's row by its own
 #: search of its expiry's strikes (~2 us) rather than keying every row of the day (~25 us,
@@ -100,7 +99,7 @@ class _Day:
         )
         expiry = arrays["expiry"].astype("datetime64[D]")
         # proleptic ordinals (date.toordinal) of each row's expiry, for the composite keys
-        self._ordinals = expiry.astype(np.int64) + _EPOCH_ORDINAL
+        self._ordinals = expiry.astype(np.int64) + EPOCH_ORDINAL
         self._keys: np.ndarray | None = None
         self._order: np.ndarray | None = None
         self._checked: bool | None = None

@@ -65,6 +65,7 @@ from workbench.engine.ticks import (
 from workbench.engine.trade import Asset, StrategyState, Trade
 from workbench.engine.universe import has_market, market_of
 from workbench.model.contracts import OptionContract
+from workbench.model.dates import EPOCH_ORDINAL
 from workbench.model.enums import Right, Settlement, SettlementTime, Side
 from workbench.model.trades import Leg
 
@@ -1685,7 +1686,6 @@ def _user_clock(clock: Any, day: date) -> list[Any]:
 
 
 _NS_PER_DAY = 86_400 * 1_000_000_000
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def _checked_clock(clock: Any, day: date) -> np.ndarray:
@@ -1699,7 +1699,7 @@ def _checked_clock(clock: Any, day: date) -> np.ndarray:
         raise ChronologyError(f"{day}: the clock must hold timestamps ({exc})") from None
     if ns.size == 0:
         raise ChronologyError(f"{day}: the clock is empty")
-    if ns.size == 1 and int(ns[0]) // _NS_PER_DAY == day.toordinal() - _EPOCH_ORDINAL:
+    if ns.size == 1 and int(ns[0]) // _NS_PER_DAY == day.toordinal() - EPOCH_ORDINAL:
         return ns  # an end-of-day clock: its one tick on the day (the general checks below)
     days = ns.astype("datetime64[ns]").astype("datetime64[D]")
     off = np.flatnonzero(days != np.datetime64(day, "D"))

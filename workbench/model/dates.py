@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
+#: ``date(1970, 1, 1).toordinal()``: a day's proleptic ordinal minus this is its number of
+#: days since the Unix epoch (``datetime64[D]``'s integer), and back.
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
 
 class DateInputError(TypeError, ValueError):
     """A value that is not a day; the message names the argument. Both a ``TypeError`` and a
