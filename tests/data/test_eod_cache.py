@@ -498,3 +498,40 @@ def test_a_batch_is_checked_once_per_file_as_it_is_on_disk(
         damaged.close()
         assert hashed, how  # checked afresh
         assert any(x is None for x in got), how  # the damaged day(s) go to Parquet
+
+
+def test_the_files_known_intact_are_bounded(
+    eod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-lived process (a kernel, the service) remembers at most ``VERIFIED_FILES`` month
+    files; one it forgot is checked again when next opened, and still served."""
+    from workbench.data import eod_cache
+
+    monkeypatch.setattr(eod_cache, "_VERIFIED", {})
+    monkeypatch.setattr(eod_cache, "VERIFIED_FILES", 3)
+    hashed: list[int] = []
+    crc = eod_cache._crc
+
+    def spy(arrays: dict[str, np.ndarray]) -> int:
+        hashed.append(1)
+        return crc(arrays)
+
+    monkeypatch.setattr(eod_cache, "_crc", spy)
+    days = MarketStore(eod).days("SPXW")
+    first_month = (days[0].year, days[0].month)
+    months = sorted({(d.year, d.month) for d in days})[:3]  # 3 months: 6 files
+    wanted = [d for d in days if (d.year, d.month) in months]
+    cache = _cache(eod, tmp_path)
+    assert all(cache.get(d) is not None for d in wanted)
+    cache.close()
+    assert len(eod_cache._VERIFIED) == 3  # the last three files opened
+    assert not any(
+        f"{first_month[0]:04d}-{first_month[1]:02d}" in k[0] for k in eod_cache._VERIFIED
+    )
+    hashed.clear()
+    again = _cache(eod, tmp_path)
+    day = next(d for d in days if (d.year, d.month) == first_month)
+    assert again.get(day) is not None  # forgotten: checked again, served
+    again.close()
+    assert hashed
+    assert len(eod_cache._VERIFIED) == 3

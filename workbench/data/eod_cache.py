@@ -176,8 +176,11 @@ def clear_cache(root: Path, data: str | Path | None = None) -> tuple[int, int]:
 
 
 #: Batches whose CRC this process found intact, per month file as it was on disk when opened
-#: (path, device, inode, size, mtime): see the module doc.
+#: (path, device, inode, size, mtime): see the module doc. At most :data:`VERIFIED_FILES`
+#: files, the longest known forgotten first (a long-lived kernel or service opens new month
+#: files as datasets change; a forgotten file's batches are simply checked again).
 _VERIFIED: dict[tuple[str, int, int, int, int], set[int]] = {}
+VERIFIED_FILES = 1024
 
 
 def _identity(path: Path) -> tuple[str, int, int, int, int] | None:
@@ -210,7 +213,12 @@ class _Month:
         # the file opened is the one stat'ed when nothing changed around the open; otherwise
         # its batches are checked as if never seen
         if before is not None and _identity(self.path) == before:
-            self._verified = _VERIFIED.setdefault(before, set())
+            known = _VERIFIED.get(before)
+            if known is None:
+                known = _VERIFIED[before] = set()
+                while len(_VERIFIED) > VERIFIED_FILES:
+                    del _VERIFIED[next(iter(_VERIFIED))]
+            self._verified = known
         else:
             self._verified = set()
         self._reader = reader
