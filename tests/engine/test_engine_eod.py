@@ -491,3 +491,21 @@ def test_a_bound_series_is_the_series_ticks_gives(eod: Path) -> None:
             assert moved.mark == [1.25]
             compared += 1
     assert compared > 100
+
+
+def test_a_columnar_snapshot_cannot_be_written_into(eod: Path) -> None:
+    """The day's columns are made read-only once, so every snapshot's columns (slices of
+    them) are too: a strategy writing into one gets an error instead of changing the day
+    every other expiry, leg and mark reads."""
+    store = MarketStore(eod)
+    day = store.days("SPXW")[0]
+    col = EodDayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
+    for expiry in col.expiries[:3]:
+        snap = col.snapshot(expiry, 0)
+        for name in ("strike", "is_call", "bid", "ask", "close", "volume", "oi", "iv", "delta"):
+            column = getattr(snap, name)
+            assert not column.flags.writeable, name
+            with pytest.raises(ValueError, match="read-only"):
+                column[:1] = column[:1]
+        assert not snap._two_sided.flags.writeable and not snap._mid_price.flags.writeable
+    assert not col._eod_day().mark.flags.writeable

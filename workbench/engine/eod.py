@@ -97,6 +97,14 @@ class _Day:
         self.visible, self.close_ok, self.two_sided, self.mark, self.mid_price = derive(
             ts, tick_ns, self.bid, self.ask, self.close
         )
+        # read-only, once for the day: a snapshot's columns are slices of these (views of
+        # read-only arrays are read-only: no flag to set per expiry and column)
+        for column in (
+            self.strike, self.is_call, self.bid, self.ask, self.close, self.volume, self.oi,
+            self.iv, self.delta, self.bid_size, self.ask_size, self.visible, self.close_ok,
+            self.two_sided, self.mark, self.mid_price,
+        ):  # fmt: skip
+            column.flags.writeable = False
         expiry = arrays["expiry"].astype("datetime64[D]")
         # proleptic ordinals (date.toordinal) of each row's expiry, for the composite keys
         self._ordinals = expiry.astype(np.int64) + EPOCH_ORDINAL
@@ -358,12 +366,15 @@ class EodDayMarket(DayMarket):
         day = self._eod_day()
         a, b = day.slices.get(expiry, (0, 0))
         vis = day.visible[a:b]
-        # every row visible (an end-of-day file's one bar a day): the slices themselves, as
-        # read-only views of the day's arrays; otherwise the visible rows (copies)
-        keep: Any = slice(None) if bool(vis.all()) else vis
+        # every row visible (an end-of-day file's one bar a day): the slices themselves,
+        # read-only views of the day's read-only arrays; otherwise the visible rows (copies)
+        every = bool(vis.all())
+        keep: Any = slice(None) if every else vis
 
         def rows(column: np.ndarray) -> np.ndarray:
-            out = column[a:b][keep]
+            if every:
+                return column[a:b]
+            out = column[a:b][vis]
             out.flags.writeable = False
             return out
 

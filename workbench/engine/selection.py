@@ -202,8 +202,8 @@ class ChainSnapshot:
         """A snapshot whose row arrays the caller has already checked as :meth:`__post_init__`
         would (the end-of-day path checks a day's rows once, not once per expiry); the scalar
         fields are checked as usual. Every field must be given."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        if set(values) != names:
+        names = _field_names(cls)
+        if values.keys() != names:
             raise TypeError(f"from_checked_rows: expected the fields {sorted(names)}")
         snap = object.__new__(cls)
         for name, value in values.items():
@@ -587,6 +587,17 @@ class ExpiryChoice:
 
 # --------------------------------------------------------------------------------------------
 # eligibility
+
+
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _field_names(cls: type) -> frozenset[str]:
+    """A dataclass's field names, found once per class."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def eligible_mask(
