@@ -369,7 +369,6 @@ class EodDayMarket(DayMarket):
         # every row visible (an end-of-day file's one bar a day): the slices themselves,
         # read-only views of the day's read-only arrays; otherwise the visible rows (copies)
         every = bool(vis.all())
-        keep: Any = slice(None) if every else vis
 
         def rows(column: np.ndarray) -> np.ndarray:
             if every:
@@ -395,12 +394,12 @@ class EodDayMarket(DayMarket):
             oi=rows(day.oi),
             iv=rows(day.iv),
             delta=rows(day.delta),
-            lag=np.zeros(b - a if keep is not vis else int(vis.sum()), dtype=np.int64),
+            lag=np.zeros(b - a if every else int(vis.sum()), dtype=np.int64),
             rate=self.rate,
             div_yield=self.div_yield,
             strike_step=self.strike_step,
         )
-        if keep is not vis:  # every row: the day's quote columns are the snapshot's
+        if every:  # every row: the day's quote columns are the snapshot's
             snap.preset_quotes(rows(day.two_sided), rows(day.mid_price))
         self._eod_snaps[expiry] = snap
         return snap
