@@ -163,3 +163,55 @@ def test_positions_of_an_empty_book() -> None:
     empty = pd.DataFrame(columns=["trade_id", "cycle", "day", "ts", "action"])
     assert positions(empty, "intraday").columns.tolist() == list(POSITION_COLUMNS)
     assert positions(empty, "intraday").empty
+
+
+def reference_position_ids(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> list[str]:
+    """The position id of each fill, one row at a time, from the rules in the module doc."""
+    first_day: dict[str, date] = {}
+    for trade, day in zip(tradebook["trade_id"], tradebook["day"], strict=True):
+        first_day.setdefault(trade, day)
+    runs = tradebook["run_id"].tolist() if "run_id" in tradebook else [""] * len(tradebook)
+    keys = tradebook["position_key"] if "position_key" in tradebook else [""] * len(tradebook)
+    several = len(set(runs)) > 1
+    out = []
+    for run, trade, cycle, key in zip(
+        runs, tradebook["trade_id"], tradebook["cycle"], keys, strict=True
+    ):
+        kind = mode if isinstance(mode, str) else mode.get(run, "intraday")
+        if kind == "positional":
+            pid = f"#{int(cycle)}"
+            if "/" in key:
+                pid += "/" + key[: key.rindex("/")]
+        else:
+            pid = f"{first_day[trade].isoformat()}#{int(cycle)}"
+        out.append(f"{run}|{pid}" if several else pid)
+    return out
+
+
+@settings(max_examples=100, deadline=None)
+@given(tradebooks())
+def test_position_ids_equal_a_row_by_row_reference(
+    case: tuple[pd.DataFrame, str | dict[str, str]],
+) -> None:
+    book, mode = case
+    got = position_ids(book, mode)
+    assert got.index.equals(book.index)
+    assert got.dtype == object
+    assert got.tolist() == reference_position_ids(book, mode)
+
+
+def test_a_study_key_names_its_position_by_everything_before_its_last_slash() -> None:
+    book = pd.DataFrame(
+        {
+            "trade_id": ["t1", "t2", "t3"],
+            "position_key": ["2019-01-02/2019-02-15/short", "2019-01-02/2019-02-15/long", "hedge"],
+            "cycle": [0, 0, 0],
+            "day": [date(2019, 1, 2)] * 3,
+        }
+    )
+    assert position_ids(book, "positional").tolist() == [
+        "#0/2019-01-02/2019-02-15",
+        "#0/2019-01-02/2019-02-15",
+        "#0",
+    ]
+    assert position_ids(book, "intraday").tolist() == ["2019-01-02#0"] * 3

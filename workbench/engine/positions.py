@@ -59,28 +59,34 @@ def position_ids(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pd.S
     named); ids are then prefixed ``"<run_id>|"`` so that they stay unique."""
     if tradebook.empty:
         return pd.Series([], dtype=object, index=tradebook.index, name="position")
-    cycle = tradebook["cycle"].astype("int64").astype(str).to_numpy()
+    cycles = tradebook["cycle"].astype("int64").tolist()
     runs = tradebook["run_id"].astype(str) if "run_id" in tradebook.columns else None
     if isinstance(mode, str):
         positional = np.full(len(tradebook), mode == "positional")
     else:
         known = runs if runs is not None else pd.Series("", index=tradebook.index)
         positional = (known.map(dict(mode)).fillna("intraday") == "positional").to_numpy()
-    first_day = tradebook.groupby("trade_id")["day"].transform("first").astype(str).to_numpy()
-    ids = np.where(positional, "#" + cycle.astype(object), first_day.astype(object) + "#" + cycle)
+    # built as Python strings, not with pandas' string methods: a study's tradebook has tens
+    # of thousands of fills and every run's headline metrics number its positions
+    ids = np.array([f"#{c}" for c in cycles], dtype=object)
+    if not positional.all():  # intraday: "<first day of the fill's leg>#<cycle>"
+        first_day = tradebook.groupby("trade_id")["day"].transform("first").astype(str).tolist()
+        day_ids = np.array(
+            [f"{d}#{c}" for d, c in zip(first_day, cycles, strict=True)], dtype=object
+        )
+        ids = np.where(positional, ids, day_ids)
     # a key "<position>/<leg>" (a study's "<entry day>/<expiry>/<leg>") names its position:
     # overlapping positions of one positional cycle are positions of their own
-    keys = (
-        tradebook["position_key"].astype(str)
-        if "position_key" in tradebook.columns
-        else pd.Series("", index=tradebook.index)
-    )
-    nested = keys.str.contains("/", regex=False).to_numpy() & positional
-    if nested.any():
-        parent = keys.str.rsplit("/", n=1).str[0].to_numpy().astype(object)
-        ids = np.where(nested, ids + "/" + parent, ids)
+    if "position_key" in tradebook.columns:
+        keys = tradebook["position_key"].astype(str)
+        nested = np.flatnonzero(keys.str.contains("/", regex=False).to_numpy() & positional)
+        if nested.size:
+            held = keys.to_numpy(dtype=object)[nested]
+            ids[nested] = [
+                f"{i}/{k.rpartition('/')[0]}" for i, k in zip(ids[nested], held, strict=True)
+            ]
     if runs is not None and runs.nunique() > 1:
-        ids = runs.to_numpy().astype(object) + "|" + ids
+        ids = np.array([f"{r}|{i}" for r, i in zip(runs.tolist(), ids, strict=True)], dtype=object)
     return pd.Series(ids, index=tradebook.index, name="position", dtype=object)
 
 
