@@ -192,7 +192,8 @@ def trade_legs(tradebook: pd.DataFrame, mode: str | Mapping[str, str] = "intrada
             "status": np.where(closed, "closed", "open"),
             "delta": first["delta"].to_numpy(dtype=float),
             "spot": first["spot"].to_numpy(dtype=float),
-            "opening_order": np.isin(sums.index.to_numpy(), opening),
+            # a hashed lookup: np.isin compares object arrays pairwise (1.3 s for 23,000 legs)
+            "opening_order": sums.index.isin(opening),
         }
     )
     out["exit_ts"] = pd.to_datetime(out["exit_ts"])
