@@ -132,3 +132,20 @@ def test_empty_input_and_bad_parameters() -> None:
         monte_carlo(_pnl(), capital=1000.0, method="jackknife")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="distribution"):
         monte_carlo(_pnl(), capital=1000.0, method="parametric", distribution="cauchy")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method", ["bootstrap", "shuffle", "parametric"])
+def test_fan_and_totals_equal_the_paths_rebuilt_one_percentile_at_a_time(method: str) -> None:
+    """The fan is computed in one call for every percentile, and a shuffle's totals are taken
+    as the realised total: both equal what the simulated paths give, percentile by percentile
+    and path by path (math.fsum of each path)."""
+    import math
+
+    pnl = _pnl(7, 300)
+    res = monte_carlo(pnl, method=method, n_paths=250, seed=9, capital=1e6)  # type: ignore[arg-type]
+    sims, _ = simulate_pnl(pnl, method, n_paths=250, rng=np.random.default_rng(9))  # type: ignore[arg-type]
+    eq = equity_paths(sims)
+    eq[:, -1] = [math.fsum(row) for row in sims.tolist()]
+    assert np.array_equal(res.final_pnl, eq[:, -1])
+    for p in (5.0, 25.0, 50.0, 75.0, 95.0):
+        assert np.array_equal(res.fan[p], np.percentile(eq, p, axis=0))

@@ -173,9 +173,16 @@ def monte_carlo(
         )
     sims, params = simulate_pnl(values, method, n_paths=n_paths, rng=rng, distribution=distribution)
     eq = equity_paths(sims)
-    # correctly rounded totals: a shuffled path ends at exactly the realised total
-    eq[:, -1] = [math.fsum(row) for row in sims]
-    fan = {p: np.percentile(eq, p, axis=0) for p in percentiles}
+    # correctly rounded totals: a shuffled path ends at exactly the realised total (a correctly
+    # rounded sum does not depend on the order, so a shuffle's rows all take realised[-1])
+    if method == "shuffle":
+        eq[:, -1] = realised[-1]
+    else:
+        eq[:, -1] = [math.fsum(row) for row in sims]
+    # every fan percentile from one partition of the paths (the same order statistics and
+    # interpolation as one call per percentile, a third of the time on 1,000 x 5,770 paths)
+    qs = np.percentile(eq, list(percentiles), axis=0) if percentiles else []
+    fan = {p: qs[i] for i, p in enumerate(percentiles)}
     ruined = eq.min(axis=1) <= -ruin_fraction * capital
     return MonteCarloResult(
         method=method,
