@@ -444,17 +444,30 @@ def _ts_parts(ts: Any) -> tuple[str, str]:
     return (t.strftime("%Y-%m-%d"), t.strftime("%H:%M") if (t.hour or t.minute) else "")
 
 
-def _trade_rows(a: Analysis, trades: pd.DataFrame) -> list[dict[str, Any]]:
-    """The trade log's rows: each position's figures and its legs in words."""
-    from workbench.analytics.tradelog import leg_text
-
-    legs = a.trade_legs
+def _legs_by_position(a: Analysis) -> dict[str, list[dict[str, Any]]]:
+    """Each position's legs (rows of ``a.trade_legs`` as dicts), read once for every table of
+    trades the tearsheet shows."""
     by_position: dict[str, list[dict[str, Any]]] = {}
+    legs = a.trade_legs
     if len(legs):
         for rec in legs.to_dict(orient="records"):
             by_position.setdefault(str(rec["position"]), []).append(
                 {str(k): v for k, v in rec.items()}
             )
+    return by_position
+
+
+def _trade_rows(
+    a: Analysis,
+    trades: pd.DataFrame,
+    by_position: dict[str, list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
+    """The trade log's rows: each position's figures and its legs in words (``by_position``:
+    :func:`_legs_by_position` of ``a``, when the caller has it)."""
+    from workbench.analytics.tradelog import leg_text
+
+    if by_position is None:
+        by_position = _legs_by_position(a)
     rows = []
     for t in trades.to_dict(orient="records"):
         entry_day = pd.Timestamp(t["entry_ts"]).normalize()
@@ -678,6 +691,7 @@ def build_context(
         closed.sort_values("pnl", ascending=False).head(EXTREME_TRADES) if len(closed) else closed
     )
     worst = closed.sort_values("pnl").head(EXTREME_TRADES) if len(closed) else closed
+    legs = _legs_by_position(analysis)
     manifest_rows: list[tuple[str, str]] = []
     _flatten("", analysis.manifest, manifest_rows)
     breakdown_titles = BREAKDOWN_TITLES
@@ -732,9 +746,9 @@ def build_context(
         "yearly": _table(
             analysis.yearly, {"return": "pct", "pnl": "money", "days": "int"}, index="year"
         ),
-        "best_trades": _trade_rows(analysis, best),
-        "worst_trades": _trade_rows(analysis, worst),
-        "trade_log": _trade_rows(analysis, trades),
+        "best_trades": _trade_rows(analysis, best, legs),
+        "worst_trades": _trade_rows(analysis, worst, legs),
+        "trade_log": _trade_rows(analysis, trades, legs),
         "trades_csv": trades_csv,
         "open_positions": int((trades["status"] == "open").sum()) if len(trades) else 0,
         "breakdowns": [
