@@ -153,3 +153,49 @@ def test_a_put_spread_and_an_iron_condor_by_hand() -> None:
     assert (condor["short_strike"], condor["long_strike"]) == (3100.0, 3150.0)
     assert (condor["short_strikes"], condor["long_strikes"]) == ("2800/3100", "2750/3150")
     assert condor["max_risk"] == (50 - (5 + 6 - 2 - 1)) * 100
+
+
+def reference_max_loss(
+    right: np.ndarray, strike: np.ndarray, units: np.ndarray, price: np.ndarray, option: np.ndarray
+) -> float:
+    """The payoff evaluated point by point (the formulation ``max_loss_at_expiry`` replaced by
+    one evaluation of every point at once)."""
+    call = option & (right == "C")
+    put = option & (right == "P")
+    if float(units[call].sum() + units[~option].sum()) < -1e-12:
+        return float("inf")
+
+    def payoff(s: float) -> float:
+        value = np.where(
+            call, np.maximum(s - strike, 0.0), np.where(put, np.maximum(strike - s, 0.0), s)
+        )
+        return float(np.sum(units * (np.nan_to_num(value) - price)))
+
+    points = np.concatenate([[0.0], strike[option & np.isfinite(strike)]])
+    return max(-min(payoff(float(s)) for s in points), 0.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["C", "P", "U"]),
+            st.floats(50, 150),
+            st.floats(-300, 300, allow_nan=False),
+            st.floats(0, 40, allow_nan=False) | st.just(float("nan")),
+        ),
+        min_size=1,
+        max_size=20,  # past numpy's 8-wide blocks of pairwise summation
+    )
+)
+def test_max_loss_equals_the_payoff_point_by_point(
+    legs: list[tuple[str, float, float, float]],
+) -> None:
+    right = np.array([r for r, *_ in legs], dtype=object)
+    option = right != "U"
+    strike = np.array([k if r != "U" else np.nan for r, k, _, _ in legs])
+    units = np.array([u for _, _, u, _ in legs])
+    price = np.array([p for *_, p in legs])
+    got = max_loss_at_expiry(right, strike, units, price, is_option=option)
+    want = reference_max_loss(right, strike, units, price, option)
+    assert got == want or (np.isnan(got) and np.isnan(want))

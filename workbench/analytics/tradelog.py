@@ -230,15 +230,15 @@ def max_loss_at_expiry(
     slope_up = float(units[call].sum() + units[~option].sum())
     if slope_up < -1e-12:
         return float("inf")
-    points = np.concatenate([[0.0], strike[option & np.isfinite(strike)]])
-
-    def payoff(s: float) -> float:
-        value = np.where(
-            call, np.maximum(s - strike, 0.0), np.where(put, np.maximum(strike - s, 0.0), s)
-        )
-        return float(np.sum(units * (np.nan_to_num(value) - price)))
-
-    worst = min(payoff(float(s)) for s in points)
+    points = np.concatenate([[0.0], strike[option & np.isfinite(strike)]])[:, None]
+    # the payoff at every point at once: one row per point, each summed as on its own
+    value = np.where(
+        call,
+        np.maximum(points - strike, 0.0),
+        np.where(put, np.maximum(strike - points, 0.0), points),
+    )
+    payoffs = np.sum(units * (np.nan_to_num(value) - price), axis=1)
+    worst = min(payoffs.tolist())
     return max(-worst, 0.0)
 
 
@@ -373,13 +373,13 @@ def legs_detail(legs: pd.DataFrame) -> pd.Series:
     """Per position: every leg's :func:`leg_text` joined by ``" | "`` (times in full)."""
     if legs.empty:
         return pd.Series(dtype=object)
-    texts = [
-        leg_text({str(k): v for k, v in row.items()}) for row in legs.to_dict(orient="records")
-    ]
-    return (
-        pd.Series(texts, index=legs["position"].to_numpy())
-        .groupby(level=0, sort=False)
-        .agg(" | ".join)
+    # joined in a dict, not a group-by aggregation (which builds a Series per position)
+    joined: dict[str, list[str]] = {}
+    for row in legs.to_dict(orient="records"):
+        text = leg_text({str(k): v for k, v in row.items()})
+        joined.setdefault(row["position"], []).append(text)
+    return pd.Series(
+        [" | ".join(texts) for texts in joined.values()], index=pd.Index(list(joined)), dtype="str"
     )
 
 

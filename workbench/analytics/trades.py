@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -220,6 +221,22 @@ def default_expiry_kind() -> ExpiryKindFn | None:
     return fn if callable(fn) else None
 
 
+def _per_group(
+    keys: pd.Series,
+    values: pd.Series,
+    reduce: Callable[[list[Any]], Any],
+    index: pd.Index,
+    dtype: str = "object",
+) -> pd.Series:
+    """``reduce`` of each group's values in row order, on ``index`` (the groups' own index, in
+    order of first appearance): ``groupby(...).agg(reduce)`` without a Series per group (a
+    study has thousands of positions)."""
+    members: dict[Any, list[Any]] = {}
+    for key, value in zip(keys.tolist(), values.tolist(), strict=True):
+        members.setdefault(key, []).append(value)
+    return pd.Series([reduce(members[k]) for k in index], index=index, dtype=dtype)
+
+
 def trade_table(
     tradebook: pd.DataFrame,
     daily: pd.DataFrame | None = None,
@@ -270,7 +287,7 @@ def trade_table(
             )
     legs = legs.sort_values(["exit_ts", "entry_ts"], kind="stable", na_position="first")
     g = legs.groupby("group", sort=False)
-    closed = g["net_units"].agg(lambda u: bool((u == 0).all())).astype(bool)
+    closed = legs["net_units"].eq(0).groupby(legs["group"], sort=False).all().astype(bool)
     last = g.tail(1).set_index("group").reindex(closed.index)
     sums = g[["premium", "fees", "slippage", "cash"]].sum()
     entry_ts = g["entry_ts"].min()
@@ -290,7 +307,7 @@ def trade_table(
             "trade": "",
             "legs": g.size(),
             "underlying": first["underlying"],
-            "symbols": g["symbol"].agg(" / ".join),
+            "symbols": _per_group(legs["group"], legs["symbol"], " / ".join, closed.index, "str"),
             "entry_ts": entry_ts,
             "exit_ts": exit_ts,
             "entry_day": entry_day,
@@ -312,7 +329,7 @@ def trade_table(
             "spot_entry": first["spot_entry"],
             "spot_exit": last["spot_exit"].where(closed),
             "delta_entry": g["delta_entry"].sum(min_count=1),
-            "leg_ids": g["trade_id"].agg(list),
+            "leg_ids": _per_group(legs["group"], legs["trade_id"], list, closed.index),
         }
     )
     # the position's own figures (:func:`workbench.engine.positions.positions`): exit reason
