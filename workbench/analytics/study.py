@@ -71,37 +71,59 @@ def study_trades(result_like: Any) -> pd.DataFrame:
             f"study_trades: position key {bad!r} is not '<entry day>/<expiry>/<leg>' (not a study run)"
         )
     split = [k.rsplit("/", 1) for k in keys.tolist()]
-    frame = tb.assign(_position=[p for p, _ in split], _leg=[leg for _, leg in split])
+    # each position's rows, positions in key order, rows in tradebook order; read as arrays
+    # once (a pandas selection per position cost ~3 ms: 16 s for 5,770 positions)
+    codes, names = pd.factorize(np.array([p for p, _ in split], dtype=object), sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    legs = [leg for _, leg in split]
+    opening = (tb["action"] == "open").to_numpy(dtype=bool)
+    day = tb["day"].tolist()
+    expiries = tb["expiry"].tolist()
+    reason = tb["reason"].tolist()
+    selling = (tb["side"] == "SELL").to_numpy(dtype=bool)
+    delta = tb["delta"].to_numpy(dtype=float)
+    strike = tb["strike"].to_numpy(dtype=float)
+    # money as pandas sums it: NaN skipped (taken as 0), each subset summed by NumPy
+    value = np.nan_to_num(
+        tb["signed_units"].to_numpy(dtype=float) * tb["price"].to_numpy(dtype=float),
+        nan=0.0,
+        posinf=np.inf,
+        neginf=-np.inf,
+    )
+    fees = np.nan_to_num(tb["fees"].to_numpy(dtype=float), nan=0.0, posinf=np.inf, neginf=-np.inf)
+    cash = np.nan_to_num(tb["cash"].to_numpy(dtype=float), nan=0.0, posinf=np.inf, neginf=-np.inf)
+    nan = float("nan")
     rows = []
-    for position, g in frame.groupby("_position", sort=True):
-        opens = g[g["action"] == "open"]
-        closes = g[g["action"] != "open"]
-        entry_day = pd.Timestamp(opens["day"].iloc[0]).date()
-        expiry = pd.Timestamp(opens["expiry"].iloc[0]).date()
-        closed = len(opens) > 0 and set(closes["_leg"]) >= set(opens["_leg"])
-        sold = opens[opens["side"] == "SELL"]
+    for p, position in enumerate(names):
+        rows_p = order[bounds[p] : bounds[p + 1]]
+        opens = rows_p[opening[rows_p]]
+        closes = rows_p[~opening[rows_p]]
+        first = int(opens[0])
+        entry_day = pd.Timestamp(day[first]).date()
+        expiry = pd.Timestamp(expiries[first]).date()
+        closed = bool(opens.size) and {legs[i] for i in closes} >= {legs[i] for i in opens}
+        sold = opens[selling[opens]]
         row: dict[str, Any] = {
             "position": position,
             "entry_day": entry_day,
             "expiry": expiry,
             "dte_at_entry": (expiry - entry_day).days,
-            "exit_day": pd.Timestamp(closes["day"].max()).date() if closed else None,
-            "exit_reason": (closes["reason"].iloc[-1] if closed else None),
+            "exit_day": pd.Timestamp(max(day[i] for i in closes)).date() if closed else None,
+            "exit_reason": reason[int(closes[-1])] if closed else None,
             "status": "closed" if closed else "open",
-            "legs": len(opens),
-            "short_delta": float(abs(sold["delta"].iloc[0])) if len(sold) else float("nan"),
-            "entry_credit": float(-(opens["signed_units"] * opens["price"]).sum()),
-            "exit_value": float(-(closes["signed_units"] * closes["price"]).sum())
-            if closed
-            else float("nan"),
-            "fees": float(g["fees"].sum()),
-            "pnl": float(g["cash"].sum()) if closed else float("nan"),
+            "legs": int(opens.size),
+            "short_delta": float(abs(delta[int(sold[0])])) if sold.size else nan,
+            "entry_credit": float(-value[opens].sum()),
+            "exit_value": float(-value[closes].sum()) if closed else nan,
+            "fees": float(fees[rows_p].sum()),
+            "pnl": float(cash[rows_p].sum()) if closed else nan,
         }
         credit = abs(row["entry_credit"])
-        row["return_on_credit"] = row["pnl"] / credit if closed and credit > 0 else float("nan")
-        for _, leg in opens.iterrows():
-            row[f"{leg['_leg']}_strike"] = float(leg["strike"])
-            row[f"{leg['_leg']}_entry_delta"] = float(leg["delta"])
+        row["return_on_credit"] = row["pnl"] / credit if closed and credit > 0 else nan
+        for i in opens.tolist():
+            row[f"{legs[i]}_strike"] = float(strike[i])
+            row[f"{legs[i]}_entry_delta"] = float(delta[i])
         rows.append(row)
     out = pd.DataFrame(rows)
     return out.sort_values(["entry_day", "expiry"], kind="stable").reset_index(drop=True)
