@@ -115,6 +115,8 @@ def leg_tables(draw: st.DrawFn) -> pd.DataFrame:
     order = draw(st.permutations(range(len(rows))))
     legs = pd.DataFrame([rows[i] for i in order])
     legs["expiry"] = pd.to_datetime(legs["expiry"])
+    if draw(st.booleans()):  # a tradebook read back with its exchange's zone
+        legs["expiry"] = legs["expiry"].dt.tz_localize("America/New_York")
     return legs
 
 

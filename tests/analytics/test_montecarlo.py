@@ -149,3 +149,11 @@ def test_fan_and_totals_equal_the_paths_rebuilt_one_percentile_at_a_time(method:
     assert np.array_equal(res.final_pnl, eq[:, -1])
     for p in (5.0, 25.0, 50.0, 75.0, 95.0):
         assert np.array_equal(res.fan[p], np.percentile(eq, p, axis=0))
+
+
+def test_percentiles_may_be_any_sequence() -> None:
+    pnl = _pnl(5, 60)
+    a = monte_carlo(pnl, n_paths=50, seed=1, capital=1e6, percentiles=np.array([10.0, 90.0]))  # type: ignore[arg-type]
+    b = monte_carlo(pnl, n_paths=50, seed=1, capital=1e6, percentiles=(10.0, 90.0))
+    assert a.fan.keys() == b.fan.keys() and all(np.array_equal(a.fan[k], b.fan[k]) for k in a.fan)
+    assert monte_carlo(pnl, n_paths=50, seed=1, capital=1e6, percentiles=()).fan == {}

@@ -134,3 +134,51 @@ def test_money_sums_skip_nan_as_pandas_does() -> None:
     )
     row = study_trades(book).iloc[0]
     assert row["entry_credit"] == 300.0 and row["fees"] == 1.3 and row["status"] == "open"
+
+
+def test_open_positions_need_no_reason_column_and_missing_actions_count_as_neither() -> None:
+    book = pd.DataFrame(
+        {
+            "position_key": ["2024-01-02/2024-01-12/short", "2024-01-02/2024-01-12/long"] * 2,
+            "day": [date(2024, 1, 2)] * 2 + [date(2024, 1, 5)] * 2,
+            "expiry": [date(2024, 1, 12)] * 4,
+            "strike": [4700.0, 4650.0] * 2,
+            "right": ["P"] * 4,
+            "side": ["SELL", "BUY", "BUY", "SELL"],
+            "action": pd.array(["open", "open", pd.NA, pd.NA], dtype="string"),
+            "signed_units": [-100.0, 100.0, 100.0, -100.0],
+            "price": [3.0, 1.0, 1.2, 0.3],
+            "fees": [0.65] * 4,
+            "cash": [299.35, -100.65, -120.65, 29.35],
+            "delta": [-0.3, -0.14, np.nan, np.nan],
+        }
+    )
+    got = study_trades(book)
+    assert got["status"].tolist() == ["open"] and got["legs"].tolist() == [2]
+    with_reason = book.assign(reason=["entry", "entry", None, None])
+    pd.testing.assert_frame_equal(
+        study_trades(with_reason), reference_study_trades(with_reason), check_exact=True
+    )
+
+
+def test_a_missing_day_among_the_closes_is_skipped_for_the_exit_day() -> None:
+    book = pd.DataFrame(
+        {
+            "position_key": ["2024-01-02/2024-01-12/short", "2024-01-02/2024-01-12/long"] * 2,
+            "day": [date(2024, 1, 2), date(2024, 1, 2), date(2024, 1, 5), None],
+            "expiry": [date(2024, 1, 12)] * 4,
+            "strike": [4700.0, 4650.0] * 2,
+            "right": ["P"] * 4,
+            "side": ["SELL", "BUY", "BUY", "SELL"],
+            "action": ["open", "open", "close", "close"],
+            "signed_units": [-100.0, 100.0, 100.0, -100.0],
+            "price": [3.0, 1.0, 1.2, 0.3],
+            "fees": [0.65] * 4,
+            "cash": [299.35, -100.65, -120.65, 29.35],
+            "delta": [-0.3, -0.14, np.nan, np.nan],
+            "reason": ["entry", "entry", "stop_loss", "stop_loss"],
+        }
+    )
+    got = study_trades(book)
+    assert got["exit_day"].tolist() == [date(2024, 1, 5)]
+    pd.testing.assert_frame_equal(got, reference_study_trades(book), check_exact=True)

@@ -215,3 +215,24 @@ def test_a_study_key_names_its_position_by_everything_before_its_last_slash() ->
         "#0",
     ]
     assert position_ids(book, "intraday").tolist() == ["2019-01-02#0"] * 3
+
+
+def test_a_fill_whose_position_cannot_be_named_is_refused() -> None:
+    import pytest
+
+    book = pd.DataFrame(
+        {
+            "trade_id": ["t1", None, "t3"],
+            "position_key": ["call", "put", "call"],
+            "cycle": [0, 0, 1],
+            "day": [date(2024, 1, 2), date(2024, 1, 2), None],
+        }
+    )
+    with pytest.raises(ValueError, match="row 1: trade_id and day missing"):
+        position_ids(book, "intraday")
+    # positional ids need neither
+    assert position_ids(book, "positional").tolist() == ["#0", "#0", "#1"]
+    runs = book.assign(trade_id=["t1", "t2", "t3"], day=[date(2024, 1, 2)] * 3)
+    runs["run_id"] = ["r1", None, "r2"]
+    with pytest.raises(ValueError, match="row 1: run_id missing"):
+        position_ids(runs, "intraday")

@@ -181,7 +181,7 @@ def monte_carlo(
         eq[:, -1] = [math.fsum(row) for row in sims]
     # every fan percentile from one partition of the paths (the same order statistics and
     # interpolation as one call per percentile, a third of the time on 1,000 x 5,770 paths)
-    qs = np.percentile(eq, list(percentiles), axis=0) if percentiles else []
+    qs = np.percentile(eq, list(percentiles), axis=0)
     fan = {p: qs[i] for i, p in enumerate(percentiles)}
     ruined = eq.min(axis=1) <= -ruin_fraction * capital
     return MonteCarloResult(

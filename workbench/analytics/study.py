@@ -77,10 +77,12 @@ def study_trades(result_like: Any) -> pd.DataFrame:
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
     legs = [leg for _, leg in split]
-    opening = (tb["action"] == "open").to_numpy(dtype=bool)
+    # a missing action is neither an open nor a close (as a pandas mask with NA selects)
+    opening = (tb["action"] == "open").to_numpy(dtype=bool, na_value=False)
+    closing = (tb["action"] != "open").to_numpy(dtype=bool, na_value=False)
     day = tb["day"].tolist()
     expiries = tb["expiry"].tolist()
-    reason = tb["reason"].tolist()
+    reason: list[Any] | None = None  # read when a position has closed (as before)
     selling = (tb["side"] == "SELL").to_numpy(dtype=bool)
     delta = tb["delta"].to_numpy(dtype=float)
     strike = tb["strike"].to_numpy(dtype=float)
@@ -98,7 +100,7 @@ def study_trades(result_like: Any) -> pd.DataFrame:
     for p, position in enumerate(names):
         rows_p = order[bounds[p] : bounds[p + 1]]
         opens = rows_p[opening[rows_p]]
-        closes = rows_p[~opening[rows_p]]
+        closes = rows_p[closing[rows_p]]
         first = int(opens[0])
         entry_day = pd.Timestamp(day[first]).date()
         expiry = pd.Timestamp(expiries[first]).date()
@@ -109,8 +111,8 @@ def study_trades(result_like: Any) -> pd.DataFrame:
             "entry_day": entry_day,
             "expiry": expiry,
             "dte_at_entry": (expiry - entry_day).days,
-            "exit_day": pd.Timestamp(max(day[i] for i in closes)).date() if closed else None,
-            "exit_reason": reason[int(closes[-1])] if closed else None,
+            "exit_day": _last_day([day[i] for i in closes]) if closed else None,
+            "exit_reason": None,
             "status": "closed" if closed else "open",
             "legs": int(opens.size),
             "short_delta": float(abs(delta[int(sold[0])])) if sold.size else nan,
@@ -119,6 +121,10 @@ def study_trades(result_like: Any) -> pd.DataFrame:
             "fees": float(fees[rows_p].sum()),
             "pnl": float(cash[rows_p].sum()) if closed else nan,
         }
+        if closed:
+            if reason is None:
+                reason = tb["reason"].tolist()
+            row["exit_reason"] = reason[int(closes[-1])]
         credit = abs(row["entry_credit"])
         row["return_on_credit"] = row["pnl"] / credit if closed and credit > 0 else nan
         for i in opens.tolist():
@@ -127,6 +133,12 @@ def study_trades(result_like: Any) -> pd.DataFrame:
         rows.append(row)
     out = pd.DataFrame(rows)
     return out.sort_values(["entry_day", "expiry"], kind="stable").reset_index(drop=True)
+
+
+def _last_day(days: list[Any]) -> Any:
+    """The latest of ``days`` as a date, missing ones skipped (as pandas' ``max``)."""
+    known = [d for d in days if not pd.isna(d)]
+    return pd.Timestamp(max(known)).date() if known else pd.NaT.date()
 
 
 def study_aggregates(

@@ -460,14 +460,12 @@ def _legs_by_position(a: Analysis) -> dict[str, list[dict[str, Any]]]:
 def _trade_rows(
     a: Analysis,
     trades: pd.DataFrame,
-    by_position: dict[str, list[dict[str, Any]]] | None = None,
+    by_position: dict[str, list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
     """The trade log's rows: each position's figures and its legs in words (``by_position``:
-    :func:`_legs_by_position` of ``a``, when the caller has it)."""
+    :func:`_legs_by_position` of ``a``)."""
     from workbench.analytics.tradelog import leg_text
 
-    if by_position is None:
-        by_position = _legs_by_position(a)
     rows = []
     for t in trades.to_dict(orient="records"):
         entry_day = pd.Timestamp(t["entry_ts"]).normalize()

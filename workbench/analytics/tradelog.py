@@ -265,7 +265,8 @@ def entry_features(legs: pd.DataFrame) -> pd.DataFrame:
     signed = np.where(side == "BUY", 1.0, -1.0) * units
     premium_size = np.abs(units * price)
     is_option = opening["asset"].to_numpy() != "underlying"
-    expiry = pd.to_datetime(opening["expiry"]).to_numpy()
+    # expiries as codes (-1 missing): whatever their type, tz-aware timestamps included
+    expiry = pd.factorize(opening["expiry"])[0]
     spot = opening["spot"].to_numpy(dtype=float)
     delta = opening["delta"].to_numpy(dtype=float)
     # each position's rows in their order, positions in order of first appearance
@@ -278,7 +279,7 @@ def entry_features(legs: pd.DataFrame) -> pd.DataFrame:
         group = order[bounds[p] : bounds[p + 1]]
         options = group[is_option[group]]
         when = expiry[options]
-        if np.unique(when[~np.isnat(when)]).size > 1:
+        if np.unique(when[when >= 0]).size > 1:
             risk = nan
         else:
             risk = max_loss_at_expiry(
@@ -374,7 +375,7 @@ def legs_detail(legs: pd.DataFrame) -> pd.Series:
     if legs.empty:
         return pd.Series(dtype=object)
     # joined in a dict, not a group-by aggregation (which builds a Series per position)
-    joined: dict[str, list[str]] = {}
+    joined: dict[Any, list[str]] = {}
     for row in legs.to_dict(orient="records"):
         text = leg_text({str(k): v for k, v in row.items()})
         joined.setdefault(row["position"], []).append(text)

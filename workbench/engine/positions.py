@@ -70,7 +70,9 @@ def position_ids(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pd.S
     # of thousands of fills and every run's headline metrics number its positions
     ids = np.array([f"#{c}" for c in cycles], dtype=object)
     if not positional.all():  # intraday: "<first day of the fill's leg>#<cycle>"
-        first_day = tradebook.groupby("trade_id")["day"].transform("first").astype(str).tolist()
+        first = tradebook.groupby("trade_id")["day"].transform("first")
+        _complete(first[~positional], "trade_id and day")
+        first_day = first.astype(str).tolist()
         day_ids = np.array(
             [f"{d}#{c}" for d, c in zip(first_day, cycles, strict=True)], dtype=object
         )
@@ -86,8 +88,18 @@ def position_ids(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pd.S
                 f"{i}/{k.rpartition('/')[0]}" for i, k in zip(ids[nested], held, strict=True)
             ]
     if runs is not None and runs.nunique() > 1:
+        _complete(runs, "run_id")
         ids = np.array([f"{r}|{i}" for r, i in zip(runs.tolist(), ids, strict=True)], dtype=object)
     return pd.Series(ids, index=tradebook.index, name="position", dtype=object)
+
+
+def _complete(values: pd.Series, what: str) -> None:
+    """Refuse a fill whose position cannot be named (a missing value would make an id such as
+    ``"nan#0"`` and merge unrelated fills)."""
+    missing = values.isna().to_numpy()
+    if missing.any():
+        row = values.index[int(np.argmax(missing))]
+        raise ValueError(f"tradebook row {row!r}: {what} missing, the fill's position is unknown")
 
 
 def positions(tradebook: pd.DataFrame, mode: str | Mapping[str, str]) -> pd.DataFrame:
