@@ -71,11 +71,10 @@ def study_trades(result_like: Any) -> pd.DataFrame:
             f"study_trades: position key {bad!r} is not '<entry day>/<expiry>/<leg>' (not a study run)"
         )
     split = [k.rsplit("/", 1) for k in keys.tolist()]
-    # each position's rows, positions in key order, rows in tradebook order; read as arrays
-    # once (a pandas selection per position cost ~3 ms: 16 s for 5,770 positions)
-    codes, names = pd.factorize(np.array([p for p, _ in split], dtype=object), sort=True)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    # each position's rows (positions in key order, rows in tradebook order), the columns read
+    # as arrays once: a pandas selection per position cost ~3 ms (16 s for 5,770 positions)
+    positions = np.array([p for p, _ in split], dtype=object)
+    groups = pd.Series(positions).groupby(positions, sort=True).indices
     legs = [leg for _, leg in split]
     # a missing action is neither an open nor a close (as a pandas mask with NA selects)
     opening = (tb["action"] == "open").to_numpy(dtype=bool, na_value=False)
@@ -87,18 +86,15 @@ def study_trades(result_like: Any) -> pd.DataFrame:
     delta = tb["delta"].to_numpy(dtype=float)
     strike = tb["strike"].to_numpy(dtype=float)
     # money as pandas sums it: NaN skipped (taken as 0), each subset summed by NumPy
-    value = np.nan_to_num(
-        tb["signed_units"].to_numpy(dtype=float) * tb["price"].to_numpy(dtype=float),
-        nan=0.0,
-        posinf=np.inf,
-        neginf=-np.inf,
+    value = _nan_as_zero(
+        tb["signed_units"].to_numpy(dtype=float) * tb["price"].to_numpy(dtype=float)
     )
-    fees = np.nan_to_num(tb["fees"].to_numpy(dtype=float), nan=0.0, posinf=np.inf, neginf=-np.inf)
-    cash = np.nan_to_num(tb["cash"].to_numpy(dtype=float), nan=0.0, posinf=np.inf, neginf=-np.inf)
+    fees = _nan_as_zero(tb["fees"].to_numpy(dtype=float))
+    cash = _nan_as_zero(tb["cash"].to_numpy(dtype=float))
     nan = float("nan")
     rows = []
-    for p, position in enumerate(names):
-        rows_p = order[bounds[p] : bounds[p + 1]]
+    for position, found in groups.items():
+        rows_p = np.asarray(found)
         opens = rows_p[opening[rows_p]]
         closes = rows_p[closing[rows_p]]
         first = int(opens[0])
@@ -133,6 +129,10 @@ def study_trades(result_like: Any) -> pd.DataFrame:
         rows.append(row)
     out = pd.DataFrame(rows)
     return out.sort_values(["entry_day", "expiry"], kind="stable").reset_index(drop=True)
+
+
+def _nan_as_zero(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(values), 0.0, values)
 
 
 def _last_day(days: list[Any]) -> Any:

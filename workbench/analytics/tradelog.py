@@ -269,14 +269,11 @@ def entry_features(legs: pd.DataFrame) -> pd.DataFrame:
     expiry = pd.factorize(opening["expiry"])[0]
     spot = opening["spot"].to_numpy(dtype=float)
     delta = opening["delta"].to_numpy(dtype=float)
-    # each position's rows in their order, positions in order of first appearance
-    codes, names = pd.factorize(opening["position"].to_numpy(), sort=False)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    # each position's rows (positions in order of first appearance, rows in their order)
+    groups = opening["position"].groupby(opening["position"].to_numpy(), sort=False).indices
     rows: dict[str, tuple[Any, ...]] = {}
     nan = float("nan")
-    for p, position in enumerate(names):
-        group = order[bounds[p] : bounds[p + 1]]
+    for position, group in groups.items():
         options = group[is_option[group]]
         when = expiry[options]
         if np.unique(when[when >= 0]).size > 1:

@@ -32,8 +32,8 @@ run: what a researcher waits for after the backtest -- :func:`workbench.analytic
 each over the daily and the per-trade PnL), the tearsheet's HTML (charts, tables, the full
 trade log), :func:`~workbench.analytics.study.study_trades` with its DTE x delta aggregates and
 the run folder's position log. ``report_over_backtest``: the report's seconds over the run's
-(the run in the same process is the baseline); 5,770 positions took ~24 s to report after a
-~4 s run before the per-position pandas selections were replaced (2026-12-06).
+(the run in the same process is the baseline); the 5,770 positions took 50 s to report after a
+5 s run before the per-position pandas selections were replaced (2026-12-06; 7 s after).
 
 ``machine_reference_s_before`` / ``_after``: a fixed pure-Python workload
 (:mod:`workbench.bench.machine`) timed in the parent before and after the scenarios, to put
