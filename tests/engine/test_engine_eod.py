@@ -509,3 +509,74 @@ def test_a_columnar_snapshot_cannot_be_written_into(eod: Path) -> None:
                 column[:1] = column[:1]
         assert not snap._two_sided.flags.writeable and not snap._mid_price.flags.writeable
     assert not col._eod_day().mark.flags.writeable
+
+
+def test_select_each_is_select_expiry_by_expiry(eod: Path) -> None:
+    """The columnar day's one-pass selection over many expiries (a study's entries) picks what
+    the per-instrument path's ``select`` picks expiry by expiry, with the same last reason."""
+    from workbench.engine.selection import LiquidityFilter, Selection
+    from workbench.model.enums import Side
+
+    store = MarketStore(eod)
+    rules = [
+        Selection(method="delta", value=0.3, side=Side.SELL),
+        Selection(method="delta", value=0.16, bound="at_or_below", side=Side.BUY),
+        Selection(method="delta", value=0.9, bound="at_or_above", side=Side.SELL),
+        Selection(method="premium", value=5.0, price="close", filters=LiquidityFilter(min_oi=1)),
+        Selection(method="strike", value=1.0, side=Side.BUY),
+        Selection(method="atm"),  # not batched: select's own way
+    ]
+    compared = 0
+    for day in store.days("SPXW")[::4]:
+        ref = DayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
+        col = EodDayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
+        expiries = ref.expiries
+        spot = float(ref.spot_ticks.close[0])
+        for rule in rules:
+            values = None
+            if rule.method == "strike":  # a wing per expiry: 3 % below spot, moved by expiry
+                values = [spot * 0.97 - 5 * k for k in range(len(expiries))]
+            for right in ("C", "P"):
+                got = col.select_each(0, right, expiries, rule, values)
+                want = [
+                    ref.select(
+                        0, right, e,
+                        rule if values is None else Selection(**{**dict(rule), "value": v}), {},
+                    )
+                    for e, v in zip(expiries, values or [None] * len(expiries))
+                ]  # fmt: skip
+                assert got == want, (day, rule, right)
+                assert col.last_selection_reason == ref.last_selection_reason
+                compared += sum(c is not None for c in got)
+        # a wing below zero is refused as the rule itself refuses it
+        with pytest.raises(ValueError, match="a strike price > 0"):
+            col.select_each(0, "P", expiries, rules[4], [-1.0] * len(expiries))
+    assert compared > 300
+
+
+class _OwnChoice(EveryEntryIronCondor):
+    """A study that chooses its own way (here: the base's, expiry by expiry)."""
+
+    calls = 0
+
+    def choose(self, bar, expiry):  # type: ignore[no-untyped-def]
+        type(self).calls += 1
+        return super().choose(bar, expiry)
+
+
+def test_a_study_choosing_each_expiry_has_the_same_books(eod: Path) -> None:
+    """The study's one-pass choice of every entry equals ``choose`` called expiry by expiry
+    (which a subclass that overrides ``choose`` gets), on the columnar path itself."""
+    args: dict = dict(
+        data=eod, params={"underlying": "SPXW", "exit_dte": 3}, fill="orats",
+        fees="per-contract:0.65", progress=False,
+    )  # fmt: skip
+    batched = run_backtest(EveryEntryIronCondor, **args)
+    own = run_backtest(_OwnChoice, **args)
+    assert _OwnChoice.calls > 100
+    assert len(batched.tradebook) > 100
+    pd.testing.assert_frame_equal(
+        batched.tradebook.drop(columns=["run_id"]), own.tradebook.drop(columns=["run_id"]),
+        check_exact=True,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(batched.daily, own.daily, check_exact=True)

@@ -420,6 +420,25 @@ class BarContext:
         self.__market.last_selection_reason = market.last_selection_reason
         return picked  # type: ignore[no-any-return]
 
+    def select_each(
+        self,
+        right: Right | str,
+        expiries: Sequence[ExpiryRef],
+        *,
+        rule: Selection,
+        values: Sequence[float] | None = None,
+        underlying: str | None = None,
+    ) -> list[OptionContract | None]:
+        """:meth:`select` of one ``rule`` on each of ``expiries`` (indices or listed dates), in
+        one pass over the day's chain where the data allows (every entry of a study); the same
+        contracts as one :meth:`select` per expiry. ``values``: the rule's ``value`` for each
+        expiry instead (e.g. ``method="strike"`` wings at each expiry's short strike + width).
+        :attr:`last_selection_reason` is the last expiry's."""
+        market = self.__of(underlying)
+        picked = market.select_each(self.__tick(), right, list(expiries), rule, values)
+        self.__market.last_selection_reason = market.last_selection_reason
+        return picked  # type: ignore[no-any-return]
+
     @property
     def last_selection_reason(self) -> str:
         """Why the last :meth:`select` picked what it picked (or nothing)."""

@@ -21,7 +21,7 @@ import math
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -47,6 +47,28 @@ COLUMNS = (
 #: then ~10 us a search): a book of a few legs (the shipped studies) binds in a third of
 #: the time; the rows are the same either way (see :meth:`_Day.rows`)
 _FEW_CONTRACTS = 8
+
+#: :attr:`EodDayMarket._eod_snaps`' key of the whole day's snapshot (the others are expiries)
+_DAY = "day"
+
+
+def _valid_values(method: str, values: Sequence[float] | None, n: int) -> bool:
+    """Whether per-expiry ``values`` make valid :class:`~workbench.engine.selection.Selection`
+    values for ``method`` (one of the batch's); ``False`` sends them through the rule's own
+    validation, which names what is wrong."""
+    if values is None:
+        return True
+    if len(values) != n:
+        return False
+    try:
+        v = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if v.shape != (n,) or not np.isfinite(v).all():
+        return False
+    if method == "delta":
+        return bool(((v > 0) & (v < 1)).all())
+    return bool((v > 0).all())
 
 
 class _Day:
@@ -196,7 +218,8 @@ class EodDayMarket(DayMarket):
         super().__init__(*args, **kwargs)
         self._eod: _Day | None = None
         self._has_file: bool | None = None
-        self._eod_snaps: dict[date, Any] = {}
+        #: expiry -> its snapshot; :data:`_DAY` -> the whole day's (see :meth:`_day_snapshot`)
+        self._eod_snaps: dict[Any, Any] = {}
 
     def _default_spot(self) -> TickSeries:
         """The day's spot bar(s) read directly (the few columns, one small file), the same
@@ -402,6 +425,87 @@ class EodDayMarket(DayMarket):
         if every:  # every row: the day's quote columns are the snapshot's
             snap.preset_quotes(rows(day.two_sided), rows(day.mid_price))
         self._eod_snaps[expiry] = snap
+        return snap
+
+    def select_each(
+        self,
+        i: int,
+        right: Right | str,
+        expiries: Sequence[Any],
+        rule: Any,
+        values: Sequence[float] | None = None,
+    ) -> list[OptionContract | None]:
+        """:meth:`DayMarket.select_each` on the day's whole chain at once
+        (:func:`~workbench.engine.selection_batch.resolve_strikes`); an expiry the batch
+        leaves undecided (see that module) goes through :meth:`select`, as does everything
+        when the day is not columnar, the spot is stale or an expiry is not a listed date."""
+        from workbench.engine.selection_batch import BATCH_METHODS, resolve_strikes
+
+        dates = [e.date() if isinstance(e, datetime) else e for e in expiries]
+        if (
+            len(dates) < 2
+            or rule.method not in BATCH_METHODS
+            or not self.columnar
+            or not all(type(e) is date for e in dates)
+            or self.stale_spot(i) is not None
+            or not _valid_values(rule.method, values, len(dates))
+        ):
+            return super().select_each(i, right, expiries, rule, values)
+        self._check_tick(i)
+        day = self._eod_day()
+        if not day.rows_checked():  # each expiry's snapshot names what is wrong
+            return super().select_each(i, right, expiries, rule, values)
+        listed = set(self.expiries)
+        spans = []
+        for e in dates:
+            span = day.slices.get(e, (0, 0)) if e in listed else (0, 0)
+            # an expiry with rows not visible at the tick: its own snapshot keeps the visible
+            if not day.visible[span[0] : span[1]].all():
+                span = (0, 0)
+            spans.append(span)
+        choices = resolve_strikes(self._day_snapshot(day), right, rule, spans, values)
+        kind = Right.parse(right)
+        out: list[OptionContract | None] = []
+        for k, (e, choice) in enumerate(zip(dates, choices, strict=True)):
+            if choice is None:  # decided on its own snapshot (and raises as select would)
+                one = rule if values is None else type(rule)(**{**dict(rule), "value": values[k]})
+                out.append(self.select(i, right, e, one, {}))
+                continue
+            self.last_selection_reason = choice.reason
+            out.append(OptionContract(self.underlying, e, choice.strike, kind))  # type: ignore[arg-type]
+        return out
+
+    def _day_snapshot(self, day: _Day) -> Any:
+        """The whole day's chain as one snapshot (file order), for
+        :func:`~workbench.engine.selection_batch.resolve_strikes`: only its row arrays and
+        filters are read (its expiry and time to expiry are placeholders)."""
+        snap = self._eod_snaps.get(_DAY)
+        if snap is None:
+            from workbench.engine.selection import ChainSnapshot
+
+            any_expiry = next(iter(day.slices), self.day)
+            snap = ChainSnapshot.from_checked_rows(
+                underlying=self.underlying,
+                ts=self.clock[0],
+                spot=float(self.spot_ticks.close[0]),
+                expiry=any_expiry,
+                tte=0.0,
+                strike=day.strike,
+                is_call=day.is_call,
+                bid=day.bid,
+                ask=day.ask,
+                close=day.close,
+                volume=day.volume,
+                oi=day.oi,
+                iv=day.iv,
+                delta=day.delta,
+                lag=np.zeros(day.strike.size, dtype=np.int64),
+                rate=self.rate,
+                div_yield=self.div_yield,
+                strike_step=self.strike_step,
+            )
+            snap.preset_quotes(day.two_sided, day.mid_price)
+            self._eod_snaps[_DAY] = snap
         return snap
 
     @property

@@ -534,6 +534,24 @@ class DayMarket:
             return None
         return OptionContract(self.underlying, exp, choice.strike, Right.parse(right))
 
+    def select_each(
+        self,
+        i: int,
+        right: Right | str,
+        expiries: Sequence[Any],
+        rule: Selection,
+        values: Sequence[float] | None = None,
+    ) -> list[OptionContract | None]:
+        """:meth:`select` of ``rule`` on each of ``expiries`` (indices or listed dates) at tick
+        ``i``, in order; ``values``: the rule's ``value`` for each expiry instead of its own (a
+        wing at each expiry's short strike + width). :attr:`last_selection_reason` is then the
+        last expiry's. A columnar end-of-day day decides them in one pass
+        (:mod:`workbench.engine.selection_batch`), with the same result."""
+        return [
+            self.select(i, right, expiry, rule if one is None else one, {})
+            for expiry, one in zip(expiries, _each_rule(rule, values, len(expiries)), strict=True)
+        ]
+
     # -- market series and implied volatility (engine.market_series, engine.iv_rank) -------
     def series_value(self, name: str, i: int) -> SeriesValue:
         """Series ``name`` as of tick ``i`` (``-1``: before the first tick)."""
@@ -630,3 +648,14 @@ def _previous_close(store: MarketStore, underlying: str, day: date) -> float:
 def _clean(x: float) -> float:
     """NaN for missing and for negative prices (a negative price is not a quote)."""
     return x if (x == x and x >= 0.0 and not math.isinf(x)) else math.nan
+
+
+def _each_rule(rule: Selection, values: Sequence[float] | None, n: int) -> list[Selection | None]:
+    """Per expiry of :meth:`DayMarket.select_each`: ``None`` (``rule`` itself), or ``rule`` with
+    that expiry's value, validated as a rule built with it would be."""
+    if values is None:
+        return [None] * n
+    if len(values) != n:
+        raise ValueError(f"select_each: {len(values)} values for {n} expiries")
+    fields = dict(rule)
+    return [type(rule)(**{**fields, "value": float(v)}) for v in values]

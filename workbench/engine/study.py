@@ -164,16 +164,52 @@ class Study(Strategy):
             return None
         return strikes
 
+    def choose_each(
+        self, bar: BarContext, expiries: Sequence[date]
+    ) -> list[dict[str, float] | None]:
+        """:meth:`choose` on each of ``expiries``, leg by leg over all of them at once
+        (:meth:`BarContext.select_each`: one pass over the day's chain per leg); the same
+        strikes as :meth:`choose` expiry by expiry."""
+        chosen: list[dict[str, float] | None] = [{} for _ in expiries]
+        for leg in self.config.legs:
+            alive = [k for k, strikes in enumerate(chosen) if strikes is not None]
+            if not alive:
+                break
+            at = [expiries[k] for k in alive]
+            if leg.from_leg is None:
+                picked = bar.select_each(leg.right, at, rule=leg.selection())
+            else:
+                assert leg.width is not None
+                bases = [chosen[k][leg.from_leg] for k in alive]  # type: ignore[index]
+                rule = leg.selection(bases[0])
+                picked = bar.select_each(
+                    leg.right, at, rule=rule, values=[b + leg.width for b in bases]
+                )
+            for k, contract in zip(alive, picked, strict=True):
+                if contract is None:
+                    chosen[k] = None
+                else:
+                    chosen[k][leg.name] = contract.strike  # type: ignore[index]
+        return [
+            None if strikes is None or len(set(strikes.values())) != len(strikes) else strikes
+            for strikes in chosen
+        ]
+
     def on_bar(self, bar: BarContext) -> None:
         c = self.config
         if self._entered == bar.date or bar.time < c.entry_time or self.done:
             return
         self._entered = bar.date
-        for expiry in self.entry_expiries(bar):
-            prefix = f"{bar.date.isoformat()}{SEPARATOR}{expiry.isoformat()}"
-            if prefix in self._open:
-                continue
-            strikes = self.choose(bar, expiry)
+        day = bar.date.isoformat()
+        wanted = [
+            (expiry, f"{day}{SEPARATOR}{expiry.isoformat()}") for expiry in self.entry_expiries(bar)
+        ]
+        wanted = [(expiry, prefix) for expiry, prefix in wanted if prefix not in self._open]
+        if type(self).choose is Study.choose:  # every expiry's legs in one pass a leg
+            choices = self.choose_each(bar, [expiry for expiry, _ in wanted])
+        else:  # a subclass's own choice, expiry by expiry
+            choices = [self.choose(bar, expiry) for expiry, _ in wanted]
+        for (expiry, prefix), strikes in zip(wanted, choices, strict=True):
             if strikes is None:
                 continue
             order = {

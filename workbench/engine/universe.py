@@ -206,6 +206,18 @@ class UniverseMarket:
         self._last_reason = self.primary.last_selection_reason
         return out
 
+    def select_each(
+        self,
+        i: int,
+        right: Right | str,
+        expiries: Any,
+        rule: Selection,
+        values: Any = None,
+    ) -> list[OptionContract | None]:
+        out = self.primary.select_each(i, right, expiries, rule, values)
+        self._last_reason = self.primary.last_selection_reason
+        return out  # type: ignore[no-any-return]
+
     # -- instruments: the market of their own underlying ---------------------------------------
     def ticks(self, contract: OptionContract) -> TickSeries | None:
         market = self.markets.get(contract.underlying)
