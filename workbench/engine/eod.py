@@ -4,8 +4,9 @@ On an end-of-day dataset (one tick a day) a study needs every instrument of the 
 day: open positions on many expiries plus every candidate entry. :class:`EodDayMarket` reads
 the day's option file once -- only the columns the engine uses -- and answers everything from
 those arrays: instrument lookups (a binary search in the expiry's slice; no per-instrument
-read), chain snapshots (built once per expiry and shared by every selection call of the day)
-and the listed expiries. The per-instrument :class:`~workbench.engine.market.DayMarket`
+read), chain snapshots (built once per expiry and shared by every selection call of the day),
+the whole day's chain as one snapshot for a rule on many expiries at once
+(:meth:`EodDayMarket.select_each`, a study's entries) and the listed expiries. The per-instrument :class:`~workbench.engine.market.DayMarket`
 (lazy, "never the same instrument twice") stays the path for intraday days, where it is the
 right unit, and for a strategy that sets its own clock.
 
@@ -77,6 +78,7 @@ class _Day:
     alignment defines them, and each expiry's slice."""
 
     __slots__ = (
+        "_all_visible",
         "_checked",
         "_keys",
         "_order",
@@ -133,6 +135,7 @@ class _Day:
         self._keys: np.ndarray | None = None
         self._order: np.ndarray | None = None
         self._checked: bool | None = None
+        self._all_visible: bool | None = None
         self.slices: dict[date, tuple[int, int]] = {}
         if expiry.size:
             starts = [0, *(np.flatnonzero(expiry[1:] != expiry[:-1]) + 1).tolist()]
@@ -174,6 +177,13 @@ class _Day:
                 keys = keys[self._order]
             self._keys = keys
         return self._keys
+
+    def all_visible(self) -> bool:
+        """Whether every row has its bar at the day's tick (an end-of-day file's one bar a
+        day), found once for the day."""
+        if self._all_visible is None:
+            self._all_visible = bool(self.visible.all())
+        return self._all_visible
 
     def rows_checked(self) -> bool:
         """Whether every row passes :class:`~workbench.engine.selection.ChainSnapshot`'s row
@@ -456,11 +466,12 @@ class EodDayMarket(DayMarket):
         if not day.rows_checked():  # each expiry's snapshot names what is wrong
             return super().select_each(i, right, expiries, rule, values)
         listed = set(self.expiries)
+        every = day.all_visible()
         spans = []
         for e in dates:
             span = day.slices.get(e, (0, 0)) if e in listed else (0, 0)
             # an expiry with rows not visible at the tick: its own snapshot keeps the visible
-            if not day.visible[span[0] : span[1]].all():
+            if not every and not day.visible[span[0] : span[1]].all():
                 span = (0, 0)
             spans.append(span)
         choices = resolve_strikes(self._day_snapshot(day), right, rule, spans, values)

@@ -106,7 +106,8 @@ def resolve_strikes(
     else:
         targets = [float(values[k]) for k in live.tolist()]
         target = np.asarray(targets, dtype=np.float64)[seg]
-    starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
+    starts = np.zeros(live.size, dtype=np.int64)  # each live span's first row in `rows`
+    np.cumsum(counts[live][:-1], out=starts[1:])
     bound = "nearest" if method == "strike" else rule.bound
     if bound == "nearest":
         distance = np.abs(metric - target)
@@ -130,12 +131,16 @@ def resolve_strikes(
     hit = np.flatnonzero(tied & (tied_strikes == pick[seg]))
     if not hit.size:
         return out
-    first = hit[np.r_[True, seg[hit[1:]] != seg[hit[:-1]]]]  # one row per span, the first
+    spans_hit = seg[hit]
+    if spans_hit.size > 1 and not (spans_hit[1:] != spans_hit[:-1]).all():
+        once = np.ones(spans_hit.size, dtype=bool)  # two rows on one strike: the first
+        once[1:] = spans_hit[1:] != spans_hit[:-1]
+        hit, spans_hit = hit[once], spans_hit[once]
     rname = "C" if is_call else "P"
     label = "|delta|" if method == "delta" else f"{basis} price"
     sign = 1.0 if is_call else -1.0
     # a span with no tied row (no row at or above / below the target) is left to the caller
-    for j, at in zip(seg[first].tolist(), first.tolist(), strict=True):
+    for j, at in zip(spans_hit.tolist(), hit.tolist(), strict=True):
         k = int(live[j])
         i = int(rows[at])
         value = targets[j]
