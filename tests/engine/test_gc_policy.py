@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import gc
 import threading
+from datetime import time
 
 import pytest
 
-from workbench.engine.gc_policy import fewer_collections
+from workbench.engine.gc_policy import fewer_collections, paused_collections
 
 
 @pytest.fixture(autouse=True)
@@ -90,3 +92,103 @@ def test_a_positional_run_freezes_and_unfreezes(tmp_path) -> None:  # type: igno
     assert len(result.daily) == 8
     assert seen and min(seen) > 0
     assert gc.get_freeze_count() == 0
+
+
+def _cyclic_garbage(run) -> list[str]:  # type: ignore[no-untyped-def]
+    """The types of the objects ``run()`` leaves for the collector (reference cycles), with
+    automatic collections off while it runs, less PyArrow's own (a Parquet file's metadata
+    and schema refer to each other) and the objects those hold."""
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        run()
+        gc.collect()
+        found = [
+            f"{type(o).__module__}.{type(o).__qualname__}"
+            for o in gc.garbage
+            if type(o).__module__.split(".")[0] != "pyarrow"
+        ]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    return found
+
+
+def test_a_positional_run_leaves_no_reference_cycles(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A finished run's simulator, books and days are freed when the last reference goes (the
+    strategy lets go of its simulator), not by a full collection walking all of them; nor
+    does a day make cyclic garbage (exits, settlements, marks on an every-entry study)."""
+    from workbench.data.synth import generate
+    from workbench.engine.runner import _run_positional, plan_run
+    from workbench.engine.spec import RunSpec
+    from workbench.strategies.every_entry import EveryEntryIronCondor
+
+    data = tmp_path / "spx"
+    generate("spx-eod", data, seed=5, start="2019-03-01", days=12, progress=False, workers=1)
+    params = {"underlying": "SPXW", "profit_target_pct": 0.3}
+    plan = plan_run(EveryEntryIronCondor, RunSpec.build(data=data), params=params)
+    records: list = []
+
+    def run() -> None:
+        days = _run_positional(
+            plan.cls, plan.config, plan.data, plan.underlying, plan.costs, plan.indexed,
+            False, "", plan.missing, plan.universe,
+        )  # fmt: skip
+        records.extend(days)
+
+    found = _cyclic_garbage(run)
+    actions = {row[12] for r in records for row in r.rows}
+    assert actions == {"open", "close", "settle"}  # it traded, exited and settled
+    assert found == [], sorted(collections.Counter(found).items())
+
+
+def test_intraday_days_leave_no_reference_cycles(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Each intraday day's simulator is freed with the day (here: a day that trades and one
+    whose strategy fails)."""
+    from engine_builders import D1, D3, tiny_nifty
+    from engine_strategies import Scripted
+
+    from workbench.engine.runner import DayTask, plan_run, run_intraday_days
+    from workbench.engine.spec import RunSpec
+
+    data = tiny_nifty(tmp_path / "tiny")
+    params = {
+        "orders": [
+            {
+                "at": time(9, 16),
+                "legs": [
+                    {"strike": 21500, "right": "C", "side": "SELL"},
+                    {"strike": 21500, "right": "P", "side": "SELL"},
+                ],
+            }
+        ],
+        "exit_at": time(9, 19),
+    }
+    plan = plan_run(Scripted, RunSpec.build(data=data, start=D1, end=D3), params=params)
+    task = DayTask(plan.code, plan.data, plan.underlying, plan.costs, plan.indexed, ())
+    records: list = []
+    found = _cyclic_garbage(lambda: records.extend(run_intraday_days(task)))
+    assert sum(len(r.rows) for r in records) > 0
+    assert found == [], sorted(collections.Counter(found).items())
+
+
+def test_collections_paused_inside_and_on_again_after_even_on_error() -> None:
+    assert gc.isenabled()
+    with paused_collections():
+        assert not gc.isenabled()
+        with paused_collections():  # nested: still off when the inner one leaves
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_collections():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()  # a process that turned them off keeps them off
+    try:
+        with paused_collections():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

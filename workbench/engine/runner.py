@@ -39,7 +39,7 @@ from workbench.engine.entries import entries_frame
 from workbench.engine.errors import ConfigError, DayFailedError
 from workbench.engine.excursions import EXCURSION_COLUMNS
 from workbench.engine.executors import place
-from workbench.engine.gc_policy import fewer_collections
+from workbench.engine.gc_policy import fewer_collections, paused_collections
 from workbench.engine.manifest import dependency_versions, git_commit, package_version, run_id
 from workbench.engine.metrics import headline
 from workbench.engine.orders import orders_frame
@@ -176,6 +176,7 @@ def run_intraday_days(task: DayTask) -> list[DayRecord]:
     cls, config = task.code.value
     out: list[DayRecord] = []
     for index, day in task.days:
+        strategy = None
         try:
             strategy = cls(config)
             sim = Simulator(strategy, task.costs, mode="intraday")
@@ -185,6 +186,9 @@ def run_intraday_days(task: DayTask) -> list[DayRecord]:
             out.append(sim.run_day(market, index))
         except Exception as exc:
             out.append(_failed(day, exc))
+        finally:
+            if strategy is not None:
+                strategy._attach(None)  # the day's simulator is freed now, not by a collection
     return out
 
 
@@ -291,6 +295,7 @@ def run_sweep_days(task: SweepDayTask) -> list[tuple[int, DayRecord]]:
     for day, members in task.days:
         for run, index in members:
             code, costs = task.runs[run]
+            strategy = None
             try:
                 cls, config = code.value
                 strategy = cls(config)
@@ -299,6 +304,9 @@ def run_sweep_days(task: SweepDayTask) -> list[tuple[int, DayRecord]]:
                 out.append((run, sim.run_day(market, index)))
             except Exception as exc:
                 out.append((run, _failed(day, exc)))
+            finally:
+                if strategy is not None:
+                    strategy._attach(None)  # the day's simulator is freed now
     return out
 
 
@@ -464,6 +472,7 @@ def _run_positional(
         for reader in ahead.values() if isinstance(ahead, dict) else [ahead]:
             if reader is not None:
                 reader.close()
+        sim.strategy._attach(None)  # no cycle left: the run's books go when the last reference does
     return records
 
 
@@ -635,7 +644,8 @@ def run_backtest(
             plan.cls, plan.config, plan.data, plan.underlying, plan.costs, plan.indexed,
             progress, desc, plan.missing, plan.universe,
         )  # fmt: skip
-    return assemble(plan, records)
+    with paused_collections():  # no cycles to find among the rows being converted
+        return assemble(plan, records)
 
 
 @dataclass(frozen=True)

@@ -1265,6 +1265,7 @@ class Simulator:
         if positional:
             self._market_release(marks)
         retire(bar)
+        self._bar = None  # the day's context refers to this simulator: no cycle outlives the day
         return record
 
     def _fill_record(

@@ -155,10 +155,12 @@ class AssembleTask:
 def assemble_task(job: AssembleTask) -> RunRecord:
     """Assemble one simulated run into its record, as :func:`run_task` would return it; never
     raises for a failing run (the error is returned)."""
+    from workbench.engine.gc_policy import paused_collections
     from workbench.engine.runner import assemble
 
     try:
-        return _record(job, assemble(job.plan, job.days))
+        with paused_collections():  # as run_backtest assembles (engine.gc_policy)
+            return _record(job, assemble(job.plan, job.days))
     except Exception as exc:
         return RunRecord(error=_describe(exc))
 
