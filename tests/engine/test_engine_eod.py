@@ -580,3 +580,216 @@ def test_a_study_choosing_each_expiry_has_the_same_books(eod: Path) -> None:
         check_exact=True,
     )  # fmt: skip
     pd.testing.assert_frame_equal(batched.daily, own.daily, check_exact=True)
+
+
+from datetime import timedelta  # noqa: E402
+
+from workbench.engine.study import SEPARATOR, Study  # noqa: E402
+
+#: legs that often find nothing (a cheap, traded short put) and a wing placed from it
+_PROBE_PARAMS = {
+    "underlying": "SPXW",
+    "exit_dte": 2,
+    "legs": [
+        {
+            "name": "short",
+            "right": "P",
+            "side": "SELL",
+            "rule": {
+                "method": "premium",
+                "value": 4.0,
+                "bound": "at_or_below",
+                "filters": {"min_volume": 60},
+            },
+        },
+        {"name": "wing", "right": "P", "side": "BUY", "from_leg": "short", "width": -25},
+        {
+            "name": "call",
+            "right": "C",
+            "side": "SELL",
+            "rule": {"method": "delta", "value": 0.02, "bound": "at_or_below"},
+        },
+    ],
+}
+
+
+class _Probe(Study):
+    """Records the selection reason each day's entries leave."""
+
+    seen: list = []
+
+    def on_bar(self, bar):  # type: ignore[no-untyped-def]
+        super().on_bar(bar)
+        type(self).seen.append((bar.date, bar.last_selection_reason))
+
+
+class _ProbeOwn(_Probe):
+    seen: list = []
+
+    def choose(self, bar, expiry):  # type: ignore[no-untyped-def]
+        return super().choose(bar, expiry)
+
+
+def test_a_study_leaves_the_reason_choose_leaves(eod: Path) -> None:
+    """After a day's entries, ``last_selection_reason`` is what choosing expiry by expiry
+    leaves (the last expiry's last leg tried), on days where legs find nothing too."""
+    args: dict = dict(data=eod, params=_PROBE_PARAMS, fill="orats", progress=False)
+    _Probe.seen, _ProbeOwn.seen = [], []
+    batched = run_backtest(_Probe, **args)
+    own = run_backtest(_ProbeOwn, **args)
+    assert _Probe.seen == _ProbeOwn.seen
+    reasons = [reason for _, reason in _Probe.seen]
+    assert any("at or below 4" in r for r in reasons)  # a day whose last expiry found no put
+    assert any(r.startswith("delta=0.02") for r in reasons)  # a day whose last entered
+    assert len(batched.tradebook) > 20
+    pd.testing.assert_frame_equal(
+        batched.tradebook.drop(columns=["run_id"]), own.tradebook.drop(columns=["run_id"]),
+        check_exact=True,
+    )  # fmt: skip
+
+
+class _Capped(EveryEntryPutSpread):
+    """A choice that reads the books: at most three positions open."""
+
+    def choose(self, bar, expiry):  # type: ignore[no-untyped-def]
+        if len(self._open) >= 3:
+            return None
+        return super().choose(bar, expiry)
+
+
+class _CappedByHand(_Capped):
+    """The same, entering as the study always did: choose, then fill, expiry by expiry."""
+
+    def on_bar(self, bar):  # type: ignore[no-untyped-def]
+        c = self.config
+        if self._entered == bar.date or bar.time < c.entry_time or self.done:
+            return
+        self._entered = bar.date
+        for expiry in self.entry_expiries(bar):
+            prefix = f"{bar.date.isoformat()}{SEPARATOR}{expiry.isoformat()}"
+            if prefix in self._open:
+                continue
+            strikes = self.choose(bar, expiry)
+            if strikes is None:
+                continue
+            order = {
+                f"{prefix}{SEPARATOR}{leg.name}": self.add(
+                    strikes[leg.name], leg.right, leg.side, leg.qty, expiry
+                )
+                for leg in c.legs
+            }
+            filled = self.try_fill_sized(order)
+            if filled is None:
+                continue
+            credit = sum(-t.signed_units * t.entry_price for t in filled.values())
+            self._open[prefix] = (tuple(order), credit)
+            if c.exit_dte is not None:
+                self._exit_on[prefix] = expiry - timedelta(days=c.exit_dte)
+
+
+class _Twice(EveryEntryPutSpread):
+    """Lists each day's first candidate expiry twice."""
+
+    def entry_expiries(self, bar):  # type: ignore[no-untyped-def]
+        found = super().entry_expiries(bar)
+        return found + found[:1]
+
+
+def test_a_choice_that_reads_the_books_sees_each_entry_before_the_next(eod: Path) -> None:
+    """A subclass's own ``choose`` runs after the fills of the expiries before it, as it
+    always did; an expiry listed twice enters once."""
+    args: dict = dict(
+        data=eod, params={"underlying": "SPXW", "exit_dte": 3}, fill="orats", progress=False
+    )
+    capped = run_backtest(_Capped, **args)
+    by_hand = run_backtest(_CappedByHand, **args)
+    assert len(capped.tradebook) > 20
+    opened = capped.tradebook[capped.tradebook["action"] == "open"]
+    assert opened.groupby("day")["position_key"].nunique().max() <= 2 * 3  # legs x cap
+    pd.testing.assert_frame_equal(
+        capped.tradebook.drop(columns=["run_id"]), by_hand.tradebook.drop(columns=["run_id"]),
+        check_exact=True,
+    )  # fmt: skip
+    twice = run_backtest(_Twice, **args)
+    assert twice.days["status"].eq("ok").all()
+    plain = run_backtest(EveryEntryPutSpread, **args)
+    pd.testing.assert_frame_equal(
+        twice.tradebook.drop(columns=["run_id"]), plain.tradebook.drop(columns=["run_id"]),
+        check_exact=True,
+    )  # fmt: skip
+
+
+def test_select_each_guards_send_expiries_the_one_expiry_way(eod: Path) -> None:
+    """What the one-pass selection does not decide goes through ``select``, with its result
+    or its error: an unlisted expiry, a day whose rows fail the snapshot checks, rows not
+    visible at the tick, a rule value the rule refuses."""
+    from workbench.engine.selection import Selection
+    from workbench.model.enums import Side
+
+    store = MarketStore(eod)
+    day = store.days("SPXW")[5]
+
+    def pair() -> tuple[DayMarket, EodDayMarket]:
+        return (
+            DayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01),
+            EodDayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01),
+        )
+
+    rule = Selection(method="delta", value=0.3, side=Side.SELL)
+    ref, col = pair()
+    expiries = ref.expiries
+    unlisted = expiries[0] - pd.Timedelta(days=1).to_pytimedelta()
+    for market in (ref, col):
+        with pytest.raises(ValueError, match="is not listed"):
+            market.select_each(0, "P", [expiries[0], unlisted], rule)
+    with pytest.raises(ValueError, match="an absolute delta in"):
+        col.select_each(0, "P", expiries[:2], rule, [0.3, 1.0])
+    # an expiry with rows in the file that is not listed today (as an expired one would be)
+    ref, col = pair()
+    col._expiries = [e for e in col.expiries if e != expiries[1]]
+    assert expiries[1] in col._eod_day().slices
+    with pytest.raises(ValueError, match="is not listed"):
+        col.select_each(0, "P", expiries[:3], rule)
+    # rows not visible at the tick: each such expiry keeps its visible rows
+    ref, col = pair()
+    eday = col._eod_day()
+    hidden = eday.visible.copy()
+    a, b = eday.slices[expiries[1]]
+    hidden[a : a + (b - a) // 2] = False
+    eday.visible = hidden
+    eday._all_visible = None
+    got = col.select_each(0, "P", expiries, rule)
+    want = [col.select(0, "P", e, rule, {}) for e in expiries]
+    assert got == want
+    assert got[1] is not None and got[1].strike >= eday.strike[a + (b - a) // 2]
+    # rows that fail the snapshot checks: the expiry's snapshot names the row
+    ref, col = pair()
+    eday = col._eod_day()
+    bad = eday.delta.copy()
+    a, b = eday.slices[expiries[2]]
+    put = next(r for r in range(a, b) if not eday.is_call[r])
+    bad[put] = 0.5  # a put with a positive delta
+    eday.delta = bad
+    eday._checked = None
+    with pytest.raises(ValueError, match=r"delta"):
+        col.select_each(0, "P", expiries, rule)
+
+
+class _SameStrike(Study):
+    """Two legs that land on one strike: no position (as choose decides)."""
+
+
+class _SameStrikeOwn(_SameStrike):
+    def choose(self, bar, expiry):  # type: ignore[no-untyped-def]
+        return super().choose(bar, expiry)
+
+
+def test_legs_on_one_strike_open_nothing_either_way(eod: Path) -> None:
+    leg = {"right": "P", "rule": {"method": "delta", "value": 0.3}}
+    params = {
+        "underlying": "SPXW",
+        "legs": [{"name": "a", "side": "SELL", **leg}, {"name": "b", "side": "BUY", **leg}],
+    }
+    args: dict = dict(data=eod, params=params, fill="orats", progress=False)
+    batched, own = run_backtest(_SameStrike, **args), run_backtest(_SameStrikeOwn, **args)
+    assert len(batched.tradebook) == len(own.tradebook) == 0

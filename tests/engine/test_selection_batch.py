@@ -195,3 +195,39 @@ def test_spans_left_to_the_caller() -> None:
     assert resolve_strikes(day, "C", atm, spans) == [None, None, None]
     with pytest.raises(ValueError, match="2 values for 3 spans"):
         resolve_strikes(day, "C", rule, spans, [0.2, 0.3])
+
+
+def test_near_ties_go_to_the_conservative_strike() -> None:
+    """Two rows whose |delta| are a hair apart (inside the tie tolerance) around the target:
+    the conservative strike wins, not the nearer number, in every span."""
+    rng = np.random.default_rng(3)
+    day, snaps, spans = _day(rng, 3, 0.0)
+    delta = day.delta.copy()
+    targets = []
+    for a, b in spans:
+        puts = [r for r in range(a, b) if not day.is_call[r]]
+        if len(puts) < 2:
+            targets.append(0.5)
+            continue
+        lo, hi = puts[0], puts[1]  # two strikes, ascending
+        delta[lo], delta[hi] = -0.4, -(0.4 + 4e-10)  # the higher strike is nearer 0.4000000002
+        targets.append(0.4 + 2.5e-10)
+    tied = ChainSnapshot.from_checked_rows(
+        **{f: getattr(day, f) for f in day.__dataclass_fields__} | {"delta": delta}
+    )
+    own = [
+        _snapshot({c: getattr(tied, c)[a:b] for c in COLUMNS}, s.expiry) for (a, b), s in
+        zip(spans, snaps)
+    ]  # fmt: skip
+    for side in (Side.SELL, Side.BUY):
+        rule = Selection(method="delta", value=0.4, side=side)
+        batch = resolve_strikes(tied, "P", rule, spans, targets)
+        for k, choice in enumerate(batch):
+            expected = resolve_strike(
+                own[k], "P", Selection(method="delta", value=targets[k], side=side)
+            )
+            assert choice is not None and _same(choice, expected)
+        # a writer of puts takes the lower strike, a buyer the higher (the nearer number)
+        first = own[0].strike[[r - spans[0][0] for r in range(*spans[0]) if not tied.is_call[r]]]
+        assert batch[0] is not None
+        assert batch[0].strike == (first[0] if side is Side.SELL else first[1])

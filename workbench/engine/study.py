@@ -169,27 +169,39 @@ class Study(Strategy):
     ) -> list[dict[str, float] | None]:
         """:meth:`choose` on each of ``expiries``, leg by leg over all of them at once
         (:meth:`BarContext.select_each`: one pass over the day's chain per leg); the same
-        strikes as :meth:`choose` expiry by expiry."""
+        strikes, and the same :attr:`BarContext.last_selection_reason` after it, as
+        :meth:`choose` expiry by expiry."""
         chosen: list[dict[str, float] | None] = [{} for _ in expiries]
-        for leg in self.config.legs:
+        last = len(expiries) - 1
+        # the last expiry is the last of every pass it is in, so a pass leaves its reason; when
+        # a leg finds nothing there and later passes run, that leg is asked again for it alone
+        dropped: tuple[int, dict[str, float]] | None = None
+        passes = 0
+        for j, leg in enumerate(self.config.legs):
             alive = [k for k, strikes in enumerate(chosen) if strikes is not None]
             if not alive:
                 break
+            passes += 1
             at = [expiries[k] for k in alive]
             if leg.from_leg is None:
                 picked = bar.select_each(leg.right, at, rule=leg.selection())
-            else:
-                assert leg.width is not None
-                bases = [chosen[k][leg.from_leg] for k in alive]  # type: ignore[index]
-                rule = leg.selection(bases[0])
-                picked = bar.select_each(
-                    leg.right, at, rule=rule, values=[b + leg.width for b in bases]
-                )
+            else:  # each expiry's wing rule, built (and refused) as choose builds it
+                rules = [leg.selection(chosen[k][leg.from_leg]) for k in alive]  # type: ignore[index]
+                values = [float(rule.value) for rule in rules]  # type: ignore[arg-type]
+                picked = bar.select_each(leg.right, at, rule=rules[0], values=values)
             for k, contract in zip(alive, picked, strict=True):
+                strikes = chosen[k]
+                assert strikes is not None
                 if contract is None:
+                    if k == last:
+                        dropped = (j, strikes)
                     chosen[k] = None
                 else:
-                    chosen[k][leg.name] = contract.strike  # type: ignore[index]
+                    strikes[leg.name] = contract.strike
+        if dropped is not None and dropped[0] < passes - 1:
+            leg = self.config.legs[dropped[0]]
+            base = dropped[1].get(leg.from_leg) if leg.from_leg is not None else None
+            bar.select(leg.right, expiry=expiries[last], rule=leg.selection(base))
         return [
             None if strikes is None or len(set(strikes.values())) != len(strikes) else strikes
             for strikes in chosen
@@ -204,27 +216,36 @@ class Study(Strategy):
         wanted = [
             (expiry, f"{day}{SEPARATOR}{expiry.isoformat()}") for expiry in self.entry_expiries(bar)
         ]
-        wanted = [(expiry, prefix) for expiry, prefix in wanted if prefix not in self._open]
-        if type(self).choose is Study.choose:  # every expiry's legs in one pass a leg
-            choices = self.choose_each(bar, [expiry for expiry, _ in wanted])
-        else:  # a subclass's own choice, expiry by expiry
-            choices = [self.choose(bar, expiry) for expiry, _ in wanted]
-        for (expiry, prefix), strikes in zip(wanted, choices, strict=True):
-            if strikes is None:
-                continue
-            order = {
-                f"{prefix}{SEPARATOR}{leg.name}": self.add(
-                    strikes[leg.name], leg.right, leg.side, leg.qty, expiry
-                )
-                for leg in c.legs
-            }
-            filled = self.try_fill_sized(order)
-            if filled is None:
-                continue
-            credit = sum(-t.signed_units * t.entry_price for t in filled.values())
-            self._open[prefix] = (tuple(order), credit)
-            if c.exit_dte is not None:
-                self._exit_on[prefix] = expiry - timedelta(days=c.exit_dte)
+        if type(self).choose is not Study.choose:  # a subclass's own choice: as it always was
+            for expiry, prefix in wanted:
+                if prefix not in self._open:
+                    self._enter(expiry, prefix, self.choose(bar, expiry))
+            return
+        # every expiry's legs in one pass a leg (the base choice reads the market only)
+        todo = [(expiry, prefix) for expiry, prefix in wanted if prefix not in self._open]
+        choices = self.choose_each(bar, [expiry for expiry, _ in todo])
+        for (expiry, prefix), strikes in zip(todo, choices, strict=True):
+            if prefix not in self._open:  # an expiry listed twice enters once
+                self._enter(expiry, prefix, strikes)
+
+    def _enter(self, expiry: date, prefix: str, strikes: dict[str, float] | None) -> None:
+        """Open position ``prefix`` on ``expiry`` at ``strikes`` (all legs or none)."""
+        c = self.config
+        if strikes is None:
+            return
+        order = {
+            f"{prefix}{SEPARATOR}{leg.name}": self.add(
+                strikes[leg.name], leg.right, leg.side, leg.qty, expiry
+            )
+            for leg in c.legs
+        }
+        filled = self.try_fill_sized(order)
+        if filled is None:
+            return
+        credit = sum(-t.signed_units * t.entry_price for t in filled.values())
+        self._open[prefix] = (tuple(order), credit)
+        if c.exit_dte is not None:
+            self._exit_on[prefix] = expiry - timedelta(days=c.exit_dte)
 
     # -- exits -----------------------------------------------------------------------------
     def exit_reason(
