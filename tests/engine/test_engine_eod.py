@@ -793,3 +793,36 @@ def test_legs_on_one_strike_open_nothing_either_way(eod: Path) -> None:
     args: dict = dict(data=eod, params=params, fill="orats", progress=False)
     batched, own = run_backtest(_SameStrike, **args), run_backtest(_SameStrikeOwn, **args)
     assert len(batched.tradebook) == len(own.tradebook) == 0
+
+
+def test_inside_bounds_of_a_day_is_the_snapshots(eod: Path) -> None:
+    """The day-end bounds of every held unquoted leg, found for the whole day at once, say
+    what :func:`marks_inside_bounds` says on each expiry's snapshot: marks inside, outside,
+    on a bound, NaN, for calls and puts of every expiry."""
+    from workbench.engine.markbounds import marks_inside_bounds
+
+    store = MarketStore(eod)
+    rng = np.random.default_rng(5)
+    compared = outside = 0
+    for day in store.days("SPXW")[::3]:
+        col = EodDayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
+        eday = col._eod_day()
+        rows = np.flatnonzero(eday.visible & ~eday.two_sided)
+        if not rows.size:
+            continue
+        spread = np.where(np.isfinite(eday.close[rows]), eday.close[rows], 1.0)
+        marks = spread * rng.choice([0.0, 0.5, 1.0, 1.5, 3.0], rows.size)
+        marks[rng.random(rows.size) < 0.1] = np.nan
+        got = eday.inside_bounds(rows, marks)
+        assert got is not None
+        for expiry, (a, b) in eday.slices.items():
+            snap = col.snapshot(expiry, 0)
+            for is_call in (False, True):
+                pick = np.flatnonzero((rows >= a) & (rows < b) & (eday.is_call[rows] == is_call))
+                if not pick.size:
+                    continue
+                want = marks_inside_bounds(snap, eday.strike[rows[pick]], is_call, marks[pick])
+                assert got[pick].tolist() == want.tolist(), (day, expiry, is_call)
+                compared += pick.size
+                outside += int((~want).sum())
+    assert compared > 200 and outside > 20

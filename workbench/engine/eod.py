@@ -178,6 +178,43 @@ class _Day:
             self._keys = keys
         return self._keys
 
+    def inside_bounds(self, rows: np.ndarray, marks: np.ndarray) -> np.ndarray | None:
+        """For held legs at ``rows`` (visible, without a usable quote) marked at ``marks``:
+        whether each mark lies inside its no-arbitrage bounds from the nearest quoted strikes
+        of its expiry and right, or has no such neighbour -- what
+        :func:`~workbench.engine.markbounds.marks_inside_bounds` finds on the expiry's
+        snapshot, for every expiry at once. Rows of one expiry and right ascend by strike in
+        the file, so a leg's quoted neighbours are the quoted rows of its right just before
+        and after it. ``None`` when rows repeat an (expiry, strike, right) (checked by the
+        expiry's own snapshot)."""
+        from workbench.engine.markbounds import inside_neighbours
+
+        if not self.rows_checked():
+            return None
+        out = np.ones(rows.size, dtype=np.bool_)
+        calls = self.is_call[rows]
+        for is_call in (False, True):
+            legs = np.flatnonzero(calls == is_call)
+            if not legs.size:
+                continue
+            quoted = np.flatnonzero(self.two_sided & self.visible & (self.is_call == is_call))
+            n = int(quoted.size)
+            if n == 0:
+                continue  # no quoted neighbour anywhere: left as they are
+            r = rows[legs]
+            p = np.searchsorted(quoted, r)
+            lo = quoted[np.maximum(p - 1, 0)]
+            hi = quoted[np.minimum(p, n - 1)]
+            own = self._ordinals[r]
+            has_lo = (p > 0) & (self._ordinals[lo] == own)
+            has_hi = (p < n) & (self._ordinals[hi] == own)
+            out[legs] = inside_neighbours(
+                has_lo, self.strike[lo], (self.bid[lo] + self.ask[lo]) / 2.0,
+                has_hi, self.strike[hi], (self.bid[hi] + self.ask[hi]) / 2.0,
+                self.strike[r], is_call, marks[legs],
+            )  # fmt: skip
+        return out
+
     def all_visible(self) -> bool:
         """Whether every row has its bar at the day's tick (an end-of-day file's one bar a
         day), found once for the day."""
@@ -323,7 +360,11 @@ class EodDayMarket(DayMarket):
         return series
 
     def ticks_many(
-        self, contracts: list[OptionContract], *, quoted: list[bool] | None = None
+        self,
+        contracts: list[OptionContract],
+        *,
+        quoted: list[bool] | None = None,
+        inside: list[bool] | None = None,
     ) -> list[TickSeries | None]:
         """:meth:`ticks` of many contracts with one vectorised row search (the open legs of a
         positional book, bound each morning). The series are built here, not remembered: each
@@ -331,7 +372,11 @@ class EodDayMarket(DayMarket):
 
         ``quoted``: extended, on a one-tick day, with one flag per contract: its bar is visible
         at the tick and has a usable two-sided quote (:func:`~workbench.engine.ticks.usable_quote`
-        of its bid and ask), found for all of them at once; left as given otherwise."""
+        of its bid and ask), found for all of them at once; left as given otherwise.
+
+        ``inside``: likewise, one flag per contract: its bar is visible, has no usable quote,
+        and its mark lies inside its no-arbitrage bounds (or has no quoted neighbour), so the
+        day-end bounding leaves it as it is (:meth:`_Day.inside_bounds`)."""
         if not self.columnar:
             return [self.ticks(c) for c in contracts]
         if not contracts:
@@ -352,6 +397,13 @@ class EodDayMarket(DayMarket):
         mark = day.mark[r]
         close_ok = visible & day.close_ok[r]
         mark_ok = visible & (mark == mark)
+        if inside is not None:
+            bare = np.flatnonzero(visible & ~day.two_sided[r])
+            flags = np.zeros(len(contracts), dtype=np.bool_)
+            found_inside = day.inside_bounds(r[bare], np.where(mark_ok, mark, np.nan)[bare])
+            if found_inside is not None:
+                flags[bare] = found_inside
+                inside.extend(flags.tolist())
         # the lag fields take one of two values: shared, immutable one-tick tuples
         zero, none, nan1 = _ZERO, _NO_LAG_1, _NAN_1
         new = object.__new__

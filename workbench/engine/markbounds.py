@@ -136,6 +136,23 @@ def marks_inside_bounds(
     has_hi = hi < n
     k_lo, m_lo = ks[np.maximum(lo, 0)], mids[np.maximum(lo, 0)]
     k_hi, m_hi = ks[np.minimum(hi, n - 1)], mids[np.minimum(hi, n - 1)]
+    return inside_neighbours(has_lo, k_lo, m_lo, has_hi, k_hi, m_hi, strikes, is_call, marks)
+
+
+def inside_neighbours(
+    has_lo: np.ndarray,
+    k_lo: np.ndarray,
+    m_lo: np.ndarray,
+    has_hi: np.ndarray,
+    k_hi: np.ndarray,
+    m_hi: np.ndarray,
+    strikes: np.ndarray,
+    is_call: bool,
+    marks: np.ndarray,
+) -> np.ndarray:
+    """:func:`marks_inside_bounds` from each leg's nearest quoted strikes below and above
+    (``has_*`` whether there is one; ``k_*`` its strike, ``m_*`` its mid ``(bid + ask) / 2``),
+    however the caller found them (a day's whole chain at once, on the end-of-day path)."""
     inf = math.inf
     if is_call:
         lows = (np.where(has_lo, m_lo - (strikes - k_lo), -inf), np.where(has_hi, m_hi, -inf))

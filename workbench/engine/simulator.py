@@ -1412,13 +1412,19 @@ class Simulator:
         many = getattr(market, "ticks_many", None)
         found: list[TickSeries | None] | None = None
         quoted: list[bool] = []
+        inside: list[bool] = []
         if many is not None:  # one vectorised lookup for every open option leg
             found = many(
-                [t.contract for t in open_legs.values() if t.contract is not None], quoted=quoted
+                [t.contract for t in open_legs.values() if t.contract is not None],
+                quoted=quoted,
+                inside=inside,
             )
         if found is None or len(quoted) != len(found):
             quoted = []  # not known at once: each leg's quote is looked at on its own
+        if found is None or len(inside) != len(found):
+            inside = []  # likewise each unquoted leg's bounds (_bound_day_end_marks)
         quoted_keys: set[str] = set()
+        inside_keys: list[str] = []
         j = 0
         for key, trade in open_legs.items():
             if trade.contract is None:
@@ -1432,6 +1438,8 @@ class Simulator:
                 ticks = found[j]
                 if quoted and quoted[j]:
                     quoted_keys.add(key)
+                elif inside and inside[j]:
+                    inside_keys.append(key)
                 j += 1
             else:
                 ticks = market.ticks(trade.contract)
@@ -1452,7 +1460,8 @@ class Simulator:
         self._mark_bounds = {}  # the series were just re-read: bound them again
         # a leg with a two-sided quote at the day's tick needs no bound and no warning
         self._quoted_keys = quoted_keys
-        self._marks_checked = set(quoted_keys)
+        # a leg whose mark is inside its bounds is not bounded either (its warning stays)
+        self._marks_checked = quoted_keys.union(inside_keys)
         self._bound_day_end_marks()
 
     def _settles_at_open(self, contract: OptionContract) -> bool:

@@ -224,10 +224,14 @@ class UniverseMarket:
         return None if market is None else market.ticks(contract)
 
     def ticks_many(
-        self, contracts: list[OptionContract], *, quoted: list[bool] | None = None
+        self,
+        contracts: list[OptionContract],
+        *,
+        quoted: list[bool] | None = None,
+        inside: list[bool] | None = None,
     ) -> list[TickSeries | None]:
-        """Each underlying's own :meth:`ticks_many`, in ``contracts`` order (``quoted`` is
-        left as given: the caller checks each leg's quote itself)."""
+        """Each underlying's own :meth:`ticks_many`, in ``contracts`` order (``quoted`` and
+        ``inside`` are left as given: the caller checks each leg's quote and bounds itself)."""
         out: list[TickSeries | None] = [None] * len(contracts)
         groups: dict[str, list[int]] = {}
         for j, c in enumerate(contracts):
