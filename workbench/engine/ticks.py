@@ -23,6 +23,7 @@ Conventions (every price per unit of underlying):
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -171,15 +172,16 @@ def align(
 
 def constant_ticks(n: int, value: float) -> TickSeries:
     """A series with no bars today whose mark is ``value`` at every tick (lag ``None``): an open
-    position on a day its instrument did not trade keeps its last mark."""
-    empty = np.zeros(0)
+    position on a day its instrument did not trade keeps its last mark. Its arrays are shared
+    and read-only (every such series of ``n`` ticks has the same)."""
+    row, row_lag, empty = _no_bars(n)
     return TickSeries(
         close=[math.nan] * n,
         close_lag=[NO_LAG] * n,
         mark=[float(value)] * n,
         mark_lag=[NO_LAG] * n,
-        row=np.full(n, -1, dtype=np.int64),
-        row_lag=np.full(n, NO_LAG, dtype=np.int64),
+        row=row,
+        row_lag=row_lag,
         bid=empty,
         ask=empty,
         last=empty,
@@ -188,6 +190,18 @@ def constant_ticks(n: int, value: float) -> TickSeries:
         open_first=math.nan,
         nbytes=32 * n,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _no_bars(n: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """The row, row-lag and empty bar arrays of a day of ``n`` ticks without bars, read-only
+    (a held leg without bars on each of thousands of days gets the same)."""
+    row = np.full(n, -1, dtype=np.int64)
+    row_lag = np.full(n, NO_LAG, dtype=np.int64)
+    empty = np.zeros(0)
+    for arr in (row, row_lag, empty):
+        arr.flags.writeable = False
+    return row, row_lag, empty
 
 
 def bar_liquidity(series: TickSeries, i: int) -> Liquidity:
