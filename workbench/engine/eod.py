@@ -400,9 +400,12 @@ class EodDayMarket(DayMarket):
         if inside is not None:
             bare = np.flatnonzero(visible & ~day.two_sided[r])
             flags = np.zeros(len(contracts), dtype=np.bool_)
-            found_inside = day.inside_bounds(r[bare], np.where(mark_ok, mark, np.nan)[bare])
-            if found_inside is not None:
-                flags[bare] = found_inside
+            if bare.size:  # (a book of quoted legs costs nothing here)
+                found = day.inside_bounds(r[bare], np.where(mark_ok, mark, np.nan)[bare])
+                if found is not None:
+                    flags[bare] = found
+                    inside.extend(flags.tolist())
+            else:
                 inside.extend(flags.tolist())
         # the lag fields take one of two values: shared, immutable one-tick tuples
         zero, none, nan1 = _ZERO, _NO_LAG_1, _NAN_1
