@@ -807,6 +807,11 @@ def test_inside_bounds_of_a_day_is_the_snapshots(eod: Path) -> None:
     for day in store.days("SPXW")[::3]:
         col = EodDayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
         eday = col._eod_day()
+        if day.day % 2:  # some rows without a bar at the tick: neither legs nor neighbours
+            seen = eday.visible.copy()
+            seen[rng.random(seen.size) < 0.15] = False
+            eday.visible = seen
+            eday._all_visible = None
         rows = np.flatnonzero(eday.visible & ~eday.two_sided)
         if not rows.size:
             continue
@@ -826,3 +831,91 @@ def test_inside_bounds_of_a_day_is_the_snapshots(eod: Path) -> None:
                 compared += pick.size
                 outside += int((~want).sum())
     assert compared > 200 and outside > 20
+
+
+def _stale_lasts(src: Path, dst: Path) -> Path:
+    """A copy of ``src`` whose SPXW option rows without a two-sided quote trade (close) at 20x
+    their close: held legs marked at such a last trade sit outside their no-arbitrage bounds.
+    Row groups kept; the catalog re-hashed."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from workbench.data.repair import repair_dataset
+
+    shutil.copytree(src, dst)
+    for path in sorted((dst / "options" / "SPXW").rglob("*.parquet")):
+        source = pq.ParquetFile(path)
+        groups = [source.read_row_group(g) for g in range(source.num_row_groups)]
+        schema = source.schema_arrow
+        with pq.ParquetWriter(path.with_suffix(".tmp"), schema) as out:
+            for table in groups:
+                bid, ask = table.column("bid"), table.column("ask")
+                quoted = pc.and_(
+                    pc.and_(pc.is_valid(bid), pc.is_valid(ask)),
+                    pc.and_(pc.greater_equal(bid, 0), pc.greater_equal(ask, bid)),
+                )
+                quoted = pc.and_(pc.fill_null(quoted, False), pc.greater(ask, 0))
+                close = pc.if_else(
+                    pc.fill_null(quoted, False), table.column("close"),
+                    pc.multiply(table.column("close"), 20.0),
+                )  # fmt: skip
+                i = table.schema.get_field_index("close")
+                table = table.set_column(i, table.schema.field(i), close.cast(schema.field(i).type))
+                out.write_table(table)
+        path.with_suffix(".tmp").replace(path)
+    repair_dataset(dst, rehash=True)
+    return dst
+
+
+def test_day_wide_bounds_bound_the_same_marks_as_leg_by_leg(
+    eod: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Held unquoted legs marked at stale last trades: the run that finds the marks inside
+    their bounds for the whole day at once bounds exactly the marks the leg-by-leg way
+    bounds (same books, same day-end marks, same warnings)."""
+    from workbench.engine.eod import _Day
+
+    data = _stale_lasts(eod, tmp_path / "stale")
+    args: dict = dict(
+        data=data, params={"underlying": "SPXW", "exit_dte": 3}, fill="orats", progress=False
+    )
+    day_wide = run_backtest(EveryEntryIronCondor, **args)
+    monkeypatch.setattr(_Day, "inside_bounds", lambda self, rows, marks: None)
+    leg_by_leg = run_backtest(EveryEntryIronCondor, **args)
+    text = " | ".join(str(m) for m in day_wide.days["warning_messages"])
+    assert text.count("bounded mark") > 20
+    pd.testing.assert_frame_equal(day_wide.daily, leg_by_leg.daily, check_exact=True)
+    pd.testing.assert_frame_equal(  # (fetches: the column cache built by the first run)
+        day_wide.days.drop(columns=["fetches"]), leg_by_leg.days.drop(columns=["fetches"]),
+        check_exact=True,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(day_wide.tradebook, leg_by_leg.tradebook, check_exact=True)
+
+
+def test_inside_flags_wait_for_a_spot_a_snapshot_takes(eod: Path) -> None:
+    """With a spot a chain snapshot refuses (0, NaN) the flags are not given: the legs are
+    bounded the per-expiry way, whose snapshot raises as it always did."""
+    from dataclasses import replace
+
+    store = MarketStore(eod)
+    day = store.days("SPXW")[4]
+    col = EodDayMarket(store, "SPXW", day, SeriesLRU(64 << 20), rate=0.01)
+    eday = col._eod_day()
+    bare = np.flatnonzero(eday.visible & ~eday.two_sided)[:20]
+    expiry_of = {r: e for e, (a, b) in eday.slices.items() for r in range(a, b)}
+    contracts = [
+        OptionContract(
+            "SPXW", expiry_of[int(r)], float(eday.strike[r]),
+            Right.CALL if eday.is_call[r] else Right.PUT,
+        )
+        for r in bare
+    ]  # fmt: skip
+    inside: list[bool] = []
+    col.ticks_many(contracts, inside=inside)
+    assert len(inside) == len(contracts) > 5
+    for spot in (0.0, float("nan")):
+        col.spot_ticks = replace(col.spot_ticks, close=[spot])
+        inside = []
+        col.ticks_many(contracts, inside=inside)
+        assert inside == []

@@ -192,3 +192,115 @@ def test_collections_paused_inside_and_on_again_after_even_on_error() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _scripted_params():  # type: ignore[no-untyped-def]
+    return {
+        "orders": [
+            {
+                "at": time(9, 16),
+                "legs": [
+                    {"strike": 21500, "right": "C", "side": "SELL"},
+                    {"strike": 21500, "right": "P", "side": "SELL"},
+                ],
+            }
+        ],
+        "exit_at": time(9, 19),
+    }
+
+
+def test_sweep_days_leave_no_reference_cycles(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A sweep worker's days (two runs a day, day-major) free each simulator with its day."""
+    from engine_builders import D1, D3, tiny_nifty
+    from engine_strategies import Scripted
+
+    from workbench.engine.runner import SweepDayTask, plan_run, run_sweep_days
+    from workbench.engine.spec import RunSpec
+
+    data = tiny_nifty(tmp_path / "tiny")
+    plan = plan_run(Scripted, RunSpec.build(data=data, start=D1, end=D3), params=_scripted_params())
+    runs = ((plan.code, plan.costs), (plan.code, plan.costs))
+    days = tuple((day, ((0, index), (1, index))) for index, day in plan.indexed)
+    task = SweepDayTask(plan.data, plan.underlying, runs, days, ())
+    records: list = []
+    found = _cyclic_garbage(lambda: records.extend(run_sweep_days(task)))
+    assert sum(len(r.rows) for _, r in records) > 0
+    assert found == [], sorted(collections.Counter(found).items())
+
+
+def test_a_run_per_underlying_leaves_no_reference_cycles(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The rules run per underlying let go of their views of the simulator too."""
+    from workbench.data.synth import generate
+    from workbench.engine.runner import _run_positional, plan_run
+    from workbench.engine.spec import RunSpec
+    from workbench.strategies.universe import PutCreditSpreadEach
+
+    data = tmp_path / "etf"
+    generate("us-etf-eod", data, seed=5, start="2019-01-01", days=30, progress=False, workers=1)
+    params = {"underlyings": ["SPY", "QQQ"], "scan": {"right": "P", "min_credit_pct": 0.10}}
+    plan = plan_run(PutCreditSpreadEach, RunSpec.build(data=data), params=params)
+    records: list = []
+
+    def run() -> None:
+        days = _run_positional(
+            plan.cls, plan.config, plan.data, plan.underlying, plan.costs, plan.indexed,
+            False, "", plan.missing, plan.universe,
+        )  # fmt: skip
+        records.extend(days)
+
+    run()  # first use: modules imported and kernels compiled on the way make their own cycles
+    records.clear()
+    found = _cyclic_garbage(run)
+    assert {row[6] for r in records for row in r.rows} == {"SPY", "QQQ"}  # both traded
+    assert found == [], sorted(collections.Counter(found).items())
+
+
+def test_a_result_is_assembled_with_collections_paused(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from engine_builders import D1, tiny_nifty
+    from engine_strategies import Scripted
+
+    import workbench.engine.runner as runner
+
+    seen: list[bool] = []
+    assemble = runner.assemble
+
+    def spy(plan, records):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return assemble(plan, records)
+
+    monkeypatch.setattr(runner, "assemble", spy)
+    data = tiny_nifty(tmp_path / "tiny")
+    result = runner.run_backtest(
+        Scripted, data=data, start=D1, end=D1, params=_scripted_params(), executor="serial",
+        progress=False,
+    )  # fmt: skip
+    assert len(result.tradebook) > 0
+    assert seen == [False] and gc.isenabled()
+
+
+def test_overlapping_pauses_end_with_the_last() -> None:
+    """Two threads inside at once, the first to come in leaving first: collections stay off
+    until the second leaves, then are on again."""
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def first() -> None:
+        with paused_collections():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with paused_collections():
+            second_in.set()
+            first_out.wait(5)
+            seen["after first left"] = gc.isenabled()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == {"after first left": False}
+    assert gc.isenabled()

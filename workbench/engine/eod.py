@@ -53,6 +53,11 @@ _FEW_CONTRACTS = 8
 _DAY = "day"
 
 
+def _positive(x: float) -> bool:
+    """A price a :class:`~workbench.engine.selection.ChainSnapshot` takes as its spot."""
+    return math.isfinite(x) and x > 0
+
+
 def _valid_values(method: str, values: Sequence[float] | None, n: int) -> bool:
     """Whether per-expiry ``values`` make valid :class:`~workbench.engine.selection.Selection`
     values for ``method`` (one of the batch's); ``False`` sends them through the rule's own
@@ -400,13 +405,15 @@ class EodDayMarket(DayMarket):
         if inside is not None:
             bare = np.flatnonzero(visible & ~day.two_sided[r])
             flags = np.zeros(len(contracts), dtype=np.bool_)
-            if bare.size:  # (a book of quoted legs costs nothing here)
+            if not bare.size:  # (a book of quoted legs costs nothing here)
+                inside.extend(flags.tolist())
+            elif _positive(float(self.spot_ticks.close[0])):
+                # (a spot a snapshot refuses: the legs are bounded the per-expiry way, which
+                # raises where it always did)
                 found = day.inside_bounds(r[bare], np.where(mark_ok, mark, np.nan)[bare])
                 if found is not None:
                     flags[bare] = found
                     inside.extend(flags.tolist())
-            else:
-                inside.extend(flags.tolist())
         # the lag fields take one of two values: shared, immutable one-tick tuples
         zero, none, nan1 = _ZERO, _NO_LAG_1, _NAN_1
         new = object.__new__

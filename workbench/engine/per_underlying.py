@@ -31,7 +31,7 @@ orders (``place_limit``/``place_stop`` raise; a strategy trading the universe it
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -87,6 +87,17 @@ class UnderlyingBook:
         self._in_cycle = False
         self.pending_exit: str | None = None
         self._bar: BarContext | None = None
+        #: the rules' on_exit (set by PerUnderlying)
+        self.on_exit: Callable[[BarContext, list[Trade]], None] | None = None
+
+    def release(self) -> None:
+        """After the run: drop the links back to the simulator, the day's context, the rules'
+        ``on_exit`` and the book view (which refers back to this object), so that nothing
+        here waits for the collector."""
+        self._bar = None
+        self.on_exit = None
+        self.book = None  # type: ignore[assignment]
+        self.sim = None  # type: ignore[assignment]
 
     # -- state -------------------------------------------------------------------------------
     def _has_open(self) -> bool:
@@ -321,6 +332,16 @@ class PerUnderlying(Strategy):
         self._days: dict[str, DayStartContext] = {}
         self._day: Any = None
 
+    def _release(self) -> None:
+        """Each underlying's rules let go of their view of the simulator too (a view refers to
+        the simulator, which refers to this strategy)."""
+        for rules, view in self._inner.values():
+            rules._release()
+            view.release()
+        self._inner = {}
+        self._bars, self._days, self._day = {}, {}, None
+        super()._release()
+
     def _rules_for(self, underlying: str) -> tuple[Strategy, UnderlyingBook]:
         found = self._inner.get(underlying)
         if found is None:
@@ -328,7 +349,7 @@ class PerUnderlying(Strategy):
             config = self.config.model_copy(update={"underlyings": None, "underlying": underlying})
             rules = type(self).rules(config)
             view = UnderlyingBook(sim, underlying, config, type(self).mode)
-            view.on_exit = rules.on_exit  # type: ignore[attr-defined]
+            view.on_exit = rules.on_exit
             rules._attach(view)  # type: ignore[arg-type]
             found = (rules, view)
             self._inner[underlying] = found

@@ -188,7 +188,7 @@ def run_intraday_days(task: DayTask) -> list[DayRecord]:
             out.append(_failed(day, exc))
         finally:
             if strategy is not None:
-                strategy._attach(None)  # the day's simulator is freed now, not by a collection
+                strategy._release()  # the day's simulator is freed now, not by a collection
     return out
 
 
@@ -306,7 +306,7 @@ def run_sweep_days(task: SweepDayTask) -> list[tuple[int, DayRecord]]:
                 out.append((run, _failed(day, exc)))
             finally:
                 if strategy is not None:
-                    strategy._attach(None)  # the day's simulator is freed now
+                    strategy._release()  # the day's simulator is freed now
     return out
 
 
@@ -472,7 +472,7 @@ def _run_positional(
         for reader in ahead.values() if isinstance(ahead, dict) else [ahead]:
             if reader is not None:
                 reader.close()
-        sim.strategy._attach(None)  # no cycle left: the run's books go when the last reference does
+        sim.strategy._release()  # no cycle left: the run's books go when the last reference does
     return records
 
 

@@ -131,6 +131,11 @@ class Strategy(Generic[ConfigT]):
         """Engine only: bind this strategy to the simulator running it."""
         self.__sim = sim
 
+    def _release(self) -> None:
+        """Engine only, after the run's days: let go of the simulator (and of anything else
+        that refers back to it), so that no reference cycle keeps the run's books alive."""
+        self._attach(None)
+
     @property
     def _engine(self) -> Simulator:
         if self.__sim is None:
