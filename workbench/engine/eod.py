@@ -6,9 +6,11 @@ the day's option file once -- only the columns the engine uses -- and answers ev
 those arrays: instrument lookups (a binary search in the expiry's slice; no per-instrument
 read), chain snapshots (built once per expiry and shared by every selection call of the day),
 the whole day's chain as one snapshot for a rule on many expiries at once
-(:meth:`EodDayMarket.select_each`, a study's entries) and the listed expiries. The per-instrument :class:`~workbench.engine.market.DayMarket`
-(lazy, "never the same instrument twice") stays the path for intraday days, where it is the
-right unit, and for a strategy that sets its own clock.
+(:meth:`EodDayMarket.select_each`, a study's entries), the held legs' day-end mark bounds
+(:meth:`_Day.inside_bounds`) and the listed expiries. The per-instrument
+:class:`~workbench.engine.market.DayMarket` (lazy, "never the same instrument twice") stays
+the path for intraday days, where it is the right unit, and for a strategy that sets its own
+clock.
 
 Everything a strategy sees is the same as through :class:`DayMarket` -- prices, lags, marks,
 quotes, snapshots row for row (``tests/engine/test_engine_eod.py`` compares both on the real
