@@ -19,6 +19,7 @@ from workbench.engine.eod import EodDayMarket
 from workbench.engine.market import DayMarket
 from workbench.engine.pool import SeriesLRU
 from workbench.engine.runner import run_backtest
+from workbench.engine.study import SEPARATOR, Study
 from workbench.engine.ticks import TickSeries, bar_liquidity
 from workbench.model.contracts import OptionContract
 from workbench.model.enums import Right
@@ -582,10 +583,6 @@ def test_a_study_choosing_each_expiry_has_the_same_books(eod: Path) -> None:
     pd.testing.assert_frame_equal(batched.daily, own.daily, check_exact=True)
 
 
-from datetime import timedelta  # noqa: E402
-
-from workbench.engine.study import SEPARATOR, Study  # noqa: E402
-
 #: legs that often find nothing (a cheap, traded short put) and a wing placed from it
 _PROBE_PARAMS = {
     "underlying": "SPXW",
@@ -669,22 +666,7 @@ class _CappedByHand(_Capped):
             prefix = f"{bar.date.isoformat()}{SEPARATOR}{expiry.isoformat()}"
             if prefix in self._open:
                 continue
-            strikes = self.choose(bar, expiry)
-            if strikes is None:
-                continue
-            order = {
-                f"{prefix}{SEPARATOR}{leg.name}": self.add(
-                    strikes[leg.name], leg.right, leg.side, leg.qty, expiry
-                )
-                for leg in c.legs
-            }
-            filled = self.try_fill_sized(order)
-            if filled is None:
-                continue
-            credit = sum(-t.signed_units * t.entry_price for t in filled.values())
-            self._open[prefix] = (tuple(order), credit)
-            if c.exit_dte is not None:
-                self._exit_on[prefix] = expiry - timedelta(days=c.exit_dte)
+            self._enter(expiry, prefix, self.choose(bar, expiry))  # choose, then fill
 
 
 class _Twice(EveryEntryPutSpread):

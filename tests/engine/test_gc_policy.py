@@ -30,30 +30,37 @@ def test_frozen_inside_and_unfrozen_after_even_on_error() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_overlapping_runs_unfreeze_once_the_last_leaves() -> None:
-    """Two runs in threads, the first to start finishing first: objects stay frozen until the
-    second ends."""
+def _overlap(manager, probe):  # type: ignore[no-untyped-def]
+    """Two threads inside ``manager`` at once, the first to come in leaving first: what
+    ``probe()`` says in the second after the first has left."""
     first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
-    seen: dict[str, int] = {}
+    seen: dict[str, object] = {}
 
     def first() -> None:
-        with fewer_collections():
+        with manager():
             first_in.set()
             second_in.wait(5)
         first_out.set()
 
     def second() -> None:
         first_in.wait(5)
-        with fewer_collections():
+        with manager():
             second_in.set()
             first_out.wait(5)
-            seen["after first left"] = gc.get_freeze_count()
+            seen["after first left"] = probe()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(10)
+    return seen
+
+
+def test_overlapping_runs_unfreeze_once_the_last_leaves() -> None:
+    """Two runs in threads, the first to start finishing first: objects stay frozen until the
+    second ends."""
+    seen = _overlap(fewer_collections, gc.get_freeze_count)
     assert seen["after first left"] > 0
     assert gc.get_freeze_count() == 0
 
@@ -94,15 +101,18 @@ def test_a_positional_run_freezes_and_unfreezes(tmp_path) -> None:  # type: igno
     assert gc.get_freeze_count() == 0
 
 
-def _cyclic_garbage(run) -> list[str]:  # type: ignore[no-untyped-def]
-    """The types of the objects ``run()`` leaves for the collector (reference cycles), with
-    automatic collections off while it runs, less PyArrow's own (a Parquet file's metadata
-    and schema refer to each other) and the objects those hold."""
+def _cyclic_garbage(run) -> tuple[list[str], list]:  # type: ignore[no-untyped-def]
+    """The types of the objects a second ``run()`` leaves for the collector (reference
+    cycles), with automatic collections off while it runs, less PyArrow's own (a Parquet
+    file's metadata and schema refer to each other); and what that run returned. The first
+    run is the process's first use: modules imported and kernels compiled on the way (in a
+    fresh test worker) make cycles of their own."""
+    run()
     gc.collect()
     gc.disable()
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
-        run()
+        out = list(run())
         gc.collect()
         found = [
             f"{type(o).__module__}.{type(o).__qualname__}"
@@ -113,7 +123,22 @@ def _cyclic_garbage(run) -> list[str]:  # type: ignore[no-untyped-def]
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
-    return found
+    return found, out
+
+
+def _scripted_params():  # type: ignore[no-untyped-def]
+    return {
+        "orders": [
+            {
+                "at": time(9, 16),
+                "legs": [
+                    {"strike": 21500, "right": "C", "side": "SELL"},
+                    {"strike": 21500, "right": "P", "side": "SELL"},
+                ],
+            }
+        ],
+        "exit_at": time(9, 19),
+    }
 
 
 def test_a_positional_run_leaves_no_reference_cycles(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -129,16 +154,14 @@ def test_a_positional_run_leaves_no_reference_cycles(tmp_path) -> None:  # type:
     generate("spx-eod", data, seed=5, start="2019-03-01", days=12, progress=False, workers=1)
     params = {"underlying": "SPXW", "profit_target_pct": 0.3}
     plan = plan_run(EveryEntryIronCondor, RunSpec.build(data=data), params=params)
-    records: list = []
 
-    def run() -> None:
-        days = _run_positional(
+    def run() -> list:  # type: ignore[type-arg]
+        return _run_positional(
             plan.cls, plan.config, plan.data, plan.underlying, plan.costs, plan.indexed,
             False, "", plan.missing, plan.universe,
         )  # fmt: skip
-        records.extend(days)
 
-    found = _cyclic_garbage(run)
+    found, records = _cyclic_garbage(run)
     actions = {row[12] for r in records for row in r.rows}
     assert actions == {"open", "close", "settle"}  # it traded, exited and settled
     assert found == [], sorted(collections.Counter(found).items())
@@ -154,22 +177,9 @@ def test_intraday_days_leave_no_reference_cycles(tmp_path) -> None:  # type: ign
     from workbench.engine.spec import RunSpec
 
     data = tiny_nifty(tmp_path / "tiny")
-    params = {
-        "orders": [
-            {
-                "at": time(9, 16),
-                "legs": [
-                    {"strike": 21500, "right": "C", "side": "SELL"},
-                    {"strike": 21500, "right": "P", "side": "SELL"},
-                ],
-            }
-        ],
-        "exit_at": time(9, 19),
-    }
-    plan = plan_run(Scripted, RunSpec.build(data=data, start=D1, end=D3), params=params)
+    plan = plan_run(Scripted, RunSpec.build(data=data, start=D1, end=D3), params=_scripted_params())
     task = DayTask(plan.code, plan.data, plan.underlying, plan.costs, plan.indexed, ())
-    records: list = []
-    found = _cyclic_garbage(lambda: records.extend(run_intraday_days(task)))
+    found, records = _cyclic_garbage(lambda: run_intraday_days(task))
     assert sum(len(r.rows) for r in records) > 0
     assert found == [], sorted(collections.Counter(found).items())
 
@@ -194,21 +204,6 @@ def test_collections_paused_inside_and_on_again_after_even_on_error() -> None:
         gc.enable()
 
 
-def _scripted_params():  # type: ignore[no-untyped-def]
-    return {
-        "orders": [
-            {
-                "at": time(9, 16),
-                "legs": [
-                    {"strike": 21500, "right": "C", "side": "SELL"},
-                    {"strike": 21500, "right": "P", "side": "SELL"},
-                ],
-            }
-        ],
-        "exit_at": time(9, 19),
-    }
-
-
 def test_sweep_days_leave_no_reference_cycles(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A sweep worker's days (two runs a day, day-major) free each simulator with its day."""
     from engine_builders import D1, D3, tiny_nifty
@@ -222,8 +217,7 @@ def test_sweep_days_leave_no_reference_cycles(tmp_path) -> None:  # type: ignore
     runs = ((plan.code, plan.costs), (plan.code, plan.costs))
     days = tuple((day, ((0, index), (1, index))) for index, day in plan.indexed)
     task = SweepDayTask(plan.data, plan.underlying, runs, days, ())
-    records: list = []
-    found = _cyclic_garbage(lambda: records.extend(run_sweep_days(task)))
+    found, records = _cyclic_garbage(lambda: run_sweep_days(task))
     assert sum(len(r.rows) for _, r in records) > 0
     assert found == [], sorted(collections.Counter(found).items())
 
@@ -239,18 +233,14 @@ def test_a_run_per_underlying_leaves_no_reference_cycles(tmp_path) -> None:  # t
     generate("us-etf-eod", data, seed=5, start="2019-01-01", days=30, progress=False, workers=1)
     params = {"underlyings": ["SPY", "QQQ"], "scan": {"right": "P", "min_credit_pct": 0.10}}
     plan = plan_run(PutCreditSpreadEach, RunSpec.build(data=data), params=params)
-    records: list = []
 
-    def run() -> None:
-        days = _run_positional(
+    def run() -> list:  # type: ignore[type-arg]
+        return _run_positional(
             plan.cls, plan.config, plan.data, plan.underlying, plan.costs, plan.indexed,
             False, "", plan.missing, plan.universe,
         )  # fmt: skip
-        records.extend(days)
 
-    run()  # first use: modules imported and kernels compiled on the way make their own cycles
-    records.clear()
-    found = _cyclic_garbage(run)
+    found, records = _cyclic_garbage(run)
     assert {row[6] for r in records for row in r.rows} == {"SPY", "QQQ"}  # both traded
     assert found == [], sorted(collections.Counter(found).items())
 
@@ -281,26 +271,6 @@ def test_a_result_is_assembled_with_collections_paused(tmp_path, monkeypatch) ->
 def test_overlapping_pauses_end_with_the_last() -> None:
     """Two threads inside at once, the first to come in leaving first: collections stay off
     until the second leaves, then are on again."""
-    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
-    seen: dict[str, bool] = {}
-
-    def first() -> None:
-        with paused_collections():
-            first_in.set()
-            second_in.wait(5)
-        first_out.set()
-
-    def second() -> None:
-        first_in.wait(5)
-        with paused_collections():
-            second_in.set()
-            first_out.wait(5)
-            seen["after first left"] = gc.isenabled()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    seen = _overlap(paused_collections, gc.isenabled)
     assert seen == {"after first left": False}
     assert gc.isenabled()

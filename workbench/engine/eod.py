@@ -32,7 +32,7 @@ import numpy as np
 
 from workbench.data.eod_cache import EodColumnCache, cache_root
 from workbench.engine.eod_kernels import derive
-from workbench.engine.market import DayMarket
+from workbench.engine.market import DayMarket, rule_with_value
 from workbench.engine.ticks import NO_LAG, TickSeries
 from workbench.model.contracts import OptionContract
 from workbench.model.dates import EPOCH_ORDINAL
@@ -525,8 +525,7 @@ class EodDayMarket(DayMarket):
             or not _valid_values(rule.method, values, len(dates))
         ):
             return super().select_each(i, right, expiries, rule, values)
-        self._check_tick(i)
-        day = self._eod_day()
+        day = self._eod_day()  # (the tick was checked by stale_spot)
         if not day.rows_checked():  # each expiry's snapshot names what is wrong
             return super().select_each(i, right, expiries, rule, values)
         listed = set(self.expiries)
@@ -543,7 +542,7 @@ class EodDayMarket(DayMarket):
         out: list[OptionContract | None] = []
         for k, (e, choice) in enumerate(zip(dates, choices, strict=True)):
             if choice is None:  # decided on its own snapshot (and raises as select would)
-                one = rule if values is None else type(rule)(**{**dict(rule), "value": values[k]})
+                one = rule if values is None else rule_with_value(rule, values[k])
                 out.append(self.select(i, right, e, one, {}))
                 continue
             self.last_selection_reason = choice.reason

@@ -657,5 +657,9 @@ def _each_rule(rule: Selection, values: Sequence[float] | None, n: int) -> list[
         return [None] * n
     if len(values) != n:
         raise ValueError(f"select_each: {len(values)} values for {n} expiries")
-    fields = dict(rule)
-    return [type(rule)(**{**fields, "value": float(v)}) for v in values]
+    return [rule_with_value(rule, v) for v in values]
+
+
+def rule_with_value(rule: Selection, value: float) -> Selection:
+    """``rule`` with another ``value``, validated as a rule built with it would be."""
+    return type(rule)(**{**dict(rule), "value": float(value)})
